@@ -1,0 +1,46 @@
+/**
+ * Small helpers shared by the entry scripts: environment access that tolerates
+ * a missing permission, printing to stdout, and turning errors into exit codes.
+ *
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+
+const encoder = new TextEncoder();
+
+/** Reads an environment variable; undefined when unset or not permitted. */
+export function env(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch (error) {
+    if (error instanceof Deno.errors.NotCapable) return undefined;
+    throw error;
+  }
+}
+
+/** Writes one line to stdout (data for people or pipes; logs go to stderr). */
+export function println(text: string): void {
+  Deno.stdout.writeSync(encoder.encode(text + "\n"));
+}
+
+/** Writes one line to stderr. */
+export function eprintln(text: string): void {
+  Deno.stderr.writeSync(encoder.encode(text + "\n"));
+}
+
+/**
+ * Runs an entry script's main function: prints a clear message for a known
+ * error (no stack trace for the user) and sets the exit code.
+ */
+export async function runMain(main: () => Promise<number>): Promise<void> {
+  try {
+    Deno.exitCode = await main();
+  } catch (error) {
+    const message = error instanceof Error ? error.message : String(error);
+    getLogger(["airq"]).debug("{stack}", {
+      stack: error instanceof Error ? error.stack : String(error),
+    });
+    eprintln(`error: ${message}`);
+    Deno.exitCode = 1;
+  }
+}

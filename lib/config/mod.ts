@@ -1,0 +1,107 @@
+/**
+ * Configuration: JSON files under `config/`, each validated by a zod schema,
+ * with a few documented environment overrides (`AIRQ_*`).
+ *
+ * `loadConfig()` is the one function in this folder that reads a file.
+ *
+ * @module
+ */
+import { z } from "zod";
+export {
+  type KafkaConfig,
+  KafkaConfigSchema,
+  type LocalBrokerConfig,
+  TOPIC_ROLES,
+  type TopicConfig,
+  TopicConfigSchema,
+  type TopicRole,
+  type TopicsConfig,
+  TopicsConfigSchema,
+} from "./schemas.ts";
+export { applyKafkaEnv, type EnvReader } from "./env.ts";
+import { applyKafkaEnv, type EnvReader } from "./env.ts";
+import {
+  type KafkaConfig,
+  KafkaConfigSchema,
+  type TopicsConfig,
+  TopicsConfigSchema,
+} from "./schemas.ts";
+export { formatIssues } from "./issues.ts";
+import { formatIssues } from "./issues.ts";
+
+/** A configuration file that cannot be read or does not match its schema. */
+export class ConfigError extends Error {
+  /** Path of the offending file. */
+  readonly path: string;
+  constructor(path: string, message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = "ConfigError";
+    this.path = path;
+  }
+}
+
+/**
+ * Reads a JSON file and validates it.
+ *
+ * @throws {ConfigError} when the file is missing, is not JSON, or breaks the schema.
+ */
+export async function loadConfig<S extends z.ZodType>(
+  path: string | URL,
+  schema: S,
+): Promise<z.output<S>> {
+  const shown = String(path instanceof URL ? path.pathname : path);
+  let text: string;
+  try {
+    text = await Deno.readTextFile(path);
+  } catch (error) {
+    throw new ConfigError(
+      shown,
+      `Cannot read config file "${shown}": ${error instanceof Error ? error.message : error}`,
+      { cause: error },
+    );
+  }
+  return parseConfig(text, schema, shown);
+}
+
+/** Validates JSON text against a schema; `shown` names the source in errors. */
+export function parseConfig<S extends z.ZodType>(
+  text: string,
+  schema: S,
+  shown: string,
+): z.output<S> {
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError(
+      shown,
+      `Config file "${shown}" is not valid JSON: ${error instanceof Error ? error.message : error}`,
+    );
+  }
+  const result = schema.safeParse(json);
+  if (!result.success) {
+    throw new ConfigError(
+      shown,
+      `Cannot load config from "${shown}":\n${formatIssues(result.error)}`,
+    );
+  }
+  return result.data;
+}
+
+/** The repository's `config/` folder, located from this module (works from any cwd). */
+export const CONFIG_DIR: URL = new URL("../../config/", import.meta.url);
+
+/** Loads `config/kafka.json` and applies the `AIRQ_KAFKA_*` environment overrides. */
+export async function loadKafkaConfig(
+  env: EnvReader,
+  path: string | URL = new URL("kafka.json", CONFIG_DIR),
+): Promise<KafkaConfig> {
+  return applyKafkaEnv(await loadConfig(path, KafkaConfigSchema), env);
+}
+
+/** Loads `config/topics.json`. */
+export async function loadTopicsConfig(
+  path: string | URL = new URL("topics.json", CONFIG_DIR),
+): Promise<TopicsConfig> {
+  return await loadConfig(path, TopicsConfigSchema);
+}

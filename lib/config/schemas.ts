@@ -1,0 +1,92 @@
+/**
+ * Schemas of the JSON files in `config/`. Unknown keys are errors.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+const hostPort = z.string().regex(
+  /^[A-Za-z0-9.\-]+:\d{1,5}$|^\[[0-9A-Fa-f:]+\]:\d{1,5}$/,
+  "must be host:port, e.g. 127.0.0.1:9092",
+);
+
+const port = z.number().int().min(1).max(65535);
+
+/** Settings of the local single-node broker airq starts when the brokers are on loopback. */
+export const LocalBrokerConfigSchema = z.strictObject({
+  /** KRaft controller listener port; the broker port is taken from `brokers`. */
+  controllerPort: port,
+  /** JVM heap cap in MiB (-Xmx). */
+  heapMb: z.number().int().min(128).max(8192),
+  /** How long `up` waits for an admin client to connect. */
+  readyTimeoutMs: z.number().int().min(1000),
+  /** How long `down` waits after SIGTERM before it gives up (and says so). */
+  stopTimeoutMs: z.number().int().min(1000),
+});
+
+/** Settings of the local broker. */
+export type LocalBrokerConfig = z.infer<typeof LocalBrokerConfigSchema>;
+
+const SaslSchema = z.strictObject({
+  mechanism: z.enum(["plain", "scram-sha-256", "scram-sha-512"]),
+  username: z.string().min(1),
+  /** Prefer AIRQ_KAFKA_SASL_PASSWORD over writing the password here. */
+  password: z.string(),
+});
+
+/** `config/kafka.json`: where the brokers are and how to reach them. */
+export const KafkaConfigSchema = z.strictObject({
+  $comment: z.string().optional(),
+  clientId: z.string().min(1),
+  brokers: z.array(hostPort).min(1),
+  ssl: z.boolean(),
+  sasl: SaslSchema.nullable(),
+  connectionTimeoutMs: z.number().int().min(100),
+  requestTimeoutMs: z.number().int().min(100),
+  local: LocalBrokerConfigSchema,
+});
+
+/** `config/kafka.json` after environment overrides. */
+export type KafkaConfig = z.infer<typeof KafkaConfigSchema>;
+
+/** What a topic is for; the dashboard and `broker status` find topics by role. */
+export const TOPIC_ROLES = [
+  "raw",
+  "dead_letter",
+  "clean",
+  "forecasts",
+  "estimates",
+  "alerts",
+] as const;
+
+/** A topic's role. */
+export type TopicRole = typeof TOPIC_ROLES[number];
+
+const topicName = z.string().regex(
+  /^[A-Za-z0-9._-]{1,249}$/,
+  "must be a Kafka topic name (letters, digits, '.', '_', '-')",
+);
+
+/** One topic airq creates explicitly. */
+export const TopicConfigSchema = z.strictObject({
+  name: topicName,
+  role: z.enum(TOPIC_ROLES),
+  partitions: z.number().int().min(1).max(1000),
+  replicationFactor: z.number().int().min(1).max(10),
+  /** Topic-level configs passed to CreateTopics, e.g. retention.ms, cleanup.policy. */
+  configs: z.record(z.string(), z.string()),
+  /** Why these settings: shown by `broker status` and the docs. */
+  why: z.string(),
+});
+
+/** One topic airq creates explicitly. */
+export type TopicConfig = z.infer<typeof TopicConfigSchema>;
+
+/** `config/topics.json`. */
+export const TopicsConfigSchema = z.strictObject({
+  $comment: z.string().optional(),
+  topics: z.array(TopicConfigSchema).min(1),
+});
+
+/** `config/topics.json`. */
+export type TopicsConfig = z.infer<typeof TopicsConfigSchema>;

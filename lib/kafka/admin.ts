@@ -1,0 +1,110 @@
+/**
+ * Topic creation from `config/topics.json` and a cluster overview (topics,
+ * partitions, roles, consumer-group lag) for `broker status`.
+ *
+ * @module
+ */
+import type { Admin } from "./client.ts";
+import type { TopicConfig, TopicRole } from "../config/mod.ts";
+
+/** Creates the topics that do not exist yet; returns the names it created. */
+export async function ensureTopics(
+  admin: Admin,
+  topics: readonly TopicConfig[],
+): Promise<string[]> {
+  const existing = new Set(await admin.listTopics());
+  const missing = topics.filter((t) => !existing.has(t.name));
+  if (missing.length === 0) return [];
+  await admin.createTopics({
+    waitForLeaders: true,
+    topics: missing.map((t) => ({
+      topic: t.name,
+      numPartitions: t.partitions,
+      replicationFactor: t.replicationFactor,
+      configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
+    })),
+  });
+  return missing.map((t) => t.name);
+}
+
+/** One topic in the cluster overview. */
+export interface TopicStatus {
+  name: string;
+  partitions: number;
+  /** The role from config/topics.json, null for topics airq does not own. */
+  role: TopicRole | null;
+  /** Sum over partitions of the high watermark (messages ever written, minus nothing). */
+  end_offset_total: number;
+}
+
+/** One consumer group's position. */
+export interface GroupStatus {
+  group_id: string;
+  state: string;
+  members: number;
+  /** Per topic: messages not yet committed by the group. */
+  lag: Record<string, number>;
+}
+
+/** The cluster overview `broker status` prints. */
+export interface ClusterStatus {
+  cluster_id: string;
+  controller: number | null;
+  broker_nodes: { node_id: number; host: string; port: number }[];
+  topics: TopicStatus[];
+  groups: GroupStatus[];
+}
+
+/** Reads topics, their sizes and every consumer group's lag. */
+export async function clusterStatus(
+  admin: Admin,
+  known: readonly TopicConfig[],
+): Promise<ClusterStatus> {
+  const cluster = await admin.describeCluster();
+  const names = (await admin.listTopics()).filter((n) => !n.startsWith("__")).sort();
+  const meta = names.length > 0
+    ? await admin.fetchTopicMetadata({ topics: names })
+    : { topics: [] };
+  const roles = new Map(known.map((t) => [t.name, t.role]));
+  const ends = new Map<string, Map<number, number>>();
+  const topics: TopicStatus[] = [];
+  for (const t of meta.topics) {
+    const offsets = await admin.fetchTopicOffsets(t.name);
+    const byPartition = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
+    ends.set(t.name, byPartition);
+    topics.push({
+      name: t.name,
+      partitions: t.partitions.length,
+      role: roles.get(t.name) ?? null,
+      end_offset_total: [...byPartition.values()].reduce((a, b) => a + b, 0),
+    });
+  }
+  const groups: GroupStatus[] = [];
+  const listed = (await admin.listGroups()).groups.map((g) => g.groupId).sort();
+  if (listed.length > 0) {
+    const described = await admin.describeGroups(listed);
+    for (const g of described.groups) {
+      const committed = await admin.fetchOffsets({ groupId: g.groupId });
+      const lag: Record<string, number> = {};
+      for (const topic of committed) {
+        const end = ends.get(topic.topic);
+        if (!end) continue;
+        let total = 0;
+        for (const p of topic.partitions) {
+          const high = end.get(p.partition) ?? 0;
+          const at = Number(p.offset);
+          total += at < 0 ? high : Math.max(0, high - at);
+        }
+        lag[topic.topic] = total;
+      }
+      groups.push({ group_id: g.groupId, state: g.state, members: g.members.length, lag });
+    }
+  }
+  return {
+    cluster_id: cluster.clusterId,
+    controller: cluster.controller,
+    broker_nodes: cluster.brokers.map((b) => ({ node_id: b.nodeId, host: b.host, port: b.port })),
+    topics,
+    groups,
+  };
+}

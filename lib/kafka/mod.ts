@@ -1,0 +1,30 @@
+/**
+ * Kafka access for airq: the client factory (the only kafkajs import), topic
+ * creation and the cluster overview.
+ *
+ * @module
+ */
+export {
+  type Admin,
+  CompressionTypes,
+  type Consumer,
+  type ConsumerConfig,
+  createKafka,
+  type CreateKafkaOptions,
+  type EachBatchPayload,
+  type ITopicConfig,
+  Kafka,
+  type Message,
+  type Producer,
+  type ProducerConfig,
+  type RecordMetadata,
+  type Transaction,
+  withAdmin,
+} from "./client.ts";
+export {
+  type ClusterStatus,
+  clusterStatus,
+  ensureTopics,
+  type GroupStatus,
+  type TopicStatus,
+} from "./admin.ts";
