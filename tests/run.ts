@@ -1,0 +1,90 @@
+/**
+ * `deno task test`: starts a private Kafka broker for the test run (a fresh
+ * state folder in the temp dir, free loopback ports), runs `deno test` against
+ * it with `AIRQ_KAFKA_BROKERS` set, and stops the broker whatever happens.
+ * Extra arguments go to `deno test` (e.g. a file or `--filter`).
+ *
+ * The broker is started by the same code as `deno task broker up`
+ * (lib/broker), so the test run also proves that path works.
+ *
+ * @module
+ */
+import { LocalBroker } from "../lib/broker/mod.ts";
+import { CONFIG_DIR, loadKafkaConfig } from "../lib/config/mod.ts";
+import { env, eprintln } from "../lib/cli.ts";
+import { configureLogging } from "../lib/log.ts";
+
+/** A loopback port nobody listens on right now. */
+function freePort(): number {
+  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (listener.addr as Deno.NetAddr).port;
+  listener.close();
+  return port;
+}
+
+async function main(): Promise<number> {
+  await configureLogging({ format: "text", level: "info" });
+  const brokerPort = freePort();
+  let controllerPort = freePort();
+  while (controllerPort === brokerPort) controllerPort = freePort();
+  const stateDir = await Deno.makeTempDir({ prefix: "airq-test-broker-" });
+  const brokers = `127.0.0.1:${brokerPort}`;
+  const config = await loadKafkaConfig((name) =>
+    name === "AIRQ_KAFKA_BROKERS"
+      ? brokers
+      : name === "AIRQ_KAFKA_CONTROLLER_PORT"
+      ? String(controllerPort)
+      : undefined
+  );
+  const broker = new LocalBroker({
+    config,
+    stateDir,
+    cacheDir: env("AIRQ_CACHE_DIR") || `${env("HOME")}/.cache/airq`,
+    kafkaHome: env("KAFKA_HOME"),
+    configDir: CONFIG_DIR,
+  });
+  const t0 = performance.now();
+  const up = await broker.up();
+  eprintln(
+    `test broker: Kafka ${up.version} on ${brokers} (controller ${controllerPort}), ` +
+      `state ${stateDir}, ready in ${Math.round(performance.now() - t0)} ms`,
+  );
+  let code = 1;
+  const stop = async () => {
+    const down = await broker.down();
+    eprintln(`test broker: ${down.outcome} (pid ${down.pid})`);
+    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+  };
+  const onSignal = () => {
+    stop().finally(() => Deno.exit(130));
+  };
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+  try {
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "test",
+        "--no-prompt",
+        "--allow-read",
+        "--allow-write",
+        "--allow-env",
+        "--allow-net=127.0.0.1,localhost",
+        "--allow-run",
+        ...Deno.args,
+      ],
+      env: {
+        AIRQ_KAFKA_BROKERS: brokers,
+        AIRQ_TEST_KAFKA: "1",
+      },
+      stdin: "null",
+    }).spawn();
+    code = (await child.status).code;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+    await stop();
+  }
+  return code;
+}
+
+Deno.exit(await main());
