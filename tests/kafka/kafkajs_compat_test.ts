@@ -129,8 +129,9 @@ Deno.test("transactions: committed messages are visible to read_committed consum
     await consumer.connect();
     await consumer.subscribe({ topic: name, fromBeginning: true });
     await consumer.run({
-      eachMessage: async ({ message }) => {
+      eachMessage: ({ message }) => {
         values.push(message.value!.toString());
+        return Promise.resolve();
       },
     });
     await waitFor(() => values.length >= 1, { what: "the committed message" });
