@@ -87,6 +87,8 @@ export const ReadingSchema = z.strictObject({
   /** Event time: the hour the measurements describe, local station time with its offset. */
   ts: IsoTimestamp,
   measurements: MeasurementsSchema,
+  /** Wall-clock time the producer sent it (for latency measurements); optional. */
+  produced_at: IsoTimestamp.optional(),
 });
 
 /** A reading as it travels on the raw topic. */
