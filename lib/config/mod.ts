@@ -11,6 +11,8 @@ export {
   type KafkaConfig,
   KafkaConfigSchema,
   type LocalBrokerConfig,
+  type ProducerConfig,
+  ProducerConfigSchema,
   TOPIC_ROLES,
   type TopicConfig,
   TopicConfigSchema,

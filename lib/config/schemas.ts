@@ -90,3 +90,38 @@ export const TopicsConfigSchema = z.strictObject({
 
 /** `config/topics.json`. */
 export type TopicsConfig = z.infer<typeof TopicsConfigSchema>;
+
+const probability = z.number().min(0).max(1);
+
+/** `config/producer.json`: defaults of the replay producer. */
+export const ProducerConfigSchema = z.strictObject({
+  $comment: z.string().optional(),
+  /** Dataset path; null = the shared copy or a verified download. */
+  input: z.string().min(1).nullable(),
+  /** The station's fixed UTC offset (its clock has no daylight-saving jumps). */
+  utcOffset: z.string().regex(/^(?:Z|[+-]\d{2}:\d{2})$/, "must be Z or ±HH:MM"),
+  /** "max", "realtime" or a factor as text (3600 = one hour of data per second). */
+  speed: z.string().min(1),
+  stations: z.number().int().min(1).max(10_000),
+  seed: z.number().int().min(0).max(2 ** 32 - 1),
+  batchSize: z.number().int().min(1).max(100_000),
+  lingerMs: z.number().int().min(0).max(10_000),
+  compression: z.enum(["none", "gzip"]),
+  /** kafkajs retry: exponential backoff (multiplier) with jitter (factor). */
+  retry: z.strictObject({
+    initialRetryTimeMs: z.number().int().min(1),
+    maxRetryTimeMs: z.number().int().min(1),
+    multiplier: z.number().min(1),
+    factor: z.number().min(0).max(1),
+  }),
+  progressIntervalMs: z.number().int().min(100),
+  faults: z.strictObject({
+    late: probability,
+    duplicate: probability,
+    outage: probability,
+    jitterMs: z.number().min(0),
+  }),
+});
+
+/** `config/producer.json`. */
+export type ProducerConfig = z.infer<typeof ProducerConfigSchema>;

@@ -27,7 +27,7 @@ export type {
   RecordMetadata,
   Transaction,
 } from "kafkajs";
-export { CompressionTypes } from "kafkajs";
+export { CompressionTypes, Partitioners } from "kafkajs";
 
 const kafkaLog = getLogger(["airq", "kafkajs"]);
 

@@ -15,6 +15,7 @@ export {
   type ITopicConfig,
   Kafka,
   type Message,
+  Partitioners,
   type Producer,
   type ProducerConfig,
   type RecordMetadata,
@@ -28,3 +29,5 @@ export {
   type GroupStatus,
   type TopicStatus,
 } from "./admin.ts";
+export { BatchPublisher, type PublisherOptions, type PublisherStats } from "./publisher.ts";
+export { type ReadBack, readBack } from "./readback.ts";

@@ -1,0 +1,147 @@
+/**
+ * `deno task demo`: airq end to end on this machine. Starts the local Kafka
+ * broker (or reuses a running one; an external cluster when configured),
+ * creates the topics, replays the dataset into the raw topic, reads it back in
+ * a consumer group, prints a summary, and stops the broker it started.
+ *
+ * ```
+ * deno task demo [--speed max|realtime|N] [--stations N] [--limit N] [--keep-broker]
+ * ```
+ *
+ * Permissions: the union of `broker` and `produce` (it runs both in-process).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { isLocalCluster, LocalBroker, resolveDirs } from "./lib/broker/mod.ts";
+import {
+  CONFIG_DIR,
+  loadConfig,
+  loadKafkaConfig,
+  loadTopicsConfig,
+  ProducerConfigSchema,
+} from "./lib/config/mod.ts";
+import { resolveDatasetPath } from "./lib/dataset/mod.ts";
+import { createKafka, ensureTopics, readBack, withAdmin } from "./lib/kafka/mod.ts";
+import { runProducer } from "./lib/pipeline/produce.ts";
+import { parseSpeed } from "./lib/replay/mod.ts";
+import { env, println, runMain } from "./lib/cli.ts";
+import { configureLogging, getLogger } from "./lib/log.ts";
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      speed: { type: "string", default: "max" },
+      stations: { type: "string", default: "1" },
+      limit: { type: "string" },
+      "keep-broker": { type: "boolean", default: false },
+    },
+  });
+  await configureLogging({ format: "text" });
+  const log = getLogger(["airq", "demo"]);
+  const kafka = await loadKafkaConfig(env);
+  const producerConfig = await loadConfig(
+    new URL("producer.json", CONFIG_DIR),
+    ProducerConfigSchema,
+  );
+  const topics = (await loadTopicsConfig()).topics;
+  const raw = topics.find((t) => t.role === "raw")!;
+
+  const controller = new AbortController();
+  const onSignal = () => controller.abort();
+  Deno.addSignalListener("SIGINT", onSignal);
+  Deno.addSignalListener("SIGTERM", onSignal);
+
+  let broker: LocalBroker | null = null;
+  let started = false;
+  println(`1. Kafka: ${kafka.brokers.join(",")}`);
+  if (isLocalCluster(kafka)) {
+    broker = new LocalBroker({
+      config: kafka,
+      ...resolveDirs(env),
+      kafkaHome: env("KAFKA_HOME"),
+      configDir: CONFIG_DIR,
+    });
+    const up = await broker.up();
+    started = up.outcome === "started";
+    println(
+      `   ${
+        up.outcome === "started"
+          ? `started Kafka ${up.version} (pid ${up.pid}), ready in ${up.readyMs} ms`
+          : up.outcome === "reused"
+          ? `reusing the running broker (pid ${up.pid})`
+          : "a broker not started by airq answers there; using it"
+      }`,
+    );
+  } else println("   external cluster: nothing to start");
+  try {
+    const client = createKafka(kafka, { clientId: "airq-demo" });
+    const before = await withAdmin(client, async (admin) => {
+      const created = await ensureTopics(admin, topics);
+      println(
+        `2. topics: ${
+          topics.map((t) => `${t.name} (${t.partitions} partitions, role ${t.role})`).join(", ")
+        }`,
+      );
+      if (created.length > 0) println(`   created ${created.join(", ")}`);
+      return (await admin.fetchTopicOffsets(raw.name)).reduce((s, o) => s + Number(o.high), 0);
+    });
+
+    const dataset = await resolveDatasetPath({});
+    println(
+      `3. replaying ${dataset.path} (${dataset.origin}) at speed ${values.speed}, ${values.stations} station(s)`,
+    );
+    const summary = await runProducer({
+      kafka,
+      topic: raw.name,
+      datasetPath: dataset.path,
+      utcOffset: producerConfig.utcOffset,
+      speed: parseSpeed(values.speed),
+      stations: Number(values.stations),
+      seed: producerConfig.seed,
+      limit: values.limit === undefined ? undefined : Number(values.limit),
+      loop: false,
+      faults: producerConfig.faults,
+      batchSize: producerConfig.batchSize,
+      lingerMs: producerConfig.lingerMs,
+      compression: producerConfig.compression,
+      retry: producerConfig.retry,
+      progressIntervalMs: producerConfig.progressIntervalMs,
+      signal: controller.signal,
+      onProgress: (p) => log.info("sent {sent} of {total} ({rate_per_s}/s)", { ...p }),
+    });
+    println(
+      `   ${summary.outcome}: ${summary.sent} readings sent in ${summary.duration_s} s (${summary.rate_per_s}/s), ${summary.failed} failed`,
+    );
+
+    const after = await withAdmin(
+      client,
+      async (admin) =>
+        (await admin.fetchTopicOffsets(raw.name)).reduce((s, o) => s + Number(o.high), 0),
+    );
+    const back = await readBack(client, raw.name, `airq-demo-${Date.now()}`);
+    println(
+      `4. the topic grew by ${
+        after - before
+      } messages (sent ${summary.sent}); a consumer group read all ${back.messages} back`,
+    );
+    println(
+      `   from ${back.partitions} partitions and ${back.keys} station keys in ${back.seconds} s`,
+    );
+    return after - before === summary.sent && summary.outcome === "completed" ? 0 : 1;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onSignal);
+    Deno.removeSignalListener("SIGTERM", onSignal);
+    if (broker && started && !values["keep-broker"]) {
+      const down = await broker.down();
+      println(
+        `5. stopped the broker airq started (pid ${down.pid}); run with --keep-broker to keep it`,
+      );
+    } else if (broker) {
+      println("5. left the broker running (it was running before, or --keep-broker)");
+    }
+  }
+}
+
+if (import.meta.main) await runMain(main);
