@@ -88,7 +88,9 @@ async function main(): Promise<number> {
       return (await admin.fetchTopicOffsets(raw.name)).reduce((s, o) => s + Number(o.high), 0);
     });
 
-    const dataset = await resolveDatasetPath({});
+    const dataset = await resolveDatasetPath({
+      explicitPath: env("AIRQ_DATASET") ?? producerConfig.input ?? undefined,
+    });
     println(
       `3. replaying ${dataset.path} (${dataset.origin}) at speed ${values.speed}, ${values.stations} station(s)`,
     );

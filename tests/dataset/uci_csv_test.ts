@@ -1,3 +1,4 @@
+import { UCI_PATH } from "../_data.ts";
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { parseUciCsv, parseUciText, UciParseError, type UciRow } from "../../lib/dataset/mod.ts";
@@ -8,7 +9,7 @@ import {
   MeasurementsSchema,
 } from "../../lib/records/reading.ts";
 
-const REAL = new URL("../../../shared/data/AirQualityUCI.csv", import.meta.url);
+const REAL = UCI_PATH;
 const HEAD = new URL("../fixtures/uci_head.csv", import.meta.url);
 
 // Written out from the data README rather than imported, so the test is an independent oracle.
@@ -31,7 +32,7 @@ function csv(...lines: string[]): string {
   return [HEADER, ...lines].join("\r\n") + "\r\n";
 }
 
-async function readRows(url: URL): Promise<UciRow[]> {
+async function readRows(url: URL | string): Promise<UciRow[]> {
   const file = await Deno.open(url);
   return await Array.fromAsync(parseUciCsv(file.readable, { file: "AirQualityUCI.csv" }));
 }
