@@ -23,7 +23,13 @@ import {
  * - `atypical`: physically possible but outside the typical urban range; kept;
  * - `inconsistent`: breaks a cross-field check (e.g. NO2 above NOx); kept.
  */
-export const FIELD_FLAGS = ["missing", "sentinel", "implausible", "atypical", "inconsistent"] as const;
+export const FIELD_FLAGS = [
+  "missing",
+  "sentinel",
+  "implausible",
+  "atypical",
+  "inconsistent",
+] as const;
 
 /** One field flag. */
 export type FieldFlag = typeof FIELD_FLAGS[number];

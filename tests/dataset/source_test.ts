@@ -1,4 +1,3 @@
-import { UCI_PATH } from "../_data.ts";
 import assert from "node:assert/strict";
 import { zipSync } from "fflate";
 import { join } from "node:path";
@@ -13,7 +12,6 @@ import {
 } from "../../lib/dataset/mod.ts";
 
 const HEAD = fileURLToPath(new URL("../fixtures/uci_head.csv", import.meta.url));
-const REAL = UCI_PATH;
 
 async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
   const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
