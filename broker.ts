@@ -78,7 +78,7 @@ async function up(config: KafkaConfig, json: boolean): Promise<number> {
     const broker = localBroker(config);
     result = { brokers, mode: "local", state_dir: broker.files.root, ...(await broker.up()) };
   }
-  const topics = (await loadTopicsConfig()).topics;
+  const topics = (await loadTopicsConfig(env)).topics;
   const created = await withAdmin(createKafka(config), (admin) => ensureTopics(admin, topics));
   result["topics_created"] = created;
   if (json) println(JSON.stringify(result));
@@ -122,7 +122,7 @@ async function status(config: KafkaConfig, json: boolean): Promise<number> {
   const brokers = config.brokers.join(",");
   const local = isLocalCluster(config);
   const record = local ? await localBroker(config).running() : null;
-  const known = (await loadTopicsConfig()).topics;
+  const known = (await loadTopicsConfig(env)).topics;
   let overview;
   try {
     overview = await withAdmin(

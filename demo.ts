@@ -45,7 +45,7 @@ async function main(): Promise<number> {
     new URL("producer.json", CONFIG_DIR),
     ProducerConfigSchema,
   );
-  const topics = (await loadTopicsConfig()).topics;
+  const topics = (await loadTopicsConfig(env)).topics;
   const raw = topics.find((t) => t.role === "raw")!;
 
   const controller = new AbortController();
@@ -97,6 +97,7 @@ async function main(): Promise<number> {
     const summary = await runProducer({
       kafka,
       topic: raw.name,
+      topics,
       datasetPath: dataset.path,
       utcOffset: producerConfig.utcOffset,
       speed: parseSpeed(values.speed),

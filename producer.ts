@@ -95,7 +95,7 @@ async function main(): Promise<number> {
   const log = getLogger(["airq", "producer"]);
   const config = await loadConfig(new URL("producer.json", CONFIG_DIR), ProducerConfigSchema);
   const kafka = await loadKafkaConfig(env);
-  const topics = (await loadTopicsConfig()).topics;
+  const topics = (await loadTopicsConfig(env)).topics;
   const topic = values.topic ?? topics.find((t) => t.role === "raw")?.name;
   if (!topic) throw new Error('config/topics.json has no topic with role "raw"');
 
@@ -139,6 +139,7 @@ async function main(): Promise<number> {
   const summary = await runProducer({
     kafka,
     topic,
+    topics,
     datasetPath: dataset.path,
     utcOffset: config.utcOffset,
     speed: parseSpeed(values.speed ?? config.speed),

@@ -8,6 +8,8 @@
  */
 import { z } from "zod";
 export {
+  type ConsumerConfig,
+  ConsumerConfigSchema,
   type KafkaConfig,
   KafkaConfigSchema,
   type LocalBrokerConfig,
@@ -101,9 +103,19 @@ export async function loadKafkaConfig(
   return applyKafkaEnv(await loadConfig(path, KafkaConfigSchema), env);
 }
 
-/** Loads `config/topics.json`. */
+/**
+ * Loads `config/topics.json`. `AIRQ_TOPIC_PREFIX` (through `env`) is put in
+ * front of every topic name: several airq installations, or test runs, can
+ * then share one cluster without sharing topics.
+ */
 export async function loadTopicsConfig(
+  env: EnvReader = () => undefined,
   path: string | URL = new URL("topics.json", CONFIG_DIR),
 ): Promise<TopicsConfig> {
-  return await loadConfig(path, TopicsConfigSchema);
+  const config = await loadConfig(path, TopicsConfigSchema);
+  const prefix = env("AIRQ_TOPIC_PREFIX") ?? "";
+  if (prefix !== "" && !/^[A-Za-z0-9._-]{1,100}$/.test(prefix)) {
+    throw new Error(`AIRQ_TOPIC_PREFIX "${prefix}" must be letters, digits, '.', '_' or '-'`);
+  }
+  return { ...config, topics: config.topics.map((t) => ({ ...t, name: prefix + t.name })) };
 }

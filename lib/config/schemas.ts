@@ -125,3 +125,23 @@ export const ProducerConfigSchema = z.strictObject({
 
 /** `config/producer.json`. */
 export type ProducerConfig = z.infer<typeof ProducerConfigSchema>;
+
+/** `config/consumer.json`: defaults of the validating consumer. */
+export const ConsumerConfigSchema = z.strictObject({
+  $comment: z.string().optional(),
+  /** SQLite file, relative to the directory the command was started from. */
+  db: z.string().min(1),
+  groupId: z.string().min(1),
+  /** SQLite `synchronous`: NORMAL survives a process crash (kill -9), FULL also a power loss. */
+  synchronous: z.enum(["NORMAL", "FULL"]),
+  sessionTimeoutMs: z.number().int().min(6000),
+  heartbeatIntervalMs: z.number().int().min(100),
+  maxBytesPerPartition: z.number().int().min(1024),
+  maxWaitTimeMs: z.number().int().min(0),
+  partitionsConsumedConcurrently: z.number().int().min(1).max(64),
+  statsIntervalMs: z.number().int().min(100),
+  evaluateIntervalMs: z.number().int().min(100),
+});
+
+/** `config/consumer.json`. */
+export type ConsumerConfig = z.infer<typeof ConsumerConfigSchema>;

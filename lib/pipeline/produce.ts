@@ -8,9 +8,15 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import type { KafkaConfig, ProducerConfig } from "../config/mod.ts";
+import type { KafkaConfig, ProducerConfig, TopicConfig } from "../config/mod.ts";
 import { readUciFile } from "../dataset/mod.ts";
-import { BatchPublisher, createKafka, Partitioners } from "../kafka/mod.ts";
+import {
+  BatchPublisher,
+  createKafka,
+  ensureTopics,
+  Partitioners,
+  withAdmin,
+} from "../kafka/mod.ts";
 import { type FaultOptions, Pacer, replay, type Speed, virtualStations } from "../replay/mod.ts";
 
 const log = getLogger(["airq", "producer"]);
@@ -19,6 +25,8 @@ const log = getLogger(["airq", "producer"]);
 export interface ProduceOptions {
   kafka: KafkaConfig;
   topic: string;
+  /** Topics to create if missing (at least the target topic's definition). */
+  topics: readonly TopicConfig[];
   datasetPath: string;
   utcOffset: string;
   speed: Speed;
@@ -150,6 +158,7 @@ export async function runProducer(options: ProduceOptions): Promise<ProduceSumma
   };
   const ticker = setInterval(() => options.onProgress?.(progress()), options.progressIntervalMs);
 
+  await withAdmin(kafka, (admin) => ensureTopics(admin, options.topics));
   await producer.connect();
   try {
     const events = replay(

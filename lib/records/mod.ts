@@ -5,8 +5,8 @@
  * @module
  */
 export {
-  type ColumnSpec,
   COLUMNS,
+  type ColumnSpec,
   IsoTimestamp,
   MEASUREMENT_FIELDS,
   type MeasurementField,
@@ -26,3 +26,15 @@ export {
   type SourcePosition,
   SourcePositionSchema,
 } from "./clean.ts";
+export {
+  type Alert,
+  ALERT_KINDS,
+  ALERT_SCHEMA_VERSION,
+  ALERT_SEVERITIES,
+  type AlertEvidence,
+  AlertEvidenceSchema,
+  type AlertKind,
+  AlertSchema,
+  type AlertSeverity,
+  DATA_QUALITY_ALERT_KINDS,
+} from "./alert.ts";

@@ -1,0 +1,128 @@
+/**
+ * `deno task consume`: the validating consumer. Joins a consumer group on the
+ * raw readings topic, validates and cleans every reading, stores it in SQLite
+ * (idempotent upsert keyed by station and time), sends what cannot be accepted
+ * to the dead-letter topic with the reason, commits offsets only after the
+ * write, monitors data quality and publishes alerts.
+ *
+ * ```
+ * deno task consume [--db PATH] [--group ID] [--exit-when-idle SECONDS] [--json]
+ * ```
+ *
+ * Run several of these with the same `--group` to share the partitions.
+ * SIGINT/SIGTERM stop it after the batch in progress; kill -9 loses nothing
+ * (the uncommitted batch is redelivered and the upsert absorbs it).
+ *
+ * Permissions (the `consume` task; see docs/setup.md):
+ * `--allow-read=.,$HOME,/tmp --allow-write=var,$HOME,/tmp` (config, the database and
+ * its WAL files), `--allow-env=AIRQ_*,INIT_CWD,NODE_ENV,KAFKAJS_*`,
+ * `--allow-net=127.0.0.1,localhost` (the broker).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  CONFIG_DIR,
+  ConsumerConfigSchema,
+  loadConfig,
+  loadKafkaConfig,
+  loadTopicsConfig,
+} from "./lib/config/mod.ts";
+import { runConsumer } from "./lib/pipeline/consume.ts";
+import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
+import { openSqliteStore } from "./lib/storage/mod.ts";
+import { env, println, runMain } from "./lib/cli.ts";
+import { userPath } from "./lib/cli_paths.ts";
+import { configureLogging, getLogger } from "./lib/log.ts";
+
+const HELP = `Consume raw readings: validate, clean, store, dead-letter, monitor.
+
+  --db PATH                 SQLite database (default: var/airq.db, or AIRQ_DB)
+  --group ID                consumer group (default: airq-consumer); run several to share partitions
+  --exit-when-idle SECONDS  exit 0 once no new message arrived for that long
+  --json                    print the final summary as JSON`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      db: { type: "string" },
+      group: { type: "string" },
+      "exit-when-idle": { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    println(HELP);
+    return 0;
+  }
+  await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
+  const log = getLogger(["airq", "consumer"]);
+  const config = await loadConfig(new URL("consumer.json", CONFIG_DIR), ConsumerConfigSchema);
+  const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
+  const kafka = await loadKafkaConfig(env);
+  const topics = (await loadTopicsConfig(env)).topics;
+  const byRole = (role: string) => topics.find((t) => t.role === role)?.name ?? null;
+  const rawTopic = byRole("raw");
+  const deadLetterTopic = byRole("dead_letter");
+  if (!rawTopic || !deadLetterTopic) {
+    throw new Error(
+      'config/topics.json needs a topic with role "raw" and one with role "dead_letter"',
+    );
+  }
+  let exitWhenIdleMs: number | undefined;
+  if (values["exit-when-idle"] !== undefined) {
+    const s = Number(values["exit-when-idle"]);
+    if (!Number.isFinite(s) || s <= 0) {
+      throw new Error(
+        `--exit-when-idle must be a positive number of seconds, got "${values["exit-when-idle"]}"`,
+      );
+    }
+    exitWhenIdleMs = s * 1000;
+  }
+  const dbPath = userPath(values.db ?? env("AIRQ_DB") ?? config.db);
+  const store = await openSqliteStore(dbPath, { synchronous: config.synchronous });
+  const controller = new AbortController();
+  const stop = (signal: string) => () => {
+    log.info("{signal}: stopping after the batch in progress", { signal });
+    controller.abort();
+  };
+  Deno.addSignalListener("SIGINT", stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", stop("SIGTERM"));
+  const groupId = values.group ?? config.groupId;
+  log.info("Consuming {rawTopic} in group {groupId} into {dbPath}", { rawTopic, groupId, dbPath });
+  try {
+    const summary = await runConsumer({
+      kafka,
+      config,
+      groupId,
+      rawTopic,
+      deadLetterTopic,
+      alertsTopic: byRole("alerts"),
+      topics: topics.filter((t) => ["raw", "dead_letter", "alerts"].includes(t.role)),
+      store,
+      rules,
+      exitWhenIdleMs,
+      signal: controller.signal,
+    });
+    log.info(
+      "Consumer {outcome}: consumed {consumed}, stored {stored}, dead letters {dead_letters}",
+      {
+        ...summary,
+      },
+    );
+    println(
+      values.json
+        ? JSON.stringify(summary)
+        : `${summary.outcome}: consumed ${summary.consumed} messages ` +
+          `(${summary.stored} new readings, ${summary.duplicates} duplicates, ${summary.dead_letters} dead letters) ` +
+          `in ${summary.duration_s} s`,
+    );
+    return summary.outcome === "crashed" ? 1 : 0;
+  } finally {
+    await store.close();
+  }
+}
+
+if (import.meta.main) await runMain(main);

@@ -1,0 +1,261 @@
+/**
+ * The validating consumer: a consumer group on the raw topic with manual
+ * offsets. For every batch (one partition's messages): validate and clean each
+ * message, write the clean readings and the dead letters to the store in one
+ * transaction, publish the dead letters (original bytes + reason) to the
+ * dead-letter topic, and only then commit the batch's offsets. A crash at any
+ * point redelivers the uncommitted batch, and the store's idempotent upsert
+ * (keyed by station and time) makes the replay harmless: every reading is
+ * stored exactly once.
+ *
+ * @module
+ */
+import { Buffer } from "node:buffer";
+import { getLogger } from "@logtape/logtape";
+import type { ConsumerConfig, KafkaConfig, TopicConfig } from "../config/mod.ts";
+import {
+  createKafka,
+  type EachBatchPayload,
+  ensureTopics,
+  Partitioners,
+  withAdmin,
+} from "../kafka/mod.ts";
+import { QualityMonitor, type QualityRules, validateMessage } from "../quality/mod.ts";
+import type { Alert, CleanReading, DeadLetter } from "../records/mod.ts";
+import type { ReadingStore } from "../storage/mod.ts";
+
+const log = getLogger(["airq", "consumer"]);
+
+/** Everything `runConsumer` needs. */
+export interface ConsumeOptions {
+  kafka: KafkaConfig;
+  config: ConsumerConfig;
+  groupId: string;
+  rawTopic: string;
+  deadLetterTopic: string;
+  alertsTopic: string | null;
+  /** Topics to create if missing (the raw, dead-letter and alerts topics). */
+  topics: readonly TopicConfig[];
+  store: ReadingStore;
+  rules: QualityRules;
+  /** Exit once this many ms pass without a new message (after joining the group). */
+  exitWhenIdleMs?: number | undefined;
+  /** Aborting stops the consumer after the batch in progress (SIGINT/SIGTERM). */
+  signal: AbortSignal;
+  /** Wall clock (injected for tests). */
+  now?: () => number;
+}
+
+/** Counters of a consumer run. */
+export interface ConsumeStats {
+  consumed: number;
+  stored: number;
+  duplicates: number;
+  dead_letters: number;
+  batches: number;
+  commits: number;
+  alerts: number;
+  lag: number | null;
+}
+
+/** The final report of a consumer run. */
+export interface ConsumeSummary extends ConsumeStats {
+  duration_s: number;
+  rate_per_s: number;
+  outcome: "idle" | "stopped" | "crashed";
+}
+
+/** Consumes until aborted, idle (`exitWhenIdleMs`) or crashed; never leaves a connection open. */
+export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSummary> {
+  const now = options.now ?? Date.now;
+  const { config } = options;
+  const kafka = createKafka(options.kafka, { clientId: `${options.kafka.clientId}-consumer` });
+  const consumer = kafka.consumer({
+    groupId: options.groupId,
+    sessionTimeout: config.sessionTimeoutMs,
+    heartbeatInterval: config.heartbeatIntervalMs,
+    maxBytesPerPartition: config.maxBytesPerPartition,
+    maxWaitTimeInMs: config.maxWaitTimeMs,
+  });
+  const producer = kafka.producer({
+    idempotent: true,
+    maxInFlightRequests: 1,
+    createPartitioner: Partitioners.DefaultPartitioner,
+  });
+  const monitor = new QualityMonitor(options.rules.config.thresholds);
+  const stats: ConsumeStats = {
+    consumed: 0,
+    stored: 0,
+    duplicates: 0,
+    dead_letters: 0,
+    batches: 0,
+    commits: 0,
+    alerts: 0,
+    lag: null,
+  };
+  const lagByPartition = new Map<number, number>();
+  const t0 = performance.now();
+  let lastActivity = performance.now();
+  let joined = false;
+  let outcome: ConsumeSummary["outcome"] = "stopped";
+  let finish!: (o: ConsumeSummary["outcome"]) => void;
+  const finished = new Promise<ConsumeSummary["outcome"]>((resolve) => (finish = resolve));
+
+  const publishAlerts = async (alerts: Alert[]) => {
+    if (alerts.length === 0) return;
+    stats.alerts += alerts.length;
+    for (const a of alerts) {
+      const level = a.state === "resolved" || a.severity === "info" ? "info" : "warn";
+      log[level]("alert {kind} {state} {station_id} {field}: {reason}", { ...a });
+    }
+    if (options.alertsTopic === null) return;
+    await producer.send({
+      topic: options.alertsTopic,
+      acks: -1,
+      messages: alerts.map((a) => ({ key: a.station_id ?? "pipeline", value: JSON.stringify(a) })),
+    });
+  };
+
+  const handleBatch = async (payload: EachBatchPayload) => {
+    const { batch } = payload;
+    if (batch.messages.length === 0) return;
+    lastActivity = performance.now();
+    const readings: CleanReading[] = [];
+    const deadLetters: DeadLetter[] = [];
+    const nowMs = now();
+    const rejectedAt = new Date(nowMs).toISOString();
+    for (const message of batch.messages) {
+      const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+      const key = message.key === null ? null : message.key.toString();
+      let result;
+      try {
+        result = validateMessage(message.value, { source, key, now: nowMs }, options.rules);
+      } catch (error) {
+        // validation must never take the consumer down: an unexpected failure is a dead letter too
+        result = {
+          ok: false as const,
+          deadLetter: {
+            source,
+            key,
+            reason: "internal_error" as const,
+            detail: `validation threw: ${error instanceof Error ? error.message : String(error)}`,
+            original: message.value,
+          },
+        };
+      }
+      if (result.ok) readings.push(result.reading);
+      else deadLetters.push({ ...result.deadLetter, rejected_at: rejectedAt });
+    }
+    // 1. durable write (one transaction)
+    const written = await options.store.writeBatch({ readings, deadLetters });
+    // 2. dead letters to their topic, original bytes + reason in headers
+    if (deadLetters.length > 0) {
+      await producer.send({
+        topic: options.deadLetterTopic,
+        acks: -1,
+        messages: deadLetters.map((d) => ({
+          key: d.key,
+          value: d.original === null ? null : Buffer.from(d.original),
+          headers: {
+            "airq.reason": d.reason,
+            "airq.detail": d.detail.slice(0, 4000),
+            "airq.source.topic": d.source.topic,
+            "airq.source.partition": String(d.source.partition),
+            "airq.source.offset": d.source.offset,
+            "airq.rejected_at": d.rejected_at,
+          },
+        })),
+      });
+    }
+    // 3. only now: commit the offsets of what is stored
+    const next = (BigInt(batch.lastOffset()) + 1n).toString();
+    await consumer.commitOffsets([{
+      topic: batch.topic,
+      partition: batch.partition,
+      offset: next,
+    }]);
+    payload.resolveOffset(batch.lastOffset());
+    stats.commits++;
+    stats.batches++;
+    stats.consumed += batch.messages.length;
+    stats.stored += written.inserted;
+    stats.duplicates += written.duplicates;
+    stats.dead_letters += deadLetters.length;
+    for (const r of readings) monitor.observe(r);
+    for (const d of deadLetters) monitor.observeDeadLetter(d.reason);
+    lagByPartition.set(batch.partition, Number(batch.offsetLag()));
+    stats.lag = [...lagByPartition.values()].reduce((a, b) => a + b, 0);
+    monitor.observeLag(stats.lag);
+    await payload.heartbeat();
+  };
+
+  consumer.on(consumer.events.GROUP_JOIN, (e) => {
+    joined = true;
+    lastActivity = performance.now();
+    log.info("Joined group {groupId} as {memberId}; partitions {assignment}", {
+      groupId: e.payload.groupId,
+      memberId: e.payload.memberId,
+      assignment: JSON.stringify(e.payload.memberAssignment),
+    });
+  });
+  consumer.on(consumer.events.CRASH, (e) => {
+    log.error("Consumer crashed: {error} (restart: {restart})", {
+      error: String(e.payload.error),
+      restart: e.payload.restart,
+    });
+    if (!e.payload.restart) finish("crashed");
+  });
+
+  const rate = () => Math.round(stats.consumed / Math.max(1e-9, (performance.now() - t0) / 1000));
+  const statsTimer = setInterval(() => {
+    log.info(
+      "consumed {consumed}, stored {stored}, duplicates {duplicates}, dead letters {dead_letters}, lag {lag}, {rate}/s",
+      {
+        ...stats,
+        rate: rate(),
+      },
+    );
+  }, config.statsIntervalMs);
+  const evaluateTimer = setInterval(() => {
+    publishAlerts(monitor.evaluate(now())).catch((error) =>
+      log.error("Publishing alerts failed: {error}", { error: String(error) })
+    );
+  }, config.evaluateIntervalMs);
+  const idleTimer = setInterval(() => {
+    if (
+      options.exitWhenIdleMs !== undefined && joined &&
+      performance.now() - lastActivity >= options.exitWhenIdleMs
+    ) finish("idle");
+  }, 100);
+  const onAbort = () => finish("stopped");
+  options.signal.addEventListener("abort", onAbort, { once: true });
+
+  try {
+    await withAdmin(kafka, (admin) => ensureTopics(admin, options.topics));
+    await producer.connect();
+    await consumer.connect();
+    await consumer.subscribe({ topic: options.rawTopic, fromBeginning: true });
+    await consumer.run({
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+      eachBatch: handleBatch,
+    });
+    if (options.signal.aborted) finish("stopped");
+    outcome = await finished;
+  } finally {
+    clearInterval(statsTimer);
+    clearInterval(evaluateTimer);
+    clearInterval(idleTimer);
+    options.signal.removeEventListener("abort", onAbort);
+    await consumer.disconnect().catch(() => {});
+    try {
+      await publishAlerts(monitor.evaluate(now()));
+    } catch (error) {
+      log.error("Publishing the last alerts failed: {error}", { error: String(error) });
+    }
+    await producer.disconnect().catch(() => {});
+  }
+  const duration = (performance.now() - t0) / 1000;
+  return { ...stats, duration_s: Math.round(duration * 1000) / 1000, rate_per_s: rate(), outcome };
+}

@@ -1,0 +1,226 @@
+/**
+ * An in-memory {@linkcode ReadingStore} with the SQLite store's semantics, for
+ * tests of modules that need a store but are not about storage. It checks what
+ * the SQLite schema's constraints check, so a batch it refuses is one SQLite
+ * refuses too, and, like a transaction, it refuses the whole batch.
+ *
+ * @module
+ */
+import {
+  type CleanReading,
+  COLUMNS,
+  type DeadLetter,
+  type FieldFlag,
+  MEASUREMENT_FIELDS,
+  type SourcePosition,
+} from "../records/mod.ts";
+import type {
+  ReadingQuery,
+  ReadingStore,
+  StoreDetails,
+  StoreSummary,
+  WriteBatch,
+  WriteResult,
+} from "./mod.ts";
+
+const STATUSES: ReadonlySet<string> = new Set(["ok", "flagged", "outage"]);
+const INT64_MAX = 2n ** 63n - 1n;
+
+interface Row {
+  reading: CleanReading;
+  /** 1 when inserted, +1 per replacement (the SQLite store's `revision`). */
+  revision: number;
+}
+
+/** A {@linkcode ReadingStore} that keeps everything in memory, for tests. */
+export class MemoryStore implements ReadingStore {
+  readonly #rows = new Map<string, Row>();
+  /** In insertion order, like SQLite's rowid. */
+  readonly #deadLetters = new Map<string, DeadLetter>();
+  #closed = false;
+
+  /** Upserts readings and stores new dead letters, all or nothing. */
+  writeBatch({ readings, deadLetters }: WriteBatch): Promise<WriteResult> {
+    return this.#use(() => {
+      // Check everything first, then apply: nothing is written when one item is bad.
+      for (const [i, r] of readings.entries()) {
+        this.#check(`reading ${i} (station "${r.station_id}" at ${r.ts})`, readingProblem(r));
+      }
+      for (const [i, d] of deadLetters.entries()) {
+        const { topic, partition, offset } = d.source;
+        this.#check(
+          `dead letter ${i} (${topic}/${partition}@${offset})`,
+          positionProblem(d.source),
+        );
+      }
+      const result: WriteResult = { inserted: 0, duplicates: 0, deadLetters: 0 };
+      for (const reading of readings) {
+        const key = JSON.stringify([reading.station_id, reading.ts_utc_ms]);
+        const row = this.#rows.get(key);
+        if (row === undefined) {
+          this.#rows.set(key, { reading: copyReading(reading), revision: 1 });
+          result.inserted++;
+          continue;
+        }
+        result.duplicates++;
+        if (replaces(reading.source, row.reading.source)) {
+          this.#rows.set(key, { reading: copyReading(reading), revision: row.revision + 1 });
+        }
+      }
+      for (const d of deadLetters) {
+        const key = JSON.stringify([d.source.topic, d.source.partition, d.source.offset]);
+        if (this.#deadLetters.has(key)) continue;
+        this.#deadLetters.set(key, copyDeadLetter(d));
+        result.deadLetters++;
+      }
+      return result;
+    });
+  }
+
+  /** Counts of readings, stations, missing values per source column and dead letters. */
+  summary(): Promise<StoreSummary> {
+    return this.#use(() => {
+      const rows = [...this.#rows.values()];
+      const missing = Object.fromEntries(COLUMNS.map((c) => [
+        c.source,
+        rows.filter((r) => r.reading.measurements[c.field] === null).length,
+      ]));
+      return {
+        stored_readings: rows.length,
+        stations: new Set(rows.map((r) => r.reading.station_id)).size,
+        missing,
+        dead_letters: this.#deadLetters.size,
+      };
+    });
+  }
+
+  /** Time range, status and flag counts, rewrites, dead-letter reasons. */
+  details(): Promise<StoreDetails> {
+    return this.#use(() => {
+      const rows = [...this.#rows.values()];
+      const times = rows.map((r) => r.reading.ts_utc_ms);
+      const status: StoreDetails["status"] = { ok: 0, flagged: 0, outage: 0 };
+      const flags: StoreDetails["flags"] = {};
+      for (const { reading } of rows) {
+        status[reading.status]++;
+        for (const c of COLUMNS) {
+          for (const flag of reading.flags[c.field] ?? []) {
+            const counts: Partial<Record<FieldFlag, number>> = flags[c.source] ??= {};
+            counts[flag] = (counts[flag] ?? 0) + 1;
+          }
+        }
+      }
+      const reasons: Record<string, number> = {};
+      for (const d of this.#deadLetters.values()) reasons[d.reason] = (reasons[d.reason] ?? 0) + 1;
+      return {
+        first_ts_utc_ms: times.length > 0 ? Math.min(...times) : null,
+        last_ts_utc_ms: times.length > 0 ? Math.max(...times) : null,
+        status,
+        flags,
+        rewritten_readings: rows.filter((r) => r.revision > 1).length,
+        dead_letter_reasons: reasons,
+      };
+    });
+  }
+
+  /** Readings matching `query`, ordered by time, then station. */
+  readings(query: ReadingQuery = {}): Promise<CleanReading[]> {
+    return this.#use(() => {
+      const { station_id, from_ms, to_ms, limit } = query;
+      checkLimit(limit);
+      return [...this.#rows.values()]
+        .map((r) => r.reading)
+        .filter((r) =>
+          (station_id === undefined || r.station_id === station_id) &&
+          (from_ms === undefined || r.ts_utc_ms >= from_ms) &&
+          (to_ms === undefined || r.ts_utc_ms < to_ms)
+        )
+        .sort((a, b) =>
+          a.ts_utc_ms - b.ts_utc_ms ||
+          (a.station_id < b.station_id ? -1 : a.station_id > b.station_id ? 1 : 0)
+        )
+        .slice(0, limit)
+        .map(copyReading);
+    });
+  }
+
+  /** Dead letters, most recently stored first; all of them when `limit` is omitted. */
+  deadLetters(limit?: number): Promise<DeadLetter[]> {
+    return this.#use(() => {
+      checkLimit(limit);
+      return [...this.#deadLetters.values()].reverse().slice(0, limit).map(copyDeadLetter);
+    });
+  }
+
+  /** Marks the store closed; its contents are dropped. */
+  close(): Promise<void> {
+    this.#closed = true;
+    this.#rows.clear();
+    this.#deadLetters.clear();
+    return Promise.resolve();
+  }
+
+  #use<T>(f: () => T): Promise<T> {
+    return Promise.try(() => {
+      if (this.#closed) throw new Error("Reading store (memory) is closed");
+      return f();
+    });
+  }
+
+  #check(item: string, problem: string | undefined): void {
+    if (problem === undefined) return;
+    throw new Error(
+      `Cannot write the batch to reading store (memory) (nothing was written): ${item}: ${problem}`,
+    );
+  }
+}
+
+/** The conflict policy of `mod.ts`: may `incoming` replace the row written from `stored`? */
+function replaces(incoming: SourcePosition, stored: SourcePosition): boolean {
+  return incoming.topic !== stored.topic || incoming.partition !== stored.partition ||
+    BigInt(incoming.offset) >= BigInt(stored.offset);
+}
+
+/** What the SQLite schema (STRICT types, CHECKs) and the store's own checks would refuse. */
+function readingProblem(r: CleanReading): string | undefined {
+  if (typeof r.station_id !== "string" || r.station_id === "") {
+    return "station_id must be a non-empty string";
+  }
+  if (!Number.isSafeInteger(r.ts_utc_ms)) return `ts_utc_ms must be an integer, not ${r.ts_utc_ms}`;
+  if (typeof r.ts !== "string") return "ts must be a string";
+  for (const f of MEASUREMENT_FIELDS) {
+    const v = r.measurements[f];
+    if (v !== null && !Number.isFinite(v)) return `${f} must be finite, not ${v}`;
+  }
+  if (!STATUSES.has(r.status)) {
+    return `status must be ok, flagged or outage, not ${JSON.stringify(r.status)}`;
+  }
+  return positionProblem(r.source);
+}
+
+function positionProblem({ topic, partition, offset }: SourcePosition): string | undefined {
+  if (typeof topic !== "string") return "topic must be a string";
+  if (!Number.isSafeInteger(partition) || partition < 0) {
+    return `partition must be a whole number >= 0, not ${partition}`;
+  }
+  if (!/^\d+$/.test(offset)) return `offset must be decimal digits, not "${offset}"`;
+  if (BigInt(offset) > INT64_MAX) return `offset ${offset} does not fit in 64 bits`;
+  return undefined;
+}
+
+/** A deep copy, with -0 stored as 0 as SQLite does. */
+function copyReading(r: CleanReading): CleanReading {
+  const copy = structuredClone(r);
+  for (const f of MEASUREMENT_FIELDS) if (copy.measurements[f] === 0) copy.measurements[f] = 0;
+  return copy;
+}
+
+function copyDeadLetter(d: DeadLetter): DeadLetter {
+  return { ...d, source: { ...d.source }, original: d.original?.slice() ?? null };
+}
+
+function checkLimit(limit: number | undefined): void {
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) {
+    throw new RangeError(`limit must be a whole number >= 0, not ${limit}`);
+  }
+}

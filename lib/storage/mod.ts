@@ -1,0 +1,114 @@
+/**
+ * Storage of clean readings and dead letters: the {@linkcode ReadingStore}
+ * interface, its SQLite implementation ({@linkcode openSqliteStore}, the only
+ * `node:sqlite` user) and an in-memory twin ({@linkcode MemoryStore}) for tests
+ * of other modules.
+ *
+ * Semantics shared by every store:
+ * - `writeBatch()` is all or nothing, and durable once its promise resolves.
+ * - Readings are keyed by `(station_id, ts_utc_ms)`. Writing a reading whose key
+ *   exists never adds a row; it counts as a duplicate. The stored row is
+ *   replaced only by a message from a later or equal position of the same
+ *   Kafka partition (or from another topic or partition, whose offsets cannot be
+ *   ordered against it); an earlier offset never overwrites a later one. So
+ *   the row always equals what a compacted topic would keep, however often and
+ *   in whatever order messages are redelivered.
+ * - Dead letters are keyed by `(topic, partition, offset)`; the first one
+ *   stored wins, and its original bytes are kept byte for byte.
+ *
+ * ```ts ignore
+ * import { openSqliteStore } from "./lib/storage/mod.ts";
+ * const store = await openSqliteStore("var/airq.db");
+ * try {
+ *   const { inserted, duplicates } = await store.writeBatch({ readings, deadLetters: [] });
+ *   // commit the Kafka offsets only now: the batch is durable
+ * } finally {
+ *   await store.close();
+ * }
+ * ```
+ *
+ * @module
+ */
+import type { CleanReading, DeadLetter, FieldFlag } from "../records/mod.ts";
+
+export { MemoryStore } from "./memory.ts";
+export { openSqliteStore, SQLITE_SCHEMA_VERSION, type SqliteStoreOptions } from "./sqlite.ts";
+
+/** What one `writeBatch()` call stores, in one transaction. */
+export interface WriteBatch {
+  /** Clean readings, upserted by `(station_id, ts_utc_ms)`. */
+  readonly readings: readonly CleanReading[];
+  /** Rejected messages, stored once per `(topic, partition, offset)`. */
+  readonly deadLetters: readonly DeadLetter[];
+}
+
+/** What a `writeBatch()` call did. `inserted + duplicates` is the number of readings sent. */
+export interface WriteResult {
+  /** Readings whose key was new. */
+  inserted: number;
+  /** Readings whose key already existed (earlier in the store or in the same batch). */
+  duplicates: number;
+  /** Dead letters newly stored; a redelivered one is not counted again. */
+  deadLetters: number;
+}
+
+/** Counts over the whole store. */
+export interface StoreSummary {
+  /** Rows in the reading table (one per station and hour). */
+  stored_readings: number;
+  /** Distinct stations among the stored readings. */
+  stations: number;
+  /** Missing (null) values per measured column, keyed by the SOURCE column name, e.g. `CO(GT)`; all 13 columns. */
+  missing: Record<string, number>;
+  /** Stored dead letters. */
+  dead_letters: number;
+}
+
+/** Extra statistics for status pages and reports. */
+export interface StoreDetails {
+  /** Earliest stored reading time (epoch ms), null when the store is empty. */
+  first_ts_utc_ms: number | null;
+  /** Latest stored reading time (epoch ms), null when the store is empty. */
+  last_ts_utc_ms: number | null;
+  /** Stored readings per status. */
+  status: Record<CleanReading["status"], number>;
+  /** Readings carrying each flag, per SOURCE column name; columns without flags are absent. */
+  flags: Record<string, Partial<Record<FieldFlag, number>>>;
+  /** Readings whose row was replaced at least once by a redelivery or a later message. */
+  rewritten_readings: number;
+  /** Stored dead letters per reason. */
+  dead_letter_reasons: Record<string, number>;
+}
+
+/** Which readings `readings()` returns. Times are epoch ms; the range is `[from_ms, to_ms)`. */
+export interface ReadingQuery {
+  /** Only this station. */
+  station_id?: string;
+  /** Only readings at or after this instant. */
+  from_ms?: number;
+  /** Only readings before this instant. */
+  to_ms?: number;
+  /** At most this many readings (the earliest ones). */
+  limit?: number;
+}
+
+/** Where clean readings and dead letters live. Call `close()` when done. */
+export interface ReadingStore {
+  /**
+   * Stores readings and dead letters in ONE transaction: either all of the
+   * batch is stored or, when the promise rejects, none of it. Once the promise
+   * resolves the batch survives a crash of the process (and, for the SQLite
+   * store with `synchronous: "FULL"`, a power loss).
+   */
+  writeBatch(batch: WriteBatch): Promise<WriteResult>;
+  /** Counts of readings, stations, missing values per source column and dead letters. */
+  summary(): Promise<StoreSummary>;
+  /** Time range, status and flag counts, rewrites, dead-letter reasons. */
+  details(): Promise<StoreDetails>;
+  /** Readings matching `query`, ordered by time, then station. */
+  readings(query?: ReadingQuery): Promise<CleanReading[]>;
+  /** Dead letters, most recently stored first; all of them when `limit` is omitted. */
+  deadLetters(limit?: number): Promise<DeadLetter[]>;
+  /** Releases the store. Further calls reject; calling `close()` again does nothing. */
+  close(): Promise<void>;
+}

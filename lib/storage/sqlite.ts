@@ -1,0 +1,382 @@
+/**
+ * The SQLite reading store, on `node:sqlite` (the only module that imports it).
+ *
+ * Durability: the database runs in WAL mode. With `synchronous = NORMAL` (the
+ * default) a committed batch survives a crash of the process, `kill -9`
+ * included, because the commit is in the WAL file before `writeBatch()`
+ * resolves; only a power loss or OS crash can lose the last commits. Choose
+ * `synchronous: "FULL"` to fsync the WAL at every commit and survive those too,
+ * at some cost per batch.
+ *
+ * node:sqlite is synchronous: each call blocks the event loop while it runs
+ * (about 20 ms for 10,000 readings), and waits up to `busyTimeoutMs` for a lock
+ * held by another process.
+ *
+ * @module
+ */
+import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { dirname } from "node:path";
+import {
+  CLEAN_SCHEMA_VERSION,
+  type CleanReading,
+  CleanReadingSchema,
+  COLUMNS,
+  type DeadLetter,
+  type FieldFlag,
+  MEASUREMENT_FIELDS,
+} from "../records/mod.ts";
+import type {
+  ReadingQuery,
+  ReadingStore,
+  StoreDetails,
+  StoreSummary,
+  WriteBatch,
+  WriteResult,
+} from "./mod.ts";
+
+/** Options of {@linkcode openSqliteStore}. */
+export interface SqliteStoreOptions {
+  /** `NORMAL` (default) survives process crashes; `FULL` also survives power loss. */
+  synchronous?: "NORMAL" | "FULL";
+  /** How long to wait for a lock held by another connection; default 5000. */
+  busyTimeoutMs?: number;
+}
+
+/**
+ * Schema migrations, in order: entry `i` takes `PRAGMA user_version` from `i`
+ * to `i + 1`. Never edit a released entry; append a new one. The column list is
+ * written out, not generated, so that a later change to the records cannot
+ * silently change what migration 1 means.
+ */
+const MIGRATIONS: readonly string[] = [
+  `CREATE TABLE readings (
+    station_id TEXT NOT NULL CHECK (length(station_id) > 0),
+    ts_utc_ms INTEGER NOT NULL,
+    ts_local TEXT NOT NULL,
+    co_mg_m3 REAL, pt08_s1_co REAL, nmhc_ug_m3 REAL, c6h6_ug_m3 REAL, pt08_s2_nmhc REAL,
+    nox_ppb REAL, pt08_s3_nox REAL, no2_ug_m3 REAL, pt08_s4_no2 REAL, pt08_s5_o3 REAL,
+    t_c REAL, rh_pct REAL, ah REAL,
+    flags TEXT NOT NULL CHECK (json_valid(flags)),
+    rejected TEXT NOT NULL CHECK (json_valid(rejected)),
+    status TEXT NOT NULL CHECK (status IN ('ok', 'flagged', 'outage')),
+    source_topic TEXT NOT NULL,
+    source_partition INTEGER NOT NULL CHECK (source_partition >= 0),
+    source_offset INTEGER NOT NULL CHECK (source_offset >= 0),
+    revision INTEGER NOT NULL DEFAULT 1,
+    stored_at TEXT NOT NULL DEFAULT (strftime('%Y-%m-%dT%H:%M:%fZ', 'now')),
+    PRIMARY KEY (station_id, ts_utc_ms)
+  ) STRICT;
+  CREATE INDEX readings_ts ON readings (ts_utc_ms);
+  CREATE TABLE dead_letters (
+    source_topic TEXT NOT NULL,
+    source_partition INTEGER NOT NULL CHECK (source_partition >= 0),
+    source_offset INTEGER NOT NULL CHECK (source_offset >= 0),
+    msg_key TEXT,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    original BLOB,
+    rejected_at TEXT NOT NULL,
+    PRIMARY KEY (source_topic, source_partition, source_offset)
+  ) STRICT;
+  CREATE INDEX dead_letters_reason ON dead_letters (reason);`,
+];
+
+/** The schema version this code creates and understands (`PRAGMA user_version`). */
+export const SQLITE_SCHEMA_VERSION: number = MIGRATIONS.length;
+
+const FIELDS = MEASUREMENT_FIELDS.join(", ");
+const WRITTEN = `station_id, ts_utc_ms, ts_local, ${FIELDS}, flags, rejected, status, ` +
+  "source_topic, source_partition, source_offset";
+const UPDATED = WRITTEN.split(", ").slice(2).map((c) => `${c} = excluded.${c}`).join(", ");
+// The conflict policy (see mod.ts): a later or equal offset of the same partition
+// replaces the row, an earlier one is skipped; offsets of another partition cannot
+// be ordered against ours, so the newest write wins. RETURNING gives 1 for an insert,
+// more for a replacement, and no row for a skipped duplicate.
+const UPSERT_READING = `INSERT INTO readings (${WRITTEN})
+  VALUES (${WRITTEN.split(", ").map(() => "?").join(", ")})
+  ON CONFLICT (station_id, ts_utc_ms) DO UPDATE SET ${UPDATED},
+    revision = readings.revision + 1, stored_at = excluded.stored_at
+  WHERE excluded.source_topic IS NOT readings.source_topic
+    OR excluded.source_partition IS NOT readings.source_partition
+    OR excluded.source_offset > readings.source_offset
+  RETURNING revision`;
+const INSERT_DEAD_LETTER = `INSERT INTO dead_letters (source_topic, source_partition,
+  source_offset, msg_key, reason, detail, original, rejected_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+const SELECT_READINGS = `SELECT station_id, ts_utc_ms, ts_local, ${FIELDS}, flags, rejected,
+  status, source_topic, source_partition, CAST(source_offset AS TEXT) AS source_offset
+  FROM readings`;
+const SELECT_DEAD_LETTERS = `SELECT source_topic, source_partition,
+  CAST(source_offset AS TEXT) AS source_offset, msg_key, reason, detail, original, rejected_at
+  FROM dead_letters ORDER BY rowid DESC LIMIT ?`;
+const SUMMARY = `SELECT count(*) AS stored_readings, count(DISTINCT station_id) AS stations,
+  ${MEASUREMENT_FIELDS.map((f) => `total(${f} IS NULL) AS ${f}`).join(", ")},
+  (SELECT count(*) FROM dead_letters) AS dead_letters FROM readings`;
+
+const DETAILS_RANGE = `SELECT min(ts_utc_ms) AS first, max(ts_utc_ms) AS last,
+  total(revision > 1) AS rewritten FROM readings`;
+const DETAILS_STATUS = "SELECT status AS k, count(*) AS n FROM readings GROUP BY status";
+const DETAILS_FLAGS = `SELECT f.key AS k, g.value AS v, count(*) AS n
+  FROM readings, json_each(readings.flags) AS f, json_each(f.value) AS g GROUP BY k, v`;
+const DETAILS_REASONS = "SELECT reason AS k, count(*) AS n FROM dead_letters GROUP BY reason";
+
+type Row = Record<string, unknown>;
+
+/**
+ * Opens (creating it and its parent folders if needed) the SQLite store at
+ * `path`, switches it to WAL and applies pending migrations in one
+ * transaction. Rejects a file whose schema is newer than this code knows.
+ */
+export async function openSqliteStore(
+  path: string,
+  options: SqliteStoreOptions = {},
+): Promise<ReadingStore> {
+  const { synchronous = "NORMAL", busyTimeoutMs = 5000 } = options;
+  if (synchronous !== "NORMAL" && synchronous !== "FULL") {
+    throw new RangeError(`synchronous must be "NORMAL" or "FULL", not "${synchronous}"`);
+  }
+  if (!Number.isSafeInteger(busyTimeoutMs) || busyTimeoutMs < 0) {
+    throw new RangeError(`busyTimeoutMs must be a whole number >= 0, not ${busyTimeoutMs}`);
+  }
+  const fail = (e: unknown): Error =>
+    new Error(`Cannot open reading store "${path}": ${messageOf(e)}`, { cause: e });
+  await Deno.mkdir(dirname(path), { recursive: true });
+  let db: DatabaseSync;
+  try {
+    db = new DatabaseSync(path);
+  } catch (e) {
+    throw fail(e);
+  }
+  try {
+    db.exec(`PRAGMA busy_timeout = ${busyTimeoutMs}`);
+    const mode = db.prepare("PRAGMA journal_mode = WAL").get()?.journal_mode;
+    if (mode !== "wal") {
+      throw new Error(`it cannot use WAL journal mode (got "${mode}"); use a local file`);
+    }
+    db.exec(`PRAGMA synchronous = ${synchronous}; PRAGMA foreign_keys = ON`);
+    migrate(db);
+    return new SqliteStore(db, path);
+  } catch (e) {
+    db.close();
+    throw fail(e);
+  }
+}
+
+function migrate(db: DatabaseSync): void {
+  const known = MIGRATIONS.length;
+  const version = () => Number(db.prepare("PRAGMA user_version").get()?.user_version);
+  if (version() === known) return;
+  db.exec("BEGIN IMMEDIATE");
+  try {
+    const from = version(); // again: another process may have migrated meanwhile
+    if (from > known) {
+      throw new Error(
+        `its schema version is ${from}, but this airq knows versions up to ${known}. ` +
+          "A newer airq wrote it: run that version, or use another file.",
+      );
+    }
+    for (const sql of MIGRATIONS.slice(from)) db.exec(sql);
+    db.exec(`PRAGMA user_version = ${known}`);
+    db.exec("COMMIT");
+  } catch (e) {
+    if (db.isTransaction) db.exec("ROLLBACK");
+    throw e;
+  }
+}
+
+class SqliteStore implements ReadingStore {
+  readonly #db: DatabaseSync;
+  readonly #path: string;
+  readonly #upsert: StatementSync;
+  readonly #insertDeadLetter: StatementSync;
+
+  constructor(db: DatabaseSync, path: string) {
+    this.#db = db;
+    this.#path = path;
+    this.#upsert = db.prepare(UPSERT_READING);
+    this.#insertDeadLetter = db.prepare(INSERT_DEAD_LETTER);
+  }
+
+  writeBatch({ readings, deadLetters }: WriteBatch): Promise<WriteResult> {
+    return this.#use((db) => {
+      const result: WriteResult = { inserted: 0, duplicates: 0, deadLetters: 0 };
+      let at = () => "BEGIN"; // what was being written, for the error message
+      try {
+        db.exec("BEGIN IMMEDIATE");
+        for (const [i, r] of readings.entries()) {
+          at = () => `reading ${i} (station "${r.station_id}" at ${r.ts})`;
+          const row = this.#upsert.get(...readingParams(r));
+          if (row?.revision === 1) result.inserted++;
+          else result.duplicates++;
+        }
+        for (const [i, d] of deadLetters.entries()) {
+          const { topic, partition, offset } = d.source;
+          at = () => `dead letter ${i} (${topic}/${partition}@${offset})`;
+          const params = [d.key, d.reason, d.detail, d.original, d.rejected_at];
+          const { changes } = this.#insertDeadLetter.run(
+            topic,
+            partition,
+            offsetValue(offset),
+            ...params,
+          );
+          result.deadLetters += Number(changes);
+        }
+        at = () => "COMMIT";
+        db.exec("COMMIT");
+      } catch (e) {
+        if (db.isTransaction) db.exec("ROLLBACK");
+        throw new Error(
+          `Cannot write the batch to reading store "${this.#path}" (nothing was written): ` +
+            `${at()}: ${messageOf(e)}`,
+          { cause: e },
+        );
+      }
+      return result;
+    });
+  }
+
+  summary(): Promise<StoreSummary> {
+    return this.#use((db) => {
+      const row: Row = db.prepare(SUMMARY).get() ?? {};
+      return {
+        stored_readings: Number(row.stored_readings),
+        stations: Number(row.stations),
+        missing: Object.fromEntries(COLUMNS.map((c) => [c.source, Number(row[c.field])])),
+        dead_letters: Number(row.dead_letters),
+      };
+    });
+  }
+
+  details(): Promise<StoreDetails> {
+    return this.#use((db) => {
+      const range: Row = db.prepare(DETAILS_RANGE).get() ?? {};
+      const status: StoreDetails["status"] = { ok: 0, flagged: 0, outage: 0 };
+      for (const r of db.prepare(DETAILS_STATUS).all()) {
+        status[r.k as keyof typeof status] = Number(r.n);
+      }
+      const flags: StoreDetails["flags"] = {};
+      const source = new Map<string, string>(COLUMNS.map((c) => [c.field, c.source]));
+      for (const r of db.prepare(DETAILS_FLAGS).all()) {
+        const column = source.get(String(r.k)) ?? String(r.k);
+        (flags[column] ??= {})[r.v as FieldFlag] = Number(r.n);
+      }
+      const reasons = db.prepare(DETAILS_REASONS).all().map((r) => [String(r.k), Number(r.n)]);
+      return {
+        first_ts_utc_ms: range.first === null ? null : Number(range.first),
+        last_ts_utc_ms: range.last === null ? null : Number(range.last),
+        status,
+        flags,
+        rewritten_readings: Number(range.rewritten),
+        dead_letter_reasons: Object.fromEntries(reasons),
+      };
+    });
+  }
+
+  readings(query: ReadingQuery = {}): Promise<CleanReading[]> {
+    return this.#use((db) => {
+      const { station_id, from_ms, to_ms, limit } = query;
+      checkLimit(limit);
+      const filters = ([
+        ["station_id = ?", station_id],
+        ["ts_utc_ms >= ?", from_ms],
+        ["ts_utc_ms < ?", to_ms],
+      ] as const).filter((f) => f[1] !== undefined);
+      const where = filters.length > 0 ? `WHERE ${filters.map((f) => f[0]).join(" AND ")}` : "";
+      const params = filters.map((f) => f[1] as string | number);
+      const sql = `${SELECT_READINGS} ${where} ORDER BY ts_utc_ms, station_id LIMIT ?`;
+      return db.prepare(sql).all(...params, limit ?? -1).map((row) => this.#toReading(row));
+    });
+  }
+
+  deadLetters(limit?: number): Promise<DeadLetter[]> {
+    return this.#use((db) => {
+      checkLimit(limit);
+      return db.prepare(SELECT_DEAD_LETTERS).all(limit ?? -1).map((r) => ({
+        source: {
+          topic: String(r.source_topic),
+          partition: Number(r.source_partition),
+          offset: String(r.source_offset),
+        },
+        key: r.msg_key === null ? null : String(r.msg_key),
+        reason: String(r.reason),
+        detail: String(r.detail),
+        original: r.original instanceof Uint8Array ? r.original : null,
+        rejected_at: String(r.rejected_at),
+      }));
+    });
+  }
+
+  close(): Promise<void> {
+    return Promise.try(() => {
+      if (!this.#db.isOpen) return;
+      try {
+        this.#db.exec("PRAGMA optimize");
+      } finally {
+        this.#db.close();
+      }
+    });
+  }
+
+  /** Runs `f` on the open database; a throw (or a closed store) becomes a rejection. */
+  #use<T>(f: (db: DatabaseSync) => T): Promise<T> {
+    return Promise.try(() => {
+      if (!this.#db.isOpen) throw new Error(`Reading store "${this.#path}" is closed`);
+      return f(this.#db);
+    });
+  }
+
+  #toReading(row: Row): CleanReading {
+    const parsed = CleanReadingSchema.safeParse({
+      schema_version: CLEAN_SCHEMA_VERSION,
+      station_id: row.station_id,
+      ts: row.ts_local,
+      ts_utc_ms: row.ts_utc_ms,
+      measurements: Object.fromEntries(MEASUREMENT_FIELDS.map((f) => [f, row[f]])),
+      flags: JSON.parse(String(row.flags)),
+      rejected: JSON.parse(String(row.rejected)),
+      status: row.status,
+      source: {
+        topic: row.source_topic,
+        partition: row.source_partition,
+        offset: row.source_offset,
+      },
+    });
+    if (parsed.success) return parsed.data;
+    throw new TypeError(
+      `Reading store "${this.#path}" holds an invalid reading (station "${row.station_id}" ` +
+        `at ${row.ts_local}): ${parsed.error.message}`,
+    );
+  }
+}
+
+/** The upsert's parameters, in `WRITTEN` order. */
+function readingParams(r: CleanReading): SQLInputValue[] {
+  const values: SQLInputValue[] = [r.station_id, r.ts_utc_ms, r.ts];
+  for (const f of MEASUREMENT_FIELDS) {
+    const v = r.measurements[f];
+    // SQLite would store NaN as NULL without a word; refuse it instead.
+    if (v !== null && !Number.isFinite(v)) throw new RangeError(`${f} must be finite, not ${v}`);
+    values.push(v);
+  }
+  const { topic, partition, offset } = r.source;
+  values.push(JSON.stringify(r.flags), JSON.stringify(r.rejected), r.status);
+  values.push(topic, partition, offsetValue(offset));
+  return values;
+}
+
+/** A Kafka offset as SQLite's 64-bit integer (exact, and ordered numerically). */
+function offsetValue(offset: string): bigint {
+  // BigInt() alone would also take " 7" and "0x7".
+  if (!/^\d+$/.test(offset)) throw new RangeError(`offset must be decimal digits, not "${offset}"`);
+  return BigInt(offset);
+}
+
+function checkLimit(limit: number | undefined): void {
+  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) {
+    throw new RangeError(`limit must be a whole number >= 0, not ${limit}`);
+  }
+}
+
+function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
+}

@@ -1,0 +1,58 @@
+/**
+ * `deno task quality --db PATH [--json]`: what the store holds — readings,
+ * stations, missing values per source column, dead letters — and, without
+ * `--json`, the details (time range, statuses, flags, dead-letter reasons).
+ *
+ * `--json` prints `{"stored_readings", "stations", "missing": {"CO(GT)": n, ...}, "dead_letters"}`.
+ *
+ * Permissions: `--allow-read=.,$HOME,/tmp` (config and the database),
+ * `--allow-write=var,$HOME,/tmp` (SQLite opens its WAL files),
+ * `--allow-env=AIRQ_*,INIT_CWD`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { CONFIG_DIR, ConsumerConfigSchema, loadConfig } from "./lib/config/mod.ts";
+import { openSqliteStore } from "./lib/storage/mod.ts";
+import { env, println, runMain } from "./lib/cli.ts";
+import { userPath } from "./lib/cli_paths.ts";
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: { db: { type: "string" }, json: { type: "boolean", default: false } },
+  });
+  const config = await loadConfig(new URL("consumer.json", CONFIG_DIR), ConsumerConfigSchema);
+  const dbPath = userPath(values.db ?? env("AIRQ_DB") ?? config.db);
+  try {
+    await Deno.stat(dbPath);
+  } catch {
+    throw new Error(
+      `No database at ${dbPath}: run \`deno task consume --db ${dbPath}\` first, or pass --db PATH`,
+    );
+  }
+  const store = await openSqliteStore(dbPath);
+  try {
+    const summary = await store.summary();
+    if (values.json) {
+      println(JSON.stringify(summary));
+      return 0;
+    }
+    println(
+      `${dbPath}: ${summary.stored_readings} readings from ${summary.stations} station(s), ${summary.dead_letters} dead letters`,
+    );
+    println("missing values per column:");
+    for (const [column, n] of Object.entries(summary.missing)) {
+      const share = summary.stored_readings > 0
+        ? ((100 * n) / summary.stored_readings).toFixed(1)
+        : "0.0";
+      println(`  ${column.padEnd(14)} ${String(n).padStart(8)}  (${share} %)`);
+    }
+    println(JSON.stringify(await store.details(), null, 2));
+    return 0;
+  } finally {
+    await store.close();
+  }
+}
+
+if (import.meta.main) await runMain(main);

@@ -1,0 +1,446 @@
+import assert from "node:assert/strict";
+import fc from "fast-check";
+import {
+  CLEAN_SCHEMA_VERSION,
+  type CleanReading,
+  COLUMNS,
+  type DeadLetter,
+  MEASUREMENT_FIELDS,
+  type MeasurementField,
+  type Measurements,
+} from "../../lib/records/mod.ts";
+import {
+  MemoryStore,
+  openSqliteStore,
+  type ReadingStore,
+  SQLITE_SCHEMA_VERSION,
+  type WriteBatch,
+} from "../../lib/storage/mod.ts";
+
+const HOUR_MS = 3_600_000;
+/** 10/03/2004 18.00.00 at the station (UTC+1), the first hour of the UCI file. */
+const T0 = Date.UTC(2004, 2, 10, 17);
+/** The first data row of the UCI file. */
+const FIRST_ROW: Measurements = {
+  co_mg_m3: 2.6,
+  pt08_s1_co: 1360,
+  nmhc_ug_m3: 150,
+  c6h6_ug_m3: 11.9,
+  pt08_s2_nmhc: 1046,
+  nox_ppb: 166,
+  pt08_s3_nox: 1056,
+  no2_ug_m3: 113,
+  pt08_s4_no2: 1692,
+  pt08_s5_o3: 1268,
+  t_c: 13.6,
+  rh_pct: 48.9,
+  ah: 0.7578,
+};
+/** Bytes that are not UTF-8: a lone continuation byte, an overlong form, 0xFF, a NUL. */
+const BAD_UTF8 = new Uint8Array([0x7b, 0x80, 0xc0, 0xaf, 0xff, 0xfe, 0x00, 0xed, 0xa0, 0x80]);
+
+interface ReadingOptions {
+  offset?: number;
+  partition?: number;
+  topic?: string;
+  missing?: readonly MeasurementField[];
+  co?: number;
+}
+
+/** A clean reading of `station` at hour `hour` after T0, sent from the given Kafka position. */
+function reading(station: string, hour: number, options: ReadingOptions = {}): CleanReading {
+  const { offset = hour, partition = 0, topic = "airq.readings.raw", missing = [] } = options;
+  const ts_utc_ms = T0 + hour * HOUR_MS;
+  const measurements = { ...FIRST_ROW, co_mg_m3: options.co ?? FIRST_ROW.co_mg_m3 };
+  const flags: CleanReading["flags"] = {};
+  for (const f of missing) {
+    measurements[f] = null;
+    flags[f] = ["missing"];
+  }
+  return {
+    schema_version: CLEAN_SCHEMA_VERSION,
+    station_id: station,
+    ts: `${new Date(ts_utc_ms + HOUR_MS).toISOString().slice(0, 19)}+01:00`,
+    ts_utc_ms,
+    measurements,
+    flags,
+    rejected: missing.length > 0 ? {} : { nox_ppb: 99_999 },
+    status: missing.length === MEASUREMENT_FIELDS.length ? "outage" : "ok",
+    source: { topic, partition, offset: String(offset) },
+  };
+}
+
+function deadLetter(
+  offset: number,
+  original: Uint8Array | null,
+  reason = "invalid_json",
+): DeadLetter {
+  return {
+    source: { topic: "airq.readings.raw", partition: 1, offset: String(offset) },
+    key: offset % 2 === 0 ? "station-a" : null,
+    reason,
+    detail: `message at offset ${offset} is not JSON`,
+    original,
+    rejected_at: "2026-05-01T12:00:00.000Z",
+  };
+}
+
+const byTime = (a: CleanReading, b: CleanReading) =>
+  a.ts_utc_ms - b.ts_utc_ms || a.station_id.localeCompare(b.station_id);
+
+async function withTempDir<T>(fn: (dir: string) => Promise<T>): Promise<T> {
+  const dir = await Deno.makeTempDir({ prefix: "airq-storage-" });
+  try {
+    return await fn(dir);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+}
+
+/** Registers the behaviour every ReadingStore must have, for one implementation. */
+function testReadingStore(name: string, openStore: (dir: string) => Promise<ReadingStore>) {
+  const storeTest = (title: string, fn: (store: ReadingStore) => Promise<void>) =>
+    Deno.test(`${name}: ${title}`, () =>
+      withTempDir(async (dir) => {
+        const store = await openStore(dir);
+        try {
+          await fn(store);
+        } finally {
+          await store.close();
+        }
+      }));
+
+  storeTest("writeBatch() twice with the same batch keeps one row per key", async (store) => {
+    const batch: WriteBatch = {
+      readings: [reading("a", 1), reading("b", 0), reading("a", 0)],
+      deadLetters: [deadLetter(7, BAD_UTF8)],
+    };
+    assert.deepEqual(await store.writeBatch(batch), { inserted: 3, duplicates: 0, deadLetters: 1 });
+    assert.deepEqual(await store.writeBatch(batch), { inserted: 0, duplicates: 3, deadLetters: 0 });
+    const summary = await store.summary();
+    assert.equal(summary.stored_readings, 3);
+    assert.equal(summary.stations, 2);
+    assert.equal(summary.dead_letters, 1);
+    assert.deepEqual(await store.readings(), [...batch.readings].sort(byTime));
+  });
+
+  storeTest("writeBatch() counts a key repeated within one batch as a duplicate", async (store) => {
+    const batch = { readings: [reading("a", 0), reading("a", 0, { offset: 9 })], deadLetters: [] };
+    assert.deepEqual(await store.writeBatch(batch), { inserted: 1, duplicates: 1, deadLetters: 0 });
+    assert.deepEqual(await store.readings(), [reading("a", 0, { offset: 9 })]);
+  });
+
+  storeTest(
+    "writeBatch() keeps the reading from the later offset of a partition",
+    async (store) => {
+      const write = (r: CleanReading) => store.writeBatch({ readings: [r], deadLetters: [] });
+      const stored = async () => (await store.readings())[0];
+      await write(reading("a", 0, { offset: 20, co: 1 }));
+      await write(reading("a", 0, { offset: 10, co: 2 })); // earlier: skipped
+      assert.equal((await stored())?.measurements.co_mg_m3, 1);
+      await write(reading("a", 0, { offset: 20, co: 3 })); // same message again: rewritten
+      assert.equal((await stored())?.measurements.co_mg_m3, 3);
+      await write(reading("a", 0, { offset: 21, co: 4 })); // later: wins
+      assert.equal((await stored())?.measurements.co_mg_m3, 4);
+      await write(reading("a", 0, { offset: 5, partition: 3, co: 5 })); // other partition: newest wins
+      assert.deepEqual(await stored(), reading("a", 0, { offset: 5, partition: 3, co: 5 }));
+      assert.equal((await store.summary()).stored_readings, 1);
+      assert.equal((await store.details()).rewritten_readings, 1);
+    },
+  );
+
+  storeTest("dead letters are stored once, original bytes byte for byte", async (store) => {
+    const letters = [deadLetter(1, BAD_UTF8), deadLetter(2, null), deadLetter(3, new Uint8Array())];
+    assert.equal((await store.writeBatch({ readings: [], deadLetters: letters })).deadLetters, 3);
+    const again = [deadLetter(1, new Uint8Array([1]), "schema"), deadLetter(4, BAD_UTF8, "schema")];
+    assert.equal((await store.writeBatch({ readings: [], deadLetters: again })).deadLetters, 1);
+    const stored = await store.deadLetters();
+    assert.deepEqual(stored, [again[1], ...letters.toReversed()]); // newest first; first one kept
+    assert.deepEqual(stored.at(-1)?.original, BAD_UTF8);
+    assert.deepEqual(await store.deadLetters(2), stored.slice(0, 2));
+    assert.deepEqual((await store.details()).dead_letter_reasons, { invalid_json: 3, schema: 1 });
+  });
+
+  storeTest("summary() counts missing values per source column", async (store) => {
+    const empty = await store.summary();
+    assert.deepEqual(Object.keys(empty.missing), COLUMNS.map((c) => c.source));
+    assert.deepEqual(empty, {
+      stored_readings: 0,
+      stations: 0,
+      missing: Object.fromEntries(COLUMNS.map((c) => [c.source, 0])),
+      dead_letters: 0,
+    });
+    await store.writeBatch({
+      readings: [
+        reading("a", 0, { missing: ["co_mg_m3", "nmhc_ug_m3"] }),
+        reading("a", 1, { missing: ["nmhc_ug_m3"] }),
+        reading("b", 1),
+      ],
+      deadLetters: [],
+    });
+    const { missing } = await store.summary();
+    assert.deepEqual(missing, { ...empty.missing, "CO(GT)": 1, "NMHC(GT)": 2 });
+    assert.deepEqual((await store.details()).flags, {
+      "CO(GT)": { missing: 1 },
+      "NMHC(GT)": { missing: 2 },
+    });
+  });
+
+  storeTest("an outage reading with every value missing is stored", async (store) => {
+    const outage = reading("a", 5, { missing: MEASUREMENT_FIELDS });
+    assert.equal(outage.status, "outage");
+    await store.writeBatch({ readings: [outage], deadLetters: [] });
+    assert.deepEqual(await store.readings(), [outage]);
+    assert.deepEqual(
+      (await store.summary()).missing,
+      Object.fromEntries(COLUMNS.map((c) => [c.source, 1])),
+    );
+    const details = await store.details();
+    assert.deepEqual(details.status, { ok: 0, flagged: 0, outage: 1 });
+    assert.equal(details.first_ts_utc_ms, outage.ts_utc_ms);
+    assert.equal(details.last_ts_utc_ms, outage.ts_utc_ms);
+  });
+
+  storeTest(
+    "readings() filters by station and [from_ms, to_ms), ordered by time",
+    async (store) => {
+      const all = [0, 1, 2, 3].flatMap((h) => [reading("b", h), reading("a", h)]);
+      await store.writeBatch({ readings: all, deadLetters: [] });
+      const at = (h: number) => T0 + h * HOUR_MS;
+      assert.deepEqual(await store.readings(), all.toSorted(byTime));
+      assert.deepEqual(await store.readings({ station_id: "b", from_ms: at(1), to_ms: at(3) }), [
+        reading("b", 1),
+        reading("b", 2),
+      ]);
+      assert.deepEqual(await store.readings({ limit: 3 }), all.toSorted(byTime).slice(0, 3));
+      assert.deepEqual(await store.readings({ station_id: "zz" }), []);
+      await assert.rejects(store.readings({ limit: -1 }), RangeError);
+    },
+  );
+
+  storeTest("a failed batch is rolled back completely", async (store) => {
+    const before = {
+      readings: [reading("a", 0), reading("a", 1)],
+      deadLetters: [deadLetter(1, BAD_UTF8)],
+    };
+    await store.writeBatch(before);
+    const summary = await store.summary();
+    const bogus = { ...reading("c", 0), status: "bogus" } as unknown as CleanReading;
+    const badOffset = { ...reading("c", 1), source: { topic: "t", partition: 0, offset: "0x1" } };
+    for (
+      const [bad, item] of [[bogus, /reading 3 \(station "c"/], [badOffset, /offset/]] as const
+    ) {
+      const batch = {
+        readings: [reading("b", 0), reading("a", 0, { offset: 99, co: 7 }), reading("b", 1), bad],
+        deadLetters: [deadLetter(2, null)],
+      };
+      await assert.rejects(store.writeBatch(batch), (e: Error) => {
+        assert.match(e.message, /^Cannot write the batch to reading store .*nothing was written/);
+        assert.match(e.message, item);
+        return true;
+      });
+      assert.deepEqual(await store.summary(), summary);
+      assert.deepEqual(await store.readings(), before.readings);
+      assert.deepEqual(await store.deadLetters(), before.deadLetters);
+    }
+    const badLetter = {
+      ...deadLetter(3, null),
+      source: { topic: "t", partition: -1, offset: "3" },
+    };
+    await assert.rejects(
+      store.writeBatch({ readings: [reading("d", 0)], deadLetters: [badLetter] }),
+      /nothing was written.*dead letter 0 \(t\/-1@3\)/,
+    );
+    assert.deepEqual(await store.summary(), summary);
+  });
+
+  storeTest("a closed store rejects calls; closing twice is fine", async (store) => {
+    await store.close();
+    await store.close();
+    await assert.rejects(store.summary(), /is closed/);
+    await assert.rejects(store.writeBatch({ readings: [], deadLetters: [] }), /is closed/);
+  });
+}
+
+testReadingStore("openSqliteStore()", (dir) => openSqliteStore(`${dir}/airq.db`));
+testReadingStore("MemoryStore", () => Promise.resolve(new MemoryStore()));
+
+// ---- SQLite only -------------------------------------------------------------------------------
+
+/** `PRAGMA user_version` from the file header (big-endian u32 at byte 60); the store is closed. */
+async function userVersion(path: string): Promise<number> {
+  const header = await Deno.readFile(path);
+  return new DataView(header.buffer).getUint32(60);
+}
+
+Deno.test("openSqliteStore() migrates an empty file and keeps data across reopening", () =>
+  withTempDir(async (dir) => {
+    const path = `${dir}/empty.db`;
+    await Deno.writeFile(path, new Uint8Array());
+    const batch = {
+      readings: [reading("a", 0), reading("a", 1)],
+      deadLetters: [deadLetter(1, BAD_UTF8)],
+    };
+    const first = await openSqliteStore(path);
+    await first.writeBatch(batch);
+    await first.close();
+    assert.equal(await userVersion(path), SQLITE_SCHEMA_VERSION);
+    const again = await openSqliteStore(path, { synchronous: "FULL" });
+    try {
+      assert.deepEqual(await again.readings(), batch.readings);
+      assert.deepEqual(await again.deadLetters(), batch.deadLetters);
+      assert.equal((await again.writeBatch(batch)).duplicates, 2);
+    } finally {
+      await again.close();
+    }
+  }));
+
+Deno.test("openSqliteStore() creates the parent folders of a new database", () =>
+  withTempDir(async (dir) => {
+    const store = await openSqliteStore(`${dir}/var/deep/airq.db`);
+    await store.close();
+    assert.equal(await userVersion(`${dir}/var/deep/airq.db`), SQLITE_SCHEMA_VERSION);
+  }));
+
+Deno.test("openSqliteStore() refuses a database from a newer airq", () =>
+  withTempDir(async (dir) => {
+    const path = `${dir}/newer.db`;
+    await (await openSqliteStore(path)).close();
+    const bytes = await Deno.readFile(path);
+    new DataView(bytes.buffer).setUint32(60, SQLITE_SCHEMA_VERSION + 1);
+    await Deno.writeFile(path, bytes);
+    await assert.rejects(
+      openSqliteStore(path),
+      new Error(
+        `Cannot open reading store "${path}": its schema version is ${
+          SQLITE_SCHEMA_VERSION + 1
+        }, ` +
+          `but this airq knows versions up to ${SQLITE_SCHEMA_VERSION}. ` +
+          "A newer airq wrote it: run that version, or use another file.",
+      ),
+    );
+    assert.equal(await userVersion(path), SQLITE_SCHEMA_VERSION + 1); // left alone
+  }));
+
+Deno.test("openSqliteStore() refuses a file that is not a database", () =>
+  withTempDir(async (dir) => {
+    const path = `${dir}/notes.txt`;
+    await Deno.writeTextFile(path, "not a database\n".repeat(300));
+    await assert.rejects(
+      openSqliteStore(path),
+      /^Error: Cannot open reading store ".*notes.txt": file is not a database/,
+    );
+    await assert.rejects(
+      openSqliteStore(`${dir}/x.db`, { synchronous: "OFF" as "FULL" }),
+      RangeError,
+    );
+  }));
+
+Deno.test("writeBatch() is durable when it resolves: the writer is killed with SIGKILL", async (t) => {
+  const config = new URL("../../deno.json", import.meta.url);
+  const storage = new URL("../../lib/storage/mod.ts", import.meta.url);
+  for (const synchronous of ["NORMAL", "FULL"] as const) {
+    await t.step(`synchronous ${synchronous}`, () =>
+      withTempDir(async (dir) => {
+        const readings = Array.from({ length: 500 }, (_, h) => reading("kill-9", h));
+        await Deno.writeTextFile(`${dir}/batch.json`, JSON.stringify(readings));
+        await Deno.writeTextFile(
+          `${dir}/writer.ts`,
+          `import { openSqliteStore } from ${JSON.stringify(storage.href)};
+const readings = JSON.parse(await Deno.readTextFile(${JSON.stringify(`${dir}/batch.json`)}));
+const store = await openSqliteStore(Deno.args[0], { synchronous: ${JSON.stringify(synchronous)} });
+await store.writeBatch({ readings, deadLetters: [] });
+Deno.kill(Deno.pid, "SIGKILL");
+`,
+        );
+        const path = `${dir}/db/airq.db`;
+        const child = await new Deno.Command(Deno.execPath(), {
+          args: [
+            "run",
+            "--no-prompt",
+            "--no-lock",
+            `--config=${config.pathname}`,
+            `--allow-read=${dir}`,
+            `--allow-write=${dir}`,
+            "--allow-run",
+            `${dir}/writer.ts`,
+            path,
+          ],
+          stdout: "piped",
+          stderr: "piped",
+        }).output();
+        const stderr = new TextDecoder().decode(child.stderr);
+        assert.equal(child.signal, "SIGKILL", `writer did not die by SIGKILL: ${stderr}`);
+        assert.ok(
+          (await Deno.stat(`${path}-wal`)).size > 0,
+          "the batch should still be in the WAL",
+        );
+        const store = await openSqliteStore(path);
+        try {
+          assert.deepEqual(await store.readings(), readings);
+        } finally {
+          await store.close();
+        }
+      }));
+  }
+});
+
+// ---- Both stores agree -------------------------------------------------------------------------
+
+const value = fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: null });
+const arbReading = fc.record({
+  station: fc.constantFrom("a", "b"),
+  hour: fc.nat(3),
+  partition: fc.nat(1),
+  offset: fc.nat(5),
+  measurements: fc.record(Object.fromEntries(MEASUREMENT_FIELDS.map((f) => [f, value]))),
+  status: fc.constantFrom("ok" as const, "flagged" as const, "outage" as const),
+}).map(({ station, hour, partition, offset, measurements, status }): CleanReading => {
+  const r = reading(station, hour, { partition, offset });
+  const flags = Object.fromEntries(
+    MEASUREMENT_FIELDS.filter((f) => measurements[f] === null).map((f) => [f, ["missing"]]),
+  );
+  return { ...r, measurements: measurements as Measurements, flags, status };
+});
+const arbDeadLetter = fc.record({
+  offset: fc.nat(5),
+  original: fc.option(fc.uint8Array({ maxLength: 6 }), { nil: null }),
+  reason: fc.constantFrom("invalid_json", "schema"),
+}).map(({ offset, original, reason }) => deadLetter(offset, original, reason));
+const arbBatch = fc.record({
+  readings: fc.array(arbReading, { maxLength: 8 }),
+  deadLetters: fc.array(arbDeadLetter, { maxLength: 3 }),
+  poisoned: fc.boolean(),
+});
+
+Deno.test("openSqliteStore() and MemoryStore agree on any sequence of batches", () =>
+  withTempDir(async (dir) => {
+    let run = 0;
+    await fc.assert(
+      fc.asyncProperty(fc.array(arbBatch, { minLength: 1, maxLength: 6 }), async (batches) => {
+        const sqlite = await openSqliteStore(`${dir}/run-${run++}.db`);
+        const memory = new MemoryStore();
+        try {
+          for (const { poisoned, ...batch } of batches) {
+            if (poisoned) batch.readings.push({ ...reading("p", 0), ts_utc_ms: 0.5 });
+            const [a, b] = await Promise.allSettled([
+              sqlite.writeBatch(batch),
+              memory.writeBatch(batch),
+            ]);
+            assert.equal(a.status, b.status);
+            if (a.status === "fulfilled" && b.status === "fulfilled") {
+              assert.deepEqual(a.value, b.value);
+            }
+          }
+          assert.deepEqual(await sqlite.readings(), await memory.readings());
+          assert.deepEqual(await sqlite.deadLetters(), await memory.deadLetters());
+          assert.deepEqual(await sqlite.summary(), await memory.summary());
+          assert.deepEqual(await sqlite.details(), await memory.details());
+        } finally {
+          await sqlite.close();
+          await memory.close();
+        }
+      }),
+      { numRuns: 60 },
+    );
+  }));
