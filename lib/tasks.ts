@@ -9,7 +9,7 @@ const ROOT = new URL("../", import.meta.url);
 
 /**
  * The argv of a `deno.json` task, with `$HOME` expanded and `deno` replaced by
- * this Deno. Spawning it directly (not through `deno task`) runs the script
+ * the `deno` on PATH (what `deno task` would run). Spawning it directly (not through `deno task`) runs the script
  * with the task's exact permissions and makes its pid the script's own, so
  * kill -9 hits the script and not a wrapper shell.
  */
@@ -20,7 +20,7 @@ export async function taskArgv(name: string, env: Record<string, string>): Promi
   const home = env["HOME"] ?? Deno.env.get("HOME") ?? "";
   const argv = command.replaceAll("$HOME", home).split(/\s+/);
   if (argv[0] !== "deno") throw new Error(`task ${name} does not start with deno: ${command}`);
-  return [Deno.execPath(), ...argv.slice(1)];
+  return ["deno", ...argv.slice(1)];
 }
 
 /** Starts task `name` with extra `args`, from the repository root, with the task's permissions. */

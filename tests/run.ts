@@ -55,13 +55,21 @@ async function main(): Promise<number> {
     eprintln(`test broker: ${down.outcome} (pid ${down.pid})`);
     await Deno.remove(stateDir, { recursive: true }).catch(() => {});
   };
+  let child: Deno.ChildProcess | null = null;
   const onSignal = () => {
-    stop().finally(() => Deno.exit(130));
+    // stop the tests first (they use the broker), then the broker
+    try {
+      child?.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+    const exited = child ? child.status.catch(() => {}) : Promise.resolve();
+    exited.then(stop).finally(() => Deno.exit(130));
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
   try {
-    const child = new Deno.Command(Deno.execPath(), {
+    child = new Deno.Command(Deno.execPath(), {
       args: [
         "test",
         "--no-prompt",

@@ -1,0 +1,282 @@
+/**
+ * The ingest benchmark: a max-speed replay of the year as N virtual stations
+ * through producer.ts, the broker, consumer.ts and SQLite, with offsets
+ * committed, measured end to end on a private broker; beside it, the broker's
+ * own Java perf tools (ProducerPerformance, ConsumerPerformance) on the same
+ * machine, in the same run.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { getLogger } from "@logtape/logtape";
+import { type KafkaJars, LocalBroker, resolveKafkaJars } from "../broker/mod.ts";
+import { CONFIG_DIR, type KafkaConfig, loadKafkaConfig, loadTopicsConfig } from "../config/mod.ts";
+import { createKafka, ensureTopics, withAdmin } from "../kafka/mod.ts";
+import { fileURLToPath } from "node:url";
+import { spawnTask } from "../tasks.ts";
+
+const log = getLogger(["airq", "bench"]);
+
+/** The JSON `bench ingest` writes. */
+export interface IngestResult {
+  readings: number;
+  seconds: number;
+  readings_per_s: number;
+  peak_rss_mb: number;
+  broker_producer_perf_per_s: number;
+  broker_consumer_perf_per_s: number;
+  producer_peak_rss_mb: number;
+  consumer_peak_rss_mb: number;
+  producer_seconds: number;
+  stored_readings: number;
+  stations: number;
+  kafka_version: string;
+  machine: { cpus: number; deno: string };
+}
+
+function freePort(): number {
+  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
+  const port = (l.addr as Deno.NetAddr).port;
+  l.close();
+  return port;
+}
+
+async function rssMb(pid: number): Promise<number> {
+  try {
+    const out = await new Deno.Command("ps", {
+      args: ["-o", "rss=", "-p", String(pid)],
+      stdout: "piped",
+    })
+      .output();
+    const kb = Number(new TextDecoder().decode(out.stdout).trim());
+    return Number.isFinite(kb) ? kb / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Polls the resident memory of some processes until stopped; returns the peaks in MiB. */
+function watchRss(pids: Record<string, number>): { stop: () => Promise<Record<string, number>> } {
+  const peaks: Record<string, number> = Object.fromEntries(Object.keys(pids).map((k) => [k, 0]));
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      for (const [name, pid] of Object.entries(pids)) {
+        peaks[name] = Math.max(peaks[name]!, await rssMb(pid));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return peaks;
+    },
+  };
+}
+
+async function java(jars: KafkaJars, args: string[]): Promise<string> {
+  const out = await new Deno.Command("java", {
+    args: ["-Xmx512m", "-cp", jars.classpath, ...args],
+    stdout: "piped",
+    stderr: "piped",
+  }).output();
+  const text = new TextDecoder().decode(out.stdout);
+  if (!out.success) {
+    throw new Error(`${args[0]} failed: ${new TextDecoder().decode(out.stderr).slice(-1500)}`);
+  }
+  return text;
+}
+
+/** Runs Kafka's ProducerPerformance then ConsumerPerformance on a fresh topic; records/s of each. */
+export async function brokerPerf(
+  config: KafkaConfig,
+  jars: KafkaJars,
+  records: number,
+  recordSize: number,
+): Promise<{ producer: number; consumer: number }> {
+  const topic = `airq.bench.perf.${crypto.randomUUID().slice(0, 8)}`;
+  const kafka = createKafka(config, { clientId: "airq-bench-perf" });
+  await withAdmin(
+    kafka,
+    (admin) =>
+      ensureTopics(admin, [{
+        name: topic,
+        role: "raw",
+        partitions: 6,
+        replicationFactor: 1,
+        configs: {},
+        why: "bench",
+      }]),
+  );
+  const bootstrap = config.brokers.join(",");
+  const prod = await java(jars, [
+    "org.apache.kafka.tools.ProducerPerformance",
+    "--topic",
+    topic,
+    "--num-records",
+    String(records),
+    "--record-size",
+    String(recordSize),
+    "--throughput",
+    "-1",
+    "--producer-props",
+    `bootstrap.servers=${bootstrap}`,
+    "acks=all",
+    "enable.idempotence=true",
+    "compression.type=none",
+  ]);
+  // "1000000 records sent, 312402.4 records/sec (119.17 MB/sec), ..."
+  const p = prod.match(/records sent, ([\d.]+) records\/sec/);
+  const cons = await java(jars, [
+    "org.apache.kafka.tools.ConsumerPerformance",
+    "--bootstrap-server",
+    bootstrap,
+    "--topic",
+    topic,
+    "--messages",
+    String(records),
+  ]);
+  // header "start.time, end.time, data.consumed.in.MB, MB.sec, data.consumed.in.nMsg, nMsg.sec, ..."
+  const consumer = parsePerfCsv(cons);
+  return { producer: p ? Number(p[1]) : NaN, consumer };
+}
+
+/** Pulls nMsg.sec out of ConsumerPerformance's output (summary or detailed). */
+export function parsePerfCsv(text: string): number {
+  const lines = text.trim().split("\n").map((l) => l.trim()).filter((l) => l !== "");
+  const headerIndex = lines.findIndex((l) => l.includes("nMsg.sec"));
+  if (headerIndex < 0) return NaN;
+  const header = lines[headerIndex]!.split(",").map((s) => s.trim());
+  const col = header.indexOf("nMsg.sec");
+  const rows = lines.slice(headerIndex + 1).filter((l) => /^\d/.test(l));
+  const last = rows.at(-1)?.split(",").map((s) => s.trim());
+  return last && col >= 0 ? Number(last[col]) : NaN;
+}
+
+/** Options of the ingest benchmark. */
+export interface IngestOptions {
+  stations: number;
+  input: string;
+  home: string;
+  cacheDir: string;
+  kafkaHome?: string | undefined;
+  perfRecords: number;
+}
+
+/** Runs the whole benchmark on a private broker and stops it afterwards. */
+export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
+  const stateDir = await Deno.makeTempDir({ prefix: "airq-bench-" });
+  const brokers = `127.0.0.1:${freePort()}`;
+  const controller = String(freePort());
+  const config = await loadKafkaConfig((k) =>
+    k === "AIRQ_KAFKA_BROKERS"
+      ? brokers
+      : k === "AIRQ_KAFKA_CONTROLLER_PORT"
+      ? controller
+      : undefined
+  );
+  const broker = new LocalBroker({
+    config,
+    stateDir,
+    cacheDir: o.cacheDir,
+    kafkaHome: o.kafkaHome,
+    configDir: CONFIG_DIR,
+  });
+  const up = await broker.up();
+  try {
+    const jars = await resolveKafkaJars({
+      pomPath: fileURLToPath(new URL("kafka/pom.xml", CONFIG_DIR)),
+      cacheDir: o.cacheDir,
+      kafkaHome: o.kafkaHome,
+    });
+    const prefix = `bench${crypto.randomUUID().slice(0, 6)}.`;
+    const topics =
+      (await loadTopicsConfig((k) => (k === "AIRQ_TOPIC_PREFIX" ? prefix : undefined))).topics;
+    const raw = topics.find((t) => t.role === "raw")!.name;
+    const kafka = createKafka(config, { clientId: "airq-bench" });
+    await withAdmin(kafka, (admin) => ensureTopics(admin, topics));
+    const env = {
+      HOME: o.home,
+      AIRQ_KAFKA_BROKERS: brokers,
+      AIRQ_TOPIC_PREFIX: prefix,
+      AIRQ_LOG_FORMAT: "json",
+      AIRQ_LOG_LEVEL: "warning",
+    };
+    const db = join(stateDir, "bench.db");
+    const expected = o.stations * 9357;
+    const group = "airq-bench";
+    log.info("Ingest: {expected} readings ({stations} stations) at max speed", {
+      expected,
+      stations: o.stations,
+    });
+
+    const t0 = performance.now();
+    const consumer = await spawnTask("consume", ["--db", db, "--group", group, "--json"], env);
+    const producer = await spawnTask(
+      "produce",
+      ["--input", o.input, "--speed", "max", "--stations", String(o.stations), "--json"],
+      env,
+    );
+    const rss = watchRss({ producer: producer.pid, consumer: consumer.pid });
+    const producerDone = producer.output().then((out) => ({ out, at: performance.now() }));
+    const consumerDone = consumer.output();
+    // done = the group's committed offsets reach the end of every partition, all readings produced
+    let tEnd = 0;
+    let producedAt = 0;
+    let producerOk = false;
+    producerDone.then((p) => {
+      producedAt = p.at;
+      producerOk = p.out.success;
+    });
+    for (;;) {
+      await new Promise((r) => setTimeout(r, 100));
+      if (producedAt === 0) continue;
+      if (!producerOk) throw new Error("the producer failed");
+      const lag = await withAdmin(kafka, async (admin) => {
+        const ends = await admin.fetchTopicOffsets(raw);
+        const committed =
+          (await admin.fetchOffsets({ groupId: group, topics: [raw] }))[0]?.partitions ?? [];
+        const at = new Map(committed.map((p) => [p.partition, Number(p.offset)]));
+        return ends.reduce(
+          (sum, e) => sum + Number(e.high) - Math.max(0, at.get(e.partition) ?? 0),
+          0,
+        );
+      });
+      if (lag === 0) {
+        tEnd = performance.now();
+        break;
+      }
+    }
+    consumer.kill("SIGTERM");
+    await consumerDone;
+    const peaks = await rss.stop();
+    const p = JSON.parse(
+      new TextDecoder().decode((await producerDone).out.stdout).trim().split("\n").at(-1)!,
+    );
+    const quality = await spawnTask("quality", ["--db", db, "--json"], env).then((c) => c.output());
+    const stored = JSON.parse(new TextDecoder().decode(quality.stdout)).stored_readings as number;
+    const seconds = (tEnd - t0) / 1000;
+    log.info("Ingest done in {seconds} s; now the broker's own perf tools", { seconds });
+    const perf = await brokerPerf(config, jars, o.perfRecords, 400);
+    return {
+      readings: expected,
+      seconds: Math.round(seconds * 1000) / 1000,
+      readings_per_s: Math.round(expected / seconds),
+      peak_rss_mb: Math.round(Math.max(peaks["producer"]!, peaks["consumer"]!)),
+      broker_producer_perf_per_s: Math.round(perf.producer),
+      broker_consumer_perf_per_s: Math.round(perf.consumer),
+      producer_peak_rss_mb: Math.round(peaks["producer"]!),
+      consumer_peak_rss_mb: Math.round(peaks["consumer"]!),
+      producer_seconds: p.duration_s,
+      stored_readings: stored,
+      stations: o.stations,
+      kafka_version: up.version ?? "unknown",
+      machine: { cpus: navigator.hardwareConcurrency, deno: Deno.version.deno },
+    };
+  } finally {
+    await broker.down();
+    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+  }
+}
