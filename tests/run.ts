@@ -82,6 +82,8 @@ async function main(): Promise<number> {
       ],
       env: {
         AIRQ_KAFKA_BROKERS: brokers,
+        AIRQ_KAFKA_CONTROLLER_PORT: String(controllerPort),
+        AIRQ_TEST_BROKER_STATE_DIR: stateDir,
         AIRQ_TEST_KAFKA: "1",
       },
       stdin: "null",

@@ -128,3 +128,81 @@ export async function consumerKillDrill(o: KillDrillOptions): Promise<DrillRepor
     ok: q["stored_readings"] === expected && p["sent"] === expected && q["dead_letters"] === 0,
   };
 }
+
+/** Options of the broker restart drill. */
+export interface BrokerRestartOptions {
+  env: Record<string, string>;
+  dbPath: string;
+  input: string;
+  stations: number;
+  /** Stops the broker (SIGTERM, wait) and starts it again on the same data; returns when it answers. */
+  restartBroker: () => Promise<void>;
+  /** Restart this long after the replay started, ms. */
+  afterMs: number;
+}
+
+/**
+ * Replays `stations` x the file at full speed with a consumer running, and
+ * restarts the broker mid-replay. Passes when the producer reports no failure
+ * and the store holds every reading exactly once.
+ */
+export async function brokerRestartDrill(o: BrokerRestartOptions): Promise<DrillReport> {
+  const t0 = performance.now();
+  const consumer = await spawnTask("consume", ["--db", o.dbPath], o.env);
+  const consumerDone = consumer.output();
+  const producer = await spawnTask(
+    "produce",
+    [
+      "--input",
+      o.input,
+      "--speed",
+      "max",
+      "--stations",
+      String(o.stations),
+      "--batch-size",
+      "500",
+      "--json",
+    ],
+    o.env,
+  );
+  const producerDone = producer.output();
+  await new Promise((r) => setTimeout(r, o.afterMs));
+  const before = await storedCount(o.dbPath);
+  log.info("restarting the broker mid-replay (store has {before} readings)", { before });
+  await o.restartBroker();
+  log.info("broker back after {s} s", { s: Math.round((performance.now() - t0) / 100) / 10 });
+  const produced = await producerDone;
+  const p = lastJson(new TextDecoder().decode(produced.stdout));
+  if (!produced.success) {
+    throw new Error(
+      `the producer failed: ${new TextDecoder().decode(produced.stderr).slice(-1500)}`,
+    );
+  }
+  // let the running consumer catch up, then stop it and confirm with one that runs until idle
+  const expected = o.stations * 9357;
+  const deadline = Date.now() + 60_000;
+  while ((await storedCount(o.dbPath)) < expected && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  consumer.kill("SIGTERM");
+  await consumerDone;
+  const final = await runTask(
+    "consume",
+    ["--db", o.dbPath, "--exit-when-idle", "2", "--json"],
+    o.env,
+  );
+  const c = lastJson(final.stdout);
+  const q = lastJson((await runTask("quality", ["--db", o.dbPath, "--json"], o.env)).stdout);
+  return {
+    drill: "broker-restart",
+    produced: p["sent"] ?? 0,
+    stored_readings: q["stored_readings"] ?? 0,
+    expected_readings: expected,
+    kills: 0,
+    kills_mid_stream: before > 0 && before < expected ? 1 : 0,
+    duplicates_absorbed: c["duplicates"] ?? 0,
+    dead_letters: q["dead_letters"] ?? 0,
+    seconds: Math.round((performance.now() - t0) / 100) / 10,
+    ok: q["stored_readings"] === expected && p["sent"] === expected && p["failed"] === 0,
+  };
+}

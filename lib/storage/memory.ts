@@ -44,14 +44,13 @@ export class MemoryStore implements ReadingStore {
     return this.#use(() => {
       // Check everything first, then apply: nothing is written when one item is bad.
       for (const [i, r] of readings.entries()) {
-        this.#check(`reading ${i} (station "${r.station_id}" at ${r.ts})`, readingProblem(r));
+        const problem = readingProblem(r);
+        if (problem) this.#refuse(`reading ${i} (station "${r.station_id}" at ${r.ts})`, problem);
       }
       for (const [i, d] of deadLetters.entries()) {
         const { topic, partition, offset } = d.source;
-        this.#check(
-          `dead letter ${i} (${topic}/${partition}@${offset})`,
-          positionProblem(d.source),
-        );
+        const problem = positionProblem(d.source);
+        if (problem) this.#refuse(`dead letter ${i} (${topic}/${partition}@${offset})`, problem);
       }
       const result: WriteResult = { inserted: 0, duplicates: 0, deadLetters: 0 };
       for (const reading of readings) {
@@ -68,7 +67,8 @@ export class MemoryStore implements ReadingStore {
         }
       }
       for (const d of deadLetters) {
-        const key = JSON.stringify([d.source.topic, d.source.partition, d.source.offset]);
+        const { topic, partition, offset } = d.source;
+        const key = JSON.stringify([topic, partition, String(BigInt(offset))]);
         if (this.#deadLetters.has(key)) continue;
         this.#deadLetters.set(key, copyDeadLetter(d));
         result.deadLetters++;
@@ -167,8 +167,7 @@ export class MemoryStore implements ReadingStore {
     });
   }
 
-  #check(item: string, problem: string | undefined): void {
-    if (problem === undefined) return;
+  #refuse(item: string, problem: string): never {
     throw new Error(
       `Cannot write the batch to reading store (memory) (nothing was written): ${item}: ${problem}`,
     );
@@ -178,7 +177,7 @@ export class MemoryStore implements ReadingStore {
 /** The conflict policy of `mod.ts`: may `incoming` replace the row written from `stored`? */
 function replaces(incoming: SourcePosition, stored: SourcePosition): boolean {
   return incoming.topic !== stored.topic || incoming.partition !== stored.partition ||
-    BigInt(incoming.offset) >= BigInt(stored.offset);
+    BigInt(incoming.offset) > BigInt(stored.offset);
 }
 
 /** What the SQLite schema (STRICT types, CHECKs) and the store's own checks would refuse. */
@@ -208,15 +207,18 @@ function positionProblem({ topic, partition, offset }: SourcePosition): string |
   return undefined;
 }
 
-/** A deep copy, with -0 stored as 0 as SQLite does. */
+/** A deep copy, normalised as SQLite stores it: -0 as 0, the offset without leading zeros. */
 function copyReading(r: CleanReading): CleanReading {
   const copy = structuredClone(r);
   for (const f of MEASUREMENT_FIELDS) if (copy.measurements[f] === 0) copy.measurements[f] = 0;
+  copy.source.offset = String(BigInt(copy.source.offset));
   return copy;
 }
 
+/** A copy normalised as SQLite returns it: `original` a plain Uint8Array (not a Buffer view). */
 function copyDeadLetter(d: DeadLetter): DeadLetter {
-  return { ...d, source: { ...d.source }, original: d.original?.slice() ?? null };
+  const original = d.original === null ? null : new Uint8Array(d.original);
+  return { ...d, source: { ...d.source, offset: String(BigInt(d.source.offset)) }, original };
 }
 
 function checkLimit(limit: number | undefined): void {

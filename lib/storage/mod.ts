@@ -31,6 +31,9 @@
  */
 import type { CleanReading, DeadLetter, FieldFlag } from "../records/mod.ts";
 
+// The record types this API speaks, so that `deno doc` can link them.
+export type { CleanReading, DeadLetter, FieldFlag } from "../records/mod.ts";
+
 export { MemoryStore } from "./memory.ts";
 export { openSqliteStore, SQLITE_SCHEMA_VERSION, type SqliteStoreOptions } from "./sqlite.ts";
 

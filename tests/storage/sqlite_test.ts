@@ -1,4 +1,5 @@
 import assert from "node:assert/strict";
+import { Buffer } from "node:buffer";
 import fc from "fast-check";
 import {
   CLEAN_SCHEMA_VERSION,
@@ -137,26 +138,56 @@ function testReadingStore(name: string, openStore: (dir: string) => Promise<Read
       const stored = async () => (await store.readings())[0];
       await write(reading("a", 0, { offset: 20, co: 1 }));
       await write(reading("a", 0, { offset: 10, co: 2 })); // earlier: skipped
+      await write(reading("a", 0, { offset: 20, co: 3 })); // the same message again: skipped
       assert.equal((await stored())?.measurements.co_mg_m3, 1);
-      await write(reading("a", 0, { offset: 20, co: 3 })); // same message again: rewritten
-      assert.equal((await stored())?.measurements.co_mg_m3, 3);
-      await write(reading("a", 0, { offset: 21, co: 4 })); // later: wins
+      assert.equal((await store.details()).rewritten_readings, 0);
+      await write(reading("a", 0, { offset: 21, co: 4 })); // later: replaces
       assert.equal((await stored())?.measurements.co_mg_m3, 4);
-      await write(reading("a", 0, { offset: 5, partition: 3, co: 5 })); // other partition: newest wins
+      await write(reading("a", 0, { offset: 5, partition: 3, co: 5 })); // other partition: replaces
       assert.deepEqual(await stored(), reading("a", 0, { offset: 5, partition: 3, co: 5 }));
       assert.equal((await store.summary()).stored_readings, 1);
       assert.equal((await store.details()).rewritten_readings, 1);
     },
   );
 
+  storeTest("writeBatch() applies that policy within a batch of repeated keys", async (store) => {
+    // 100 readings of 10 keys (more than one multi-row statement); offsets in shuffled order.
+    const batch = Array.from({ length: 100 }, (_, i) => {
+      const offset = (i * 37) % 100;
+      return reading(`s${i % 2}`, i % 5, { offset, co: offset });
+    });
+    const latest = new Map<string, CleanReading>();
+    for (const r of batch) {
+      const key = `${r.station_id}@${r.ts_utc_ms}`;
+      const seen = latest.get(key);
+      if (!seen || Number(r.source.offset) > Number(seen.source.offset)) latest.set(key, r);
+    }
+    const result = await store.writeBatch({ readings: batch, deadLetters: [] });
+    assert.deepEqual(result, { inserted: 10, duplicates: 90, deadLetters: 0 });
+    assert.deepEqual(await store.readings(), [...latest.values()].sort(byTime));
+  });
+
   storeTest("dead letters are stored once, original bytes byte for byte", async (store) => {
-    const letters = [deadLetter(1, BAD_UTF8), deadLetter(2, null), deadLetter(3, new Uint8Array())];
+    const letters = [
+      deadLetter(1, BAD_UTF8.slice()),
+      deadLetter(2, null),
+      deadLetter(3, new Uint8Array()),
+    ];
     assert.equal((await store.writeBatch({ readings: [], deadLetters: letters })).deadLetters, 3);
-    const again = [deadLetter(1, new Uint8Array([1]), "schema"), deadLetter(4, BAD_UTF8, "schema")];
+    letters[0]?.original?.fill(0); // the store keeps its own copy
+    // kafkajs hands over Buffers; they come back as plain Uint8Arrays.
+    const again = [
+      deadLetter(1, Buffer.from([1]), "schema"),
+      deadLetter(4, Buffer.from(BAD_UTF8), "schema"),
+    ];
     assert.equal((await store.writeBatch({ readings: [], deadLetters: again })).deadLetters, 1);
     const stored = await store.deadLetters();
-    assert.deepEqual(stored, [again[1], ...letters.toReversed()]); // newest first; first one kept
-    assert.deepEqual(stored.at(-1)?.original, BAD_UTF8);
+    assert.deepEqual(stored, [
+      deadLetter(4, BAD_UTF8, "schema"), // newest first
+      deadLetter(3, new Uint8Array()),
+      deadLetter(2, null),
+      deadLetter(1, BAD_UTF8), // the first one stored at that position is kept
+    ]);
     assert.deepEqual(await store.deadLetters(2), stored.slice(0, 2));
     assert.deepEqual((await store.details()).dead_letter_reasons, { invalid_json: 3, schema: 1 });
   });
@@ -227,13 +258,16 @@ function testReadingStore(name: string, openStore: (dir: string) => Promise<Read
     const summary = await store.summary();
     const bogus = { ...reading("c", 0), status: "bogus" } as unknown as CleanReading;
     const badOffset = { ...reading("c", 1), source: { topic: "t", partition: 0, offset: "0x1" } };
-    for (
-      const [bad, item] of [[bogus, /reading 3 \(station "c"/], [badOffset, /offset/]] as const
-    ) {
-      const batch = {
-        readings: [reading("b", 0), reading("a", 0, { offset: 99, co: 7 }), reading("b", 1), bad],
-        deadLetters: [deadLetter(2, null)],
-      };
+    const cases = [
+      [3, bogus, /reading 3 \(station "c" at 2004-03-10T18:00:00\+01:00\): .*status/],
+      [3, badOffset, /reading 3 .*offset must be decimal digits, not "0x1"/],
+      [40, bogus, /reading 40 \(station "c"/], // inside a multi-row statement
+    ] as const;
+    for (const [at, bad, item] of cases) {
+      const good = [reading("b", 0), reading("a", 0, { offset: 99, co: 7 }), reading("b", 1)];
+      const more = Array.from({ length: 60 }, (_, h) => reading("e", h));
+      const readings = [...good, ...more].toSpliced(at, 0, bad);
+      const batch = { readings, deadLetters: [deadLetter(2, null)] };
       await assert.rejects(store.writeBatch(batch), (e: Error) => {
         assert.match(e.message, /^Cannot write the batch to reading store .*nothing was written/);
         assert.match(e.message, item);
@@ -309,20 +343,18 @@ Deno.test("openSqliteStore() refuses a database from a newer airq", () =>
     const bytes = await Deno.readFile(path);
     new DataView(bytes.buffer).setUint32(60, SQLITE_SCHEMA_VERSION + 1);
     await Deno.writeFile(path, bytes);
+    const [newer, known] = [SQLITE_SCHEMA_VERSION + 1, SQLITE_SCHEMA_VERSION];
     await assert.rejects(
       openSqliteStore(path),
       new Error(
-        `Cannot open reading store "${path}": its schema version is ${
-          SQLITE_SCHEMA_VERSION + 1
-        }, ` +
-          `but this airq knows versions up to ${SQLITE_SCHEMA_VERSION}. ` +
-          "A newer airq wrote it: run that version, or use another file.",
+        `Cannot open reading store "${path}": its schema version is ${newer}, but this airq ` +
+          `knows versions up to ${known}. A newer airq wrote it: run that version, or use another file.`,
       ),
     );
     assert.equal(await userVersion(path), SQLITE_SCHEMA_VERSION + 1); // left alone
   }));
 
-Deno.test("openSqliteStore() refuses a file that is not a database", () =>
+Deno.test("openSqliteStore() refuses a file that is not a database, and unknown options", () =>
   withTempDir(async (dir) => {
     const path = `${dir}/notes.txt`;
     await Deno.writeTextFile(path, "not a database\n".repeat(300));
@@ -335,6 +367,11 @@ Deno.test("openSqliteStore() refuses a file that is not a database", () =>
       RangeError,
     );
   }));
+
+/** `deadLetter(9, BAD_UTF8)` as source text, for the child process. */
+const DEAD_LETTER_SOURCE = `{ ...${JSON.stringify(deadLetter(9, null))}, original: new Uint8Array(${
+  JSON.stringify([...BAD_UTF8])
+}) }`;
 
 Deno.test("writeBatch() is durable when it resolves: the writer is killed with SIGKILL", async (t) => {
   const config = new URL("../../deno.json", import.meta.url);
@@ -349,7 +386,7 @@ Deno.test("writeBatch() is durable when it resolves: the writer is killed with S
           `import { openSqliteStore } from ${JSON.stringify(storage.href)};
 const readings = JSON.parse(await Deno.readTextFile(${JSON.stringify(`${dir}/batch.json`)}));
 const store = await openSqliteStore(Deno.args[0], { synchronous: ${JSON.stringify(synchronous)} });
-await store.writeBatch({ readings, deadLetters: [] });
+await store.writeBatch({ readings, deadLetters: [${DEAD_LETTER_SOURCE}] });
 Deno.kill(Deno.pid, "SIGKILL");
 `,
         );
@@ -378,6 +415,7 @@ Deno.kill(Deno.pid, "SIGKILL");
         const store = await openSqliteStore(path);
         try {
           assert.deepEqual(await store.readings(), readings);
+          assert.deepEqual(await store.deadLetters(), [deadLetter(9, BAD_UTF8)]);
         } finally {
           await store.close();
         }
@@ -393,10 +431,12 @@ const arbReading = fc.record({
   hour: fc.nat(3),
   partition: fc.nat(1),
   offset: fc.nat(5),
+  zeros: fc.constantFrom("", "0"), // "05" is a valid offset too, stored as 5
   measurements: fc.record(Object.fromEntries(MEASUREMENT_FIELDS.map((f) => [f, value]))),
   status: fc.constantFrom("ok" as const, "flagged" as const, "outage" as const),
-}).map(({ station, hour, partition, offset, measurements, status }): CleanReading => {
+}).map(({ station, hour, partition, offset, zeros, measurements, status }): CleanReading => {
   const r = reading(station, hour, { partition, offset });
+  r.source.offset = zeros + r.source.offset;
   const flags = Object.fromEntries(
     MEASUREMENT_FIELDS.filter((f) => measurements[f] === null).map((f) => [f, ["missing"]]),
   );
@@ -404,11 +444,15 @@ const arbReading = fc.record({
 });
 const arbDeadLetter = fc.record({
   offset: fc.nat(5),
+  zeros: fc.constantFrom("", "0"),
   original: fc.option(fc.uint8Array({ maxLength: 6 }), { nil: null }),
   reason: fc.constantFrom("invalid_json", "schema"),
-}).map(({ offset, original, reason }) => deadLetter(offset, original, reason));
+}).map(({ offset, zeros, original, reason }) => {
+  const d = deadLetter(offset, original, reason);
+  return { ...d, source: { ...d.source, offset: zeros + d.source.offset } };
+});
 const arbBatch = fc.record({
-  readings: fc.array(arbReading, { maxLength: 8 }),
+  readings: fc.array(arbReading, { maxLength: 80, size: "max" }), // over 32: multi-row statements
   deadLetters: fc.array(arbDeadLetter, { maxLength: 3 }),
   poisoned: fc.boolean(),
 });
@@ -418,11 +462,14 @@ Deno.test("openSqliteStore() and MemoryStore agree on any sequence of batches", 
     let run = 0;
     await fc.assert(
       fc.asyncProperty(fc.array(arbBatch, { minLength: 1, maxLength: 6 }), async (batches) => {
-        const sqlite = await openSqliteStore(`${dir}/run-${run++}.db`);
+        const path = `${dir}/run-${run++}.db`;
+        const sqlite = await openSqliteStore(path);
         const memory = new MemoryStore();
         try {
-          for (const { poisoned, ...batch } of batches) {
-            if (poisoned) batch.readings.push({ ...reading("p", 0), ts_utc_ms: 0.5 });
+          for (const { poisoned, readings, deadLetters } of batches) {
+            // A poisoned batch ends in a reading SQLite refuses (REAL in a STRICT INTEGER column).
+            const poison = { ...reading("p", 0), ts_utc_ms: 0.5 };
+            const batch = { readings: poisoned ? [...readings, poison] : readings, deadLetters };
             const [a, b] = await Promise.allSettled([
               sqlite.writeBatch(batch),
               memory.writeBatch(batch),
@@ -439,8 +486,10 @@ Deno.test("openSqliteStore() and MemoryStore agree on any sequence of batches", 
         } finally {
           await sqlite.close();
           await memory.close();
+          await Deno.remove(path);
         }
       }),
-      { numRuns: 60 },
+      // Shrinking nested batches can take minutes: report the best counterexample found in 10 s.
+      { numRuns: 60, plugins: [fc.interruptAfterTimeLimit(10_000, { failOnInterrupt: true })] },
     );
   }));

@@ -1,0 +1,127 @@
+/**
+ * `deno task leaderboard`: the live leaderboard. Starts the local Kafka broker
+ * when the brokers are on loopback and none runs (and stops it on exit only if
+ * it started it), a private redis-server unless `REDIS_URL` is set, the
+ * consumer that applies votes to Redis, the simulated voters (unless
+ * `--no-sim`), and the page on http://127.0.0.1:PORT/. Ctrl-C stops it all.
+ *
+ * ```
+ * deno task leaderboard [--port N] [--no-sim] [--rate VOTES_PER_S] [--keep-broker]
+ * ```
+ *
+ * Permissions (the `leaderboard` task; see docs/leaderboard.md):
+ * `--allow-read=.,$HOME,/tmp` (config, the page's files, the broker's jars and
+ * state, redis-server's log), `--allow-write=$HOME/.local/state/airq,$HOME/.cache/airq,/tmp`
+ * (broker state and jar cache; redis-server's temp folder),
+ * `--allow-env=AIRQ_*,KAFKA_HOME,HOME,NODE_ENV,KAFKAJS_*,REDIS_URL`,
+ * `--allow-run=java,mvn,setsid,kill,ps,ss,redis-server`, `--allow-net=127.0.0.1,localhost`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { isLocalCluster, LocalBroker, resolveDirs } from "./lib/broker/mod.ts";
+import { CONFIG_DIR, loadKafkaConfig } from "./lib/config/mod.ts";
+import { loadLeaderboardConfig, startLeaderboardApp } from "./lib/leaderboard/mod.ts";
+import { env, println, runMain } from "./lib/cli.ts";
+import { configureLogging, getLogger } from "./lib/log.ts";
+
+const HELP = `The live leaderboard: votes through Kafka into Redis, pushed to a page.
+
+  --port N             web server port on 127.0.0.1 (default from config/leaderboard.json)
+  --no-sim             no simulated voters (vote by hand: the page's form or deno task vote)
+  --rate N             simulated votes per second (default from config/leaderboard.json)
+  --keep-broker        leave a broker this command started running on exit
+
+Environment: REDIS_URL (use this Redis instead of starting redis-server), AIRQ_KAFKA_BROKERS,
+AIRQ_TOPIC_PREFIX, AIRQ_LOG_LEVEL, AIRQ_LOG_FORMAT.`;
+
+function parsePort(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`--port must be an integer from 0 to 65535, got "${text}"`);
+  }
+  return port;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      port: { type: "string" },
+      "no-sim": { type: "boolean", default: false },
+      rate: { type: "string" },
+      "keep-broker": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    println(HELP);
+    return 0;
+  }
+  await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
+  const log = getLogger(["airq", "leaderboard"]);
+  const port = parsePort(values.port);
+  const kafka = await loadKafkaConfig(env);
+  const config = await loadLeaderboardConfig(env);
+  if (values.rate !== undefined) {
+    const rate = Number(values.rate);
+    if (!Number.isFinite(rate) || rate < 0 || rate > 100_000) {
+      throw new RangeError(
+        `--rate must be a number of votes per second, 0-100000, got "${values.rate}"`,
+      );
+    }
+    config.simulation.ratePerS = rate;
+  }
+
+  // stop on the first signal; everything below checks `stopping`
+  const stopping = Promise.withResolvers<string>();
+  const onInt = () => stopping.resolve("SIGINT");
+  const onTerm = () => stopping.resolve("SIGTERM");
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
+
+  let broker: LocalBroker | null = null;
+  let startedBroker = false;
+  try {
+    if (isLocalCluster(kafka)) {
+      broker = new LocalBroker({
+        config: kafka,
+        ...resolveDirs(env),
+        kafkaHome: env("KAFKA_HOME"),
+        configDir: CONFIG_DIR,
+      });
+      const up = await broker.up();
+      startedBroker = up.outcome === "started";
+      log.info("Kafka on {address}: {outcome}", { address: up.address, outcome: up.outcome });
+    }
+    const app = await startLeaderboardApp({
+      kafka,
+      config,
+      redisUrl: env("REDIS_URL") || undefined,
+      port,
+      simulate: !values["no-sim"],
+    });
+    println(`leaderboard: ${app.url}  (Ctrl-C stops it)`);
+    const signal = await stopping.promise;
+    log.info("{signal}: stopping", { signal });
+    const stats = await app.stop();
+    println(
+      `stopped: applied ${stats.consumer?.applied ?? 0} votes, ${
+        stats.consumer?.duplicates ?? 0
+      } ` +
+        `duplicates ignored, ${stats.consumer?.dead_letters ?? 0} dead letters` +
+        (stats.voters ? `; simulated ${stats.voters.sent} votes` : ""),
+    );
+    return 0;
+  } finally {
+    Deno.removeSignalListener("SIGINT", onInt);
+    Deno.removeSignalListener("SIGTERM", onTerm);
+    if (broker && startedBroker && !values["keep-broker"]) {
+      const down = await broker.down();
+      println(`stopped the Kafka broker this command started (pid ${down.pid})`);
+    }
+  }
+}
+
+if (import.meta.main) await runMain(main);
