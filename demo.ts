@@ -1,8 +1,9 @@
 /**
  * `deno task demo`: airq end to end on this machine. Starts the local Kafka
  * broker (or reuses a running one; an external cluster when configured),
- * creates the topics, replays the dataset into the raw topic, reads it back in
- * a consumer group, prints a summary, and stops the broker it started.
+ * creates the topics, replays the dataset into the raw topic, runs the
+ * validating consumer into a SQLite store until it is idle, prints what the
+ * store holds, and stops the broker it started.
  *
  * ```
  * deno task demo [--speed max|realtime|N] [--stations N] [--limit N] [--keep-broker]
@@ -22,8 +23,13 @@ import {
   ProducerConfigSchema,
 } from "./lib/config/mod.ts";
 import { resolveDatasetPath } from "./lib/dataset/mod.ts";
-import { createKafka, ensureTopics, readBack, withAdmin } from "./lib/kafka/mod.ts";
+import { createKafka, ensureTopics, withAdmin } from "./lib/kafka/mod.ts";
+import { runConsumer } from "./lib/pipeline/consume.ts";
 import { runProducer } from "./lib/pipeline/produce.ts";
+import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
+import { openSqliteStore } from "./lib/storage/mod.ts";
+import { ConsumerConfigSchema } from "./lib/config/mod.ts";
+import { join } from "node:path";
 import { parseSpeed } from "./lib/replay/mod.ts";
 import { env, println, runMain } from "./lib/cli.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
@@ -123,15 +129,44 @@ async function main(): Promise<number> {
       async (admin) =>
         (await admin.fetchTopicOffsets(raw.name)).reduce((s, o) => s + Number(o.high), 0),
     );
-    const back = await readBack(client, raw.name, `airq-demo-${Date.now()}`);
-    println(
-      `4. the topic grew by ${
-        after - before
-      } messages (sent ${summary.sent}); a consumer group read all ${back.messages} back`,
+    println(`4. the raw topic grew by ${after - before} messages (sent ${summary.sent})`);
+    const consumerConfig = await loadConfig(
+      new URL("consumer.json", CONFIG_DIR),
+      ConsumerConfigSchema,
     );
-    println(
-      `   from ${back.partitions} partitions and ${back.keys} station keys in ${back.seconds} s`,
-    );
+    const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
+    const dbPath = join(resolveDirs(env).stateDir, "demo.db");
+    const store = await openSqliteStore(dbPath);
+    try {
+      const byRole = (role: string) => topics.find((t) => t.role === role)!.name;
+      const consumed = await runConsumer({
+        kafka,
+        config: consumerConfig,
+        groupId: "airq-demo",
+        rawTopic: raw.name,
+        deadLetterTopic: byRole("dead_letter"),
+        alertsTopic: byRole("alerts"),
+        topics,
+        store,
+        rules,
+        exitWhenIdleMs: 2000,
+        signal: controller.signal,
+      });
+      const q = await store.summary();
+      println(
+        `5. consumer (group airq-demo: what it has not seen yet): ${consumed.consumed} messages validated, ` +
+          `${consumed.stored} readings stored, ${consumed.duplicates} duplicates absorbed, ` +
+          `${consumed.dead_letters} dead letters, ${consumed.alerts} data-quality alert events`,
+      );
+      println(
+        `   store ${dbPath}: ${q.stored_readings} readings from ${q.stations} station(s), ${q.dead_letters} dead letters`,
+      );
+      println(
+        `   missing values: ${Object.entries(q.missing).map(([c, n]) => `${c} ${n}`).join(", ")}`,
+      );
+    } finally {
+      await store.close();
+    }
     return after - before === summary.sent && summary.outcome === "completed" ? 0 : 1;
   } finally {
     Deno.removeSignalListener("SIGINT", onSignal);
@@ -139,10 +174,10 @@ async function main(): Promise<number> {
     if (broker && started && !values["keep-broker"]) {
       const down = await broker.down();
       println(
-        `5. stopped the broker airq started (pid ${down.pid}); run with --keep-broker to keep it`,
+        `6. stopped the broker airq started (pid ${down.pid}); run with --keep-broker to keep it`,
       );
     } else if (broker) {
-      println("5. left the broker running (it was running before, or --keep-broker)");
+      println("6. left the broker running (it was running before, or --keep-broker)");
     }
   }
 }

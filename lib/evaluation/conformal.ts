@@ -1,0 +1,149 @@
+/**
+ * Split-conformal 90 % prediction intervals on rolling residuals, with adaptive
+ * conformal inference (Gibbs and Candes 2021) to keep long-run coverage on
+ * target when the error distribution drifts.
+ *
+ * Causal: the interval for a forecast made at t uses only residuals of
+ * forecasts whose target hour is at or before t (an h-step forecast's residual
+ * is known h hours after it was made).
+ *
+ * @module
+ */
+
+/** Settings of the conformal intervals. */
+export interface ConformalOptions {
+  /** Miscoverage target: 0.1 for 90 % intervals. */
+  readonly alpha: number;
+  /** How many of the latest residuals calibrate the interval. */
+  readonly window: number;
+  /** ACI step size; 0 turns adaptation off (plain rolling split conformal). */
+  readonly gamma: number;
+  /** Fewest residuals before an interval is given. */
+  readonly minResiduals: number;
+}
+
+/** Intervals for one forecast series, indexed like its inputs. */
+export interface ConformalIntervals {
+  /** Lower bound per information time (`NaN` when no interval). */
+  readonly lower: Float64Array;
+  /** Upper bound per information time. */
+  readonly upper: Float64Array;
+}
+
+/**
+ * Intervals around `pred[t]`, the forecast made at information index t of the
+ * value `obs[t + horizonH]`. Lower bounds are clipped at `floor`.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { conformalIntervals } from "./conformal.ts";
+ * const obs = Array.from({ length: 400 }, (_, i) => (i % 2 === 0 ? 1 : -1));
+ * const pred = new Array(400).fill(0);
+ * const { lower, upper } = conformalIntervals(pred, obs, 1, {
+ *   alpha: 0.1, window: 100, gamma: 0, minResiduals: 10,
+ * });
+ * assert.equal(upper[300], 1);
+ * assert.equal(lower[300], -1);
+ * ```
+ */
+export function conformalIntervals(
+  pred: ArrayLike<number>,
+  obs: ArrayLike<number>,
+  horizonH: number,
+  options: ConformalOptions,
+  floor = -Infinity,
+): ConformalIntervals {
+  const n = pred.length;
+  const lower = new Float64Array(n).fill(NaN);
+  const upper = new Float64Array(n).fill(NaN);
+  const halfWidth = new Float64Array(n).fill(NaN);
+  const window = new SortedWindow(options.window);
+  let alphaT = options.alpha;
+  for (let t = 0; t < n; t++) {
+    // the forecast made at t - h has just been verified
+    const s = t - horizonH;
+    if (s >= 0) {
+      const r = Math.abs(obs[t]! - pred[s]!);
+      if (r === r) {
+        const w = halfWidth[s]!;
+        if (w === w) alphaT += options.gamma * (options.alpha - (r > w ? 1 : 0));
+        window.push(r);
+      }
+    }
+    const p = pred[t]!;
+    if (p !== p || window.size < options.minResiduals) continue;
+    const q = window.conformalQuantile(alphaT);
+    halfWidth[t] = q;
+    lower[t] = Math.max(floor, p - q);
+    upper[t] = p + q;
+  }
+  return { lower, upper };
+}
+
+/** The latest `capacity` values, kept both in arrival order and sorted. */
+class SortedWindow {
+  readonly #ring: Float64Array;
+  readonly #sorted: Float64Array;
+  #head = 0;
+  size = 0;
+
+  constructor(readonly capacity: number) {
+    this.#ring = new Float64Array(capacity);
+    this.#sorted = new Float64Array(capacity);
+  }
+
+  push(v: number): void {
+    const sorted = this.#sorted;
+    if (this.size === this.capacity) {
+      const old = this.#ring[this.#head]!;
+      const at = lowerBound(sorted, this.size, old);
+      sorted.copyWithin(at, at + 1, this.size);
+      this.size--;
+    }
+    this.#ring[this.#head] = v;
+    this.#head = (this.#head + 1) % this.capacity;
+    const at = lowerBound(sorted, this.size, v);
+    sorted.copyWithin(at + 1, at, this.size);
+    sorted[at] = v;
+    this.size++;
+  }
+
+  /**
+   * The ceil((m + 1)(1 - alpha))-th smallest of the m values (the finite-sample
+   * conformal quantile); the largest value when that rank exceeds m, 0 when alpha >= 1.
+   */
+  conformalQuantile(alpha: number): number {
+    if (alpha >= 1) return 0;
+    const m = this.size;
+    const rank = Math.ceil((m + 1) * (1 - alpha));
+    return this.#sorted[Math.min(m, Math.max(1, rank)) - 1]!;
+  }
+}
+
+function lowerBound(a: Float64Array, n: number, v: number): number {
+  let lo = 0, hi = n;
+  while (lo < hi) {
+    const mid = (lo + hi) >>> 1;
+    if (a[mid]! < v) lo = mid + 1;
+    else hi = mid;
+  }
+  return lo;
+}
+
+/** Share of observed targets inside their interval, and the mean interval width. */
+export function intervalScores(
+  lower: ArrayLike<number>,
+  upper: ArrayLike<number>,
+  obs: ArrayLike<number>,
+): { coverage: number; meanWidth: number; n: number } {
+  let inside = 0, n = 0, width = 0;
+  for (let i = 0; i < obs.length; i++) {
+    const y = obs[i]!, lo = lower[i]!, hi = upper[i]!;
+    if (y !== y || lo !== lo || hi !== hi) continue;
+    n++;
+    width += hi - lo;
+    if (y >= lo && y <= hi) inside++;
+  }
+  return { coverage: n > 0 ? inside / n : NaN, meanWidth: n > 0 ? width / n : NaN, n };
+}

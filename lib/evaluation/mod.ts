@@ -1,0 +1,28 @@
+/**
+ * Evaluation: point metrics, block-bootstrap intervals, the Diebold-Mariano
+ * test, conformal prediction intervals. Pure: no `Deno.*`, no I/O.
+ *
+ * @module
+ */
+export {
+  type ClassificationScores,
+  classify,
+  mae,
+  naiveScale,
+  rmse,
+  skillScore,
+} from "./metrics.ts";
+export {
+  blockResample,
+  bootstrapInterval,
+  type BootstrapOptions,
+  quantileSorted,
+  skillInterval,
+} from "./bootstrap.ts";
+export { dieboldMariano, type DieboldMarianoResult } from "./diebold_mariano.ts";
+export {
+  type ConformalIntervals,
+  conformalIntervals,
+  type ConformalOptions,
+  intervalScores,
+} from "./conformal.ts";

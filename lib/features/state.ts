@@ -1,0 +1,119 @@
+/**
+ * Incremental features for one station: feed it readings hour by hour, ask for
+ * the features at the latest hour. It keeps the last {@linkcode HISTORY_H} hours
+ * in a ring buffer; hours that never arrived count as missing.
+ *
+ * Pure: no `Deno.*`, no I/O.
+ *
+ * @module
+ */
+import { MEASUREMENT_FIELDS, type Measurements } from "../records/reading.ts";
+import {
+  computeFeatures,
+  featureCount,
+  type FeatureSpec,
+  HISTORY_H,
+  type HistoryView,
+} from "./compute.ts";
+import { HOUR_MS } from "./series.ts";
+
+/**
+ * Per-station feature state. `push()` readings in time order (gaps are fine),
+ * then `features(spec)` gives the same vector the batch builder gives for that hour.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { FeatureState } from "./state.ts";
+ * import { MEASUREMENT_FIELDS } from "../records/reading.ts";
+ * const state = new FeatureState();
+ * const m = Object.fromEntries(MEASUREMENT_FIELDS.map((f) => [f, 2])) as never;
+ * state.push(Date.UTC(2005, 0, 1), m);
+ * const x = state.features({ mode: "forecast", horizonH: 1, utcOffsetMin: 60 });
+ * assert.equal(x.length, 140);
+ * ```
+ */
+export class FeatureState implements HistoryView {
+  readonly #buffers: Float64Array[] = MEASUREMENT_FIELDS.map(() =>
+    new Float64Array(HISTORY_H).fill(NaN)
+  );
+  #head = -1;
+  #lastMs: number | undefined;
+
+  /** Instant of the latest hour pushed, or undefined before the first push. */
+  get lastMs(): number | undefined {
+    return this.#lastMs;
+  }
+
+  /**
+   * Adds the reading of the hour `epochMs`. Hours skipped since the previous
+   * reading become missing.
+   *
+   * @throws {RangeError} when `epochMs` is not after the latest hour or not on its hourly grid.
+   */
+  push(epochMs: number, measurements: Measurements): void {
+    const last = this.#lastMs;
+    if (last !== undefined) {
+      const step = (epochMs - last) / HOUR_MS;
+      if (!Number.isInteger(step) || step < 1) {
+        throw new RangeError(
+          `Reading at ${new Date(epochMs).toISOString()} is not a whole number of hours after ${
+            new Date(last).toISOString()
+          }`,
+        );
+      }
+      for (let gap = 1; gap < Math.min(step, HISTORY_H + 1); gap++) this.#advance(null);
+    }
+    this.#advance(measurements);
+    this.#lastMs = epochMs;
+  }
+
+  #advance(measurements: Measurements | null): void {
+    this.#head = (this.#head + 1) % HISTORY_H;
+    for (let f = 0; f < MEASUREMENT_FIELDS.length; f++) {
+      const v = measurements === null ? null : measurements[MEASUREMENT_FIELDS[f]!];
+      this.#buffers[f]![this.#head] = v === null ? NaN : v;
+    }
+  }
+
+  /** Value of field `fieldIndex` `lag` hours before the latest hour; `NaN` if missing or too old. */
+  value(fieldIndex: number, lag: number): number {
+    if (lag < 0 || lag >= HISTORY_H || this.#head < 0) return NaN;
+    return this.#buffers[fieldIndex]![(this.#head - lag + HISTORY_H) % HISTORY_H]!;
+  }
+
+  /**
+   * The features at the latest hour for `spec`.
+   *
+   * @throws {RangeError} before the first `push()`.
+   */
+  features(
+    spec: FeatureSpec,
+    out: Float64Array = new Float64Array(featureCount(spec)),
+  ): Float64Array {
+    if (this.#lastMs === undefined) {
+      throw new RangeError("FeatureState.features() needs at least one reading; push() one first");
+    }
+    return computeFeatures(this, this.#lastMs, spec, out);
+  }
+}
+
+/** Feature states of many stations, created on first use. */
+export class StationFeatureStates {
+  readonly #states = new Map<string, FeatureState>();
+
+  /** The state of one station. */
+  get(stationId: string): FeatureState {
+    let state = this.#states.get(stationId);
+    if (state === undefined) {
+      state = new FeatureState();
+      this.#states.set(stationId, state);
+    }
+    return state;
+  }
+
+  /** Number of stations seen. */
+  get size(): number {
+    return this.#states.size;
+  }
+}

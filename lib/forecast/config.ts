@@ -1,0 +1,87 @@
+/**
+ * `config/forecast.json`: targets, horizons, the evaluation protocol and the
+ * model settings chosen on validation data (before 2005-01-01).
+ *
+ * @module
+ */
+import { z } from "zod";
+import { IsoTimestamp } from "../records/reading.ts";
+
+/** Targets airq forecasts. NMHC(GT) is left out: 90 % missing and absent after May 2004. */
+export const FORECAST_TARGETS = ["CO(GT)", "NOx(GT)", "NO2(GT)", "C6H6(GT)"] as const;
+
+const window = z.strictObject({ from: IsoTimestamp, to: IsoTimestamp });
+const fraction = z.number().positive().max(1);
+const transform = z.enum(["none", "log1p"]);
+/** Weight of the boosted trees in the ridge/trees blend, per target and per horizon key. */
+const weights = z.record(z.string(), z.record(z.string(), z.number().min(0).max(1)));
+
+/** Schema of `config/forecast.json`. */
+export const ForecastConfigSchema = z.strictObject({
+  $comment: z.string().optional(),
+  targets: z.array(z.enum(FORECAST_TARGETS)).min(1),
+  horizonsH: z.array(z.number().int().min(1).max(168)).min(1),
+  /** Fixed offset of station time; the file has no daylight-saving jumps. */
+  utcOffset: z.string().regex(/^[+-]\d{2}:\d{2}$/),
+  testWindow: window,
+  validationWindow: window,
+  walkForward: z.strictObject({
+    /** Hours between refits; at most a week. */
+    refitEveryH: z.number().int().min(1).max(168),
+    /** Hours of history each refit trains on; null = all history. */
+    trainWindowH: z.number().int().min(168).nullable(),
+  }),
+  ridge: z.strictObject({ lambda: z.number().min(0), transform }),
+  gbt: z.strictObject({
+    trees: z.number().int().min(1),
+    learningRate: z.number().positive(),
+    maxDepth: z.number().int().min(1).max(12),
+    minSamplesLeaf: z.number().int().min(1),
+    treeFeatureFraction: fraction,
+    splitFeatureFraction: fraction,
+    rowSubsample: fraction,
+    maxBins: z.number().int().min(2).max(64),
+    l2: z.number().min(0),
+    seed: z.number().int(),
+    transform,
+  }),
+  /** Chosen on validation by `deno task evaluate --select`; keys: target, then horizon or "nowcast". */
+  gbtWeight: weights,
+  conformal: z.strictObject({
+    alpha: z.number().positive().max(0.5),
+    window: z.number().int().min(10),
+    gamma: z.number().min(0),
+    minResiduals: z.number().int().min(1),
+    /** Hours of walk-forward forecasts before the test window that calibrate the first intervals. */
+    warmupH: z.number().int().min(0),
+  }),
+  bootstrap: z.strictObject({
+    resamples: z.number().int().min(10),
+    blockLengthH: z.number().int().min(1),
+    seed: z.number().int(),
+    level: z.number().positive().max(0.999),
+  }),
+  warning: z.strictObject({
+    target: z.enum(FORECAST_TARGETS),
+    threshold: z.number(),
+    horizonH: z.number().int().min(1),
+  }),
+  /** Where `deno task train` writes artifacts (relative to the repository). */
+  modelDir: z.string().min(1),
+  /** Where `deno task evaluate` writes its Markdown summary. */
+  reportPath: z.string().min(1),
+});
+
+/** `config/forecast.json`. */
+export type ForecastConfig = z.infer<typeof ForecastConfigSchema>;
+
+/** Minutes east of UTC of an offset like `+01:00`. */
+export function offsetMinutes(offset: string): number {
+  const sign = offset.startsWith("-") ? -1 : 1;
+  return sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)));
+}
+
+/** The blend weight of the trees for a target and a horizon key (`"6"` or `"nowcast"`); default 0.5. */
+export function gbtWeightOf(config: ForecastConfig, target: string, key: string): number {
+  return config.gbtWeight[target]?.[key] ?? 0.5;
+}

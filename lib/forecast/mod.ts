@@ -1,0 +1,27 @@
+/**
+ * The forecasting pipeline: configuration, walk-forward evaluation, the
+ * validation search, final training and the Markdown report. Pure: the entry
+ * scripts `train.ts` and `evaluate.ts` do the reading and writing.
+ *
+ * @module
+ */
+export {
+  FORECAST_TARGETS,
+  type ForecastConfig,
+  ForecastConfigSchema,
+  gbtWeightOf,
+  offsetMinutes,
+} from "./config.ts";
+export {
+  evaluateForecasts,
+  type EvaluateOptions,
+  type EvaluationReport,
+  type NowcastRow,
+  seriesIndex,
+  type WarningRow,
+} from "./evaluate.ts";
+export { type ResultRow, scoreForecasts, type ScoreOptions } from "./score.ts";
+export { walkForward, type WalkForwardOptions, type WalkForwardResult } from "./walk_forward.ts";
+export { type SelectionReport, selectOnValidation } from "./select.ts";
+export { artifactFileName, trainModels } from "./train.ts";
+export { GOALS, renderReport, renderSummary, replaceResultsBlock } from "./report.ts";

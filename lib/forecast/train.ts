@@ -1,0 +1,101 @@
+/**
+ * Final fits for deployment: for every target and horizon (and the virtual
+ * sensor), ridge and boosted trees on the latest training window, as artifacts
+ * with metadata. The deployed forecast is the blend given by `gbtWeight`.
+ *
+ * Pure: no `Deno.*`, no I/O (the creation time is injected).
+ *
+ * @module
+ */
+import { buildFeatureMatrix, fieldOf, HOUR_MS, type HourlySeries } from "../features/mod.ts";
+import { mae, rmse } from "../evaluation/mod.ts";
+import {
+  ARTIFACT_VERSION,
+  fitGbt,
+  fitRidge,
+  type FittedModel,
+  type ModelArtifact,
+  predictModel,
+  takeRows,
+} from "../models/mod.ts";
+import { type ForecastConfig, gbtWeightOf, offsetMinutes } from "./config.ts";
+
+/** Fits and describes every deployed model; `createdAt` is an ISO timestamp. */
+export function trainModels(
+  series: HourlySeries,
+  config: ForecastConfig,
+  createdAt: string,
+  onProgress?: (message: string) => void,
+): ModelArtifact[] {
+  const utcOffsetMin = offsetMinutes(config.utcOffset);
+  const artifacts: ModelArtifact[] = [];
+  const keys = [...config.horizonsH.map((h) => String(h)), "nowcast"];
+  const end = series.length; // targets up to the last hour of the series
+  const window = config.walkForward.trainWindowH;
+  const oldest = window === null ? 0 : Math.max(0, end - window);
+  const iso = (i: number) => new Date(series.startMs + i * HOUR_MS).toISOString();
+  for (const key of keys) {
+    const nowcast = key === "nowcast";
+    const h = nowcast ? 0 : Number(key);
+    const spec = nowcast
+      ? { mode: "nowcast" as const, horizonH: 0, utcOffsetMin }
+      : { mode: "forecast" as const, horizonH: h, utcOffsetMin };
+    const features = buildFeatureMatrix(series, spec, { from: Math.max(0, oldest - h) });
+    const x = { n: features.n, p: features.p, data: features.data };
+    for (const target of config.targets) {
+      const y = series.columns[fieldOf(target)];
+      const rows: number[] = [];
+      const targets: number[] = [];
+      for (let r = 0; r < features.n; r++) {
+        const tau = features.from + r + h;
+        if (tau >= oldest && tau < end && !Number.isNaN(y[tau]!)) {
+          rows.push(r);
+          targets.push(y[tau]!);
+        }
+      }
+      if (rows.length < 50) {
+        throw new RangeError(`Only ${rows.length} training rows for ${target} (${key}); need 50`);
+      }
+      const xTrain = takeRows(x, rows);
+      const w = gbtWeightOf(config, target, key);
+      const fits: [string, number, FittedModel][] = [
+        ["ridge", 1 - w, fitRidge(xTrain, targets, config.ridge)],
+        ["gbt", w, fitGbt(xTrain, targets, config.gbt)],
+      ];
+      for (const [name, blendWeight, model] of fits) {
+        const fitted = predictModel(model, xTrain);
+        artifacts.push({
+          format: "airq-model",
+          version: ARTIFACT_VERSION,
+          target,
+          mode: spec.mode,
+          horizonH: h,
+          name,
+          blendWeight,
+          features: [...features.names],
+          trainingWindow: {
+            from: iso(features.from + rows[0]! + h),
+            to: iso(features.from + rows[rows.length - 1]! + h),
+            rows: rows.length,
+          },
+          metrics: {
+            in_sample_mae: mae(fitted, targets),
+            in_sample_rmse: rmse(fitted, targets),
+          },
+          intervalHalfWidth: null,
+          createdAt,
+          model,
+        });
+      }
+      onProgress?.(`trained ${target} ${nowcast ? "nowcast" : `h=${h}`} on ${rows.length} rows`);
+    }
+  }
+  return artifacts;
+}
+
+/** File name of an artifact, e.g. `co_gt_h6_gbt.json`, `no2_gt_nowcast_ridge.json`. */
+export function artifactFileName(artifact: ModelArtifact): string {
+  const slug = artifact.target.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/_+$/, "");
+  const key = artifact.mode === "nowcast" ? "nowcast" : `h${artifact.horizonH}`;
+  return `${slug}_${key}_${artifact.name}.json`;
+}

@@ -1,0 +1,100 @@
+/**
+ * Fitted models as JSON artifacts with metadata (format version, features,
+ * training window, metrics), validated by a zod schema when read back.
+ *
+ * @module
+ */
+import { z } from "zod";
+import { type GbtModel, predictGbt } from "./gbt.ts";
+import type { DesignMatrix } from "./matrix.ts";
+import { predictRidge, type RidgeModel } from "./ridge.ts";
+
+/** Version of the artifact format. */
+export const ARTIFACT_VERSION = 1;
+
+/** A fitted model of either kind. */
+export type FittedModel = RidgeModel | GbtModel;
+
+/** Predictions of any fitted model on the original target scale. */
+export function predictModel(model: FittedModel, x: DesignMatrix): Float64Array {
+  return model.kind === "ridge" ? predictRidge(model, x) : predictGbt(model, x);
+}
+
+const transform = z.enum(["none", "log1p"]);
+const num = z.number();
+const RidgeModelSchema = z.strictObject({
+  kind: z.literal("ridge"),
+  params: z.strictObject({ lambda: num.min(0), transform }),
+  means: z.array(num),
+  scales: z.array(num),
+  coef: z.array(num),
+  intercept: num,
+});
+const FlatTreeSchema = z.strictObject({
+  feature: z.array(z.number().int()),
+  bin: z.array(z.number().int()),
+  left: z.array(z.number().int()),
+  right: z.array(z.number().int()),
+  value: z.array(num),
+});
+const GbtModelSchema = z.strictObject({
+  kind: z.literal("gbt"),
+  params: z.strictObject({
+    trees: z.number().int().min(1),
+    learningRate: num.positive(),
+    maxDepth: z.number().int().min(1),
+    minSamplesLeaf: z.number().int().min(1),
+    treeFeatureFraction: num.positive().max(1),
+    splitFeatureFraction: num.positive().max(1),
+    rowSubsample: num.positive().max(1),
+    maxBins: z.number().int().min(2).max(64),
+    l2: num.min(0),
+    seed: z.number().int(),
+    transform,
+  }),
+  cuts: z.array(z.array(num)),
+  base: num,
+  trees: z.array(FlatTreeSchema),
+});
+
+/** Schema of a saved model artifact. */
+export const ModelArtifactSchema = z.strictObject({
+  format: z.literal("airq-model"),
+  version: z.literal(ARTIFACT_VERSION),
+  /** Target column as in the UCI file, e.g. `CO(GT)`. */
+  target: z.string(),
+  /** `forecast` (t + h) or `nowcast` (the virtual sensor, h = 0). */
+  mode: z.enum(["forecast", "nowcast"]),
+  horizonH: z.number().int().min(0),
+  /** Role of this model in the deployed forecast, e.g. `ridge`, `gbt`. */
+  name: z.string(),
+  /** Weight of this model in the deployed blend for the target and horizon. */
+  blendWeight: num.min(0).max(1),
+  features: z.array(z.string()),
+  trainingWindow: z.strictObject({ from: z.string(), to: z.string(), rows: z.number().int() }),
+  /** Metrics on the training rows (in-sample) and, when known, on validation. */
+  metrics: z.record(z.string(), num.nullable()),
+  /** Half-width of the 90 % interval from the latest conformal residuals, when known. */
+  intervalHalfWidth: num.nullable(),
+  createdAt: z.string(),
+  model: z.discriminatedUnion("kind", [RidgeModelSchema, GbtModelSchema]),
+});
+
+/** A saved model with its metadata. */
+export type ModelArtifact = z.infer<typeof ModelArtifactSchema>;
+
+/**
+ * Reads an artifact from JSON text.
+ *
+ * @throws {SyntaxError} when the text is not JSON.
+ * @throws {TypeError} when it is not a valid artifact; the message lists the problems.
+ */
+export function parseModelArtifact(text: string, shown = "<artifact>"): ModelArtifact {
+  const result = ModelArtifactSchema.safeParse(JSON.parse(text));
+  if (!result.success) {
+    throw new TypeError(
+      `${shown} is not an airq model artifact:\n${z.prettifyError(result.error)}`,
+    );
+  }
+  return result.data;
+}

@@ -1,0 +1,29 @@
+/**
+ * Forecasting models: naive baselines, closed-form ridge regression and
+ * histogram gradient-boosted trees, with JSON artifacts. All pure and seeded.
+ *
+ * @module
+ */
+export { lastObserved, persistenceForecast, seasonalNaiveForecast } from "./baselines.ts";
+export { type DesignMatrix, forward, inverse, takeRows, type TargetTransform } from "./matrix.ts";
+export { fitRidge, predictRidge, type RidgeModel, type RidgeParams } from "./ridge.ts";
+export { applyBins, type BinCuts, binOf, fitBinCuts } from "./binning.ts";
+export {
+  binMatrix,
+  type BinnedMatrix,
+  fitGbt,
+  fitGbtBinned,
+  type FlatTree,
+  type GbtModel,
+  type GbtParams,
+  predictGbt,
+} from "./gbt.ts";
+export { mulberry32 } from "./prng.ts";
+export {
+  ARTIFACT_VERSION,
+  type FittedModel,
+  type ModelArtifact,
+  ModelArtifactSchema,
+  parseModelArtifact,
+  predictModel,
+} from "./artifact.ts";

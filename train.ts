@@ -1,0 +1,90 @@
+/**
+ * `deno task train`: fits the deployed models (ridge and boosted trees for each
+ * target and horizon, and for the virtual sensor) on the latest training window
+ * of `config/forecast.json` and saves them as JSON artifacts with metadata
+ * under `modelDir` (default `var/models/`), with a `manifest.json`.
+ *
+ * ```
+ * deno task train [--input PATH] [--out DIR] [--config PATH] [--json]
+ * ```
+ *
+ * Permissions (the `train` task): `--allow-read` (config, the dataset),
+ * `--allow-write=var,/tmp` (artifacts), `--allow-env=AIRQ_*,INIT_CWD,HOME,XDG_CACHE_HOME`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { CONFIG_DIR, loadConfig } from "./lib/config/mod.ts";
+import { artifactFileName, ForecastConfigSchema, trainModels } from "./lib/forecast/mod.ts";
+import { loadSeries } from "./lib/forecast/load.ts";
+import { env, println, runMain } from "./lib/cli.ts";
+import { userPath } from "./lib/cli_paths.ts";
+import { configureLogging, getLogger } from "./lib/log.ts";
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      input: { type: "string" },
+      out: { type: "string" },
+      config: { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  await configureLogging();
+  const log = getLogger(["airq", "forecast", "train"]);
+  const configPath = values.config === undefined
+    ? new URL("forecast.json", CONFIG_DIR)
+    : userPath(values.config);
+  const config = await loadConfig(configPath, ForecastConfigSchema);
+  const started = performance.now();
+  const input = values.input ?? env("AIRQ_DATASET");
+  const { series, path } = await loadSeries(
+    input === undefined ? undefined : userPath(input),
+    config.utcOffset,
+  );
+  log.info("Loaded {hours} hours from {path}", { hours: series.length, path });
+  const artifacts = trainModels(
+    series,
+    config,
+    new Date().toISOString(),
+    (message) => log.info(message),
+  );
+  const dir = values.out === undefined ? config.modelDir : userPath(values.out);
+  await Deno.mkdir(dir, { recursive: true });
+  const files: string[] = [];
+  for (const artifact of artifacts) {
+    const file = artifactFileName(artifact);
+    await Deno.writeTextFile(join(dir, file), JSON.stringify(artifact) + "\n");
+    files.push(file);
+  }
+  const manifest = {
+    format: "airq-model-manifest",
+    version: 1,
+    dataset: path,
+    createdAt: artifacts[0]?.createdAt ?? null,
+    models: artifacts.map((a, i) => ({
+      file: files[i],
+      target: a.target,
+      mode: a.mode,
+      horizon_h: a.horizonH,
+      name: a.name,
+      blend_weight: a.blendWeight,
+      training_window: a.trainingWindow,
+      metrics: a.metrics,
+    })),
+  };
+  await Deno.writeTextFile(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  const seconds = (performance.now() - started) / 1000;
+  const summary = { dir, models: artifacts.length, seconds: Number(seconds.toFixed(1)) };
+  log.info("Saved {models} models to {dir} in {seconds} s", summary);
+  println(
+    values.json
+      ? JSON.stringify(summary)
+      : `saved ${artifacts.length} models to ${dir} in ${seconds.toFixed(1)} s`,
+  );
+  return 0;
+}
+
+if (import.meta.main) await runMain(main);
