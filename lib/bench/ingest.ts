@@ -28,6 +28,10 @@ export interface IngestResult {
   producer_peak_rss_mb: number;
   consumer_peak_rss_mb: number;
   producer_seconds: number;
+  /** The consumer alone, re-reading the same topic in a new group into a new database. */
+  consumer_only_per_s: number;
+  /** The producer alone, into a fresh topic (no consumer running). */
+  producer_only_per_s: number;
   stored_readings: number;
   stations: number;
   kafka_version: string;
@@ -258,7 +262,36 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
     const quality = await spawnTask("quality", ["--db", db, "--json"], env).then((c) => c.output());
     const stored = JSON.parse(new TextDecoder().decode(quality.stdout)).stored_readings as number;
     const seconds = (tEnd - t0) / 1000;
-    log.info("Ingest done in {seconds} s; now the broker's own perf tools", { seconds });
+    log.info("Ingest done in {seconds} s; now each side alone", { seconds });
+    // the consumer alone: a new group re-reads the same topic into a new database
+    const c0 = performance.now();
+    const alone = await (await spawnTask(
+      "consume",
+      [
+        "--db",
+        join(stateDir, "alone.db"),
+        "--group",
+        "airq-bench-alone",
+        "--exit-when-idle",
+        "2",
+        "--json",
+      ],
+      env,
+    )).output();
+    const aloneSummary = JSON.parse(
+      new TextDecoder().decode(alone.stdout).trim().split("\n").at(-1)!,
+    );
+    const consumerOnly = aloneSummary.consumed /
+      Math.max(1e-9, (performance.now() - c0) / 1000 - 2);
+    // the producer alone, into fresh topics
+    const p2 = await (await spawnTask(
+      "produce",
+      ["--input", o.input, "--speed", "max", "--stations", String(o.stations), "--json"],
+      { ...env, AIRQ_TOPIC_PREFIX: `${prefix}alone.` },
+    )).output();
+    const producerOnly =
+      JSON.parse(new TextDecoder().decode(p2.stdout).trim().split("\n").at(-1)!).rate_per_s;
+    log.info("Now the broker's own perf tools");
     const perf = await brokerPerf(config, jars, o.perfRecords, 400);
     return {
       readings: expected,
@@ -270,6 +303,8 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
       producer_peak_rss_mb: Math.round(peaks["producer"]!),
       consumer_peak_rss_mb: Math.round(peaks["consumer"]!),
       producer_seconds: p.duration_s,
+      consumer_only_per_s: Math.round(consumerOnly),
+      producer_only_per_s: producerOnly,
       stored_readings: stored,
       stations: o.stations,
       kafka_version: up.version ?? "unknown",
