@@ -23,7 +23,7 @@ import {
   ProducerConfigSchema,
 } from "./lib/config/mod.ts";
 import { resolveDatasetPath } from "./lib/dataset/mod.ts";
-import { createKafka, ensureTopics, withAdmin } from "./lib/kafka/mod.ts";
+import { createKafka, ensureTopics, topicEndOffset, withAdmin } from "./lib/kafka/mod.ts";
 import { runConsumer } from "./lib/pipeline/consume.ts";
 import { runProducer } from "./lib/pipeline/produce.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
@@ -91,7 +91,7 @@ async function main(): Promise<number> {
         }`,
       );
       if (created.length > 0) println(`   created ${created.join(", ")}`);
-      return (await admin.fetchTopicOffsets(raw.name)).reduce((s, o) => s + Number(o.high), 0);
+      return await topicEndOffset(admin, raw.name);
     });
 
     const dataset = await resolveDatasetPath({
@@ -126,8 +126,7 @@ async function main(): Promise<number> {
 
     const after = await withAdmin(
       client,
-      async (admin) =>
-        (await admin.fetchTopicOffsets(raw.name)).reduce((s, o) => s + Number(o.high), 0),
+      async (admin) => topicEndOffset(admin, raw.name),
     );
     println(`4. the raw topic grew by ${after - before} messages (sent ${summary.sent})`);
     const consumerConfig = await loadConfig(

@@ -16,20 +16,12 @@
  */
 import { join } from "node:path";
 import { parseArgs } from "node:util";
-import { LocalBroker } from "./lib/broker/mod.ts";
-import { CONFIG_DIR, loadKafkaConfig } from "./lib/config/mod.ts";
+import { startPrivateBroker } from "./lib/broker/mod.ts";
 import { resolveDatasetPath } from "./lib/dataset/mod.ts";
 import { brokerRestartDrill, consumerKillDrill, type DrillReport } from "./lib/pipeline/drills.ts";
 import { env, println, runMain } from "./lib/cli.ts";
 import { userPath } from "./lib/cli_paths.ts";
 import { configureLogging } from "./lib/log.ts";
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
-}
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -53,24 +45,12 @@ async function main(): Promise<number> {
   const dataset = await resolveDatasetPath({
     explicitPath: values.input ?? env("AIRQ_DATASET") ?? undefined,
   });
-  const stateDir = await Deno.makeTempDir({ prefix: "airq-drill-" });
-  const brokers = `127.0.0.1:${freePort()}`;
-  const controller = String(freePort());
-  const config = await loadKafkaConfig((k) =>
-    k === "AIRQ_KAFKA_BROKERS"
-      ? brokers
-      : k === "AIRQ_KAFKA_CONTROLLER_PORT"
-      ? controller
-      : undefined
-  );
-  const broker = new LocalBroker({
-    config,
-    stateDir,
+  const priv = await startPrivateBroker({
+    prefix: "airq-drill-",
     cacheDir: env("AIRQ_CACHE_DIR") || `${home}/.cache/airq`,
     kafkaHome: env("KAFKA_HOME"),
-    configDir: CONFIG_DIR,
   });
-  await broker.up();
+  const { broker, brokers, stateDir } = priv;
   const childEnv = {
     HOME: home,
     AIRQ_KAFKA_BROKERS: brokers,
@@ -101,8 +81,7 @@ async function main(): Promise<number> {
         },
       });
   } finally {
-    await broker.down();
-    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+    await priv.stop();
   }
   const text = JSON.stringify(report, null, 2);
   if (values.json) await Deno.writeTextFile(userPath(values.json), text + "\n");

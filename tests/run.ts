@@ -9,51 +9,27 @@
  *
  * @module
  */
-import { LocalBroker } from "../lib/broker/mod.ts";
-import { CONFIG_DIR, loadKafkaConfig } from "../lib/config/mod.ts";
+import { startPrivateBroker } from "../lib/broker/mod.ts";
 import { env, eprintln } from "../lib/cli.ts";
 import { configureLogging } from "../lib/log.ts";
 
-/** A loopback port nobody listens on right now. */
-function freePort(): number {
-  const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (listener.addr as Deno.NetAddr).port;
-  listener.close();
-  return port;
-}
-
 async function main(): Promise<number> {
   await configureLogging({ format: "text", level: "info" });
-  const brokerPort = freePort();
-  let controllerPort = freePort();
-  while (controllerPort === brokerPort) controllerPort = freePort();
-  const stateDir = await Deno.makeTempDir({ prefix: "airq-test-broker-" });
-  const brokers = `127.0.0.1:${brokerPort}`;
-  const config = await loadKafkaConfig((name) =>
-    name === "AIRQ_KAFKA_BROKERS"
-      ? brokers
-      : name === "AIRQ_KAFKA_CONTROLLER_PORT"
-      ? String(controllerPort)
-      : undefined
-  );
-  const broker = new LocalBroker({
-    config,
-    stateDir,
+  const t0 = performance.now();
+  const priv = await startPrivateBroker({
+    prefix: "airq-test-broker-",
     cacheDir: env("AIRQ_CACHE_DIR") || `${env("HOME")}/.cache/airq`,
     kafkaHome: env("KAFKA_HOME"),
-    configDir: CONFIG_DIR,
   });
-  const t0 = performance.now();
-  const up = await broker.up();
+  const { brokers, controllerPort, stateDir, up } = priv;
   eprintln(
     `test broker: Kafka ${up.version} on ${brokers} (controller ${controllerPort}), ` +
       `state ${stateDir}, ready in ${Math.round(performance.now() - t0)} ms`,
   );
   let code = 1;
   const stop = async () => {
-    const down = await broker.down();
-    eprintln(`test broker: ${down.outcome} (pid ${down.pid})`);
-    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+    await priv.stop();
+    eprintln("test broker: stopped");
   };
   let child: Deno.ChildProcess | null = null;
   const onSignal = () => {

@@ -9,8 +9,8 @@
  */
 import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
-import { type KafkaJars, LocalBroker, resolveKafkaJars } from "../broker/mod.ts";
-import { CONFIG_DIR, type KafkaConfig, loadKafkaConfig, loadTopicsConfig } from "../config/mod.ts";
+import { type KafkaJars, resolveKafkaJars, startPrivateBroker } from "../broker/mod.ts";
+import { CONFIG_DIR, type KafkaConfig, loadTopicsConfig } from "../config/mod.ts";
 import { createKafka, ensureTopics, withAdmin } from "../kafka/mod.ts";
 import { fileURLToPath } from "node:url";
 import { spawnTask } from "../tasks.ts";
@@ -36,13 +36,6 @@ export interface IngestResult {
   stations: number;
   kafka_version: string;
   machine: { cpus: number; deno: string };
-}
-
-function freePort(): number {
-  const l = Deno.listen({ hostname: "127.0.0.1", port: 0 });
-  const port = (l.addr as Deno.NetAddr).port;
-  l.close();
-  return port;
 }
 
 async function rssMb(pid: number): Promise<number> {
@@ -171,24 +164,12 @@ export interface IngestOptions {
 
 /** Runs the whole benchmark on a private broker and stops it afterwards. */
 export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
-  const stateDir = await Deno.makeTempDir({ prefix: "airq-bench-" });
-  const brokers = `127.0.0.1:${freePort()}`;
-  const controller = String(freePort());
-  const config = await loadKafkaConfig((k) =>
-    k === "AIRQ_KAFKA_BROKERS"
-      ? brokers
-      : k === "AIRQ_KAFKA_CONTROLLER_PORT"
-      ? controller
-      : undefined
-  );
-  const broker = new LocalBroker({
-    config,
-    stateDir,
+  const priv = await startPrivateBroker({
+    prefix: "airq-bench-",
     cacheDir: o.cacheDir,
     kafkaHome: o.kafkaHome,
-    configDir: CONFIG_DIR,
   });
-  const up = await broker.up();
+  const { config, brokers, stateDir, up } = priv;
   try {
     const jars = await resolveKafkaJars({
       pomPath: fileURLToPath(new URL("kafka/pom.xml", CONFIG_DIR)),
@@ -311,7 +292,6 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
       machine: { cpus: navigator.hardwareConcurrency, deno: Deno.version.deno },
     };
   } finally {
-    await broker.down();
-    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+    await priv.stop();
   }
 }

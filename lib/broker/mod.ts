@@ -19,3 +19,4 @@ export {
 } from "./local.ts";
 export { type BrokerDirs, brokerFiles, resolveDirs } from "./paths.ts";
 export { commandLine, findPortOwner, isAlive, isPortFree, type PortOwner } from "./ports.ts";
+export { freePort, type PrivateBroker, startPrivateBroker } from "./private.ts";

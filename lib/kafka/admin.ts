@@ -108,3 +108,20 @@ export async function clusterStatus(
     groups,
   };
 }
+
+/**
+ * Sum of the end offsets (high watermarks) of a topic's partitions. Retries
+ * briefly: right after a topic is created, ListOffsets can answer "not the
+ * leader" until the partitions' leaders are known everywhere.
+ */
+export async function topicEndOffset(admin: Admin, topic: string, attempts = 20): Promise<number> {
+  for (let i = 1;; i++) {
+    try {
+      const offsets = await admin.fetchTopicOffsets(topic);
+      return offsets.reduce((sum, o) => sum + Number(o.high), 0);
+    } catch (error) {
+      if (i >= attempts) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 100 * i));
+    }
+  }
+}

@@ -27,6 +27,7 @@ export {
   clusterStatus,
   ensureTopics,
   type GroupStatus,
+  topicEndOffset,
   type TopicStatus,
 } from "./admin.ts";
 export { BatchPublisher, type PublisherOptions, type PublisherStats } from "./publisher.ts";

@@ -7,24 +7,7 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { pipelineContext, runTask } from "../_pipeline.ts";
-import { UCI_PATH } from "../_data.ts";
-
-/** Missing values per column in the UCI file (data README). */
-const UCI_MISSING = {
-  "CO(GT)": 1683,
-  "PT08.S1(CO)": 366,
-  "NMHC(GT)": 8443,
-  "C6H6(GT)": 366,
-  "PT08.S2(NMHC)": 366,
-  "NOx(GT)": 1639,
-  "PT08.S3(NOx)": 366,
-  "NO2(GT)": 1642,
-  "PT08.S4(NO2)": 366,
-  "PT08.S5(O3)": 366,
-  "T": 366,
-  "RH": 366,
-  "AH": 366,
-};
+import { UCI_MISSING, UCI_PATH } from "../_data.ts";
 
 Deno.test("produce -> consume -> quality: the whole file stored once, -200 as missing, nothing dead-lettered", async () => {
   const ctx = await pipelineContext();
