@@ -53,6 +53,14 @@ export interface ConsumeStats {
   duplicates: number;
   dead_letters: number;
   batches: number;
+  /** Milliseconds spent in each step of the batch loop (where the time goes). */
+  time_ms: {
+    validate: number;
+    store: number;
+    dead_letter_publish: number;
+    commit: number;
+    monitor: number;
+  };
   commits: number;
   alerts: number;
   lag: number | null;
@@ -93,6 +101,7 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     duplicates: 0,
     dead_letters: 0,
     batches: 0,
+    time_ms: { validate: 0, store: 0, dead_letter_publish: 0, commit: 0, monitor: 0 },
     commits: 0,
     alerts: 0,
     lag: null,
@@ -128,6 +137,12 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     const deadLetters: DeadLetter[] = [];
     const nowMs = now();
     const rejectedAt = new Date(nowMs).toISOString();
+    let tick = performance.now();
+    const lap = (step: keyof ConsumeStats["time_ms"]) => {
+      const now = performance.now();
+      stats.time_ms[step] += now - tick;
+      tick = now;
+    };
     for (const message of batch.messages) {
       const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
       const key = message.key === null ? null : message.key.toString();
@@ -150,8 +165,10 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
       if (result.ok) readings.push(result.reading);
       else deadLetters.push({ ...result.deadLetter, rejected_at: rejectedAt });
     }
+    lap("validate");
     // 1. durable write (one transaction)
     const written = await options.store.writeBatch({ readings, deadLetters });
+    lap("store");
     // 2. dead letters to their topic, original bytes + reason in headers
     if (deadLetters.length > 0) {
       await producer.send({
@@ -171,6 +188,7 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
         })),
       });
     }
+    lap("dead_letter_publish");
     // 3. only now: commit the offsets of what is stored
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     await consumer.commitOffsets([{
@@ -179,6 +197,7 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
       offset: next,
     }]);
     payload.resolveOffset(batch.lastOffset());
+    lap("commit");
     stats.commits++;
     stats.batches++;
     stats.consumed += batch.messages.length;
@@ -186,6 +205,7 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     stats.duplicates += written.duplicates;
     stats.dead_letters += deadLetters.length;
     for (const r of readings) monitor.observe(r);
+    lap("monitor");
     for (const d of deadLetters) monitor.observeDeadLetter(d.reason);
     lagByPartition.set(batch.partition, Number(batch.offsetLag()));
     stats.lag = [...lagByPartition.values()].reduce((a, b) => a + b, 0);
@@ -302,5 +322,14 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     await producer.disconnect().catch(() => {});
   }
   const duration = (performance.now() - t0) / 1000;
-  return { ...stats, duration_s: Math.round(duration * 1000) / 1000, rate_per_s: rate(), outcome };
+  const time_ms = Object.fromEntries(
+    Object.entries(stats.time_ms).map(([k, v]) => [k, Math.round(v)]),
+  ) as ConsumeStats["time_ms"];
+  return {
+    ...stats,
+    time_ms,
+    duration_s: Math.round(duration * 1000) / 1000,
+    rate_per_s: rate(),
+    outcome,
+  };
 }
