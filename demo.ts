@@ -1,15 +1,25 @@
 /**
- * `deno task demo`: airq end to end on this machine. Starts the local Kafka
- * broker (or reuses a running one; an external cluster when configured),
- * creates the topics, replays the dataset into the raw topic, runs the
- * validating consumer into a SQLite store until it is idle, prints what the
- * store holds, and stops the broker it started.
+ * `deno task demo`: the whole live system on this machine. Starts the local
+ * Kafka broker (or reuses a running one; an external cluster when configured),
+ * creates the topics, starts the validating consumer (a child process with
+ * the `consume` task's permissions), the forecaster when there is one, and the
+ * dashboard, then replays the dataset as several stations at a speed a person
+ * can watch. It prints the page's URL once the page answers; Ctrl-C
+ * (SIGINT/SIGTERM) stops the replay, the consumer, the forecaster, the
+ * dashboard and the broker it started, in that order.
  *
  * ```
- * deno task demo [--speed max|realtime|N] [--stations N] [--limit N] [--keep-broker]
+ * deno task demo [--port N] [--speed max|realtime|N] [--stations N] [--limit N]
+ *                [--duration SECONDS] [--keep-broker]
+ * deno task demo --once [--speed ...] [--stations N] [--limit N] [--keep-broker]
  * ```
  *
- * Permissions: the union of `broker` and `produce` (it runs both in-process).
+ * `--duration` runs that long and then shuts down as Ctrl-C would, exiting 0
+ * when everything worked (for CI). `--once` is the earlier one-shot demo: the
+ * replay at full speed, read back by a consumer, a summary, no page.
+ *
+ * Permissions: the union of `broker`, `produce` and `dashboard`, plus
+ * `--allow-run=deno` for the consumer and forecaster child processes.
  *
  * @module
  */
@@ -31,20 +41,320 @@ import { openSqliteStore } from "./lib/storage/mod.ts";
 import { ConsumerConfigSchema } from "./lib/config/mod.ts";
 import { join } from "node:path";
 import { parseSpeed } from "./lib/replay/mod.ts";
+import { loadDashboardConfig, startDashboard } from "./lib/dashboard/mod.ts";
+import { spawnTask } from "./lib/tasks.ts";
 import { env, println, runMain } from "./lib/cli.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
+
+const HELP = `The whole live system: Kafka, consumer, forecaster (when present), dashboard, replay.
+
+  --port N              dashboard port on 127.0.0.1 (default from config/dashboard.json)
+  --speed max|realtime|N  replay speed (default 3600: one hour of data per second)
+  --stations N          virtual stations to replay (default 5)
+  --limit N             stop the replay after N readings
+  --duration SECONDS    run that long, then shut down cleanly (exit 0 when all worked)
+  --keep-broker         leave a broker this command started running
+  --once                the one-shot demo: full-speed replay, read back, summary, no page`;
+
+interface DemoArgs {
+  speed: string;
+  stations: string;
+  limit?: string | undefined;
+  "keep-broker": boolean;
+  port?: string | undefined;
+  duration?: string | undefined;
+}
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
     args: Deno.args,
     options: {
-      speed: { type: "string", default: "max" },
-      stations: { type: "string", default: "1" },
+      speed: { type: "string" },
+      stations: { type: "string" },
       limit: { type: "string" },
+      port: { type: "string" },
+      duration: { type: "string" },
+      once: { type: "boolean", default: false },
       "keep-broker": { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
     },
   });
+  if (values.help) {
+    println(HELP);
+    return 0;
+  }
   await configureLogging({ format: "text" });
+  const args: DemoArgs = {
+    speed: values.speed ?? (values.once ? "max" : "3600"),
+    stations: values.stations ?? (values.once ? "1" : "5"),
+    limit: values.limit,
+    "keep-broker": values["keep-broker"],
+    port: values.port,
+    duration: values.duration,
+  };
+  return values.once ? await once(args) : await live(args);
+}
+
+/** Drains a child's output, keeping the last few KiB for an error report. */
+function tail(
+  stream: ReadableStream<Uint8Array<ArrayBuffer>>,
+): { text: () => string; done: Promise<void> } {
+  let text = "";
+  const done = stream.pipeThrough(new TextDecoderStream()).pipeTo(
+    new WritableStream({ write: (chunk) => void (text = (text + chunk).slice(-4096)) }),
+  ).catch(() => {});
+  return { text: () => text, done };
+}
+
+/** A child process of the demo (consumer, forecaster) and its drained output. */
+interface Child {
+  name: string;
+  process: Deno.ChildProcess;
+  stdout: { text: () => string; done: Promise<void> };
+  stderr: { text: () => string; done: Promise<void> };
+  status: Promise<Deno.CommandStatus>;
+  exited: boolean;
+}
+
+async function startChild(name: string, task: string, args: string[]): Promise<Child> {
+  const process = await spawnTask(task, args, { AIRQ_LOG_FORMAT: "json", NO_COLOR: "1" });
+  const child: Child = {
+    name,
+    process,
+    stdout: tail(process.stdout),
+    stderr: tail(process.stderr),
+    status: process.status,
+    exited: false,
+  };
+  child.status.then(() => (child.exited = true));
+  return child;
+}
+
+async function stopChild(child: Child): Promise<number> {
+  if (!child.exited) {
+    try {
+      child.process.kill("SIGTERM");
+    } catch {
+      // already gone
+    }
+  }
+  const timer = setTimeout(() => {
+    try {
+      child.process.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }, 15_000);
+  const { code } = await child.status;
+  clearTimeout(timer);
+  await child.stdout.done;
+  await child.stderr.done;
+  return code;
+}
+
+/** The live demo: everything up, the page's URL printed, down again on a signal or --duration. */
+async function live(values: DemoArgs): Promise<number> {
+  const log = getLogger(["airq", "demo"]);
+  const kafka = await loadKafkaConfig(env);
+  const producerConfig = await loadConfig(
+    new URL("producer.json", CONFIG_DIR),
+    ProducerConfigSchema,
+  );
+  const topics = (await loadTopicsConfig(env)).topics;
+  const raw = topics.find((t) => t.role === "raw")!;
+  const dashboardConfig = await loadDashboardConfig();
+  const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
+  const port = values.port === undefined ? undefined : Number(values.port);
+  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
+    throw new RangeError(`--port must be an integer from 0 to 65535, got "${values.port}"`);
+  }
+  const duration = values.duration === undefined ? undefined : Number(values.duration);
+  if (duration !== undefined && !(Number.isFinite(duration) && duration > 0)) {
+    throw new RangeError(
+      `--duration must be a positive number of seconds, got "${values.duration}"`,
+    );
+  }
+  const stations = Number(values.stations);
+  if (!Number.isInteger(stations) || stations < 1) {
+    throw new RangeError(`--stations must be a positive integer, got "${values.stations}"`);
+  }
+
+  const stop = new AbortController();
+  const onSignal = (signal: string) => () => {
+    if (!stop.signal.aborted) println(`\n${signal}: shutting down…`);
+    stop.abort();
+  };
+  const onInt = onSignal("SIGINT");
+  const onTerm = onSignal("SIGTERM");
+  Deno.addSignalListener("SIGINT", onInt);
+  Deno.addSignalListener("SIGTERM", onTerm);
+  const stopped = new Promise<void>((resolve) =>
+    stop.signal.addEventListener("abort", () => resolve(), { once: true })
+  );
+
+  let broker: LocalBroker | null = null;
+  let startedBroker = false;
+  const children: Child[] = [];
+  let dashboard: Awaited<ReturnType<typeof startDashboard>> | null = null;
+  let store: Awaited<ReturnType<typeof openSqliteStore>> | null = null;
+  let ok = true;
+  try {
+    println(`1. Kafka: ${kafka.brokers.join(",")}`);
+    if (isLocalCluster(kafka)) {
+      broker = new LocalBroker({
+        config: kafka,
+        ...resolveDirs(env),
+        kafkaHome: env("KAFKA_HOME"),
+        configDir: CONFIG_DIR,
+      });
+      const up = await broker.up();
+      startedBroker = up.outcome === "started";
+      println(
+        `   ${
+          up.outcome === "started"
+            ? `started Kafka ${up.version} (pid ${up.pid}), ready in ${up.readyMs} ms`
+            : up.outcome === "reused"
+            ? `reusing the running broker (pid ${up.pid})`
+            : "a broker not started by airq answers there; using it"
+        }`,
+      );
+    } else println("   external cluster: nothing to start");
+    const created = await withAdmin(
+      createKafka(kafka, { clientId: "airq-demo" }),
+      (admin) => ensureTopics(admin, topics),
+    );
+    println(
+      `2. topics: ${topics.map((t) => `${t.name} (role ${t.role})`).join(", ")}` +
+        (created.length > 0 ? `; created ${created.join(", ")}` : ""),
+    );
+
+    const dbPath = join(resolveDirs(env).stateDir, "demo.db");
+    const group = "airq-demo";
+    children.push(await startChild("consumer", "consume", ["--db", dbPath, "--group", group]));
+    println(`3. consumer: deno task consume --db ${dbPath} --group ${group} (a child process)`);
+    const hasForecaster = await Deno.stat(new URL("./forecaster.ts", import.meta.url)).then(
+      () => true,
+      () => false,
+    );
+    const tasks = JSON.parse(await Deno.readTextFile(new URL("./deno.json", import.meta.url)))
+      .tasks ?? {};
+    if (hasForecaster && "forecast" in tasks) {
+      children.push(await startChild("forecaster", "forecast", ["--db", dbPath]));
+      println(`4. forecaster: deno task forecast --db ${dbPath} (a child process)`);
+    } else {
+      println(
+        "4. forecaster: not built yet (no forecaster.ts and forecast task): skipped; " +
+          "the forecast and model panels say so",
+      );
+    }
+
+    store = await openSqliteStore(dbPath);
+    dashboard = await startDashboard({
+      kafka,
+      topics,
+      prefix: env("AIRQ_TOPIC_PREFIX") ?? "",
+      config: dashboardConfig,
+      rules,
+      store,
+      port,
+      watchGroup: group,
+    });
+    const page = await fetch(dashboard.url);
+    await page.body?.cancel();
+    if (!page.ok) throw new Error(`the dashboard answered ${page.status} at ${dashboard.url}`);
+    println(`5. Dashboard ready: ${dashboard.url}`);
+
+    const dataset = await resolveDatasetPath({
+      explicitPath: env("AIRQ_DATASET") ?? producerConfig.input ?? undefined,
+    });
+    println(
+      `6. replaying ${dataset.path} as ${stations} station(s) at speed ${values.speed}` +
+        (duration === undefined ? "; Ctrl-C stops everything" : `; stopping after ${duration} s`),
+    );
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    if (duration !== undefined) timer = setTimeout(() => stop.abort(), duration * 1000);
+    const producing = runProducer({
+      kafka,
+      topic: raw.name,
+      topics,
+      datasetPath: dataset.path,
+      utcOffset: producerConfig.utcOffset,
+      speed: parseSpeed(values.speed),
+      stations,
+      seed: producerConfig.seed,
+      limit: values.limit === undefined ? undefined : Number(values.limit),
+      loop: false,
+      faults: producerConfig.faults,
+      batchSize: producerConfig.batchSize,
+      lingerMs: Math.min(producerConfig.lingerMs, 50),
+      compression: producerConfig.compression,
+      retry: producerConfig.retry,
+      progressIntervalMs: 10_000,
+      signal: stop.signal,
+      onProgress: (p) => log.info("sent {sent} readings ({rate_per_s}/s)", { ...p }),
+    });
+    // a child that dies early is a failure worth stopping for
+    for (const child of children) {
+      child.status.then(() => {
+        if (!stop.signal.aborted) {
+          println(`   the ${child.name} exited early:\n${child.stderr.text()}`);
+          ok = false;
+          stop.abort();
+        }
+      });
+    }
+    const summary = await producing;
+    println(
+      `   replay ${summary.outcome}: ${summary.sent} readings sent in ${summary.duration_s} s`,
+    );
+    if (summary.outcome === "failed" || summary.sent === 0) ok = false;
+    if (summary.outcome === "completed" && !stop.signal.aborted) {
+      println("   the replay is complete; the page stays up until Ctrl-C");
+      await stopped;
+    }
+    clearTimeout(timer);
+    return ok ? 0 : 1;
+  } finally {
+    stop.abort();
+    Deno.removeSignalListener("SIGINT", onInt);
+    Deno.removeSignalListener("SIGTERM", onTerm);
+    for (const child of children.reverse()) {
+      const code = await stopChild(child);
+      println(`   stopped the ${child.name} (exit ${code})`);
+      if (code !== 0) {
+        ok = false;
+        Deno.exitCode = 1;
+        log.error("The {name} exited with {code}: {stderr}", {
+          name: child.name,
+          code,
+          stderr: child.stderr.text(),
+        });
+      }
+    }
+    if (dashboard !== null) {
+      const shown = dashboard.state.snapshot();
+      await dashboard.stop();
+      println(
+        `   stopped the dashboard (it saw ${shown.health.readings_total} readings, ` +
+          `${shown.alerts.received} alert events)`,
+      );
+    }
+    if (store !== null) {
+      const q = await store.summary();
+      println(`   store: ${q.stored_readings} readings from ${q.stations} station(s)`);
+      await store.close();
+    }
+    if (broker && startedBroker && !values["keep-broker"]) {
+      const down = await broker.down();
+      println(`   stopped the broker airq started (pid ${down.pid})`);
+    } else if (broker) {
+      println("   left the broker running (it was running before, or --keep-broker)");
+    }
+  }
+}
+
+/** The one-shot demo (`--once`): replay at full speed, read back, summarise, stop. */
+async function once(values: DemoArgs): Promise<number> {
   const log = getLogger(["airq", "demo"]);
   const kafka = await loadKafkaConfig(env);
   const producerConfig = await loadConfig(
@@ -126,7 +436,7 @@ async function main(): Promise<number> {
 
     const after = await withAdmin(
       client,
-      async (admin) => topicEndOffset(admin, raw.name),
+      (admin) => topicEndOffset(admin, raw.name),
     );
     println(`4. the raw topic grew by ${after - before} messages (sent ${summary.sent})`);
     const consumerConfig = await loadConfig(

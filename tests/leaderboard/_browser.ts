@@ -1,5 +1,6 @@
 /**
- * A chromium driver for browser_test.ts, run as its own process: playwright-core
+ * The leaderboard's chromium driver for browser_test.ts (the launch and the command
+ * loop are shared: ../_chromium.ts), run as its own process: playwright-core
  * needs `--allow-sys` (os.homedir at import) which the test run does not grant,
  * and its WSL probe reads /proc/sys/fs/binfmt_misc (Deno: --allow-all only),
  * skipped by setting `__IS_WSL_TEST__`. The test sends one JSON command per
@@ -12,20 +13,8 @@
  *
  * @module
  */
-import { chromium, type Page } from "playwright-core";
-
-const CHROMIUM = {
-  executablePath: "/usr/bin/chromium",
-  headless: true,
-  args: [
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-    "--no-first-run",
-  ],
-};
+import type { Page } from "playwright-core";
+import { serveDriver } from "../_chromium.ts";
 
 /** Page script: records every change of a row's style attribute (old and new value). */
 const RECORD_STYLE_CHANGES = `
@@ -49,19 +38,12 @@ type Command =
   | { cmd: "formVotes"; skin: string; kind: "up" | "down" | "favorite"; count: number }
   | { cmd: "waitFirst"; skin: string }
   | { cmd: "inspect"; skin: string }
-  | { cmd: "screenshot"; path: string }
-  | { cmd: "close" };
+  | { cmd: "screenshot"; path: string };
 
-const browser = await chromium.launch(CHROMIUM);
-const page: Page = await browser.newPage({ viewport: { width: 860, height: 760 } });
-const problems: string[] = [];
-page.on("console", (m) => {
-  if (m.type() === "error" || m.type() === "warning") problems.push(`${m.type()}: ${m.text()}`);
-});
-page.on("pageerror", (e) => problems.push(`pageerror: ${e.message}`));
-const order = () => page.$$eval("#rows tr", (rows) => rows.map((r) => r.getAttribute("data-skin")));
+const order = (page: Page) =>
+  page.$$eval("#rows tr", (rows) => rows.map((r) => r.getAttribute("data-skin")));
 
-async function run(command: Command): Promise<unknown> {
+async function run(page: Page, command: Command): Promise<unknown> {
   switch (command.cmd) {
     case "open":
       await page.goto(command.url);
@@ -73,10 +55,10 @@ async function run(command: Command): Promise<unknown> {
     case "waitOrder": {
       const want = command.order.join();
       const deadline = Date.now() + (command.timeoutMs ?? 20_000);
-      let seen = await order();
+      let seen = await order(page);
       while (seen.join() !== want && Date.now() < deadline) {
         await page.waitForTimeout(50);
-        seen = await order();
+        seen = await order(page);
       }
       await page.waitForTimeout(700); // let fade-ins and glides finish
       return { order: seen, emptyVisible: await page.isVisible("#empty") };
@@ -94,10 +76,10 @@ async function run(command: Command): Promise<unknown> {
       return {};
     case "waitFirst":
       await page.waitForSelector(`#rows tr:first-child[data-skin=${command.skin}]`);
-      return { order: await order() };
+      return { order: await order(page) };
     case "inspect":
       return {
-        order: await order(),
+        order: await order(page),
         seen: await page.evaluate<string[]>("globalThis.seen ?? []"),
         rising: await page.isVisible(`#rows tr[data-skin=${command.skin}].rising`),
         score: await page.textContent(`#rows tr[data-skin=${command.skin}] td.score`),
@@ -105,29 +87,7 @@ async function run(command: Command): Promise<unknown> {
     case "screenshot":
       await page.screenshot({ path: command.path, fullPage: true });
       return {};
-    case "close":
-      await browser.close();
-      return { problems };
   }
 }
 
-const encoder = new TextEncoder();
-const lines = Deno.stdin.readable.pipeThrough(new TextDecoderStream());
-let buffer = "";
-reading: for await (const chunk of lines) {
-  buffer += chunk;
-  let nl;
-  while ((nl = buffer.indexOf("\n")) >= 0) {
-    const command = JSON.parse(buffer.slice(0, nl)) as Command;
-    buffer = buffer.slice(nl + 1);
-    let answer: unknown;
-    try {
-      answer = { ok: true, ...(await run(command)) as object };
-    } catch (error) {
-      answer = { ok: false, error: error instanceof Error ? error.message : String(error) };
-    }
-    Deno.stdout.writeSync(encoder.encode(JSON.stringify(answer) + "\n"));
-    if (command.cmd === "close") break reading;
-  }
-}
-if (browser.isConnected()) await browser.close();
+await serveDriver((page, command) => run(page, command as unknown as Command));

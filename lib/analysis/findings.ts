@@ -1,0 +1,160 @@
+/**
+ * The headline numbers of an analysis, gathered once so that the Markdown
+ * report, the HTML page and the final report quote the same computed values.
+ *
+ * Pure: no `Deno.*`.
+ *
+ * @module
+ */
+import type { Cause, Episode } from "./anomalies.ts";
+import type { Analysis } from "./run.ts";
+
+/** Headline numbers of one pollutant. */
+export interface PollutantFindings {
+  /** Column name, e.g. `CO(GT)`. */
+  name: string;
+  /** Unit. */
+  unit: string;
+  /** Percentage of hours missing. */
+  missingPct: number;
+  /** Mean of the present hours. */
+  mean: number;
+  /** 95th percentile. */
+  p95: number;
+  /** Local hour of the weekday maximum, its mean and the weekday minimum. */
+  peakHour: number;
+  /** Weekday peak mean over weekday trough mean. */
+  peakToTrough: number;
+  /** How much lower the weekend profile is than the weekday one, in %. */
+  weekendDropPct: number;
+  /** Variance shares of the decomposition, in %. */
+  sharesPct: { trend: number; daily: number; weekly: number; residual: number };
+  /** Theil-Sen slope of the daily means, % of the mean per year. */
+  trendPerYearPct: number;
+  /** Season with the highest and the lowest mean. */
+  season: { high: string; highMean: number; low: string; lowMean: number };
+  /** ACF at 1 h, 24 h and 168 h (if computed). */
+  acf: { lag1: number; lag24: number; lag168: number };
+  /** PACF lags beyond the ±1.96/√n bound. */
+  pacfLags: number[];
+  /** Spearman ρ with temperature and relative humidity. */
+  rhoT: number;
+  /** Spearman ρ with relative humidity. */
+  rhoRH: number;
+}
+
+/** Monthly drift of one cheap sensor. */
+export interface DriftFindings {
+  /** Sensor and reference names. */
+  pair: string;
+  /** First and last month. */
+  firstMonth: string;
+  /** Last month fitted. */
+  lastMonth: string;
+  /** Slope change from the first to the last month, %. */
+  slopeChangePct: number;
+  /** Smallest and largest monthly R². */
+  r2Min: number;
+  /** Largest monthly R². */
+  r2Max: number;
+  /** Range of the monthly slopes relative to the first, % (max − min). */
+  slopeRangePct: number;
+}
+
+/** All headline numbers. */
+export interface Findings {
+  /** Per pollutant, in config order. */
+  pollutants: PollutantFindings[];
+  /** Per calibration pair. */
+  drift: DriftFindings[];
+  /** Episodes per cause. */
+  causes: Record<Cause, number>;
+  /** Episodes per detector. */
+  methods: Record<Episode["method"], number>;
+  /** The robust-z real pollution event with the largest |z|, if any. */
+  largestEvent: Episode | null;
+  /** The strongest pollutant-to-cheap-sensor association per pollutant. */
+  pairs: Analysis["pairs"];
+  /** Correlation tests, and how many stay significant at 5 % after Holm (Spearman). */
+  tests: { count: number; significantHolm: number; significantBh: number };
+}
+
+function rho(a: Analysis, x: string, y: string): number {
+  const c = a.correlations.find((c) => (c.a === x && c.b === y) || (c.a === y && c.b === x));
+  return c?.spearman ?? NaN;
+}
+
+/** Computes the headline numbers of an analysis. */
+export function findingsOf(a: Analysis): Findings {
+  const pollutants = a.pollutants.map((p): PollutantFindings => {
+    const s = p.decomposition.varianceShare;
+    const seasons = p.seasons.filter((x) => x.n > 0);
+    const high = seasons.reduce((x, y) => (y.mean > x.mean ? y : x));
+    const low = seasons.reduce((x, y) => (y.mean < x.mean ? y : x));
+    return {
+      name: p.name,
+      unit: p.unit,
+      missingPct: 100 * p.missingShare,
+      mean: p.level.mean,
+      p95: p.level.p95,
+      peakHour: p.peaks.weekdayPeakHour,
+      peakToTrough: p.peaks.weekdayPeak / p.peaks.weekdayTrough,
+      weekendDropPct: 100 * (1 - p.peaks.weekendRatio),
+      sharesPct: {
+        trend: 100 * s.trend,
+        daily: 100 * s.daily,
+        weekly: 100 * s.weekly,
+        residual: 100 * s.residual,
+      },
+      trendPerYearPct: p.trend.perYearPct,
+      season: { high: high.season, highMean: high.mean, low: low.season, lowMean: low.mean },
+      acf: { lag1: p.acf[1] ?? NaN, lag24: p.acf[24] ?? NaN, lag168: p.acf[168] ?? NaN },
+      pacfLags: Array.from(p.pacf).flatMap((v, k) => (k > 0 && Math.abs(v) > p.bound ? [k] : [])),
+      rhoT: rho(a, p.name, "T"),
+      rhoRH: rho(a, p.name, "RH"),
+    };
+  });
+  const pairs = [...new Set(a.drift.map((d) => `${d.sensor} vs ${d.reference}`))];
+  const drift = pairs.map((pair): DriftFindings => {
+    const ds = a.drift.filter((d) => `${d.sensor} vs ${d.reference}` === pair);
+    const first = ds[0]!, last = ds.at(-1)!;
+    const rel = ds.map((d) => d.slope / first.slope);
+    return {
+      pair,
+      firstMonth: first.month,
+      lastMonth: last.month,
+      slopeChangePct: 100 * (last.slope / first.slope - 1),
+      r2Min: Math.min(...ds.map((d) => d.r2)),
+      r2Max: Math.max(...ds.map((d) => d.r2)),
+      slopeRangePct: 100 * (Math.max(...rel) - Math.min(...rel)),
+    };
+  });
+  const causes: Record<Cause, number> = {
+    "analyser outage": 0,
+    "sensor fault": 0,
+    "real pollution event": 0,
+  };
+  const methods: Record<Episode["method"], number> = {
+    "robust z": 0,
+    "isolation forest": 0,
+    "missing data": 0,
+  };
+  for (const e of a.episodes) (causes[e.cause]++, methods[e.method]++);
+  const events = a.episodes.filter((e) => e.cause === "real pollution event");
+  return {
+    pollutants,
+    drift,
+    causes,
+    methods,
+    largestEvent: events.reduce<Episode | null>(
+      (m, e) => (m === null || Math.abs(e.peakZ) > Math.abs(m.peakZ) ? e : m),
+      null,
+    ),
+    pairs: a.pairs,
+    tests: {
+      count: a.correlations.length,
+      significantHolm: a.correlations.filter((c) => c.holmSpearman < 0.05).length,
+      significantBh: a.correlations.filter((c) => c.bhSpearman < 0.05).length,
+    },
+  };
+}

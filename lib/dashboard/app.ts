@@ -1,0 +1,100 @@
+/**
+ * The dashboard in one call: the state, its Kafka feed (and the store, when
+ * given), the event hub and the web server. `stop()` takes them down in
+ * reverse order.
+ *
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import type { KafkaConfig, TopicConfig } from "../config/mod.ts";
+import type { QualityRules } from "../quality/mod.ts";
+import type { ReadingStore } from "../storage/mod.ts";
+import { loadAssets } from "./assets.ts";
+import type { DashboardConfig } from "./config.ts";
+import { DashboardFeed } from "./feed.ts";
+import { EventHub } from "./hub.ts";
+import { createHandler } from "./server.ts";
+import { DashboardState } from "./state.ts";
+
+const log = getLogger(["airq", "dashboard"]);
+
+/** Options of `startDashboard`. */
+export interface DashboardOptions {
+  kafka: KafkaConfig;
+  topics: readonly TopicConfig[];
+  prefix: string;
+  config: DashboardConfig;
+  rules: QualityRules;
+  store?: ReadingStore | undefined;
+  /** Port (0 = any free one); default from config. */
+  port?: number | undefined;
+  /** Host to bind; default from config (127.0.0.1). */
+  hostname?: string | undefined;
+  watchGroup?: string | undefined;
+}
+
+/** A running dashboard. */
+export interface Dashboard {
+  /** The page, e.g. http://127.0.0.1:8788/. */
+  url: string;
+  state: DashboardState;
+  feed: DashboardFeed;
+  stop(): Promise<void>;
+}
+
+/** Starts the dashboard; on a start-up failure, stops whatever it had started. */
+export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
+  const { config } = options;
+  const hostname = options.hostname ?? config.server.hostname;
+  const cleanups: (() => Promise<unknown> | unknown)[] = [];
+  const cleanup = async () => {
+    for (const fn of cleanups.splice(0).reverse()) {
+      try {
+        await fn();
+      } catch (error) {
+        log.warn("Stopping: {error}", {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  };
+  try {
+    const state = new DashboardState(config);
+    const feed = new DashboardFeed({
+      kafka: options.kafka,
+      topics: options.topics,
+      prefix: options.prefix,
+      config,
+      state,
+      rules: options.rules,
+      store: options.store,
+      watchGroup: options.watchGroup,
+    });
+    cleanups.push(() => feed.stop());
+    await feed.start();
+    const hub = new EventHub(state, config.server);
+    hub.start();
+    cleanups.push(() => hub.close());
+    const handler = createHandler({
+      assets: await loadAssets(),
+      events: () => (hub.hasRoom ? hub.stream() : null),
+      hostnames: [hostname, ...config.server.allowedHosts],
+    });
+    const server = Deno.serve({
+      hostname,
+      port: options.port ?? config.server.port,
+      onListen: () => {},
+    }, handler);
+    cleanups.push(() => server.shutdown());
+    const host = hostname.includes(":") ? `[${hostname}]` : hostname;
+    const url = `http://${host}:${server.addr.port}/`;
+    log.info("Dashboard on {url}, following {topics}", {
+      url,
+      topics: Object.values(feed.names).join(", "),
+    });
+    return { url, state, feed, stop: cleanup };
+  } catch (error) {
+    await cleanup();
+    throw error;
+  }
+}

@@ -1,0 +1,84 @@
+import assert from "node:assert/strict";
+import { readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { countDataMarks } from "../../lib/figures/mod.ts";
+import { main as analyze } from "../../analyze.ts";
+import { main as report } from "../../report.ts";
+import { UCI_PATH } from "../_data.ts";
+
+/** The first `rows` data rows of the real file, in its raw format (CRLF, header). */
+async function slice(dir: string, rows: number): Promise<string> {
+  const text = await readFile(UCI_PATH, "utf8");
+  const path = join(dir, "slice.csv");
+  await writeFile(path, text.split("\r\n").slice(0, rows + 1).join("\r\n") + "\r\n");
+  return path;
+}
+
+const svgsOf = (html: string) => html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+
+Deno.test("analyze.ts and report.ts build from a slice of the real file, no figure empty", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "airq-analysis-" });
+  try {
+    const input = await slice(dir, 2400);
+    const out = join(dir, "analysis");
+    assert.equal(await analyze(["--input", input, "--out", out]), 0);
+    const html = await readFile(join(out, "index.html"), "utf8");
+    for (
+      const id of [
+        "summary",
+        "trends",
+        "cycles",
+        "correlations",
+        "acf",
+        "decomposition",
+        "anomalies",
+        "drift",
+      ]
+    ) {
+      assert.ok(html.includes(`id="${id}"`), `section ${id}`);
+    }
+    const svgs = svgsOf(html);
+    assert.ok(svgs.length >= 10, `${svgs.length} figures`);
+    for (const svg of svgs) {
+      assert.ok(countDataMarks(svg) > 0 && !svg.includes("NaN"), "every figure draws data");
+    }
+    const md = await readFile(join(out, "analysis.md"), "utf8");
+    for (
+      const h of [
+        "## Executive summary",
+        "## What drives air quality",
+        "## Operational implications",
+        "## How the findings shaped",
+      ]
+    ) {
+      assert.ok(md.includes(h), h);
+    }
+    assert.ok(!md.includes("NaN") && !md.includes("undefined"));
+
+    const final = join(dir, "final");
+    const missing = join(dir, "none.json");
+    assert.equal(
+      await report(["--input", input, "--out", final, "--evaluation", missing, "--bench", missing]),
+      0,
+    );
+    const page = await readFile(join(final, "index.html"), "utf8");
+    for (
+      const h of [
+        "Executive summary",
+        "Architecture",
+        "Data intelligence",
+        "baselines",
+        "Real-time",
+        "Limitations",
+      ]
+    ) {
+      assert.ok(page.includes(h), h);
+    }
+    assert.ok(page.includes("needs the evaluation JSON") && page.includes("Not yet measured"));
+    assert.ok(page.includes("@media print"));
+    for (const svg of svgsOf(page)) assert.ok(countDataMarks(svg) > 0);
+    assert.ok(!page.includes("NaN") && !page.includes("undefined"));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});
