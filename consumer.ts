@@ -1,12 +1,12 @@
 /**
  * `deno task consume`: the validating consumer. Joins a consumer group on the
  * raw readings topic, validates and cleans every reading, stores it in SQLite
- * (idempotent upsert keyed by station and time), sends what cannot be accepted
+ * or PostgreSQL (idempotent upsert keyed by station and time), sends what cannot be accepted
  * to the dead-letter topic with the reason, commits offsets only after the
  * write, monitors data quality and publishes alerts.
  *
  * ```
- * deno task consume [--db PATH] [--group ID] [--exit-when-idle SECONDS] [--json]
+ * deno task consume [--db PATH|URL] [--group ID] [--exit-when-idle SECONDS] [--json]
  * ```
  *
  * Run several of these with the same `--group` to share the partitions.
@@ -15,8 +15,9 @@
  *
  * Permissions (the `consume` task; see docs/setup.md):
  * `--allow-read=.,$HOME,/tmp --allow-write=var,$HOME,/tmp` (config, the database and
- * its WAL files), `--allow-env=AIRQ_*,INIT_CWD,NODE_ENV,KAFKAJS_*`,
- * `--allow-net=127.0.0.1,localhost` (the broker).
+ * its WAL files), `--allow-env=AIRQ_*,INIT_CWD,NODE_ENV,KAFKAJS_*,PG*` (`PG*`: npm
+ * `postgres` reads the libpq variables), `--allow-net=127.0.0.1,localhost` (the broker
+ * and a local PostgreSQL).
  *
  * @module
  */
@@ -30,14 +31,14 @@ import {
 } from "./lib/config/mod.ts";
 import { runConsumer } from "./lib/pipeline/consume.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
-import { openSqliteStore } from "./lib/storage/mod.ts";
+import { isPostgresUrl, openStore, storeLabel } from "./lib/storage/mod.ts";
 import { env, println, runMain } from "./lib/cli.ts";
 import { userPath } from "./lib/cli_paths.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
 
 const HELP = `Consume raw readings: validate, clean, store, dead-letter, monitor.
 
-  --db PATH                 SQLite database (default: var/airq.db, or AIRQ_DB)
+  --db PATH|URL             SQLite file, or a postgres:// URL (default: var/airq.db, or AIRQ_DB)
   --group ID                consumer group (default: airq-consumer); run several to share partitions
   --exit-when-idle SECONDS  exit 0 once no new message arrived for that long
   --json                    print the final summary as JSON`;
@@ -81,8 +82,10 @@ async function main(): Promise<number> {
     }
     exitWhenIdleMs = s * 1000;
   }
-  const dbPath = userPath(values.db ?? env("AIRQ_DB") ?? config.db);
-  const store = await openSqliteStore(dbPath, { synchronous: config.synchronous });
+  const target = values.db ?? env("AIRQ_DB") ?? config.db;
+  const dbTarget = isPostgresUrl(target) ? target : userPath(target);
+  const store = await openStore(dbTarget, { synchronous: config.synchronous });
+  const dbPath = storeLabel(dbTarget); // no password in logs
   const controller = new AbortController();
   const stop = (signal: string) => () => {
     log.info("{signal}: stopping after the batch in progress", { signal });

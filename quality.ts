@@ -1,5 +1,6 @@
 /**
- * `deno task quality --db PATH [--json]`: what the store holds — readings,
+ * `deno task quality --db PATH|URL [--json]`: what the store (a SQLite file or a
+ * `postgres://` URL) holds — readings,
  * stations, missing values per source column, dead letters — and, without
  * `--json`, the details (time range, statuses, flags, dead-letter reasons).
  *
@@ -7,13 +8,14 @@
  *
  * Permissions: `--allow-read=.,$HOME,/tmp` (config and the database),
  * `--allow-write=var,$HOME,/tmp` (SQLite opens its WAL files),
- * `--allow-env=AIRQ_*,INIT_CWD`.
+ * `--allow-env=AIRQ_*,INIT_CWD,PG*` (npm `postgres` reads the libpq variables),
+ * `--allow-net=127.0.0.1,localhost` (a local PostgreSQL).
  *
  * @module
  */
 import { parseArgs } from "node:util";
 import { CONFIG_DIR, ConsumerConfigSchema, loadConfig } from "./lib/config/mod.ts";
-import { openSqliteStore } from "./lib/storage/mod.ts";
+import { isPostgresUrl, openStore, storeLabel } from "./lib/storage/mod.ts";
 import { env, println, runMain } from "./lib/cli.ts";
 import { userPath } from "./lib/cli_paths.ts";
 
@@ -23,15 +25,18 @@ async function main(): Promise<number> {
     options: { db: { type: "string" }, json: { type: "boolean", default: false } },
   });
   const config = await loadConfig(new URL("consumer.json", CONFIG_DIR), ConsumerConfigSchema);
-  const dbPath = userPath(values.db ?? env("AIRQ_DB") ?? config.db);
+  const target = values.db ?? env("AIRQ_DB") ?? config.db;
+  const postgres = isPostgresUrl(target);
+  const dbTarget = postgres ? target : userPath(target);
+  const dbPath = storeLabel(dbTarget); // no password in output
   try {
-    await Deno.stat(dbPath);
+    if (!postgres) await Deno.stat(dbTarget);
   } catch {
     throw new Error(
       `No database at ${dbPath}: run \`deno task consume --db ${dbPath}\` first, or pass --db PATH`,
     );
   }
-  const store = await openSqliteStore(dbPath);
+  const store = await openStore(dbTarget);
   try {
     const summary = await store.summary();
     if (values.json) {

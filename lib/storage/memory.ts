@@ -22,9 +22,7 @@ import type {
   WriteBatch,
   WriteResult,
 } from "./mod.ts";
-
-const STATUSES: ReadonlySet<string> = new Set(["ok", "flagged", "outage"]);
-const INT64_MAX = 2n ** 63n - 1n;
+import { checkLimit, positionProblem, readingProblem } from "./_checks.ts";
 
 interface Row {
   reading: CleanReading;
@@ -180,33 +178,6 @@ function replaces(incoming: SourcePosition, stored: SourcePosition): boolean {
     BigInt(incoming.offset) > BigInt(stored.offset);
 }
 
-/** What the SQLite schema (STRICT types, CHECKs) and the store's own checks would refuse. */
-function readingProblem(r: CleanReading): string | undefined {
-  if (typeof r.station_id !== "string" || r.station_id === "") {
-    return "station_id must be a non-empty string";
-  }
-  if (!Number.isSafeInteger(r.ts_utc_ms)) return `ts_utc_ms must be an integer, not ${r.ts_utc_ms}`;
-  if (typeof r.ts !== "string") return "ts must be a string";
-  for (const f of MEASUREMENT_FIELDS) {
-    const v = r.measurements[f];
-    if (v !== null && !Number.isFinite(v)) return `${f} must be finite, not ${v}`;
-  }
-  if (!STATUSES.has(r.status)) {
-    return `status must be ok, flagged or outage, not ${JSON.stringify(r.status)}`;
-  }
-  return positionProblem(r.source);
-}
-
-function positionProblem({ topic, partition, offset }: SourcePosition): string | undefined {
-  if (typeof topic !== "string") return "topic must be a string";
-  if (!Number.isSafeInteger(partition) || partition < 0) {
-    return `partition must be a whole number >= 0, not ${partition}`;
-  }
-  if (!/^\d+$/.test(offset)) return `offset must be decimal digits, not "${offset}"`;
-  if (BigInt(offset) > INT64_MAX) return `offset ${offset} does not fit in 64 bits`;
-  return undefined;
-}
-
 /** A deep copy, normalised as SQLite stores it: -0 as 0, the offset without leading zeros. */
 function copyReading(r: CleanReading): CleanReading {
   const copy = structuredClone(r);
@@ -219,10 +190,4 @@ function copyReading(r: CleanReading): CleanReading {
 function copyDeadLetter(d: DeadLetter): DeadLetter {
   const original = d.original === null ? null : new Uint8Array(d.original);
   return { ...d, source: { ...d.source, offset: String(BigInt(d.source.offset)) }, original };
-}
-
-function checkLimit(limit: number | undefined): void {
-  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) {
-    throw new RangeError(`limit must be a whole number >= 0, not ${limit}`);
-  }
 }

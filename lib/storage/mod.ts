@@ -1,8 +1,10 @@
 /**
  * Storage of clean readings and dead letters: the {@linkcode ReadingStore}
  * interface, its SQLite implementation ({@linkcode openSqliteStore}, the only
- * `node:sqlite` user) and an in-memory twin ({@linkcode MemoryStore}) for tests
- * of other modules.
+ * `node:sqlite` user), its PostgreSQL implementation
+ * ({@linkcode openPostgresStore}, the only npm `postgres` user), an in-memory
+ * twin ({@linkcode MemoryStore}) for tests of other modules, and
+ * {@linkcode openStore}, which picks SQLite or PostgreSQL from a path or URL.
  *
  * Semantics shared by every store:
  * - `writeBatch()` is all or nothing, and durable once its promise resolves.
@@ -17,8 +19,8 @@
  *   stored wins, and its original bytes are kept byte for byte.
  *
  * ```ts ignore
- * import { openSqliteStore } from "./lib/storage/mod.ts";
- * const store = await openSqliteStore("var/airq.db");
+ * import { openStore } from "./lib/storage/mod.ts";
+ * const store = await openStore("var/airq.db"); // or "postgres://airq@127.0.0.1:5432/airq"
  * try {
  *   const { inserted, duplicates } = await store.writeBatch({ readings, deadLetters: [] });
  *   // commit the Kafka offsets only now: the batch is durable
@@ -36,6 +38,13 @@ export type { CleanReading, DeadLetter, FieldFlag } from "../records/mod.ts";
 
 export { MemoryStore } from "./memory.ts";
 export { openSqliteStore, SQLITE_SCHEMA_VERSION, type SqliteStoreOptions } from "./sqlite.ts";
+export {
+  openPostgresStore,
+  POSTGRES_SCHEMA_VERSION,
+  type PostgresStoreOptions,
+  redactUrl,
+} from "./postgres.ts";
+export { isPostgresUrl, openStore, type OpenStoreOptions, storeLabel } from "./open.ts";
 
 /** What one `writeBatch()` call stores, in one transaction. */
 export interface WriteBatch {
@@ -101,7 +110,7 @@ export interface ReadingStore {
    * Stores readings and dead letters in ONE transaction: either all of the
    * batch is stored or, when the promise rejects, none of it. Once the promise
    * resolves the batch survives a crash of the process (and, for the SQLite
-   * store with `synchronous: "FULL"`, a power loss).
+   * store with `synchronous: "FULL"`, or the PostgreSQL store, a power loss).
    */
   writeBatch(batch: WriteBatch): Promise<WriteResult>;
   /** Counts of readings, stations, missing values per source column and dead letters. */
