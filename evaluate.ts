@@ -8,6 +8,8 @@
  * ```
  * deno task evaluate [--input PATH] [--json PATH] [--report PATH] [--config PATH]
  * deno task evaluate --select [--windows 1344,2688,all] [--json PATH]   # validation search only
+ * deno task evaluate --sarima [--json PATH]      # adds SARIMA rows (slow; timed as sarima_seconds)
+ * deno task evaluate --select --sarima           # SARIMA's window, scale and blend weight on validation
  * ```
  *
  * Permissions (the `evaluate` task): `--allow-read` (config, the dataset),
@@ -26,7 +28,9 @@ import {
   renderSummary,
   replaceResultsBlock,
   selectOnValidation,
+  selectSarimaOnValidation,
 } from "./lib/forecast/mod.ts";
+import { loadSarima } from "./lib/models/mod.ts";
 import { loadSeries } from "./lib/forecast/load.ts";
 import { env, println, runMain } from "./lib/cli.ts";
 import { userPath } from "./lib/cli_paths.ts";
@@ -38,7 +42,10 @@ const HELP = `Evaluate the forecasting models on the fixed test window.
   --json PATH     write the full result as JSON
   --report PATH   Markdown summary (default: reportPath of config/forecast.json)
   --config PATH   forecasting config (default: config/forecast.json)
-  --select        run the validation search instead and print its JSON
+  --sarima        also run SARIMA (npm arima; about 1.5 minutes, reported as sarima_seconds);
+                  on by default when "sarima.enabled" is true in the config
+  --select        run the validation search instead and print its JSON (with --sarima: the
+                  SARIMA search only)
   --windows LIST  training windows (hours, or "all") the search compares; default 1344,2688,all`;
 
 async function main(): Promise<number> {
@@ -50,6 +57,7 @@ async function main(): Promise<number> {
       report: { type: "string" },
       config: { type: "string" },
       select: { type: "boolean", default: false },
+      sarima: { type: "boolean", default: false },
       windows: { type: "string", default: "1344,2688,all" },
       help: { type: "boolean", default: false },
     },
@@ -76,6 +84,25 @@ async function main(): Promise<number> {
       step: message,
       seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
     });
+  const withSarima = values.sarima || config.sarima.enabled;
+  // loaded before anything else touches npm:arima, so its C printf never reaches stdout
+  const sarima = withSarima ? await loadSarima() : undefined;
+  if (values.select && sarima !== undefined) {
+    const selection = selectSarimaOnValidation(
+      series,
+      config,
+      sarima,
+      [1000, 2000].flatMap((windowH) =>
+        (["none", "log1p"] as const).map((transform) => ({ windowH, transform }))
+      ),
+      () => performance.now(),
+      progress,
+    );
+    const text = JSON.stringify(selection, null, 2);
+    if (values.json !== undefined) await writeText(userPath(values.json), text + "\n");
+    println(text);
+    return 0;
+  }
   if (values.select) {
     const selection = selectOnValidation(
       series,
@@ -92,6 +119,7 @@ async function main(): Promise<number> {
   const report = evaluateForecasts(series, config, {
     clock: () => performance.now(),
     onProgress: progress,
+    ...(sarima === undefined ? {} : { sarima }),
   });
   report.timings_ms.total = performance.now() - started;
   const json = JSON.stringify(report, null, 2) + "\n";

@@ -30,6 +30,8 @@ export const ForecastConfigSchema = z.strictObject({
     refitEveryH: z.number().int().min(1).max(168),
     /** Hours of history each refit trains on; null = all history. */
     trainWindowH: z.number().int().min(168).nullable(),
+    /** Training window of the virtual sensor per target (null = all history); default `trainWindowH`. */
+    nowcastTrainWindowH: z.record(z.string(), z.number().int().min(168).nullable()).optional(),
   }),
   ridge: z.strictObject({ lambda: z.number().min(0), transform }),
   gbt: z.strictObject({
@@ -47,6 +49,27 @@ export const ForecastConfigSchema = z.strictObject({
   }),
   /** Chosen on validation by `deno task evaluate --select`; keys: target, then horizon or "nowcast". */
   gbtWeight: weights,
+  /**
+   * SARIMA (npm `arima`) per target, refit every `walkForward.refitEveryH` on the last `windowH`
+   * hours. `enabled`: run it in `deno task evaluate` without `--sarima` (it is slow; its time is
+   * reported separately). `blendWeight`: weight of SARIMA in `best`, per target and horizon,
+   * chosen on validation (`deno task evaluate --select --sarima`); only applied when SARIMA runs.
+   */
+  sarima: z.strictObject({
+    enabled: z.boolean(),
+    order: z.strictObject({
+      p: z.number().int().min(0).max(3),
+      d: z.number().int().min(0).max(1),
+      q: z.number().int().min(0).max(3),
+      P: z.number().int().min(0).max(2),
+      D: z.number().int().min(0).max(1),
+      Q: z.number().int().min(0).max(2),
+      s: z.number().int().min(0).max(168),
+    }),
+    transform,
+    windowH: z.number().int().min(200),
+    blendWeight: weights,
+  }),
   conformal: z.strictObject({
     alpha: z.number().positive().max(0.5),
     window: z.number().int().min(10),
@@ -79,6 +102,17 @@ export type ForecastConfig = z.infer<typeof ForecastConfigSchema>;
 export function offsetMinutes(offset: string): number {
   const sign = offset.startsWith("-") ? -1 : 1;
   return sign * (Number(offset.slice(1, 3)) * 60 + Number(offset.slice(4, 6)));
+}
+
+/** Training window of the virtual sensor of a target, hours (null = all history). */
+export function nowcastTrainWindowOf(config: ForecastConfig, target: string): number | null {
+  const w = config.walkForward.nowcastTrainWindowH?.[target];
+  return w === undefined ? config.walkForward.trainWindowH : w;
+}
+
+/** The weight of SARIMA in `best` for a target and a horizon key; default 0. */
+export function sarimaWeightOf(config: ForecastConfig, target: string, key: string): number {
+  return config.sarima.blendWeight[target]?.[key] ?? 0;
 }
 
 /** The blend weight of the trees for a target and a horizon key (`"6"` or `"nowcast"`); default 0.5. */

@@ -9,8 +9,15 @@
  */
 import { buildFeatureMatrix, fieldOf, type HourlySeries, indexAt } from "../features/mod.ts";
 import { classify, mae, naiveScale, rmse } from "../evaluation/mod.ts";
-import { lastObserved, seasonalNaiveForecast } from "../models/mod.ts";
-import { type ForecastConfig, gbtWeightOf, offsetMinutes } from "./config.ts";
+import { lastObserved, type SarimaEngine, seasonalNaiveForecast } from "../models/mod.ts";
+import {
+  type ForecastConfig,
+  gbtWeightOf,
+  nowcastTrainWindowOf,
+  offsetMinutes,
+  sarimaWeightOf,
+} from "./config.ts";
+import { sarimaWalkForward } from "./sarima.ts";
 import { type ResultRow, scoreForecasts } from "./score.ts";
 import { walkForward } from "./walk_forward.ts";
 
@@ -49,6 +56,17 @@ export interface EvaluationReport {
   results: ResultRow[];
   nowcast: NowcastRow[];
   warning_no2_200: WarningRow;
+  /** Wall time of the SARIMA walk-forward (fits and forecasts), s; null when SARIMA did not run. */
+  sarima_seconds: number | null;
+  /** What SARIMA ran, when it ran. */
+  sarima: {
+    order: string;
+    transform: string;
+    window_h: number;
+    fits: number;
+    failed_fits: number;
+    printed_lines: number;
+  } | null;
   timings_ms: Record<string, number>;
 }
 
@@ -58,6 +76,8 @@ export interface EvaluateOptions {
   readonly clock?: () => number;
   /** Called after each target and horizon. */
   readonly onProgress?: (message: string) => void;
+  /** The loaded npm `arima` (`loadSarima()`): adds `sarima` rows (and its blend into `best`). */
+  readonly sarima?: SarimaEngine;
 }
 
 /** Index in the series of an ISO timestamp; throws if off the series. */
@@ -67,7 +87,12 @@ export function seriesIndex(series: HourlySeries, iso: string): number {
   return i;
 }
 
-const blendLabel = (w: number) => `${(1 - w).toFixed(2)} ridge + ${w.toFixed(2)} gbt`;
+const blendLabel = (w: number, v = 0) =>
+  v === 0
+    ? `${(1 - w).toFixed(2)} ridge + ${w.toFixed(2)} gbt`
+    : `${(1 - v).toFixed(2)} x (${(1 - w).toFixed(2)} ridge + ${w.toFixed(2)} gbt) + ${
+      v.toFixed(2)
+    } sarima`;
 
 function blend(ridge: Float64Array, gbt: Float64Array, w: number): Float64Array {
   return Float64Array.from(ridge, (r, i) => (1 - w) * r + w * gbt[i]!);
@@ -101,6 +126,41 @@ export function evaluateForecasts(
   const results: ResultRow[] = [];
   const bestByKey = new Map<string, Float64Array>();
   let refits = 0;
+  const sarimaRuns = new Map<string, Map<number, Float64Array>>();
+  let sarimaInfo: EvaluationReport["sarima"] = null;
+  let sarimaSeconds: number | null = null;
+  if (options.sarima !== undefined) {
+    const engine = options.sarima;
+    const t0 = clock();
+    const { order, transform, windowH } = config.sarima;
+    let fits = 0, failed = 0;
+    for (const target of config.targets) {
+      const run = sarimaWalkForward(engine, series.columns[fieldOf(target)], {
+        params: { ...order, transform },
+        windowH,
+        horizonsH: config.horizonsH,
+        fromTarget: warmFrom,
+        toTarget: testTo,
+        anchor: testFrom,
+        refitEveryH: config.walkForward.refitEveryH,
+      });
+      fits += run.fits;
+      failed += run.failedFits;
+      sarimaRuns.set(target, run.forecasts);
+      options.onProgress?.(`sarima ${target}: ${run.fits} fits`);
+    }
+    sarimaSeconds = (clock() - t0) / 1000;
+    timings.sarima = sarimaSeconds * 1000;
+    const { p, d, q, P, D, Q, s } = order;
+    sarimaInfo = {
+      order: `(${p},${d},${q})(${P},${D},${Q},${s})`,
+      transform,
+      window_h: windowH,
+      fits,
+      failed_fits: failed,
+      printed_lines: engine.output.length,
+    };
+  }
   for (const h of config.horizonsH) {
     let t0 = clock();
     const features = buildFeatureMatrix(series, { mode: "forecast", horizonH: h, utcOffsetMin });
@@ -118,7 +178,10 @@ export function evaluateForecasts(
       const run = runs[s]!;
       refits += run.refits;
       const w = gbtWeightOf(config, target, String(h));
-      const best = blend(run.ridge, run.gbt, w);
+      const sarima = sarimaRuns.get(target)?.get(h);
+      const v = sarima === undefined ? 0 : sarimaWeightOf(config, target, String(h));
+      const mix = blend(run.ridge, run.gbt, w);
+      const best = sarima === undefined || v === 0 ? mix : blend(mix, sarima, v);
       bestByKey.set(`${target}|${h}`, best);
       const naive = (period: number | null) =>
         Float64Array.from(
@@ -134,6 +197,7 @@ export function evaluateForecasts(
         seasonal_naive_168h: naive(168),
         ridge: run.ridge,
         gbt: run.gbt,
+        ...(sarima === undefined ? {} : { sarima }),
         best,
       };
       results.push(...scoreForecasts(y, forecasts, {
@@ -144,8 +208,8 @@ export function evaluateForecasts(
         scale: naiveScale(y, 24, 0, testFrom),
         bootstrap,
         conformal: config.conformal,
-        tested: ["ridge", "gbt", "best"],
-        details: { best: blendLabel(w) },
+        tested: ["ridge", "gbt", "sarima", "best"],
+        details: { best: blendLabel(w, v) },
       }));
       timings[`score_${target}_h${h}`] = clock() - t0;
       options.onProgress?.(`${target} h=${h}: ${run.refits} refits`);
@@ -181,6 +245,8 @@ export function evaluateForecasts(
     results,
     nowcast: nowcast.rows,
     warning_no2_200: warning,
+    sarima_seconds: sarimaSeconds,
+    sarima: sarimaInfo,
     timings_ms: timings,
   };
 }
@@ -195,11 +261,20 @@ function evaluateNowcast(
 ): { rows: NowcastRow[]; refits: number } {
   const features = buildFeatureMatrix(series, { mode: "nowcast", horizonH: 0, utcOffsetMin });
   let refits = 0;
-  const runs = walkForward(
-    features,
-    config.targets.map((target) => series.columns[fieldOf(target)]),
-    { ...wf, horizonH: 0, fromTarget: testFrom, toTarget: testTo },
-  );
+  // one walk-forward per distinct training window (chosen per target on validation)
+  const runs: ReturnType<typeof walkForward> = [];
+  const windows = [...new Set(config.targets.map((t) => nowcastTrainWindowOf(config, t)))];
+  for (const window of windows) {
+    const group = config.targets.flatMap((t, s) =>
+      nowcastTrainWindowOf(config, t) === window ? [s] : []
+    );
+    const out = walkForward(
+      features,
+      group.map((s) => series.columns[fieldOf(config.targets[s]!)]),
+      { ...wf, trainWindowH: window, horizonH: 0, fromTarget: testFrom, toTarget: testTo },
+    );
+    group.forEach((s, k) => (runs[s] = out[k]!));
+  }
   const rows = config.targets.map((target, s): NowcastRow => {
     const y = series.columns[fieldOf(target)];
     const run = runs[s]!;

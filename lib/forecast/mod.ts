@@ -11,7 +11,13 @@ export {
   ForecastConfigSchema,
   gbtWeightOf,
   offsetMinutes,
+  sarimaWeightOf,
 } from "./config.ts";
+export {
+  sarimaWalkForward,
+  type SarimaWalkForwardOptions,
+  type SarimaWalkForwardResult,
+} from "./sarima.ts";
 export {
   evaluateForecasts,
   type EvaluateOptions,
@@ -22,6 +28,11 @@ export {
 } from "./evaluate.ts";
 export { type ResultRow, scoreForecasts, type ScoreOptions } from "./score.ts";
 export { walkForward, type WalkForwardOptions, type WalkForwardResult } from "./walk_forward.ts";
-export { type SelectionReport, selectOnValidation } from "./select.ts";
+export {
+  type SarimaSelectionReport,
+  type SelectionReport,
+  selectOnValidation,
+  selectSarimaOnValidation,
+} from "./select.ts";
 export { artifactFileName, trainModels } from "./train.ts";
 export { GOALS, renderReport, renderSummary, replaceResultsBlock } from "./report.ts";

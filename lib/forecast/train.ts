@@ -18,7 +18,7 @@ import {
   predictModel,
   takeRows,
 } from "../models/mod.ts";
-import { type ForecastConfig, gbtWeightOf, offsetMinutes } from "./config.ts";
+import { type ForecastConfig, gbtWeightOf, nowcastTrainWindowOf, offsetMinutes } from "./config.ts";
 
 /** Fits and describes every deployed model; `createdAt` is an ISO timestamp. */
 export function trainModels(
@@ -31,12 +31,16 @@ export function trainModels(
   const artifacts: ModelArtifact[] = [];
   const keys = [...config.horizonsH.map((h) => String(h)), "nowcast"];
   const end = series.length; // targets up to the last hour of the series
-  const window = config.walkForward.trainWindowH;
-  const oldest = window === null ? 0 : Math.max(0, end - window);
+  const oldestFor = (window: number | null) => window === null ? 0 : Math.max(0, end - window);
   const iso = (i: number) => new Date(series.startMs + i * HOUR_MS).toISOString();
   for (const key of keys) {
     const nowcast = key === "nowcast";
     const h = nowcast ? 0 : Number(key);
+    const oldestOf = (target: string) =>
+      oldestFor(
+        nowcast ? nowcastTrainWindowOf(config, target) : config.walkForward.trainWindowH,
+      );
+    const oldest = Math.min(...config.targets.map(oldestOf));
     const spec = nowcast
       ? { mode: "nowcast" as const, horizonH: 0, utcOffsetMin }
       : { mode: "forecast" as const, horizonH: h, utcOffsetMin };
@@ -46,9 +50,10 @@ export function trainModels(
       const y = series.columns[fieldOf(target)];
       const rows: number[] = [];
       const targets: number[] = [];
+      const since = oldestOf(target);
       for (let r = 0; r < features.n; r++) {
         const tau = features.from + r + h;
-        if (tau >= oldest && tau < end && !Number.isNaN(y[tau]!)) {
+        if (tau >= since && tau < end && !Number.isNaN(y[tau]!)) {
           rows.push(r);
           targets.push(y[tau]!);
         }

@@ -27,3 +27,11 @@ export {
   parseModelArtifact,
   predictModel,
 } from "./artifact.ts";
+export {
+  fillForState,
+  loadSarima,
+  type SarimaEngine,
+  SarimaModel,
+  type SarimaOrder,
+  type SarimaParams,
+} from "./sarima.ts";

@@ -10,7 +10,7 @@ import {
   seriesIndex,
   trainModels,
 } from "../../lib/forecast/mod.ts";
-import { parseModelArtifact, predictModel } from "../../lib/models/mod.ts";
+import { loadSarima, parseModelArtifact, predictModel } from "../../lib/models/mod.ts";
 import { UCI_PATH } from "../_data.ts";
 
 const base = ForecastConfigSchema.parse(
@@ -27,6 +27,7 @@ const small: ForecastConfig = {
   gbt: { ...base.gbt, trees: 15 },
   conformal: { ...base.conformal, warmupH: 168, window: 200 },
   bootstrap: { ...base.bootstrap, resamples: 50 },
+  sarima: { ...base.sarima, enabled: true },
 };
 
 async function slice() {
@@ -39,7 +40,8 @@ async function slice() {
 
 Deno.test("evaluateForecasts() and trainModels() run end to end on a slice of the real file", async () => {
   const { series } = await slice();
-  const report = evaluateForecasts(series, small);
+  const report = evaluateForecasts(series, small); // no engine passed: no SARIMA
+  assert.equal(report.sarima_seconds, null);
   for (const target of small.targets) {
     for (const h of small.horizonsH) {
       const rows = report.results.filter((r) => r.target === target && r.horizon_h === h);
@@ -73,6 +75,27 @@ Deno.test("evaluateForecasts() and trainModels() run end to end on a slice of th
   assert.equal(one.features.length, 140);
   const x = { n: 1, p: 140, data: new Float64Array(140).fill(NaN) };
   assert.ok(Number.isFinite(predictModel(one.model, x)[0]!));
+});
+
+Deno.test("evaluateForecasts() with SARIMA adds sarima rows, its blend and its own timing", async () => {
+  const { series } = await slice();
+  let now = 0;
+  const report = evaluateForecasts(series, { ...small, gbt: { ...small.gbt, trees: 5 } }, {
+    sarima: await loadSarima(),
+    clock: () => (now += 1000),
+  });
+  assert.ok(report.sarima !== null && report.sarima.fits > 0 && report.sarima.failed_fits === 0);
+  assert.ok(typeof report.sarima_seconds === "number" && report.sarima_seconds > 0);
+  for (const target of small.targets) {
+    for (const h of small.horizonsH) {
+      const rows = report.results.filter((r) => r.target === target && r.horizon_h === h);
+      const sarima = rows.find((r) => r.model === "sarima")!;
+      assert.ok(sarima.n === rows[0]!.n && sarima.mae > 0 && sarima.dm !== null);
+      const v = small.sarima.blendWeight[target]?.[String(h)] ?? 0;
+      const best = rows.find((r) => r.model === "best")!;
+      assert.equal(best.detail?.includes("sarima"), v > 0, best.detail);
+    }
+  }
 });
 
 Deno.test("evaluate.ts --json writes the contract of issue 4 (subprocess, task permissions)", async () => {
@@ -111,7 +134,11 @@ Deno.test("evaluate.ts --json writes the contract of issue 4 (subprocess, task p
       stderr: "piped",
     }).output();
     assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    // with --json nothing goes to stdout, not even from SARIMA's C code
+    assert.equal(new TextDecoder().decode(out.stdout), "");
     const result = JSON.parse(await Deno.readTextFile(json));
+    assert.equal(typeof result.sarima_seconds, "number");
+    assert.equal(result.results.filter((r: { model: string }) => r.model === "sarima").length, 8);
     const keys = ["target", "horizon_h", "model", "n", "mae", "rmse", "mase", "skill"];
     for (const row of result.results) {
       for (const k of [...keys, "interval_coverage"]) assert.ok(k in row, k);
