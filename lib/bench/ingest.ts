@@ -30,6 +30,9 @@ export interface IngestResult {
   producer_seconds: number;
   /** The consumer alone, re-reading the same topic in a new group into a new database. */
   consumer_only_per_s: number;
+  /** Where the end-to-end consumer spent its time, ms (validate, store, commit, ...); the rest is kafkajs fetching and decoding, and waiting. */
+  consumer_time_ms: Record<string, number>;
+  consumer_seconds: number;
   /** The producer alone, into a fresh topic (no consumer running). */
   producer_only_per_s: number;
   stored_readings: number;
@@ -235,7 +238,10 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
       }
     }
     consumer.kill("SIGTERM");
-    await consumerDone;
+    const consumerOut = await consumerDone;
+    const consumerSummary = JSON.parse(
+      new TextDecoder().decode(consumerOut.stdout).trim().split("\n").at(-1) ?? "{}",
+    );
     const peaks = await rss.stop();
     const p = JSON.parse(
       new TextDecoder().decode((await producerDone).out.stdout).trim().split("\n").at(-1)!,
@@ -285,6 +291,8 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
       consumer_peak_rss_mb: Math.round(peaks["consumer"]!),
       producer_seconds: p.duration_s,
       consumer_only_per_s: Math.round(consumerOnly),
+      consumer_time_ms: consumerSummary.time_ms ?? {},
+      consumer_seconds: consumerSummary.duration_s ?? null,
       producer_only_per_s: producerOnly,
       stored_readings: stored,
       stations: o.stations,
