@@ -147,7 +147,10 @@ Deno.test("every kind of malformed message goes to the dead-letter topic with a 
     } finally {
       await reader.disconnect();
     }
-    assert.deepEqual(seen.map((s) => s.reason).sort(), bad.map((b) => b.reason).sort());
+    // the topic is at least once: a redelivered bad message is published again with the
+    // same source offset, so compare one entry per source position
+    const once = [...new Map(seen.map((s) => [s.offset, s])).values()];
+    assert.deepEqual(once.map((s) => s.reason).sort(), bad.map((b) => b.reason).sort());
     for (const b of bad) {
       const match = seen.find((s) =>
         s.reason === b.reason && (b.value === null ? s.value === null : s.value?.equals(b.value))
