@@ -8,18 +8,8 @@
  *
  * @module
  */
-
-/** A seeded uniform [0, 1) generator (mulberry32). */
-export function mulberry32(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+import { mulberry32 } from "../random.ts";
+export { mulberry32 };
 
 /** Average path length of an unsuccessful search in a binary search tree of n points. */
 export function averagePathLength(n: number): number {

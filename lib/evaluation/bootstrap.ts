@@ -5,7 +5,7 @@
  *
  * @module
  */
-import { mulberry32 } from "../models/prng.ts";
+import { mulberry32 } from "../random.ts";
 
 /** Settings of a bootstrap interval. */
 export interface BootstrapOptions {

@@ -7,10 +7,13 @@
 import type { Admin } from "./client.ts";
 import type { TopicConfig, TopicRole } from "../config/mod.ts";
 
+/** What `ensureTopics` needs to know about a topic. */
+export type TopicSpec = Pick<TopicConfig, "name" | "partitions" | "replicationFactor" | "configs">;
+
 /** Creates the topics that do not exist yet; returns the names it created. */
 export async function ensureTopics(
   admin: Admin,
-  topics: readonly TopicConfig[],
+  topics: readonly TopicSpec[],
 ): Promise<string[]> {
   const existing = new Set(await admin.listTopics());
   const missing = topics.filter((t) => !existing.has(t.name));

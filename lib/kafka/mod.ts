@@ -28,6 +28,7 @@ export {
   ensureTopics,
   type GroupStatus,
   topicEndOffset,
+  type TopicSpec,
   type TopicStatus,
 } from "./admin.ts";
 export { BatchPublisher, type PublisherOptions, type PublisherStats } from "./publisher.ts";

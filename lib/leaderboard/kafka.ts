@@ -5,28 +5,23 @@
  * @module
  */
 import type { KafkaConfig } from "../config/mod.ts";
-import { type Admin, createKafka, type Kafka, Partitioners, withAdmin } from "../kafka/mod.ts";
+import {
+  type Admin,
+  createKafka,
+  ensureTopics,
+  type Kafka,
+  Partitioners,
+  withAdmin,
+} from "../kafka/mod.ts";
 import type { LeaderboardTopic } from "./config.ts";
 import { encodeVote, type VoteEvent } from "./event.ts";
 
 /** Creates the leaderboard topics that do not exist yet; returns the names it created. */
-export async function ensureLeaderboardTopics(
+export function ensureLeaderboardTopics(
   admin: Admin,
   topics: readonly LeaderboardTopic[],
 ): Promise<string[]> {
-  const existing = new Set(await admin.listTopics());
-  const missing = topics.filter((t) => !existing.has(t.name));
-  if (missing.length === 0) return [];
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: missing.map((t) => ({
-      topic: t.name,
-      numPartitions: t.partitions,
-      replicationFactor: t.replicationFactor,
-      configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
-    })),
-  });
-  return missing.map((t) => t.name);
+  return ensureTopics(admin, topics);
 }
 
 /** Publishes votes (acks=all, idempotent producer, key = skin id). */

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { mulberry32 } from "../replay/prng.ts";
+import { mulberry32 } from "../random.ts";
 import type { LeaderboardConfig } from "./config.ts";
 import type { VoteKind } from "./event.ts";
 

@@ -12,7 +12,7 @@
  */
 import { applyBins, type BinCuts, fitBinCuts } from "./binning.ts";
 import { type DesignMatrix, forward, inverse, type TargetTransform } from "./matrix.ts";
-import { mulberry32 } from "./prng.ts";
+import { mulberry32 } from "../random.ts";
 
 /** Settings of a boosted-trees fit. */
 export interface GbtParams {

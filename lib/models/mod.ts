@@ -18,7 +18,7 @@ export {
   type GbtParams,
   predictGbt,
 } from "./gbt.ts";
-export { mulberry32 } from "./prng.ts";
+export { mulberry32 } from "../random.ts";
 export {
   ARTIFACT_VERSION,
   type FittedModel,

@@ -4,7 +4,7 @@
  *
  * @module
  */
-export { mixSeed, mulberry32 } from "./prng.ts";
+export { mixSeed, mulberry32 } from "../random.ts";
 export { Pacer, parseLocalTime, parseSpeed, type Speed } from "./pacer.ts";
 export {
   type FaultOptions,

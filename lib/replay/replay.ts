@@ -13,7 +13,7 @@ import {
   type Reading,
   READING_SCHEMA_VERSION,
 } from "../records/mod.ts";
-import { mixSeed, mulberry32 } from "./prng.ts";
+import { mixSeed, mulberry32 } from "../random.ts";
 import { perturb, type VirtualStation } from "./stations.ts";
 
 /** Probabilities (per reading) and sizes of injected faults; all 0 = a faithful replay. */

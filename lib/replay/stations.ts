@@ -9,7 +9,7 @@
  * @module
  */
 import { COLUMNS, type MeasurementField, type Measurements } from "../records/mod.ts";
-import { mixSeed, mulberry32 } from "./prng.ts";
+import { mixSeed, mulberry32 } from "../random.ts";
 
 /** One virtual station. */
 export interface VirtualStation {

@@ -14,7 +14,7 @@ import {
 import { RateLimiter } from "../../lib/leaderboard/rate_limit.ts";
 import { VotePlanner, zipfSampler } from "../../lib/leaderboard/simulate.ts";
 import { loadLeaderboardConfig } from "../../lib/leaderboard/config.ts";
-import { mulberry32 } from "../../lib/replay/prng.ts";
+import { mulberry32 } from "../../lib/random.ts";
 
 const bytes = (text: string) => new TextEncoder().encode(text);
 

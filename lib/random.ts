@@ -1,6 +1,7 @@
 /**
- * A small seeded pseudo-random generator (mulberry32), so every replay with the
- * same seed produces the same stations, perturbations and faults.
+ * The one seeded pseudo-random generator of airq (mulberry32) and a seed mixer.
+ * Randomness is always injected through a seed, never `Math.random`, so replays,
+ * model fits, bootstraps and anomaly detection are reproducible. Pure.
  *
  * @module
  */
