@@ -1,0 +1,162 @@
+/**
+ * `deno task forecast`: the real-time forecaster. Joins its own consumer group
+ * on the raw readings topic, validates every message with the consumer's rules,
+ * keeps per-station feature state, and for every reading publishes one
+ * forecast per target (CO, NOx, NO2, C6H6) and horizon (1, 6, 24 h) to the
+ * forecasts topic, and a virtual-sensor estimate for every missing reference
+ * value to the estimates topic: one Kafka transaction per batch, with the
+ * consumed offsets inside it (exactly once for read_committed readers).
+ *
+ * ```
+ * deno task forecast --db PATH [--group ID] [--exit-when-idle SECONDS] [--models DIR] [--json]
+ * ```
+ *
+ * `--db` is accepted for the contract of issue 5; this slice neither warm-starts
+ * from it nor stores forecasts in it yet (docs/realtime.md).
+ *
+ * Permissions (the `forecast` task): `--allow-read=.,$HOME,/tmp` (config, artifacts),
+ * `--allow-write=var,$HOME,/tmp`, `--allow-env=AIRQ_*,INIT_CWD,NODE_ENV,KAFKAJS_*,PG*`,
+ * `--allow-net=127.0.0.1,localhost` (the broker).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  CONFIG_DIR,
+  ConsumerConfigSchema,
+  loadConfig,
+  loadKafkaConfig,
+  loadTopicsConfig,
+} from "./lib/config/mod.ts";
+import { ForecastConfigSchema, offsetMinutes } from "./lib/forecast/mod.ts";
+import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
+import { loadDeployedModels, RealtimeForecaster, runForecaster } from "./lib/realtime/mod.ts";
+import { env, println, runMain } from "./lib/cli.ts";
+import { userPath } from "./lib/cli_paths.ts";
+import { configureLogging, getLogger } from "./lib/log.ts";
+
+const HELP =
+  `Forecast every reading: 4 targets x 3 horizons, virtual-sensor estimates, exactly once.
+
+  --db PATH                 accepted; warm start and storing forecasts are not implemented yet
+  --group ID                consumer group (default: airq-forecaster)
+  --exit-when-idle SECONDS  exit 0 once no new message arrived for that long
+  --models DIR              model artifacts (default: modelDir of config/forecast.json)
+  --warmup-hours N          hours of history before the model replaces persistence (default 24)
+  --json                    print the final summary as JSON`;
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      db: { type: "string" },
+      group: { type: "string" },
+      "exit-when-idle": { type: "string" },
+      models: { type: "string" },
+      "warmup-hours": { type: "string", default: "24" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    println(HELP);
+    return 0;
+  }
+  await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
+  const log = getLogger(["airq", "forecaster"]);
+  const consumerConfig = await loadConfig(
+    new URL("consumer.json", CONFIG_DIR),
+    ConsumerConfigSchema,
+  );
+  const forecastConfig = await loadConfig(
+    new URL("forecast.json", CONFIG_DIR),
+    ForecastConfigSchema,
+  );
+  const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
+  const kafka = await loadKafkaConfig(env);
+  const topics = (await loadTopicsConfig(env)).topics;
+  const byRole = (role: string) => topics.find((t) => t.role === role)?.name ?? null;
+  const rawTopic = byRole("raw");
+  const forecastsTopic = byRole("forecasts");
+  const estimatesTopic = byRole("estimates");
+  if (!rawTopic || !forecastsTopic || !estimatesTopic) {
+    throw new Error('config/topics.json needs topics with roles "raw", "forecasts", "estimates"');
+  }
+  let exitWhenIdleMs: number | undefined;
+  if (values["exit-when-idle"] !== undefined) {
+    const s = Number(values["exit-when-idle"]);
+    if (!Number.isFinite(s) || s <= 0) {
+      throw new Error(
+        `--exit-when-idle must be a positive number of seconds, got "${values["exit-when-idle"]}"`,
+      );
+    }
+    exitWhenIdleMs = s * 1000;
+  }
+  const warmupH = Number(values["warmup-hours"]);
+  if (!Number.isInteger(warmupH) || warmupH < 0) {
+    throw new Error(`--warmup-hours must be a whole number >= 0, got "${values["warmup-hours"]}"`);
+  }
+  if (values.db !== undefined) {
+    log.warn(
+      "--db {db}: accepted, but this version neither warm-starts from the store nor stores forecasts",
+      { db: userPath(values.db) },
+    );
+  }
+  const utcOffsetMin = offsetMinutes(forecastConfig.utcOffset);
+  const modelDir = values.models === undefined ? forecastConfig.modelDir : userPath(values.models);
+  const models = await loadDeployedModels(modelDir, "var/evaluation.json", utcOffsetMin);
+  for (const problem of models.problems) log.warn("Models: {problem}", { problem });
+  if (models.blends.size === 0) {
+    log.warn(
+      "No trained models in {modelDir}: every forecast is the persistence baseline " +
+        '(fallback "persistence", fallback_reason "no_model"); run `deno task train`',
+      { modelDir },
+    );
+  } else {
+    log.info("Loaded {blends} blends from {artifacts} artifacts in {modelDir}", {
+      blends: models.blends.size,
+      artifacts: models.artifacts,
+      modelDir,
+    });
+  }
+  const engine = new RealtimeForecaster(models, { utcOffsetMin, warmupH });
+  const controller = new AbortController();
+  const stop = (signal: string) => () => {
+    log.info("{signal}: stopping after the batch in progress", { signal });
+    controller.abort();
+  };
+  Deno.addSignalListener("SIGINT", stop("SIGINT"));
+  Deno.addSignalListener("SIGTERM", stop("SIGTERM"));
+  const groupId = values.group ?? "airq-forecaster";
+  log.info("Forecasting {rawTopic} in group {groupId} to {forecastsTopic}", {
+    rawTopic,
+    groupId,
+    forecastsTopic,
+  });
+  const summary = await runForecaster({
+    kafka,
+    config: consumerConfig,
+    groupId,
+    transactionalId: `${env("AIRQ_TOPIC_PREFIX") ?? ""}${groupId}.tx`,
+    rawTopic,
+    forecastsTopic,
+    estimatesTopic,
+    topics: topics.filter((t) => ["raw", "forecasts", "estimates"].includes(t.role)),
+    rules,
+    engine,
+    exitWhenIdleMs,
+    signal: controller.signal,
+    // crash drill (tests/realtime): die like kill -9 with a transaction open, its records in the log
+    beforeCommit: env("AIRQ_FAULT_EXIT_BEFORE_COMMIT") === "1" ? () => Deno.exit(137) : undefined,
+  });
+  log.info("Forecaster {outcome}: {readings} readings, {forecasts} forecasts", { ...summary });
+  println(
+    values.json
+      ? JSON.stringify(summary)
+      : `${summary.outcome}: ${summary.readings} readings -> ${summary.forecasts} forecasts ` +
+        `(${summary.baseline_forecasts} baseline), ${summary.estimates} estimates in ${summary.duration_s} s`,
+  );
+  return summary.outcome === "crashed" ? 1 : 0;
+}
+
+if (import.meta.main) await runMain(main);

@@ -1,0 +1,286 @@
+/**
+ * The forecaster's logic without Kafka: per-station feature state, and for
+ * every clean reading one forecast record per target and horizon, plus a
+ * virtual-sensor estimate for every target whose reference value is missing.
+ *
+ * Pure: no `Deno.*`, no I/O.
+ *
+ * @module
+ */
+import {
+  featureCount,
+  type FeatureSpec,
+  FeatureState,
+  HOUR_MS,
+  StationFeatureStates,
+} from "../features/mod.ts";
+import { MEASUREMENT_FIELDS } from "../records/reading.ts";
+import type { CleanReading } from "../records/mod.ts";
+import {
+  type DeployedModels,
+  type HalfWidth,
+  modelKey,
+  predictBlend,
+  REALTIME_HORIZONS,
+  REALTIME_TARGETS,
+  type RealtimeTarget,
+} from "./models.ts";
+
+/** Version of the forecast and estimate record formats. */
+export const FORECAST_SCHEMA_VERSION = 1;
+
+/** Where a record came from on the raw topic. */
+export interface SourcePosition {
+  topic: string;
+  partition: number;
+  offset: string;
+}
+
+/** A 90 % prediction interval. */
+export interface Interval {
+  lower: number;
+  upper: number;
+  level: 0.9;
+  /** `artifact` (conformal half-width saved with the model), `evaluation` (walk-forward residuals) or `fallback`. */
+  source: HalfWidth["source"];
+}
+
+/** One forecast, as published on the forecasts topic (docs/realtime.md). */
+export interface ForecastRecord {
+  schema_version: 1;
+  kind: "forecast";
+  /** `station|ts|target|horizon`: one per reading, target and horizon. */
+  forecast_id: string;
+  station_id: string;
+  target: RealtimeTarget["target"];
+  field: RealtimeTarget["field"];
+  horizon_h: number;
+  /** The forecast; null only when nothing was ever observed for the target and no model exists. */
+  value: number | null;
+  interval: Interval | null;
+  /** The time the features describe (the reading's own `ts`). */
+  ts: string;
+  /** `ts + horizon_h`, station time. */
+  target_ts: string;
+  model_version: string;
+  /** True when a baseline stands in for the model. */
+  baseline: boolean;
+  /** The baseline used, or null when the model forecast. */
+  fallback: "persistence" | null;
+  /** Why the baseline: `warming_up`, `no_model`, `late_or_duplicate`, `no_observation`. */
+  fallback_reason: string | null;
+  source: SourcePosition | null;
+}
+
+/** A virtual-sensor estimate of a missing reference value, on the estimates topic. */
+export interface EstimateRecord {
+  schema_version: 1;
+  kind: "estimate";
+  estimated: true;
+  estimate_id: string;
+  station_id: string;
+  target: RealtimeTarget["target"];
+  field: RealtimeTarget["field"];
+  ts: string;
+  value: number;
+  interval: Interval;
+  model_version: string;
+  source: SourcePosition | null;
+}
+
+/** Settings of the engine. */
+export interface EngineOptions {
+  /** Station time offset from UTC, minutes (+01:00 = 60). */
+  utcOffsetMin: number;
+  /** Hours of history a station needs before the model replaces persistence. */
+  warmupH: number;
+}
+
+/** Relative half-width used when neither the artifacts nor the evaluation give one. */
+export const FALLBACK_RELATIVE_HALF_WIDTH = 0.5;
+
+/** What one reading produced. */
+export interface EngineOutput {
+  forecasts: ForecastRecord[];
+  estimates: EstimateRecord[];
+}
+
+const FIELD_INDEX = new Map<string, number>(MEASUREMENT_FIELDS.map((f, i) => [f, i]));
+
+/** Formats an instant as station time, e.g. `2004-03-11T14:00:00+01:00`. */
+export function stationTime(epochMs: number, utcOffsetMin: number): string {
+  const local = new Date(epochMs + utcOffsetMin * 60_000).toISOString().slice(0, 19);
+  const sign = utcOffsetMin < 0 ? "-" : "+";
+  const abs = Math.abs(utcOffsetMin);
+  const hh = String(Math.floor(abs / 60)).padStart(2, "0");
+  const mm = String(abs % 60).padStart(2, "0");
+  return `${local}${sign}${hh}:${mm}`;
+}
+
+function interval(value: number, hw: HalfWidth | undefined): Interval {
+  const half = hw?.value ?? FALLBACK_RELATIVE_HALF_WIDTH * Math.abs(value);
+  // concentrations are not negative: clip the lower bound at 0, never above the value
+  return {
+    lower: Math.min(value, Math.max(0, value - half)),
+    upper: value + half,
+    level: 0.9,
+    source: hw?.source ?? "fallback",
+  };
+}
+
+/** The latest observed value of `field` in `state` (lag 0 up to a week); NaN if none. */
+function lastObserved(state: FeatureState, fieldIndex: number): number {
+  for (let lag = 0; lag < 169; lag++) {
+    const v = state.value(fieldIndex, lag);
+    if (v === v) return v;
+  }
+  return NaN;
+}
+
+/**
+ * The real-time forecaster without I/O.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { RealtimeForecaster } from "./engine.ts";
+ * const engine = new RealtimeForecaster(
+ *   { blends: new Map(), halfWidths: new Map(), problems: [] },
+ *   { utcOffsetMin: 60, warmupH: 24 },
+ * );
+ * assert.equal(engine.stations, 0);
+ * ```
+ */
+export class RealtimeForecaster {
+  readonly #models: DeployedModels;
+  readonly #options: EngineOptions;
+  #states = new StationFeatureStates();
+  #firstMs = new Map<string, number>();
+  readonly #specs: FeatureSpec[];
+  readonly #nowcastSpec: FeatureSpec;
+  readonly #x: Float64Array[];
+  readonly #xNowcast: Float64Array;
+
+  constructor(models: DeployedModels, options: EngineOptions) {
+    this.#models = models;
+    this.#options = options;
+    this.#specs = REALTIME_HORIZONS.map((h) => ({
+      mode: "forecast" as const,
+      horizonH: h,
+      utcOffsetMin: options.utcOffsetMin,
+    }));
+    this.#nowcastSpec = { mode: "nowcast", horizonH: 0, utcOffsetMin: options.utcOffsetMin };
+    this.#x = this.#specs.map((s) => new Float64Array(featureCount(s)));
+    this.#xNowcast = new Float64Array(featureCount(this.#nowcastSpec));
+  }
+
+  /** Stations seen since the start (or the last reset). */
+  get stations(): number {
+    return this.#states.size;
+  }
+
+  /** Forgets every station's history (after a failed transaction: the batch is re-read). */
+  reset(): void {
+    this.#states = new StationFeatureStates();
+    this.#firstMs = new Map();
+  }
+
+  /** Feeds one reading; returns its 12 forecasts and any estimates. */
+  process(reading: CleanReading, source: SourcePosition | null = null): EngineOutput {
+    const id = reading.station_id;
+    const t = reading.ts_utc_ms;
+    const state = this.#states.get(id);
+    let inOrder = true;
+    try {
+      state.push(t, reading.measurements);
+    } catch (error) {
+      if (!(error instanceof RangeError)) throw error;
+      inOrder = false; // late, duplicate or off the station's hourly grid
+    }
+    if (!this.#firstMs.has(id)) this.#firstMs.set(id, t);
+    const warm = inOrder && (t - this.#firstMs.get(id)!) / HOUR_MS >= this.#options.warmupH;
+    const anyModel = this.#models.blends.size > 0;
+    const forecasts: ForecastRecord[] = [];
+    const { utcOffsetMin } = this.#options;
+    REALTIME_HORIZONS.forEach((h, hi) => {
+      let x: Float64Array | null = null;
+      for (const target of REALTIME_TARGETS) {
+        const key = modelKey(target.target, h);
+        const blend = this.#models.blends.get(key);
+        let value: number | null = null;
+        let fallbackReason: string | null = null;
+        if (warm && blend !== undefined) {
+          x ??= state.features(this.#specs[hi]!, this.#x[hi]!);
+          const v = predictBlend(blend, x);
+          if (Number.isFinite(v)) value = v;
+          else fallbackReason = "model_not_finite";
+        } else {
+          fallbackReason = !inOrder
+            ? "late_or_duplicate"
+            : blend === undefined
+            ? (anyModel ? "no_model_for_target" : "no_model")
+            : "warming_up";
+        }
+        let version = blend?.version ?? "none";
+        let hw = this.#models.halfWidths.get(key);
+        if (value === null) {
+          const own = reading.measurements[target.field];
+          const v = inOrder
+            ? lastObserved(state, FIELD_INDEX.get(target.field)!)
+            : own ?? lastObserved(state, FIELD_INDEX.get(target.field)!);
+          if (Number.isFinite(v)) value = v;
+          else fallbackReason = "no_observation";
+          version = "persistence";
+          hw = this.#models.halfWidths.get(`${key}|persistence`);
+        }
+        forecasts.push({
+          schema_version: FORECAST_SCHEMA_VERSION,
+          kind: "forecast",
+          forecast_id: `${id}|${reading.ts}|${target.target}|${h}`,
+          station_id: id,
+          target: target.target,
+          field: target.field,
+          horizon_h: h,
+          value,
+          interval: value === null ? null : interval(value, hw),
+          ts: reading.ts,
+          target_ts: stationTime(t + h * HOUR_MS, utcOffsetMin),
+          model_version: version,
+          baseline: fallbackReason !== null,
+          fallback: fallbackReason === null ? null : "persistence",
+          fallback_reason: fallbackReason,
+          source,
+        });
+      }
+    });
+    const estimates: EstimateRecord[] = [];
+    const sensorsPresent = reading.measurements.pt08_s1_co !== null;
+    if (inOrder && sensorsPresent) {
+      let x: Float64Array | null = null;
+      for (const target of REALTIME_TARGETS) {
+        if (reading.measurements[target.field] !== null) continue;
+        const key = modelKey(target.target, "nowcast");
+        const blend = this.#models.blends.get(key);
+        if (blend === undefined) continue;
+        x ??= state.features(this.#nowcastSpec, this.#xNowcast);
+        const v = Math.max(0, predictBlend(blend, x));
+        if (!Number.isFinite(v)) continue;
+        estimates.push({
+          schema_version: FORECAST_SCHEMA_VERSION,
+          kind: "estimate",
+          estimated: true,
+          estimate_id: `${id}|${reading.ts}|${target.target}`,
+          station_id: id,
+          target: target.target,
+          field: target.field,
+          ts: reading.ts,
+          value: v,
+          interval: interval(v, this.#models.halfWidths.get(key)),
+          model_version: blend.version,
+          source,
+        });
+      }
+    }
+    return { forecasts, estimates };
+  }
+}

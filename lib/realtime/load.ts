@@ -1,0 +1,58 @@
+/**
+ * Reads what `deno task train` and `deno task evaluate` left behind: the model
+ * artifacts in the model folder and `var/evaluation.json` (for interval
+ * half-widths). Missing or unreadable files are not fatal: the forecaster then
+ * runs on baselines and says so.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { type ModelArtifact, parseModelArtifact } from "../models/mod.ts";
+import { assembleModels, type DeployedModels, type EvaluationSummary } from "./models.ts";
+
+/** The deployed models plus what was found where. */
+export interface LoadedModels extends DeployedModels {
+  artifacts: number;
+  evaluation: boolean;
+}
+
+/** Loads every `*.json` artifact (not the manifest) of `modelDir` and the evaluation summary. */
+export async function loadDeployedModels(
+  modelDir: string,
+  evaluationPath: string,
+  utcOffsetMin: number,
+): Promise<LoadedModels> {
+  const artifacts: ModelArtifact[] = [];
+  const problems: string[] = [];
+  try {
+    for await (const entry of Deno.readDir(modelDir)) {
+      if (!entry.isFile || !entry.name.endsWith(".json") || entry.name === "manifest.json") {
+        continue;
+      }
+      const path = join(modelDir, entry.name);
+      try {
+        artifacts.push(parseModelArtifact(await Deno.readTextFile(path), path));
+      } catch (error) {
+        problems.push(`${path}: ${error instanceof Error ? error.message : String(error)}`);
+      }
+    }
+  } catch (error) {
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
+    problems.push(`${modelDir} does not exist`);
+  }
+  let evaluation: EvaluationSummary | null = null;
+  try {
+    evaluation = JSON.parse(await Deno.readTextFile(evaluationPath)) as EvaluationSummary;
+  } catch (error) {
+    problems.push(
+      `${evaluationPath}: ${error instanceof Error ? error.message : String(error)}`,
+    );
+  }
+  const models = assembleModels(artifacts, evaluation, utcOffsetMin);
+  return {
+    ...models,
+    problems: [...problems, ...models.problems],
+    artifacts: artifacts.length,
+    evaluation: evaluation !== null,
+  };
+}

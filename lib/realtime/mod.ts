@@ -1,0 +1,33 @@
+/**
+ * The real-time forecaster: pure parts (`models.ts`, `engine.ts`: feature
+ * state, forecast and estimate records) and the edges (`load.ts`: artifact
+ * files; `run.ts`: Kafka with transactions). See docs/realtime.md.
+ *
+ * @module
+ */
+export {
+  type EngineOptions,
+  type EngineOutput,
+  type EstimateRecord,
+  FALLBACK_RELATIVE_HALF_WIDTH,
+  FORECAST_SCHEMA_VERSION,
+  type ForecastRecord,
+  type Interval,
+  RealtimeForecaster,
+  type SourcePosition,
+  stationTime,
+} from "./engine.ts";
+export {
+  assembleModels,
+  type Blend,
+  type DeployedModels,
+  type EvaluationSummary,
+  type HalfWidth,
+  modelKey,
+  predictBlend,
+  REALTIME_HORIZONS,
+  REALTIME_TARGETS,
+  type RealtimeTarget,
+} from "./models.ts";
+export { loadDeployedModels, type LoadedModels } from "./load.ts";
+export { type ForecasterOptions, type ForecasterSummary, runForecaster } from "./run.ts";

@@ -1,0 +1,179 @@
+/**
+ * The forecaster end to end on the real broker, through the `produce` and
+ * `forecast` tasks with their permissions: 48 hours of one station in, exactly
+ * 48 x 12 committed forecasts out (one per reading, target and horizon), each
+ * with its interval; the same after kill -9 and a restart, and after a crash
+ * with a transaction open (its records in the log, never committed).
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { createKafka, type Kafka } from "../../lib/kafka/mod.ts";
+import { type PipelineContext, pipelineContext, runTask, spawnTask } from "../_pipeline.ts";
+
+const FIXTURE = "tests/fixtures/uci_head.csv";
+const READINGS = 48;
+const PER_READING = 12;
+
+/** Every committed record of `topic` (read_committed), read until `expected` or a timeout. */
+async function readCommitted(
+  kafka: Kafka,
+  topic: string,
+  expected: number,
+  { timeoutMs = 10_000, readUncommitted = false } = {},
+): Promise<Record<string, unknown>[]> {
+  const consumer = kafka.consumer({
+    groupId: `verify-${crypto.randomUUID().slice(0, 8)}`,
+    readUncommitted,
+    maxWaitTimeInMs: 100,
+  });
+  const out: Record<string, unknown>[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const timer = setTimeout(() => done(), timeoutMs);
+    await consumer.run({
+      eachMessage: ({ message }) => {
+        out.push(JSON.parse(message.value!.toString()));
+        // keep reading a little past the expected count: duplicates would show
+        if (out.length >= expected) setTimeout(() => done(), 1000);
+        return Promise.resolve();
+      },
+    });
+    await finished;
+    clearTimeout(timer);
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
+
+async function produceFixture(ctx: PipelineContext): Promise<void> {
+  const produced = await runTask(
+    "produce",
+    ["--input", FIXTURE, "--speed", "max", "--json"],
+    ctx.env,
+  );
+  assert.equal(produced.code, 0, produced.stderr);
+  const p = JSON.parse(produced.stdout.trim().split("\n").at(-1)!);
+  assert.equal(p.sent, READINGS);
+}
+
+function assertExactlyOnce(records: Record<string, unknown>[]): void {
+  const ids = new Set(records.map((r) => r["forecast_id"]));
+  assert.equal(records.length, READINGS * PER_READING, "one record per reading, target, horizon");
+  assert.equal(ids.size, READINGS * PER_READING, "no duplicates");
+  const readings = new Set(records.map((r) => r["ts"]));
+  assert.equal(readings.size, READINGS);
+  for (const r of records) {
+    const value = r["value"] as number;
+    const interval = r["interval"] as { lower: number; upper: number };
+    assert.ok(interval.lower <= value && value <= interval.upper, JSON.stringify(r));
+    assert.equal(r["station_id"], "station-001");
+  }
+}
+
+Deno.test("produce 48 h -> forecast: exactly 48 x 12 committed forecasts, each inside its interval", async () => {
+  const ctx = await pipelineContext();
+  const kafka = createKafka(ctx.kafka);
+  try {
+    await produceFixture(ctx);
+    const t0 = performance.now();
+    const run = await runTask(
+      "forecast",
+      ["--db", join(ctx.dir, "airq.db"), "--exit-when-idle", "2", "--json"],
+      ctx.env,
+    );
+    const seconds = (performance.now() - t0) / 1000;
+    assert.equal(run.code, 0, run.stderr);
+    const s = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
+    assert.equal(s.outcome, "idle");
+    assert.equal(s.readings, READINGS);
+    assert.equal(s.forecasts, READINGS * PER_READING);
+    const records = await readCommitted(kafka, `${ctx.prefix}airq.forecasts`, READINGS * 12);
+    assertExactlyOnce(records);
+    // deno-lint-ignore no-console
+    console.log(
+      `forecast task: ${s.forecasts} forecasts in ${s.duration_s} s inside the process ` +
+        `(${s.forecasts_per_s}/s incl. joining the group and 2 s idle), ${
+          seconds.toFixed(1)
+        } s wall`,
+    );
+  } finally {
+    await Deno.remove(ctx.dir, { recursive: true });
+  }
+});
+
+Deno.test("kill -9 mid-stream and restart: still exactly one forecast per reading, target and horizon", async () => {
+  const ctx = await pipelineContext();
+  const kafka = createKafka(ctx.kafka);
+  const topic = `${ctx.prefix}airq.forecasts`;
+  try {
+    // readings trickle in (20 a second), so the forecaster commits many small transactions
+    // and is killed between them, with later readings still to come
+    const producer = await spawnTask(
+      "produce",
+      ["--input", FIXTURE, "--speed", "72000", "--json"],
+      ctx.env,
+    );
+    const child = await spawnTask("forecast", ["--exit-when-idle", "30"], ctx.env);
+    const drain = child.stderr.pipeTo(new WritableStream());
+    const admin = kafka.admin();
+    await admin.connect();
+    let committedAtKill = 0n;
+    try {
+      const deadline = Date.now() + 15_000;
+      while (Date.now() < deadline && committedAtKill === 0n) {
+        const offsets = await admin.fetchTopicOffsets(topic).catch(() => []);
+        committedAtKill = offsets.reduce((s, o) => s + BigInt(o.high), 0n);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    child.kill("SIGKILL");
+    await child.status;
+    await child.stdout.cancel();
+    await drain;
+    const produced = await producer.output();
+    assert.equal(produced.code, 0, new TextDecoder().decode(produced.stderr));
+    assert.ok(committedAtKill > 0n, "the first run published before it was killed");
+    const run = await runTask("forecast", ["--exit-when-idle", "2", "--json"], ctx.env);
+    assert.equal(run.code, 0, run.stderr);
+    const s = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
+    assert.ok(
+      s.readings < READINGS,
+      `the restart took over mid-stream (${s.readings} readings left)`,
+    );
+    assertExactlyOnce(await readCommitted(kafka, topic, READINGS * PER_READING));
+    // deno-lint-ignore no-console
+    console.log(`killed after ${committedAtKill} committed records; the restart did ${s.readings}`);
+  } finally {
+    await Deno.remove(ctx.dir, { recursive: true });
+  }
+});
+
+Deno.test("crash with the transaction open: its records are in the log but never read_committed", async () => {
+  const ctx = await pipelineContext();
+  const kafka = createKafka(ctx.kafka);
+  const topic = `${ctx.prefix}airq.forecasts`;
+  try {
+    await produceFixture(ctx);
+    const crashed = await runTask("forecast", ["--exit-when-idle", "30"], {
+      ...ctx.env,
+      AIRQ_FAULT_EXIT_BEFORE_COMMIT: "1",
+    });
+    assert.equal(crashed.code, 137, crashed.stderr);
+    const uncommitted = await readCommitted(kafka, topic, READINGS * PER_READING, {
+      readUncommitted: true,
+    });
+    assert.ok(uncommitted.length > 0, "the crashed run wrote records it never committed");
+    const run = await runTask("forecast", ["--exit-when-idle", "2", "--json"], ctx.env);
+    assert.equal(run.code, 0, run.stderr);
+    assert.equal(JSON.parse(run.stdout.trim().split("\n").at(-1)!).readings, READINGS);
+    assertExactlyOnce(await readCommitted(kafka, topic, READINGS * PER_READING));
+  } finally {
+    await Deno.remove(ctx.dir, { recursive: true });
+  }
+});
