@@ -8,7 +8,9 @@ import type { Admin } from "./client.ts";
 import type { TopicConfig, TopicRole } from "../config/mod.ts";
 
 /** What `ensureTopics` needs to know about a topic. */
-export type TopicSpec = Pick<TopicConfig, "name" | "partitions" | "replicationFactor" | "configs">;
+export type TopicSpec =
+  & Pick<TopicConfig, "name" | "partitions" | "replicationFactor" | "configs">
+  & { role?: string; why?: string };
 
 /** Creates the topics that do not exist yet; returns the names it created. */
 export async function ensureTopics(
