@@ -19,6 +19,7 @@ export type {
   Admin,
   Consumer,
   ConsumerConfig,
+  ConsumerRunConfig,
   EachBatchPayload,
   ITopicConfig,
   Message,

@@ -9,6 +9,7 @@ export {
   CompressionTypes,
   type Consumer,
   type ConsumerConfig,
+  type ConsumerRunConfig,
   createKafka,
   type CreateKafkaOptions,
   type EachBatchPayload,
@@ -33,3 +34,4 @@ export {
 } from "./admin.ts";
 export { BatchPublisher, type PublisherOptions, type PublisherStats } from "./publisher.ts";
 export { type ReadBack, readBack } from "./readback.ts";
+export { SupervisedMember, type SupervisedMemberOptions } from "./supervised.ts";

@@ -18,6 +18,7 @@ import {
   type EachBatchPayload,
   ensureTopics,
   Partitioners,
+  SupervisedMember,
   withAdmin,
 } from "../kafka/mod.ts";
 import { QualityMonitor, type QualityRules, validateMessage } from "../quality/mod.ts";
@@ -70,25 +71,14 @@ export interface ConsumeStats {
 export interface ConsumeSummary extends ConsumeStats {
   duration_s: number;
   rate_per_s: number;
-  outcome: "idle" | "stopped" | "crashed";
+  outcome: "idle" | "stopped";
 }
 
-/** Consumes until aborted, idle (`exitWhenIdleMs`) or crashed; never leaves a connection open. */
+/** Consumes until aborted or idle (`exitWhenIdleMs`), replacing crashed group members; never leaves a connection open. */
 export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSummary> {
   const now = options.now ?? Date.now;
   const { config } = options;
   const kafka = createKafka(options.kafka, { clientId: `${options.kafka.clientId}-consumer` });
-  const newConsumer = () =>
-    kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: config.sessionTimeoutMs,
-      heartbeatInterval: config.heartbeatIntervalMs,
-      maxBytesPerPartition: config.maxBytesPerPartition,
-      maxWaitTimeInMs: config.maxWaitTimeMs,
-      // ride out a broker restart: about a minute of retries before kafkajs gives up
-      retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 10 },
-    });
-  let consumer = newConsumer();
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -191,7 +181,7 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     lap("dead_letter_publish");
     // 3. only now: commit the offsets of what is stored
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
-    await consumer.commitOffsets([{
+    await member.consumer.commitOffsets([{
       topic: batch.topic,
       partition: batch.partition,
       offset: next,
@@ -213,30 +203,33 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     await payload.heartbeat();
   };
 
-  const watch = (c: typeof consumer) => {
-    c.on(c.events.GROUP_JOIN, (e) => {
+  const member = new SupervisedMember({
+    kafka,
+    name: "consumer",
+    topic: options.rawTopic,
+    consumer: {
+      groupId: options.groupId,
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: config.heartbeatIntervalMs,
+      maxBytesPerPartition: config.maxBytesPerPartition,
+      maxWaitTimeInMs: config.maxWaitTimeMs,
+    },
+    run: {
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+      eachBatch: handleBatch,
+    },
+    onJoin: (joinedGroup) => {
       joined = true;
       lastActivity = performance.now();
       log.info("Joined group {groupId} as {memberId}; partitions {assignment}", {
-        groupId: e.payload.groupId,
-        memberId: e.payload.memberId,
-        assignment: JSON.stringify(e.payload.memberAssignment),
+        groupId: joinedGroup.groupId,
+        memberId: joinedGroup.memberId,
+        assignment: JSON.stringify(joinedGroup.memberAssignment),
       });
-    });
-    c.on(c.events.CRASH, (e) => {
-      log.error("Consumer crashed: {error} (restart: {restart})", {
-        error: String(e.payload.error),
-        restart: e.payload.restart,
-      });
-      // kafkajs gives up on errors it deems not retriable; the consumer does not: it starts
-      // a fresh group member after a backoff (uncommitted batches are redelivered, the
-      // store's upsert absorbs them)
-      if (!e.payload.restart && !stopping) crashed = true;
-    });
-  };
-  let crashed = false;
-  let stopping = false;
-  watch(consumer);
+    },
+  });
 
   const rate = () => Math.round(stats.consumed / Math.max(1e-9, (performance.now() - t0) / 1000));
   const statsTimer = setInterval(() => {
@@ -265,55 +258,15 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
   try {
     await withAdmin(kafka, (admin) => ensureTopics(admin, options.topics));
     await producer.connect();
-    const startMember = async () => {
-      await consumer.connect();
-      await consumer.subscribe({ topic: options.rawTopic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
-        eachBatch: handleBatch,
-      });
-    };
-    await startMember();
-    let backoff = 1000;
-    let restartTimer: ReturnType<typeof setTimeout> | null = null;
-    const supervisor = setInterval(() => {
-      if (!crashed || stopping) return;
-      crashed = false;
-      const old = consumer;
-      log.warn("Starting a new group member in {backoff} ms after a crash kafkajs does not retry", {
-        backoff,
-      });
-      restartTimer = setTimeout(async () => {
-        restartTimer = null;
-        if (stopping) return;
-        await old.disconnect().catch(() => {});
-        consumer = newConsumer();
-        watch(consumer);
-        try {
-          await startMember();
-          backoff = 1000;
-        } catch (error) {
-          log.error("Restarting the consumer failed: {error}", { error: String(error) });
-          backoff = Math.min(30_000, backoff * 2);
-          crashed = true;
-        }
-      }, backoff);
-    }, 250);
-    finished.finally(() => {
-      clearInterval(supervisor);
-      if (restartTimer !== null) clearTimeout(restartTimer);
-    });
+    await member.start();
     if (options.signal.aborted) finish("stopped");
     outcome = await finished;
   } finally {
-    stopping = true;
     clearInterval(statsTimer);
     clearInterval(evaluateTimer);
     clearInterval(idleTimer);
     options.signal.removeEventListener("abort", onAbort);
-    await consumer.disconnect().catch(() => {});
+    await member.stop();
     try {
       await publishAlerts(monitor.evaluate(now()));
     } catch (error) {

@@ -11,9 +11,15 @@
  */
 import { getLogger } from "@logtape/logtape";
 import type { ConsumerConfig, KafkaConfig, TopicConfig } from "../config/mod.ts";
-import { createKafka, type EachBatchPayload, ensureTopics, withAdmin } from "../kafka/mod.ts";
+import {
+  createKafka,
+  type EachBatchPayload,
+  ensureTopics,
+  type Message,
+  SupervisedMember,
+  withAdmin,
+} from "../kafka/mod.ts";
 import { type QualityRules, validateMessage } from "../quality/mod.ts";
-import type { Message } from "../kafka/mod.ts";
 import type { RealtimeForecaster } from "./engine.ts";
 
 const log = getLogger(["airq", "forecaster"]);
@@ -51,24 +57,13 @@ export interface ForecasterSummary {
   aborted_transactions: number;
   duration_s: number;
   forecasts_per_s: number;
-  outcome: "idle" | "stopped" | "crashed";
+  outcome: "idle" | "stopped";
 }
 
-/** Consumes until aborted, idle or crashed; never leaves a connection open. */
+/** Consumes until aborted or idle, replacing crashed group members; never leaves a connection open. */
 export async function runForecaster(options: ForecasterOptions): Promise<ForecasterSummary> {
   const { config, engine } = options;
   const kafka = createKafka(options.kafka, { clientId: `${options.kafka.clientId}-forecaster` });
-  const newConsumer = () =>
-    kafka.consumer({
-      groupId: options.groupId,
-      sessionTimeout: config.sessionTimeoutMs,
-      heartbeatInterval: config.heartbeatIntervalMs,
-      maxBytesPerPartition: config.maxBytesPerPartition,
-      maxWaitTimeInMs: config.maxWaitTimeMs,
-      readUncommitted: false,
-      retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 10 },
-    });
-  let consumer = newConsumer();
   const producer = kafka.producer({
     transactionalId: options.transactionalId,
     idempotent: true,
@@ -88,8 +83,6 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   const t0 = performance.now();
   let lastActivity = performance.now();
   let joined = false;
-  let crashed = false;
-  let stopping = false;
   let finish!: (o: ForecasterSummary["outcome"]) => void;
   const finished = new Promise<ForecasterSummary["outcome"]>((resolve) => (finish = resolve));
 
@@ -162,24 +155,35 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     await payload.heartbeat();
   };
 
-  const watch = (c: typeof consumer) => {
-    c.on(c.events.GROUP_JOIN, (e) => {
+  const member = new SupervisedMember({
+    kafka,
+    name: "forecaster",
+    topic: options.rawTopic,
+    consumer: {
+      groupId: options.groupId,
+      sessionTimeout: config.sessionTimeoutMs,
+      heartbeatInterval: config.heartbeatIntervalMs,
+      maxBytesPerPartition: config.maxBytesPerPartition,
+      maxWaitTimeInMs: config.maxWaitTimeMs,
+      readUncommitted: false,
+    },
+    run: {
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: 1, // one producer, one open transaction at a time
+      eachBatch: handleBatch,
+    },
+    onJoin: (joinedGroup) => {
       joined = true;
       lastActivity = performance.now();
       log.info("Joined group {groupId}; partitions {assignment}", {
-        groupId: e.payload.groupId,
-        assignment: JSON.stringify(e.payload.memberAssignment),
+        groupId: joinedGroup.groupId,
+        assignment: JSON.stringify(joinedGroup.memberAssignment),
       });
-    });
-    c.on(c.events.CRASH, (e) => {
-      log.error("Forecaster consumer crashed: {error} (restart: {restart})", {
-        error: String(e.payload.error),
-        restart: e.payload.restart,
-      });
-      if (!e.payload.restart && !stopping) crashed = true;
-    });
-  };
-  watch(consumer);
+    },
+    // a fresh member re-reads uncommitted batches: forget the history they fed in
+    onRestart: () => engine.reset(),
+  });
 
   const rate = () => Math.round(stats.forecasts / Math.max(1e-9, (performance.now() - t0) / 1000));
   const statsTimer = setInterval(() => {
@@ -201,53 +205,14 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   try {
     await withAdmin(kafka, (admin) => ensureTopics(admin, options.topics));
     await producer.connect(); // initTransactions: fences and aborts a predecessor's open transaction
-    const startMember = async () => {
-      await consumer.connect();
-      await consumer.subscribe({ topic: options.rawTopic, fromBeginning: true });
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        partitionsConsumedConcurrently: 1, // one producer, one open transaction at a time
-        eachBatch: handleBatch,
-      });
-    };
-    await startMember();
-    let backoff = 1000;
-    let restartTimer: ReturnType<typeof setTimeout> | null = null;
-    const supervisor = setInterval(() => {
-      if (!crashed || stopping) return;
-      crashed = false;
-      const old = consumer;
-      log.warn("Starting a new group member in {backoff} ms after a crash", { backoff });
-      restartTimer = setTimeout(async () => {
-        restartTimer = null;
-        if (stopping) return;
-        await old.disconnect().catch(() => {});
-        engine.reset();
-        consumer = newConsumer();
-        watch(consumer);
-        try {
-          await startMember();
-          backoff = 1000;
-        } catch (error) {
-          log.error("Restarting the forecaster consumer failed: {error}", { error: String(error) });
-          backoff = Math.min(30_000, backoff * 2);
-          crashed = true;
-        }
-      }, backoff);
-    }, 250);
-    finished.finally(() => {
-      clearInterval(supervisor);
-      if (restartTimer !== null) clearTimeout(restartTimer);
-    });
+    await member.start();
     if (options.signal.aborted) finish("stopped");
     outcome = await finished;
   } finally {
-    stopping = true;
     clearInterval(statsTimer);
     clearInterval(idleTimer);
     options.signal.removeEventListener("abort", onAbort);
-    await consumer.disconnect().catch(() => {});
+    await member.stop();
     await producer.disconnect().catch(() => {});
   }
   return {
