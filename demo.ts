@@ -24,7 +24,7 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { isLocalCluster, LocalBroker, resolveDirs } from "./lib/broker/mod.ts";
+import { type LocalBroker, resolveDirs, upConfiguredBroker } from "./lib/broker/mod.ts";
 import {
   CONFIG_DIR,
   loadConfig,
@@ -200,25 +200,10 @@ async function live(values: DemoArgs): Promise<number> {
   let ok = true;
   try {
     println(`1. Kafka: ${kafka.brokers.join(",")}`);
-    if (isLocalCluster(kafka)) {
-      broker = new LocalBroker({
-        config: kafka,
-        ...resolveDirs(env),
-        kafkaHome: env("KAFKA_HOME"),
-        configDir: CONFIG_DIR,
-      });
-      const up = await broker.up();
-      startedBroker = up.outcome === "started";
-      println(
-        `   ${
-          up.outcome === "started"
-            ? `started Kafka ${up.version} (pid ${up.pid}), ready in ${up.readyMs} ms`
-            : up.outcome === "reused"
-            ? `reusing the running broker (pid ${up.pid})`
-            : "a broker not started by airq answers there; using it"
-        }`,
-      );
-    } else println("   external cluster: nothing to start");
+    const configured = await upConfiguredBroker(kafka, env);
+    broker = configured.broker;
+    startedBroker = configured.started;
+    println(`   ${configured.summary}`);
     const created = await withAdmin(
       createKafka(kafka, { clientId: "airq-demo" }),
       (admin) => ensureTopics(admin, topics),
@@ -372,25 +357,10 @@ async function once(values: DemoArgs): Promise<number> {
   let broker: LocalBroker | null = null;
   let started = false;
   println(`1. Kafka: ${kafka.brokers.join(",")}`);
-  if (isLocalCluster(kafka)) {
-    broker = new LocalBroker({
-      config: kafka,
-      ...resolveDirs(env),
-      kafkaHome: env("KAFKA_HOME"),
-      configDir: CONFIG_DIR,
-    });
-    const up = await broker.up();
-    started = up.outcome === "started";
-    println(
-      `   ${
-        up.outcome === "started"
-          ? `started Kafka ${up.version} (pid ${up.pid}), ready in ${up.readyMs} ms`
-          : up.outcome === "reused"
-          ? `reusing the running broker (pid ${up.pid})`
-          : "a broker not started by airq answers there; using it"
-      }`,
-    );
-  } else println("   external cluster: nothing to start");
+  const configured = await upConfiguredBroker(kafka, env);
+  broker = configured.broker;
+  started = configured.started;
+  println(`   ${configured.summary}`);
   try {
     const client = createKafka(kafka, { clientId: "airq-demo" });
     const before = await withAdmin(client, async (admin) => {

@@ -19,8 +19,8 @@
  * @module
  */
 import { parseArgs } from "node:util";
-import { isLocalCluster, LocalBroker, resolveDirs } from "./lib/broker/mod.ts";
-import { CONFIG_DIR, loadKafkaConfig } from "./lib/config/mod.ts";
+import { type LocalBroker, upConfiguredBroker } from "./lib/broker/mod.ts";
+import { loadKafkaConfig } from "./lib/config/mod.ts";
 import { loadLeaderboardConfig, startLeaderboardApp } from "./lib/leaderboard/mod.ts";
 import { env, println, runMain } from "./lib/cli.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
@@ -84,17 +84,13 @@ async function main(): Promise<number> {
   let broker: LocalBroker | null = null;
   let startedBroker = false;
   try {
-    if (isLocalCluster(kafka)) {
-      broker = new LocalBroker({
-        config: kafka,
-        ...resolveDirs(env),
-        kafkaHome: env("KAFKA_HOME"),
-        configDir: CONFIG_DIR,
-      });
-      const up = await broker.up();
-      startedBroker = up.outcome === "started";
-      log.info("Kafka on {address}: {outcome}", { address: up.address, outcome: up.outcome });
-    }
+    const configured = await upConfiguredBroker(kafka, env);
+    broker = configured.broker;
+    startedBroker = configured.started;
+    log.info("Kafka on {brokers}: {summary}", {
+      brokers: kafka.brokers.join(","),
+      summary: configured.summary,
+    });
     const app = await startLeaderboardApp({
       kafka,
       config,

@@ -20,3 +20,4 @@ export {
 export { type BrokerDirs, brokerFiles, resolveDirs } from "./paths.ts";
 export { commandLine, findPortOwner, isAlive, isPortFree, type PortOwner } from "./ports.ts";
 export { freePort, type PrivateBroker, startPrivateBroker } from "./private.ts";
+export { type ConfiguredBroker, upConfiguredBroker } from "./configured.ts";
