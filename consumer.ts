@@ -32,7 +32,7 @@ import {
 import { runConsumer } from "./lib/pipeline/consume.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
 import { isPostgresUrl, openStore, storeLabel } from "./lib/storage/mod.ts";
-import { env, println, runMain } from "./lib/cli.ts";
+import { env, println, runMain, secondsOption } from "./lib/cli.ts";
 import { userPath } from "./lib/cli_paths.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
 
@@ -72,16 +72,7 @@ async function main(): Promise<number> {
       'config/topics.json needs a topic with role "raw" and one with role "dead_letter"',
     );
   }
-  let exitWhenIdleMs: number | undefined;
-  if (values["exit-when-idle"] !== undefined) {
-    const s = Number(values["exit-when-idle"]);
-    if (!Number.isFinite(s) || s <= 0) {
-      throw new Error(
-        `--exit-when-idle must be a positive number of seconds, got "${values["exit-when-idle"]}"`,
-      );
-    }
-    exitWhenIdleMs = s * 1000;
-  }
+  const exitWhenIdleMs = secondsOption("exit-when-idle", values["exit-when-idle"]);
   const target = values.db ?? env("AIRQ_DB") ?? config.db;
   const dbTarget = isPostgresUrl(target) ? target : userPath(target);
   const store = await openStore(dbTarget, { synchronous: config.synchronous });

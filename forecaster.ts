@@ -31,7 +31,7 @@ import {
 import { ForecastConfigSchema, offsetMinutes } from "./lib/forecast/mod.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
 import { loadDeployedModels, RealtimeForecaster, runForecaster } from "./lib/realtime/mod.ts";
-import { env, println, runMain } from "./lib/cli.ts";
+import { env, println, runMain, secondsOption } from "./lib/cli.ts";
 import { userPath } from "./lib/cli_paths.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
 
@@ -82,16 +82,7 @@ async function main(): Promise<number> {
   if (!rawTopic || !forecastsTopic || !estimatesTopic) {
     throw new Error('config/topics.json needs topics with roles "raw", "forecasts", "estimates"');
   }
-  let exitWhenIdleMs: number | undefined;
-  if (values["exit-when-idle"] !== undefined) {
-    const s = Number(values["exit-when-idle"]);
-    if (!Number.isFinite(s) || s <= 0) {
-      throw new Error(
-        `--exit-when-idle must be a positive number of seconds, got "${values["exit-when-idle"]}"`,
-      );
-    }
-    exitWhenIdleMs = s * 1000;
-  }
+  const exitWhenIdleMs = secondsOption("exit-when-idle", values["exit-when-idle"]);
   const warmupH = Number(values["warmup-hours"]);
   if (!Number.isInteger(warmupH) || warmupH < 0) {
     throw new Error(`--warmup-hours must be a whole number >= 0, got "${values["warmup-hours"]}"`);

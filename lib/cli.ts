@@ -44,3 +44,18 @@ export async function runMain(main: () => Promise<number>): Promise<void> {
     Deno.exitCode = 1;
   }
 }
+
+/**
+ * A positive number of seconds from an option such as `--exit-when-idle`, in
+ * milliseconds; undefined when the option is absent.
+ *
+ * @throws {Error} naming the option when the value is not a positive number.
+ */
+export function secondsOption(name: string, text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const s = Number(text);
+  if (!Number.isFinite(s) || s <= 0) {
+    throw new Error(`--${name} must be a positive number of seconds, got "${text}"`);
+  }
+  return s * 1000;
+}
