@@ -17,76 +17,28 @@ import {
 import { MEASUREMENT_FIELDS } from "../records/reading.ts";
 import type { CleanReading } from "../records/mod.ts";
 import {
+  type EstimateRecord,
+  FORECAST_SCHEMA_VERSION,
+  type ForecastRecord,
+  type Interval,
+  type SourcePosition,
+} from "../records/forecast.ts";
+
+export {
+  type EstimateRecord,
+  FORECAST_SCHEMA_VERSION,
+  type ForecastRecord,
+  type Interval,
+  type SourcePosition,
+};
+import {
   type DeployedModels,
   type HalfWidth,
   modelKey,
   predictBlend,
   REALTIME_HORIZONS,
   REALTIME_TARGETS,
-  type RealtimeTarget,
 } from "./models.ts";
-
-/** Version of the forecast and estimate record formats. */
-export const FORECAST_SCHEMA_VERSION = 1;
-
-/** Where a record came from on the raw topic. */
-export interface SourcePosition {
-  topic: string;
-  partition: number;
-  offset: string;
-}
-
-/** A 90 % prediction interval. */
-export interface Interval {
-  lower: number;
-  upper: number;
-  level: 0.9;
-  /** `artifact` (conformal half-width saved with the model), `evaluation` (walk-forward residuals) or `fallback`. */
-  source: HalfWidth["source"];
-}
-
-/** One forecast, as published on the forecasts topic (docs/realtime.md). */
-export interface ForecastRecord {
-  schema_version: 1;
-  kind: "forecast";
-  /** `station|ts|target|horizon`: one per reading, target and horizon. */
-  forecast_id: string;
-  station_id: string;
-  target: RealtimeTarget["target"];
-  field: RealtimeTarget["field"];
-  horizon_h: number;
-  /** The forecast; null only when nothing was ever observed for the target and no model exists. */
-  value: number | null;
-  interval: Interval | null;
-  /** The time the features describe (the reading's own `ts`). */
-  ts: string;
-  /** `ts + horizon_h`, station time. */
-  target_ts: string;
-  model_version: string;
-  /** True when a baseline stands in for the model. */
-  baseline: boolean;
-  /** The baseline used, or null when the model forecast. */
-  fallback: "persistence" | null;
-  /** Why the baseline: `warming_up`, `no_model`, `late_or_duplicate`, `no_observation`. */
-  fallback_reason: string | null;
-  source: SourcePosition | null;
-}
-
-/** A virtual-sensor estimate of a missing reference value, on the estimates topic. */
-export interface EstimateRecord {
-  schema_version: 1;
-  kind: "estimate";
-  estimated: true;
-  estimate_id: string;
-  station_id: string;
-  target: RealtimeTarget["target"];
-  field: RealtimeTarget["field"];
-  ts: string;
-  value: number;
-  interval: Interval;
-  model_version: string;
-  source: SourcePosition | null;
-}
 
 /** Settings of the engine. */
 export interface EngineOptions {

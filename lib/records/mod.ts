@@ -38,3 +38,11 @@ export {
   type AlertSeverity,
   DATA_QUALITY_ALERT_KINDS,
 } from "./alert.ts";
+export {
+  type EstimateRecord,
+  FORECAST_SCHEMA_VERSION,
+  type ForecastField,
+  type ForecastRecord,
+  type ForecastTarget,
+  type Interval,
+} from "./forecast.ts";
