@@ -5,6 +5,10 @@
  *   as N virtual stations (default 100: 935,700 readings) through producer.ts,
  *   a private Kafka broker, consumer.ts and SQLite with offsets committed; and
  *   the broker's own ProducerPerformance / ConsumerPerformance in the same run.
+ * - `realtime [--stations N] [--rate R] [--seconds S]`: the forecaster working
+ *   off a backlog of N station-years (readings/s, memory), then latency from a
+ *   reading being produced to its forecasts being readable at a steady R
+ *   readings/s for S seconds (lib/bench/realtime.ts).
  *
  * Permissions: those of `broker`, `produce` and `consume` together, plus
  * running Deno itself (the producer and consumer run as their own processes,
@@ -14,6 +18,7 @@
  */
 import { parseArgs } from "node:util";
 import { benchIngest } from "./lib/bench/ingest.ts";
+import { benchRealtime } from "./lib/bench/realtime.ts";
 import { resolveDatasetPath } from "./lib/dataset/mod.ts";
 import { env, println, runMain } from "./lib/cli.ts";
 import { userPath } from "./lib/cli_paths.ts";
@@ -25,28 +30,52 @@ async function main(): Promise<number> {
     allowPositionals: true,
     options: {
       json: { type: "string" },
-      stations: { type: "string", default: "100" },
+      stations: { type: "string" },
+      rate: { type: "string", default: "1000" },
+      seconds: { type: "string", default: "40" },
+      warmup: { type: "string", default: "5" },
       "perf-records": { type: "string", default: "1000000" },
       input: { type: "string" },
     },
   });
   await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
   const name = positionals[0];
-  if (name !== "ingest") {
-    throw new Error(`usage: deno task bench ingest [--stations N] [--json PATH]`);
+  if (name !== "ingest" && name !== "realtime") {
+    throw new Error(
+      "usage: deno task bench ingest [--stations N] [--json PATH]\n" +
+        "       deno task bench realtime [--stations N] [--rate R] [--seconds S] [--json PATH]",
+    );
   }
+  const positive = (option: string, text: string) => {
+    const n = Number(text);
+    if (!Number.isInteger(n) || n < 1) {
+      throw new Error(`--${option} must be a whole number >= 1, got "${text}"`);
+    }
+    return n;
+  };
   const home = env("HOME") ?? "";
   const dataset = await resolveDatasetPath({
     explicitPath: values.input ?? env("AIRQ_DATASET") ?? undefined,
   });
-  const result = await benchIngest({
-    stations: Number(values.stations),
+  const common = {
     input: dataset.path,
     home,
     cacheDir: env("AIRQ_CACHE_DIR") || `${home}/.cache/airq`,
     kafkaHome: env("KAFKA_HOME"),
-    perfRecords: Number(values["perf-records"]),
-  });
+  };
+  const result = name === "realtime"
+    ? await benchRealtime({
+      ...common,
+      stations: positive("stations", values.stations ?? "20"),
+      rate: positive("rate", values.rate),
+      latencySeconds: positive("seconds", values.seconds),
+      warmupSeconds: Number(values.warmup),
+    })
+    : await benchIngest({
+      ...common,
+      stations: positive("stations", values.stations ?? "100"),
+      perfRecords: Number(values["perf-records"]),
+    });
   const text = JSON.stringify(result, null, 2);
   if (values.json) await Deno.writeTextFile(userPath(values.json), text + "\n");
   println(text);

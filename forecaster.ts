@@ -11,8 +11,11 @@
  * deno task forecast --db PATH [--group ID] [--exit-when-idle SECONDS] [--models DIR] [--json]
  * ```
  *
- * `--db` is accepted for the contract of issue 5; this slice neither warm-starts
- * from it nor stores forecasts in it yet (docs/realtime.md).
+ * `--db` (default: the consumer's database, `AIRQ_DB` or `db` of
+ * config/consumer.json) is where the forecaster warm-starts a station from
+ * (its stored readings and pending forecasts) and where it stores its
+ * forecasts, estimates, alerts and the monitoring snapshot, before each Kafka
+ * commit (docs/realtime.md).
  *
  * Permissions (the `forecast` task): `--allow-read=.,$HOME,/tmp` (config, artifacts),
  * `--allow-write=var,$HOME,/tmp`, `--allow-env=AIRQ_*,INIT_CWD,NODE_ENV,KAFKAJS_*,PG*`,
@@ -31,6 +34,7 @@ import {
 import { ForecastConfigSchema, offsetMinutes } from "./lib/forecast/mod.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
 import { loadDeployedModels, RealtimeForecaster, runForecaster } from "./lib/realtime/mod.ts";
+import { isPostgresUrl, openStore, storeLabel } from "./lib/storage/mod.ts";
 import { env, println, runMain, secondsOption } from "./lib/cli.ts";
 import { userPath } from "./lib/cli_paths.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
@@ -38,7 +42,8 @@ import { configureLogging, getLogger } from "./lib/log.ts";
 const HELP =
   `Forecast every reading: 4 targets x 3 horizons, virtual-sensor estimates, exactly once.
 
-  --db PATH                 accepted; warm start and storing forecasts are not implemented yet
+  --db PATH|URL             warm start from, and store forecasts, estimates and alerts in,
+                            this SQLite file or postgres:// URL (default: the consumer's)
   --group ID                consumer group (default: airq-forecaster)
   --exit-when-idle SECONDS  exit 0 once no new message arrived for that long
   --models DIR              model artifacts (default: modelDir of config/forecast.json)
@@ -79,6 +84,7 @@ async function main(): Promise<number> {
   const rawTopic = byRole("raw");
   const forecastsTopic = byRole("forecasts");
   const estimatesTopic = byRole("estimates");
+  const alertsTopic = byRole("alerts");
   if (!rawTopic || !forecastsTopic || !estimatesTopic) {
     throw new Error('config/topics.json needs topics with roles "raw", "forecasts", "estimates"');
   }
@@ -87,12 +93,8 @@ async function main(): Promise<number> {
   if (!Number.isInteger(warmupH) || warmupH < 0) {
     throw new Error(`--warmup-hours must be a whole number >= 0, got "${values["warmup-hours"]}"`);
   }
-  if (values.db !== undefined) {
-    log.warn(
-      "--db {db}: accepted, but this version neither warm-starts from the store nor stores forecasts",
-      { db: userPath(values.db) },
-    );
-  }
+  const dbTarget = values.db ?? env("AIRQ_DB") ?? consumerConfig.db;
+  const db = isPostgresUrl(dbTarget) ? dbTarget : userPath(dbTarget);
   const utcOffsetMin = offsetMinutes(forecastConfig.utcOffset);
   const modelDir = values.models === undefined ? forecastConfig.modelDir : userPath(values.models);
   const models = await loadDeployedModels(modelDir, "var/evaluation.json", utcOffsetMin);
@@ -119,11 +121,13 @@ async function main(): Promise<number> {
   Deno.addSignalListener("SIGINT", stop("SIGINT"));
   Deno.addSignalListener("SIGTERM", stop("SIGTERM"));
   const groupId = values.group ?? "airq-forecaster";
-  log.info("Forecasting {rawTopic} in group {groupId} to {forecastsTopic}", {
+  log.info("Forecasting {rawTopic} in group {groupId} to {forecastsTopic}; store {db}", {
     rawTopic,
     groupId,
     forecastsTopic,
+    db: storeLabel(db),
   });
+  const store = await openStore(db, { synchronous: consumerConfig.synchronous });
   const summary = await runForecaster({
     kafka,
     config: consumerConfig,
@@ -132,14 +136,16 @@ async function main(): Promise<number> {
     rawTopic,
     forecastsTopic,
     estimatesTopic,
-    topics: topics.filter((t) => ["raw", "forecasts", "estimates"].includes(t.role)),
+    alertsTopic,
+    topics: topics.filter((t) => ["raw", "forecasts", "estimates", "alerts"].includes(t.role)),
+    store,
     rules,
     engine,
     exitWhenIdleMs,
     signal: controller.signal,
     // crash drill (tests/realtime): die like kill -9 with a transaction open, its records in the log
     beforeCommit: env("AIRQ_FAULT_EXIT_BEFORE_COMMIT") === "1" ? () => Deno.exit(137) : undefined,
-  });
+  }).finally(() => store.close());
   log.info("Forecaster {outcome}: {readings} readings, {forecasts} forecasts", { ...summary });
   println(
     values.json

@@ -1,10 +1,12 @@
 /**
  * `deno task quality --db PATH|URL [--json]`: what the store (a SQLite file or a
- * `postgres://` URL) holds — readings,
- * stations, missing values per source column, dead letters — and, without
- * `--json`, the details (time range, statuses, flags, dead-letter reasons).
+ * `postgres://` URL) holds — readings, stations, missing values per source
+ * column, dead letters, and the forecasts, virtual-sensor estimates and alert
+ * events stored beside them — and, without `--json`, the details (time range,
+ * statuses, flags, dead-letter reasons).
  *
- * `--json` prints `{"stored_readings", "stations", "missing": {"CO(GT)": n, ...}, "dead_letters"}`.
+ * `--json` prints `{"stored_readings", "stations", "missing": {"CO(GT)": n, ...},
+ * "dead_letters", "forecasts", "estimates", "alerts"}` (row counts).
  *
  * Permissions: `--allow-read=.,$HOME,/tmp` (config and the database),
  * `--allow-write=var,$HOME,/tmp` (SQLite opens its WAL files),
@@ -45,6 +47,9 @@ async function main(): Promise<number> {
     }
     println(
       `${dbPath}: ${summary.stored_readings} readings from ${summary.stations} station(s), ${summary.dead_letters} dead letters`,
+    );
+    println(
+      `forecasts: ${summary.forecasts}, estimates: ${summary.estimates}, alert events: ${summary.alerts}`,
     );
     println("missing values per column:");
     for (const [column, n] of Object.entries(summary.missing)) {

@@ -14,6 +14,7 @@ import { CONFIG_DIR, type KafkaConfig, loadTopicsConfig } from "../config/mod.ts
 import { createKafka, ensureTopics, withAdmin } from "../kafka/mod.ts";
 import { fileURLToPath } from "node:url";
 import { spawnTask } from "../tasks.ts";
+import { groupLag, watchRss } from "./_process.ts";
 
 const log = getLogger(["airq", "bench"]);
 
@@ -39,41 +40,6 @@ export interface IngestResult {
   stations: number;
   kafka_version: string;
   machine: { cpus: number; deno: string };
-}
-
-async function rssMb(pid: number): Promise<number> {
-  try {
-    const out = await new Deno.Command("ps", {
-      args: ["-o", "rss=", "-p", String(pid)],
-      stdout: "piped",
-    })
-      .output();
-    const kb = Number(new TextDecoder().decode(out.stdout).trim());
-    return Number.isFinite(kb) ? kb / 1024 : 0;
-  } catch {
-    return 0;
-  }
-}
-
-/** Polls the resident memory of some processes until stopped; returns the peaks in MiB. */
-function watchRss(pids: Record<string, number>): { stop: () => Promise<Record<string, number>> } {
-  const peaks: Record<string, number> = Object.fromEntries(Object.keys(pids).map((k) => [k, 0]));
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      for (const [name, pid] of Object.entries(pids)) {
-        peaks[name] = Math.max(peaks[name]!, await rssMb(pid));
-      }
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return peaks;
-    },
-  };
 }
 
 async function java(jars: KafkaJars, args: string[]): Promise<string> {
@@ -222,16 +188,7 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
       await new Promise((r) => setTimeout(r, 100));
       if (producedAt === 0) continue;
       if (!producerOk) throw new Error("the producer failed");
-      const lag = await withAdmin(kafka, async (admin) => {
-        const ends = await admin.fetchTopicOffsets(raw);
-        const committed =
-          (await admin.fetchOffsets({ groupId: group, topics: [raw] }))[0]?.partitions ?? [];
-        const at = new Map(committed.map((p) => [p.partition, Number(p.offset)]));
-        return ends.reduce(
-          (sum, e) => sum + Number(e.high) - Math.max(0, at.get(e.partition) ?? 0),
-          0,
-        );
-      });
+      const lag = await groupLag(kafka, group, raw);
       if (lag === 0) {
         tEnd = performance.now();
         break;

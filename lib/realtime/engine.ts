@@ -137,6 +137,36 @@ export class RealtimeForecaster {
     this.#firstMs = new Map();
   }
 
+  /** True once the station has history in this engine (a reading or a warm start). */
+  knows(stationId: string): boolean {
+    return this.#firstMs.has(stationId);
+  }
+
+  /**
+   * Warm start: feeds a station's stored history (time order, all before the
+   * next reading to process) without making forecasts, so the model takes over
+   * at once instead of after the warm-up. Readings out of order are skipped.
+   * Returns how many readings were taken.
+   */
+  warm(stationId: string, history: readonly CleanReading[]): number {
+    const state = this.#states.get(stationId);
+    let taken = 0;
+    for (const r of history) {
+      if (r.station_id !== stationId) continue;
+      const last = state.lastMs;
+      if (last !== undefined && r.ts_utc_ms <= last) continue;
+      try {
+        state.push(r.ts_utc_ms, r.measurements);
+      } catch (error) {
+        if (!(error instanceof RangeError)) throw error;
+        continue; // off the hourly grid
+      }
+      if (!this.#firstMs.has(stationId)) this.#firstMs.set(stationId, r.ts_utc_ms);
+      taken++;
+    }
+    return taken;
+  }
+
   /** Feeds one reading; returns its 12 forecasts and any estimates. */
   process(reading: CleanReading, source: SourcePosition | null = null): EngineOutput {
     const id = reading.station_id;

@@ -20,6 +20,15 @@ import {
   withAdmin,
 } from "../kafka/mod.ts";
 import { type QualityRules, validateMessage } from "../quality/mod.ts";
+import type {
+  Alert,
+  CleanReading,
+  EstimateRecord,
+  ForecastRecord,
+  SourcePosition,
+} from "../records/mod.ts";
+import type { ReadingStore, Snapshot } from "../storage/mod.ts";
+import { HISTORY_H, HOUR_MS } from "../features/mod.ts";
 import type { RealtimeForecaster } from "./engine.ts";
 
 const log = getLogger(["airq", "forecaster"]);
@@ -37,13 +46,50 @@ export interface ForecasterOptions {
   estimatesTopic: string;
   /** Topics to create if missing. */
   topics: readonly TopicConfig[];
+  /** Where alerts go (pollution exceedances, early warnings, drift); null = none published. */
+  alertsTopic: string | null;
   rules: QualityRules;
   engine: RealtimeForecaster;
+  /** Pollution alerts and model monitoring, fed every reading and its forecasts. */
+  observers?: readonly ForecastObserver[] | undefined;
+  /**
+   * The store: warm start (a station's stored readings and forecasts before
+   * its first reading in this process) and where forecasts, estimates, alerts
+   * and the monitoring snapshot are written, before the Kafka commit.
+   */
+  store?: ReadingStore | null | undefined;
+  /** Most messages per `send` inside a transaction (a record batch must stay under the broker's message size). */
+  maxMessagesPerSend?: number | undefined;
   exitWhenIdleMs?: number | undefined;
   signal: AbortSignal;
   /** Fault injection for the crash drill: called after the sends, before the commit. */
   beforeCommit?: (() => void) | undefined;
 }
+
+/** Something that watches readings and the forecasts made for them, and may raise alerts. */
+export interface ForecastObserver {
+  /** A reading, before its own forecasts are made (matured forecasts can be scored). */
+  observe(reading: CleanReading, nowMs: number): Alert[];
+  /** The forecasts just made for a reading. */
+  forecasts(records: readonly ForecastRecord[], nowMs: number): Alert[] | void;
+  /** Warm start of one station from the store, before its first reading in this process. */
+  warm?(
+    stationId: string,
+    history: readonly CleanReading[],
+    forecasts: readonly ForecastRecord[],
+  ): void;
+  /** Forgets all state (the uncommitted batch will be read again). */
+  reset(): void;
+  /** A JSON-serializable state, stored as the named snapshot `snapshotName`. */
+  snapshot?(): unknown;
+  /** Name of the stored snapshot. */
+  readonly snapshotName?: string;
+}
+
+/** Warm start: the feature history of a station, and its forecasts still waiting for their actual value. */
+const WARM_HISTORY_MS = HISTORY_H * HOUR_MS;
+const WARM_FORECASTS_MS = 24 * HOUR_MS;
+const SNAPSHOT_EVERY_MS = 1000;
 
 /** The final report of a forecaster run. */
 export interface ForecasterSummary {
@@ -53,6 +99,10 @@ export interface ForecasterSummary {
   forecasts: number;
   baseline_forecasts: number;
   estimates: number;
+  alerts: number;
+  /** Stations warm-started from the store, and the stored readings they took. */
+  warm_started_stations: number;
+  warm_start_readings: number;
   transactions: number;
   aborted_transactions: number;
   duration_s: number;
@@ -77,8 +127,52 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     forecasts: 0,
     baseline_forecasts: 0,
     estimates: 0,
+    alerts: 0,
+    warm_started_stations: 0,
+    warm_start_readings: 0,
     transactions: 0,
     aborted_transactions: 0,
+  };
+  const observers = options.observers ?? [];
+  const store = options.store ?? null;
+  const maxPerSend = options.maxMessagesPerSend ?? 500;
+  let lastSnapshotMs = 0;
+  const resetAll = () => {
+    engine.reset();
+    for (const o of observers) o.reset();
+  };
+  /** Gives stations new to this process their stored history (before `firstMs`). */
+  const warmStart = async (firstMs: Map<string, number>) => {
+    if (store === null) return;
+    for (const [stationId, t] of firstMs) {
+      if (engine.knows(stationId)) continue;
+      const history = await store.readings({
+        station_id: stationId,
+        from_ms: t - WARM_HISTORY_MS,
+        to_ms: t,
+      });
+      const past = await store.forecasts({
+        station_id: stationId,
+        from_ms: t - WARM_FORECASTS_MS,
+        to_ms: t,
+      });
+      const taken = engine.warm(stationId, history);
+      for (const o of observers) o.warm?.(stationId, history, past);
+      if (taken > 0) {
+        stats.warm_started_stations++;
+        stats.warm_start_readings += taken;
+      }
+    }
+  };
+  /** Sends in chunks: one record batch per partition must stay under the broker's limit. */
+  const sendChunked = async (
+    transaction: Awaited<ReturnType<typeof producer.transaction>>,
+    topic: string,
+    messages: Message[],
+  ) => {
+    for (let i = 0; i < messages.length; i += maxPerSend) {
+      await transaction.send({ topic, messages: messages.slice(i, i + maxPerSend) });
+    }
   };
   const t0 = performance.now();
   let lastActivity = performance.now();
@@ -92,10 +186,18 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     lastActivity = performance.now();
     const forecasts: Message[] = [];
     const estimates: Message[] = [];
+    const alerts: Message[] = [];
+    const stored: { forecasts: ForecastRecord[]; estimates: EstimateRecord[]; alerts: Alert[] } = {
+      forecasts: [],
+      estimates: [],
+      alerts: [],
+    };
     let readings = 0;
     let invalid = 0;
     let baseline = 0;
     const nowMs = Date.now();
+    const valid: { reading: CleanReading; source: SourcePosition; rawTs: string }[] = [];
+    const firstMs = new Map<string, number>();
     for (const message of batch.messages) {
       const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
       const key = message.key === null ? null : message.key.toString();
@@ -109,25 +211,62 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
         invalid++;
         continue;
       }
+      const r = result.reading;
+      if (!firstMs.has(r.station_id)) firstMs.set(r.station_id, r.ts_utc_ms);
+      valid.push({ reading: r, source, rawTs: message.timestamp });
+    }
+    await warmStart(firstMs);
+    const raise = (list: Alert[] | void) => {
+      if (!list) return;
+      for (const a of list) {
+        stored.alerts.push(a);
+        alerts.push({ key: a.station_id ?? "pipeline", value: JSON.stringify(a) });
+      }
+    };
+    for (const { reading, source, rawTs } of valid) {
       readings++;
-      const out = engine.process(result.reading, source);
+      for (const o of observers) raise(o.observe(reading, nowMs));
+      const out = engine.process(reading, source);
+      const headers = { "airq-raw-ts": rawTs };
       for (const f of out.forecasts) {
         if (f.baseline) baseline++;
-        forecasts.push({ key: f.station_id, value: JSON.stringify(f) });
+        forecasts.push({ key: f.station_id, value: JSON.stringify(f), headers });
       }
       for (const e of out.estimates) {
-        estimates.push({ key: e.station_id, value: JSON.stringify(e) });
+        estimates.push({ key: e.station_id, value: JSON.stringify(e), headers });
       }
+      if (store !== null) {
+        stored.forecasts.push(...out.forecasts);
+        stored.estimates.push(...out.estimates);
+      }
+      for (const o of observers) raise(o.forecasts(out.forecasts, nowMs));
+    }
+    if (store !== null) {
+      const snapshots: Snapshot[] = [];
+      if (nowMs - lastSnapshotMs >= SNAPSHOT_EVERY_MS) {
+        lastSnapshotMs = nowMs;
+        for (const o of observers) {
+          if (o.snapshot && o.snapshotName) {
+            snapshots.push({ name: o.snapshotName, value: o.snapshot(), updated_at_ms: nowMs });
+          }
+        }
+      }
+      // durable before the commit: a crash in between re-makes and replaces the same ids
+      await store.writeBatch({
+        readings: [],
+        deadLetters: [],
+        forecasts: stored.forecasts,
+        estimates: stored.estimates,
+        alerts: stored.alerts,
+        snapshots,
+      });
     }
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     const transaction = await producer.transaction();
     try {
-      if (forecasts.length > 0) {
-        await transaction.send({ topic: options.forecastsTopic, messages: forecasts });
-      }
-      if (estimates.length > 0) {
-        await transaction.send({ topic: options.estimatesTopic, messages: estimates });
-      }
+      await sendChunked(transaction, options.forecastsTopic, forecasts);
+      await sendChunked(transaction, options.estimatesTopic, estimates);
+      if (options.alertsTopic !== null) await sendChunked(transaction, options.alertsTopic, alerts);
       await transaction.sendOffsets({
         consumerGroupId: options.groupId,
         topics: [{
@@ -141,7 +280,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       stats.aborted_transactions++;
       await transaction.abort().catch(() => {});
       // the batch will be read again: forget the history it already fed in
-      engine.reset();
+      resetAll();
       throw error;
     }
     payload.resolveOffset(batch.lastOffset());
@@ -152,6 +291,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     stats.forecasts += forecasts.length;
     stats.baseline_forecasts += baseline;
     stats.estimates += estimates.length;
+    stats.alerts += alerts.length;
     await payload.heartbeat();
   };
 
@@ -182,7 +322,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       });
     },
     // a fresh member re-reads uncommitted batches: forget the history they fed in
-    onRestart: () => engine.reset(),
+    onRestart: resetAll,
   });
 
   const rate = () => Math.round(stats.forecasts / Math.max(1e-9, (performance.now() - t0) / 1000));

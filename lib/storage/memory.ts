@@ -7,14 +7,18 @@
  * @module
  */
 import {
+  type Alert,
   type CleanReading,
   COLUMNS,
   type DeadLetter,
+  type EstimateRecord,
   type FieldFlag,
+  type ForecastRecord,
   MEASUREMENT_FIELDS,
   type SourcePosition,
 } from "../records/mod.ts";
 import type {
+  ForecastQuery,
   ReadingQuery,
   ReadingStore,
   StoreDetails,
@@ -22,7 +26,15 @@ import type {
   WriteBatch,
   WriteResult,
 } from "./mod.ts";
-import { checkLimit, positionProblem, readingProblem } from "./_checks.ts";
+import {
+  alertProblem,
+  checkLimit,
+  estimateProblem,
+  forecastProblem,
+  positionProblem,
+  readingProblem,
+  snapshotProblem,
+} from "./_checks.ts";
 
 interface Row {
   reading: CleanReading;
@@ -35,10 +47,21 @@ export class MemoryStore implements ReadingStore {
   readonly #rows = new Map<string, Row>();
   /** In insertion order, like SQLite's rowid. */
   readonly #deadLetters = new Map<string, DeadLetter>();
+  /** As JSON text, as the other stores keep them, by id. */
+  readonly #forecasts = new Map<string, string>();
+  readonly #estimates = new Map<string, string>();
+  /** In insertion order, by `(alert_id, state, severity)`. */
+  readonly #alerts = new Map<string, string>();
+  readonly #snapshots = new Map<string, { value: string; updated_at_ms: number }>();
   #closed = false;
 
-  /** Upserts readings and stores new dead letters, all or nothing. */
-  writeBatch({ readings, deadLetters }: WriteBatch): Promise<WriteResult> {
+  /**
+   * Upserts readings, forecasts, estimates and snapshots, and stores new dead
+   * letters and alert events, all or nothing.
+   */
+  writeBatch(batch: WriteBatch): Promise<WriteResult> {
+    const { readings, deadLetters, forecasts = [], estimates = [], alerts = [] } = batch;
+    const { snapshots = [] } = batch;
     return this.#use(() => {
       // Check everything first, then apply: nothing is written when one item is bad.
       for (const [i, r] of readings.entries()) {
@@ -50,7 +73,30 @@ export class MemoryStore implements ReadingStore {
         const problem = positionProblem(d.source);
         if (problem) this.#refuse(`dead letter ${i} (${topic}/${partition}@${offset})`, problem);
       }
-      const result: WriteResult = { inserted: 0, duplicates: 0, deadLetters: 0 };
+      for (const [i, f] of forecasts.entries()) {
+        const problem = forecastProblem(f);
+        if (problem) this.#refuse(`forecast ${i} ("${f.forecast_id}")`, problem);
+      }
+      for (const [i, e] of estimates.entries()) {
+        const problem = estimateProblem(e);
+        if (problem) this.#refuse(`estimate ${i} ("${e.estimate_id}")`, problem);
+      }
+      for (const [i, a] of alerts.entries()) {
+        const problem = alertProblem(a);
+        if (problem) this.#refuse(`alert ${i} (${a.alert_id} ${a.state} ${a.severity})`, problem);
+      }
+      for (const [i, s] of snapshots.entries()) {
+        const problem = snapshotProblem(s);
+        if (problem) this.#refuse(`snapshot ${i} ("${s.name}")`, problem);
+      }
+      const result: WriteResult = {
+        inserted: 0,
+        duplicates: 0,
+        deadLetters: 0,
+        forecasts: forecasts.length,
+        estimates: estimates.length,
+        alerts: 0,
+      };
       for (const reading of readings) {
         const key = JSON.stringify([reading.station_id, reading.ts_utc_ms]);
         const row = this.#rows.get(key);
@@ -71,6 +117,17 @@ export class MemoryStore implements ReadingStore {
         this.#deadLetters.set(key, copyDeadLetter(d));
         result.deadLetters++;
       }
+      for (const f of forecasts) this.#forecasts.set(f.forecast_id, JSON.stringify(f));
+      for (const e of estimates) this.#estimates.set(e.estimate_id, JSON.stringify(e));
+      for (const a of alerts) {
+        const key = JSON.stringify([a.alert_id, a.state, a.severity]);
+        if (this.#alerts.has(key)) continue;
+        this.#alerts.set(key, JSON.stringify(a));
+        result.alerts++;
+      }
+      for (const { name, value, updated_at_ms } of snapshots) {
+        this.#snapshots.set(name, { value: JSON.stringify(value), updated_at_ms });
+      }
       return result;
     });
   }
@@ -88,6 +145,9 @@ export class MemoryStore implements ReadingStore {
         stations: new Set(rows.map((r) => r.reading.station_id)).size,
         missing,
         dead_letters: this.#deadLetters.size,
+        forecasts: this.#forecasts.size,
+        estimates: this.#estimates.size,
+        alerts: this.#alerts.size,
       };
     });
   }
@@ -150,11 +210,66 @@ export class MemoryStore implements ReadingStore {
     });
   }
 
+  /** Forecasts matching `query`, ordered by feature time, then station, target and horizon. */
+  forecasts(query: ForecastQuery = {}): Promise<ForecastRecord[]> {
+    return this.#use(() => {
+      const { target, horizon_h, limit } = query;
+      checkLimit(limit);
+      const forecasts = [...this.#forecasts.values()].map((t) => JSON.parse(t) as ForecastRecord)
+        .filter((f) =>
+          matches(f, query) && (target === undefined || f.target === target) &&
+          (horizon_h === undefined || f.horizon_h === horizon_h)
+        );
+      const byTarget = (a: ForecastRecord, b: ForecastRecord) =>
+        compare(a.target, b.target) || a.horizon_h - b.horizon_h ||
+        compare(a.forecast_id, b.forecast_id);
+      return sortByTime(forecasts, byTarget).slice(0, limit);
+    });
+  }
+
+  /** Estimates matching `query` (on their time `ts`), ordered by time, then station and target. */
+  estimates(query: ReadingQuery = {}): Promise<EstimateRecord[]> {
+    return this.#use(() => {
+      checkLimit(query.limit);
+      const estimates = [...this.#estimates.values()].map((t) => JSON.parse(t) as EstimateRecord)
+        .filter((e) => matches(e, query));
+      const byTarget = (a: EstimateRecord, b: EstimateRecord) =>
+        compare(a.target, b.target) || compare(a.estimate_id, b.estimate_id);
+      return sortByTime(estimates, byTarget).slice(0, query.limit);
+    });
+  }
+
+  /** Alert events, most recently raised first (then most recently stored). */
+  alerts(limit?: number): Promise<Alert[]> {
+    return this.#use(() => {
+      checkLimit(limit);
+      return [...this.#alerts.values()].reverse().map((t) => JSON.parse(t) as Alert)
+        .map((alert, i) => ({ alert, i, at: Date.parse(alert.raised_at) }))
+        .sort((a, b) => b.at - a.at || a.i - b.i)
+        .slice(0, limit)
+        .map((a) => a.alert);
+    });
+  }
+
+  /** The snapshot stored under `name`, or null when there is none. */
+  snapshot(name: string): Promise<{ value: unknown; updated_at_ms: number } | null> {
+    return this.#use(() => {
+      const row = this.#snapshots.get(name);
+      return row === undefined
+        ? null
+        : { value: JSON.parse(row.value), updated_at_ms: row.updated_at_ms };
+    });
+  }
+
   /** Marks the store closed; its contents are dropped. */
   close(): Promise<void> {
     this.#closed = true;
     this.#rows.clear();
     this.#deadLetters.clear();
+    this.#forecasts.clear();
+    this.#estimates.clear();
+    this.#alerts.clear();
+    this.#snapshots.clear();
     return Promise.resolve();
   }
 
@@ -170,6 +285,29 @@ export class MemoryStore implements ReadingStore {
       `Cannot write the batch to reading store (memory) (nothing was written): ${item}: ${problem}`,
     );
   }
+}
+
+/** Does record `r` match the station and `[from_ms, to_ms)` (on its `ts`) of `query`? */
+function matches(r: { station_id: string; ts: string }, query: ReadingQuery): boolean {
+  const { station_id, from_ms, to_ms } = query;
+  const t = Date.parse(r.ts);
+  return (station_id === undefined || r.station_id === station_id) &&
+    (from_ms === undefined || t >= from_ms) && (to_ms === undefined || t < to_ms);
+}
+
+/** `records` sorted by the time `ts`, then station, then `tie`, as the SQL stores order them. */
+function sortByTime<T extends { station_id: string; ts: string }>(
+  records: T[],
+  tie: (a: T, b: T) => number,
+): T[] {
+  return records.sort((a, b) =>
+    Date.parse(a.ts) - Date.parse(b.ts) || compare(a.station_id, b.station_id) || tie(a, b)
+  );
+}
+
+/** Code-unit order, as SQLite's BINARY and PostgreSQL's "C" collations order ASCII text. */
+function compare(a: string, b: string): number {
+  return a < b ? -1 : a > b ? 1 : 0;
 }
 
 /** The conflict policy of `mod.ts`: may `incoming` replace the row written from `stored`? */

@@ -1,5 +1,6 @@
 /**
- * Storage of clean readings and dead letters: the {@linkcode ReadingStore}
+ * Storage of clean readings, dead letters, forecasts, virtual-sensor
+ * estimates, alert events and named JSON snapshots: the {@linkcode ReadingStore}
  * interface, its SQLite implementation ({@linkcode openSqliteStore}, the only
  * `node:sqlite` user), its PostgreSQL implementation
  * ({@linkcode openPostgresStore}, the only npm `postgres` user), an in-memory
@@ -17,6 +18,16 @@
  *   in whatever order messages are redelivered.
  * - Dead letters are keyed by `(topic, partition, offset)`; the first one
  *   stored wins, and its original bytes are kept byte for byte.
+ * - Forecasts are keyed by `forecast_id`, estimates by `estimate_id` and
+ *   snapshots by `name`: a later write replaces the row (a forecast re-made
+ *   after a crash replaces the old one).
+ * - Alert events are keyed by `(alert_id, state, severity)`: the first one
+ *   stored wins, so a redelivered event adds nothing.
+ * - Forecasts, estimates, alerts and snapshots are kept as JSON text and come
+ *   back deep-equal to what was written. A number that JSON cannot carry (NaN,
+ *   ±Infinity) or a value that is not JSON (a Map, a class instance, a bigint)
+ *   is refused rather than silently changed; `-0` comes back as `0` and an
+ *   `undefined` property is dropped, as `JSON.stringify` does.
  *
  * ```ts ignore
  * import { openStore } from "./lib/storage/mod.ts";
@@ -31,10 +42,26 @@
  *
  * @module
  */
-import type { CleanReading, DeadLetter, FieldFlag } from "../records/mod.ts";
+import type {
+  Alert,
+  CleanReading,
+  DeadLetter,
+  EstimateRecord,
+  FieldFlag,
+  ForecastRecord,
+  ForecastTarget,
+} from "../records/mod.ts";
 
 // The record types this API speaks, so that `deno doc` can link them.
-export type { CleanReading, DeadLetter, FieldFlag } from "../records/mod.ts";
+export type {
+  Alert,
+  CleanReading,
+  DeadLetter,
+  EstimateRecord,
+  FieldFlag,
+  ForecastRecord,
+  ForecastTarget,
+} from "../records/mod.ts";
 
 export { MemoryStore } from "./memory.ts";
 export { openSqliteStore, SQLITE_SCHEMA_VERSION, type SqliteStoreOptions } from "./sqlite.ts";
@@ -52,6 +79,24 @@ export interface WriteBatch {
   readonly readings: readonly CleanReading[];
   /** Rejected messages, stored once per `(topic, partition, offset)`. */
   readonly deadLetters: readonly DeadLetter[];
+  /** Forecasts, upserted by `forecast_id`: a later write replaces the row. */
+  readonly forecasts?: readonly ForecastRecord[];
+  /** Virtual-sensor estimates, upserted by `estimate_id`: a later write replaces the row. */
+  readonly estimates?: readonly EstimateRecord[];
+  /** Alert events, stored once per `(alert_id, state, severity)`: the first one stored wins. */
+  readonly alerts?: readonly Alert[];
+  /** Named JSON snapshots (e.g. the forecaster's model-monitoring state), upserted by `name`. */
+  readonly snapshots?: readonly Snapshot[];
+}
+
+/** A named JSON value, as `WriteBatch.snapshots` takes it. */
+export interface Snapshot {
+  /** The key: a later snapshot of the same name replaces the row. */
+  name: string;
+  /** Any JSON value (see the module doc for what is refused). */
+  value: unknown;
+  /** When the value was taken (epoch ms, a whole number). */
+  updated_at_ms: number;
 }
 
 /** What a `writeBatch()` call did. `inserted + duplicates` is the number of readings sent. */
@@ -62,6 +107,12 @@ export interface WriteResult {
   duplicates: number;
   /** Dead letters newly stored; a redelivered one is not counted again. */
   deadLetters: number;
+  /** Forecasts written, new or replacing a row: all of `batch.forecasts`. */
+  forecasts: number;
+  /** Estimates written, new or replacing a row: all of `batch.estimates`. */
+  estimates: number;
+  /** Alert events newly stored; a redelivered one (or a repeat within the batch) is not counted. */
+  alerts: number;
 }
 
 /** Counts over the whole store. */
@@ -74,6 +125,12 @@ export interface StoreSummary {
   missing: Record<string, number>;
   /** Stored dead letters. */
   dead_letters: number;
+  /** Stored forecasts (one per `forecast_id`). */
+  forecasts: number;
+  /** Stored estimates (one per `estimate_id`). */
+  estimates: number;
+  /** Stored alert events (one per `(alert_id, state, severity)`). */
+  alerts: number;
 }
 
 /** Extra statistics for status pages and reports. */
@@ -104,16 +161,31 @@ export interface ReadingQuery {
   limit?: number;
 }
 
-/** Where clean readings and dead letters live. Call `close()` when done. */
+/**
+ * Which forecasts `forecasts()` returns. Times are epoch ms of the feature
+ * time `ts` (not `target_ts`); the range is `[from_ms, to_ms)`.
+ */
+export interface ForecastQuery extends ReadingQuery {
+  /** Only this target, e.g. `CO(GT)`. */
+  target?: ForecastTarget;
+  /** Only this horizon, in hours. */
+  horizon_h?: number;
+}
+
+/** Where clean readings, dead letters, forecasts and alerts live. Call `close()` when done. */
 export interface ReadingStore {
   /**
-   * Stores readings and dead letters in ONE transaction: either all of the
+   * Stores readings, dead letters, forecasts, estimates, alerts and snapshots
+   * in ONE transaction: either all of the
    * batch is stored or, when the promise rejects, none of it. Once the promise
    * resolves the batch survives a crash of the process (and, for the SQLite
    * store with `synchronous: "FULL"`, or the PostgreSQL store, a power loss).
    */
   writeBatch(batch: WriteBatch): Promise<WriteResult>;
-  /** Counts of readings, stations, missing values per source column and dead letters. */
+  /**
+   * Counts of readings, stations, missing values per source column, dead
+   * letters, forecasts, estimates and alert events.
+   */
   summary(): Promise<StoreSummary>;
   /** Time range, status and flag counts, rewrites, dead-letter reasons. */
   details(): Promise<StoreDetails>;
@@ -121,6 +193,17 @@ export interface ReadingStore {
   readings(query?: ReadingQuery): Promise<CleanReading[]>;
   /** Dead letters, most recently stored first; all of them when `limit` is omitted. */
   deadLetters(limit?: number): Promise<DeadLetter[]>;
+  /** Forecasts matching `query`, ordered by feature time, then station, target and horizon. */
+  forecasts(query?: ForecastQuery): Promise<ForecastRecord[]>;
+  /** Estimates matching `query` (on their time `ts`), ordered by time, then station and target. */
+  estimates(query?: ReadingQuery): Promise<EstimateRecord[]>;
+  /**
+   * Alert events, most recently raised first (at the same `raised_at`, most
+   * recently stored first); all of them when `limit` is omitted.
+   */
+  alerts(limit?: number): Promise<Alert[]>;
+  /** The snapshot stored under `name`, or null when there is none. */
+  snapshot(name: string): Promise<{ value: unknown; updated_at_ms: number } | null>;
   /** Releases the store. Further calls reject; calling `close()` again does nothing. */
   close(): Promise<void>;
 }

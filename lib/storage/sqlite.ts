@@ -16,15 +16,19 @@
 import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
 import {
+  type Alert,
   CLEAN_SCHEMA_VERSION,
   type CleanReading,
   CleanReadingSchema,
   COLUMNS,
   type DeadLetter,
+  type EstimateRecord,
   type FieldFlag,
+  type ForecastRecord,
   MEASUREMENT_FIELDS,
 } from "../records/mod.ts";
 import type {
+  ForecastQuery,
   ReadingQuery,
   ReadingStore,
   StoreDetails,
@@ -32,6 +36,7 @@ import type {
   WriteBatch,
   WriteResult,
 } from "./mod.ts";
+import { alertProblem, estimateProblem, forecastProblem, snapshotProblem } from "./_checks.ts";
 
 /** Options of {@linkcode openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -77,6 +82,50 @@ const MIGRATIONS: readonly string[] = [
     PRIMARY KEY (source_topic, source_partition, source_offset)
   ) STRICT;
   CREATE INDEX dead_letters_reason ON dead_letters (reason);`,
+  // 2: forecasts, estimates, alert events and snapshots, each kept whole as JSON text (`record`,
+  // `value`) beside the columns that queries filter and sort on; times in epoch ms.
+  `CREATE TABLE IF NOT EXISTS forecasts (
+    forecast_id TEXT PRIMARY KEY CHECK (length(forecast_id) > 0),
+    station_id TEXT NOT NULL CHECK (length(station_id) > 0),
+    ts_ms INTEGER NOT NULL,
+    target TEXT NOT NULL,
+    horizon_h REAL NOT NULL,
+    target_ts_ms INTEGER NOT NULL,
+    value REAL,
+    baseline INTEGER NOT NULL CHECK (baseline IN (0, 1)),
+    record TEXT NOT NULL CHECK (json_valid(record)),
+    stored_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX IF NOT EXISTS forecasts_ts ON forecasts (ts_ms, station_id, target, horizon_h);
+  CREATE INDEX IF NOT EXISTS forecasts_station ON forecasts (station_id, ts_ms);
+  CREATE TABLE IF NOT EXISTS estimates (
+    estimate_id TEXT PRIMARY KEY CHECK (length(estimate_id) > 0),
+    station_id TEXT NOT NULL CHECK (length(station_id) > 0),
+    ts_ms INTEGER NOT NULL,
+    target TEXT NOT NULL,
+    value REAL NOT NULL,
+    record TEXT NOT NULL CHECK (json_valid(record)),
+    stored_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX IF NOT EXISTS estimates_ts ON estimates (ts_ms, station_id, target);
+  CREATE TABLE IF NOT EXISTS alerts (
+    alert_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    station_id TEXT,
+    raised_at_ms INTEGER NOT NULL,
+    record TEXT NOT NULL CHECK (json_valid(record)),
+    stored_at TEXT NOT NULL,
+    PRIMARY KEY (alert_id, state, severity)
+  ) STRICT;
+  CREATE INDEX IF NOT EXISTS alerts_raised ON alerts (raised_at_ms);
+  CREATE TABLE IF NOT EXISTS snapshots (
+    name TEXT PRIMARY KEY CHECK (length(name) > 0),
+    value TEXT NOT NULL CHECK (json_valid(value)),
+    updated_at_ms INTEGER NOT NULL,
+    stored_at TEXT NOT NULL
+  ) STRICT;`,
 ];
 
 /** The schema version this code creates and understands (`PRAGMA user_version`). */
@@ -107,9 +156,28 @@ const SELECT_READINGS = `SELECT station_id, ts_utc_ms, ts_local, ${FIELDS}, flag
 const SELECT_DEAD_LETTERS = `SELECT source_topic AS topic, source_partition AS partition,
   CAST(source_offset AS TEXT) AS offset, msg_key, reason, detail, original, rejected_at
   FROM dead_letters ORDER BY rowid DESC LIMIT ?`;
+const UPSERT_FORECAST = `INSERT INTO forecasts (forecast_id, station_id, ts_ms, target,
+  horizon_h, target_ts_ms, value, baseline, record, stored_at)
+  VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT (forecast_id) DO UPDATE SET
+  station_id = excluded.station_id, ts_ms = excluded.ts_ms, target = excluded.target,
+  horizon_h = excluded.horizon_h, target_ts_ms = excluded.target_ts_ms, value = excluded.value,
+  baseline = excluded.baseline, record = excluded.record, stored_at = excluded.stored_at`;
+const UPSERT_ESTIMATE = `INSERT INTO estimates (estimate_id, station_id, ts_ms, target, value,
+  record, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (estimate_id) DO UPDATE SET
+  station_id = excluded.station_id, ts_ms = excluded.ts_ms, target = excluded.target,
+  value = excluded.value, record = excluded.record, stored_at = excluded.stored_at`;
+const INSERT_ALERT = `INSERT INTO alerts (alert_id, state, severity, kind, station_id,
+  raised_at_ms, record, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
+const UPSERT_SNAPSHOT = `INSERT INTO snapshots (name, value, updated_at_ms, stored_at)
+  VALUES (?, ?, ?, ?) ON CONFLICT (name) DO UPDATE SET value = excluded.value,
+  updated_at_ms = excluded.updated_at_ms, stored_at = excluded.stored_at`;
+const SELECT_ALERTS = "SELECT record FROM alerts ORDER BY raised_at_ms DESC, rowid DESC LIMIT ?";
+const SELECT_SNAPSHOT = "SELECT value, updated_at_ms FROM snapshots WHERE name = ?";
 const SUMMARY = `SELECT count(*) AS stored_readings, count(DISTINCT station_id) AS stations,
   ${MEASUREMENT_FIELDS.map((f) => `total(${f} IS NULL) AS ${f}`).join(", ")},
-  (SELECT count(*) FROM dead_letters) AS dead_letters FROM readings`;
+  (SELECT count(*) FROM dead_letters) AS dead_letters,
+  (SELECT count(*) FROM forecasts) AS forecasts, (SELECT count(*) FROM estimates) AS estimates,
+  (SELECT count(*) FROM alerts) AS alerts FROM readings`;
 const DETAILS = `SELECT min(ts_utc_ms) AS first, max(ts_utc_ms) AS last,
   total(revision > 1) AS rewritten, total(status = 'ok') AS ok,
   total(status = 'flagged') AS flagged, total(status = 'outage') AS outage FROM readings`;
@@ -178,6 +246,10 @@ class SqliteStore implements ReadingStore {
   readonly #upsertOne: StatementSync;
   readonly #upsertChunk: StatementSync;
   readonly #insertDeadLetter: StatementSync;
+  readonly #upsertForecast: StatementSync;
+  readonly #upsertEstimate: StatementSync;
+  readonly #insertAlert: StatementSync;
+  readonly #upsertSnapshot: StatementSync;
 
   constructor(db: DatabaseSync, path: string) {
     this.#db = db;
@@ -185,13 +257,20 @@ class SqliteStore implements ReadingStore {
     this.#upsertOne = db.prepare(upsert(1));
     this.#upsertChunk = db.prepare(upsert(CHUNK));
     this.#insertDeadLetter = db.prepare(INSERT_DEAD_LETTER);
+    this.#upsertForecast = db.prepare(UPSERT_FORECAST);
+    this.#upsertEstimate = db.prepare(UPSERT_ESTIMATE);
+    this.#insertAlert = db.prepare(INSERT_ALERT);
+    this.#upsertSnapshot = db.prepare(UPSERT_SNAPSHOT);
   }
 
-  writeBatch({ readings, deadLetters }: WriteBatch): Promise<WriteResult> {
+  writeBatch(batch: WriteBatch): Promise<WriteResult> {
+    const { readings, deadLetters, forecasts = [], estimates = [], alerts = [] } = batch;
+    const { snapshots = [] } = batch;
     return this.#use((db) => {
       const storedAt = new Date().toISOString(); // one time for the whole batch
       let inserted = 0;
       let stored = 0;
+      let newAlerts = 0;
       try {
         db.exec("BEGIN IMMEDIATE");
         let i = 0;
@@ -210,14 +289,92 @@ class SqliteStore implements ReadingStore {
             throw failure(`dead letter ${j} (${topic}/${partition}@${offset})`, e);
           }
         }
+        for (const [j, f] of forecasts.entries()) {
+          this.#write(
+            `forecast ${j} ("${f.forecast_id}")`,
+            forecastProblem(f),
+            () =>
+              this.#upsertForecast.run(
+                f.forecast_id,
+                f.station_id,
+                Date.parse(f.ts),
+                f.target,
+                f.horizon_h,
+                Date.parse(f.target_ts),
+                f.value,
+                f.baseline ? 1 : 0,
+                JSON.stringify(f),
+                storedAt,
+              ),
+          );
+        }
+        for (const [j, e] of estimates.entries()) {
+          this.#write(
+            `estimate ${j} ("${e.estimate_id}")`,
+            estimateProblem(e),
+            () =>
+              this.#upsertEstimate.run(
+                e.estimate_id,
+                e.station_id,
+                Date.parse(e.ts),
+                e.target,
+                e.value,
+                JSON.stringify(e),
+                storedAt,
+              ),
+          );
+        }
+        for (const [j, a] of alerts.entries()) {
+          const item = `alert ${j} (${a.alert_id} ${a.state} ${a.severity})`;
+          newAlerts += this.#write(item, alertProblem(a), () =>
+            this.#insertAlert.run(
+              a.alert_id,
+              a.state,
+              a.severity,
+              a.kind,
+              a.station_id,
+              Date.parse(a.raised_at),
+              JSON.stringify(a),
+              storedAt,
+            ));
+        }
+        for (const [j, s] of snapshots.entries()) {
+          this.#write(
+            `snapshot ${j} ("${s.name}")`,
+            snapshotProblem(s),
+            () =>
+              this.#upsertSnapshot.run(s.name, JSON.stringify(s.value), s.updated_at_ms, storedAt),
+          );
+        }
         db.exec("COMMIT");
       } catch (e) {
         if (db.isTransaction) db.exec("ROLLBACK");
         const where = `reading store "${this.#path}" (nothing was written)`;
         throw failure(`Cannot write the batch to ${where}`, e);
       }
-      return { inserted, duplicates: readings.length - inserted, deadLetters: stored };
+      return {
+        inserted,
+        duplicates: readings.length - inserted,
+        deadLetters: stored,
+        forecasts: forecasts.length,
+        estimates: estimates.length,
+        alerts: newAlerts,
+      };
     });
+  }
+
+  /** Runs `statement` for `item` unless the checks found a `problem`; returns rows changed. */
+  #write(
+    item: string,
+    problem: string | undefined,
+    statement: () => { changes: number | bigint },
+  ): number {
+    try {
+      if (problem) throw new RangeError(problem);
+      return Number(statement().changes);
+    } catch (e) {
+      throw failure(item, e);
+    }
   }
 
   /** Upserts readings `i` to `i + CHUNK - 1` in one statement; returns how many were new. */
@@ -253,6 +410,9 @@ class SqliteStore implements ReadingStore {
         stations: Number(row.stations),
         missing: Object.fromEntries(COLUMNS.map((c) => [c.source, Number(row[c.field])])),
         dead_letters: Number(row.dead_letters),
+        forecasts: Number(row.forecasts),
+        estimates: Number(row.estimates),
+        alerts: Number(row.alerts),
       };
     });
   }
@@ -311,6 +471,47 @@ class SqliteStore implements ReadingStore {
     });
   }
 
+  forecasts(query: ForecastQuery = {}): Promise<ForecastRecord[]> {
+    return this.#use((db) => {
+      const { target, horizon_h } = query;
+      const [where, params] = recordFilters(query, [
+        ["target = ?", target],
+        ["horizon_h = ?", horizon_h],
+      ]);
+      const sql = `SELECT record FROM forecasts ${where}
+        ORDER BY ts_ms, station_id, target, horizon_h, forecast_id LIMIT ?`;
+      return db.prepare(sql).all(...params, query.limit ?? -1)
+        .map((row) => JSON.parse(String(row.record)) as ForecastRecord);
+    });
+  }
+
+  estimates(query: ReadingQuery = {}): Promise<EstimateRecord[]> {
+    return this.#use((db) => {
+      const [where, params] = recordFilters(query, []);
+      const sql = `SELECT record FROM estimates ${where}
+        ORDER BY ts_ms, station_id, target, estimate_id LIMIT ?`;
+      return db.prepare(sql).all(...params, query.limit ?? -1)
+        .map((row) => JSON.parse(String(row.record)) as EstimateRecord);
+    });
+  }
+
+  alerts(limit?: number): Promise<Alert[]> {
+    return this.#use((db) => {
+      checkLimit(limit);
+      return db.prepare(SELECT_ALERTS).all(limit ?? -1)
+        .map((row) => JSON.parse(String(row.record)) as Alert);
+    });
+  }
+
+  snapshot(name: string): Promise<{ value: unknown; updated_at_ms: number } | null> {
+    return this.#use((db) => {
+      const row = db.prepare(SELECT_SNAPSHOT).get(name);
+      return row === undefined
+        ? null
+        : { value: JSON.parse(String(row.value)), updated_at_ms: Number(row.updated_at_ms) };
+    });
+  }
+
   close(): Promise<void> {
     return Promise.try(() => {
       if (!this.#db.isOpen) return;
@@ -352,6 +553,26 @@ class SqliteStore implements ReadingStore {
       `Reading store "${this.#path}" holds an invalid reading (${which}): ${parsed.error.message}`,
     );
   }
+}
+
+/**
+ * The WHERE clause and its parameters for a query on a table with `station_id`
+ * and `ts_ms`, plus `more` filters; checks the limit.
+ */
+function recordFilters(
+  query: ReadingQuery,
+  more: (readonly [string, string | number | undefined])[],
+): [string, (string | number)[]] {
+  const { station_id, from_ms, to_ms, limit } = query;
+  checkLimit(limit);
+  const filters = ([
+    ["station_id = ?", station_id],
+    ["ts_ms >= ?", from_ms],
+    ["ts_ms < ?", to_ms],
+    ...more,
+  ] as const).filter((f) => f[1] !== undefined);
+  const where = filters.length > 0 ? `WHERE ${filters.map((f) => f[0]).join(" AND ")}` : "";
+  return [where, filters.map((f) => f[1] as string | number)];
 }
 
 /** The upsert's parameters for reading `i`, in `WRITTEN` order. */

@@ -7,47 +7,18 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createKafka, type Kafka } from "../../lib/kafka/mod.ts";
-import { type PipelineContext, pipelineContext, runTask, spawnTask } from "../_pipeline.ts";
+import { createKafka } from "../../lib/kafka/mod.ts";
+import {
+  type PipelineContext,
+  pipelineContext,
+  readCommitted,
+  runTask,
+  spawnTask,
+} from "../_pipeline.ts";
 
 const FIXTURE = "tests/fixtures/uci_head.csv";
 const READINGS = 48;
 const PER_READING = 12;
-
-/** Every committed record of `topic` (read_committed), read until `expected` or a timeout. */
-async function readCommitted(
-  kafka: Kafka,
-  topic: string,
-  expected: number,
-  { timeoutMs = 10_000, readUncommitted = false } = {},
-): Promise<Record<string, unknown>[]> {
-  const consumer = kafka.consumer({
-    groupId: `verify-${crypto.randomUUID().slice(0, 8)}`,
-    readUncommitted,
-    maxWaitTimeInMs: 100,
-  });
-  const out: Record<string, unknown>[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    let done!: () => void;
-    const finished = new Promise<void>((resolve) => (done = resolve));
-    const timer = setTimeout(() => done(), timeoutMs);
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        out.push(JSON.parse(message.value!.toString()));
-        // keep reading a little past the expected count: duplicates would show
-        if (out.length >= expected) setTimeout(() => done(), 1000);
-        return Promise.resolve();
-      },
-    });
-    await finished;
-    clearTimeout(timer);
-  } finally {
-    await consumer.disconnect();
-  }
-  return out;
-}
 
 async function produceFixture(ctx: PipelineContext): Promise<void> {
   const produced = await runTask(
@@ -117,7 +88,12 @@ Deno.test("kill -9 mid-stream and restart: still exactly one forecast per readin
       ["--input", FIXTURE, "--speed", "72000", "--json"],
       ctx.env,
     );
-    const child = await spawnTask("forecast", ["--exit-when-idle", "30"], ctx.env);
+    const child = await spawnTask("forecast", [
+      "--db",
+      join(ctx.dir, "airq.db"),
+      "--exit-when-idle",
+      "30",
+    ], ctx.env);
     const drain = child.stderr.pipeTo(new WritableStream());
     const admin = kafka.admin();
     await admin.connect();
@@ -139,7 +115,13 @@ Deno.test("kill -9 mid-stream and restart: still exactly one forecast per readin
     const produced = await producer.output();
     assert.equal(produced.code, 0, new TextDecoder().decode(produced.stderr));
     assert.ok(committedAtKill > 0n, "the first run published before it was killed");
-    const run = await runTask("forecast", ["--exit-when-idle", "2", "--json"], ctx.env);
+    const run = await runTask("forecast", [
+      "--db",
+      join(ctx.dir, "airq.db"),
+      "--exit-when-idle",
+      "2",
+      "--json",
+    ], ctx.env);
     assert.equal(run.code, 0, run.stderr);
     const s = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
     assert.ok(
@@ -160,7 +142,12 @@ Deno.test("crash with the transaction open: its records are in the log but never
   const topic = `${ctx.prefix}airq.forecasts`;
   try {
     await produceFixture(ctx);
-    const crashed = await runTask("forecast", ["--exit-when-idle", "30"], {
+    const crashed = await runTask("forecast", [
+      "--db",
+      join(ctx.dir, "airq.db"),
+      "--exit-when-idle",
+      "30",
+    ], {
       ...ctx.env,
       AIRQ_FAULT_EXIT_BEFORE_COMMIT: "1",
     });
@@ -169,7 +156,13 @@ Deno.test("crash with the transaction open: its records are in the log but never
       readUncommitted: true,
     });
     assert.ok(uncommitted.length > 0, "the crashed run wrote records it never committed");
-    const run = await runTask("forecast", ["--exit-when-idle", "2", "--json"], ctx.env);
+    const run = await runTask("forecast", [
+      "--db",
+      join(ctx.dir, "airq.db"),
+      "--exit-when-idle",
+      "2",
+      "--json",
+    ], ctx.env);
     assert.equal(run.code, 0, run.stderr);
     assert.equal(JSON.parse(run.stdout.trim().split("\n").at(-1)!).readings, READINGS);
     assertExactlyOnce(await readCommitted(kafka, topic, READINGS * PER_READING));

@@ -1,23 +1,31 @@
 /**
  * The behaviour every ReadingStore must have, as test bodies shared by the
- * SQLite, memory and PostgreSQL tests, plus the readings, dead letters and
- * fast-check arbitraries they are built from.
+ * SQLite, memory and PostgreSQL tests, plus the readings, dead letters,
+ * forecasts, estimates, alerts and fast-check arbitraries they are built from.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
+import { isDeepStrictEqual } from "node:util";
 import fc from "fast-check";
 import {
+  type Alert,
+  ALERT_SCHEMA_VERSION,
   CLEAN_SCHEMA_VERSION,
   type CleanReading,
   COLUMNS,
   type DeadLetter,
+  type EstimateRecord,
+  FORECAST_SCHEMA_VERSION,
+  type ForecastField,
+  type ForecastRecord,
+  type ForecastTarget,
   MEASUREMENT_FIELDS,
   type MeasurementField,
   type Measurements,
 } from "../../lib/records/mod.ts";
-import type { ReadingStore, WriteBatch } from "../../lib/storage/mod.ts";
+import type { ReadingStore, Snapshot, WriteBatch, WriteResult } from "../../lib/storage/mod.ts";
 
 export const HOUR_MS = 3_600_000;
 /** 10/03/2004 18.00.00 at the station (UTC+1), the first hour of the UCI file. */
@@ -98,6 +106,115 @@ export function deadLetter(
   };
 }
 
+/** The part of a WriteResult for a batch without forecasts, estimates or alerts. */
+export const NO_RECORDS: Pick<WriteResult, "forecasts" | "estimates" | "alerts"> = {
+  forecasts: 0,
+  estimates: 0,
+  alerts: 0,
+};
+
+const FIELD: Record<ForecastTarget, ForecastField> = {
+  "CO(GT)": "co_mg_m3",
+  "NOx(GT)": "nox_ppb",
+  "NO2(GT)": "no2_ug_m3",
+  "C6H6(GT)": "c6h6_ug_m3",
+};
+
+export interface ForecastOptions {
+  /** The forecast; default a value derived from hour and horizon. */
+  value?: number | null;
+  model?: string;
+}
+
+/** The forecast of `target` at `horizon` hours made from `reading(station, hour)`. */
+export function forecast(
+  station: string,
+  hour: number,
+  target: ForecastTarget,
+  horizon: number,
+  options: ForecastOptions = {},
+): ForecastRecord {
+  const from = reading(station, hour);
+  const value = options.value === undefined ? 1.25 + hour + horizon / 10 : options.value;
+  return {
+    schema_version: FORECAST_SCHEMA_VERSION,
+    kind: "forecast",
+    forecast_id: `${station}|${from.ts}|${target}|${horizon}`,
+    station_id: station,
+    target,
+    field: FIELD[target],
+    horizon_h: horizon,
+    value,
+    interval: value === null
+      ? null
+      : { lower: value - 0.4, upper: value + 0.6, level: 0.9, source: "artifact" },
+    ts: from.ts,
+    target_ts: reading(station, hour + horizon).ts,
+    model_version: options.model ?? "ridge-2026-05-01",
+    baseline: value === null,
+    fallback: value === null ? "persistence" : null,
+    fallback_reason: value === null ? "no_observation" : null,
+    source: value === null ? null : from.source,
+  };
+}
+
+/** The virtual-sensor estimate of `target` for `reading(station, hour)`. */
+export function estimate(
+  station: string,
+  hour: number,
+  target: ForecastTarget,
+  value = 0.1 + hour,
+): EstimateRecord {
+  const from = reading(station, hour);
+  return {
+    schema_version: FORECAST_SCHEMA_VERSION,
+    kind: "estimate",
+    estimated: true,
+    estimate_id: `${station}|${from.ts}|${target}`,
+    station_id: station,
+    target,
+    field: FIELD[target],
+    ts: from.ts,
+    value,
+    interval: { lower: 0, upper: value * 2, level: 0.9, source: "evaluation" },
+    model_version: "nowcast-1",
+    source: from.source,
+  };
+}
+
+/** An event of alert episode `n` (its id is `n` as 16 hex digits), raised `minute` minutes after 12:00. */
+export function alert(
+  n: number,
+  state: Alert["state"],
+  severity: Alert["severity"],
+  minute = 0,
+): Alert {
+  const raised = new Date(Date.UTC(2026, 4, 1, 12, minute)).toISOString();
+  return {
+    schema_version: ALERT_SCHEMA_VERSION,
+    alert_id: n.toString(16).padStart(16, "0"),
+    kind: "data_quality.missing_rate",
+    severity,
+    station_id: n % 2 === 0 ? "station-a" : null,
+    field: n % 2 === 0 ? "co_mg_m3" : null,
+    state,
+    reason: `CO(GT) missing in ${state === "firing" ? "40" : "5"} % of the last 24 hours`,
+    evidence: {
+      value: state === "firing" ? 0.4 : 0.05,
+      threshold: 0.2,
+      unit: "ratio",
+      window: {
+        start: "2026-04-30T12:00:00.000Z",
+        end: raised,
+        size: 24,
+        size_unit: "hours",
+      },
+    },
+    event_ts: "2004-03-11T18:00:00+01:00",
+    raised_at: raised,
+  };
+}
+
 export const byTime = (a: CleanReading, b: CleanReading): number =>
   a.ts_utc_ms - b.ts_utc_ms || a.station_id.localeCompare(b.station_id);
 
@@ -127,8 +244,18 @@ export const STORE_CASES: readonly StoreCase[] = [];
       readings: [reading("a", 1), reading("b", 0), reading("a", 0)],
       deadLetters: [deadLetter(7, BAD_UTF8)],
     };
-    assert.deepEqual(await store.writeBatch(batch), { inserted: 3, duplicates: 0, deadLetters: 1 });
-    assert.deepEqual(await store.writeBatch(batch), { inserted: 0, duplicates: 3, deadLetters: 0 });
+    assert.deepEqual(await store.writeBatch(batch), {
+      inserted: 3,
+      duplicates: 0,
+      deadLetters: 1,
+      ...NO_RECORDS,
+    });
+    assert.deepEqual(await store.writeBatch(batch), {
+      inserted: 0,
+      duplicates: 3,
+      deadLetters: 0,
+      ...NO_RECORDS,
+    });
     const summary = await store.summary();
     assert.equal(summary.stored_readings, 3);
     assert.equal(summary.stations, 2);
@@ -138,7 +265,12 @@ export const STORE_CASES: readonly StoreCase[] = [];
 
   storeTest("writeBatch() counts a key repeated within one batch as a duplicate", async (store) => {
     const batch = { readings: [reading("a", 0), reading("a", 0, { offset: 9 })], deadLetters: [] };
-    assert.deepEqual(await store.writeBatch(batch), { inserted: 1, duplicates: 1, deadLetters: 0 });
+    assert.deepEqual(await store.writeBatch(batch), {
+      inserted: 1,
+      duplicates: 1,
+      deadLetters: 0,
+      ...NO_RECORDS,
+    });
     assert.deepEqual(await store.readings(), [reading("a", 0, { offset: 9 })]);
   });
 
@@ -174,7 +306,7 @@ export const STORE_CASES: readonly StoreCase[] = [];
       if (!seen || Number(r.source.offset) > Number(seen.source.offset)) latest.set(key, r);
     }
     const result = await store.writeBatch({ readings: batch, deadLetters: [] });
-    assert.deepEqual(result, { inserted: 10, duplicates: 90, deadLetters: 0 });
+    assert.deepEqual(result, { inserted: 10, duplicates: 90, deadLetters: 0, ...NO_RECORDS });
     assert.deepEqual(await store.readings(), [...latest.values()].sort(byTime));
   });
 
@@ -211,6 +343,9 @@ export const STORE_CASES: readonly StoreCase[] = [];
       stations: 0,
       missing: Object.fromEntries(COLUMNS.map((c) => [c.source, 0])),
       dead_letters: 0,
+      forecasts: 0,
+      estimates: 0,
+      alerts: 0,
     });
     await store.writeBatch({
       readings: [
@@ -299,11 +434,248 @@ export const STORE_CASES: readonly StoreCase[] = [];
     assert.deepEqual(await store.summary(), summary);
   });
 
+  storeTest(
+    "forecasts, estimates, alerts and snapshots come back as written",
+    async (store) => {
+      const forecasts = [
+        forecast("b", 0, "CO(GT)", 1),
+        forecast("a", 0, "NOx(GT)", 24, { value: null }), // a baseline with nothing to persist
+        forecast("a", 0, "CO(GT)", 6, { value: -0.000123456789 }),
+      ];
+      const estimates = [estimate("a", 1, "C6H6(GT)", 1e-9), estimate("a", 0, "NO2(GT)")];
+      const alerts = [alert(1, "firing", "warning"), alert(2, "firing", "critical", 5)];
+      const monitoring = {
+        models: { "CO(GT)|1": { mae: 0.31, n: 120, drift: false, window: [0.1, null, -2] } },
+        note: "ünïcödé \0 and \u{1f32b}",
+      };
+      const result = await store.writeBatch({
+        readings: [reading("a", 0)],
+        deadLetters: [],
+        forecasts,
+        estimates,
+        alerts,
+        snapshots: [{ name: "forecaster.monitoring", value: monitoring, updated_at_ms: 1_000 }],
+      });
+      assert.deepEqual(result, {
+        inserted: 1,
+        duplicates: 0,
+        deadLetters: 0,
+        forecasts: 3,
+        estimates: 2,
+        alerts: 2,
+      });
+      // Ordered by feature time, station, target (code point order), horizon.
+      assert.deepEqual(await store.forecasts(), [forecasts[2], forecasts[1], forecasts[0]]);
+      assert.deepEqual(await store.estimates(), [estimates[1], estimates[0]]);
+      assert.deepEqual(await store.alerts(), [alerts[1], alerts[0]]); // most recently raised first
+      assert.deepEqual(await store.snapshot("forecaster.monitoring"), {
+        value: monitoring,
+        updated_at_ms: 1_000,
+      });
+      assert.equal(await store.snapshot("nothing here"), null);
+      const summary = await store.summary();
+      assert.deepEqual([summary.forecasts, summary.estimates, summary.alerts], [3, 2, 2]);
+      assert.equal(summary.stored_readings, 1);
+    },
+  );
+
+  storeTest("a forecast, estimate or snapshot written again replaces the row", async (store) => {
+    const first = forecast("a", 0, "CO(GT)", 1, { value: 2 });
+    const other = forecast("a", 0, "CO(GT)", 6, { value: 3 });
+    await store.writeBatch({
+      readings: [],
+      deadLetters: [],
+      forecasts: [first, other],
+      estimates: [estimate("a", 0, "CO(GT)", 1)],
+      snapshots: [{ name: "m", value: { v: 1 }, updated_at_ms: 10 }],
+    });
+    // Re-made after a crash: a new value and model under the same forecast_id.
+    const remade = forecast("a", 0, "CO(GT)", 1, { value: 2.5, model: "ridge-2026-05-02" });
+    const twice = forecast("a", 0, "CO(GT)", 6, { value: 4 });
+    const result = await store.writeBatch({
+      readings: [],
+      deadLetters: [],
+      forecasts: [remade, { ...twice, value: 3.5 }, twice], // the same id twice: the last wins
+      estimates: [estimate("a", 0, "CO(GT)", 1.5)],
+      snapshots: [
+        { name: "m", value: [1], updated_at_ms: 30 },
+        { name: "m", value: { v: 2 }, updated_at_ms: 20 }, // the last write wins, not the newest
+      ],
+    });
+    assert.deepEqual(result, {
+      ...NO_RECORDS,
+      inserted: 0,
+      duplicates: 0,
+      deadLetters: 0,
+      forecasts: 3,
+      estimates: 1,
+    });
+    assert.deepEqual(await store.forecasts(), [remade, twice]);
+    assert.deepEqual(await store.estimates(), [estimate("a", 0, "CO(GT)", 1.5)]);
+    assert.deepEqual(await store.snapshot("m"), { value: { v: 2 }, updated_at_ms: 20 });
+    const summary = await store.summary();
+    assert.deepEqual([summary.forecasts, summary.estimates], [2, 1]);
+  });
+
+  storeTest(
+    "an alert event is stored once; escalation and resolution add events",
+    async (store) => {
+      const fired = alert(7, "firing", "warning", 0);
+      assert.equal(
+        (await store.writeBatch({ readings: [], deadLetters: [], alerts: [fired] })).alerts,
+        1,
+      );
+      const redelivered = {
+        ...fired,
+        reason: "redelivered, changed",
+        raised_at: "2026-05-01T13:00:00.000Z",
+      };
+      const escalated = alert(7, "firing", "critical", 10);
+      const resolved = alert(7, "resolved", "critical", 10); // raised in the same minute: stored later
+      const other = alert(8, "firing", "info", 3);
+      const result = await store.writeBatch({
+        readings: [],
+        deadLetters: [],
+        alerts: [redelivered, escalated, escalated, resolved, other],
+      });
+      assert.deepEqual(result, {
+        inserted: 0,
+        duplicates: 0,
+        deadLetters: 0,
+        ...NO_RECORDS,
+        alerts: 3,
+      });
+      // Most recently raised first; at the same instant, the one stored last first.
+      assert.deepEqual(await store.alerts(), [resolved, escalated, other, fired]);
+      assert.deepEqual(await store.alerts(2), [resolved, escalated]);
+      assert.deepEqual(await store.alerts(0), []);
+      assert.equal((await store.summary()).alerts, 4);
+      await assert.rejects(store.alerts(1.5), RangeError);
+    },
+  );
+
+  storeTest(
+    "forecasts() and estimates() filter by station, target, horizon and time",
+    async (store) => {
+      const targets = ["NO2(GT)", "CO(GT)"] as const;
+      const forecasts = [0, 1, 2].flatMap((hour) =>
+        ["b", "a"].flatMap((station) =>
+          targets.flatMap((target) => [24, 1].map((h) => forecast(station, hour, target, h)))
+        )
+      );
+      const estimates = [0, 1, 2].flatMap((hour) =>
+        ["b", "a"].flatMap((station) => targets.map((target) => estimate(station, hour, target)))
+      );
+      await store.writeBatch({ readings: [], deadLetters: [], forecasts, estimates });
+      const at = (h: number) => T0 + h * HOUR_MS;
+      const time = (r: { ts: string }) => Date.parse(r.ts);
+      const ordered = forecasts.toSorted((x, y) =>
+        time(x) - time(y) || x.station_id.localeCompare(y.station_id) ||
+        x.target.localeCompare(y.target) || x.horizon_h - y.horizon_h
+      );
+      assert.deepEqual(await store.forecasts(), ordered);
+      assert.deepEqual(await store.forecasts({ limit: 5 }), ordered.slice(0, 5));
+      assert.deepEqual(
+        await store.forecasts({ station_id: "b", target: "CO(GT)", horizon_h: 24 }),
+        [0, 1, 2].map((hour) => forecast("b", hour, "CO(GT)", 24)),
+      );
+      assert.deepEqual(
+        await store.forecasts({ from_ms: at(1), to_ms: at(2), horizon_h: 1, station_id: "a" }),
+        [forecast("a", 1, "CO(GT)", 1), forecast("a", 1, "NO2(GT)", 1)],
+      );
+      assert.deepEqual(await store.forecasts({ target: "C6H6(GT)" }), []);
+      assert.deepEqual(await store.forecasts({ horizon_h: 6 }), []);
+      assert.deepEqual(await store.estimates({ station_id: "a", from_ms: at(2) }), [
+        estimate("a", 2, "CO(GT)"),
+        estimate("a", 2, "NO2(GT)"),
+      ]);
+      assert.deepEqual(await store.estimates({ to_ms: at(1), limit: 3 }), [
+        estimate("a", 0, "CO(GT)"),
+        estimate("a", 0, "NO2(GT)"),
+        estimate("b", 0, "CO(GT)"),
+      ]);
+      await assert.rejects(store.forecasts({ limit: -1 }), RangeError);
+      await assert.rejects(store.estimates({ limit: 0.5 }), RangeError);
+    },
+  );
+
+  storeTest(
+    "a batch with a bad reading or record stores no forecast, alert or snapshot",
+    async (store) => {
+      const before = {
+        readings: [reading("a", 0)],
+        deadLetters: [],
+        forecasts: [forecast("a", 0, "CO(GT)", 1)],
+        alerts: [alert(1, "firing", "warning")],
+        snapshots: [{ name: "m", value: 1, updated_at_ms: 1 }],
+      };
+      await store.writeBatch(before);
+      const summary = await store.summary();
+      const good = {
+        readings: [reading("b", 0)],
+        deadLetters: [deadLetter(4, null)],
+        forecasts: [forecast("b", 0, "CO(GT)", 1), forecast("a", 0, "CO(GT)", 1, { value: 99 })],
+        estimates: [estimate("b", 0, "CO(GT)")],
+        alerts: [alert(2, "firing", "info"), alert(1, "resolved", "warning")],
+        snapshots: [{ name: "m", value: 2, updated_at_ms: 2 }] as Snapshot[],
+      };
+      const bogus = { ...reading("c", 0), status: "bogus" } as unknown as CleanReading;
+      const bad: [Partial<WriteBatch>, RegExp][] = [
+        [{ readings: [...good.readings, bogus] }, /reading 1 \(station "c".*status/],
+        [
+          { forecasts: [...good.forecasts, forecast("c", 0, "CO(GT)", 1, { value: NaN })] },
+          /forecast 2 \("c\|2004-03-10T18:00:00\+01:00\|CO\(GT\)\|1"\): .*value must be finite, not NaN/,
+        ],
+        [
+          { forecasts: [{ ...forecast("c", 0, "CO(GT)", 1), ts: "2004-03-10 18:00" }] },
+          /forecast 0 .*ts must be an ISO 8601 timestamp/,
+        ],
+        [
+          { estimates: [{ ...estimate("c", 0, "CO(GT)"), estimate_id: "" }] },
+          /estimate 0 \(""\): estimate_id must be a non-empty string/,
+        ],
+        [
+          { alerts: [...good.alerts, { ...alert(3, "firing", "info"), alert_id: "x" }] },
+          /alert 2 \(x firing info\): alert_id: /,
+        ],
+        [
+          { snapshots: [{ name: "m", value: { at: new Map() }, updated_at_ms: 3 }] },
+          /snapshot 0 \("m"\): value\.at must be JSON .*not Map/,
+        ],
+        [
+          { snapshots: [{ name: "m", value: [Infinity], updated_at_ms: 3 }] },
+          /snapshot 0 \("m"\): value\[0\] must be finite, not Infinity/,
+        ],
+        [
+          { snapshots: [{ name: "m", value: 1, updated_at_ms: 1.5 }] },
+          /snapshot 0 .*updated_at_ms/,
+        ],
+      ];
+      for (const [change, item] of bad) {
+        await assert.rejects(store.writeBatch({ ...good, ...change }), (e: Error) => {
+          assert.match(e.message, /^Cannot write the batch to reading store .*nothing was written/);
+          assert.match(e.message, item);
+          return true;
+        });
+        assert.deepEqual(await store.summary(), summary);
+        assert.deepEqual(await store.forecasts(), before.forecasts);
+        assert.deepEqual(await store.estimates(), []);
+        assert.deepEqual(await store.alerts(), before.alerts);
+        assert.deepEqual(await store.snapshot("m"), { value: 1, updated_at_ms: 1 });
+      }
+      assert.equal((await store.writeBatch(good)).alerts, 2); // the good part alone is fine
+    },
+  );
+
   storeTest("a closed store rejects calls; closing twice is fine", async (store) => {
     await store.close();
     await store.close();
     await assert.rejects(store.summary(), /is closed/);
     await assert.rejects(store.writeBatch({ readings: [], deadLetters: [] }), /is closed/);
+    await assert.rejects(store.forecasts(), /is closed/);
+    await assert.rejects(store.estimates(), /is closed/);
+    await assert.rejects(store.alerts(), /is closed/);
+    await assert.rejects(store.snapshot("m"), /is closed/);
   });
 }
 
@@ -335,8 +707,47 @@ const arbDeadLetter = fc.record({
   const d = deadLetter(offset, original, reason);
   return { ...d, source: { ...d.source, offset: zeros + d.source.offset } };
 });
+const arbForecast = fc.record({
+  station: fc.constantFrom("a", "b"),
+  hour: fc.nat(2),
+  target: fc.constantFrom("CO(GT)" as const, "NO2(GT)" as const),
+  horizon: fc.constantFrom(1, 6),
+  value: fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: null }),
+}).map(({ station, hour, target, horizon, value }) =>
+  // JSON keeps no -0: the stores hand back 0, so the arbitrary never makes one.
+  forecast(station, hour, target, horizon, { value: Object.is(value, -0) ? 0 : value })
+);
+const arbAlert = fc.record({
+  n: fc.nat(2),
+  state: fc.constantFrom("firing" as const, "resolved" as const),
+  severity: fc.constantFrom("info" as const, "critical" as const),
+  minute: fc.nat(2),
+}).map(({ n, state, severity, minute }) => alert(n, state, severity, minute));
+const arbSnapshot = fc.record({
+  name: fc.constantFrom("m", "n"),
+  // Only values JSON gives back deep-equal (no -0).
+  value: fc.jsonValue().filter((v) => isDeepStrictEqual(JSON.parse(JSON.stringify(v)), v)),
+  updated_at_ms: fc.nat(),
+});
 export const arbBatch = fc.record({
   readings: fc.array(arbReading, { maxLength: 80, size: "max" }), // over 32: multi-row statements
   deadLetters: fc.array(arbDeadLetter, { maxLength: 3 }),
+  forecasts: fc.array(arbForecast, { maxLength: 6 }),
+  alerts: fc.array(arbAlert, { maxLength: 4 }),
+  snapshots: fc.array(arbSnapshot, { maxLength: 2 }),
   poisoned: fc.boolean(),
 });
+
+/** What `store` holds, for comparing two stores. */
+export async function contents(store: ReadingStore): Promise<unknown> {
+  return {
+    readings: await store.readings(),
+    deadLetters: await store.deadLetters(),
+    forecasts: await store.forecasts(),
+    estimates: await store.estimates(),
+    alerts: await store.alerts(),
+    snapshots: [await store.snapshot("m"), await store.snapshot("n")],
+    summary: await store.summary(),
+    details: await store.details(),
+  };
+}

@@ -6,7 +6,11 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { CLEAN_SCHEMA_VERSION, type CleanReading } from "../../lib/records/mod.ts";
+import {
+  CLEAN_SCHEMA_VERSION,
+  type CleanReading,
+  MEASUREMENT_FIELDS,
+} from "../../lib/records/mod.ts";
 import {
   isPostgresUrl,
   MemoryStore,
@@ -16,10 +20,15 @@ import {
   storeLabel,
 } from "../../lib/storage/mod.ts";
 import {
+  alert,
   arbBatch,
   BAD_UTF8,
+  contents,
   deadLetter,
+  estimate,
+  forecast,
   HOUR_MS,
+  NO_RECORDS,
   reading,
   STORE_CASES,
   T0,
@@ -28,6 +37,39 @@ import {
 import { startTestPostgres } from "./_postgres.ts";
 import { freePort } from "../_kafka.ts";
 import { eprintln } from "../../lib/cli.ts";
+
+/** Migration 1 of lib/storage/postgres.ts as released: a database of schema version 1. */
+const POSTGRES_V1 = `CREATE TABLE readings (
+    station_id text COLLATE "C" NOT NULL CHECK (station_id <> ''),
+    ts_utc_ms bigint NOT NULL,
+    ts_local text NOT NULL,
+    co_mg_m3 float8, pt08_s1_co float8, nmhc_ug_m3 float8, c6h6_ug_m3 float8,
+    pt08_s2_nmhc float8, nox_ppb float8, pt08_s3_nox float8, no2_ug_m3 float8,
+    pt08_s4_no2 float8, pt08_s5_o3 float8, t_c float8, rh_pct float8, ah float8,
+    flags jsonb NOT NULL,
+    rejected jsonb NOT NULL,
+    status text NOT NULL CHECK (status IN ('ok', 'flagged', 'outage')),
+    source_topic text NOT NULL,
+    source_partition integer NOT NULL CHECK (source_partition >= 0),
+    source_offset bigint NOT NULL CHECK (source_offset >= 0),
+    revision integer NOT NULL DEFAULT 1,
+    stored_at timestamptz NOT NULL,
+    PRIMARY KEY (station_id, ts_utc_ms)
+  );
+  CREATE INDEX readings_ts ON readings (ts_utc_ms);
+  CREATE TABLE dead_letters (
+    seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    source_topic text NOT NULL,
+    source_partition integer NOT NULL CHECK (source_partition >= 0),
+    source_offset bigint NOT NULL CHECK (source_offset >= 0),
+    msg_key text,
+    reason text NOT NULL,
+    detail text NOT NULL,
+    original bytea,
+    rejected_at text NOT NULL,
+    PRIMARY KEY (source_topic, source_partition, source_offset)
+  );
+  CREATE INDEX dead_letters_reason ON dead_letters (reason);`;
 
 Deno.test("openPostgresStore() on a private PostgreSQL server", async (t) => {
   const pg = await startTestPostgres();
@@ -69,6 +111,69 @@ Deno.test("openPostgresStore() on a private PostgreSQL server", async (t) => {
       }
     });
 
+    await t.step("upgrades a version-1 database: readings kept, new tables added", async () => {
+      const url = await pg.createDatabase();
+      const database = new URL(url).pathname.slice(1);
+      const r = reading("a", 0);
+      const values = [
+        `'${r.station_id}'`,
+        r.ts_utc_ms,
+        `'${r.ts}'`,
+        ...MEASUREMENT_FIELDS.map((f) => r.measurements[f] ?? "NULL"),
+        `'${JSON.stringify(r.flags)}'`,
+        `'${JSON.stringify(r.rejected)}'`,
+        `'${r.status}'`,
+        `'${r.source.topic}'`,
+        r.source.partition,
+        r.source.offset,
+        "now()",
+      ];
+      await pg.psql(
+        database,
+        `${POSTGRES_V1};
+        CREATE TABLE airq_schema (one boolean PRIMARY KEY DEFAULT true CHECK (one),
+          version integer NOT NULL);
+        INSERT INTO airq_schema (version) VALUES (1);
+        INSERT INTO readings (station_id, ts_utc_ms, ts_local, ${MEASUREMENT_FIELDS.join(", ")},
+          flags, rejected, status, source_topic, source_partition, source_offset, stored_at)
+          VALUES (${values.join(", ")});`,
+      );
+      const store = await openPostgresStore(url);
+      try {
+        assert.deepEqual(await store.readings(), [r]);
+        const f = forecast("a", 0, "CO(GT)", 1);
+        const result = await store.writeBatch({
+          readings: [r],
+          deadLetters: [],
+          forecasts: [f],
+          estimates: [estimate("a", 0, "NO2(GT)")],
+          alerts: [alert(1, "firing", "warning")],
+          snapshots: [{ name: "m", value: { ok: true }, updated_at_ms: 5 }],
+        });
+        assert.deepEqual(result, {
+          inserted: 0,
+          duplicates: 1,
+          deadLetters: 0,
+          forecasts: 1,
+          estimates: 1,
+          alerts: 1,
+        });
+        assert.deepEqual(await store.forecasts(), [f]);
+        assert.deepEqual(await store.snapshot("m"), { value: { ok: true }, updated_at_ms: 5 });
+        const { stored_readings, forecasts, estimates, alerts } = await store.summary();
+        assert.deepEqual(
+          { stored_readings, forecasts, estimates, alerts },
+          { stored_readings: 1, forecasts: 1, estimates: 1, alerts: 1 },
+        );
+      } finally {
+        await store.close();
+      }
+      assert.equal(
+        (await pg.psql(database, "SELECT version FROM airq_schema")).trim(),
+        String(POSTGRES_SCHEMA_VERSION),
+      );
+    });
+
     await t.step("refuses a database from a newer airq and leaves it alone", async () => {
       const url = await pg.createDatabase();
       const database = new URL(url).pathname.slice(1);
@@ -95,6 +200,16 @@ Deno.test("openPostgresStore() on a private PostgreSQL server", async (t) => {
           /nothing was written.*dead letter 0 \(airq.readings.raw\/1@5\): .*U\+0000/,
         );
         assert.equal((await store.summary()).stored_readings, 0);
+        const f = { ...forecast("a", 0, "CO(GT)", 1), station_id: "a\0b" };
+        await assert.rejects(
+          store.writeBatch({ readings: [reading("a", 0)], deadLetters: [], forecasts: [f] }),
+          /nothing was written.*forecast 0 \("a\|.*"\): .*U\+0000/,
+        );
+        // Inside the JSON text a U+0000 is an escape, which PostgreSQL's text holds.
+        const snapshot = { name: "m", value: "a\0b", updated_at_ms: 1 };
+        await store.writeBatch({ readings: [], deadLetters: [], snapshots: [snapshot] });
+        assert.deepEqual(await store.snapshot("m"), { value: "a\0b", updated_at_ms: 1 });
+        assert.equal((await store.summary()).forecasts, 0);
       } finally {
         await store.close();
       }
@@ -106,10 +221,10 @@ Deno.test("openPostgresStore() on a private PostgreSQL server", async (t) => {
           const postgres = await openPostgresStore(await pg.scratchDatabase());
           const memory = new MemoryStore();
           try {
-            for (const { poisoned, readings, deadLetters } of batches) {
+            for (const { poisoned, readings, ...records } of batches) {
               // A poisoned batch ends in a reading every store refuses (a fractional ts_utc_ms).
               const poison = { ...reading("p", 0), ts_utc_ms: 0.5 };
-              const batch = { readings: poisoned ? [...readings, poison] : readings, deadLetters };
+              const batch = { ...records, readings: poisoned ? [...readings, poison] : readings };
               const [a, b] = await Promise.allSettled([
                 postgres.writeBatch(batch),
                 memory.writeBatch(batch),
@@ -119,10 +234,7 @@ Deno.test("openPostgresStore() on a private PostgreSQL server", async (t) => {
                 assert.deepEqual(a.value, b.value);
               }
             }
-            assert.deepEqual(await postgres.readings(), await memory.readings());
-            assert.deepEqual(await postgres.deadLetters(), await memory.deadLetters());
-            assert.deepEqual(await postgres.summary(), await memory.summary());
-            assert.deepEqual(await postgres.details(), await memory.details());
+            assert.deepEqual(await contents(postgres), await contents(memory));
           } finally {
             await postgres.close();
             await memory.close();
@@ -149,9 +261,24 @@ Deno.test("openPostgresStore() on a private PostgreSQL server", async (t) => {
         const fresh = await timed(batch(0, 0));
         const redelivered = await timed(batch(0, 0));
         const later = await timed(batch(0, 10_000));
-        assert.deepEqual(fresh.result, { inserted: 10_000, duplicates: 0, deadLetters: 0 });
-        assert.deepEqual(redelivered.result, { inserted: 0, duplicates: 10_000, deadLetters: 0 });
-        assert.deepEqual(later.result, { inserted: 0, duplicates: 10_000, deadLetters: 0 });
+        assert.deepEqual(fresh.result, {
+          inserted: 10_000,
+          duplicates: 0,
+          deadLetters: 0,
+          ...NO_RECORDS,
+        });
+        assert.deepEqual(redelivered.result, {
+          inserted: 0,
+          duplicates: 10_000,
+          deadLetters: 0,
+          ...NO_RECORDS,
+        });
+        assert.deepEqual(later.result, {
+          inserted: 0,
+          duplicates: 10_000,
+          deadLetters: 0,
+          ...NO_RECORDS,
+        });
         assert.equal((await store.details()).rewritten_readings, 10_000);
         const last = await store.readings({ from_ms: T0 + 1999 * HOUR_MS, limit: 5 });
         assert.deepEqual(last.map((r) => r.source.offset), [

@@ -1,5 +1,7 @@
 import assert from "node:assert/strict";
+import { DatabaseSync } from "node:sqlite";
 import fc from "fast-check";
+import { MEASUREMENT_FIELDS } from "../../lib/records/mod.ts";
 import {
   MemoryStore,
   openSqliteStore,
@@ -7,9 +9,13 @@ import {
   SQLITE_SCHEMA_VERSION,
 } from "../../lib/storage/mod.ts";
 import {
+  alert,
   arbBatch,
   BAD_UTF8,
+  contents,
   deadLetter,
+  estimate,
+  forecast,
   reading,
   STORE_CASES,
   withTempDir,
@@ -102,6 +108,182 @@ Deno.test("openSqliteStore() refuses a file that is not a database, and unknown 
     );
   }));
 
+/** Migration 1 of lib/storage/sqlite.ts as released: a database of schema version 1. */
+const SQLITE_V1 = `CREATE TABLE readings (
+    station_id TEXT NOT NULL CHECK (length(station_id) > 0),
+    ts_utc_ms INTEGER NOT NULL,
+    ts_local TEXT NOT NULL,
+    co_mg_m3 REAL, pt08_s1_co REAL, nmhc_ug_m3 REAL, c6h6_ug_m3 REAL, pt08_s2_nmhc REAL,
+    nox_ppb REAL, pt08_s3_nox REAL, no2_ug_m3 REAL, pt08_s4_no2 REAL, pt08_s5_o3 REAL,
+    t_c REAL, rh_pct REAL, ah REAL,
+    flags TEXT NOT NULL,
+    rejected TEXT NOT NULL,
+    status TEXT NOT NULL CHECK (status IN ('ok', 'flagged', 'outage')),
+    source_topic TEXT NOT NULL,
+    source_partition INTEGER NOT NULL CHECK (source_partition >= 0),
+    source_offset INTEGER NOT NULL CHECK (source_offset >= 0),
+    revision INTEGER NOT NULL DEFAULT 1,
+    stored_at TEXT NOT NULL,
+    PRIMARY KEY (station_id, ts_utc_ms)
+  ) STRICT;
+  CREATE INDEX readings_ts ON readings (ts_utc_ms);
+  CREATE TABLE dead_letters (
+    source_topic TEXT NOT NULL,
+    source_partition INTEGER NOT NULL CHECK (source_partition >= 0),
+    source_offset INTEGER NOT NULL CHECK (source_offset >= 0),
+    msg_key TEXT,
+    reason TEXT NOT NULL,
+    detail TEXT NOT NULL,
+    original BLOB,
+    rejected_at TEXT NOT NULL,
+    PRIMARY KEY (source_topic, source_partition, source_offset)
+  ) STRICT;
+  CREATE INDEX dead_letters_reason ON dead_letters (reason);`;
+
+Deno.test("openSqliteStore() upgrades a version-1 database: readings kept, new tables added", () =>
+  withTempDir(async (dir) => {
+    const path = `${dir}/v1.db`;
+    const r = reading("a", 0);
+    const d = deadLetter(1, BAD_UTF8);
+    const v1 = new DatabaseSync(path);
+    try {
+      v1.exec(`PRAGMA journal_mode = WAL; ${SQLITE_V1}; PRAGMA user_version = 1`);
+      v1.prepare(
+        `INSERT INTO readings (station_id, ts_utc_ms, ts_local, ${MEASUREMENT_FIELDS.join(", ")},
+        flags, rejected, status, source_topic, source_partition, source_offset, stored_at)
+        VALUES (${Array(MEASUREMENT_FIELDS.length + 10).fill("?").join(", ")})`,
+      ).run(
+        r.station_id,
+        r.ts_utc_ms,
+        r.ts,
+        ...MEASUREMENT_FIELDS.map((f) => r.measurements[f]),
+        JSON.stringify(r.flags),
+        JSON.stringify(r.rejected),
+        r.status,
+        r.source.topic,
+        r.source.partition,
+        BigInt(r.source.offset),
+        "2026-05-01T12:00:00.000Z",
+      );
+      v1.prepare("INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?, ?, ?, ?)").run(
+        d.source.topic,
+        d.source.partition,
+        BigInt(d.source.offset),
+        d.key,
+        d.reason,
+        d.detail,
+        d.original,
+        d.rejected_at,
+      );
+    } finally {
+      v1.close();
+    }
+    assert.equal(await userVersion(path), 1);
+    const store = await openSqliteStore(path);
+    try {
+      assert.deepEqual(await store.readings(), [r]);
+      assert.deepEqual(await store.deadLetters(), [d]);
+      const f = forecast("a", 0, "CO(GT)", 1);
+      const result = await store.writeBatch({
+        readings: [r],
+        deadLetters: [],
+        forecasts: [f],
+        estimates: [estimate("a", 0, "NO2(GT)")],
+        alerts: [alert(1, "firing", "warning")],
+        snapshots: [{ name: "m", value: { ok: true }, updated_at_ms: 5 }],
+      });
+      assert.deepEqual(result, {
+        inserted: 0,
+        duplicates: 1,
+        deadLetters: 0,
+        forecasts: 1,
+        estimates: 1,
+        alerts: 1,
+      });
+      assert.deepEqual(await store.forecasts(), [f]);
+      const { stored_readings, dead_letters, forecasts, estimates, alerts } = await store.summary();
+      assert.deepEqual(
+        { stored_readings, dead_letters, forecasts, estimates, alerts },
+        { stored_readings: 1, dead_letters: 1, forecasts: 1, estimates: 1, alerts: 1 },
+      );
+    } finally {
+      await store.close();
+    }
+    assert.equal(await userVersion(path), SQLITE_SCHEMA_VERSION);
+  }));
+
+Deno.test("openSqliteStore(): two processes write one file at once (readings and forecasts)", () =>
+  withTempDir(async (dir) => {
+    const config = new URL("../../deno.json", import.meta.url);
+    const storage = new URL("../../lib/storage/mod.ts", import.meta.url);
+    const cases = new URL("./_store_cases.ts", import.meta.url);
+    const path = `${dir}/db/airq.db`;
+    const batches = 150;
+    // The child opens (racing the parent to migrate the new file), says so, then writes forecasts.
+    await Deno.writeTextFile(
+      `${dir}/forecaster.ts`,
+      `import { openSqliteStore } from ${JSON.stringify(storage.href)};
+import { forecast } from ${JSON.stringify(cases.href)};
+const store = await openSqliteStore(Deno.args[0]);
+await Deno.writeTextFile(Deno.args[1], "ready");
+for (let hour = 0; hour < ${batches}; hour++) {
+  const forecasts = ["a", "b"].flatMap((s) => [1, 6, 24].map((h) => forecast(s, hour, "CO(GT)", h)));
+  await store.writeBatch({ readings: [], deadLetters: [], forecasts });
+}
+await store.close();
+`,
+    );
+    const child = new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        "--no-lock",
+        `--config=${config.pathname}`,
+        `--allow-read=${dir}`,
+        `--allow-write=${dir}`,
+        `${dir}/forecaster.ts`,
+        path,
+        `${dir}/ready`,
+      ],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn();
+    let exited = false;
+    const store = await openSqliteStore(path);
+    try {
+      for (let waited = 0;; waited += 10) {
+        try {
+          await Deno.stat(`${dir}/ready`);
+          break;
+        } catch {
+          if (waited > 30_000) throw new Error("the child never opened the store");
+          await new Promise((resolve) => setTimeout(resolve, 10));
+        }
+      }
+      for (let hour = 0; hour < batches; hour++) {
+        const readings = ["a", "b"].map((s) => reading(s, hour));
+        await store.writeBatch({
+          readings,
+          deadLetters: [],
+          alerts: [alert(hour, "firing", "info")],
+        });
+      }
+      const out = await child.output();
+      exited = true;
+      assert.ok(out.success, new TextDecoder().decode(out.stderr));
+      const summary = await store.summary();
+      assert.equal(summary.stored_readings, 2 * batches);
+      assert.equal(summary.forecasts, 6 * batches);
+      assert.equal(summary.alerts, batches);
+    } finally {
+      await store.close();
+      if (!exited) {
+        child.kill("SIGKILL");
+        await child.output();
+      }
+    }
+  }));
+
 /** `deadLetter(9, BAD_UTF8)` as source text, for the child process. */
 const DEAD_LETTER_SOURCE = `{ ...${JSON.stringify(deadLetter(9, null))}, original: new Uint8Array(${
   JSON.stringify([...BAD_UTF8])
@@ -168,10 +350,10 @@ Deno.test("openSqliteStore() and MemoryStore agree on any sequence of batches", 
         const sqlite = await openSqliteStore(path);
         const memory = new MemoryStore();
         try {
-          for (const { poisoned, readings, deadLetters } of batches) {
+          for (const { poisoned, readings, ...records } of batches) {
             // A poisoned batch ends in a reading SQLite refuses (REAL in a STRICT INTEGER column).
             const poison = { ...reading("p", 0), ts_utc_ms: 0.5 };
-            const batch = { readings: poisoned ? [...readings, poison] : readings, deadLetters };
+            const batch = { ...records, readings: poisoned ? [...readings, poison] : readings };
             const [a, b] = await Promise.allSettled([
               sqlite.writeBatch(batch),
               memory.writeBatch(batch),
@@ -181,10 +363,7 @@ Deno.test("openSqliteStore() and MemoryStore agree on any sequence of batches", 
               assert.deepEqual(a.value, b.value);
             }
           }
-          assert.deepEqual(await sqlite.readings(), await memory.readings());
-          assert.deepEqual(await sqlite.deadLetters(), await memory.deadLetters());
-          assert.deepEqual(await sqlite.summary(), await memory.summary());
-          assert.deepEqual(await sqlite.details(), await memory.details());
+          assert.deepEqual(await contents(sqlite), await contents(memory));
         } finally {
           await sqlite.close();
           await memory.close();

@@ -1,0 +1,58 @@
+/**
+ * What the benchmarks watch from outside: a process's resident memory and a
+ * consumer group's lag.
+ *
+ * @module
+ */
+import { type Kafka, withAdmin } from "../kafka/mod.ts";
+
+/** Resident memory of process `pid` in MiB (from `ps`), 0 when gone. */
+export async function rssMb(pid: number): Promise<number> {
+  try {
+    const out = await new Deno.Command("ps", {
+      args: ["-o", "rss=", "-p", String(pid)],
+      stdout: "piped",
+    })
+      .output();
+    const kb = Number(new TextDecoder().decode(out.stdout).trim());
+    return Number.isFinite(kb) ? kb / 1024 : 0;
+  } catch {
+    return 0;
+  }
+}
+
+/** Polls the resident memory of some processes until stopped; returns the peaks in MiB. */
+export function watchRss(
+  pids: Record<string, number>,
+): { stop: () => Promise<Record<string, number>> } {
+  const peaks: Record<string, number> = Object.fromEntries(Object.keys(pids).map((k) => [k, 0]));
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      for (const [name, pid] of Object.entries(pids)) {
+        peaks[name] = Math.max(peaks[name]!, await rssMb(pid));
+      }
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return peaks;
+    },
+  };
+}
+
+/** Messages of `topic` not yet committed by `groupId`. */
+export async function groupLag(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  return await withAdmin(kafka, async (admin) => {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const committed = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? [];
+    const at = new Map(committed.map((p) => [p.partition, Number(p.offset)]));
+    return ends.reduce(
+      (sum, e) => sum + Number(e.high) - Math.max(0, at.get(e.partition) ?? 0),
+      0,
+    );
+  });
+}

@@ -1,0 +1,339 @@
+/**
+ * The real-time benchmark (`deno task bench realtime`), on a private broker,
+ * through the `produce` and `forecast` tasks with their own permissions:
+ *
+ * 1. Throughput: the year of N virtual stations is produced into the raw
+ *    topic first; then the forecaster (with `--db`, so it stores what it
+ *    makes) works the backlog off. Readings per second are counted from its
+ *    first committed transaction to the moment its group's committed offsets
+ *    reach the end of every partition; its resident memory is sampled all the
+ *    way (peak, and the median of the first and of the last quarter of the
+ *    run, to show whether it stays flat).
+ * 2. Latency: a fresh forecaster on fresh topics, then the producer paced at
+ *    a steady rate (default 1,000 readings/s). A read_committed reader on the
+ *    forecasts topic takes, for each reading, the time from the raw message's
+ *    Kafka timestamp (set when the producer hands it to kafkajs; the
+ *    forecaster copies it into the `airq-raw-ts` header of every forecast) to
+ *    the moment its forecasts are readable. The first seconds (JIT, group
+ *    join) are left out.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { getLogger } from "@logtape/logtape";
+import { startPrivateBroker } from "../broker/mod.ts";
+import { type KafkaConfig, loadTopicsConfig, type TopicConfig } from "../config/mod.ts";
+import { createKafka, ensureTopics, withAdmin } from "../kafka/mod.ts";
+import { spawnTask } from "../tasks.ts";
+import { groupLag, rssMb } from "./_process.ts";
+
+const log = getLogger(["airq", "bench"]);
+
+/** The JSON `bench realtime` writes. The four fields the issue names come first. */
+export interface RealtimeResult {
+  readings_per_s: number;
+  latency_ms_p50: number;
+  latency_ms_p99: number;
+  peak_rss_mb: number;
+  /** Throughput phase. */
+  throughput: {
+    readings: number;
+    stations: number;
+    forecasts_per_reading: number;
+    seconds: number;
+    /** From spawning the forecaster (model loading and group join included). */
+    seconds_with_startup: number;
+    forecasts_per_s: number;
+    rss_mb_first_quarter: number;
+    rss_mb_last_quarter: number;
+    forecaster_summary: Record<string, unknown>;
+  };
+  /** Latency phase. */
+  latency: {
+    target_readings_per_s: number;
+    achieved_readings_per_s: number;
+    seconds: number;
+    warmup_s: number;
+    measured_readings: number;
+    latency_ms_mean: number;
+    latency_ms_max: number;
+    peak_rss_mb: number;
+  };
+  kafka_version: string;
+  machine: { cpus: number; deno: string };
+}
+
+/** Options of the real-time benchmark. */
+export interface RealtimeOptions {
+  input: string;
+  home: string;
+  cacheDir: string;
+  kafkaHome?: string | undefined;
+  /** Virtual stations of the throughput phase (each is a year: 9,357 readings). */
+  stations: number;
+  /** Readings per second of the latency phase. */
+  rate: number;
+  /** Length of the latency phase, seconds. */
+  latencySeconds: number;
+  /** Left out at the start of the latency phase, seconds. */
+  warmupSeconds: number;
+}
+
+/** The value at quantile `q` (0..1) of sorted `values`, nearest rank. */
+export function quantile(sorted: readonly number[], q: number): number {
+  if (sorted.length === 0) return NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+function median(values: readonly number[]): number {
+  return quantile([...values].sort((a, b) => a - b), 0.5);
+}
+
+const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** digits;
+
+async function prefixedTopics(prefix: string): Promise<TopicConfig[]> {
+  return (await loadTopicsConfig((k) => (k === "AIRQ_TOPIC_PREFIX" ? prefix : undefined))).topics;
+}
+
+function lastJsonLine(bytes: Uint8Array): Record<string, unknown> {
+  const line = new TextDecoder().decode(bytes).trim().split("\n").at(-1) ?? "{}";
+  try {
+    return JSON.parse(line);
+  } catch {
+    return {};
+  }
+}
+
+/** Samples the resident memory of `pid` every 200 ms until stopped. */
+function sampleRss(pid: number): { stop: () => Promise<number[]> } {
+  const samples: number[] = [];
+  let running = true;
+  const loop = (async () => {
+    while (running) {
+      const mb = await rssMb(pid);
+      if (mb > 0) samples.push(mb);
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  })();
+  return {
+    stop: async () => {
+      running = false;
+      await loop;
+      return samples;
+    },
+  };
+}
+
+async function throughputPhase(
+  o: RealtimeOptions,
+  config: KafkaConfig,
+  baseEnv: Record<string, string>,
+  stateDir: string,
+): Promise<RealtimeResult["throughput"]> {
+  const prefix = `rt${crypto.randomUUID().slice(0, 6)}.`;
+  const topics = await prefixedTopics(prefix);
+  const raw = topics.find((t) => t.role === "raw")!.name;
+  const kafka = createKafka(config, { clientId: "airq-bench-realtime" });
+  await withAdmin(kafka, (admin) => ensureTopics(admin, topics));
+  const env = { ...baseEnv, AIRQ_TOPIC_PREFIX: prefix };
+  log.info("Realtime throughput: producing {stations} station-years first", {
+    stations: o.stations,
+  });
+  const produced = await (await spawnTask(
+    "produce",
+    ["--input", o.input, "--speed", "max", "--stations", String(o.stations), "--json"],
+    env,
+  )).output();
+  if (!produced.success) throw new Error("the producer failed");
+  const readings = Number(lastJsonLine(produced.stdout)["sent"]);
+  const group = "airq-bench-forecaster";
+  const t0 = performance.now();
+  const forecaster = await spawnTask(
+    "forecast",
+    ["--db", join(stateDir, "realtime.db"), "--group", group, "--json"],
+    env,
+  );
+  const rss = sampleRss(forecaster.pid);
+  const done = forecaster.output();
+  let tFirst = 0;
+  let tEnd = 0;
+  let exited = false;
+  done.then(() => (exited = true));
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (exited) throw new Error("the forecaster exited before it caught up");
+    const lag = await groupLag(kafka, group, raw);
+    if (tFirst === 0 && lag < readings) tFirst = performance.now();
+    if (lag === 0) {
+      tEnd = performance.now();
+      break;
+    }
+  }
+  forecaster.kill("SIGTERM");
+  const summary = lastJsonLine((await done).stdout);
+  const samples = await rss.stop();
+  const quarter = Math.max(1, Math.floor(samples.length / 4));
+  const seconds = (tEnd - tFirst) / 1000;
+  const perReading = Number(summary["forecasts"]) / Math.max(1, Number(summary["readings"]));
+  return {
+    readings,
+    stations: o.stations,
+    forecasts_per_reading: round(perReading, 3),
+    seconds: round(seconds, 3),
+    seconds_with_startup: round((tEnd - t0) / 1000, 3),
+    forecasts_per_s: Math.round((readings * perReading) / seconds),
+    rss_mb_first_quarter: round(median(samples.slice(0, quarter))),
+    rss_mb_last_quarter: round(median(samples.slice(-quarter))),
+    forecaster_summary: { ...summary, peak_rss_mb: round(Math.max(0, ...samples)) },
+  };
+}
+
+async function latencyPhase(
+  o: RealtimeOptions,
+  config: KafkaConfig,
+  baseEnv: Record<string, string>,
+  stateDir: string,
+): Promise<{ result: RealtimeResult["latency"]; sorted: number[] }> {
+  const prefix = `rl${crypto.randomUUID().slice(0, 6)}.`;
+  const topics = await prefixedTopics(prefix);
+  const forecastsTopic = topics.find((t) => t.role === "forecasts")!.name;
+  const kafka = createKafka(config, { clientId: "airq-bench-latency" });
+  await withAdmin(kafka, (admin) => ensureTopics(admin, topics));
+  const env = { ...baseEnv, AIRQ_TOPIC_PREFIX: prefix };
+  const group = "airq-bench-latency";
+  const forecaster = await spawnTask(
+    "forecast",
+    ["--db", join(stateDir, "latency.db"), "--group", group, "--json"],
+    env,
+  );
+  const rss = sampleRss(forecaster.pid);
+  const done = forecaster.output();
+  // the reader: first readable forecast of each reading (all 12 commit together)
+  const seen = new Set<string>();
+  const latencies: { rawTs: number; ms: number }[] = [];
+  const reader = kafka.consumer({
+    groupId: `airq-bench-reader-${crypto.randomUUID().slice(0, 6)}`,
+    readUncommitted: false,
+    maxWaitTimeInMs: 5,
+  });
+  await reader.connect();
+  try {
+    await reader.subscribe({ topic: forecastsTopic, fromBeginning: true });
+    await reader.run({
+      partitionsConsumedConcurrently: 6,
+      eachBatch: async ({ batch }) => {
+        const now = Date.now();
+        for (const m of batch.messages) {
+          const raw = m.headers?.["airq-raw-ts"];
+          if (raw === undefined) continue;
+          const rawTs = Number(raw.toString());
+          const source = `${m.key?.toString()}|${rawTs}`;
+          if (seen.has(source)) continue;
+          seen.add(source);
+          latencies.push({ rawTs, ms: now - rawTs });
+        }
+        await Promise.resolve();
+      },
+    });
+    // wait until the forecaster has joined its group before producing
+    const deadline = performance.now() + 60_000;
+    for (;;) {
+      const state = await withAdmin(kafka, (admin) => admin.describeGroups([group]));
+      if (state.groups[0]?.state === "Stable") break;
+      if (performance.now() > deadline) throw new Error("the forecaster did not join its group");
+      await new Promise((r) => setTimeout(r, 200));
+    }
+    // the producer paced: N stations, each reporting at its own minute of the hour
+    const stations = 60;
+    const speed = (o.rate * 3600) / stations;
+    const limit = Math.round(o.rate * o.latencySeconds);
+    log.info("Realtime latency: {rate} readings/s for {seconds} s", {
+      rate: o.rate,
+      seconds: o.latencySeconds,
+    });
+    const p0 = Date.now();
+    const produced = await (await spawnTask(
+      "produce",
+      [
+        "--input",
+        o.input,
+        "--speed",
+        String(speed),
+        "--stations",
+        String(stations),
+        "--limit",
+        String(limit),
+        "--json",
+      ],
+      env,
+    )).output();
+    if (!produced.success) throw new Error("the paced producer failed");
+    const p1 = Date.now();
+    const sent = Number(lastJsonLine(produced.stdout)["sent"]);
+    // let the last forecasts arrive
+    const settle = performance.now() + 10_000;
+    while (seen.size < sent && performance.now() < settle) {
+      await new Promise((r) => setTimeout(r, 100));
+    }
+    const measured = latencies.filter((l) => l.rawTs >= p0 + o.warmupSeconds * 1000);
+    const sorted = measured.map((l) => l.ms).sort((a, b) => a - b);
+    if (seen.size < sent) {
+      log.warn("Latency: {seen} of {sent} readings got forecasts in time", {
+        seen: seen.size,
+        sent,
+      });
+    }
+    forecaster.kill("SIGTERM");
+    await done;
+    const samples = await rss.stop();
+    return {
+      sorted,
+      result: {
+        target_readings_per_s: o.rate,
+        achieved_readings_per_s: Math.round(sent / ((p1 - p0) / 1000)),
+        seconds: round((p1 - p0) / 1000, 3),
+        warmup_s: o.warmupSeconds,
+        measured_readings: sorted.length,
+        latency_ms_mean: round(sorted.reduce((s, x) => s + x, 0) / Math.max(1, sorted.length)),
+        latency_ms_max: sorted.at(-1) ?? NaN,
+        peak_rss_mb: round(Math.max(0, ...samples)),
+      },
+    };
+  } finally {
+    await reader.disconnect();
+  }
+}
+
+/** Runs both phases on a private broker and stops it afterwards. */
+export async function benchRealtime(o: RealtimeOptions): Promise<RealtimeResult> {
+  const priv = await startPrivateBroker({
+    prefix: "airq-bench-rt-",
+    cacheDir: o.cacheDir,
+    kafkaHome: o.kafkaHome,
+  });
+  const { config, brokers, stateDir, up } = priv;
+  try {
+    const env = {
+      HOME: o.home,
+      AIRQ_KAFKA_BROKERS: brokers,
+      AIRQ_LOG_FORMAT: "json",
+      AIRQ_LOG_LEVEL: "warning",
+    };
+    const throughput = await throughputPhase(o, config, env, stateDir);
+    const latency = await latencyPhase(o, config, env, stateDir);
+    const peak = Number(throughput.forecaster_summary["peak_rss_mb"]);
+    return {
+      readings_per_s: Math.round(throughput.readings / throughput.seconds),
+      latency_ms_p50: quantile(latency.sorted, 0.5),
+      latency_ms_p99: quantile(latency.sorted, 0.99),
+      peak_rss_mb: Math.max(peak, latency.result.peak_rss_mb),
+      throughput,
+      latency: latency.result,
+      kafka_version: up.version ?? "unknown",
+      machine: { cpus: navigator.hardwareConcurrency, deno: Deno.version.deno },
+    };
+  } finally {
+    await priv.stop();
+  }
+}

@@ -1,0 +1,138 @@
+/**
+ * Parity: replaying a slice of the real data through Kafka and the `forecast`
+ * task gives the same forecasts as the offline path (the batch feature matrix
+ * and the same model artifacts) for every reading, target and horizon.
+ *
+ * The models are trained by the `train` task on the 2,000 hours before the
+ * slice (10 trees, to keep the test short); the slice is the next 240 hours,
+ * produced with `produce --from/--to`. The forecaster runs with
+ * `--warmup-hours 0`, so the model (not persistence) answers from the first
+ * reading, and with an empty database, so its history starts with the slice —
+ * as the offline series does.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { readUciFile } from "../../lib/dataset/mod.ts";
+import { buildFeatureMatrix, HOUR_MS, toHourlySeries } from "../../lib/features/mod.ts";
+import { createKafka } from "../../lib/kafka/mod.ts";
+import {
+  loadDeployedModels,
+  modelKey,
+  predictBlend,
+  REALTIME_HORIZONS,
+  REALTIME_TARGETS,
+} from "../../lib/realtime/mod.ts";
+import { UCI_PATH } from "../_data.ts";
+import { pipelineContext, readCommitted, runTask } from "../_pipeline.ts";
+
+const TRAIN_ROWS = 2000;
+const SLICE_H = 240;
+const UTC_OFFSET_MIN = 60;
+
+/** `YYYY-MM-DDTHH:MM` in station time, as `produce --from/--to` takes it. */
+function localTime(epochMs: number): string {
+  return new Date(epochMs + UTC_OFFSET_MIN * 60_000).toISOString().slice(0, 16);
+}
+
+Deno.test("parity: Kafka replay of a slice = offline predictions of the same models", async () => {
+  const ctx = await pipelineContext();
+  const kafka = createKafka(ctx.kafka);
+  try {
+    const rows = await Array.fromAsync(readUciFile(UCI_PATH, { utcOffset: "+01:00" }));
+    const startMs = rows[0]!.epochMs;
+    const fromMs = startMs + TRAIN_ROWS * HOUR_MS;
+    const toMs = fromMs + SLICE_H * HOUR_MS;
+
+    // train on the hours before the slice: a CSV of the first rows, a config with 10 trees
+    const text = await Deno.readTextFile(UCI_PATH);
+    const lines = text.split(/\r?\n/);
+    const trainCsv = join(ctx.dir, "train.csv");
+    await Deno.writeTextFile(trainCsv, lines.slice(0, 1 + TRAIN_ROWS).join("\n") + "\n");
+    const config = JSON.parse(await Deno.readTextFile("config/forecast.json"));
+    config.gbt.trees = 10;
+    const configPath = join(ctx.dir, "forecast.json");
+    await Deno.writeTextFile(configPath, JSON.stringify(config));
+    const modelDir = join(ctx.dir, "models");
+    const trained = await runTask(
+      "train",
+      ["--input", trainCsv, "--config", configPath, "--out", modelDir, "--json"],
+      ctx.env,
+    );
+    assert.equal(trained.code, 0, trained.stderr);
+
+    // online: the slice through Kafka and the forecaster
+    const produced = await runTask(
+      "produce",
+      [
+        "--input",
+        UCI_PATH,
+        "--speed",
+        "max",
+        "--from",
+        localTime(fromMs),
+        "--to",
+        localTime(toMs),
+        "--json",
+      ],
+      ctx.env,
+    );
+    assert.equal(produced.code, 0, produced.stderr);
+    assert.equal(JSON.parse(produced.stdout.trim().split("\n").at(-1)!).sent, SLICE_H);
+    const run = await runTask(
+      "forecast",
+      [
+        "--db",
+        join(ctx.dir, "airq.db"),
+        "--models",
+        modelDir,
+        "--warmup-hours",
+        "0",
+        "--exit-when-idle",
+        "2",
+        "--json",
+      ],
+      ctx.env,
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const expectedCount = SLICE_H * REALTIME_TARGETS.length * REALTIME_HORIZONS.length;
+    const online = await readCommitted(kafka, `${ctx.prefix}airq.forecasts`, expectedCount);
+    assert.equal(online.length, expectedCount);
+
+    // offline: the batch features of the same slice and the same artifacts
+    const series = toHourlySeries(rows.filter((r) => r.epochMs >= fromMs && r.epochMs < toMs));
+    assert.equal(series.length, SLICE_H);
+    const models = await loadDeployedModels(modelDir, join(ctx.dir, "none.json"), UTC_OFFSET_MIN);
+    assert.equal(models.blends.size, 16, models.problems.join("; "));
+    const byKey = new Map(
+      online.map((f) => [`${Date.parse(String(f["ts"]))}|${f["target"]}|${f["horizon_h"]}`, f]),
+    );
+    let compared = 0;
+    let maxDiff = 0;
+    for (const h of REALTIME_HORIZONS) {
+      const m = buildFeatureMatrix(series, {
+        mode: "forecast",
+        horizonH: h,
+        utcOffsetMin: UTC_OFFSET_MIN,
+      });
+      for (const { target } of REALTIME_TARGETS) {
+        const blend = models.blends.get(modelKey(target, h))!;
+        for (let i = 0; i < m.n; i++) {
+          const expected = predictBlend(blend, m.data.subarray(i * m.p, (i + 1) * m.p));
+          const f = byKey.get(`${series.startMs + i * HOUR_MS}|${target}|${h}`);
+          assert.ok(f !== undefined, `no online forecast for ${target} h${h} at row ${i}`);
+          assert.equal(f["baseline"], false, JSON.stringify(f));
+          assert.equal(f["model_version"], blend.version);
+          const diff = Math.abs((f["value"] as number) - expected);
+          maxDiff = Math.max(maxDiff, diff / Math.max(1, Math.abs(expected)));
+          compared++;
+        }
+      }
+    }
+    assert.equal(compared, expectedCount);
+    assert.ok(maxDiff < 1e-9, `largest relative difference ${maxDiff}`);
+    // deno-lint-ignore no-console
+    console.log(`parity: ${compared} forecasts compared, largest relative difference ${maxDiff}`);
+  } finally {
+    await Deno.remove(ctx.dir, { recursive: true });
+  }
+});
