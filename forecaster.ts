@@ -33,7 +33,24 @@ import {
 } from "./lib/config/mod.ts";
 import { ForecastConfigSchema, offsetMinutes } from "./lib/forecast/mod.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
-import { loadDeployedModels, RealtimeForecaster, runForecaster } from "./lib/realtime/mod.ts";
+import {
+  alerterObserver,
+  loadDeployedModels,
+  monitorObserver,
+  RealtimeForecaster,
+  runForecaster,
+} from "./lib/realtime/mod.ts";
+import { ALERTS_CONFIG_FILE, AlertsConfigSchema, PollutionAlerter } from "./lib/alerts/mod.ts";
+import {
+  type ExpectedErrors,
+  type InputReference,
+  loadExpectedErrors,
+  loadInputReference,
+  ModelMonitor,
+  MONITORING_CONFIG_FILE,
+  MonitoringConfigSchema,
+} from "./lib/monitoring/mod.ts";
+import { join } from "node:path";
 import { isPostgresUrl, openStore, storeLabel } from "./lib/storage/mod.ts";
 import { env, println, runMain, secondsOption } from "./lib/cli.ts";
 import { userPath } from "./lib/cli_paths.ts";
@@ -49,6 +66,9 @@ const HELP =
   --models DIR              model artifacts (default: modelDir of config/forecast.json)
   --warmup-hours N          hours of history before the model replaces persistence (default 24)
   --json                    print the final summary as JSON`;
+
+/** Written by `deno task evaluate`: interval widths and the offline MAE live errors are compared with. */
+const EVALUATION_PATH = "var/evaluation.json";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -97,7 +117,7 @@ async function main(): Promise<number> {
   const db = isPostgresUrl(dbTarget) ? dbTarget : userPath(dbTarget);
   const utcOffsetMin = offsetMinutes(forecastConfig.utcOffset);
   const modelDir = values.models === undefined ? forecastConfig.modelDir : userPath(values.models);
-  const models = await loadDeployedModels(modelDir, "var/evaluation.json", utcOffsetMin);
+  const models = await loadDeployedModels(modelDir, EVALUATION_PATH, utcOffsetMin);
   for (const problem of models.problems) log.warn("Models: {problem}", { problem });
   if (models.blends.size === 0) {
     log.warn(
@@ -113,6 +133,35 @@ async function main(): Promise<number> {
     });
   }
   const engine = new RealtimeForecaster(models, { utcOffsetMin, warmupH });
+  const alertsConfig = await loadConfig(
+    new URL(ALERTS_CONFIG_FILE, CONFIG_DIR),
+    AlertsConfigSchema,
+  );
+  const monitoringConfig = await loadConfig(
+    new URL(MONITORING_CONFIG_FILE, CONFIG_DIR),
+    MonitoringConfigSchema,
+  );
+  let expected: ExpectedErrors | null = null;
+  try {
+    expected = loadExpectedErrors(JSON.parse(await Deno.readTextFile(EVALUATION_PATH)));
+  } catch (error) {
+    log.warn("No offline expectation ({path}: {error}): live MAE is kept but not compared", {
+      path: EVALUATION_PATH,
+      error: String(error),
+    });
+  }
+  let reference: InputReference | null = null;
+  const referencePath = join(modelDir, "reference.json");
+  try {
+    reference = loadInputReference(await Deno.readTextFile(referencePath), referencePath);
+  } catch (error) {
+    log.warn("No training reference ({path}: {error}): no input drift (PSI)", {
+      path: referencePath,
+      error: String(error),
+    });
+  }
+  const monitor = new ModelMonitor(monitoringConfig, { expected, reference });
+  const observers = [alerterObserver(new PollutionAlerter(alertsConfig)), monitorObserver(monitor)];
   const controller = new AbortController();
   const stop = (signal: string) => () => {
     log.info("{signal}: stopping after the batch in progress", { signal });
@@ -139,6 +188,7 @@ async function main(): Promise<number> {
     alertsTopic,
     topics: topics.filter((t) => ["raw", "forecasts", "estimates", "alerts"].includes(t.role)),
     store,
+    observers,
     rules,
     engine,
     exitWhenIdleMs,

@@ -2,7 +2,8 @@
  * `deno task train`: fits the deployed models (ridge and boosted trees for each
  * target and horizon, and for the virtual sensor) on the latest training window
  * of `config/forecast.json` and saves them as JSON artifacts with metadata
- * under `modelDir` (default `var/models/`), with a `manifest.json`.
+ * under `modelDir` (default `var/models/`), with a `manifest.json` and the
+ * input reference of the training window for drift monitoring (`reference.json`).
  *
  * ```
  * deno task train [--input PATH] [--out DIR] [--config PATH] [--json]
@@ -18,6 +19,7 @@ import { join } from "node:path";
 import { CONFIG_DIR, loadConfig } from "./lib/config/mod.ts";
 import { artifactFileName, ForecastConfigSchema, trainModels } from "./lib/forecast/mod.ts";
 import { loadSeries } from "./lib/forecast/load.ts";
+import { trainingInputReference } from "./lib/forecast/train.ts";
 import { env, println, runMain } from "./lib/cli.ts";
 import { userPath } from "./lib/cli_paths.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
@@ -45,12 +47,8 @@ async function main(): Promise<number> {
     config.utcOffset,
   );
   log.info("Loaded {hours} hours from {path}", { hours: series.length, path });
-  const artifacts = trainModels(
-    series,
-    config,
-    new Date().toISOString(),
-    (message) => log.info(message),
-  );
+  const createdAt = new Date().toISOString();
+  const artifacts = trainModels(series, config, createdAt, (message) => log.info(message));
   const dir = values.out === undefined ? config.modelDir : userPath(values.out);
   await Deno.mkdir(dir, { recursive: true });
   const files: string[] = [];
@@ -76,6 +74,8 @@ async function main(): Promise<number> {
     })),
   };
   await Deno.writeTextFile(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  const reference = trainingInputReference(series, config, createdAt);
+  await Deno.writeTextFile(join(dir, "reference.json"), JSON.stringify(reference, null, 2) + "\n");
   const seconds = (performance.now() - started) / 1000;
   const summary = { dir, models: artifacts.length, seconds: Number(seconds.toFixed(1)) };
   log.info("Saved {models} models to {dir} in {seconds} s", summary);

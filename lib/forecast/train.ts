@@ -18,7 +18,13 @@ import {
   predictModel,
   takeRows,
 } from "../models/mod.ts";
+import { type InputReference, inputReference } from "../monitoring/mod.ts";
 import { type ForecastConfig, gbtWeightOf, nowcastTrainWindowOf, offsetMinutes } from "./config.ts";
+
+/** First hour of a training window of `window` hours (null = all) ending at hour `end` (exclusive). */
+function windowStart(end: number, window: number | null): number {
+  return window === null ? 0 : Math.max(0, end - window);
+}
 
 /** Fits and describes every deployed model; `createdAt` is an ISO timestamp. */
 export function trainModels(
@@ -31,7 +37,7 @@ export function trainModels(
   const artifacts: ModelArtifact[] = [];
   const keys = [...config.horizonsH.map((h) => String(h)), "nowcast"];
   const end = series.length; // targets up to the last hour of the series
-  const oldestFor = (window: number | null) => window === null ? 0 : Math.max(0, end - window);
+  const oldestFor = (window: number | null) => windowStart(end, window);
   const iso = (i: number) => new Date(series.startMs + i * HOUR_MS).toISOString();
   for (const key of keys) {
     const nowcast = key === "nowcast";
@@ -103,4 +109,18 @@ export function artifactFileName(artifact: ModelArtifact): string {
   const slug = artifact.target.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/_+$/, "");
   const key = artifact.mode === "nowcast" ? "nowcast" : `h${artifact.horizonH}`;
   return `${slug}_${key}_${artifact.name}.json`;
+}
+
+/**
+ * The input reference for drift monitoring (`<modelDir>/reference.json`): the
+ * quantile bins of every field over the training window as `trainModels` uses
+ * it, the latest `walkForward.trainWindowH` hours of the series.
+ */
+export function trainingInputReference(
+  series: HourlySeries,
+  config: ForecastConfig,
+  createdAt: string,
+): InputReference {
+  const from = windowStart(series.length, config.walkForward.trainWindowH);
+  return inputReference(series, { from, to: series.length, createdAt });
 }

@@ -15,7 +15,7 @@
 import type { Alert, AlertEvidence } from "../records/alert.ts";
 import type { CleanReading } from "../records/clean.ts";
 import { MEASUREMENT_FIELDS } from "../records/reading.ts";
-import { AlertBook, type Details } from "./_alerting.ts";
+import { AlertBook, type Details } from "../alerts/mod.ts";
 import { type StationSnapshot, StationWindow } from "./_window.ts";
 
 export type { StationSnapshot };

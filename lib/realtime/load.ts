@@ -26,7 +26,10 @@ export async function loadDeployedModels(
   const problems: string[] = [];
   try {
     for await (const entry of Deno.readDir(modelDir)) {
-      if (!entry.isFile || !entry.name.endsWith(".json") || entry.name === "manifest.json") {
+      if (
+        !entry.isFile || !entry.name.endsWith(".json") || entry.name === "manifest.json" ||
+        entry.name === "reference.json"
+      ) {
         continue;
       }
       const path = join(modelDir, entry.name);

@@ -30,4 +30,10 @@ export {
   type RealtimeTarget,
 } from "./models.ts";
 export { loadDeployedModels, type LoadedModels } from "./load.ts";
-export { type ForecasterOptions, type ForecasterSummary, runForecaster } from "./run.ts";
+export {
+  type ForecasterOptions,
+  type ForecasterSummary,
+  type ForecastObserver,
+  runForecaster,
+} from "./run.ts";
+export { alerterObserver, MONITOR_SNAPSHOT, monitorObserver } from "./observers.ts";

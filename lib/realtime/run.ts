@@ -16,6 +16,7 @@ import {
   type EachBatchPayload,
   ensureTopics,
   type Message,
+  Partitioners,
   SupervisedMember,
   withAdmin,
 } from "../kafka/mod.ts";
@@ -69,9 +70,9 @@ export interface ForecasterOptions {
 /** Something that watches readings and the forecasts made for them, and may raise alerts. */
 export interface ForecastObserver {
   /** A reading, before its own forecasts are made (matured forecasts can be scored). */
-  observe(reading: CleanReading, nowMs: number): Alert[];
+  observe(reading: CleanReading, nowMs: number): readonly Alert[];
   /** The forecasts just made for a reading. */
-  forecasts(records: readonly ForecastRecord[], nowMs: number): Alert[] | void;
+  forecasts(records: readonly ForecastRecord[], nowMs: number): readonly Alert[] | void;
   /** Warm start of one station from the store, before its first reading in this process. */
   warm?(
     stationId: string,
@@ -119,6 +120,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     idempotent: true,
     maxInFlightRequests: 1,
     transactionTimeout: 30_000,
+    createPartitioner: Partitioners.DefaultPartitioner,
   });
   const stats = {
     consumed: 0,
@@ -216,7 +218,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       valid.push({ reading: r, source, rawTs: message.timestamp });
     }
     await warmStart(firstMs);
-    const raise = (list: Alert[] | void) => {
+    const raise = (list: readonly Alert[] | void) => {
       if (!list) return;
       for (const a of list) {
         stored.alerts.push(a);
@@ -353,6 +355,17 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     clearInterval(idleTimer);
     options.signal.removeEventListener("abort", onAbort);
     await member.stop();
+    // the last word of the monitors (the periodic snapshot may be up to a second old)
+    const snapshots: Snapshot[] = observers.flatMap((o) =>
+      o.snapshot && o.snapshotName
+        ? [{ name: o.snapshotName, value: o.snapshot(), updated_at_ms: Date.now() }]
+        : []
+    );
+    if (store !== null && snapshots.length > 0 && stats.transactions > 0) {
+      await store.writeBatch({ readings: [], deadLetters: [], snapshots }).catch((error) =>
+        log.error("Storing the last monitoring snapshot failed: {error}", { error: String(error) })
+      );
+    }
     await producer.disconnect().catch(() => {});
   }
   return {

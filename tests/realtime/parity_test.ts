@@ -24,6 +24,7 @@ import {
 } from "../../lib/realtime/mod.ts";
 import { UCI_PATH } from "../_data.ts";
 import { pipelineContext, readCommitted, runTask } from "../_pipeline.ts";
+import { trainSmallModels } from "./_models.ts";
 
 const TRAIN_ROWS = 2000;
 const SLICE_H = 240;
@@ -43,22 +44,8 @@ Deno.test("parity: Kafka replay of a slice = offline predictions of the same mod
     const fromMs = startMs + TRAIN_ROWS * HOUR_MS;
     const toMs = fromMs + SLICE_H * HOUR_MS;
 
-    // train on the hours before the slice: a CSV of the first rows, a config with 10 trees
-    const text = await Deno.readTextFile(UCI_PATH);
-    const lines = text.split(/\r?\n/);
-    const trainCsv = join(ctx.dir, "train.csv");
-    await Deno.writeTextFile(trainCsv, lines.slice(0, 1 + TRAIN_ROWS).join("\n") + "\n");
-    const config = JSON.parse(await Deno.readTextFile("config/forecast.json"));
-    config.gbt.trees = 10;
-    const configPath = join(ctx.dir, "forecast.json");
-    await Deno.writeTextFile(configPath, JSON.stringify(config));
-    const modelDir = join(ctx.dir, "models");
-    const trained = await runTask(
-      "train",
-      ["--input", trainCsv, "--config", configPath, "--out", modelDir, "--json"],
-      ctx.env,
-    );
-    assert.equal(trained.code, 0, trained.stderr);
+    // train on the hours before the slice
+    const modelDir = await trainSmallModels(ctx.dir, ctx.env, TRAIN_ROWS);
 
     // online: the slice through Kafka and the forecaster
     const produced = await runTask(

@@ -1,0 +1,39 @@
+/**
+ * The forecaster's observers: the pollution alerter (measured exceedances,
+ * early warnings from forecast intervals) and the model monitor (live MAE,
+ * Page-Hinkley, PSI), each behind the {@linkcode ForecastObserver} interface
+ * `runForecaster` feeds, with their warm starts from the store.
+ *
+ * @module
+ */
+import type { PollutionAlerter } from "../alerts/mod.ts";
+import type { ModelMonitor } from "../monitoring/mod.ts";
+import type { ForecastObserver } from "./run.ts";
+
+/** Name of the stored model-monitoring snapshot (`deno task monitor` prints it). */
+export const MONITOR_SNAPSHOT = "forecaster.monitor";
+
+/** Pollution alerts; a warm start rebuilds the running means from stored readings, silently. */
+export function alerterObserver(alerter: PollutionAlerter): ForecastObserver {
+  return {
+    observe: (reading, nowMs) => alerter.observe(reading, nowMs),
+    forecasts: (records, nowMs) => alerter.forecasts(records, nowMs),
+    warm: (_stationId, history) => alerter.restore(history),
+    reset: () => alerter.reset(),
+  };
+}
+
+/**
+ * Model monitoring; a warm start hands it the stored forecasts still waiting
+ * for their actual value (the input windows for PSI refill from live readings).
+ */
+export function monitorObserver(monitor: ModelMonitor): ForecastObserver {
+  return {
+    observe: (reading, nowMs) => monitor.observe(reading, nowMs),
+    forecasts: (records) => monitor.forecasts(records),
+    warm: (_stationId, _history, forecasts) => monitor.forecasts(forecasts),
+    reset: () => monitor.reset(),
+    snapshot: () => monitor.snapshot(),
+    snapshotName: MONITOR_SNAPSHOT,
+  };
+}

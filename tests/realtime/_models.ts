@@ -1,0 +1,35 @@
+/**
+ * Small trained models for real-time tests: the `train` task (its own
+ * permissions) on the first rows of the real file, with 10 trees instead of
+ * 100, into a folder of the test. CI has no `var/models`, so tests that need
+ * the model path (not persistence) train their own in about two seconds.
+ *
+ * @module
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { UCI_PATH } from "../_data.ts";
+import { runTask } from "../_pipeline.ts";
+
+/** Trains on the first `rows` hours of the UCI file; returns the model folder. */
+export async function trainSmallModels(
+  dir: string,
+  env: Record<string, string>,
+  rows: number,
+): Promise<string> {
+  const lines = (await Deno.readTextFile(UCI_PATH)).split(/\r?\n/);
+  const csv = join(dir, "train.csv");
+  await Deno.writeTextFile(csv, lines.slice(0, 1 + rows).join("\n") + "\n");
+  const config = JSON.parse(await Deno.readTextFile("config/forecast.json"));
+  config.gbt.trees = 10;
+  const configPath = join(dir, "forecast.json");
+  await Deno.writeTextFile(configPath, JSON.stringify(config));
+  const modelDir = join(dir, "models");
+  const trained = await runTask(
+    "train",
+    ["--input", csv, "--config", configPath, "--out", modelDir, "--json"],
+    env,
+  );
+  assert.equal(trained.code, 0, trained.stderr);
+  return modelDir;
+}
