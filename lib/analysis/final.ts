@@ -1,8 +1,10 @@
 /**
- * The final report (`deno task report`): one printable HTML page built only
- * from airq's own outputs — the analysis, the preprocessing statistics, the
- * topic configuration, the evaluation JSON and the bench JSON. A missing input
- * makes its section say so; no number is typed in by hand.
+ * The final report (`deno task report`): one printable HTML page (at most 10
+ * A4 pages) built only from airq's own outputs — the analysis, the
+ * preprocessing statistics, the topic, consumer, alert and monitoring
+ * configs, the evaluation JSON, the bench JSON (ingest and real time), the
+ * monitoring snapshot and the drill JSON. A missing input makes its section
+ * say so; no number is typed in by hand.
  *
  * Pure: no `Deno.*`.
  *
@@ -11,121 +13,103 @@
 import type { TopicsConfig } from "../config/mod.ts";
 import type { Figure } from "../figures/mod.ts";
 import type { EvaluationReport } from "../forecast/evaluate.ts";
-import { GOALS } from "../forecast/report.ts";
 import type { PreprocessingStats } from "../reports/preprocessing.ts";
+import { monitorFigure, skillFigure } from "./final_figures.ts";
+import { int, type RealtimeInputs, SPEED_GOALS } from "./final_inputs.ts";
+import { modelSection, significant } from "./final_model.ts";
+import { realtimeSection } from "./final_realtime.ts";
 import { findingsOf } from "./findings.ts";
 import { episodeTable, esc, figureHtml, htmlPage, htmlTable } from "./html.ts";
 import { fmt } from "./markdown.ts";
 import type { Analysis } from "./run.ts";
 
-/** What `deno task bench ingest --json PATH` writes (the fields the report reads). */
-export interface BenchIngest {
-  readings: number;
-  seconds: number;
-  readings_per_s: number;
-  peak_rss_mb: number;
-  broker_producer_perf_per_s: number;
-  broker_consumer_perf_per_s: number;
-}
+export {
+  type BenchIngest,
+  type BenchRealtime,
+  type DrillResult,
+  type MonitorOutput,
+  parseMonitorOutput,
+  SPEED_GOALS,
+} from "./final_inputs.ts";
 
 /** Inputs of {@linkcode finalReportHtml}; `null` means the file was not there. */
-export interface FinalInputs {
+export interface FinalInputs extends RealtimeInputs {
   analysis: Analysis;
+  /** The analysis figures and {@linkcode finalFigures}, rendered into `svgs` by id. */
   figures: readonly Figure[];
   svgs: ReadonlyMap<string, string>;
   preprocessing: PreprocessingStats;
   topics: TopicsConfig;
+  /** `groupId` of config/consumer.json. */
+  consumerGroup: string;
   evaluation: { path: string; report: EvaluationReport | null };
-  bench: { path: string; result: BenchIngest | null };
   dataset: string;
   date: string;
 }
 
-const pv = (p: number) => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
-const note = (text: string) => `<p class="note">${esc(text)}</p>`;
-
-function modelSection(ev: FinalInputs["evaluation"]): string {
-  const r = ev.report;
-  if (r === null) {
-    return note(
-      `Not available: this section needs the evaluation JSON (${ev.path}), written by \`deno task evaluate --json ${ev.path}\`. Pass another file with --evaluation PATH.`,
-    );
-  }
-  const best = r.results.filter((x) => x.model === "best");
-  const horizons = [...new Set(best.map((x) => x.horizon_h))];
-  const means = horizons.map((h) => {
-    const at = best.filter((x) => x.horizon_h === h);
-    const mean = at.reduce((s, x) => s + x.skill, 0) / at.length;
-    const goal = GOALS.meanSkill[h];
-    return [
-      `${h} h`,
-      fmt(mean, 3),
-      goal === undefined ? "none" : `≥ ${goal}`,
-      goal === undefined ? "" : mean >= goal ? "met" : "missed",
-    ];
-  });
-  const w = r.warning_no2_200;
-  return [
-    `<p>Walk-forward on the fixed test window ${esc(r.test_window.from)} to ${
-      esc(r.test_window.to)
-    }, ${r.protocol.refits} refits every ${r.protocol.refit_every_h} h; skill = 1 − MAE(model)/min(MAE persistence, MAE seasonal naive 24 h). Significance: Diebold-Mariano (HLN) against the better naive baseline; 95 % bootstrap intervals on skill.</p>`,
-    htmlTable(["horizon", "mean skill of best", "goal", ""], means),
-    htmlTable(
-      ["target", "horizon", "MAE", "skill", "skill 95 % CI", "DM p", "90 % PI coverage"],
-      best.map((x) => [
-        x.target,
-        `${x.horizon_h} h`,
-        fmt(x.mae, 3),
-        fmt(x.skill, 3),
-        x.skill_ci95 === null ? "" : `${fmt(x.skill_ci95[0], 3)} – ${fmt(x.skill_ci95[1], 3)}`,
-        x.dm === null ? "" : pv(x.dm.p_value),
-        fmt(100 * x.interval_coverage, 1) + " %",
-      ]),
-    ),
-    htmlTable(
-      ["virtual sensor", "n", "MAE", "goal"],
-      r.nowcast.map((
-        x,
-      ) => [
-        x.target,
-        String(x.n),
-        fmt(x.mae, 3),
-        GOALS.nowcastMae[x.target] === undefined ? "" : `≤ ${GOALS.nowcastMae[x.target]}`,
-      ]),
-    ),
-    `<p>NO2 &gt; 200 µg/m³ within the next hour (${w.events} events in ${w.n} hours): F1 ${
-      fmt(w.f1, 3)
-    } (precision ${fmt(w.precision, 3)}, recall ${fmt(w.recall, 3)}) against persistence's ${
-      fmt(w.persistence_f1, 3)
-    }.</p>`,
-  ].join("\n");
+/** The report's own figures (skill, live monitoring) for the inputs that exist. */
+export function finalFigures(
+  x: Pick<FinalInputs, "evaluation" | "monitor">,
+): Figure[] {
+  const skill = x.evaluation.report === null ? null : skillFigure(x.evaluation.report);
+  const monitor = x.monitor.output === null ? null : monitorFigure(x.monitor.output.monitor);
+  return [skill, monitor].filter((f): f is Figure => f !== null);
 }
 
-function benchSection(b: FinalInputs["bench"]): string {
-  const r = b.result;
-  if (r === null) {
-    return note(
-      `Not yet measured: no bench JSON at ${b.path}. Run \`deno task bench ingest --json ${b.path}\` and rebuild this report (--bench PATH).`,
-    );
-  }
-  return htmlTable(
-    [
-      "readings",
-      "seconds",
-      "readings/s end to end",
-      "peak RSS (MB)",
-      "broker producer perf (msg/s)",
-      "broker consumer perf (msg/s)",
-    ],
-    [[
-      String(r.readings),
-      fmt(r.seconds, 1),
-      String(r.readings_per_s),
-      String(r.peak_rss_mb),
-      String(r.broker_producer_perf_per_s),
-      String(r.broker_consumer_perf_per_s),
-    ]],
-  );
+/** Print layout: A4, a section per page, figures and tables kept whole, page numbers. */
+const PRINT_CSS = `<style>
+h3{font-size:1.05em;margin:1em 0 .3em}td:not(:first-child){white-space:nowrap}
+@media print{
+@page{size:A4;margin:13mm 13mm 15mm;@bottom-right{content:"airq final report · " counter(page) " / " counter(pages);font:8pt system-ui,sans-serif;color:#777}}
+body{font-size:9.5pt;line-height:1.35}h1{font-size:16pt;margin:0 0 .3em}
+h2{break-before:page;font-size:13pt;margin-top:0}h2.same-page{break-before:auto;margin-top:1.2em}
+h3{break-after:avoid}table{font-size:7.5pt}thead{display:table-header-group}
+tr,figure,table,.note{break-inside:avoid}p,li{orphans:3;widows:3}
+figure{margin:.4em 0}figure h3{margin:.2em 0}figure svg{max-height:68mm;width:auto;max-width:100%}
+details>summary{display:none}}
+</style>`;
+
+const members = (ratio: number) => (ratio <= 1 ? "one member" : `${Math.ceil(ratio)} members`);
+
+/** Recommendations for scaling, sized by the measured throughput where it exists. */
+function scalingSection(x: FinalInputs): string {
+  const raw = x.topics.topics.find((t) => t.role === "raw");
+  const forecasts = x.topics.topics.find((t) => t.role === "forecasts");
+  const replication = [...new Set(x.topics.topics.map((t) => t.replicationFactor))];
+  const b = x.bench.result, rt = x.realtime.result;
+  const perConsumer = b === null ? null : b.consumer_only_per_s ?? b.readings_per_s;
+  const consumers = perConsumer === null || !(perConsumer > 0)
+    ? ""
+    : ` One consumer stores ${int(perConsumer)} readings/s${
+      b?.consumer_only_per_s === undefined ? " end to end" : " alone"
+    }, so the ingest goal of ${int(SPEED_GOALS.ingestReadingsPerS)} needs ${
+      members(SPEED_GOALS.ingestReadingsPerS / perConsumer)
+    } on cores of their own.`;
+  const forecasters = rt === null || !(rt.readings_per_s > 0)
+    ? ""
+    : ` At the measured ${int(rt.readings_per_s)} readings/s per forecaster, ${
+      int(SPEED_GOALS.realtimeReadingsPerS)
+    } readings/s need ${members(SPEED_GOALS.realtimeReadingsPerS / rt.readings_per_s)}${
+      raw !== undefined && Math.ceil(SPEED_GOALS.realtimeReadingsPerS / rt.readings_per_s) >
+          raw.partitions
+        ? ", more than the raw topic's partitions: the per-reading cost has to come down too"
+        : ""
+    }.`;
+  return [
+    `<h3>Scaling</h3><ul>`,
+    `<li>Partitions: the raw topic has ${
+      raw?.partitions ?? "n/a"
+    } partitions and the forecasts topic ${
+      forecasts?.partitions ?? "n/a"
+    }: at most that many members of one group share the work, and readings are keyed by station, so each station stays in order on one partition.${consumers} More stations need a new topic with more partitions (adding partitions to a live topic moves keys and breaks per-station order during the move).</li>`,
+    `<li>Consumer groups: one group per purpose reads the same topics independently (storage: <code>${
+      esc(x.consumerGroup)
+    }</code>; the forecaster's own group; the dashboard). The storage group scales by adding members up to the partition count. The forecaster runs one transactional producer per group today (a second member would fence the first): scaling it out needs one transactional id per member.${forecasters}</li>`,
+    `<li>External clusters: set AIRQ_KAFKA_BROKERS (TLS and SASL supported) and no local broker is started; raise the replication factor (${
+      replication.join(", ")
+    } today) to 3 with min.insync.replicas 2. The local single-node broker is for development.</li>`,
+    `<li>PostgreSQL: SQLite has one writer; <code>--db postgres://…</code> (consumer, forecaster, monitor, quality) stores into PostgreSQL with the same idempotent upserts, so several consumer members can write at once.</li></ul>`,
+  ].join("\n");
 }
 
 /** Renders the final report. */
@@ -137,19 +121,36 @@ export function finalReportHtml(x: FinalInputs): string {
   };
   const ps = f.pollutants;
   const list = (fn: (p: (typeof ps)[number]) => string) => ps.map(fn).join("; ");
+  const ev = x.evaluation.report, rt = x.realtime.result, mon = x.monitor.output;
+  const used = [
+    ["evaluation", ev !== null, x.evaluation.path],
+    ["ingest bench", x.bench.result !== null, x.bench.path],
+    ["real-time bench", rt !== null, x.realtime.path],
+    ["monitoring snapshot", mon !== null, x.monitor.path],
+    ...x.drills.map((d) => ["drill", d.result !== null, d.path] as const),
+  ] as const;
+  const skill = (h: number) => {
+    const at = ev?.results.filter((r) => r.model === "best" && r.horizon_h === h) ?? [];
+    return at.reduce((s, r) => s + r.skill, 0) / at.length;
+  };
   const body = [
+    PRINT_CSS,
     `<h1>airq — final report</h1>`,
     `<p>Built by <code>deno task report</code> on ${esc(x.date)} from <code>${
       esc(x.dataset)
-    }</code>, <code>config/topics.json</code>, the evaluation JSON (${
-      x.evaluation.report === null ? "absent" : esc(x.evaluation.path)
-    }) and the bench JSON (${x.bench.result === null ? "absent" : esc(x.bench.path)}).</p>`,
-    `<h2>1. Executive summary and business context</h2>`,
+    }</code>, config/*.json and ${
+      used.map(([what, ok, path]) =>
+        ok ? `${what} <code>${esc(path)}</code>` : `${what} (absent: ${esc(path)})`
+      ).join(", ")
+    }.</p>`,
+    `<h2 class="same-page">1. Executive summary and business context</h2>`,
     `<p>City environmental teams need trustworthy cleaned data, early warnings before a pollutant crosses a legal limit, and forecasts for the next hours and day, from a network of low-cost sensors. airq streams one station's readings (${pre.rows} hourly rows, ${
       esc(a.range.first)
     } to ${
       esc(a.range.last)
-    }) through Apache Kafka, validates and stores them exactly once, analyses them and forecasts CO, NOx, NO2 and benzene.</p>`,
+    }, replayed as many virtual stations) through Apache Kafka, validates and stores them exactly once, analyses them, forecasts CO, NOx, NO2 and benzene ${
+      x.forecast.horizonsH.map((h) => `${h} h`).join(", ")
+    } ahead in real time, raises alerts and watches its own errors for drift.</p>`,
     `<ul><li>Data: ${pre.valid} readings valid, ${pre.dead_letters} dead letters; reference analysers missing ${
       list((p) => `${p.name} ${fmt(p.missingPct)} %`)
     }.</li>`,
@@ -159,29 +160,43 @@ export function finalReportHtml(x: FinalInputs): string {
       list((p) => `${fmt(p.sharesPct.daily, 0)} %`)
     } of hourly variance.</li>`,
     `<li>Forecasts: ${
-      x.evaluation.report === null
+      ev === null
         ? "evaluation JSON absent (section 4)"
-        : "see section 4 for skill against persistence and seasonal naive, with significance"
-    }. Throughput: ${
+        : `mean skill over the naive baselines ${
+          x.forecast.horizonsH.map((h) => `${fmt(skill(h), 2)} at ${h} h`).join(", ")
+        } on the test window; ${significant(ev)} (section 4)`
+    }.</li>`,
+    `<li>Throughput: ${
       x.bench.result === null
-        ? "not yet measured"
-        : `${x.bench.result.readings_per_s} readings/s end to end`
+        ? "ingest not yet measured"
+        : `${int(x.bench.result.readings_per_s)} readings/s end to end (goal ${
+          int(SPEED_GOALS.ingestReadingsPerS)
+        })`
+    }; ${
+      rt === null
+        ? "real-time forecasting not yet benchmarked"
+        : `forecasting ${int(rt.readings_per_s)} readings/s (goal ${
+          int(SPEED_GOALS.realtimeReadingsPerS)
+        }), p99 latency ${int(rt.latency_ms_p99)} ms (goal ${SPEED_GOALS.latencyP99Ms})`
+    }. Live drift: ${
+      mon === null ? "no monitoring snapshot yet" : `${esc(mon.monitor.drift)} (section 5)`
     }.</li></ul>`,
-    `<h2>2. Architecture and infrastructure</h2>`,
-    `<p>One thin entry script per process around pure libraries; producer → raw topic (key = station id) → consumer group that validates with zod, cleans (-200 → missing with flags), upserts idempotently into SQLite in one transaction per batch, dead-letters bad messages with a reason, and commits offsets only after the write. Topics are created explicitly (auto-creation off):</p>`,
+    `<h2 class="same-page">2. Architecture and infrastructure</h2>`,
+    `<p>One thin entry script per process around pure libraries; producer → raw topic (key = station id) → consumer group that validates with zod, cleans (-200 → missing with flags), upserts idempotently into SQLite in one transaction per batch, dead-letters bad messages with a reason, and commits offsets only after the write. The forecaster reads the same raw topic in its own group and writes forecasts, estimates and alerts in Kafka transactions. Topics are created explicitly (auto-creation off):</p>`,
     htmlTable(
-      ["topic", "role", "partitions", "retention (days)", "cleanup"],
+      ["topic", "role", "partitions", "replication", "retention (days)", "cleanup"],
       x.topics.topics.map((t) => [
         t.name,
         t.role,
         String(t.partitions),
+        String(t.replicationFactor),
         t.configs["retention.ms"] === undefined
           ? ""
           : fmt(Number(t.configs["retention.ms"]) / 86_400_000, 0),
         t.configs["cleanup.policy"] ?? "",
       ]),
     ),
-    `<p>Problems met (docs/decisions.md): JSR unreachable, so npm replacements for the std modules; kafkajs 2.2.4 against Kafka 4 (old protocol versions removed; compatibility proved by a test on the real broker), its idempotent producer limited to one request in flight, coordinator-loading errors logged as errors, a negative-timeout warning; Deno needs --allow-all to read /proc, so the broker manager asks ps and ss.</p>`,
+    `<p>Problems met (docs/decisions.md): JSR unreachable, so npm replacements for the std modules; kafkajs 2.2.4 against Kafka 4 (old protocol versions removed; compatibility proved by a test on the real broker), its idempotent producer limited to one request in flight, coordinator-loading errors logged as errors, a negative-timeout warning; one batch of forecasts overflowed the broker's message size, so sends are chunked; Deno needs --allow-all to read /proc, so the broker manager asks ps and ss.</p>`,
     `<h2>3. Data intelligence</h2>`,
     htmlTable(
       ["column", "missing %", "longest gap (h)", "outages ≥ 24 h"],
@@ -202,25 +217,16 @@ export function finalReportHtml(x: FinalInputs): string {
     fig("drift"),
     `<details><summary>Largest anomalous episodes</summary>${episodeTable(a, 8)}</details>`,
     `<h2>4. Model development and performance against the baselines</h2>`,
-    modelSection(x.evaluation),
+    modelSection(x.evaluation, fig("skill")),
     `<h2>5. Real-time deployment, monitoring and drift</h2>`,
-    benchSection(x.bench),
-    `<p>Monitoring: the consumer's data-quality monitor raised ${
-      Object.values(pre.alerts).reduce((s, n) => s + n, 0)
-    } alerts over the file (${
-      Object.entries(pre.alerts).map(([k, v]) => `${esc(k)} ${v}`).join(", ")
-    }). Sensor drift (section 3) is the main reason to refit walk-forward and watch live error.</p>`,
+    realtimeSection(x, fig("monitor")),
     `<h2>6. Limitations and recommendations for scaling</h2>`,
-    `<ul><li>One station, one year: seasonal findings rest on a single cycle; ${a.sensorOutageHours} hours without any cheap sensor.</li>`,
+    `<h3>Limitations</h3><ul><li>One station, one year: seasonal findings rest on a single cycle, and the virtual stations of the benchmarks are copies of it; ${a.sensorOutageHours} hours without any cheap sensor.</li>`,
     `<li>Correlation p-values assume independent hours; with lag-1 autocorrelation of ${
       list((p) => fmt(p.acf.lag1, 2))
     } they are optimistic.</li>`,
-    `<li>Partitions: the raw topic has ${
-      x.topics.topics.find((t) => t.role === "raw")?.partitions ?? "n/a"
-    } partitions, so at most that many consumers of one group share the work; more stations need a new topic with more partitions (adding partitions moves keys).</li>`,
-    `<li>Consumer groups: one group per purpose (storage, forecasting, dashboard) reads the same topics independently; scale a group by adding members up to the partition count.</li>`,
-    `<li>External clusters: set AIRQ_KAFKA_BROKERS (TLS/SASL supported) and raise the replication factor above 1; the local single-node broker is for development.</li>`,
-    `<li>PostgreSQL: SQLite has one writer; several consumer members writing at once need PostgreSQL with the same idempotent upsert on (station, hour).</li></ul>`,
+    `<li>The live expectation is the evaluation's <code>best</code> row, which blends SARIMA in; the forecaster serves the ridge and trees blend alone, so the offline MAE it is judged against is somewhat optimistic.</li></ul>`,
+    scalingSection(x),
   ];
   return htmlPage("airq — final report", body.join("\n"));
 }

@@ -57,10 +57,10 @@ Deno.test("analyze.ts and report.ts build from a slice of the real file, no figu
 
     const final = join(dir, "final");
     const missing = join(dir, "none.json");
-    assert.equal(
-      await report(["--input", input, "--out", final, "--evaluation", missing, "--bench", missing]),
-      0,
-    );
+    const none = ["--evaluation", "--bench", "--realtime", "--monitor"].flatMap((
+      o,
+    ) => [o, missing]);
+    assert.equal(await report(["--input", input, "--out", final, ...none]), 0);
     const page = await readFile(join(final, "index.html"), "utf8");
     for (
       const h of [
@@ -75,6 +75,7 @@ Deno.test("analyze.ts and report.ts build from a slice of the real file, no figu
       assert.ok(page.includes(h), h);
     }
     assert.ok(page.includes("needs the evaluation JSON") && page.includes("Not yet measured"));
+    assert.ok(page.includes("deno task bench realtime --json") && page.includes("No monitoring"));
     assert.ok(page.includes("@media print"));
     for (const svg of svgsOf(page)) assert.ok(countDataMarks(svg) > 0);
     assert.ok(!page.includes("NaN") && !page.includes("undefined"));
