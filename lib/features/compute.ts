@@ -52,7 +52,11 @@ export const SENSOR_FIELDS: readonly MeasurementField[] = [
 ];
 /** Lags (hours before the latest usable reference hour) of each pollutant. */
 export const LAGS_H: readonly number[] = [0, 1, 2, 3, 5, 11, 23, 47, 167];
-/** Windows (hours, ending at the latest usable reference hour) for rolling mean and std. */
+/**
+ * Windows (hours, ending at the latest usable reference hour) for rolling mean and std:
+ * increasing and ending at 24 (`writeHistory` sums them in one pass and counts the last
+ * 24 hours with them).
+ */
 export const WINDOWS_H: readonly number[] = [3, 6, 24];
 /** Hours of history the features need (lag 0 .. 168). */
 export const HISTORY_H = 169;
@@ -101,32 +105,30 @@ function refShift(spec: FeatureSpec): number {
   return spec.mode === "nowcast" ? 1 : 0;
 }
 
-let windowStd = NaN;
-
-/** Mean of the non-missing values at lags [fromLag, fromLag + len); sets `windowStd` (n - 1). */
-function windowMean(view: HistoryView, f: number, fromLag: number, len: number): number {
-  let sum = 0;
-  let n = 0;
-  for (let lag = fromLag; lag < fromLag + len; lag++) {
-    const v = view.value(f, lag);
-    if (v === v) {
-      sum += v;
-      n++;
-    }
-  }
-  const mean = n > 0 ? sum / n : NaN;
-  if (n < 2) {
-    windowStd = NaN;
-    return mean;
-  }
-  let ss = 0;
-  for (let lag = fromLag; lag < fromLag + len; lag++) {
-    const v = view.value(f, lag);
-    if (v === v) ss += (v - mean) * (v - mean);
-  }
-  windowStd = Math.sqrt(ss / (n - 1));
-  return mean;
+/** Feature vectors share everything but the target-hour calendar and the seasonal lags when these agree. */
+function sameHistory(a: FeatureSpec, b: FeatureSpec): boolean {
+  return refShift(a) === refShift(b) && a.utcOffsetMin === b.utcOffsetMin;
 }
+
+/**
+ * History as contiguous columns: `columns[fieldIndex][end - lag]` is the value at
+ * `lag` for every lag the features read (pollutants 0..168, sensors 0..23).
+ */
+export interface HistoryColumns {
+  readonly columns: readonly Float64Array[];
+  readonly end: number;
+}
+
+const POLLUTANT_BLOCK = LAGS_H.length + 2 + 2 * WINDOWS_H.length + 3;
+const CALENDAR_COUNT = 22;
+/** Lags of the sensors the features read: 0..23. */
+const SENSOR_HISTORY_H = 24;
+
+// scratch history for views that are not contiguous (the batch builder's)
+const scratch: HistoryColumns = {
+  columns: MEASUREMENT_FIELDS.map(() => new Float64Array(HISTORY_H)),
+  end: HISTORY_H - 1,
+};
 
 /**
  * Writes the features at information time `epochMs` (the hour of `view`'s lag 0)
@@ -138,10 +140,151 @@ export function computeFeatures(
   spec: FeatureSpec,
   out: Float64Array,
 ): Float64Array {
-  const s = refShift(spec);
-  const h = spec.horizonH;
+  const { columns, end } = scratch;
+  for (const f of POLLUTANT_IDX) {
+    const col = columns[f]!;
+    for (let lag = 0; lag < HISTORY_H; lag++) col[end - lag] = view.value(f, lag);
+  }
+  for (const f of SENSOR_IDX) {
+    const col = columns[f]!;
+    for (let lag = 0; lag < SENSOR_HISTORY_H; lag++) col[end - lag] = view.value(f, lag);
+  }
+  return computeFeaturesFrom(scratch, epochMs, spec, out);
+}
+
+/** `computeFeatures` on contiguous history. */
+export function computeFeaturesFrom(
+  history: HistoryColumns,
+  epochMs: number,
+  spec: FeatureSpec,
+  out: Float64Array,
+): Float64Array {
+  if (out.length !== FEATURE_COUNT) {
+    throw new RangeError(`Feature vector has length ${out.length}, expected ${FEATURE_COUNT}`);
+  }
+  writeCalendar(epochMs, spec, out);
+  writeHistory(history, refShift(spec), out);
+  writeSeasonalLags(history, spec, out);
+  return out;
+}
+
+/**
+ * `computeFeaturesFrom` for several specs at once (`outs[i]` for `specs[i]`): specs
+ * with the same shift and offset share every feature but the target-hour calendar
+ * and the seasonal lags, which are all that is computed again.
+ */
+export function computeFeatureSet(
+  history: HistoryColumns,
+  epochMs: number,
+  specs: readonly FeatureSpec[],
+  outs: readonly Float64Array[],
+): void {
+  for (let i = 0; i < specs.length; i++) {
+    const spec = specs[i]!;
+    const out = outs[i]!;
+    let j = 0;
+    while (j < i && !sameHistory(specs[j]!, spec)) j++;
+    if (j === i) {
+      computeFeaturesFrom(history, epochMs, spec, out);
+      continue;
+    }
+    if (out.length !== FEATURE_COUNT) {
+      throw new RangeError(`Feature vector has length ${out.length}, expected ${FEATURE_COUNT}`);
+    }
+    out.set(outs[j]!);
+    writeCalendar(epochMs, spec, out);
+    writeSeasonalLags(history, spec, out);
+  }
+}
+
+const FEATURE_COUNT = CALENDAR_COUNT + POLLUTANT_FIELDS.length * POLLUTANT_BLOCK +
+  SENSOR_FIELDS.length * 4 + SENSOR_DIFF_COUNT + 1;
+
+/** The calendar of a local day, as the features use it. */
+interface Day {
+  key: number;
+  month: number;
+  dow: number;
+  doySin: number;
+  doyCos: number;
+  weekend: number;
+  holiday: number;
+}
+
+const DAY_MS = 24 * HOUR_MS;
+const HOUR_TRIG = Array.from(
+  { length: 24 },
+  (_, hour) => {
+    const hourAngle = (TAU * hour) / 24;
+    return [1, 2, 3].flatMap((h) => [Math.sin(h * hourAngle), Math.cos(h * hourAngle)]);
+  },
+);
+const DOW_TRIG = Array.from(
+  { length: 7 },
+  (_, dow) => [Math.sin((TAU * dow) / 7), Math.cos((TAU * dow) / 7)],
+);
+// the last days seen, by local day number (many stations share their hours)
+const dayCache: (Day | undefined)[] = new Array(64);
+
+function dayOf(key: number): Day {
+  const slot = key & 63;
+  const cached = dayCache[slot];
+  if (cached !== undefined && cached.key === key) return cached;
+  const t = localHour(key * DAY_MS, 0);
+  const day: Day = {
+    key,
+    month: t.month,
+    dow: t.dow,
+    doySin: Math.sin((TAU * t.doy) / 365.25),
+    doyCos: Math.cos((TAU * t.doy) / 365.25),
+    weekend: t.dow >= 5 ? 1 : 0,
+    holiday: isItalianHoliday(t.year, t.month, t.day) ? 1 : 0,
+  };
+  dayCache[slot] = day;
+  return day;
+}
+
+/** Writes the calendar of the target hour t + h (20 values) and of t (2 values). */
+function writeCalendar(epochMs: number, spec: FeatureSpec, out: Float64Array): void {
+  const offsetMs = spec.utcOffsetMin * 60_000;
+  const target = epochMs + spec.horizonH * HOUR_MS + offsetMs;
+  const now = epochMs + offsetMs;
+  // whole milliseconds within ±100 million days: day and hour by arithmetic, as `Date` does
+  if (
+    !Number.isSafeInteger(target) || !Number.isSafeInteger(now) ||
+    Math.abs(target) > 8.64e15 || Math.abs(now) > 8.64e15
+  ) {
+    writeCalendarSlow(epochMs, spec, out);
+    return;
+  }
+  const targetKey = Math.floor(target / DAY_MS);
+  const hour = Math.floor((target - targetKey * DAY_MS) / HOUR_MS);
+  const tgt = dayOf(targetKey);
+  const trig = HOUR_TRIG[hour]!;
+  const dowTrig = DOW_TRIG[tgt.dow]!;
+  out[0] = hour;
+  out[1] = tgt.dow;
+  out[2] = tgt.month;
+  for (let i = 0; i < 6; i++) out[3 + i] = trig[i]!;
+  out[9] = dowTrig[0]!;
+  out[10] = dowTrig[1]!;
+  out[11] = tgt.doySin;
+  out[12] = tgt.doyCos;
+  out[13] = tgt.weekend;
+  out[14] = tgt.holiday;
+  out[15] = tgt.weekend === 1 || tgt.holiday === 1 ? 1 : 0;
+  const tgtSeason = season(tgt.month);
+  for (let q = 0; q < 4; q++) out[16 + q] = tgtSeason === q ? 1 : 0;
+  const nowKey = Math.floor(now / DAY_MS);
+  const today = dayOf(nowKey);
+  out[20] = Math.floor((now - nowKey * DAY_MS) / HOUR_MS);
+  out[21] = today.weekend === 1 || today.holiday === 1 ? 1 : 0;
+}
+
+/** `writeCalendar` through `Date`, for instants it does not take (fractional, huge, NaN). */
+function writeCalendarSlow(epochMs: number, spec: FeatureSpec, out: Float64Array): void {
   let k = 0;
-  const tgt = localHour(epochMs + h * HOUR_MS, spec.utcOffsetMin);
+  const tgt = localHour(epochMs + spec.horizonH * HOUR_MS, spec.utcOffsetMin);
   const hourAngle = (TAU * tgt.hour) / 24;
   const tgtHoliday = isItalianHoliday(tgt.year, tgt.month, tgt.day) ? 1 : 0;
   const tgtWeekend = tgt.dow >= 5 ? 1 : 0;
@@ -164,38 +307,98 @@ export function computeFeatures(
   const now = localHour(epochMs, spec.utcOffsetMin);
   out[k++] = now.hour;
   out[k++] = now.dow >= 5 || isItalianHoliday(now.year, now.month, now.day) ? 1 : 0;
+}
 
-  const dayLag = seasonalLag(h, 24, s);
-  const weekLag = seasonalLag(h, 168, s);
+/** Writes the values one day and one week before the target hour of each pollutant. */
+function writeSeasonalLags(history: HistoryColumns, spec: FeatureSpec, out: Float64Array): void {
+  const s = refShift(spec);
+  const { columns, end } = history;
+  const dayAt = end - seasonalLag(spec.horizonH, 24, s);
+  const weekAt = end - seasonalLag(spec.horizonH, 168, s);
+  for (let p = 0; p < POLLUTANT_IDX.length; p++) {
+    const col = columns[POLLUTANT_IDX[p]!]!;
+    const k = CALENDAR_COUNT + p * POLLUTANT_BLOCK + LAGS_H.length;
+    out[k] = col[dayAt]!;
+    out[k + 1] = col[weekAt]!;
+  }
+}
+
+/**
+ * Writes the features of the history that do not depend on the horizon. The
+ * windows are sums over lags in increasing order: one running sum gives the mean
+ * of every window (3, 6, 24 and 168 hours) exactly as a separate sum would.
+ */
+function writeHistory(history: HistoryColumns, s: number, out: Float64Array): void {
+  const { columns, end } = history;
+  let k = CALENDAR_COUNT;
+  const e = end - s; // lag s, the latest usable reference hour
   for (const f of POLLUTANT_IDX) {
-    for (const lag of LAGS_H) out[k++] = view.value(f, lag + s);
-    out[k++] = view.value(f, dayLag);
-    out[k++] = view.value(f, weekLag);
+    const col = columns[f]!;
+    for (const lag of LAGS_H) out[k++] = col[e - lag]!;
+    k += 2; // the seasonal lags: writeSeasonalLags()
+    let sum = 0, n = 0, i = 0;
     for (const w of WINDOWS_H) {
-      out[k++] = windowMean(view, f, s, w);
-      out[k++] = windowStd;
+      for (; i < w; i++) {
+        const v = col[e - i]!;
+        if (v === v) {
+          sum += v;
+          n++;
+        }
+      }
+      const mean = n > 0 ? sum / n : NaN;
+      out[k++] = mean;
+      out[k++] = windowStd(col, e, w, n, mean);
     }
-    out[k++] = windowMean(view, f, s, 168);
-    out[k++] = view.value(f, s) === view.value(f, s) ? 0 : 1;
-    let observed = 0;
-    for (let lag = s; lag < s + 24; lag++) {
-      if (view.value(f, lag) === view.value(f, lag)) observed++;
+    const observed24 = n;
+    for (; i < 168; i++) {
+      const v = col[e - i]!;
+      if (v === v) {
+        sum += v;
+        n++;
+      }
     }
-    out[k++] = observed;
+    out[k++] = n > 0 ? sum / n : NaN;
+    out[k++] = col[e] === col[e] ? 0 : 1;
+    out[k++] = observed24;
   }
   for (const f of SENSOR_IDX) {
-    out[k++] = view.value(f, 0);
-    out[k++] = windowMean(view, f, 0, 3);
-    out[k++] = windowMean(view, f, 0, 24);
-    out[k++] = windowStd;
+    const col = columns[f]!;
+    out[k++] = col[end]!;
+    let sum = 0, n = 0, i = 0;
+    for (; i < 3; i++) {
+      const v = col[end - i]!;
+      if (v === v) {
+        sum += v;
+        n++;
+      }
+    }
+    out[k++] = n > 0 ? sum / n : NaN;
+    for (; i < 24; i++) {
+      const v = col[end - i]!;
+      if (v === v) {
+        sum += v;
+        n++;
+      }
+    }
+    const mean = n > 0 ? sum / n : NaN;
+    out[k++] = mean;
+    out[k++] = windowStd(col, end, 24, n, mean);
   }
   for (let j = 0; j < SENSOR_DIFF_COUNT; j++) {
-    const f = SENSOR_IDX[j]!;
-    out[k++] = view.value(f, 0) - view.value(f, 1);
+    const col = columns[SENSOR_IDX[j]!]!;
+    out[k++] = col[end]! - col[end - 1]!;
   }
-  out[k++] = view.value(SENSOR_IDX[0]!, 0) === view.value(SENSOR_IDX[0]!, 0) ? 0 : 1;
-  if (k !== out.length) {
-    throw new RangeError(`Feature vector has length ${out.length}, expected ${k}`);
+  const first = columns[SENSOR_IDX[0]!]![end]!;
+  out[k++] = first === first ? 0 : 1;
+}
+
+/** Sample standard deviation (n - 1) of the `n` observed values at `from`, `from - 1`, ...; NaN for n < 2. */
+function windowStd(col: Float64Array, from: number, len: number, n: number, mean: number): number {
+  if (n < 2) return NaN;
+  let ss = 0;
+  for (let i = 0; i < len; i++) {
+    const v = col[from - i]!;
+    if (v === v) ss += (v - mean) * (v - mean);
   }
-  return out;
+  return Math.sqrt(ss / (n - 1));
 }

@@ -9,10 +9,12 @@
  */
 import { MEASUREMENT_FIELDS, type Measurements } from "../records/reading.ts";
 import {
-  computeFeatures,
+  computeFeatureSet,
+  computeFeaturesFrom,
   featureCount,
   type FeatureSpec,
   HISTORY_H,
+  type HistoryColumns,
   type HistoryView,
 } from "./compute.ts";
 import { HOUR_MS } from "./series.ts";
@@ -34,8 +36,10 @@ import { HOUR_MS } from "./series.ts";
  * ```
  */
 export class FeatureState implements HistoryView {
+  // each hour is written twice, at head and head + HISTORY_H: lags 0..168 are always
+  // the contiguous slots head + HISTORY_H down to head + 1
   readonly #buffers: Float64Array[] = MEASUREMENT_FIELDS.map(() =>
-    new Float64Array(HISTORY_H).fill(NaN)
+    new Float64Array(2 * HISTORY_H).fill(NaN)
   );
   #head = -1;
   #lastMs: number | undefined;
@@ -69,17 +73,18 @@ export class FeatureState implements HistoryView {
   }
 
   #advance(measurements: Measurements | null): void {
-    this.#head = (this.#head + 1) % HISTORY_H;
+    const head = this.#head = (this.#head + 1) % HISTORY_H;
     for (let f = 0; f < MEASUREMENT_FIELDS.length; f++) {
       const v = measurements === null ? null : measurements[MEASUREMENT_FIELDS[f]!];
-      this.#buffers[f]![this.#head] = v === null ? NaN : v;
+      const buffer = this.#buffers[f]!;
+      buffer[head] = buffer[head + HISTORY_H] = v === null ? NaN : v;
     }
   }
 
   /** Value of field `fieldIndex` `lag` hours before the latest hour; `NaN` if missing or too old. */
   value(fieldIndex: number, lag: number): number {
-    if (lag < 0 || lag >= HISTORY_H || this.#head < 0) return NaN;
-    return this.#buffers[fieldIndex]![(this.#head - lag + HISTORY_H) % HISTORY_H]!;
+    if (!(lag >= 0 && lag < HISTORY_H) || this.#head < 0) return NaN;
+    return this.#buffers[fieldIndex]![this.#head + HISTORY_H - lag]!;
   }
 
   /**
@@ -91,10 +96,25 @@ export class FeatureState implements HistoryView {
     spec: FeatureSpec,
     out: Float64Array = new Float64Array(featureCount(spec)),
   ): Float64Array {
+    return computeFeaturesFrom(this.#history(), this.#lastMs!, spec, out);
+  }
+
+  /**
+   * The features at the latest hour for several specs, `outs[i]` for `specs[i]`: the
+   * same vectors as `features()`, with the history part computed once for specs that
+   * differ only in the horizon.
+   *
+   * @throws {RangeError} before the first `push()`.
+   */
+  featuresFor(specs: readonly FeatureSpec[], outs: readonly Float64Array[]): void {
+    computeFeatureSet(this.#history(), this.#lastMs!, specs, outs);
+  }
+
+  #history(): HistoryColumns {
     if (this.#lastMs === undefined) {
       throw new RangeError("FeatureState.features() needs at least one reading; push() one first");
     }
-    return computeFeatures(this, this.#lastMs, spec, out);
+    return { columns: this.#buffers, end: this.#head + HISTORY_H };
   }
 }
 

@@ -5,9 +5,15 @@
  * @module
  */
 import { z } from "zod";
-import { type GbtModel, predictGbt } from "./gbt.ts";
+import { type BinnedRow, CompiledGbt, type GbtModel, type MergedCuts, predictGbt } from "./gbt.ts";
 import type { DesignMatrix } from "./matrix.ts";
-import { predictRidge, type RidgeModel } from "./ridge.ts";
+import {
+  CompiledRidge,
+  observedPositions,
+  type ObservedRow,
+  predictRidge,
+  type RidgeModel,
+} from "./ridge.ts";
 
 /** Version of the artifact format. */
 export const ARTIFACT_VERSION = 1;
@@ -18,6 +24,76 @@ export type FittedModel = RidgeModel | GbtModel;
 /** Predictions of any fitted model on the original target scale. */
 export function predictModel(model: FittedModel, x: DesignMatrix): Float64Array {
   return model.kind === "ridge" ? predictRidge(model, x) : predictGbt(model, x);
+}
+
+/**
+ * A feature row prepared once for several compiled models: its bins under merged
+ * cuts (for the boosted trees compiled against those cuts) and the positions of its
+ * observed values (for ridge).
+ */
+export class PreparedRow implements BinnedRow, ObservedRow {
+  readonly cuts: MergedCuts;
+  readonly bins: Int32Array;
+  readonly observed: Int32Array;
+  observedCount = 0;
+
+  /** A row of `p` features binned under `cuts`. */
+  constructor(cuts: MergedCuts, p: number) {
+    this.cuts = cuts;
+    this.bins = new Int32Array(cuts.p);
+    this.observed = new Int32Array(p);
+  }
+
+  /**
+   * Prepares the row for the values of `x`.
+   *
+   * @throws {RangeError} when `x` does not have the row's `p` features.
+   */
+  prepare(x: Float64Array): this {
+    this.#check(x);
+    this.cuts.bin(x, this.bins);
+    this.observedCount = observedPositions(x, this.observed);
+    return this;
+  }
+
+  /**
+   * Prepares the row for `x` knowing that `like` was prepared for `likeX` (same cuts):
+   * bins where the values agree are copied.
+   */
+  prepareLike(x: Float64Array, likeX: Float64Array, like: PreparedRow): this {
+    if (like.cuts !== this.cuts || likeX.length !== x.length) return this.prepare(x);
+    this.#check(x);
+    this.cuts.binLike(x, likeX, like.bins, this.bins);
+    this.observedCount = observedPositions(x, this.observed);
+    return this;
+  }
+
+  #check(x: Float64Array): void {
+    if (x.length !== this.observed.length) {
+      throw new RangeError(
+        `PreparedRow: the row has ${this.observed.length} features, x has ${x.length}`,
+      );
+    }
+  }
+}
+
+/** A fitted model compiled for one row at a time; predictions identical to `predictModel`. */
+export interface CompiledModel {
+  /**
+   * The prediction for one row `x` on the original target scale. `row`, prepared for
+   * `x`, saves work: boosted trees use its bins when they were compiled against its
+   * cuts (and bin `x` themselves otherwise), ridge its observed positions.
+   */
+  predict(x: Float64Array, row?: PreparedRow): number;
+}
+
+/**
+ * Compiles a model for one-row predictions. Boosted trees are compiled against
+ * `cuts` when those cover them (cuts merged over several models: a row binned once
+ * serves all of them), against their own cuts otherwise.
+ */
+export function compileModel(model: FittedModel, cuts?: MergedCuts): CompiledModel {
+  return model.kind === "ridge" ? new CompiledRidge(model) : new CompiledGbt(model, cuts);
 }
 
 const transform = z.enum(["none", "log1p"]);

@@ -155,3 +155,94 @@ export function predictRidge(model: RidgeModel, x: DesignMatrix): Float64Array {
   }
   return out;
 }
+
+/** The positions of a row's observed (non-NaN) values, ascending, found once for several models. */
+export interface ObservedRow {
+  readonly observed: Int32Array;
+  readonly observedCount: number;
+}
+
+/** Writes the positions of the observed (non-NaN) values of `x` into `out`, ascending; returns their count. */
+export function observedPositions(x: ArrayLike<number>, out: Int32Array): number {
+  let count = 0;
+  for (let j = 0; j < x.length; j++) {
+    const v = x[j]!;
+    out[count] = j;
+    count += +(v === v); // no branch: missing values come at random
+  }
+  return count;
+}
+
+/**
+ * A ridge model compiled for one row at a time (typed arrays, no allocation per
+ * call), with predictions identical to `predictRidge`: the same terms, summed in
+ * the same order, over the observed values only.
+ */
+export class CompiledRidge {
+  readonly #means: Float64Array;
+  readonly #scales: Float64Array;
+  readonly #coef: Float64Array;
+  readonly #intercept: number;
+  readonly #transform: TargetTransform;
+  readonly #scratch: Int32Array;
+
+  /** Copies the model's coefficients. */
+  constructor(model: RidgeModel) {
+    this.#means = Float64Array.from(model.means);
+    this.#scales = Float64Array.from(model.scales);
+    this.#coef = Float64Array.from(model.coef);
+    this.#intercept = model.intercept;
+    this.#transform = model.params.transform;
+    this.#scratch = new Int32Array(model.coef.length);
+  }
+
+  /**
+   * The prediction for one row `x`, on the original target scale; `row`, the positions
+   * of `x`'s observed values, saves finding them again.
+   *
+   * @throws {RangeError} when `x` has another number of features than the model.
+   */
+  predict(x: Float64Array, row?: ObservedRow): number {
+    const coef = this.#coef;
+    if (x.length !== coef.length) {
+      throw new RangeError(
+        `CompiledRidge.predict(): the model has ${coef.length} features, x has ${x.length}`,
+      );
+    }
+    const observed = row?.observed ?? this.#scratch;
+    const count = row?.observedCount ?? observedPositions(x, observed);
+    const s = ridgeSum(x, observed, count, this.#means, this.#scales, coef, this.#intercept);
+    return inverse(this.#transform, s);
+  }
+}
+
+/** `intercept` plus the terms of the observed features, added one by one in order. */
+function ridgeSum(
+  x: Float64Array,
+  observed: Int32Array,
+  count: number,
+  means: Float64Array,
+  scales: Float64Array,
+  coef: Float64Array,
+  intercept: number,
+): number {
+  let s = intercept;
+  let k = 0;
+  // four terms at a time, still added in order (unrolled: the inlined loop runs twice as fast)
+  for (; k + 4 <= count; k += 4) {
+    const j0 = observed[k]!, j1 = observed[k + 1]!, j2 = observed[k + 2]!, j3 = observed[k + 3]!;
+    const t0 = ((x[j0]! - means[j0]!) / scales[j0]!) * coef[j0]!;
+    const t1 = ((x[j1]! - means[j1]!) / scales[j1]!) * coef[j1]!;
+    const t2 = ((x[j2]! - means[j2]!) / scales[j2]!) * coef[j2]!;
+    const t3 = ((x[j3]! - means[j3]!) / scales[j3]!) * coef[j3]!;
+    s += t0;
+    s += t1;
+    s += t2;
+    s += t3;
+  }
+  for (; k < count; k++) {
+    const j = observed[k]!;
+    s += ((x[j]! - means[j]!) / scales[j]!) * coef[j]!;
+  }
+  return s;
+}

@@ -32,12 +32,11 @@ export {
   type SourcePosition,
 };
 import {
+  type CompiledModels,
+  compileModels,
   type DeployedModels,
   type HalfWidth,
-  modelKey,
-  predictBlend,
   REALTIME_HORIZONS,
-  REALTIME_TARGETS,
 } from "./models.ts";
 
 /** Settings of the engine. */
@@ -61,13 +60,53 @@ const FIELD_INDEX = new Map<string, number>(MEASUREMENT_FIELDS.map((f, i) => [f,
 
 /** Formats an instant as station time, e.g. `2004-03-11T14:00:00+01:00`. */
 export function stationTime(epochMs: number, utcOffsetMin: number): string {
+  const local = epochMs + utcOffsetMin * 60_000;
+  // years 0000..9999 at whole-minute offsets: the date part of the day from a cache,
+  // the rest by arithmetic (what toISOString() would print)
+  if (
+    !Number.isSafeInteger(local) || local < MIN_4_DIGIT_MS || local > MAX_4_DIGIT_MS ||
+    !Number.isInteger(utcOffsetMin)
+  ) {
+    return stationTimeByDate(epochMs, utcOffsetMin);
+  }
+  const day = Math.floor(local / DAY_MS);
+  const ms = local - day * DAY_MS;
+  const slot = day & 63;
+  let date = DATE_CACHE[slot];
+  if (date === undefined || date.day !== day) {
+    date = { day, text: new Date(day * DAY_MS).toISOString().slice(0, 11) };
+    DATE_CACHE[slot] = date;
+  }
+  let offset = OFFSET_CACHE.get(utcOffsetMin);
+  if (offset === undefined) {
+    offset = offsetText(utcOffsetMin);
+    OFFSET_CACHE.set(utcOffsetMin, offset);
+  }
+  return date.text + TWO_DIGITS[Math.floor(ms / HOUR_MS)] + ":" +
+    TWO_DIGITS[Math.floor(ms / 60_000) % 60] + ":" + TWO_DIGITS[Math.floor(ms / 1000) % 60] +
+    offset;
+}
+
+function stationTimeByDate(epochMs: number, utcOffsetMin: number): string {
   const local = new Date(epochMs + utcOffsetMin * 60_000).toISOString().slice(0, 19);
+  return `${local}${offsetText(utcOffsetMin)}`;
+}
+
+/** `+01:00` for 60. */
+function offsetText(utcOffsetMin: number): string {
   const sign = utcOffsetMin < 0 ? "-" : "+";
   const abs = Math.abs(utcOffsetMin);
   const hh = String(Math.floor(abs / 60)).padStart(2, "0");
   const mm = String(abs % 60).padStart(2, "0");
-  return `${local}${sign}${hh}:${mm}`;
+  return `${sign}${hh}:${mm}`;
 }
+
+const DAY_MS = 24 * HOUR_MS;
+const MIN_4_DIGIT_MS = Date.parse("0000-01-01T00:00:00.000Z");
+const MAX_4_DIGIT_MS = Date.parse("9999-12-31T23:59:59.999Z");
+const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, "0"));
+const DATE_CACHE: ({ day: number; text: string } | undefined)[] = new Array(64);
+const OFFSET_CACHE = new Map<number, string>();
 
 function interval(value: number, hw: HalfWidth | undefined): Interval {
   const half = hw?.value ?? FALLBACK_RELATIVE_HALF_WIDTH * Math.abs(value);
@@ -112,7 +151,9 @@ export class RealtimeForecaster {
   readonly #nowcastSpec: FeatureSpec;
   readonly #x: Float64Array[];
   readonly #xNowcast: Float64Array;
+  readonly #compiled: CompiledModels;
 
+  /** `models` are compiled here, once: later changes to them are not seen. */
   constructor(models: DeployedModels, options: EngineOptions) {
     this.#models = models;
     this.#options = options;
@@ -124,6 +165,7 @@ export class RealtimeForecaster {
     this.#nowcastSpec = { mode: "nowcast", horizonH: 0, utcOffsetMin: options.utcOffsetMin };
     this.#x = this.#specs.map((s) => new Float64Array(featureCount(s)));
     this.#xNowcast = new Float64Array(featureCount(this.#nowcastSpec));
+    this.#compiled = compileModels(models, options.utcOffsetMin);
   }
 
   /** Stations seen since the start (or the last reset). */
@@ -179,46 +221,60 @@ export class RealtimeForecaster {
       if (!(error instanceof RangeError)) throw error;
       inOrder = false; // late, duplicate or off the station's hourly grid
     }
-    if (!this.#firstMs.has(id)) this.#firstMs.set(id, t);
-    const warm = inOrder && (t - this.#firstMs.get(id)!) / HOUR_MS >= this.#options.warmupH;
-    const anyModel = this.#models.blends.size > 0;
-    const forecasts: ForecastRecord[] = [];
+    let firstMs = this.#firstMs.get(id);
+    if (firstMs === undefined) {
+      firstMs = t;
+      this.#firstMs.set(id, t);
+    }
+    const warm = inOrder && (t - firstMs) / HOUR_MS >= this.#options.warmupH;
+    const compiled = this.#compiled;
     const { utcOffsetMin } = this.#options;
-    REALTIME_HORIZONS.forEach((h, hi) => {
-      let x: Float64Array | null = null;
-      for (const target of REALTIME_TARGETS) {
-        const key = modelKey(target.target, h);
-        const blend = this.#models.blends.get(key);
+    const measurements = reading.measurements;
+    const idPrefix = `${id}|${reading.ts}|`;
+    const horizons = compiled.horizons;
+    if (warm && compiled.anyForecastModel) {
+      // every horizon's features at once (they share all but a few), binned once for all trees
+      state.featuresFor(this.#specs, this.#x);
+      const first = horizons[0]!.row.prepare(this.#x[0]!);
+      for (let hi = 1; hi < horizons.length; hi++) {
+        horizons[hi]!.row.prepareLike(this.#x[hi]!, this.#x[0]!, first);
+      }
+    }
+    const forecasts: ForecastRecord[] = [];
+    for (let hi = 0; hi < horizons.length; hi++) {
+      const { horizonH: h, slots, row } = horizons[hi]!;
+      const targetTs = stationTime(t + h * HOUR_MS, utcOffsetMin);
+      for (const slot of slots) {
+        const { blend, compiled: model, target } = slot;
         let value: number | null = null;
         let fallbackReason: string | null = null;
-        if (warm && blend !== undefined) {
-          x ??= state.features(this.#specs[hi]!, this.#x[hi]!);
-          const v = predictBlend(blend, x);
+        if (warm && model !== undefined) {
+          const v = model.predict(this.#x[hi]!, row);
           if (Number.isFinite(v)) value = v;
           else fallbackReason = "model_not_finite";
         } else {
           fallbackReason = !inOrder
             ? "late_or_duplicate"
             : blend === undefined
-            ? (anyModel ? "no_model_for_target" : "no_model")
+            ? (compiled.anyModel ? "no_model_for_target" : "no_model")
             : "warming_up";
         }
         let version = blend?.version ?? "none";
-        let hw = this.#models.halfWidths.get(key);
+        let hw = slot.halfWidth;
         if (value === null) {
-          const own = reading.measurements[target.field];
+          const own = measurements[target.field];
           const v = inOrder
             ? lastObserved(state, FIELD_INDEX.get(target.field)!)
             : own ?? lastObserved(state, FIELD_INDEX.get(target.field)!);
           if (Number.isFinite(v)) value = v;
           else fallbackReason = "no_observation";
           version = "persistence";
-          hw = this.#models.halfWidths.get(`${key}|persistence`);
+          hw = slot.persistenceHalfWidth;
         }
         forecasts.push({
           schema_version: FORECAST_SCHEMA_VERSION,
           kind: "forecast",
-          forecast_id: `${id}|${reading.ts}|${target.target}|${h}`,
+          forecast_id: idPrefix + slot.idSuffix,
           station_id: id,
           target: target.target,
           field: target.field,
@@ -226,7 +282,7 @@ export class RealtimeForecaster {
           value,
           interval: value === null ? null : interval(value, hw),
           ts: reading.ts,
-          target_ts: stationTime(t + h * HOUR_MS, utcOffsetMin),
+          target_ts: targetTs,
           model_version: version,
           baseline: fallbackReason !== null,
           fallback: fallbackReason === null ? null : "persistence",
@@ -234,18 +290,20 @@ export class RealtimeForecaster {
           source,
         });
       }
-    });
+    }
     const estimates: EstimateRecord[] = [];
-    const sensorsPresent = reading.measurements.pt08_s1_co !== null;
+    const sensorsPresent = measurements.pt08_s1_co !== null;
     if (inOrder && sensorsPresent) {
       let x: Float64Array | null = null;
-      for (const target of REALTIME_TARGETS) {
-        if (reading.measurements[target.field] !== null) continue;
-        const key = modelKey(target.target, "nowcast");
-        const blend = this.#models.blends.get(key);
-        if (blend === undefined) continue;
-        x ??= state.features(this.#nowcastSpec, this.#xNowcast);
-        const v = Math.max(0, predictBlend(blend, x));
+      const row = compiled.nowcastRow;
+      for (const slot of compiled.estimates) {
+        const { target } = slot;
+        if (measurements[target.field] !== null) continue;
+        if (x === null) {
+          x = state.features(this.#nowcastSpec, this.#xNowcast);
+          row.prepare(x);
+        }
+        const v = Math.max(0, slot.compiled.predict(x, row));
         if (!Number.isFinite(v)) continue;
         estimates.push({
           schema_version: FORECAST_SCHEMA_VERSION,
@@ -257,8 +315,8 @@ export class RealtimeForecaster {
           field: target.field,
           ts: reading.ts,
           value: v,
-          interval: interval(v, this.#models.halfWidths.get(key)),
-          model_version: blend.version,
+          interval: interval(v, slot.halfWidth),
+          model_version: slot.blend.version,
           source,
         });
       }

@@ -7,8 +7,10 @@
  *
  * @module
  */
-import { featureNames, type FeatureSpec } from "../features/mod.ts";
-import { type ModelArtifact, predictModel } from "../models/mod.ts";
+import { featureCount, featureNames, type FeatureSpec } from "../features/mod.ts";
+import type { ModelArtifact } from "../models/mod.ts";
+import { type CompiledModel, compileModel, PreparedRow } from "../models/artifact.ts";
+import { type GbtModel, MergedCuts } from "../models/gbt.ts";
 
 /** The four targets, as source columns, with the reading field each one is. */
 export const REALTIME_TARGETS = [
@@ -127,12 +129,146 @@ export function assembleModels(
   return { blends, halfWidths, problems };
 }
 
-/** The blend's prediction for one feature vector. */
-export function predictBlend(blend: Blend, x: Float64Array): number {
-  const matrix = { n: 1, p: x.length, data: x };
-  let sum = 0;
-  for (const part of blend.parts) {
-    sum += part.weight * predictModel(part.artifact.model, matrix)[0]!;
+/** The merged split thresholds of every boosted-trees model in `blends`: one binning of a row serves them all. */
+export function mergedCutsOf(blends: Iterable<Blend>): MergedCuts {
+  const trees: GbtModel[] = [];
+  for (const blend of blends) {
+    for (const part of blend.parts) {
+      if (part.artifact.model.kind === "gbt") trees.push(part.artifact.model);
+    }
   }
-  return sum;
+  return new MergedCuts(trees);
+}
+
+/**
+ * A blend compiled for one feature vector at a time; predictions identical to
+ * `predictBlend` on the uncompiled blend (same models, same sum order).
+ */
+export class CompiledBlend {
+  readonly #weights: Float64Array;
+  readonly #models: CompiledModel[];
+
+  /** Compiles the blend's models; boosted trees against `cuts` when those cover them. */
+  constructor(blend: Blend, cuts: MergedCuts = mergedCutsOf([blend])) {
+    this.#weights = Float64Array.from(blend.parts, (p) => p.weight);
+    this.#models = blend.parts.map((p) => compileModel(p.artifact.model, cuts));
+  }
+
+  /** The prediction for `x`; `row`, prepared for `x` (under the cuts given at compile time), saves work. */
+  predict(x: Float64Array, row?: PreparedRow): number {
+    let sum = 0;
+    for (let i = 0; i < this.#models.length; i++) {
+      sum += this.#weights[i]! * this.#models[i]!.predict(x, row);
+    }
+    return sum;
+  }
+}
+
+const compiledBlends = new WeakMap<Blend, CompiledBlend>();
+
+/**
+ * The blend's prediction for one feature vector. The blend is compiled on its first
+ * use (and the compiled form kept beside it): do not change it afterwards.
+ */
+export function predictBlend(blend: Blend, x: Float64Array): number {
+  let compiled = compiledBlends.get(blend);
+  if (compiled === undefined) {
+    compiled = new CompiledBlend(blend);
+    compiledBlends.set(blend, compiled);
+  }
+  return compiled.predict(x);
+}
+
+/** One target at one horizon, looked up once: what the engine needs for its forecast. */
+export interface ForecastSlot {
+  readonly target: RealtimeTarget;
+  readonly horizonH: number;
+  readonly blend: Blend | undefined;
+  readonly compiled: CompiledBlend | undefined;
+  readonly halfWidth: HalfWidth | undefined;
+  readonly persistenceHalfWidth: HalfWidth | undefined;
+  /** `target|horizon`, the end of the forecast id. */
+  readonly idSuffix: string;
+}
+
+/** One target's virtual sensor. */
+export interface EstimateSlot {
+  readonly target: RealtimeTarget;
+  readonly blend: Blend;
+  readonly compiled: CompiledBlend;
+  readonly halfWidth: HalfWidth | undefined;
+}
+
+/**
+ * The deployed models compiled for the real-time engine: per horizon (in
+ * `REALTIME_HORIZONS` order) the slots of the four targets and a row buffer, the
+ * virtual sensors of the targets that have one. All forecast trees share one set of
+ * merged cuts, all virtual-sensor trees another: a feature vector is binned once.
+ */
+export interface CompiledModels {
+  readonly horizons: readonly {
+    readonly horizonH: number;
+    readonly slots: readonly ForecastSlot[];
+    /** The horizon's feature vector prepared for the models, for every reading. */
+    readonly row: PreparedRow;
+  }[];
+  /** Whether any blend was deployed (none: every forecast says `no_model`). */
+  readonly anyModel: boolean;
+  /** Whether any forecast horizon has a blend (else no forecast features are computed). */
+  readonly anyForecastModel: boolean;
+  readonly estimates: readonly EstimateSlot[];
+  readonly nowcastRow: PreparedRow;
+}
+
+/** Compiles the deployed models for the engine; later changes to `models` are not seen. */
+export function compileModels(models: DeployedModels, utcOffsetMin = 0): CompiledModels {
+  const forecastBlends: Blend[] = [];
+  const nowcastBlends: Blend[] = [];
+  for (const [key, blend] of models.blends) {
+    (key.endsWith("|nowcast") ? nowcastBlends : forecastBlends).push(blend);
+  }
+  const forecastCuts = mergedCutsOf(forecastBlends);
+  const nowcastCuts = mergedCutsOf(nowcastBlends);
+  const horizons = REALTIME_HORIZONS.map((h) => ({
+    horizonH: h,
+    slots: REALTIME_TARGETS.map((target): ForecastSlot => {
+      const key = modelKey(target.target, h);
+      const blend = models.blends.get(key);
+      return {
+        target,
+        horizonH: h,
+        blend,
+        compiled: blend === undefined ? undefined : new CompiledBlend(blend, forecastCuts),
+        halfWidth: models.halfWidths.get(key),
+        persistenceHalfWidth: models.halfWidths.get(`${key}|persistence`),
+        idSuffix: `${target.target}|${h}`,
+      };
+    }),
+    row: new PreparedRow(
+      forecastCuts,
+      featureCount({ mode: "forecast", horizonH: h, utcOffsetMin }),
+    ),
+  }));
+  const estimates: EstimateSlot[] = [];
+  for (const target of REALTIME_TARGETS) {
+    const key = modelKey(target.target, "nowcast");
+    const blend = models.blends.get(key);
+    if (blend === undefined) continue;
+    estimates.push({
+      target,
+      blend,
+      compiled: new CompiledBlend(blend, nowcastCuts),
+      halfWidth: models.halfWidths.get(key),
+    });
+  }
+  return {
+    horizons,
+    anyModel: models.blends.size > 0,
+    anyForecastModel: horizons.some((h) => h.slots.some((s) => s.blend !== undefined)),
+    estimates,
+    nowcastRow: new PreparedRow(
+      nowcastCuts,
+      featureCount({ mode: "nowcast", horizonH: 0, utcOffsetMin }),
+    ),
+  };
 }

@@ -31,6 +31,7 @@ import type {
 import type { ReadingStore, Snapshot } from "../storage/mod.ts";
 import { HISTORY_H, HOUR_MS } from "../features/mod.ts";
 import type { RealtimeForecaster } from "./engine.ts";
+import { estimateJson, forecastJson } from "./serialize.ts";
 
 const log = getLogger(["airq", "forecaster"]);
 
@@ -59,8 +60,12 @@ export interface ForecasterOptions {
    * and the monitoring snapshot are written, before the Kafka commit.
    */
   store?: ReadingStore | null | undefined;
-  /** Most messages per `send` inside a transaction (a record batch must stay under the broker's message size). */
-  maxMessagesPerSend?: number | undefined;
+  /**
+   * Most bytes of message values per produce request inside a transaction: a
+   * partition's record batch must stay under the broker's `max.message.bytes`
+   * (1 MiB by default). Default 800,000.
+   */
+  maxBytesPerSend?: number | undefined;
   exitWhenIdleMs?: number | undefined;
   signal: AbortSignal;
   /** Fault injection for the crash drill: called after the sends, before the commit. */
@@ -137,7 +142,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   };
   const observers = options.observers ?? [];
   const store = options.store ?? null;
-  const maxPerSend = options.maxMessagesPerSend ?? 500;
+  const maxBytesPerSend = options.maxBytesPerSend ?? 800_000;
   let lastSnapshotMs = 0;
   const resetAll = () => {
     engine.reset();
@@ -166,15 +171,30 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       }
     }
   };
-  /** Sends in chunks: one record batch per partition must stay under the broker's limit. */
-  const sendChunked = async (
+  /** Sends every topic's messages in requests of at most `maxBytesPerSend` bytes of values. */
+  const sendAll = async (
     transaction: Awaited<ReturnType<typeof producer.transaction>>,
-    topic: string,
-    messages: Message[],
+    byTopic: readonly { topic: string; messages: readonly Message[] }[],
   ) => {
-    for (let i = 0; i < messages.length; i += maxPerSend) {
-      await transaction.send({ topic, messages: messages.slice(i, i + maxPerSend) });
+    let request: { topic: string; messages: Message[] }[] = [];
+    let bytes = 0;
+    for (const { topic, messages } of byTopic) {
+      let current: Message[] = [];
+      for (const m of messages) {
+        const size = 64 + (m.value?.length ?? 0); // chars ~ bytes: values are mostly ASCII JSON
+        if (bytes + size > maxBytesPerSend && bytes > 0) {
+          if (current.length > 0) request.push({ topic, messages: current });
+          await transaction.sendBatch({ topicMessages: request });
+          request = [];
+          current = [];
+          bytes = 0;
+        }
+        current.push(m);
+        bytes += size;
+      }
+      if (current.length > 0) request.push({ topic, messages: current });
     }
+    if (request.length > 0) await transaction.sendBatch({ topicMessages: request });
   };
   const t0 = performance.now();
   let lastActivity = performance.now();
@@ -232,10 +252,10 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       const headers = { "airq-raw-ts": rawTs };
       for (const f of out.forecasts) {
         if (f.baseline) baseline++;
-        forecasts.push({ key: f.station_id, value: JSON.stringify(f), headers });
+        forecasts.push({ key: f.station_id, value: forecastJson(f), headers });
       }
       for (const e of out.estimates) {
-        estimates.push({ key: e.station_id, value: JSON.stringify(e), headers });
+        estimates.push({ key: e.station_id, value: estimateJson(e), headers });
       }
       if (store !== null) {
         stored.forecasts.push(...out.forecasts);
@@ -266,9 +286,11 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     const transaction = await producer.transaction();
     try {
-      await sendChunked(transaction, options.forecastsTopic, forecasts);
-      await sendChunked(transaction, options.estimatesTopic, estimates);
-      if (options.alertsTopic !== null) await sendChunked(transaction, options.alertsTopic, alerts);
+      await sendAll(transaction, [
+        { topic: options.forecastsTopic, messages: forecasts },
+        { topic: options.estimatesTopic, messages: estimates },
+        ...(options.alertsTopic === null ? [] : [{ topic: options.alertsTopic, messages: alerts }]),
+      ]);
       await transaction.sendOffsets({
         consumerGroupId: options.groupId,
         topics: [{

@@ -4,16 +4,61 @@
  * the trained blend afterwards, estimates for missing reference values.
  */
 import assert from "node:assert/strict";
-import { HOUR_MS } from "../../lib/features/mod.ts";
-import { CLEAN_SCHEMA_VERSION, type CleanReading } from "../../lib/records/mod.ts";
+import { readUciFile, type UciRow } from "../../lib/dataset/mod.ts";
+import {
+  type FeatureSpec,
+  FeatureState,
+  HISTORY_H,
+  type HistoryView,
+  HOUR_MS,
+  isItalianHoliday,
+  LAGS_H,
+  localHour,
+  POLLUTANT_FIELDS,
+  season,
+  seasonalLag,
+  SENSOR_FIELDS,
+  toHourlySeries,
+  WINDOWS_H,
+} from "../../lib/features/mod.ts";
+import { type ForecastConfig, ForecastConfigSchema, trainModels } from "../../lib/forecast/mod.ts";
+import {
+  fitGbt,
+  type GbtModel,
+  type GbtParams,
+  type ModelArtifact,
+  predictGbt,
+  predictModel,
+} from "../../lib/models/mod.ts";
+import { compileModel, PreparedRow } from "../../lib/models/artifact.ts";
+import { CompiledGbt } from "../../lib/models/gbt.ts";
+import {
+  CLEAN_SCHEMA_VERSION,
+  type CleanReading,
+  MEASUREMENT_FIELDS,
+  type Measurements,
+} from "../../lib/records/mod.ts";
 import {
   assembleModels,
+  type Blend,
   type DeployedModels,
+  type EngineOutput,
+  type EstimateRecord,
+  FALLBACK_RELATIVE_HALF_WIDTH,
+  FORECAST_SCHEMA_VERSION,
   type ForecastRecord,
+  type HalfWidth,
+  type Interval,
   loadDeployedModels,
+  predictBlend,
+  REALTIME_HORIZONS,
+  REALTIME_TARGETS,
   RealtimeForecaster,
+  type SourcePosition,
   stationTime,
 } from "../../lib/realtime/mod.ts";
+import { CompiledBlend, mergedCutsOf } from "../../lib/realtime/models.ts";
+import { UCI_PATH } from "../_data.ts";
 
 const T0 = Date.UTC(2004, 2, 10, 17); // 2004-03-10T18:00+01:00
 
@@ -148,5 +193,404 @@ Deno.test("with the trained artifacts: persistence while warming up, then the bl
       assert.equal(estimates[0]!.estimated, true);
       assert.ok(estimates[0]!.interval.lower <= estimates[0]!.value);
     } else assert.equal(estimates.length, 0);
+  }
+});
+
+// ---------------------------------------------------------------------------
+// The fast paths against the straightforward ones: compiled models against
+// predictModel(), and the whole engine against a reference engine written the
+// plain way (features read hour by hour through value(), blends through
+// predictModel(), times through Date), record for record.
+
+const UTC_OFFSET_MIN = 60;
+
+/** Small models fitted with the real training code on a slice of the real file (what CI has). */
+async function trainedArtifacts(): Promise<{ artifacts: ModelArtifact[]; rows: UciRow[] }> {
+  const rows = await Array.fromAsync(readUciFile(UCI_PATH));
+  const base = ForecastConfigSchema.parse(
+    JSON.parse(await Deno.readTextFile(new URL("../../config/forecast.json", import.meta.url))),
+  );
+  const config: ForecastConfig = {
+    ...base,
+    walkForward: { ...base.walkForward, trainWindowH: 1000 },
+    gbt: { ...base.gbt, trees: 25 },
+  };
+  const series = toHourlySeries(rows.slice(0, 1200));
+  return { artifacts: trainModels(series, config, "2026-01-01T00:00:00.000Z"), rows };
+}
+
+const trained = await trainedArtifacts();
+
+/** The deployed models of both kinds: the real ones when `deno task train` left them, the small ones always. */
+async function deployments(): Promise<[string, DeployedModels][]> {
+  const out: [string, DeployedModels][] = [
+    ["small trained models", assembleModels(trained.artifacts, null, UTC_OFFSET_MIN)],
+  ];
+  const real = await loadDeployedModels("var/models", "var/evaluation.json", UTC_OFFSET_MIN);
+  if (real.blends.size > 0) out.push(["var/models", real]);
+  // deno-lint-ignore no-console
+  else console.warn("no artifacts in var/models (run `deno task train`): small models only");
+  return out;
+}
+
+/** The value of a field at t - lag, read from every reading pushed so far. */
+class NaiveHistory implements HistoryView {
+  readonly hours = new Map<number, Measurements>();
+  latestMs = NaN;
+  value(fieldIndex: number, lag: number): number {
+    if (lag < 0 || lag >= HISTORY_H) return NaN;
+    const m = this.hours.get(this.latestMs - lag * HOUR_MS);
+    const v = m?.[MEASUREMENT_FIELDS[fieldIndex]!];
+    return v === undefined || v === null ? NaN : v;
+  }
+}
+
+const POLLUTANTS = POLLUTANT_FIELDS.map((f) => MEASUREMENT_FIELDS.indexOf(f));
+const SENSORS = SENSOR_FIELDS.map((f) => MEASUREMENT_FIELDS.indexOf(f));
+
+/** Mean and sample std (n - 1) of the observed values at lags [from, from + len). */
+function windowStats(view: HistoryView, f: number, from: number, len: number): [number, number] {
+  const values: number[] = [];
+  for (let lag = from; lag < from + len; lag++) {
+    const v = view.value(f, lag);
+    if (!Number.isNaN(v)) values.push(v);
+  }
+  let sum = 0;
+  for (const v of values) sum += v;
+  const mean = values.length > 0 ? sum / values.length : NaN;
+  if (values.length < 2) return [mean, NaN];
+  let ss = 0;
+  for (const v of values) ss += (v - mean) * (v - mean);
+  return [mean, Math.sqrt(ss / (values.length - 1))];
+}
+
+/** The features, straight from their definitions (docs/forecasting.md), one value() at a time. */
+function referenceFeatures(view: HistoryView, epochMs: number, spec: FeatureSpec): number[] {
+  const s = spec.mode === "nowcast" ? 1 : 0;
+  const h = spec.horizonH;
+  const out: number[] = [];
+  const tgt = localHour(epochMs + h * HOUR_MS, spec.utcOffsetMin);
+  const angle = (2 * Math.PI * tgt.hour) / 24;
+  const holiday = isItalianHoliday(tgt.year, tgt.month, tgt.day) ? 1 : 0;
+  const weekend = tgt.dow >= 5 ? 1 : 0;
+  out.push(tgt.hour, tgt.dow, tgt.month);
+  for (let k = 1; k <= 3; k++) out.push(Math.sin(k * angle), Math.cos(k * angle));
+  out.push(Math.sin((2 * Math.PI * tgt.dow) / 7), Math.cos((2 * Math.PI * tgt.dow) / 7));
+  out.push(Math.sin((2 * Math.PI * tgt.doy) / 365.25), Math.cos((2 * Math.PI * tgt.doy) / 365.25));
+  out.push(weekend, holiday, weekend || holiday ? 1 : 0);
+  for (let q = 0; q < 4; q++) out.push(season(tgt.month) === q ? 1 : 0);
+  const now = localHour(epochMs, spec.utcOffsetMin);
+  out.push(now.hour, now.dow >= 5 || isItalianHoliday(now.year, now.month, now.day) ? 1 : 0);
+  for (const f of POLLUTANTS) {
+    for (const lag of LAGS_H) out.push(view.value(f, lag + s));
+    out.push(view.value(f, seasonalLag(h, 24, s)), view.value(f, seasonalLag(h, 168, s)));
+    for (const w of WINDOWS_H) out.push(...windowStats(view, f, s, w));
+    out.push(windowStats(view, f, s, 168)[0]);
+    out.push(Number.isNaN(view.value(f, s)) ? 1 : 0);
+    let observed = 0;
+    for (let lag = s; lag < s + 24; lag++) if (!Number.isNaN(view.value(f, lag))) observed++;
+    out.push(observed);
+  }
+  for (const f of SENSORS) {
+    out.push(view.value(f, 0), windowStats(view, f, 0, 3)[0], ...windowStats(view, f, 0, 24));
+  }
+  for (const f of SENSORS.slice(0, 5)) out.push(view.value(f, 0) - view.value(f, 1));
+  out.push(Number.isNaN(view.value(SENSORS[0]!, 0)) ? 1 : 0);
+  return out;
+}
+
+function referenceBlend(blend: Blend, x: number[]): number {
+  const matrix = { n: 1, p: x.length, data: Float64Array.from(x) };
+  let sum = 0;
+  for (const part of blend.parts) {
+    sum += part.weight * predictModel(part.artifact.model, matrix)[0]!;
+  }
+  return sum;
+}
+
+function referenceTime(epochMs: number): string {
+  return new Date(epochMs + UTC_OFFSET_MIN * 60_000).toISOString().slice(0, 19) + "+01:00";
+}
+
+function referenceInterval(value: number, hw: HalfWidth | undefined): Interval {
+  const half = hw?.value ?? FALLBACK_RELATIVE_HALF_WIDTH * Math.abs(value);
+  return {
+    lower: Math.min(value, Math.max(0, value - half)),
+    upper: value + half,
+    level: 0.9,
+    source: hw?.source ?? "fallback",
+  };
+}
+
+/** `RealtimeForecaster` written the plain way: what the fast engine must reproduce exactly. */
+class ReferenceEngine {
+  readonly #stations = new Map<string, { history: NaiveHistory; firstMs: number }>();
+  constructor(readonly models: DeployedModels, readonly warmupH: number) {}
+
+  process(reading: CleanReading, source: SourcePosition | null): EngineOutput {
+    const id = reading.station_id;
+    const t = reading.ts_utc_ms;
+    let station = this.#stations.get(id);
+    if (station === undefined) {
+      station = { history: new NaiveHistory(), firstMs: t };
+      this.#stations.set(id, station);
+    }
+    const { history } = station;
+    const step = (t - history.latestMs) / HOUR_MS;
+    const inOrder = Number.isNaN(history.latestMs) || (Number.isInteger(step) && step >= 1);
+    if (inOrder) {
+      history.hours.set(t, reading.measurements);
+      history.latestMs = t;
+    }
+    const warm = inOrder && (t - station.firstMs) / HOUR_MS >= this.warmupH;
+    const lastObserved = (field: string) => {
+      for (let lag = 0; lag < HISTORY_H; lag++) {
+        const v = history.value(MEASUREMENT_FIELDS.indexOf(field as never), lag);
+        if (!Number.isNaN(v)) return v;
+      }
+      return NaN;
+    };
+    const forecasts: ForecastRecord[] = [];
+    for (const h of REALTIME_HORIZONS) {
+      const spec: FeatureSpec = { mode: "forecast", horizonH: h, utcOffsetMin: UTC_OFFSET_MIN };
+      for (const { target, field } of REALTIME_TARGETS) {
+        const key = `${target}|${h}`;
+        const blend = this.models.blends.get(key);
+        let value: number | null = null;
+        let reason: string | null = null;
+        if (warm && blend !== undefined) {
+          const v = referenceBlend(blend, referenceFeatures(history, t, spec));
+          if (Number.isFinite(v)) value = v;
+          else reason = "model_not_finite";
+        } else {
+          reason = !inOrder
+            ? "late_or_duplicate"
+            : blend === undefined
+            ? (this.models.blends.size > 0 ? "no_model_for_target" : "no_model")
+            : "warming_up";
+        }
+        let version = blend?.version ?? "none";
+        let hw = this.models.halfWidths.get(key);
+        if (value === null) {
+          const v = inOrder
+            ? lastObserved(field)
+            : reading.measurements[field] ?? lastObserved(field);
+          if (Number.isFinite(v)) value = v;
+          else reason = "no_observation";
+          version = "persistence";
+          hw = this.models.halfWidths.get(`${key}|persistence`);
+        }
+        forecasts.push({
+          schema_version: FORECAST_SCHEMA_VERSION,
+          kind: "forecast",
+          forecast_id: `${id}|${reading.ts}|${target}|${h}`,
+          station_id: id,
+          target,
+          field,
+          horizon_h: h,
+          value,
+          interval: value === null ? null : referenceInterval(value, hw),
+          ts: reading.ts,
+          target_ts: referenceTime(t + h * HOUR_MS),
+          model_version: version,
+          baseline: reason !== null,
+          fallback: reason === null ? null : "persistence",
+          fallback_reason: reason,
+          source,
+        });
+      }
+    }
+    const estimates: EstimateRecord[] = [];
+    if (inOrder && reading.measurements.pt08_s1_co !== null) {
+      const spec: FeatureSpec = { mode: "nowcast", horizonH: 0, utcOffsetMin: UTC_OFFSET_MIN };
+      for (const { target, field } of REALTIME_TARGETS) {
+        const key = `${target}|nowcast`;
+        const blend = this.models.blends.get(key);
+        if (reading.measurements[field] !== null || blend === undefined) continue;
+        const v = Math.max(0, referenceBlend(blend, referenceFeatures(history, t, spec)));
+        if (!Number.isFinite(v)) continue;
+        estimates.push({
+          schema_version: FORECAST_SCHEMA_VERSION,
+          kind: "estimate",
+          estimated: true,
+          estimate_id: `${id}|${reading.ts}|${target}`,
+          station_id: id,
+          target,
+          field,
+          ts: reading.ts,
+          value: v,
+          interval: referenceInterval(v, this.models.halfWidths.get(key)),
+          model_version: blend.version,
+          source,
+        });
+      }
+    }
+    return { forecasts, estimates };
+  }
+}
+
+/**
+ * Readings of three stations from the real file after the training slice: the real
+ * gaps and missing values, plus late, duplicate and off-grid readings, hours that
+ * never arrive and a reading without sensors.
+ */
+function awkwardReadings(rows: readonly UciRow[], count: number): CleanReading[] {
+  const out: CleanReading[] = [];
+  const reading = (station: number, epochMs: number, m: Measurements, i: number): CleanReading => ({
+    schema_version: CLEAN_SCHEMA_VERSION,
+    station_id: `station-${station}`,
+    ts: stationTime(epochMs, UTC_OFFSET_MIN),
+    ts_utc_ms: epochMs,
+    measurements: m,
+    flags: {},
+    rejected: {},
+    status: "ok",
+    source: { topic: "airq.readings.clean", partition: station, offset: String(i) },
+  });
+  for (let i = 0; i < count; i++) {
+    const row = rows[i]!;
+    for (let station = 0; station < 3; station++) {
+      if (station === 1 && i % 50 >= 45) continue; // hours that never arrive
+      const shift = station * 7 * 24 * HOUR_MS; // another week of the same file
+      const source = rows[Math.min(rows.length - 1, i + station * 168)]!;
+      const m = { ...source.measurements };
+      if (station === 2 && i % 37 === 5) m.pt08_s1_co = null; // no sensors: no estimates
+      out.push(reading(station, row.epochMs + shift, m, i));
+      if (station === 0 && i % 29 === 7) out.push(reading(0, row.epochMs, m, i)); // duplicate
+      if (station === 0 && i % 31 === 9) out.push(reading(0, row.epochMs - 3 * HOUR_MS, m, i)); // late
+      if (station === 2 && i % 41 === 3) {
+        out.push(reading(2, row.epochMs + shift + 1_800_000, m, i)); // off grid
+      }
+    }
+  }
+  return out;
+}
+
+Deno.test("compiled models predict exactly what predictModel() does, shared bins or not", async () => {
+  for (const [name, models] of await deployments()) {
+    const state = new FeatureState();
+    const specs: FeatureSpec[] = [
+      ...REALTIME_HORIZONS.map((h) => ({
+        mode: "forecast" as const,
+        horizonH: h,
+        utcOffsetMin: 60,
+      })),
+      { mode: "nowcast", horizonH: 0, utcOffsetMin: 60 },
+    ];
+    const blends = [...models.blends.values()];
+    const cuts = mergedCutsOf(blends);
+    const shared = blends.map((b) => new CompiledBlend(b, cuts));
+    const alone = blends.map((b) => b.parts.map((p) => compileModel(p.artifact.model)));
+    let checked = 0;
+    for (const row of trained.rows.slice(1200, 1500)) {
+      state.push(row.epochMs, row.measurements);
+      for (const spec of specs) {
+        const x = state.features(spec);
+        const odd = Float64Array.from(
+          x,
+          (v, j) => j % 17 === 3 ? [NaN, -0, Infinity, -1e300][j % 4]! : v,
+        );
+        for (const v of [x, odd]) {
+          const prepared = new PreparedRow(cuts, v.length).prepare(v);
+          blends.forEach((blend, i) => {
+            const expected = referenceBlend(blend, Array.from(v));
+            assert.ok(Object.is(predictBlend(blend, v), expected), `${name}: predictBlend`);
+            assert.ok(Object.is(shared[i]!.predict(v, prepared), expected), `${name}: shared bins`);
+            blend.parts.forEach((part, k) => {
+              const one = predictModel(part.artifact.model, { n: 1, p: v.length, data: v })[0];
+              assert.ok(Object.is(alone[i]![k]!.predict(v), one), `${name}: one model`);
+            });
+            checked++;
+          });
+        }
+      }
+    }
+    assert.ok(checked > 1000, `${name}: ${checked}`);
+  }
+});
+
+Deno.test("compiled trees fall back to predictGbt() when too deep or malformed", () => {
+  const n = 300;
+  const data = Float64Array.from({ length: n * 2 }, (_, i) => (i * 7919) % 1000 / 10);
+  const y = Float64Array.from({ length: n }, (_, i) => Math.sin(data[2 * i]!) * data[2 * i + 1]!);
+  const params: GbtParams = {
+    trees: 5,
+    learningRate: 0.3,
+    maxDepth: 12,
+    minSamplesLeaf: 1,
+    treeFeatureFraction: 1,
+    splitFeatureFraction: 1,
+    rowSubsample: 1,
+    maxBins: 64,
+    l2: 0,
+    seed: 3,
+    transform: "none",
+  };
+  const deep = fitGbt({ n, p: 2, data }, y, params);
+  const shallow = fitGbt({ n, p: 2, data }, y, { ...params, maxDepth: 3 });
+  const unsorted: GbtModel = { ...shallow, cuts: shallow.cuts.map((c) => [...c].reverse()) };
+  const cases: [GbtModel, boolean][] = [[deep, false], [shallow, true], [unsorted, false]];
+  for (const [model, compiled] of cases) {
+    const c = new CompiledGbt(model);
+    assert.equal(c.compiled, compiled);
+    for (let i = 0; i < n; i++) {
+      const x = data.slice(2 * i, 2 * i + 2);
+      if (i % 10 === 0) x[i % 20 === 0 ? 0 : 1] = NaN;
+      assert.ok(Object.is(c.predict(x), predictGbt(model, { n: 1, p: 2, data: x })[0]));
+    }
+  }
+});
+
+Deno.test("the engine writes the reference engine's records, field for field, odd readings included", async () => {
+  const readings = awkwardReadings(trained.rows.slice(1200), 400);
+  for (const [name, models] of await deployments()) {
+    for (const warmupH of [24, 0]) {
+      const engine = new RealtimeForecaster(models, { utcOffsetMin: UTC_OFFSET_MIN, warmupH });
+      const reference = new ReferenceEngine(models, warmupH);
+      let estimates = 0, late = 0, modelled = 0;
+      for (const r of readings) {
+        const source = r.ts_utc_ms % 3 === 0 ? null : r.source;
+        const got = engine.process(r, source);
+        const expected = reference.process(r, source);
+        assert.deepStrictEqual(
+          got,
+          expected,
+          `${name}, warm-up ${warmupH} h: ${r.station_id} ${r.ts}`,
+        );
+        estimates += got.estimates.length;
+        late += got.forecasts[0]!.fallback_reason === "late_or_duplicate" ? 1 : 0;
+        modelled += got.forecasts.filter((f) => f.fallback === null).length;
+      }
+      assert.ok(estimates > 20 && late > 20 && modelled > 5000, `${estimates} ${late} ${modelled}`);
+    }
+  }
+});
+
+Deno.test("stationTime() prints what Date does, at any offset and in odd corners", () => {
+  const instants = [
+    0,
+    -1,
+    1.5,
+    Date.UTC(2004, 1, 29, 23, 59, 59, 999),
+    Date.parse("0000-01-01T00:00:00Z"),
+    Date.parse("9999-12-31T23:30:00Z"),
+    Date.UTC(-5, 0, 1),
+    8.64e15,
+  ];
+  for (const offset of [60, 0, -330, 345, 30.5, -720]) {
+    for (const t of instants) {
+      let expected: string;
+      try {
+        const local = new Date(t + offset * 60_000).toISOString().slice(0, 19);
+        const abs = Math.abs(offset);
+        expected = `${local}${offset < 0 ? "-" : "+"}${
+          String(Math.floor(abs / 60)).padStart(2, "0")
+        }:${String(abs % 60).padStart(2, "0")}`;
+      } catch (error) {
+        assert.throws(() => stationTime(t, offset), (error as Error).constructor as never);
+        continue;
+      }
+      assert.equal(stationTime(t, offset), expected, `${t} ${offset}`);
+    }
   }
 });
