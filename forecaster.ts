@@ -51,6 +51,7 @@ import {
   MonitoringConfigSchema,
 } from "./lib/monitoring/mod.ts";
 import { join } from "node:path";
+import { FORECASTER_CONFIG_FILE, ForecasterConfigSchema } from "./lib/realtime/config.ts";
 import { isPostgresUrl, openStore, storeLabel } from "./lib/storage/mod.ts";
 import { env, println, runMain, secondsOption } from "./lib/cli.ts";
 import { userPath } from "./lib/cli_paths.ts";
@@ -61,10 +62,11 @@ const HELP =
 
   --db PATH|URL             warm start from, and store forecasts, estimates and alerts in,
                             this SQLite file or postgres:// URL (default: the consumer's)
-  --group ID                consumer group (default: airq-forecaster)
+  --group ID                consumer group (default: groupId of config/forecaster.json)
   --exit-when-idle SECONDS  exit 0 once no new message arrived for that long
   --models DIR              model artifacts (default: modelDir of config/forecast.json)
-  --warmup-hours N          hours of history before the model replaces persistence (default 24)
+  --warmup-hours N          hours of history before the model replaces persistence
+                            (default: warmupHours of config/forecaster.json, 24)
   --json                    print the final summary as JSON`;
 
 /** Written by `deno task evaluate`: interval widths and the offline MAE live errors are compared with. */
@@ -78,7 +80,7 @@ async function main(): Promise<number> {
       group: { type: "string" },
       "exit-when-idle": { type: "string" },
       models: { type: "string" },
-      "warmup-hours": { type: "string", default: "24" },
+      "warmup-hours": { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -97,6 +99,10 @@ async function main(): Promise<number> {
     new URL("forecast.json", CONFIG_DIR),
     ForecastConfigSchema,
   );
+  const settings = await loadConfig(
+    new URL(FORECASTER_CONFIG_FILE, CONFIG_DIR),
+    ForecasterConfigSchema,
+  );
   const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
   const kafka = await loadKafkaConfig(env);
   const topics = (await loadTopicsConfig(env)).topics;
@@ -109,7 +115,7 @@ async function main(): Promise<number> {
     throw new Error('config/topics.json needs topics with roles "raw", "forecasts", "estimates"');
   }
   const exitWhenIdleMs = secondsOption("exit-when-idle", values["exit-when-idle"]);
-  const warmupH = Number(values["warmup-hours"]);
+  const warmupH = Number(values["warmup-hours"] ?? settings.warmupHours);
   if (!Number.isInteger(warmupH) || warmupH < 0) {
     throw new Error(`--warmup-hours must be a whole number >= 0, got "${values["warmup-hours"]}"`);
   }
@@ -169,7 +175,7 @@ async function main(): Promise<number> {
   };
   Deno.addSignalListener("SIGINT", stop("SIGINT"));
   Deno.addSignalListener("SIGTERM", stop("SIGTERM"));
-  const groupId = values.group ?? "airq-forecaster";
+  const groupId = values.group ?? settings.groupId;
   log.info("Forecasting {rawTopic} in group {groupId} to {forecastsTopic}; store {db}", {
     rawTopic,
     groupId,
@@ -189,6 +195,10 @@ async function main(): Promise<number> {
     topics: topics.filter((t) => ["raw", "forecasts", "estimates", "alerts"].includes(t.role)),
     store,
     observers,
+    maxBytesPerPartition: settings.maxBytesPerPartition,
+    maxWaitTimeMs: settings.maxWaitTimeMs,
+    maxBytesPerSend: settings.maxBytesPerSend,
+    snapshotEveryMs: settings.snapshotEveryMs,
     rules,
     engine,
     exitWhenIdleMs,

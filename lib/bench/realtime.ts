@@ -10,12 +10,12 @@
  *    way (peak, and the median of the first and of the last quarter of the
  *    run, to show whether it stays flat).
  * 2. Latency: a fresh forecaster on fresh topics, then the producer paced at
- *    a steady rate (default 1,000 readings/s). A read_committed reader on the
- *    forecasts topic takes, for each reading, the time from the raw message's
- *    Kafka timestamp (set when the producer hands it to kafkajs; the
- *    forecaster copies it into the `airq-raw-ts` header of every forecast) to
- *    the moment its forecasts are readable. The first seconds (JIT, group
- *    join) are left out.
+ *    a steady rate (default 1,000 readings/s). A read_committed reader of the
+ *    raw and the forecasts topics takes, for each reading, the time from the
+ *    raw message's Kafka timestamp (set when the producer hands it to kafkajs)
+ *    to the moment its first forecast is readable (a reading's 12 forecasts
+ *    commit together); a forecast names its raw message in `source`. The
+ *    first seconds (JIT, group join) are left out.
  *
  * @module
  */
@@ -209,9 +209,13 @@ async function latencyPhase(
   );
   const rss = sampleRss(forecaster.pid);
   const done = forecaster.output();
-  // the reader: first readable forecast of each reading (all 12 commit together)
+  // the reader: raw timestamps by position, and the first readable forecast of each reading
+  const rawTopic = topics.find((t) => t.role === "raw")!.name;
+  const rawTs = new Map<string, number>();
+  const pending = new Map<string, number>(); // forecast seen before its raw message: position -> seen at
   const seen = new Set<string>();
   const latencies: { rawTs: number; ms: number }[] = [];
+  const settle = (raw: number, at: number) => latencies.push({ rawTs: raw, ms: at - raw });
   const reader = kafka.consumer({
     groupId: `airq-bench-reader-${crypto.randomUUID().slice(0, 6)}`,
     readUncommitted: false,
@@ -219,19 +223,33 @@ async function latencyPhase(
   });
   await reader.connect();
   try {
-    await reader.subscribe({ topic: forecastsTopic, fromBeginning: true });
+    await reader.subscribe({ topics: [rawTopic, forecastsTopic], fromBeginning: true });
     await reader.run({
-      partitionsConsumedConcurrently: 6,
+      partitionsConsumedConcurrently: 12,
       eachBatch: async ({ batch }) => {
         const now = Date.now();
         for (const m of batch.messages) {
-          const raw = m.headers?.["airq-raw-ts"];
-          if (raw === undefined) continue;
-          const rawTs = Number(raw.toString());
-          const source = `${m.key?.toString()}|${rawTs}`;
-          if (seen.has(source)) continue;
-          seen.add(source);
-          latencies.push({ rawTs, ms: now - rawTs });
+          if (batch.topic === rawTopic) {
+            const position = `${batch.partition}|${m.offset}`;
+            const ts = Number(m.timestamp);
+            rawTs.set(position, ts);
+            const at = pending.get(position);
+            if (at !== undefined) {
+              pending.delete(position);
+              settle(ts, at);
+            }
+            continue;
+          }
+          const source = (JSON.parse(m.value!.toString()) as {
+            source: { partition: number; offset: string } | null;
+          }).source;
+          if (source === null) continue;
+          const position = `${source.partition}|${source.offset}`;
+          if (seen.has(position)) continue;
+          seen.add(position);
+          const ts = rawTs.get(position);
+          if (ts === undefined) pending.set(position, now);
+          else settle(ts, now);
         }
         await Promise.resolve();
       },
@@ -272,8 +290,8 @@ async function latencyPhase(
     const p1 = Date.now();
     const sent = Number(lastJsonLine(produced.stdout)["sent"]);
     // let the last forecasts arrive
-    const settle = performance.now() + 10_000;
-    while (seen.size < sent && performance.now() < settle) {
+    const settleBy = performance.now() + 10_000;
+    while (seen.size < sent && performance.now() < settleBy) {
       await new Promise((r) => setTimeout(r, 100));
     }
     const measured = latencies.filter((l) => l.rawTs >= p0 + o.warmupSeconds * 1000);

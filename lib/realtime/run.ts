@@ -66,6 +66,12 @@ export interface ForecasterOptions {
    * (1 MiB by default). Default 800,000.
    */
   maxBytesPerSend?: number | undefined;
+  /** Fetch size per partition (default: the consumer config's). */
+  maxBytesPerPartition?: number | undefined;
+  /** Fetch wait on a quiet topic (default: the consumer config's). */
+  maxWaitTimeMs?: number | undefined;
+  /** How often the monitoring snapshot is stored, at most (default 1000 ms). */
+  snapshotEveryMs?: number | undefined;
   exitWhenIdleMs?: number | undefined;
   signal: AbortSignal;
   /** Fault injection for the crash drill: called after the sends, before the commit. */
@@ -95,7 +101,6 @@ export interface ForecastObserver {
 /** Warm start: the feature history of a station, and its forecasts still waiting for their actual value. */
 const WARM_HISTORY_MS = HISTORY_H * HOUR_MS;
 const WARM_FORECASTS_MS = 24 * HOUR_MS;
-const SNAPSHOT_EVERY_MS = 1000;
 
 /** The final report of a forecaster run. */
 export interface ForecasterSummary {
@@ -143,6 +148,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   const observers = options.observers ?? [];
   const store = options.store ?? null;
   const maxBytesPerSend = options.maxBytesPerSend ?? 800_000;
+  const snapshotEveryMs = options.snapshotEveryMs ?? 1000;
   let lastSnapshotMs = 0;
   const resetAll = () => {
     engine.reset();
@@ -218,7 +224,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     let invalid = 0;
     let baseline = 0;
     const nowMs = Date.now();
-    const valid: { reading: CleanReading; source: SourcePosition; rawTs: string }[] = [];
+    const valid: { reading: CleanReading; source: SourcePosition }[] = [];
     const firstMs = new Map<string, number>();
     for (const message of batch.messages) {
       const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
@@ -235,7 +241,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       }
       const r = result.reading;
       if (!firstMs.has(r.station_id)) firstMs.set(r.station_id, r.ts_utc_ms);
-      valid.push({ reading: r, source, rawTs: message.timestamp });
+      valid.push({ reading: r, source });
     }
     await warmStart(firstMs);
     const raise = (list: readonly Alert[] | void) => {
@@ -245,17 +251,16 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
         alerts.push({ key: a.station_id ?? "pipeline", value: JSON.stringify(a) });
       }
     };
-    for (const { reading, source, rawTs } of valid) {
+    for (const { reading, source } of valid) {
       readings++;
       for (const o of observers) raise(o.observe(reading, nowMs));
       const out = engine.process(reading, source);
-      const headers = { "airq-raw-ts": rawTs };
       for (const f of out.forecasts) {
         if (f.baseline) baseline++;
-        forecasts.push({ key: f.station_id, value: forecastJson(f), headers });
+        forecasts.push({ key: f.station_id, value: forecastJson(f) });
       }
       for (const e of out.estimates) {
-        estimates.push({ key: e.station_id, value: estimateJson(e), headers });
+        estimates.push({ key: e.station_id, value: estimateJson(e) });
       }
       if (store !== null) {
         stored.forecasts.push(...out.forecasts);
@@ -263,9 +268,10 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       }
       for (const o of observers) raise(o.forecasts(out.forecasts, nowMs));
     }
-    if (store !== null) {
+    const writeStore = async () => {
+      if (store === null) return;
       const snapshots: Snapshot[] = [];
-      if (nowMs - lastSnapshotMs >= SNAPSHOT_EVERY_MS) {
+      if (nowMs - lastSnapshotMs >= snapshotEveryMs) {
         lastSnapshotMs = nowMs;
         for (const o of observers) {
           if (o.snapshot && o.snapshotName) {
@@ -273,7 +279,6 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
           }
         }
       }
-      // durable before the commit: a crash in between re-makes and replaces the same ids
       await store.writeBatch({
         readings: [],
         deadLetters: [],
@@ -282,15 +287,20 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
         alerts: stored.alerts,
         snapshots,
       });
-    }
+    };
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
     const transaction = await producer.transaction();
     try {
-      await sendAll(transaction, [
+      const sending = sendAll(transaction, [
         { topic: options.forecastsTopic, messages: forecasts },
         { topic: options.estimatesTopic, messages: estimates },
         ...(options.alertsTopic === null ? [] : [{ topic: options.alertsTopic, messages: alerts }]),
       ]);
+      sending.catch(() => {}); // awaited below; a store failure must not leave it unobserved
+      // the (synchronous) SQLite write runs while the first request is on the wire; both are
+      // done before the commit: a crash in between re-makes and replaces the same stored ids
+      await writeStore();
+      await sending;
       await transaction.sendOffsets({
         consumerGroupId: options.groupId,
         topics: [{
@@ -327,8 +337,8 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       groupId: options.groupId,
       sessionTimeout: config.sessionTimeoutMs,
       heartbeatInterval: config.heartbeatIntervalMs,
-      maxBytesPerPartition: config.maxBytesPerPartition,
-      maxWaitTimeInMs: config.maxWaitTimeMs,
+      maxBytesPerPartition: options.maxBytesPerPartition ?? config.maxBytesPerPartition,
+      maxWaitTimeInMs: options.maxWaitTimeMs ?? config.maxWaitTimeMs,
       readUncommitted: false,
     },
     run: {

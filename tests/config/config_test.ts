@@ -78,3 +78,17 @@ Deno.test("AIRQ_KAFKA_* overrides brokers, ports, TLS and SASL", async () => {
     /AIRQ_KAFKA_.*\n.*must be host:port/s,
   );
 });
+
+Deno.test("the real-time config files are valid, and an unknown key is named", async () => {
+  const { ForecasterConfigSchema } = await import("../../lib/realtime/config.ts");
+  const { AlertsConfigSchema } = await import("../../lib/alerts/mod.ts");
+  const { MonitoringConfigSchema } = await import("../../lib/monitoring/mod.ts");
+  const read = (name: string) =>
+    Deno.readTextFile(new URL(`../../config/${name}`, import.meta.url));
+  const forecaster = parseConfig(await read("forecaster.json"), ForecasterConfigSchema, "f.json");
+  assert.ok(forecaster.maxBytesPerSend < 1_048_576, "under the broker's default max.message.bytes");
+  parseConfig(await read("alerts.json"), AlertsConfigSchema, "alerts.json");
+  parseConfig(await read("monitoring.json"), MonitoringConfigSchema, "monitoring.json");
+  const bad = JSON.stringify({ ...forecaster, maxBytesPerSnd: 1 });
+  assert.throws(() => parseConfig(bad, ForecasterConfigSchema, "f.json"), /maxBytesPerSnd/);
+});

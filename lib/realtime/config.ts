@@ -1,0 +1,30 @@
+/**
+ * Settings of the real-time forecaster: `config/forecaster.json`.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** File name of the forecaster's settings in the config folder. */
+export const FORECASTER_CONFIG_FILE = "forecaster.json";
+
+/** Schema of `config/forecaster.json`. */
+export const ForecasterConfigSchema = z.strictObject({
+  $comment: z.string().optional(),
+  /** Consumer group (and transactional id stem) when `--group` is not given. */
+  groupId: z.string().min(1),
+  /** Fetch size per partition: bounds one batch's memory. */
+  maxBytesPerPartition: z.number().int().min(1024),
+  /** How long a fetch waits for data on a quiet topic. */
+  maxWaitTimeMs: z.number().int().min(0).max(10_000),
+  /** Bytes of message values per produce request inside a transaction (< the broker's max.message.bytes). */
+  maxBytesPerSend: z.number().int().min(1024).max(1_000_000),
+  /** How often the monitoring snapshot is stored, at most. */
+  snapshotEveryMs: z.number().int().min(0),
+  /** Hours of history a station needs before the model replaces persistence (`--warmup-hours`). */
+  warmupHours: z.number().int().min(0),
+  why: z.string().min(1),
+});
+
+/** The forecaster's settings. */
+export type ForecasterConfig = z.infer<typeof ForecasterConfigSchema>;
