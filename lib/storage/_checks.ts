@@ -12,6 +12,7 @@ import {
   type CleanReading,
   type EstimateRecord,
   type ForecastRecord,
+  type Interval,
   IsoTimestamp,
   MEASUREMENT_FIELDS,
   type SourcePosition,
@@ -56,22 +57,172 @@ export function checkLimit(limit: number | undefined): void {
   }
 }
 
-/** Why the stores refuse forecast `f`, or undefined when they accept it. */
+/**
+ * Why the stores refuse forecast `f`, or undefined when they accept it. Its
+ * `forecast_id` must begin with `station_id|ts|` (the documented
+ * `station|ts|target|horizon`): the SQL stores keep a reading's forecasts in one
+ * row keyed by station and feature time, so the id must name both.
+ */
 export function forecastProblem(f: ForecastRecord): string | undefined {
-  return idProblem("forecast_id", f.forecast_id) ?? idProblem("station_id", f.station_id) ??
-    idProblem("target", f.target) ?? timeProblem("ts", f.ts) ??
-    timeProblem("target_ts", f.target_ts) ??
-    (Number.isFinite(f.horizon_h) ? undefined : `horizon_h must be finite, not ${f.horizon_h}`) ??
-    (typeof f.baseline === "boolean" ? undefined : "baseline must be true or false") ??
-    jsonProblem(f, "forecast");
+  const checked = checkForecast(f);
+  return typeof checked === "string" ? checked : undefined;
 }
 
-/** Why the stores refuse estimate `e`, or undefined when they accept it. */
+/**
+ * What the stores make of forecast `f`: why they refuse it (a string), or, when
+ * they accept it, whether it has the documented shape (`hasForecastShape`).
+ *
+ * A forecast of the documented shape has its numbers checked directly (value,
+ * interval bounds and level, horizon, schema version, source partition); any
+ * other is walked whole (`jsonProblem`), so that the same forecasts are refused,
+ * with the same messages, as when every forecast was walked. `seen` carries
+ * what the calls for one batch found valid last: a reading's dozen forecasts
+ * share their `ts`, Kafka position and id prefix, four of them a `target_ts`.
+ */
+export function checkForecast(f: ForecastRecord, seen: Seen = {}): string | boolean {
+  return isUsualForecast(f, seen) || checkEveryField(f, seen);
+}
+
+/**
+ * Is `f` of the documented shape and valid? The usual case in one pass, reading
+ * each field once; false sends `f` to `checkEveryField`, which says why.
+ */
+function isUsualForecast(f: ForecastRecord, seen: Seen): boolean {
+  const proto = Object.getPrototypeOf(f);
+  if ((proto !== Object.prototype && proto !== null) || !hasKeys(f, FORECAST_KEYS)) return false;
+  const { forecast_id: id, station_id: station, target, ts, target_ts, value, interval } = f;
+  const { schema_version, kind, field, model_version, fallback, fallback_reason, source } = f;
+  if (
+    typeof id !== "string" || typeof station !== "string" || station === "" ||
+    typeof target !== "string" || (target as string) === "" || typeof ts !== "string" ||
+    typeof target_ts !== "string" || !Number.isFinite(f.horizon_h) ||
+    typeof f.baseline !== "boolean" ||
+    !(schema_version === null || Number.isFinite(schema_version)) ||
+    !(kind === null || typeof kind === "string") ||
+    !(field === null || typeof field === "string") ||
+    !(model_version === null || typeof model_version === "string") ||
+    !(fallback === null || typeof fallback === "string") ||
+    !(fallback_reason === null || typeof fallback_reason === "string") ||
+    !(value === null || Number.isFinite(value))
+  ) {
+    return false;
+  }
+  if (interval !== null) {
+    if (typeof interval !== "object" || !isPlain(interval, INTERVAL_KEYS)) return false;
+    const { lower, upper, level } = interval;
+    if (
+      !Number.isFinite(lower) || !Number.isFinite(upper) || !Number.isFinite(level) ||
+      typeof interval.source !== "string"
+    ) {
+      return false;
+    }
+  }
+  if (source !== null && source !== seen.position) {
+    if (!isPosition(source) || !Number.isFinite(source.partition)) return false;
+    seen.position = source;
+  }
+  if (ts !== seen.ts) {
+    if (timeProblem("ts", ts) !== undefined) return false;
+    seen.ts = ts;
+  }
+  if (target_ts !== seen.targetTs) {
+    if (timeProblem("target_ts", target_ts) !== undefined) return false;
+    seen.targetTs = target_ts;
+  }
+  return idPrefixProblem(f, seen) === undefined;
+}
+
+/** `checkForecast` field by field, in the order that picks the message. */
+function checkEveryField(f: ForecastRecord, seen: Seen): string | boolean {
+  const { ts, target_ts } = f;
+  const problem = idProblem("forecast_id", f.forecast_id) ??
+    idProblem("station_id", f.station_id) ?? idProblem("target", f.target) ??
+    (ts === seen.ts && ts !== undefined ? undefined : timeProblem("ts", ts)) ??
+    (target_ts === seen.targetTs && target_ts !== undefined
+      ? undefined
+      : timeProblem("target_ts", target_ts)) ??
+    (Number.isFinite(f.horizon_h) ? undefined : `horizon_h must be finite, not ${f.horizon_h}`) ??
+    (typeof f.baseline === "boolean" ? undefined : "baseline must be true or false");
+  if (problem !== undefined) return problem;
+  seen.ts = ts;
+  seen.targetTs = target_ts;
+  const documented = hasForecastShape(f, seen);
+  // The new rule last: what the walk of every value refused keeps its message.
+  return (documented ? numbersProblem(f, seen) : jsonProblem(f, "forecast")) ??
+    idPrefixProblem(f, seen) ?? documented;
+}
+
+/** The numbers of `f`, of the documented shape, checked as `jsonProblem` checks them. */
+function numbersProblem(f: ForecastRecord, seen: Seen): string | undefined {
+  const { value, interval, source } = f;
+  const problem = finiteProblem(f.schema_version, "forecast.schema_version") ??
+    (value === null ? undefined : finiteProblem(value, "forecast.value")) ??
+    (interval === null ? undefined : intervalProblem(interval, "forecast.interval"));
+  if (problem !== undefined || source === null || source === seen.position) return problem;
+  const partition = finiteProblem(source.partition, "forecast.source.partition");
+  if (partition === undefined) seen.position = source;
+  return partition;
+}
+
+/** What `checkForecast` remembers across the forecasts of one batch. */
+export interface Seen {
+  /** The `ts` and the `target_ts` found valid last. */
+  ts?: string;
+  targetTs?: string;
+  /** `station|ts|` of the forecast checked last. */
+  prefix?: { station: string; ts: string; text: string };
+  /** The Kafka position found of the documented shape, with a finite partition, last. */
+  position?: SourcePosition;
+}
+
+/**
+ * Has `f` the documented shape: a plain object with exactly the 16 fields of
+ * `ForecastRecord`, each of its JSON type (finite or not), its interval and
+ * source (when not null) plain objects with exactly their fields?
+ */
+export function hasForecastShape(f: ForecastRecord, seen: Seen = {}): boolean {
+  const proto = Object.getPrototypeOf(f);
+  if ((proto !== Object.prototype && proto !== null) || !hasKeys(f, FORECAST_KEYS)) return false;
+  const { schema_version, kind, field, model_version, fallback, fallback_reason } = f;
+  const { forecast_id, station_id, target, ts, target_ts, value, interval, source } = f;
+  return (schema_version === null || typeof schema_version === "number") &&
+    (kind === null || typeof kind === "string") &&
+    (forecast_id === null || typeof forecast_id === "string") &&
+    (station_id === null || typeof station_id === "string") &&
+    (target === null || typeof target === "string") &&
+    (field === null || typeof field === "string") && typeof f.horizon_h === "number" &&
+    (value === null || typeof value === "number") &&
+    (interval === null || isInterval(interval)) &&
+    (ts === null || typeof ts === "string") &&
+    (target_ts === null || typeof target_ts === "string") &&
+    (model_version === null || typeof model_version === "string") &&
+    typeof f.baseline === "boolean" && (fallback === null || typeof fallback === "string") &&
+    (fallback_reason === null || typeof fallback_reason === "string") &&
+    (source === null || source === seen.position || isPosition(source));
+}
+
+/** Why the stores refuse estimate `e`, or undefined when they accept it; checked as forecasts are. */
 export function estimateProblem(e: EstimateRecord): string | undefined {
-  return idProblem("estimate_id", e.estimate_id) ?? idProblem("station_id", e.station_id) ??
+  const problem = idProblem("estimate_id", e.estimate_id) ??
+    idProblem("station_id", e.station_id) ??
     idProblem("target", e.target) ?? timeProblem("ts", e.ts) ??
-    (Number.isFinite(e.value) ? undefined : `value must be finite, not ${e.value}`) ??
-    jsonProblem(e, "estimate");
+    (Number.isFinite(e.value) ? undefined : `value must be finite, not ${e.value}`);
+  if (problem !== undefined) return problem;
+  const proto = Object.getPrototypeOf(e);
+  const { schema_version, kind, field, model_version, source } = e;
+  if (
+    (proto !== Object.prototype && proto !== null) || !hasKeys(e, ESTIMATE_KEYS) ||
+    !(schema_version === null || typeof schema_version === "number") ||
+    !(kind === null || typeof kind === "string") || typeof e.estimated !== "boolean" ||
+    !(field === null || typeof field === "string") ||
+    !(model_version === null || typeof model_version === "string") ||
+    !isInterval(e.interval) || !(source === null || isPosition(source))
+  ) {
+    return jsonProblem(e, "estimate");
+  }
+  return finiteProblem(schema_version, "estimate.schema_version") ??
+    intervalProblem(e.interval, "estimate.interval") ??
+    (source === null ? undefined : finiteProblem(source.partition, "estimate.source.partition"));
 }
 
 /** Why the stores refuse alert `a` (anything `AlertSchema` refuses), or undefined. */
@@ -129,8 +280,115 @@ function idProblem(name: string, value: unknown): string | undefined {
     : `${name} must be a non-empty string`;
 }
 
-function timeProblem(name: string, value: unknown): string | undefined {
-  return IsoTimestamp.safeParse(value).success && Number.isFinite(Date.parse(value as string))
+/** `forecast_id` must begin with `station_id|ts|`, which the forecast's row is keyed by. */
+function idPrefixProblem(f: ForecastRecord, seen: Seen): string | undefined {
+  const { forecast_id: id, station_id: station, ts } = f;
+  let prefix = seen.prefix;
+  if (prefix === undefined || prefix.station !== station || prefix.ts !== ts) {
+    prefix = seen.prefix = { station, ts, text: `${station}|${ts}|` };
+  }
+  return id.length > prefix.text.length && id.startsWith(prefix.text)
     ? undefined
-    : `${name} must be an ISO 8601 timestamp with an offset, not ${JSON.stringify(value)}`;
+    : `forecast_id must begin with "${prefix.text}" (station|ts|target|horizon), ` +
+      `not ${JSON.stringify(id)}`;
+}
+
+/** The fields of each record type, in the order the forecaster writes them. */
+const FORECAST_KEYS: readonly string[] = [
+  "schema_version",
+  "kind",
+  "forecast_id",
+  "station_id",
+  "target",
+  "field",
+  "horizon_h",
+  "value",
+  "interval",
+  "ts",
+  "target_ts",
+  "model_version",
+  "baseline",
+  "fallback",
+  "fallback_reason",
+  "source",
+];
+const ESTIMATE_KEYS: readonly string[] = [
+  "schema_version",
+  "kind",
+  "estimated",
+  "estimate_id",
+  "station_id",
+  "target",
+  "field",
+  "ts",
+  "value",
+  "interval",
+  "model_version",
+  "source",
+];
+const INTERVAL_KEYS: readonly string[] = ["lower", "upper", "level", "source"];
+const POSITION_KEYS: readonly string[] = ["topic", "partition", "offset"];
+
+/**
+ * Are the enumerable properties of `value` (a plain object) exactly `known`, in
+ * that order? A pointer comparison per key (property names are internalised
+ * strings), and no array: `for...in` walks the object's cached key list. In
+ * another order, the fields are walked whole: `jsonProblem` names the first
+ * problem in property order, and so must the direct checks.
+ */
+function hasKeys(value: object, known: readonly string[]): boolean {
+  let i = 0;
+  // Own and inherited keys: a key added to Object.prototype also sends `value` to the walk.
+  for (const key in value) if (key !== known[i++]) return false;
+  return i === known.length;
+}
+
+/** Is `value` a plain object, as `jsonProblem` accepts, with exactly the properties `known`? */
+function isPlain(value: object, known: readonly string[]): boolean {
+  const proto = Object.getPrototypeOf(value);
+  return (proto === Object.prototype || proto === null) && hasKeys(value, known);
+}
+
+/** An `Interval` of the documented shape: two numbers, a number and a string; finiteness aside. */
+function isInterval(i: unknown): i is Interval {
+  if (typeof i !== "object" || i === null || !isPlain(i, INTERVAL_KEYS)) return false;
+  const { lower, upper, level, source } = i as Interval;
+  return typeof lower === "number" && typeof upper === "number" && typeof level === "number" &&
+    typeof source === "string";
+}
+
+/** A `SourcePosition` of the documented shape: a string, a number and a string. */
+function isPosition(p: unknown): p is SourcePosition {
+  if (typeof p !== "object" || p === null || !isPlain(p, POSITION_KEYS)) return false;
+  const { topic, partition, offset } = p as SourcePosition;
+  return typeof topic === "string" && typeof partition === "number" && typeof offset === "string";
+}
+
+function intervalProblem(i: Interval, path: string): string | undefined {
+  return finiteProblem(i.lower, `${path}.lower`) ?? finiteProblem(i.upper, `${path}.upper`) ??
+    finiteProblem(i.level, `${path}.level`);
+}
+
+/** The number `value` as `jsonProblem` checks it (null is not a number here). */
+function finiteProblem(value: number | null, path: string): string | undefined {
+  return value === null || Number.isFinite(value)
+    ? undefined
+    : `${path} must be finite, not ${value}`;
+}
+
+/**
+ * Timestamps found valid, so that the dozen forecasts of a reading (one `ts`,
+ * three `target_ts`) and the next readings' (whose `ts` were targets already)
+ * cost a lookup instead of a parse. Whether a text is valid never changes.
+ */
+const validTimes = new Set<string>();
+
+function timeProblem(name: string, value: unknown): string | undefined {
+  if (typeof value === "string" && validTimes.has(value)) return undefined;
+  if (IsoTimestamp.safeParse(value).success && Number.isFinite(Date.parse(value as string))) {
+    if (validTimes.size >= 4096) validTimes.clear();
+    validTimes.add(value as string);
+    return undefined;
+  }
+  return `${name} must be an ISO 8601 timestamp with an offset, not ${JSON.stringify(value)}`;
 }

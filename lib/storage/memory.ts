@@ -47,8 +47,12 @@ export class MemoryStore implements ReadingStore {
   readonly #rows = new Map<string, Row>();
   /** In insertion order, like SQLite's rowid. */
   readonly #deadLetters = new Map<string, DeadLetter>();
-  /** As JSON text, as the other stores keep them, by id. */
+  /**
+   * As JSON text, by id: one entry per forecast, where the SQL stores keep a set
+   * per reading. Both must agree (tests/storage: "agree on any sequence of batches").
+   */
   readonly #forecasts = new Map<string, string>();
+  /** As JSON text, as the other stores keep them, by id. */
   readonly #estimates = new Map<string, string>();
   /** In insertion order, by `(alert_id, state, severity)`. */
   readonly #alerts = new Map<string, string>();

@@ -21,10 +21,18 @@
  * - Forecasts are keyed by `forecast_id`, estimates by `estimate_id` and
  *   snapshots by `name`: a later write replaces the row (a forecast re-made
  *   after a crash replaces the old one).
+ * - A forecast's id must begin with its `station_id|ts|` (the documented
+ *   `station|ts|target|horizon`); any other is refused. The SQL stores keep the
+ *   forecasts of one reading (one station and feature time) as ONE row, a
+ *   forecast set, and merge the forecasts written for a reading into its set
+ *   by `forecast_id`: an id written again replaces that forecast, the set's
+ *   other forecasts stay. The forecaster writes all forecasts of a reading in
+ *   the same batch, so a reading re-made after a crash replaces its set whole.
  * - Alert events are keyed by `(alert_id, state, severity)`: the first one
  *   stored wins, so a redelivered event adds nothing.
- * - Forecasts, estimates, alerts and snapshots are kept as JSON text and come
- *   back deep-equal to what was written. A number that JSON cannot carry (NaN,
+ * - Forecasts, estimates, alerts and snapshots are kept as JSON text (SQLite
+ *   keeps forecasts of the documented shape in a compact form) and come back
+ *   deep-equal to what was written. A number that JSON cannot carry (NaN,
  *   ±Infinity) or a value that is not JSON (a Map, a class instance, a bigint)
  *   is refused rather than silently changed; `-0` comes back as `0` and an
  *   `undefined` property is dropped, as `JSON.stringify` does.
@@ -79,7 +87,11 @@ export interface WriteBatch {
   readonly readings: readonly CleanReading[];
   /** Rejected messages, stored once per `(topic, partition, offset)`. */
   readonly deadLetters: readonly DeadLetter[];
-  /** Forecasts, upserted by `forecast_id`: a later write replaces the row. */
+  /**
+   * Forecasts, upserted by `forecast_id` (which begins with `station_id|ts|`): a
+   * later write replaces the forecast. The SQL stores keep the forecasts of a
+   * reading as one row: written in one batch, they write it once (module doc).
+   */
   readonly forecasts?: readonly ForecastRecord[];
   /** Virtual-sensor estimates, upserted by `estimate_id`: a later write replaces the row. */
   readonly estimates?: readonly EstimateRecord[];

@@ -13,7 +13,8 @@
  * twice in one statement): about 0.5 s per 10,000 readings on a local server
  * (SQLite: about 0.08 s), far above what the consumer needs. Forecasts,
  * estimates, alert events and snapshots go the same way, one JSON parameter
- * and one statement per kind, in the same transaction.
+ * and one statement per kind, in the same transaction; forecasts as one row
+ * per reading (`_forecast_sets.ts`), merged into a stored one by the statement.
  *
  * Connection settings come from the URL (`postgres://user:password@host:port/db`);
  * what the URL leaves out, npm `postgres` reads from the libpq variables
@@ -50,11 +51,11 @@ import {
   alertProblem,
   checkLimit,
   estimateProblem,
-  forecastProblem,
   positionProblem,
   readingProblem,
   snapshotProblem,
 } from "./_checks.ts";
+import { appendMatching, type ForecastSet, forecastSets } from "./_forecast_sets.ts";
 
 /** Options of {@linkcode openPostgresStore}. */
 export interface PostgresStoreOptions {
@@ -148,6 +149,25 @@ const MIGRATIONS: readonly string[] = [
     updated_at_ms bigint NOT NULL,
     stored_at timestamptz NOT NULL
   );`,
+  // 3: forecasts as one row per reading, a "forecast set" keyed by station and feature time
+  // (lib/storage/_forecast_sets.ts): `n` forecasts, `records` the JSON array of their records,
+  // `ids` their forecast_ids in the same order (merging by id needs no JSON operator, which
+  // would refuse a \u0000 anywhere in a record). Version-2 rows move over, their text unchanged.
+  `CREATE TABLE forecast_sets (
+    station_id text COLLATE "C" NOT NULL CHECK (station_id <> ''),
+    ts_ms bigint NOT NULL,
+    n integer NOT NULL,
+    ids text[] NOT NULL,
+    records text NOT NULL,
+    stored_at timestamptz NOT NULL,
+    PRIMARY KEY (station_id, ts_ms)
+  );
+  CREATE INDEX forecast_sets_ts ON forecast_sets (ts_ms, station_id) INCLUDE (n);
+  INSERT INTO forecast_sets (station_id, ts_ms, n, ids, records, stored_at)
+    SELECT station_id, ts_ms, count(*), array_agg(forecast_id ORDER BY forecast_id),
+      '[' || string_agg(record, ',' ORDER BY forecast_id) || ']', max(stored_at)
+    FROM forecasts GROUP BY station_id, ts_ms;
+  DROP TABLE forecasts;`,
 ];
 
 /** The schema version this code creates and understands (`airq_schema.version`). */
@@ -184,17 +204,25 @@ const INSERT_DEAD_LETTERS = `INSERT INTO dead_letters (source_topic, source_part
     d->>'reason', d->>'detail', decode(d->>'original', 'hex'), d->>'rejected_at'
   FROM json_array_elements($1::text::json) WITH ORDINALITY AS e(d, n) ORDER BY n
   ON CONFLICT DO NOTHING RETURNING 1`;
-// Upserted from one JSON array each; the rows hold unique keys (see `lastOfEachKey`).
-const UPSERT_FORECASTS = `INSERT INTO forecasts (forecast_id, station_id, ts_ms, target,
-  horizon_h, target_ts_ms, value, baseline, record, stored_at)
-  SELECT forecast_id, station_id, ts_ms, target, horizon_h, target_ts_ms, value, baseline, record,
-    $2::timestamptz
-  FROM json_to_recordset($1::text::json) AS r(forecast_id text, station_id text, ts_ms bigint,
-    target text, horizon_h float8, target_ts_ms bigint, value float8, baseline boolean, record text)
-  ON CONFLICT (forecast_id) DO UPDATE SET station_id = excluded.station_id,
-    ts_ms = excluded.ts_ms, target = excluded.target, horizon_h = excluded.horizon_h,
-    target_ts_ms = excluded.target_ts_ms, value = excluded.value, baseline = excluded.baseline,
-    record = excluded.record, stored_at = excluded.stored_at`;
+// One row per forecast set (unique keys: forecastSets() merged the batch's). A stored set is
+// merged by forecast_id: its forecasts whose id the new set lacks are kept (the text of each
+// as stored: json_array_elements of a json value keeps it), then the new set's.
+const UPSERT_FORECAST_SETS = `INSERT INTO forecast_sets (station_id, ts_ms, n, ids, records,
+  stored_at)
+  SELECT station_id, ts_ms, n, ids, records, $2::timestamptz
+  FROM json_to_recordset($1::text::json) AS r(station_id text, ts_ms bigint, n integer,
+    ids text[], records text)
+  ON CONFLICT (station_id, ts_ms) DO UPDATE SET (n, ids, records, stored_at) = (
+    SELECT excluded.n + count(*),
+      coalesce(array_agg(kept.id ORDER BY kept.i), '{}') || excluded.ids,
+      CASE WHEN count(*) = 0 THEN excluded.records
+        ELSE '[' || string_agg(kept.e, ',' ORDER BY kept.i) || ',' ||
+          substr(excluded.records, 2) END,
+      excluded.stored_at
+    FROM unnest(forecast_sets.ids, ARRAY(
+      SELECT e::text FROM json_array_elements(forecast_sets.records::json) AS e
+    )) WITH ORDINALITY AS kept(id, e, i)
+    WHERE kept.id <> ALL (excluded.ids))`;
 const UPSERT_ESTIMATES = `INSERT INTO estimates (estimate_id, station_id, ts_ms, target, value,
   record, stored_at)
   SELECT estimate_id, station_id, ts_ms, target, value, record, $2::timestamptz
@@ -231,7 +259,7 @@ const SUMMARY = `SELECT count(*)::float8 AS stored_readings,
     .join(", ")
 },
   (SELECT count(*) FROM dead_letters)::float8 AS dead_letters,
-  (SELECT count(*) FROM forecasts)::float8 AS forecasts,
+  (SELECT coalesce(sum(n), 0) FROM forecast_sets)::float8 AS forecasts,
   (SELECT count(*) FROM estimates)::float8 AS estimates,
   (SELECT count(*) FROM alerts)::float8 AS alerts FROM readings`;
 const DETAILS = `SELECT min(ts_utc_ms)::float8 AS first, max(ts_utc_ms)::float8 AS last,
@@ -327,7 +355,7 @@ class PostgresStore implements ReadingStore {
         // Check everything first: the batch is refused with the item at fault named.
         const layers = readingLayers(readings);
         const letters = deadLetters.map(deadLetterRecord);
-        const forecastRows = lastOfEachKey(forecasts.map(forecastRecord), "forecast_id");
+        const setRows = forecastSetRecords(forecasts);
         const estimateRows = lastOfEachKey(estimates.map(estimateRecord), "estimate_id");
         const alertRows = alerts.map(alertRecord);
         const snapshotRows = lastOfEachKey(snapshots.map(snapshotRecord), "name");
@@ -345,7 +373,7 @@ class PostgresStore implements ReadingStore {
             rows.length === 0
               ? 0
               : (await tx.unsafe(text, [JSON.stringify(rows), storedAt])).length;
-          await write(UPSERT_FORECASTS, forecastRows);
+          await write(UPSERT_FORECAST_SETS, setRows);
           await write(UPSERT_ESTIMATES, estimateRows);
           const newAlerts = await write(INSERT_ALERTS, alertRows);
           await write(UPSERT_SNAPSHOTS, snapshotRows);
@@ -442,15 +470,19 @@ class PostgresStore implements ReadingStore {
 
   forecasts(query: ForecastQuery = {}): Promise<ForecastRecord[]> {
     return this.#use(async (sql) => {
-      const { target, horizon_h } = query;
-      const [where, params] = recordFilters(query, [
-        ["target = $", target],
-        ["horizon_h = $", horizon_h],
-      ]);
-      const text = `SELECT record FROM forecasts ${where}
-        ORDER BY ts_ms, station_id, target, horizon_h, forecast_id LIMIT $${params.length + 1}`;
-      const rows: Row[] = await sql.unsafe(text, [...params, query.limit ?? null]);
-      return rows.map((row) => JSON.parse(String(row.record)) as ForecastRecord);
+      const [where, params] = recordFilters(query, []);
+      const limit = query.limit ?? Infinity;
+      const found: ForecastRecord[] = [];
+      if (limit === 0) return found;
+      // Set by set, in time and station order; target and horizon are filtered within a set.
+      const text = `SELECT records FROM forecast_sets ${where} ORDER BY ts_ms, station_id`;
+      for await (const rows of sql.unsafe(text, params).cursor(100)) {
+        for (const row of rows) {
+          appendMatching(found, JSON.parse(String(row.records)), query, limit);
+        }
+        if (found.length >= limit) break;
+      }
+      return found;
     });
   }
 
@@ -565,21 +597,20 @@ function deadLetterRecord(d: DeadLetter, i: number): Row {
   };
 }
 
-/** Forecast `f` as a JSON record for `UPSERT_FORECASTS`, after the stores' checks. */
-function forecastRecord(f: ForecastRecord, i: number): Row {
-  const problem = forecastProblem(f) ?? textProblem([f.forecast_id, f.station_id, f.target]);
-  if (problem) throw new Error(`forecast ${i} ("${f.forecast_id}"): ${problem}`);
-  return {
-    forecast_id: f.forecast_id,
-    station_id: f.station_id,
-    ts_ms: Date.parse(f.ts),
-    target: f.target,
-    horizon_h: f.horizon_h,
-    target_ts_ms: Date.parse(f.target_ts),
-    value: f.value,
-    baseline: f.baseline,
-    record: JSON.stringify(f),
-  };
+/** The sets of `forecasts` as JSON records for `UPSERT_FORECAST_SETS`, after the stores' checks. */
+function forecastSetRecords(forecasts: readonly ForecastRecord[]): Row[] {
+  const sets = forecastSets(forecasts);
+  for (const [i, f] of forecasts.entries()) {
+    const problem = textProblem([f.forecast_id, f.station_id, f.target]);
+    if (problem) throw new Error(`forecast ${i} ("${f.forecast_id}"): ${problem}`);
+  }
+  return sets.map(({ station_id, ts_ms, forecasts }: ForecastSet) => ({
+    station_id,
+    ts_ms,
+    n: forecasts.length,
+    ids: forecasts.map((f) => f.forecast_id),
+    records: JSON.stringify(forecasts),
+  }));
 }
 
 /** Estimate `e` as a JSON record for `UPSERT_ESTIMATES`, after the stores' checks. */

@@ -215,6 +215,14 @@ export function alert(
   };
 }
 
+/** The order of `forecasts()`: feature time, station, target, horizon, id (code units). */
+export const forecastOrder = (a: ForecastRecord, b: ForecastRecord): number =>
+  Date.parse(a.ts) - Date.parse(b.ts) || codeUnits(a.station_id, b.station_id) ||
+  codeUnits(a.target, b.target) || a.horizon_h - b.horizon_h ||
+  codeUnits(a.forecast_id, b.forecast_id);
+
+const codeUnits = (a: string, b: string): number => a < b ? -1 : a > b ? 1 : 0;
+
 export const byTime = (a: CleanReading, b: CleanReading): number =>
   a.ts_utc_ms - b.ts_utc_ms || a.station_id.localeCompare(b.station_id);
 
@@ -667,6 +675,89 @@ export const STORE_CASES: readonly StoreCase[] = [];
     },
   );
 
+  storeTest(
+    "a reading's forecasts written again are merged by forecast_id",
+    async (store) => {
+      const targets = ["CO(GT)", "NOx(GT)", "NO2(GT)", "C6H6(GT)"] as const;
+      const all = (hour: number, model = "ridge-2026-05-01") =>
+        [1, 6, 24].flatMap((h) => targets.map((t) => forecast("a", hour, t, h, { model })));
+      const write = (forecasts: ForecastRecord[]) =>
+        store.writeBatch({ readings: [], deadLetters: [], forecasts });
+      await write([...all(0), ...all(1)]);
+      // Re-made after a crash: all twelve again, replacing the stored ones.
+      await write(all(0, "ridge-2026-05-02"));
+      // Fewer than twelve (a horizon dropped), and one more id: the others stay as they were.
+      const fewer = [
+        forecast("a", 1, "CO(GT)", 6, { value: 99, model: "gbt-2026-05-03" }),
+        forecast("a", 1, "NO2(GT)", 6, { value: null }),
+        forecast("a", 1, "CO(GT)", 48),
+      ];
+      assert.equal((await write(fewer)).forecasts, 3);
+      const expected = [
+        ...all(0, "ridge-2026-05-02"),
+        ...all(1).filter((f) => !fewer.some((g) => g.forecast_id === f.forecast_id)),
+        ...fewer,
+      ].sort(forecastOrder);
+      assert.deepEqual(await store.forecasts(), expected);
+      assert.equal((await store.summary()).forecasts, 25);
+      assert.deepEqual(
+        await store.forecasts({ from_ms: T0 + HOUR_MS, horizon_h: 6, limit: 2 }),
+        expected.filter((f) => Date.parse(f.ts) >= T0 + HOUR_MS && f.horizon_h === 6).slice(0, 2),
+      );
+    },
+  );
+
+  storeTest("forecasts of any JSON shape come back as written", async (store) => {
+    const f = (target: ForecastTarget, horizon: number) => forecast("a", 0, target, horizon);
+    const utc = "2004-03-10T17:00:00Z"; // the instant of reading("a", 0).ts, at another offset
+    const unusual: ForecastRecord[] = [
+      f("CO(GT)", 1),
+      { ...f("CO(GT)", 6), note: { why: ["kept", 1.5] } } as ForecastRecord,
+      { ...f("NOx(GT)", 1), schema_version: 2 } as unknown as ForecastRecord,
+      { ...f("NOx(GT)", 6), ts: utc, forecast_id: `a|${utc}|NOx(GT)|6` },
+      { ...f("NO2(GT)", 1), source: { topic: "t", partition: 3, offset: "12" } },
+      { ...f("NO2(GT)", 6), forecast_id: `${f("NO2(GT)", 6).forecast_id}|retry` },
+      { ...f("C6H6(GT)", 1), value: "2.5" } as unknown as ForecastRecord,
+      { ...f("C6H6(GT)", 6), interval: null },
+      { ...f("CO(GT)", 24), field: null, model_version: null } as unknown as ForecastRecord,
+      {
+        ...f("CO(GT)", 24),
+        target: "O3(GT)" as ForecastTarget,
+        forecast_id: "a|" + f("CO(GT)", 24).ts + "|O3",
+      },
+      { ...f("NOx(GT)", 24), horizon_h: 1.5, fallback: "persistence", fallback_reason: "x\0y" },
+      (({ source, ...rest }) => ({ source, ...rest }))(f("NO2(GT)", 24)), // fields in another order
+      {
+        ...f("C6H6(GT)", 24),
+        value: -0,
+        interval: { lower: -0, upper: 1, level: 0.8 as 0.9, source: "fallback" },
+      },
+    ];
+    await store.writeBatch({ readings: [], deadLetters: [], forecasts: unusual });
+    // -0 comes back as 0, as from JSON; everything else as written.
+    const expected = unusual.map((x) => JSON.parse(JSON.stringify(x)) as ForecastRecord);
+    assert.deepEqual(await store.forecasts(), expected.toSorted(forecastOrder));
+    assert.deepEqual(await store.forecasts({ target: "NO2(GT)" }), [
+      expected[4],
+      expected[5],
+      expected[11],
+    ]);
+    // Written again, merged with what is stored: the same.
+    await store.writeBatch({ readings: [], deadLetters: [], forecasts: unusual.slice(3, 9) });
+    assert.deepEqual(await store.forecasts(), expected.toSorted(forecastOrder));
+    assert.equal((await store.summary()).forecasts, unusual.length);
+  });
+
+  storeTest("a forecast whose id does not name its station and time is refused", async (store) => {
+    const named = forecast("a", 0, "CO(GT)", 1);
+    const other = { ...forecast("a", 0, "CO(GT)", 6), forecast_id: "CO(GT)|6" };
+    await assert.rejects(
+      store.writeBatch({ readings: [], deadLetters: [], forecasts: [named, other] }),
+      /nothing was written.*forecast 1 \("CO\(GT\)\|6"\): forecast_id must begin with "a\|2004-03-10T18:00:00\+01:00\|"/,
+    );
+    assert.equal((await store.summary()).forecasts, 0);
+  });
+
   storeTest("a closed store rejects calls; closing twice is fine", async (store) => {
     await store.close();
     await store.close();
@@ -713,10 +804,26 @@ const arbForecast = fc.record({
   target: fc.constantFrom("CO(GT)" as const, "NO2(GT)" as const),
   horizon: fc.constantFrom(1, 6),
   value: fc.option(fc.double({ noNaN: true, noDefaultInfinity: true }), { nil: null }),
-}).map(({ station, hour, target, horizon, value }) =>
+  model: fc.constantFrom("ridge-2026-05-01", "gbt-2026-05-01"),
+  // Mostly as the forecaster makes them; sometimes as the stores must keep them anyway.
+  unusual: fc.constantFrom("", "", "", "note", "utc", "source", "id"),
+}).map(({ station, hour, target, horizon, value, model, unusual }) => {
   // JSON keeps no -0: the stores hand back 0, so the arbitrary never makes one.
-  forecast(station, hour, target, horizon, { value: Object.is(value, -0) ? 0 : value })
-);
+  const f = forecast(station, hour, target, horizon, {
+    value: Object.is(value, -0) ? 0 : value,
+    model,
+  });
+  const utc = `${new Date(T0 + hour * HOUR_MS).toISOString().slice(0, 19)}Z`;
+  return unusual === "note"
+    ? { ...f, note: [unusual] } as ForecastRecord
+    : unusual === "utc"
+    ? { ...f, ts: utc, forecast_id: `${station}|${utc}|${target}|${horizon}` }
+    : unusual === "source"
+    ? { ...f, source: { topic: "other", partition: 1, offset: "7" } }
+    : unusual === "id"
+    ? { ...f, forecast_id: `${f.forecast_id}|2` }
+    : f;
+});
 const arbAlert = fc.record({
   n: fc.nat(2),
   state: fc.constantFrom("firing" as const, "resolved" as const),

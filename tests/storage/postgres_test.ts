@@ -27,6 +27,7 @@ import {
   deadLetter,
   estimate,
   forecast,
+  forecastOrder,
   HOUR_MS,
   NO_RECORDS,
   reading,
@@ -70,6 +71,51 @@ const POSTGRES_V1 = `CREATE TABLE readings (
     PRIMARY KEY (source_topic, source_partition, source_offset)
   );
   CREATE INDEX dead_letters_reason ON dead_letters (reason);`;
+
+/** Migration 2 of lib/storage/postgres.ts as released: with POSTGRES_V1, a database of version 2. */
+const POSTGRES_V2 = `CREATE TABLE IF NOT EXISTS forecasts (
+    forecast_id text PRIMARY KEY CHECK (forecast_id <> ''),
+    station_id text COLLATE "C" NOT NULL CHECK (station_id <> ''),
+    ts_ms bigint NOT NULL,
+    target text COLLATE "C" NOT NULL,
+    horizon_h float8 NOT NULL,
+    target_ts_ms bigint NOT NULL,
+    value float8,
+    baseline boolean NOT NULL,
+    record text NOT NULL,
+    stored_at timestamptz NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS forecasts_ts ON forecasts (ts_ms, station_id, target, horizon_h);
+  CREATE INDEX IF NOT EXISTS forecasts_station ON forecasts (station_id, ts_ms);
+  CREATE TABLE IF NOT EXISTS estimates (
+    estimate_id text PRIMARY KEY CHECK (estimate_id <> ''),
+    station_id text COLLATE "C" NOT NULL CHECK (station_id <> ''),
+    ts_ms bigint NOT NULL,
+    target text COLLATE "C" NOT NULL,
+    value float8 NOT NULL,
+    record text NOT NULL,
+    stored_at timestamptz NOT NULL
+  );
+  CREATE INDEX IF NOT EXISTS estimates_ts ON estimates (ts_ms, station_id, target);
+  CREATE TABLE IF NOT EXISTS alerts (
+    seq bigint GENERATED ALWAYS AS IDENTITY UNIQUE,
+    alert_id text NOT NULL,
+    state text NOT NULL,
+    severity text NOT NULL,
+    kind text NOT NULL,
+    station_id text,
+    raised_at_ms bigint NOT NULL,
+    record text NOT NULL,
+    stored_at timestamptz NOT NULL,
+    PRIMARY KEY (alert_id, state, severity)
+  );
+  CREATE INDEX IF NOT EXISTS alerts_raised ON alerts (raised_at_ms);
+  CREATE TABLE IF NOT EXISTS snapshots (
+    name text PRIMARY KEY CHECK (name <> ''),
+    value text NOT NULL,
+    updated_at_ms bigint NOT NULL,
+    stored_at timestamptz NOT NULL
+  );`;
 
 Deno.test("openPostgresStore() on a private PostgreSQL server", async (t) => {
   const pg = await startTestPostgres();
@@ -174,6 +220,65 @@ Deno.test("openPostgresStore() on a private PostgreSQL server", async (t) => {
       );
     });
 
+    await t.step("upgrades a version-2 database: its forecasts become sets", async () => {
+      const url = await pg.createDatabase();
+      const database = new URL(url).pathname.slice(1);
+      const v2Forecasts = ["b", "a"].flatMap((station) =>
+        [0, 1].flatMap((hour) =>
+          (["CO(GT)", "NO2(GT)"] as const).flatMap((t) =>
+            [1, 24].map((h) => forecast(station, hour, t, h))
+          )
+        )
+      );
+      const unusual = { ...forecast("a", 2, "CO(GT)", 6), forecast_id: "made-by-hand" };
+      const quote = (text: string) => `'${text.replaceAll("'", "''")}'`;
+      const rows = [...v2Forecasts, unusual].map((f) =>
+        `(${
+          [
+            quote(f.forecast_id),
+            quote(f.station_id),
+            Date.parse(f.ts),
+            quote(f.target),
+            f.horizon_h,
+            Date.parse(f.target_ts),
+            f.value ?? "NULL",
+            f.baseline,
+            quote(JSON.stringify(f)),
+            "now()",
+          ].join(", ")
+        })`
+      );
+      await pg.psql(
+        database,
+        `${POSTGRES_V1}; ${POSTGRES_V2};
+        CREATE TABLE airq_schema (one boolean PRIMARY KEY DEFAULT true CHECK (one),
+          version integer NOT NULL);
+        INSERT INTO airq_schema (version) VALUES (2);
+        INSERT INTO forecasts (forecast_id, station_id, ts_ms, target, horizon_h, target_ts_ms,
+          value, baseline, record, stored_at) VALUES ${rows.join(", ")};`,
+      );
+      const store = await openPostgresStore(url);
+      try {
+        const all = [...v2Forecasts, unusual].sort(forecastOrder);
+        assert.deepEqual(await store.forecasts(), all);
+        assert.equal((await store.summary()).forecasts, all.length);
+        const remade = forecast("a", 1, "CO(GT)", 1, { value: 7, model: "gbt-2026-05-02" });
+        const added = forecast("a", 1, "CO(GT)", 6);
+        await store.writeBatch({ readings: [], deadLetters: [], forecasts: [remade, added] });
+        const now = [...all.filter((f) => f.forecast_id !== remade.forecast_id), remade, added];
+        assert.deepEqual(await store.forecasts(), now.sort(forecastOrder));
+        assert.deepEqual(await store.forecasts({ limit: 3 }), now.slice(0, 3));
+        assert.equal((await store.summary()).forecasts, all.length + 1);
+      } finally {
+        await store.close();
+      }
+      assert.equal(
+        (await pg.psql(database, "SELECT version FROM airq_schema")).trim(),
+        String(POSTGRES_SCHEMA_VERSION),
+      );
+      assert.equal((await pg.psql(database, "SELECT to_regclass('forecasts')")).trim(), "");
+    });
+
     await t.step("refuses a database from a newer airq and leaves it alone", async () => {
       const url = await pg.createDatabase();
       const database = new URL(url).pathname.slice(1);
@@ -200,10 +305,10 @@ Deno.test("openPostgresStore() on a private PostgreSQL server", async (t) => {
           /nothing was written.*dead letter 0 \(airq.readings.raw\/1@5\): .*U\+0000/,
         );
         assert.equal((await store.summary()).stored_readings, 0);
-        const f = { ...forecast("a", 0, "CO(GT)", 1), station_id: "a\0b" };
+        const f = forecast("a\0b", 0, "CO(GT)", 1); // its id begins with its station, as required
         await assert.rejects(
           store.writeBatch({ readings: [reading("a", 0)], deadLetters: [], forecasts: [f] }),
-          /nothing was written.*forecast 0 \("a\|.*"\): .*U\+0000/,
+          /nothing was written.*forecast 0 \("a\0b\|.*"\): .*U\+0000/,
         );
         // Inside the JSON text a U+0000 is an escape, which PostgreSQL's text holds.
         const snapshot = { name: "m", value: "a\0b", updated_at_ms: 1 };

@@ -16,6 +16,7 @@ import {
   deadLetter,
   estimate,
   forecast,
+  forecastOrder,
   reading,
   STORE_CASES,
   withTempDir,
@@ -212,6 +213,146 @@ Deno.test("openSqliteStore() upgrades a version-1 database: readings kept, new t
     assert.equal(await userVersion(path), SQLITE_SCHEMA_VERSION);
   }));
 
+/** Migration 2 of lib/storage/sqlite.ts as released: with SQLITE_V1, a database of version 2. */
+const SQLITE_V2 = `CREATE TABLE IF NOT EXISTS forecasts (
+    forecast_id TEXT PRIMARY KEY CHECK (length(forecast_id) > 0),
+    station_id TEXT NOT NULL CHECK (length(station_id) > 0),
+    ts_ms INTEGER NOT NULL,
+    target TEXT NOT NULL,
+    horizon_h REAL NOT NULL,
+    target_ts_ms INTEGER NOT NULL,
+    value REAL,
+    baseline INTEGER NOT NULL CHECK (baseline IN (0, 1)),
+    record TEXT NOT NULL CHECK (json_valid(record)),
+    stored_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX IF NOT EXISTS forecasts_ts ON forecasts (ts_ms, station_id, target, horizon_h);
+  CREATE INDEX IF NOT EXISTS forecasts_station ON forecasts (station_id, ts_ms);
+  CREATE TABLE IF NOT EXISTS estimates (
+    estimate_id TEXT PRIMARY KEY CHECK (length(estimate_id) > 0),
+    station_id TEXT NOT NULL CHECK (length(station_id) > 0),
+    ts_ms INTEGER NOT NULL,
+    target TEXT NOT NULL,
+    value REAL NOT NULL,
+    record TEXT NOT NULL CHECK (json_valid(record)),
+    stored_at TEXT NOT NULL
+  ) STRICT;
+  CREATE INDEX IF NOT EXISTS estimates_ts ON estimates (ts_ms, station_id, target);
+  CREATE TABLE IF NOT EXISTS alerts (
+    alert_id TEXT NOT NULL,
+    state TEXT NOT NULL,
+    severity TEXT NOT NULL,
+    kind TEXT NOT NULL,
+    station_id TEXT,
+    raised_at_ms INTEGER NOT NULL,
+    record TEXT NOT NULL CHECK (json_valid(record)),
+    stored_at TEXT NOT NULL,
+    PRIMARY KEY (alert_id, state, severity)
+  ) STRICT;
+  CREATE INDEX IF NOT EXISTS alerts_raised ON alerts (raised_at_ms);
+  CREATE TABLE IF NOT EXISTS snapshots (
+    name TEXT PRIMARY KEY CHECK (length(name) > 0),
+    value TEXT NOT NULL CHECK (json_valid(value)),
+    updated_at_ms INTEGER NOT NULL,
+    stored_at TEXT NOT NULL
+  ) STRICT;`;
+
+Deno.test("openSqliteStore() upgrades a version-2 database: its forecasts become sets", () =>
+  withTempDir(async (dir) => {
+    const path = `${dir}/v2.db`;
+    const targets = ["CO(GT)", "NO2(GT)"] as const;
+    const v2Forecasts = ["b", "a"].flatMap((station) =>
+      [0, 1].flatMap((hour) =>
+        targets.flatMap((t) => [1, 24].map((h) => forecast(station, hour, t, h)))
+      )
+    );
+    const unusual = { ...forecast("a", 2, "CO(GT)", 6), forecast_id: "made-by-hand" };
+    const v2 = new DatabaseSync(path);
+    try {
+      v2.exec(`PRAGMA journal_mode = WAL; ${SQLITE_V1}; ${SQLITE_V2}; PRAGMA user_version = 2`);
+      const insert = v2.prepare(`INSERT INTO forecasts (forecast_id, station_id, ts_ms, target,
+        horizon_h, target_ts_ms, value, baseline, record, stored_at)
+        VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)`);
+      for (const f of [...v2Forecasts, unusual]) {
+        insert.run(
+          f.forecast_id,
+          f.station_id,
+          Date.parse(f.ts),
+          f.target,
+          f.horizon_h,
+          Date.parse(f.target_ts),
+          f.value,
+          f.baseline ? 1 : 0,
+          JSON.stringify(f),
+          "2026-05-01T12:00:00.000Z",
+        );
+      }
+    } finally {
+      v2.close();
+    }
+    const store = await openSqliteStore(path);
+    try {
+      const all = [...v2Forecasts, unusual].sort(forecastOrder);
+      assert.deepEqual(await store.forecasts(), all);
+      assert.equal((await store.summary()).forecasts, all.length);
+      assert.deepEqual(
+        await store.forecasts({ station_id: "a", target: "NO2(GT)", horizon_h: 24 }),
+        [0, 1].map((hour) => forecast("a", hour, "NO2(GT)", 24)),
+      );
+      // A forecast re-made after the upgrade replaces its version-2 row; the others stay.
+      const remade = forecast("a", 1, "CO(GT)", 1, { value: 7, model: "gbt-2026-05-02" });
+      const added = forecast("a", 1, "CO(GT)", 6);
+      await store.writeBatch({ readings: [], deadLetters: [], forecasts: [remade, added] });
+      const now = [...all.filter((f) => f.forecast_id !== remade.forecast_id), remade, added];
+      assert.deepEqual(await store.forecasts(), now.sort(forecastOrder));
+      assert.equal((await store.summary()).forecasts, all.length + 1);
+    } finally {
+      await store.close();
+    }
+    assert.equal(await userVersion(path), SQLITE_SCHEMA_VERSION);
+    const tables = new DatabaseSync(path, { readOnly: true });
+    try {
+      const names = tables.prepare("SELECT name FROM sqlite_schema WHERE type = 'table'").all();
+      assert.ok(!names.some((t) => t.name === "forecasts"), "the version-2 table is dropped");
+    } finally {
+      tables.close();
+    }
+  }));
+
+Deno.test("openSqliteStore(): a template numbered in a rolled-back batch is numbered again", () =>
+  withTempDir(async (dir) => {
+    const path = `${dir}/airq.db`;
+    const store = await openSqliteStore(path);
+    const made = (model: string) => [1, 6].map((h) => forecast("a", 0, "CO(GT)", h, { model }));
+    try {
+      // A new template is numbered, then the batch fails on a snapshot (written after the
+      // forecasts): rolled back.
+      const bad = { name: "m", value: new Map(), updated_at_ms: 1 };
+      await assert.rejects(
+        store.writeBatch({
+          readings: [],
+          deadLetters: [],
+          forecasts: made("first"),
+          snapshots: [bad],
+        }),
+        /nothing was written.*snapshot 0/,
+      );
+      // Another template takes the number the rolled-back one had.
+      await store.writeBatch({ readings: [], deadLetters: [], forecasts: made("second") });
+      assert.deepEqual(await store.forecasts(), made("second"));
+      await store.writeBatch({ readings: [], deadLetters: [], forecasts: made("first") });
+      assert.deepEqual(await store.forecasts(), made("first"));
+    } finally {
+      await store.close();
+    }
+    const again = await openSqliteStore(path);
+    try {
+      assert.deepEqual(await again.forecasts(), made("first"));
+    } finally {
+      await again.close();
+    }
+  }));
+
 Deno.test("openSqliteStore(): two processes write one file at once (readings and forecasts)", () =>
   withTempDir(async (dir) => {
     const config = new URL("../../deno.json", import.meta.url);
@@ -262,9 +403,12 @@ await store.close();
       }
       for (let hour = 0; hour < batches; hour++) {
         const readings = ["a", "b"].map((s) => reading(s, hour));
+        // Forecasts too, of their own template: the two processes number templates in turn.
+        const forecasts = [forecast("c", hour, "NO2(GT)", hour % 3, { model: `m${hour % 5}` })];
         await store.writeBatch({
           readings,
           deadLetters: [],
+          forecasts,
           alerts: [alert(hour, "firing", "info")],
         });
       }
@@ -273,7 +417,22 @@ await store.close();
       assert.ok(out.success, new TextDecoder().decode(out.stderr));
       const summary = await store.summary();
       assert.equal(summary.stored_readings, 2 * batches);
-      assert.equal(summary.forecasts, 6 * batches);
+      assert.equal(summary.forecasts, 7 * batches);
+      const written = await store.forecasts({ station_id: "a" });
+      assert.deepEqual(
+        written,
+        Array.from(
+          { length: batches },
+          (_, hour) => [1, 6, 24].map((h) => forecast("a", hour, "CO(GT)", h)),
+        ).flat(),
+      );
+      assert.deepEqual(
+        await store.forecasts({ station_id: "c" }),
+        Array.from(
+          { length: batches },
+          (_, hour) => forecast("c", hour, "NO2(GT)", hour % 3, { model: `m${hour % 5}` }),
+        ),
+      );
       assert.equal(summary.alerts, batches);
     } finally {
       await store.close();
