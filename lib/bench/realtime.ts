@@ -163,7 +163,9 @@ async function throughputPhase(
   for (;;) {
     await new Promise((r) => setTimeout(r, 100));
     if (exited) throw new Error("the forecaster exited before it caught up");
-    const lag = await groupLag(kafka, group, raw);
+    // the group coordinator may still be loading: "not the correct coordinator" is retried
+    const lag = await groupLag(kafka, group, raw).catch(() => null);
+    if (lag === null) continue;
     if (tFirst === 0 && lag < readings) tFirst = performance.now();
     if (lag === 0) {
       tEnd = performance.now();
@@ -257,8 +259,10 @@ async function latencyPhase(
     // wait until the forecaster has joined its group before producing
     const deadline = performance.now() + 60_000;
     for (;;) {
-      const state = await withAdmin(kafka, (admin) => admin.describeGroups([group]));
-      if (state.groups[0]?.state === "Stable") break;
+      const state = await withAdmin(kafka, (admin) => admin.describeGroups([group])).catch(() =>
+        null
+      );
+      if (state?.groups[0]?.state === "Stable") break;
       if (performance.now() > deadline) throw new Error("the forecaster did not join its group");
       await new Promise((r) => setTimeout(r, 200));
     }

@@ -208,6 +208,108 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   let finish!: (o: ForecasterSummary["outcome"]) => void;
   const finished = new Promise<ForecasterSummary["outcome"]>((resolve) => (finish = resolve));
 
+  const writeStore = async (items: readonly Work[]) => {
+    if (store === null) return;
+    const nowMs = Date.now();
+    const snapshots: Snapshot[] = [];
+    if (nowMs - lastSnapshotMs >= snapshotEveryMs) {
+      lastSnapshotMs = nowMs;
+      for (const o of observers) {
+        if (o.snapshot && o.snapshotName) {
+          snapshots.push({ name: o.snapshotName, value: o.snapshot(), updated_at_ms: nowMs });
+        }
+      }
+    }
+    await store.writeBatch({
+      readings: [],
+      deadLetters: [],
+      forecasts: items.flatMap((w) => w.stored.forecasts),
+      estimates: items.flatMap((w) => w.stored.estimates),
+      alerts: items.flatMap((w) => w.stored.alerts),
+      snapshots,
+    });
+  };
+  /** What one partition's batch contributes to the next transaction. */
+  interface Work {
+    topic: string;
+    partition: number;
+    next: string;
+    forecasts: Message[];
+    estimates: Message[];
+    alerts: Message[];
+    stored: { forecasts: ForecastRecord[]; estimates: EstimateRecord[]; alerts: Alert[] };
+    done?: { resolve: () => void; reject: (error: unknown) => void };
+  }
+  /**
+   * Group commit: the batches of every partition fetched together go out in
+   * ONE transaction (records, store write, offsets of each partition), rather
+   * than one transaction per partition one after the other. A failure aborts
+   * the transaction, resets the state and fails every batch waiting; their
+   * offsets were never resolved, so kafkajs (or a fresh member) reads them
+   * again from the committed offsets.
+   */
+  let queue: Work[] = [];
+  let draining: Promise<void> | null = null;
+  const commitGroup = async (items: readonly Work[]) => {
+    const transaction = await producer.transaction();
+    try {
+      const sending = sendAll(transaction, [
+        { topic: options.forecastsTopic, messages: items.flatMap((w) => w.forecasts) },
+        { topic: options.estimatesTopic, messages: items.flatMap((w) => w.estimates) },
+        ...(options.alertsTopic === null
+          ? []
+          : [{ topic: options.alertsTopic, messages: items.flatMap((w) => w.alerts) }]),
+      ]);
+      sending.catch(() => {}); // awaited below; a store failure must not leave it unobserved
+      // the (synchronous) SQLite write runs while the first request is on the wire; both are
+      // done before the commit: a crash in between re-makes and replaces the same stored ids
+      await writeStore(items);
+      await sending;
+      const byTopic = new Map<string, { partition: number; offset: string }[]>();
+      for (const w of items) {
+        byTopic.set(w.topic, [...(byTopic.get(w.topic) ?? []), {
+          partition: w.partition,
+          offset: w.next,
+        }]);
+      }
+      await transaction.sendOffsets({
+        consumerGroupId: options.groupId,
+        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+      });
+      options.beforeCommit?.();
+      await transaction.commit();
+      stats.transactions++;
+    } catch (error) {
+      stats.aborted_transactions++;
+      await transaction.abort().catch(() => {});
+      throw error;
+    }
+  };
+  const drain = async () => {
+    // let the other partitions of the same fetch finish their batch and join this transaction
+    await new Promise((r) => setTimeout(r, 0));
+    while (queue.length > 0) {
+      const items = queue;
+      queue = [];
+      try {
+        await commitGroup(items);
+        for (const w of items) w.done!.resolve();
+      } catch (error) {
+        // every uncommitted batch will be read again: forget the history they fed in
+        resetAll();
+        for (const w of [...items, ...queue]) w.done!.reject(error);
+        queue = [];
+      }
+    }
+    draining = null;
+  };
+  const submit = (work: Work): Promise<void> => {
+    const done = new Promise<void>((resolve, reject) => (work.done = { resolve, reject }));
+    queue.push(work);
+    draining ??= drain();
+    return done;
+  };
+
   const handleBatch = async (payload: EachBatchPayload) => {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
@@ -268,57 +370,16 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       }
       for (const o of observers) raise(o.forecasts(out.forecasts, nowMs));
     }
-    const writeStore = async () => {
-      if (store === null) return;
-      const snapshots: Snapshot[] = [];
-      if (nowMs - lastSnapshotMs >= snapshotEveryMs) {
-        lastSnapshotMs = nowMs;
-        for (const o of observers) {
-          if (o.snapshot && o.snapshotName) {
-            snapshots.push({ name: o.snapshotName, value: o.snapshot(), updated_at_ms: nowMs });
-          }
-        }
-      }
-      await store.writeBatch({
-        readings: [],
-        deadLetters: [],
-        forecasts: stored.forecasts,
-        estimates: stored.estimates,
-        alerts: stored.alerts,
-        snapshots,
-      });
-    };
-    const next = (BigInt(batch.lastOffset()) + 1n).toString();
-    const transaction = await producer.transaction();
-    try {
-      const sending = sendAll(transaction, [
-        { topic: options.forecastsTopic, messages: forecasts },
-        { topic: options.estimatesTopic, messages: estimates },
-        ...(options.alertsTopic === null ? [] : [{ topic: options.alertsTopic, messages: alerts }]),
-      ]);
-      sending.catch(() => {}); // awaited below; a store failure must not leave it unobserved
-      // the (synchronous) SQLite write runs while the first request is on the wire; both are
-      // done before the commit: a crash in between re-makes and replaces the same stored ids
-      await writeStore();
-      await sending;
-      await transaction.sendOffsets({
-        consumerGroupId: options.groupId,
-        topics: [{
-          topic: batch.topic,
-          partitions: [{ partition: batch.partition, offset: next }],
-        }],
-      });
-      options.beforeCommit?.();
-      await transaction.commit();
-    } catch (error) {
-      stats.aborted_transactions++;
-      await transaction.abort().catch(() => {});
-      // the batch will be read again: forget the history it already fed in
-      resetAll();
-      throw error;
-    }
+    await submit({
+      topic: batch.topic,
+      partition: batch.partition,
+      next: (BigInt(batch.lastOffset()) + 1n).toString(),
+      forecasts,
+      estimates,
+      alerts,
+      stored,
+    });
     payload.resolveOffset(batch.lastOffset());
-    stats.transactions++;
     stats.consumed += batch.messages.length;
     stats.readings += readings;
     stats.invalid += invalid;
@@ -344,7 +405,8 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     run: {
       autoCommit: false,
       eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: 1, // one producer, one open transaction at a time
+      // every partition of a fetch at once; their batches share one transaction (group commit)
+      partitionsConsumedConcurrently: 64,
       eachBatch: handleBatch,
     },
     onJoin: (joinedGroup) => {
