@@ -164,7 +164,7 @@ function monitorPart(x: RealtimeInputs): string {
       esc(m.drift)
     }</b>, ${m.alerts_firing} drift alert(s) firing. Live MAE rolls over the last ${s.window_forecasts} forecasts; offline MAE is the evaluation's <code>${
       esc(s.expected_model)
-    }</code> row; MAE and ratio are means over the stations.</p>`,
+    }</code> row; MAE and ratio are means over the stations.${inSample(m)}</p>`,
     htmlTable(
       [
         "target",
@@ -301,4 +301,28 @@ export function realtimeSection(x: RealtimeInputs, figure: string): string {
     alertDesign(x),
     exactlyOnce(x),
   ].join("\n");
+}
+
+/**
+ * A warning when the monitored readings overlap the window the deployed
+ * models were trained on: live errors there are in-sample, so ratios below 1
+ * say nothing about how the models generalise.
+ */
+function inSample(
+  m: { event_range: { from: string | null; to: string | null } } & {
+    settings: { reference_window: { from: string; to: string } | null };
+  },
+): string {
+  const w = m.settings.reference_window;
+  const from = Date.parse(m.event_range.from ?? "");
+  const to = Date.parse(m.event_range.to ?? "");
+  if (w === null || !Number.isFinite(from) || !Number.isFinite(to)) return "";
+  const overlapFrom = Math.max(from, Date.parse(w.from));
+  const overlapTo = Math.min(to, Date.parse(w.to));
+  if (!(overlapTo > overlapFrom)) return "";
+  const hours = Math.round((overlapTo - overlapFrom) / 3_600_000);
+  return ` <b>In-sample:</b> ${hours.toLocaleString("en-US")} of these hours lie inside the ` +
+    `models' training window (${esc(w.from)} to ${esc(w.to)}), where the live MAE (the rolling ` +
+    `window included) measures fit, not forecasting skill; the offline MAE comes from the ` +
+    `walk-forward test window, models refitted without those hours.`;
 }
