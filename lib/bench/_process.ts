@@ -1,10 +1,9 @@
 /**
- * What the benchmarks watch from outside: a process's resident memory and a
- * consumer group's lag.
+ * What the benchmarks watch from outside a process: its resident memory
+ * (a consumer group's lag is `groupLag` in lib/kafka).
  *
  * @module
  */
-import { type Kafka, withAdmin } from "../kafka/mod.ts";
 
 /** Resident memory of process `pid` in MiB (from `ps`), 0 when gone. */
 export async function rssMb(pid: number): Promise<number> {
@@ -42,17 +41,4 @@ export function watchRss(
       return peaks;
     },
   };
-}
-
-/** Messages of `topic` not yet committed by `groupId`. */
-export async function groupLag(kafka: Kafka, groupId: string, topic: string): Promise<number> {
-  return await withAdmin(kafka, async (admin) => {
-    const ends = await admin.fetchTopicOffsets(topic);
-    const committed = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? [];
-    const at = new Map(committed.map((p) => [p.partition, Number(p.offset)]));
-    return ends.reduce(
-      (sum, e) => sum + Number(e.high) - Math.max(0, at.get(e.partition) ?? 0),
-      0,
-    );
-  });
 }

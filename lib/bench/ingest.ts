@@ -11,10 +11,10 @@ import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import { type KafkaJars, resolveKafkaJars, startPrivateBroker } from "../broker/mod.ts";
 import { CONFIG_DIR, type KafkaConfig, loadTopicsConfig } from "../config/mod.ts";
-import { createKafka, ensureTopics, withAdmin } from "../kafka/mod.ts";
+import { createKafka, ensureTopics, groupLag, withAdmin } from "../kafka/mod.ts";
 import { fileURLToPath } from "node:url";
 import { spawnTask } from "../tasks.ts";
-import { groupLag, watchRss } from "./_process.ts";
+import { watchRss } from "./_process.ts";
 
 const log = getLogger(["airq", "bench"]);
 

@@ -23,9 +23,9 @@ import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import { startPrivateBroker } from "../broker/mod.ts";
 import { type KafkaConfig, loadTopicsConfig, type TopicConfig } from "../config/mod.ts";
-import { createKafka, ensureTopics, withAdmin } from "../kafka/mod.ts";
+import { createKafka, ensureTopics, groupLag, withAdmin } from "../kafka/mod.ts";
 import { spawnTask } from "../tasks.ts";
-import { groupLag, rssMb } from "./_process.ts";
+import { rssMb } from "./_process.ts";
 
 const log = getLogger(["airq", "bench"]);
 

@@ -4,7 +4,7 @@
  *
  * @module
  */
-import type { Admin } from "./client.ts";
+import { type Admin, type Kafka, withAdmin } from "./client.ts";
 import type { TopicConfig, TopicRole } from "../config/mod.ts";
 
 /** What `ensureTopics` needs to know about a topic. */
@@ -129,4 +129,17 @@ export async function topicEndOffset(admin: Admin, topic: string, attempts = 20)
       await new Promise((resolve) => setTimeout(resolve, 100 * i));
     }
   }
+}
+
+/** Messages of `topic` not yet committed by `groupId`. */
+export async function groupLag(kafka: Kafka, groupId: string, topic: string): Promise<number> {
+  return await withAdmin(kafka, async (admin) => {
+    const ends = await admin.fetchTopicOffsets(topic);
+    const committed = (await admin.fetchOffsets({ groupId, topics: [topic] }))[0]?.partitions ?? [];
+    const at = new Map(committed.map((p) => [p.partition, Number(p.offset)]));
+    return ends.reduce(
+      (sum, e) => sum + Number(e.high) - Math.max(0, at.get(e.partition) ?? 0),
+      0,
+    );
+  });
 }

@@ -27,6 +27,7 @@ export {
   type ClusterStatus,
   clusterStatus,
   ensureTopics,
+  groupLag,
   type GroupStatus,
   topicEndOffset,
   type TopicSpec,

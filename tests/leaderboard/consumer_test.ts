@@ -6,7 +6,7 @@
  * commit) and a rebuild into an empty Redis leave the counts unchanged.
  */
 import assert from "node:assert/strict";
-import { createKafka, withAdmin } from "../../lib/kafka/mod.ts";
+import { createKafka, groupLag, withAdmin } from "../../lib/kafka/mod.ts";
 import {
   encodeVote,
   ensureLeaderboardTopics,
@@ -84,9 +84,14 @@ Deno.test("the leaderboard consumer counts every vote once, through duplicates, 
     // 1. first pass: each vote once, the repeats seen as duplicates, malformed → DLQ
     let controller = new AbortController();
     let run: Promise<VoteConsumerStats> = consume(store, controller.signal);
-    await waitFor(async () => (await store.board(10)).totals.duplicates === 10, {
-      what: "the first pass",
-    });
+    // done = every vote and repeat counted AND the group committed to the end of every partition
+    // (the board alone can be complete while the stats of a batch on another partition are not)
+    const settled = async (target: LeaderboardStore) => {
+      const { totals } = await target.board(10);
+      return totals.events === events.length && totals.duplicates === 10 &&
+        (await groupLag(client, groupId, votesTopic)) === 0;
+    };
+    await waitFor(() => settled(store), { what: "the first pass" });
     controller.abort();
     const first = await run;
     assert.equal(first.rebuilt, true); // a new group on an empty Redis starts from the beginning
@@ -125,9 +130,7 @@ Deno.test("the leaderboard consumer counts every vote once, through duplicates, 
     try {
       controller = new AbortController();
       run = consume(fresh, controller.signal);
-      await waitFor(async () => (await fresh.board(10)).totals.duplicates === 10, {
-        what: "the rebuild",
-      });
+      await waitFor(() => settled(fresh), { what: "the rebuild" });
       controller.abort();
       const third = await run;
       assert.equal(third.rebuilt, true);
