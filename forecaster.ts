@@ -198,6 +198,7 @@ async function main(): Promise<number> {
     maxBytesPerPartition: settings.maxBytesPerPartition,
     maxWaitTimeMs: settings.maxWaitTimeMs,
     maxBytesPerSend: settings.maxBytesPerSend,
+    maxReadingsPerTransaction: settings.maxReadingsPerTransaction,
     snapshotEveryMs: settings.snapshotEveryMs,
     rules,
     engine,

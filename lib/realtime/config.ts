@@ -17,6 +17,8 @@ export const ForecasterConfigSchema = z.strictObject({
   maxBytesPerPartition: z.number().int().min(1024),
   /** How long a fetch waits for data on a quiet topic. */
   maxWaitTimeMs: z.number().int().min(0).max(10_000),
+  /** Most raw messages of one partition in one transaction: bounds the records held in memory. */
+  maxReadingsPerTransaction: z.number().int().min(1),
   /** Bytes of message values per produce request inside a transaction (< the broker's max.message.bytes). */
   maxBytesPerSend: z.number().int().min(1024).max(1_000_000),
   /** How often the monitoring snapshot is stored, at most. */

@@ -70,6 +70,8 @@ export interface ForecasterOptions {
   maxBytesPerPartition?: number | undefined;
   /** Fetch wait on a quiet topic (default: the consumer config's). */
   maxWaitTimeMs?: number | undefined;
+  /** Most raw messages of one partition per transaction: bounds memory (default 500). */
+  maxReadingsPerTransaction?: number | undefined;
   /** How often the monitoring snapshot is stored, at most (default 1000 ms). */
   snapshotEveryMs?: number | undefined;
   exitWhenIdleMs?: number | undefined;
@@ -149,6 +151,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   const store = options.store ?? null;
   const maxBytesPerSend = options.maxBytesPerSend ?? 800_000;
   const snapshotEveryMs = options.snapshotEveryMs ?? 1000;
+  const maxReadingsPerTransaction = options.maxReadingsPerTransaction ?? 500;
   let lastSnapshotMs = 0;
   const resetAll = () => {
     engine.reset();
@@ -310,9 +313,13 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     return done;
   };
 
-  const handleBatch = async (payload: EachBatchPayload) => {
+  const handleChunk = async (
+    payload: EachBatchPayload,
+    messages: EachBatchPayload["batch"]["messages"],
+  ) => {
     const { batch } = payload;
-    if (batch.messages.length === 0) return;
+    if (messages.length === 0) return;
+    const last = messages[messages.length - 1]!.offset;
     lastActivity = performance.now();
     const forecasts: Message[] = [];
     const estimates: Message[] = [];
@@ -328,7 +335,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     const nowMs = Date.now();
     const valid: { reading: CleanReading; source: SourcePosition }[] = [];
     const firstMs = new Map<string, number>();
-    for (const message of batch.messages) {
+    for (const message of messages) {
       const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
       const key = message.key === null ? null : message.key.toString();
       let result;
@@ -373,14 +380,14 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     await submit({
       topic: batch.topic,
       partition: batch.partition,
-      next: (BigInt(batch.lastOffset()) + 1n).toString(),
+      next: (BigInt(last) + 1n).toString(),
       forecasts,
       estimates,
       alerts,
       stored,
     });
-    payload.resolveOffset(batch.lastOffset());
-    stats.consumed += batch.messages.length;
+    payload.resolveOffset(last);
+    stats.consumed += messages.length;
     stats.readings += readings;
     stats.invalid += invalid;
     stats.forecasts += forecasts.length;
@@ -388,6 +395,19 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     stats.estimates += estimates.length;
     stats.alerts += alerts.length;
     await payload.heartbeat();
+  };
+
+  /**
+   * A fetched batch in chunks of at most `maxReadingsPerTransaction`: each
+   * chunk is committed (and its offset resolved) before the next is processed,
+   * which bounds the records held in memory by one transaction.
+   */
+  const handleBatch = async (payload: EachBatchPayload) => {
+    const { messages } = payload.batch;
+    for (let i = 0; i < messages.length; i += maxReadingsPerTransaction) {
+      if (!payload.isRunning() || payload.isStale()) return;
+      await handleChunk(payload, messages.slice(i, i + maxReadingsPerTransaction));
+    }
   };
 
   const member = new SupervisedMember({
