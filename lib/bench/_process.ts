@@ -20,16 +20,23 @@ export async function rssMb(pid: number): Promise<number> {
   }
 }
 
-/** Polls the resident memory of some processes until stopped; returns the peaks in MiB. */
-export function watchRss(
+/**
+ * Samples the resident memory of some processes every 200 ms until stopped;
+ * returns each one's samples in MiB, in order (a process that is gone, or not
+ * yet visible to `ps`, gives no sample).
+ */
+export function sampleRss(
   pids: Record<string, number>,
-): { stop: () => Promise<Record<string, number>> } {
-  const peaks: Record<string, number> = Object.fromEntries(Object.keys(pids).map((k) => [k, 0]));
+): { stop: () => Promise<Record<string, number[]>> } {
+  const samples: Record<string, number[]> = Object.fromEntries(
+    Object.keys(pids).map((k) => [k, []]),
+  );
   let running = true;
   const loop = (async () => {
     while (running) {
       for (const [name, pid] of Object.entries(pids)) {
-        peaks[name] = Math.max(peaks[name]!, await rssMb(pid));
+        const mb = await rssMb(pid);
+        if (mb > 0) samples[name]!.push(mb);
       }
       await new Promise((r) => setTimeout(r, 200));
     }
@@ -38,7 +45,20 @@ export function watchRss(
     stop: async () => {
       running = false;
       await loop;
-      return peaks;
+      return samples;
     },
+  };
+}
+
+/** Polls the resident memory of some processes until stopped; returns the peaks in MiB (0 if never seen). */
+export function watchRss(
+  pids: Record<string, number>,
+): { stop: () => Promise<Record<string, number>> } {
+  const sampling = sampleRss(pids);
+  return {
+    stop: async () =>
+      Object.fromEntries(
+        Object.entries(await sampling.stop()).map(([name, xs]) => [name, Math.max(0, ...xs)]),
+      ),
   };
 }

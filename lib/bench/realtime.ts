@@ -25,7 +25,7 @@ import { startPrivateBroker } from "../broker/mod.ts";
 import { type KafkaConfig, loadTopicsConfig, type TopicConfig } from "../config/mod.ts";
 import { createKafka, ensureTopics, groupLag, withAdmin } from "../kafka/mod.ts";
 import { spawnTask } from "../tasks.ts";
-import { rssMb } from "./_process.ts";
+import { sampleRss } from "./_process.ts";
 
 const log = getLogger(["airq", "bench"]);
 
@@ -105,26 +105,6 @@ function lastJsonLine(bytes: Uint8Array): Record<string, unknown> {
   }
 }
 
-/** Samples the resident memory of `pid` every 200 ms until stopped. */
-function sampleRss(pid: number): { stop: () => Promise<number[]> } {
-  const samples: number[] = [];
-  let running = true;
-  const loop = (async () => {
-    while (running) {
-      const mb = await rssMb(pid);
-      if (mb > 0) samples.push(mb);
-      await new Promise((r) => setTimeout(r, 200));
-    }
-  })();
-  return {
-    stop: async () => {
-      running = false;
-      await loop;
-      return samples;
-    },
-  };
-}
-
 async function throughputPhase(
   o: RealtimeOptions,
   config: KafkaConfig,
@@ -154,7 +134,7 @@ async function throughputPhase(
     ["--db", join(stateDir, "realtime.db"), "--group", group, "--json"],
     env,
   );
-  const rss = sampleRss(forecaster.pid);
+  const rss = sampleRss({ forecaster: forecaster.pid });
   const done = forecaster.output();
   let tFirst = 0;
   let tEnd = 0;
@@ -174,7 +154,7 @@ async function throughputPhase(
   }
   forecaster.kill("SIGTERM");
   const summary = lastJsonLine((await done).stdout);
-  const samples = await rss.stop();
+  const samples = (await rss.stop()).forecaster!;
   const quarter = Math.max(1, Math.floor(samples.length / 4));
   const seconds = (tEnd - tFirst) / 1000;
   const perReading = Number(summary["forecasts"]) / Math.max(1, Number(summary["readings"]));
@@ -209,7 +189,7 @@ async function latencyPhase(
     ["--db", join(stateDir, "latency.db"), "--group", group, "--json"],
     env,
   );
-  const rss = sampleRss(forecaster.pid);
+  const rss = sampleRss({ forecaster: forecaster.pid });
   const done = forecaster.output();
   // the reader: raw timestamps by position, and the first readable forecast of each reading
   const rawTopic = topics.find((t) => t.role === "raw")!.name;
@@ -308,7 +288,7 @@ async function latencyPhase(
     }
     forecaster.kill("SIGTERM");
     await done;
-    const samples = await rss.stop();
+    const samples = (await rss.stop()).forecaster!;
     return {
       sorted,
       result: {
