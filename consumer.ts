@@ -31,9 +31,8 @@ import {
 } from "./lib/config/mod.ts";
 import { runConsumer } from "./lib/pipeline/consume.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
-import { isPostgresUrl, openStore, storeLabel } from "./lib/storage/mod.ts";
+import { openStore, storeLabel, storeTarget } from "./lib/storage/mod.ts";
 import { env, println, runMain, secondsOption } from "./lib/cli.ts";
-import { userPath } from "./lib/cli_paths.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
 
 const HELP = `Consume raw readings: validate, clean, store, dead-letter, monitor.
@@ -73,8 +72,7 @@ async function main(): Promise<number> {
     );
   }
   const exitWhenIdleMs = secondsOption("exit-when-idle", values["exit-when-idle"]);
-  const target = values.db ?? env("AIRQ_DB") ?? config.db;
-  const dbTarget = isPostgresUrl(target) ? target : userPath(target);
+  const dbTarget = storeTarget(values.db, config.db);
   const store = await openStore(dbTarget, { synchronous: config.synchronous });
   const dbPath = storeLabel(dbTarget); // no password in logs
   const controller = new AbortController();

@@ -52,7 +52,7 @@ import {
 } from "./lib/monitoring/mod.ts";
 import { join } from "node:path";
 import { FORECASTER_CONFIG_FILE, ForecasterConfigSchema } from "./lib/realtime/config.ts";
-import { isPostgresUrl, openStore, storeLabel } from "./lib/storage/mod.ts";
+import { openStore, storeLabel, storeTarget } from "./lib/storage/mod.ts";
 import { env, println, runMain, secondsOption } from "./lib/cli.ts";
 import { userPath } from "./lib/cli_paths.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
@@ -119,8 +119,7 @@ async function main(): Promise<number> {
   if (!Number.isInteger(warmupH) || warmupH < 0) {
     throw new Error(`--warmup-hours must be a whole number >= 0, got "${values["warmup-hours"]}"`);
   }
-  const dbTarget = values.db ?? env("AIRQ_DB") ?? consumerConfig.db;
-  const db = isPostgresUrl(dbTarget) ? dbTarget : userPath(dbTarget);
+  const db = storeTarget(values.db, consumerConfig.db);
   const utcOffsetMin = offsetMinutes(forecastConfig.utcOffset);
   const modelDir = values.models === undefined ? forecastConfig.modelDir : userPath(values.models);
   const models = await loadDeployedModels(modelDir, EVALUATION_PATH, utcOffsetMin);

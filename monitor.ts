@@ -16,9 +16,8 @@
 import { parseArgs } from "node:util";
 import { CONFIG_DIR, ConsumerConfigSchema, loadConfig } from "./lib/config/mod.ts";
 import { MONITOR_SNAPSHOT } from "./lib/realtime/observers.ts";
-import { isPostgresUrl, openStore, storeLabel } from "./lib/storage/mod.ts";
-import { env, println, runMain } from "./lib/cli.ts";
-import { userPath } from "./lib/cli_paths.ts";
+import { openStore, requireExistingStore, storeLabel, storeTarget } from "./lib/storage/mod.ts";
+import { println, runMain } from "./lib/cli.ts";
 
 const HELP = `The forecaster's live metrics and drift state, as JSON.
 
@@ -43,17 +42,9 @@ async function main(): Promise<number> {
     throw new Error(`--alerts must be a whole number >= 0, got "${values.alerts}"`);
   }
   const config = await loadConfig(new URL("consumer.json", CONFIG_DIR), ConsumerConfigSchema);
-  const target = values.db ?? env("AIRQ_DB") ?? config.db;
-  const postgres = isPostgresUrl(target);
-  const dbTarget = postgres ? target : userPath(target);
+  const dbTarget = storeTarget(values.db, config.db);
   const label = storeLabel(dbTarget);
-  if (!postgres) {
-    try {
-      await Deno.stat(dbTarget);
-    } catch {
-      throw new Error(`No database at ${label}: run \`deno task forecast --db ${label}\` first`);
-    }
-  }
+  await requireExistingStore(dbTarget, `run \`deno task forecast --db ${label}\` first`);
   const store = await openStore(dbTarget);
   try {
     const snapshot = await store.snapshot(MONITOR_SNAPSHOT);

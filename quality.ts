@@ -17,9 +17,8 @@
  */
 import { parseArgs } from "node:util";
 import { CONFIG_DIR, ConsumerConfigSchema, loadConfig } from "./lib/config/mod.ts";
-import { isPostgresUrl, openStore, storeLabel } from "./lib/storage/mod.ts";
-import { env, println, runMain } from "./lib/cli.ts";
-import { userPath } from "./lib/cli_paths.ts";
+import { openStore, requireExistingStore, storeLabel, storeTarget } from "./lib/storage/mod.ts";
+import { println, runMain } from "./lib/cli.ts";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -27,17 +26,12 @@ async function main(): Promise<number> {
     options: { db: { type: "string" }, json: { type: "boolean", default: false } },
   });
   const config = await loadConfig(new URL("consumer.json", CONFIG_DIR), ConsumerConfigSchema);
-  const target = values.db ?? env("AIRQ_DB") ?? config.db;
-  const postgres = isPostgresUrl(target);
-  const dbTarget = postgres ? target : userPath(target);
+  const dbTarget = storeTarget(values.db, config.db);
   const dbPath = storeLabel(dbTarget); // no password in output
-  try {
-    if (!postgres) await Deno.stat(dbTarget);
-  } catch {
-    throw new Error(
-      `No database at ${dbPath}: run \`deno task consume --db ${dbPath}\` first, or pass --db PATH`,
-    );
-  }
+  await requireExistingStore(
+    dbTarget,
+    `run \`deno task consume --db ${dbPath}\` first, or pass --db PATH`,
+  );
   const store = await openStore(dbTarget);
   try {
     const summary = await store.summary();

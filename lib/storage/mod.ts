@@ -79,7 +79,14 @@ export {
   type PostgresStoreOptions,
   redactUrl,
 } from "./postgres.ts";
-export { isPostgresUrl, openStore, type OpenStoreOptions, storeLabel } from "./open.ts";
+export {
+  isPostgresUrl,
+  openStore,
+  type OpenStoreOptions,
+  requireExistingStore,
+  storeLabel,
+  storeTarget,
+} from "./open.ts";
 
 /** What one `writeBatch()` call stores, in one transaction. */
 export interface WriteBatch {
