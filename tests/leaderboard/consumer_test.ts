@@ -29,7 +29,8 @@ Deno.test("the leaderboard consumer counts every vote once, through duplicates, 
   const groupId = `airq-test-lb-${crypto.randomUUID().slice(0, 8)}`;
   const client = createKafka(kafka, { clientId: "airq-test-leaderboard" });
   const { redis, store, close } = await withRedis(config);
-  const producer = client.producer();
+  // idempotent: a retried send must not write a vote twice (the counts below are exact)
+  const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
   const dlqReader = client.consumer({ groupId: `${groupId}-dlq`, maxWaitTimeInMs: 100 });
   const consume = (target: LeaderboardStore, signal: AbortSignal) =>
     runVoteConsumer({

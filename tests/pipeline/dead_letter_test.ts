@@ -91,7 +91,8 @@ Deno.test("every kind of malformed message goes to the dead-letter topic with a 
     if (good[i]) messages.push({ key: "station-x", value: Buffer.from(JSON.stringify(good[i])) });
     if (bad[i]) messages.push({ key: bad[i]!.key, value: bad[i]!.value });
   }
-  const producer = kafka.producer();
+  // idempotent: a retried send must not write a message twice (the counts below are exact)
+  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   const controller = new AbortController();
   try {
     await producer.connect();
