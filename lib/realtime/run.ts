@@ -118,6 +118,13 @@ export interface ForecasterSummary {
   warm_start_readings: number;
   transactions: number;
   aborted_transactions: number;
+  /**
+   * Where the time went, ms summed over the run: validating, warm starts and
+   * forecasting (`process`); then per transaction the store write (while the
+   * first request is on the wire), the rest of sending the records,
+   * `sendOffsets` and the commit.
+   */
+  time_ms: { process: number; store: number; send: number; offsets: number; commit: number };
   duration_s: number;
   forecasts_per_s: number;
   outcome: "idle" | "stopped";
@@ -146,6 +153,13 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     warm_start_readings: 0,
     transactions: 0,
     aborted_transactions: 0,
+  };
+  const time_ms: ForecasterSummary["time_ms"] = {
+    process: 0,
+    store: 0,
+    send: 0,
+    offsets: 0,
+    commit: 0,
   };
   const observers = options.observers ?? [];
   const store = options.store ?? null;
@@ -255,6 +269,12 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   let draining: Promise<void> | null = null;
   const commitGroup = async (items: readonly Work[]) => {
     const transaction = await producer.transaction();
+    let tick = performance.now();
+    const lap = (step: keyof typeof time_ms) => {
+      const now = performance.now();
+      time_ms[step] += now - tick;
+      tick = now;
+    };
     try {
       const sending = sendAll(transaction, [
         { topic: options.forecastsTopic, messages: items.flatMap((w) => w.forecasts) },
@@ -266,8 +286,11 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       sending.catch(() => {}); // awaited below; a store failure must not leave it unobserved
       // the (synchronous) SQLite write runs while the first request is on the wire; both are
       // done before the commit: a crash in between re-makes and replaces the same stored ids
+      lap("send"); // encoding the first request
       await writeStore(items);
+      lap("store");
       await sending;
+      lap("send");
       const byTopic = new Map<string, { partition: number; offset: string }[]>();
       for (const w of items) {
         byTopic.set(w.topic, [...(byTopic.get(w.topic) ?? []), {
@@ -279,8 +302,10 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
         consumerGroupId: options.groupId,
         topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
       });
+      lap("offsets");
       options.beforeCommit?.();
       await transaction.commit();
+      lap("commit");
       stats.transactions++;
     } catch (error) {
       stats.aborted_transactions++;
@@ -320,7 +345,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     const { batch } = payload;
     if (messages.length === 0) return;
     const last = messages[messages.length - 1]!.offset;
-    lastActivity = performance.now();
+    const started = lastActivity = performance.now();
     const forecasts: Message[] = [];
     const estimates: Message[] = [];
     const alerts: Message[] = [];
@@ -377,6 +402,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       }
       for (const o of observers) raise(o.forecasts(out.forecasts, nowMs));
     }
+    time_ms.process += performance.now() - started;
     await submit({
       topic: batch.topic,
       partition: batch.partition,
@@ -482,8 +508,16 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     }
     await producer.disconnect().catch(() => {});
   }
+  const round = (ms: number) => Math.round(ms);
   return {
     ...stats,
+    time_ms: {
+      process: round(time_ms.process),
+      store: round(time_ms.store),
+      send: round(time_ms.send),
+      offsets: round(time_ms.offsets),
+      commit: round(time_ms.commit),
+    },
     duration_s: Math.round(performance.now() - t0) / 1000,
     forecasts_per_s: rate(),
     outcome,
