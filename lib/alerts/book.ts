@@ -166,6 +166,11 @@ export class AlertBook {
     this.#scopes.clear();
   }
 
+  /** Forgets the episodes of one station (or of the pipeline for `null`). */
+  forget(stationId: string | null): void {
+    this.#scopes.delete(stationId);
+  }
+
   /**
    * Moves one slot given its level now, at `clock` on the book's clock:
    * `severity` means "at or above a firing level", `null` means "clear"

@@ -131,6 +131,20 @@ export class PollutionAlerter {
   }
 
   /**
+   * Warm start of one station: forgets that station's values and episodes
+   * only (the others keep theirs), then replays its stored readings (oldest
+   * first) silently, as {@linkcode restore} does. Readings of other stations
+   * in `history` are ignored.
+   */
+  restoreStation(stationId: string, history: Iterable<CleanReading>): void {
+    this.#stations.delete(stationId);
+    this.#book.forget(stationId);
+    for (const reading of history) {
+      if (reading.station_id === stationId) this.#observe(reading, 0, false);
+    }
+  }
+
+  /**
    * Adds one clean reading and judges every limit of its station on the
    * windows ending at the station's latest hour. Returns new events (a shared
    * empty array when there are none). A reading for an hour already in the

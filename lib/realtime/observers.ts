@@ -13,12 +13,16 @@ import type { ForecastObserver } from "./run.ts";
 /** Name of the stored model-monitoring snapshot (`deno task monitor` prints it). */
 export const MONITOR_SNAPSHOT = "forecaster.monitor";
 
-/** Pollution alerts; a warm start rebuilds the running means from stored readings, silently. */
+/**
+ * Pollution alerts; a warm start rebuilds one station's running means and
+ * episodes from its stored readings, silently, and leaves the other stations'
+ * alone (they may have been warmed just before it).
+ */
 export function alerterObserver(alerter: PollutionAlerter): ForecastObserver {
   return {
     observe: (reading, nowMs) => alerter.observe(reading, nowMs),
     forecasts: (records, nowMs) => alerter.forecasts(records, nowMs),
-    warm: (_stationId, history) => alerter.restore(history),
+    warm: (stationId, history) => alerter.restoreStation(stationId, history),
     reset: () => alerter.reset(),
   };
 }

@@ -205,3 +205,28 @@ Deno.test("PollutionAlerter.restore() rebuilds windows and episodes silently", p
   assert.deepEqual(rest, all.slice(cut), "same events, same ids, after a warm start");
   assert.ok(rest.flat().some((a) => a.state === "resolved" && a.kind === "exceedance"));
 });
+
+Deno.test(
+  "PollutionAlerter.restoreStation() warms one station at a time and leaves the others' state alone",
+  pure,
+  () => {
+    const readings = day();
+    const full = new PollutionAlerter(CONFIG);
+    const all = readings.map((r) => full.observe(r, NOW));
+    const cut = readings.findIndex((r) => r.ts_utc_ms === T0 + 18 * HOUR_MS); // mid-episode
+    const before = readings.slice(0, cut);
+    // the forecaster warms the stations of a batch one after the other
+    const warm = new PollutionAlerter(CONFIG);
+    warm.observe(reading(0, { no2_ug_m3: 500 }, "s1"), NOW); // s1's stale state: replaced
+    warm.restoreStation("s1", before);
+    const firingS1 = warm.firingCount;
+    assert.ok(firingS1 >= 1, "s1's NO2 episode is firing at the cut");
+    warm.restoreStation("s2", before);
+    assert.equal(warm.stations, 2);
+    assert.ok(warm.firingCount > firingS1, "warming s2 kept s1's episode and added s2's");
+    const rest = readings.slice(cut).map((r) => warm.observe(r, NOW));
+    assert.deepEqual(rest, all.slice(cut), "same events, same ids, for both stations");
+    assert.ok(rest.flat().some((a) => a.state === "resolved" && a.station_id === "s1"));
+    assert.ok(rest.flat().some((a) => a.state === "resolved" && a.station_id === "s2"));
+  },
+);
