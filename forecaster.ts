@@ -198,6 +198,7 @@ async function main(): Promise<number> {
     maxWaitTimeMs: settings.maxWaitTimeMs,
     maxBytesPerSend: settings.maxBytesPerSend,
     maxReadingsPerTransaction: settings.maxReadingsPerTransaction,
+    maxConcurrentTransactions: settings.maxConcurrentTransactions,
     snapshotEveryMs: settings.snapshotEveryMs,
     rules,
     engine,

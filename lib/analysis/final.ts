@@ -104,7 +104,7 @@ function scalingSection(x: FinalInputs): string {
     }: at most that many members of one group share the work, and readings are keyed by station, so each station stays in order on one partition.${consumers} More stations need a new topic with more partitions (adding partitions to a live topic moves keys and breaks per-station order during the move).</li>`,
     `<li>Consumer groups: one group per purpose reads the same topics independently (storage: <code>${
       esc(x.consumerGroup)
-    }</code>; the forecaster's own group; the dashboard). The storage group scales by adding members up to the partition count. The forecaster runs one transactional producer per group today (a second member would fence the first): scaling it out needs one transactional id per member.${forecasters}</li>`,
+    }</code>; the forecaster's own group; the dashboard). The storage group scales by adding members up to the partition count. The forecaster group scales the same way: each raw partition has its own transactional producer (its id names the partition), so a partition's new owner fences the old one and several forecasters can share the group; the benchmark ran one.${forecasters}</li>`,
     `<li>External clusters: set AIRQ_KAFKA_BROKERS (TLS and SASL supported) and no local broker is started; raise the replication factor (${
       replication.join(", ")
     } today) to 3 with min.insync.replicas 2. The local single-node broker is for development.</li>`,

@@ -1,11 +1,14 @@
 /**
  * The forecaster on Kafka: a consumer group (`airq-forecaster`) on the raw
- * topic with manual offsets, the consumer's own validation, and a
- * transactional producer. One Kafka transaction per fetched batch holds the
- * batch's forecasts, its estimates and the batch's consumed offsets
- * (`sendOffsets`), so after a crash (kill -9 included) a batch is either
+ * topic with manual offsets, the consumer's own validation, and one
+ * transactional producer per raw partition (its transactional id names the
+ * partition). One Kafka transaction per chunk of a partition's batch holds
+ * the chunk's forecasts, its estimates and the partition's consumed offset
+ * (`sendOffsets`), so after a crash (kill -9 included) a chunk is either
  * entirely published and consumed, or not at all and re-read: with
- * read_committed readers, exactly one forecast per reading, target and horizon.
+ * read_committed readers, exactly one forecast per reading, target and
+ * horizon. Several forecasters may share the group: the new owner of a
+ * partition fences the old one's producer.
  *
  * @module
  */
@@ -17,7 +20,9 @@ import {
   ensureTopics,
   type Message,
   Partitioners,
+  type Producer,
   SupervisedMember,
+  type Transaction,
   withAdmin,
 } from "../kafka/mod.ts";
 import { type QualityRules, validateMessage } from "../quality/mod.ts";
@@ -72,6 +77,11 @@ export interface ForecasterOptions {
   maxWaitTimeMs?: number | undefined;
   /** Most raw messages of one partition per transaction: bounds memory (default 500). */
   maxReadingsPerTransaction?: number | undefined;
+  /**
+   * Most partitions' chunks in flight at once, from processing to commit:
+   * bounds memory while the partitions' transactions overlap (default 2).
+   */
+  maxConcurrentTransactions?: number | undefined;
   /** How often the monitoring snapshot is stored, at most (default 1000 ms). */
   snapshotEveryMs?: number | undefined;
   exitWhenIdleMs?: number | undefined;
@@ -134,13 +144,40 @@ export interface ForecasterSummary {
 export async function runForecaster(options: ForecasterOptions): Promise<ForecasterSummary> {
   const { config, engine } = options;
   const kafka = createKafka(options.kafka, { clientId: `${options.kafka.clientId}-forecaster` });
-  const producer = kafka.producer({
-    transactionalId: options.transactionalId,
-    idempotent: true,
-    maxInFlightRequests: 1,
-    transactionTimeout: 30_000,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  /**
+   * One transactional producer per raw partition, with a transactional id
+   * derived from the partition (`<transactionalId>.<partition>`): whichever
+   * group member owns the partition, after a restart or a rebalance, uses the
+   * same id, so its `initTransactions` aborts the previous owner's open
+   * transaction and fences that producer. This is what lets several
+   * forecasters share a group (kafkajs 2.2.4's `sendOffsets` does not send the
+   * group generation, so a per-process id would not fence a zombie).
+   */
+  const producers = new Map<number, Promise<Producer>>();
+  const producerFor = (partition: number): Promise<Producer> => {
+    let ready = producers.get(partition);
+    if (ready === undefined) {
+      const producer = kafka.producer({
+        transactionalId: `${options.transactionalId}.${partition}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: 30_000,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      // connect = initTransactions: fences and aborts a predecessor's open transaction
+      ready = producer.connect().then(() => producer);
+      ready.catch(() => producers.delete(partition));
+      producers.set(partition, ready);
+    }
+    return ready;
+  };
+  const closeProducer = (partition: number): Promise<void> => {
+    const ready = producers.get(partition);
+    producers.delete(partition);
+    return ready === undefined
+      ? Promise.resolve()
+      : ready.then((p) => p.disconnect()).catch(() => {});
+  };
   const stats = {
     consumed: 0,
     readings: 0,
@@ -166,6 +203,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   const maxBytesPerSend = options.maxBytesPerSend ?? 800_000;
   const snapshotEveryMs = options.snapshotEveryMs ?? 1000;
   const maxReadingsPerTransaction = options.maxReadingsPerTransaction ?? 500;
+  const slots = new Slots(options.maxConcurrentTransactions ?? 2);
   let lastSnapshotMs = 0;
   const resetAll = () => {
     engine.reset();
@@ -196,7 +234,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   };
   /** Sends every topic's messages in requests of at most `maxBytesPerSend` bytes of values. */
   const sendAll = async (
-    transaction: Awaited<ReturnType<typeof producer.transaction>>,
+    transaction: Transaction,
     byTopic: readonly { topic: string; messages: readonly Message[] }[],
   ) => {
     let request: { topic: string; messages: Message[] }[] = [];
@@ -225,7 +263,14 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   let finish!: (o: ForecasterSummary["outcome"]) => void;
   const finished = new Promise<ForecasterSummary["outcome"]>((resolve) => (finish = resolve));
 
-  const writeStore = async (items: readonly Work[]) => {
+  let storeQueue: Promise<unknown> = Promise.resolve();
+  /** One store write at a time (the partitions' transactions run concurrently). */
+  const writeStore = (items: readonly Work[]): Promise<void> => {
+    const next = storeQueue.then(() => writeStoreNow(items));
+    storeQueue = next.catch(() => {});
+    return next;
+  };
+  const writeStoreNow = async (items: readonly Work[]) => {
     if (store === null) return;
     const nowMs = Date.now();
     const snapshots: Snapshot[] = [];
@@ -246,7 +291,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       snapshots,
     });
   };
-  /** What one partition's batch contributes to the next transaction. */
+  /** What one partition's chunk puts into its transaction. */
   interface Work {
     topic: string;
     partition: number;
@@ -255,52 +300,47 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     estimates: Message[];
     alerts: Message[];
     stored: { forecasts: ForecastRecord[]; estimates: EstimateRecord[]; alerts: Alert[] };
-    done?: { resolve: () => void; reject: (error: unknown) => void };
   }
   /**
-   * Group commit: the batches of every partition fetched together go out in
-   * ONE transaction (records, store write, offsets of each partition), rather
-   * than one transaction per partition one after the other. A failure aborts
-   * the transaction, resets the state and fails every batch waiting; their
-   * offsets were never resolved, so kafkajs (or a fresh member) reads them
-   * again from the committed offsets.
+   * One transaction per chunk, on the producer of the chunk's partition: the
+   * records, the store write and the partition's next offset. The partitions
+   * of a fetch commit concurrently, each on its own producer. A failure aborts
+   * the transaction, drops that producer (a fenced one cannot be used again),
+   * resets the state and fails the batch: its offset was never resolved, so
+   * kafkajs (or a fresh member) reads it again from the committed offset.
    */
-  let queue: Work[] = [];
-  let draining: Promise<void> | null = null;
-  const commitGroup = async (items: readonly Work[]) => {
-    const transaction = await producer.transaction();
-    let tick = performance.now();
-    const lap = (step: keyof typeof time_ms) => {
-      const now = performance.now();
-      time_ms[step] += now - tick;
-      tick = now;
-    };
+  const commit = async (work: Work) => {
+    let transaction: Transaction | null = null;
     try {
+      const producer = await producerFor(work.partition);
+      transaction = await producer.transaction();
+      let tick = performance.now();
+      const lap = (step: keyof typeof time_ms) => {
+        const now = performance.now();
+        time_ms[step] += now - tick;
+        tick = now;
+      };
       const sending = sendAll(transaction, [
-        { topic: options.forecastsTopic, messages: items.flatMap((w) => w.forecasts) },
-        { topic: options.estimatesTopic, messages: items.flatMap((w) => w.estimates) },
+        { topic: options.forecastsTopic, messages: work.forecasts },
+        { topic: options.estimatesTopic, messages: work.estimates },
         ...(options.alertsTopic === null
           ? []
-          : [{ topic: options.alertsTopic, messages: items.flatMap((w) => w.alerts) }]),
+          : [{ topic: options.alertsTopic, messages: work.alerts }]),
       ]);
       sending.catch(() => {}); // awaited below; a store failure must not leave it unobserved
       // the (synchronous) SQLite write runs while the first request is on the wire; both are
       // done before the commit: a crash in between re-makes and replaces the same stored ids
       lap("send"); // encoding the first request
-      await writeStore(items);
+      await writeStore([work]);
       lap("store");
       await sending;
       lap("send");
-      const byTopic = new Map<string, { partition: number; offset: string }[]>();
-      for (const w of items) {
-        byTopic.set(w.topic, [...(byTopic.get(w.topic) ?? []), {
-          partition: w.partition,
-          offset: w.next,
-        }]);
-      }
       await transaction.sendOffsets({
         consumerGroupId: options.groupId,
-        topics: [...byTopic].map(([topic, partitions]) => ({ topic, partitions })),
+        topics: [{
+          topic: work.topic,
+          partitions: [{ partition: work.partition, offset: work.next }],
+        }],
       });
       lap("offsets");
       options.beforeCommit?.();
@@ -309,33 +349,12 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       stats.transactions++;
     } catch (error) {
       stats.aborted_transactions++;
-      await transaction.abort().catch(() => {});
+      await transaction?.abort().catch(() => {});
+      await closeProducer(work.partition);
+      // every uncommitted batch will be read again: forget the history they fed in
+      resetAll();
       throw error;
     }
-  };
-  const drain = async () => {
-    // let the other partitions of the same fetch finish their batch and join this transaction
-    await new Promise((r) => setTimeout(r, 0));
-    while (queue.length > 0) {
-      const items = queue;
-      queue = [];
-      try {
-        await commitGroup(items);
-        for (const w of items) w.done!.resolve();
-      } catch (error) {
-        // every uncommitted batch will be read again: forget the history they fed in
-        resetAll();
-        for (const w of [...items, ...queue]) w.done!.reject(error);
-        queue = [];
-      }
-    }
-    draining = null;
-  };
-  const submit = (work: Work): Promise<void> => {
-    const done = new Promise<void>((resolve, reject) => (work.done = { resolve, reject }));
-    queue.push(work);
-    draining ??= drain();
-    return done;
   };
 
   const handleChunk = async (
@@ -403,7 +422,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       for (const o of observers) raise(o.forecasts(out.forecasts, nowMs));
     }
     time_ms.process += performance.now() - started;
-    await submit({
+    await commit({
       topic: batch.topic,
       partition: batch.partition,
       next: (BigInt(last) + 1n).toString(),
@@ -431,8 +450,13 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   const handleBatch = async (payload: EachBatchPayload) => {
     const { messages } = payload.batch;
     for (let i = 0; i < messages.length; i += maxReadingsPerTransaction) {
-      if (!payload.isRunning() || payload.isStale()) return;
-      await handleChunk(payload, messages.slice(i, i + maxReadingsPerTransaction));
+      await slots.acquire();
+      try {
+        if (!payload.isRunning() || payload.isStale()) return;
+        await handleChunk(payload, messages.slice(i, i + maxReadingsPerTransaction));
+      } finally {
+        slots.release();
+      }
     }
   };
 
@@ -451,7 +475,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     run: {
       autoCommit: false,
       eachBatchAutoResolve: false,
-      // every partition of a fetch at once; their batches share one transaction (group commit)
+      // every partition of a fetch at once, each committing on its own producer
       partitionsConsumedConcurrently: 64,
       eachBatch: handleBatch,
     },
@@ -462,6 +486,15 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
         groupId: joinedGroup.groupId,
         assignment: JSON.stringify(joinedGroup.memberAssignment),
       });
+      // a rebalance: partitions may have moved to or from another forecaster. Forget every
+      // station (the next batch of each warm-starts from the store), close the producers of
+      // partitions given away, and open the others' now: that fences their previous owner
+      const assigned = new Set(assignedPartitions(joinedGroup.memberAssignment, options.rawTopic));
+      resetAll();
+      for (const partition of [...producers.keys()]) {
+        if (!assigned.has(partition)) void closeProducer(partition);
+      }
+      for (const partition of assigned) producerFor(partition).catch(() => {});
     },
     // a fresh member re-reads uncommitted batches: forget the history they fed in
     onRestart: resetAll,
@@ -486,7 +519,6 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   let outcome: ForecasterSummary["outcome"] = "stopped";
   try {
     await withAdmin(kafka, (admin) => ensureTopics(admin, options.topics));
-    await producer.connect(); // initTransactions: fences and aborts a predecessor's open transaction
     await member.start();
     if (options.signal.aborted) finish("stopped");
     outcome = await finished;
@@ -506,7 +538,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
         log.error("Storing the last monitoring snapshot failed: {error}", { error: String(error) })
       );
     }
-    await producer.disconnect().catch(() => {});
+    await Promise.all([...producers.keys()].map(closeProducer));
   }
   const round = (ms: number) => Math.round(ms);
   return {
@@ -522,4 +554,35 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     forecasts_per_s: rate(),
     outcome,
   };
+}
+
+/** The partitions of `topic` in a kafkajs GROUP_JOIN member assignment (`{ topic: [partitions] }`). */
+export function assignedPartitions(memberAssignment: unknown, topic: string): number[] {
+  if (typeof memberAssignment !== "object" || memberAssignment === null) return [];
+  const partitions = (memberAssignment as Record<string, unknown>)[topic];
+  return Array.isArray(partitions) ? partitions.filter((p) => Number.isInteger(p)) : [];
+}
+
+/** A counting semaphore: at most `size` holders at once, the others wait in order. */
+class Slots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.#free = size;
+  }
+
+  acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next();
+    else this.#free++;
+  }
 }

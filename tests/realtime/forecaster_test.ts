@@ -178,3 +178,97 @@ Deno.test("crash with the transaction open: its records are in the log but never
     await Deno.remove(ctx.dir, { recursive: true });
   }
 });
+
+Deno.test("two forecasters share a group; one is killed -9 and the other takes its partitions: still exactly once", async () => {
+  const ctx = await pipelineContext();
+  const kafka = createKafka(ctx.kafka);
+  const topic = `${ctx.prefix}airq.forecasts`;
+  const stations = 12;
+  const total = READINGS * stations;
+  const forecast = (idle: string) =>
+    spawnTask("forecast", ["--db", join(ctx.dir, "airq.db"), "--exit-when-idle", idle, "--json"], {
+      ...ctx.env,
+      AIRQ_LOG_LEVEL: "info",
+    });
+  try {
+    // 12 stations over the 6 raw partitions, trickling in for about 5 s
+    const producer = await spawnTask(
+      "produce",
+      ["--input", FIXTURE, "--speed", "36000", "--stations", String(stations), "--json"],
+      ctx.env,
+    );
+    const doomed = await forecast("60");
+    const doomedLog = collectText(doomed.stderr);
+    // the survivor outlives the killed member's session (10 s) before it takes its partitions
+    const survivor = await forecast("15");
+    const survivorOut = survivor.output();
+    // the doomed member's partitions, from its log, once both have joined
+    let mine: number[] = [];
+    const joinedBy = Date.now() + 30_000;
+    while (Date.now() < joinedBy) {
+      const joins = doomedLog.text().split("\n").filter((l) => l.includes("Joined group"));
+      const last = joins.at(-1);
+      if (last !== undefined) {
+        const assignment = JSON.parse(JSON.parse(last).properties.assignment);
+        mine = (assignment[ctx.raw] ?? []) as number[];
+        if (mine.length > 0 && mine.length < 6) break;
+      }
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    assert.ok(mine.length > 0 && mine.length < 6, `the two members split the partitions: ${mine}`);
+    // killed once it has committed a transaction of its own partitions
+    const admin = kafka.admin();
+    await admin.connect();
+    let committed = 0;
+    try {
+      const deadline = Date.now() + 20_000;
+      while (Date.now() < deadline && committed === 0) {
+        const groups = await admin.fetchOffsets({ groupId: "airq-forecaster", topics: [ctx.raw] })
+          .catch(() => []);
+        committed = (groups[0]?.partitions ?? [])
+          .filter((p) => mine.includes(p.partition))
+          .reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+        await new Promise((r) => setTimeout(r, 20));
+      }
+    } finally {
+      await admin.disconnect();
+    }
+    doomed.kill("SIGKILL");
+    await doomed.status;
+    await doomed.stdout.cancel();
+    assert.ok(committed > 0, "the killed member committed forecasts of its partitions first");
+    const produced = await producer.output();
+    assert.equal(produced.code, 0, new TextDecoder().decode(produced.stderr));
+    const out = await survivorOut;
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    const s = JSON.parse(new TextDecoder().decode(out.stdout).trim().split("\n").at(-1)!);
+    assert.ok(
+      s.readings < total,
+      `the killed member did part of the work (survivor: ${s.readings})`,
+    );
+
+    const records = await readCommitted(kafka, topic, total * PER_READING, { timeoutMs: 20_000 });
+    assert.equal(records.length, total * PER_READING, "one record per reading, target, horizon");
+    assert.equal(new Set(records.map((r) => r["forecast_id"])).size, total * PER_READING);
+    assert.equal(new Set(records.map((r) => r["station_id"])).size, stations);
+    // deno-lint-ignore no-console
+    console.log(
+      `killed member owned partitions ${mine} and committed ${committed} readings; ` +
+        `the survivor did ${s.readings}`,
+    );
+  } finally {
+    await Deno.remove(ctx.dir, { recursive: true });
+  }
+});
+
+/** Collects a child's output stream as text while it runs. */
+function collectText(stream: ReadableStream<Uint8Array>): { text: () => string } {
+  let text = "";
+  const decoder = new TextDecoder();
+  stream.pipeTo(
+    new WritableStream({
+      write: (chunk) => void (text += decoder.decode(chunk, { stream: true })),
+    }),
+  ).catch(() => {});
+  return { text: () => text };
+}
