@@ -12,24 +12,67 @@ export type TopicSpec =
   & Pick<TopicConfig, "name" | "partitions" | "replicationFactor" | "configs">
   & { role?: string; why?: string };
 
-/** Creates the topics that do not exist yet; returns the names it created. */
+/**
+ * Creates the topics that do not exist yet and waits until every partition of
+ * every topic has a leader; returns the names it created. Another process
+ * (a second forecaster, the consumer) may be creating the same topics at the
+ * same moment: a failed creation is looked at again, up to `attempts` times,
+ * before its error is thrown.
+ */
 export async function ensureTopics(
   admin: Admin,
   topics: readonly TopicSpec[],
+  { attempts = 8, timeoutMs = 15_000 } = {},
 ): Promise<string[]> {
-  const existing = new Set(await admin.listTopics());
-  const missing = topics.filter((t) => !existing.has(t.name));
-  if (missing.length === 0) return [];
-  await admin.createTopics({
-    waitForLeaders: true,
-    topics: missing.map((t) => ({
-      topic: t.name,
-      numPartitions: t.partitions,
-      replicationFactor: t.replicationFactor,
-      configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
-    })),
-  });
-  return missing.map((t) => t.name);
+  const created: string[] = [];
+  for (let attempt = 1;; attempt++) {
+    const existing = new Set(await admin.listTopics());
+    const missing = topics.filter((t) => !existing.has(t.name));
+    if (missing.length === 0) break;
+    try {
+      await admin.createTopics({
+        waitForLeaders: true,
+        topics: missing.map((t) => ({
+          topic: t.name,
+          numPartitions: t.partitions,
+          replicationFactor: t.replicationFactor,
+          configEntries: Object.entries(t.configs).map(([name, value]) => ({ name, value })),
+        })),
+      });
+      created.push(...missing.map((t) => t.name));
+      break;
+    } catch (error) {
+      // e.g. TOPIC_ALREADY_EXISTS from a concurrent creator, or metadata not yet propagated
+      if (attempt >= attempts) throw error;
+      await new Promise((r) => setTimeout(r, 100 * attempt));
+    }
+  }
+  await waitForLeaders(admin, topics.map((t) => t.name), timeoutMs);
+  return created;
+}
+
+/** Waits until the metadata of `names` lists a leader for every partition. */
+async function waitForLeaders(admin: Admin, names: string[], timeoutMs: number): Promise<void> {
+  if (names.length === 0) return;
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    try {
+      const { topics } = await admin.fetchTopicMetadata({ topics: names });
+      const ready = topics.length === names.length &&
+        topics.every((t) => t.partitions.length > 0 && t.partitions.every((p) => p.leader >= 0));
+      if (ready) return;
+    } catch (error) {
+      if (performance.now() > deadline) throw error;
+    }
+    if (performance.now() > deadline) {
+      throw new Error(
+        `topics ${
+          names.join(", ")
+        } exist but not every partition has a leader after ${timeoutMs} ms`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** One topic in the cluster overview. */

@@ -215,7 +215,10 @@ Deno.test("two forecasters share a group; one is killed -9 and the other takes i
       }
       await new Promise((r) => setTimeout(r, 50));
     }
-    assert.ok(mine.length > 0 && mine.length < 6, `the two members split the partitions: ${mine}`);
+    assert.ok(
+      mine.length > 0 && mine.length < 6,
+      `the two members split the partitions: ${mine}\n${doomedLog.text().slice(-3000)}`,
+    );
     // killed once it has committed a transaction of its own partitions
     const admin = kafka.admin();
     await admin.connect();
