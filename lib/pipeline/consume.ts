@@ -24,6 +24,7 @@ import {
 import { QualityMonitor, type QualityRules, validateMessage } from "../quality/mod.ts";
 import type { Alert, CleanReading, DeadLetter } from "../records/mod.ts";
 import type { ReadingStore } from "../storage/mod.ts";
+import { lapTimer, roundedTimes } from "../timing.ts";
 
 const log = getLogger(["airq", "consumer"]);
 
@@ -127,12 +128,7 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     const deadLetters: DeadLetter[] = [];
     const nowMs = now();
     const rejectedAt = new Date(nowMs).toISOString();
-    let tick = performance.now();
-    const lap = (step: keyof ConsumeStats["time_ms"]) => {
-      const now = performance.now();
-      stats.time_ms[step] += now - tick;
-      tick = now;
-    };
+    const lap = lapTimer(stats.time_ms);
     for (const message of batch.messages) {
       const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
       const key = message.key === null ? null : message.key.toString();
@@ -275,12 +271,9 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     await producer.disconnect().catch(() => {});
   }
   const duration = (performance.now() - t0) / 1000;
-  const time_ms = Object.fromEntries(
-    Object.entries(stats.time_ms).map(([k, v]) => [k, Math.round(v)]),
-  ) as ConsumeStats["time_ms"];
   return {
     ...stats,
-    time_ms,
+    time_ms: roundedTimes(stats.time_ms),
     duration_s: Math.round(duration * 1000) / 1000,
     rate_per_s: rate(),
     outcome,

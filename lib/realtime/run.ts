@@ -37,6 +37,7 @@ import type { ReadingStore, Snapshot } from "../storage/mod.ts";
 import { HISTORY_H, HOUR_MS } from "../features/mod.ts";
 import type { RealtimeForecaster } from "./engine.ts";
 import { estimateJson, forecastJson } from "./serialize.ts";
+import { lapTimer, roundedTimes } from "../timing.ts";
 
 const log = getLogger(["airq", "forecaster"]);
 
@@ -265,12 +266,12 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
 
   let storeQueue: Promise<unknown> = Promise.resolve();
   /** One store write at a time (the partitions' transactions run concurrently). */
-  const writeStore = (items: readonly Work[]): Promise<void> => {
-    const next = storeQueue.then(() => writeStoreNow(items));
+  const writeStore = (work: Work): Promise<void> => {
+    const next = storeQueue.then(() => writeStoreNow(work));
     storeQueue = next.catch(() => {});
     return next;
   };
-  const writeStoreNow = async (items: readonly Work[]) => {
+  const writeStoreNow = async (work: Work) => {
     if (store === null) return;
     const nowMs = Date.now();
     const snapshots: Snapshot[] = [];
@@ -285,9 +286,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     await store.writeBatch({
       readings: [],
       deadLetters: [],
-      forecasts: items.flatMap((w) => w.stored.forecasts),
-      estimates: items.flatMap((w) => w.stored.estimates),
-      alerts: items.flatMap((w) => w.stored.alerts),
+      ...work.stored,
       snapshots,
     });
   };
@@ -314,12 +313,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     try {
       const producer = await producerFor(work.partition);
       transaction = await producer.transaction();
-      let tick = performance.now();
-      const lap = (step: keyof typeof time_ms) => {
-        const now = performance.now();
-        time_ms[step] += now - tick;
-        tick = now;
-      };
+      const lap = lapTimer(time_ms);
       const sending = sendAll(transaction, [
         { topic: options.forecastsTopic, messages: work.forecasts },
         { topic: options.estimatesTopic, messages: work.estimates },
@@ -331,7 +325,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       // the (synchronous) SQLite write runs while the first request is on the wire; both are
       // done before the commit: a crash in between re-makes and replaces the same stored ids
       lap("send"); // encoding the first request
-      await writeStore([work]);
+      await writeStore(work);
       lap("store");
       await sending;
       lap("send");
@@ -540,16 +534,9 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     }
     await Promise.all([...producers.keys()].map(closeProducer));
   }
-  const round = (ms: number) => Math.round(ms);
   return {
     ...stats,
-    time_ms: {
-      process: round(time_ms.process),
-      store: round(time_ms.store),
-      send: round(time_ms.send),
-      offsets: round(time_ms.offsets),
-      commit: round(time_ms.commit),
-    },
+    time_ms: roundedTimes(time_ms),
     duration_s: Math.round(performance.now() - t0) / 1000,
     forecasts_per_s: rate(),
     outcome,
@@ -557,7 +544,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
 }
 
 /** The partitions of `topic` in a kafkajs GROUP_JOIN member assignment (`{ topic: [partitions] }`). */
-export function assignedPartitions(memberAssignment: unknown, topic: string): number[] {
+function assignedPartitions(memberAssignment: unknown, topic: string): number[] {
   if (typeof memberAssignment !== "object" || memberAssignment === null) return [];
   const partitions = (memberAssignment as Record<string, unknown>)[topic];
   return Array.isArray(partitions) ? partitions.filter((p) => Number.isInteger(p)) : [];
