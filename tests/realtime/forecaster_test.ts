@@ -7,7 +7,8 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createKafka } from "../../lib/kafka/mod.ts";
+import { createKafka, type Kafka } from "../../lib/kafka/mod.ts";
+import { collect } from "../_browser.ts";
 import {
   type PipelineContext,
   pipelineContext,
@@ -95,32 +96,16 @@ Deno.test("kill -9 mid-stream and restart: still exactly one forecast per readin
       "30",
     ], ctx.env);
     const drain = child.stderr.pipeTo(new WritableStream());
-    const admin = kafka.admin();
-    await admin.connect();
     // killed once a first transaction has COMMITTED (its readings' offsets are in the group):
     // the forecasts topic's high watermark also counts records of a transaction still open
-    let committedAtKill = 0n;
-    try {
-      const deadline = Date.now() + 15_000;
-      while (Date.now() < deadline && committedAtKill === 0n) {
-        const groups = await admin.fetchOffsets({ groupId: "airq-forecaster", topics: [ctx.raw] })
-          .catch(() => []);
-        committedAtKill = (groups[0]?.partitions ?? []).reduce(
-          (s, p) => s + (Number(p.offset) > 0 ? BigInt(p.offset) : 0n),
-          0n,
-        );
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    } finally {
-      await admin.disconnect();
-    }
+    const committedAtKill = await firstCommitted(kafka, ctx.raw, 15_000);
     child.kill("SIGKILL");
     await child.status;
     await child.stdout.cancel();
     await drain;
     const produced = await producer.output();
     assert.equal(produced.code, 0, new TextDecoder().decode(produced.stderr));
-    assert.ok(committedAtKill > 0n, "the first run published before it was killed");
+    assert.ok(committedAtKill > 0, "the first run published before it was killed");
     const run = await runTask("forecast", [
       "--db",
       join(ctx.dir, "airq.db"),
@@ -198,7 +183,7 @@ Deno.test("two forecasters share a group; one is killed -9 and the other takes i
       ctx.env,
     );
     const doomed = await forecast("60");
-    const doomedLog = collectText(doomed.stderr);
+    const doomedLog = collect(doomed.stderr);
     // the survivor outlives the killed member's session (10 s) before it takes its partitions
     const survivor = await forecast("15");
     const survivorOut = survivor.output();
@@ -220,22 +205,7 @@ Deno.test("two forecasters share a group; one is killed -9 and the other takes i
       `the two members split the partitions: ${mine}\n${doomedLog.text().slice(-3000)}`,
     );
     // killed once it has committed a transaction of its own partitions
-    const admin = kafka.admin();
-    await admin.connect();
-    let committed = 0;
-    try {
-      const deadline = Date.now() + 20_000;
-      while (Date.now() < deadline && committed === 0) {
-        const groups = await admin.fetchOffsets({ groupId: "airq-forecaster", topics: [ctx.raw] })
-          .catch(() => []);
-        committed = (groups[0]?.partitions ?? [])
-          .filter((p) => mine.includes(p.partition))
-          .reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
-        await new Promise((r) => setTimeout(r, 20));
-      }
-    } finally {
-      await admin.disconnect();
-    }
+    const committed = await firstCommitted(kafka, ctx.raw, 20_000, mine);
     doomed.kill("SIGKILL");
     await doomed.status;
     await doomed.stdout.cancel();
@@ -264,14 +234,31 @@ Deno.test("two forecasters share a group; one is killed -9 and the other takes i
   }
 });
 
-/** Collects a child's output stream as text while it runs. */
-function collectText(stream: ReadableStream<Uint8Array>): { text: () => string } {
-  let text = "";
-  const decoder = new TextDecoder();
-  stream.pipeTo(
-    new WritableStream({
-      write: (chunk) => void (text += decoder.decode(chunk, { stream: true })),
-    }),
-  ).catch(() => {});
-  return { text: () => text };
+/**
+ * Polls the forecaster group's committed offsets on `raw` (of `partitions`,
+ * default all) until their sum is above 0 or `timeoutMs` passes; returns the sum.
+ */
+async function firstCommitted(
+  kafka: Kafka,
+  raw: string,
+  timeoutMs: number,
+  partitions?: readonly number[],
+): Promise<number> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    const deadline = Date.now() + timeoutMs;
+    let committed = 0;
+    while (Date.now() < deadline && committed === 0) {
+      const groups = await admin.fetchOffsets({ groupId: "airq-forecaster", topics: [raw] })
+        .catch(() => []);
+      committed = (groups[0]?.partitions ?? [])
+        .filter((p) => partitions === undefined || partitions.includes(p.partition))
+        .reduce((s, p) => s + Math.max(0, Number(p.offset)), 0);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    return committed;
+  } finally {
+    await admin.disconnect();
+  }
 }
