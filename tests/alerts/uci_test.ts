@@ -9,23 +9,14 @@ import { type Limit, PollutionAlerter } from "../../lib/alerts/mod.ts";
 import { readUciFile } from "../../lib/dataset/mod.ts";
 import type { Alert, CleanReading, ForecastRecord } from "../../lib/records/mod.ts";
 import { UCI_PATH } from "../_data.ts";
+import { uciCleanReading } from "../_uci_rows.ts";
 import { checked, CONFIG, forecast, HOUR_MS, T0 } from "./_helpers.ts";
 import { referenceEpisodes, referenceMetric } from "./_reference.ts";
 
 const ROWS = await Array.fromAsync(readUciFile(UCI_PATH));
 
 // The file is one reading per hour without a gap: index = hours since the first row.
-const READINGS: CleanReading[] = ROWS.map((row, i) => ({
-  schema_version: 1,
-  station_id: "station-001",
-  ts: row.ts,
-  ts_utc_ms: row.epochMs,
-  measurements: row.measurements,
-  flags: {},
-  rejected: {},
-  status: "ok",
-  source: { topic: "airq.readings.raw", partition: 0, offset: String(i) },
-}));
+const READINGS: CleanReading[] = ROWS.map((row, i) => uciCleanReading(row, i, "airq.readings.raw"));
 
 const limit = (id: string): Limit => CONFIG.limits.find((l) => l.id === id)!;
 const HOURS = { "1h": 1, "8h_running_max_daily": 8, "24h": 24 } as const;

@@ -25,8 +25,9 @@ import {
   MONITORED_HORIZONS,
   MONITORED_TARGETS,
 } from "../../lib/monitoring/mod.ts";
-import { type Alert, CLEAN_SCHEMA_VERSION } from "../../lib/records/mod.ts";
+import type { Alert } from "../../lib/records/mod.ts";
 import { UCI_PATH } from "../_data.ts";
+import { uciCleanReading } from "../_uci_rows.ts";
 import { CONFIG, forecast, HOUR_MS } from "../monitoring/_helpers.ts";
 
 const ROWS = 2400;
@@ -53,17 +54,7 @@ async function monitorOutput(input: string): Promise<MonitorOutput> {
   const t0 = rows[0]!.epochMs;
   let forecasts = 0;
   rows.forEach((row, t) => {
-    alerts.push(...monitor.observe({
-      schema_version: CLEAN_SCHEMA_VERSION,
-      station_id: "station-001",
-      ts: row.ts,
-      ts_utc_ms: row.epochMs,
-      measurements: row.measurements,
-      flags: {},
-      rejected: {},
-      status: "ok",
-      source: { topic: "airq.readings.raw", partition: 0, offset: String(t) },
-    }, row.epochMs));
+    alerts.push(...monitor.observe(uciCleanReading(row, t, "airq.readings.raw"), row.epochMs));
     const records = MONITORED_TARGETS.flatMap(({ target, field }) =>
       MONITORED_HORIZONS.map((h) => ({
         ...forecast((row.epochMs - t0) / HOUR_MS, target, h, row.measurements[field]),

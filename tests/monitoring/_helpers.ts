@@ -5,6 +5,7 @@
  * @module
  */
 import configJson from "../../config/monitoring.json" with { type: "json" };
+import { UCI_FIRST_ROW } from "../_uci_rows.ts";
 import { type MonitoringConfig, MonitoringConfigSchema } from "../../lib/monitoring/mod.ts";
 import {
   CLEAN_SCHEMA_VERSION,
@@ -46,23 +47,6 @@ const FIELD: Record<ForecastTarget, ForecastRecord["field"]> = {
   "C6H6(GT)": "c6h6_ug_m3",
 };
 
-/** Typical measurements of one hour (the first UCI row). */
-export const BASE: Measurements = {
-  co_mg_m3: 2.6,
-  pt08_s1_co: 1360,
-  nmhc_ug_m3: 150,
-  c6h6_ug_m3: 11.9,
-  pt08_s2_nmhc: 1046,
-  nox_ppb: 166,
-  pt08_s3_nox: 1056,
-  no2_ug_m3: 113,
-  pt08_s4_no2: 1692,
-  pt08_s5_o3: 1268,
-  t_c: 13.6,
-  rh_pct: 48.9,
-  ah: 0.7578,
-};
-
 /** The clean reading of hour `h` after T0. */
 export function reading(
   h: number,
@@ -75,7 +59,7 @@ export function reading(
     station_id: station,
     ts: stationTs(ms),
     ts_utc_ms: ms,
-    measurements: { ...BASE, ...over },
+    measurements: { ...UCI_FIRST_ROW, ...over },
     flags: {},
     rejected: {},
     status: "ok",

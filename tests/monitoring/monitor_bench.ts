@@ -20,12 +20,9 @@ import {
   MONITORED_HORIZONS,
   MONITORED_TARGETS,
 } from "../../lib/monitoring/mod.ts";
-import {
-  CLEAN_SCHEMA_VERSION,
-  type CleanReading,
-  type ForecastRecord,
-} from "../../lib/records/mod.ts";
+import type { CleanReading, ForecastRecord } from "../../lib/records/mod.ts";
 import { UCI_PATH } from "../_data.ts";
+import { uciCleanReading } from "../_uci_rows.ts";
 import { CONFIG, forecast, HOUR_MS } from "./_helpers.ts";
 
 const rows = await Array.fromAsync(readUciFile(UCI_PATH, { utcOffset: "+01:00" }));
@@ -39,17 +36,9 @@ const expected = loadExpectedErrors(
   JSON.parse(await Deno.readTextFile("var/evaluation.json").catch(() => "{}")),
 );
 const t0 = rows[0]!.epochMs;
-const readings: CleanReading[] = rows.map((row, t) => ({
-  schema_version: CLEAN_SCHEMA_VERSION,
-  station_id: "station-001",
-  ts: row.ts,
-  ts_utc_ms: row.epochMs,
-  measurements: row.measurements,
-  flags: {},
-  rejected: {},
-  status: "ok",
-  source: { topic: "airq.readings.valid", partition: 0, offset: String(t) },
-}));
+const readings: CleanReading[] = rows.map((row, t) =>
+  uciCleanReading(row, t, "airq.readings.valid")
+);
 /** Persistence-like forecasts (with a model's flag) of every reading: 12 records each. */
 const batches: ForecastRecord[][] = rows.map((row) =>
   MONITORED_TARGETS.flatMap(({ target, field }) =>

@@ -15,13 +15,9 @@ import {
   MONITORED_TARGETS,
   MonitorSnapshotSchema,
 } from "../../lib/monitoring/mod.ts";
-import {
-  type Alert,
-  AlertSchema,
-  CLEAN_SCHEMA_VERSION,
-  type CleanReading,
-} from "../../lib/records/mod.ts";
+import { type Alert, AlertSchema } from "../../lib/records/mod.ts";
 import { UCI_PATH } from "../_data.ts";
+import { uciCleanReading } from "../_uci_rows.ts";
 import { CONFIG, forecast, HOUR_MS } from "./_helpers.ts";
 
 const rows = await Array.fromAsync(readUciFile(UCI_PATH, { utcOffset: "+01:00" }));
@@ -41,17 +37,7 @@ Deno.test("ModelMonitor on the UCI file: live MAE of persistence equals the dire
   const alerts: Alert[] = [];
   const t0 = rows[0]!.epochMs;
   rows.forEach((row, t) => {
-    const r: CleanReading = {
-      schema_version: CLEAN_SCHEMA_VERSION,
-      station_id: "station-001",
-      ts: row.ts,
-      ts_utc_ms: row.epochMs,
-      measurements: row.measurements,
-      flags: {},
-      rejected: {},
-      status: "ok",
-      source: { topic: "airq.readings.valid", partition: 0, offset: String(t) },
-    };
+    const r = uciCleanReading(row, t, "airq.readings.valid");
     alerts.push(...m.observe(r, row.epochMs));
     const h0 = (row.epochMs - t0) / HOUR_MS;
     const records = MONITORED_TARGETS.flatMap(({ target, field }) =>

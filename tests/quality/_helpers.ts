@@ -8,6 +8,7 @@ import { CONFIG_DIR, loadConfig } from "../../lib/config/mod.ts";
 import { type QualityRules, QualityRulesSchema } from "../../lib/quality/mod.ts";
 import type { Measurements, Reading, SourcePosition } from "../../lib/records/mod.ts";
 import type { ValidateContext } from "../../lib/quality/mod.ts";
+import { UCI_FIRST_ROW } from "../_uci_rows.ts";
 
 /** The shipped `config/quality.json`, compiled (read once, at import). */
 export const RULES: QualityRules = await loadConfig(
@@ -21,23 +22,6 @@ export const UCI_FILE = new URL("../../../shared/data/AirQualityUCI.csv", import
 /** A fixed consumer clock: 2025-01-01T00:00:00Z. */
 export const NOW = Date.UTC(2025, 0, 1);
 
-/** The first row of the UCI file. */
-export const FIRST_ROW: Measurements = {
-  co_mg_m3: 2.6,
-  pt08_s1_co: 1360,
-  nmhc_ug_m3: 150,
-  c6h6_ug_m3: 11.9,
-  pt08_s2_nmhc: 1046,
-  nox_ppb: 166,
-  pt08_s3_nox: 1056,
-  no2_ug_m3: 113,
-  pt08_s4_no2: 1692,
-  pt08_s5_o3: 1268,
-  t_c: 13.6,
-  rh_pct: 48.9,
-  ah: 0.7578,
-};
-
 /** A valid reading of station-001 (the UCI file's first row), with `measurements` overrides. */
 export function makeReading(
   measurements: Partial<Record<keyof Measurements, number | null>> = {},
@@ -47,7 +31,7 @@ export function makeReading(
     schema_version: 1,
     station_id: "station-001",
     ts: "2004-03-10T18:00:00+01:00",
-    measurements: { ...FIRST_ROW, ...measurements },
+    measurements: { ...UCI_FIRST_ROW, ...measurements },
     ...over,
   };
 }

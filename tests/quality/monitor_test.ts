@@ -7,7 +7,8 @@ import {
   MEASUREMENT_FIELDS,
   type Measurements,
 } from "../../lib/records/mod.ts";
-import { context, encode, FIRST_ROW, makeReading, RULES } from "./_helpers.ts";
+import { UCI_FIRST_ROW } from "../_uci_rows.ts";
+import { context, encode, makeReading, RULES } from "./_helpers.ts";
 
 const pure = { permissions: "none" } as const;
 const HOUR_MS = 3_600_000;
@@ -19,7 +20,7 @@ function at(h: number, over: Partial<Measurements> = {}, station = "station-001"
   const varied = Object.fromEntries(
     MEASUREMENT_FIELDS.map((
       f,
-    ) => [f, Math.round(FIRST_ROW[f]! * (1 + 0.01 * (h % 7)) * 1e4) / 1e4]),
+    ) => [f, Math.round(UCI_FIRST_ROW[f]! * (1 + 0.01 * (h % 7)) * 1e4) / 1e4]),
   );
   const ts = new Date(T0 + h * HOUR_MS).toISOString().replace(".000Z", "Z");
   const reading = makeReading({ ...varied, ...over }, { station_id: station, ts });

@@ -26,26 +26,11 @@ import {
   type Measurements,
 } from "../../lib/records/mod.ts";
 import type { ReadingStore, Snapshot, WriteBatch, WriteResult } from "../../lib/storage/mod.ts";
+import { UCI_FIRST_ROW } from "../_uci_rows.ts";
 
 export const HOUR_MS = 3_600_000;
 /** 10/03/2004 18.00.00 at the station (UTC+1), the first hour of the UCI file. */
 export const T0 = Date.UTC(2004, 2, 10, 17);
-/** The first data row of the UCI file. */
-export const FIRST_ROW: Measurements = {
-  co_mg_m3: 2.6,
-  pt08_s1_co: 1360,
-  nmhc_ug_m3: 150,
-  c6h6_ug_m3: 11.9,
-  pt08_s2_nmhc: 1046,
-  nox_ppb: 166,
-  pt08_s3_nox: 1056,
-  no2_ug_m3: 113,
-  pt08_s4_no2: 1692,
-  pt08_s5_o3: 1268,
-  t_c: 13.6,
-  rh_pct: 48.9,
-  ah: 0.7578,
-};
 /** Bytes that are not UTF-8: a lone continuation byte, an overlong form, 0xFF, a NUL. */
 export const BAD_UTF8 = new Uint8Array([
   0x7b,
@@ -72,7 +57,7 @@ export interface ReadingOptions {
 export function reading(station: string, hour: number, options: ReadingOptions = {}): CleanReading {
   const { offset = hour, partition = 0, topic = "airq.readings.raw", missing = [] } = options;
   const ts_utc_ms = T0 + hour * HOUR_MS;
-  const measurements = { ...FIRST_ROW, co_mg_m3: options.co ?? FIRST_ROW.co_mg_m3 };
+  const measurements = { ...UCI_FIRST_ROW, co_mg_m3: options.co ?? UCI_FIRST_ROW.co_mg_m3 };
   const flags: CleanReading["flags"] = {};
   for (const f of missing) {
     measurements[f] = null;
