@@ -2,7 +2,8 @@
  * What every store refuses before writing, so that the memory and PostgreSQL
  * stores refuse what the SQLite schema's STRICT types and CHECKs refuse, all
  * three refuse the same forecasts, estimates, alerts and snapshots, and each
- * names the item at fault.
+ * names the item at fault; and the pieces the SQL stores share around that
+ * (query filters, wrapped errors).
  *
  * @module
  */
@@ -17,7 +18,7 @@ import {
   MEASUREMENT_FIELDS,
   type SourcePosition,
 } from "../records/mod.ts";
-import type { Snapshot } from "./mod.ts";
+import type { ReadingQuery, Snapshot } from "./mod.ts";
 
 const STATUSES: ReadonlySet<string> = new Set(["ok", "flagged", "outage"]);
 const INT64_MAX = 2n ** 63n - 1n;
@@ -55,6 +56,28 @@ export function checkLimit(limit: number | undefined): void {
   if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) {
     throw new RangeError(`limit must be a whole number >= 0, not ${limit}`);
   }
+}
+
+/**
+ * The WHERE clause and its parameters for a query on a table with `station_id`
+ * and `ts_ms`; checks the limit. `placeholder(i)` writes the i-th parameter
+ * (from 1): `?` for SQLite, `$i` for PostgreSQL.
+ */
+export function recordFilters(
+  query: ReadingQuery,
+  placeholder: (i: number) => string,
+): [string, (string | number)[]] {
+  const { station_id, from_ms, to_ms, limit } = query;
+  checkLimit(limit);
+  const filters = ([
+    ["station_id =", station_id],
+    ["ts_ms >=", from_ms],
+    ["ts_ms <", to_ms],
+  ] as const).filter((f) => f[1] !== undefined);
+  const where = filters.length > 0
+    ? `WHERE ${filters.map((f, i) => `${f[0]} ${placeholder(i + 1)}`).join(" AND ")}`
+    : "";
+  return [where, filters.map((f) => f[1] as string | number)];
 }
 
 /**
@@ -391,4 +414,14 @@ function timeProblem(name: string, value: unknown): string | undefined {
     return undefined;
   }
   return `${name} must be an ISO 8601 timestamp with an offset, not ${JSON.stringify(value)}`;
+}
+
+/** `e` wrapped in an Error whose message starts with `context`. */
+export function failure(context: string, e: unknown): Error {
+  return new Error(`${context}: ${messageOf(e)}`, { cause: e });
+}
+
+/** The message of an Error, or the thing itself as text. */
+export function messageOf(e: unknown): string {
+  return e instanceof Error ? e.message : String(e);
 }

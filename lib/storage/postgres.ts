@@ -51,8 +51,11 @@ import {
   alertProblem,
   checkLimit,
   estimateProblem,
+  failure,
+  messageOf,
   positionProblem,
   readingProblem,
+  recordFilters,
   snapshotProblem,
 } from "./_checks.ts";
 import { appendMatching, type ForecastSet, forecastSets } from "./_forecast_sets.ts";
@@ -470,7 +473,7 @@ class PostgresStore implements ReadingStore {
 
   forecasts(query: ForecastQuery = {}): Promise<ForecastRecord[]> {
     return this.#use(async (sql) => {
-      const [where, params] = recordFilters(query, []);
+      const [where, params] = recordFilters(query, (i) => `$${i}`);
       const limit = query.limit ?? Infinity;
       const found: ForecastRecord[] = [];
       if (limit === 0) return found;
@@ -488,7 +491,7 @@ class PostgresStore implements ReadingStore {
 
   estimates(query: ReadingQuery = {}): Promise<EstimateRecord[]> {
     return this.#use(async (sql) => {
-      const [where, params] = recordFilters(query, []);
+      const [where, params] = recordFilters(query, (i) => `$${i}`);
       const text = `SELECT record FROM estimates ${where}
         ORDER BY ts_ms, station_id, target, estimate_id LIMIT $${params.length + 1}`;
       const rows: Row[] = await sql.unsafe(text, [...params, query.limit ?? null]);
@@ -659,28 +662,6 @@ function lastOfEachKey(rows: Row[], key: string): Row[] {
   return [...new Map(rows.map((row) => [row[key], row])).values()];
 }
 
-/**
- * The WHERE clause (`$1`, `$2`, ...) and its parameters for a query on a table
- * with `station_id` and `ts_ms`, plus `more` filters; checks the limit.
- */
-function recordFilters(
-  query: ReadingQuery,
-  more: (readonly [string, string | number | undefined])[],
-): [string, (string | number)[]] {
-  const { station_id, from_ms, to_ms, limit } = query;
-  checkLimit(limit);
-  const filters = ([
-    ["station_id = $", station_id],
-    ["ts_ms >= $", from_ms],
-    ["ts_ms < $", to_ms],
-    ...more,
-  ] as const).filter((f) => f[1] !== undefined);
-  const where = filters.length > 0
-    ? `WHERE ${filters.map((f, i) => `${f[0]}${i + 1}`).join(" AND ")}`
-    : "";
-  return [where, filters.map((f) => f[1] as string | number)];
-}
-
 /** PostgreSQL's `text` cannot hold U+0000, which SQLite's TEXT can: refuse it by name. */
 function textProblem(texts: readonly string[]): string | undefined {
   return texts.some((t) => t.includes("\0"))
@@ -698,13 +679,4 @@ export function redactUrl(url: string): string {
   } catch {
     return url.replace(/:\/\/([^:/@]*):[^@/]*@/, "://$1:***@");
   }
-}
-
-/** `e` wrapped in an Error whose message starts with `context`. */
-function failure(context: string, e: unknown): Error {
-  return new Error(`${context}: ${messageOf(e)}`, { cause: e });
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }

@@ -42,7 +42,15 @@ import type {
   WriteBatch,
   WriteResult,
 } from "./mod.ts";
-import { alertProblem, estimateProblem, snapshotProblem } from "./_checks.ts";
+import {
+  alertProblem,
+  checkLimit,
+  estimateProblem,
+  failure,
+  messageOf,
+  recordFilters,
+  snapshotProblem,
+} from "./_checks.ts";
 import { appendMatching, type ForecastSet, forecastSets, mergeSet } from "./_forecast_sets.ts";
 import { ForecastCodec } from "./_forecast_codec.ts";
 
@@ -545,7 +553,7 @@ class SqliteStore implements ReadingStore {
 
   forecasts(query: ForecastQuery = {}): Promise<ForecastRecord[]> {
     return this.#use((db) => {
-      const [where, params] = recordFilters(query, []);
+      const [where, params] = recordFilters(query, () => "?");
       const limit = query.limit ?? Infinity;
       const found: ForecastRecord[] = [];
       if (limit === 0) return found;
@@ -565,7 +573,7 @@ class SqliteStore implements ReadingStore {
 
   estimates(query: ReadingQuery = {}): Promise<EstimateRecord[]> {
     return this.#use((db) => {
-      const [where, params] = recordFilters(query, []);
+      const [where, params] = recordFilters(query, () => "?");
       const sql = `SELECT record FROM estimates ${where}
         ORDER BY ts_ms, station_id, target, estimate_id LIMIT ?`;
       return db.prepare(sql).all(...params, query.limit ?? -1)
@@ -633,26 +641,6 @@ class SqliteStore implements ReadingStore {
   }
 }
 
-/**
- * The WHERE clause and its parameters for a query on a table with `station_id`
- * and `ts_ms`, plus `more` filters; checks the limit.
- */
-function recordFilters(
-  query: ReadingQuery,
-  more: (readonly [string, string | number | undefined])[],
-): [string, (string | number)[]] {
-  const { station_id, from_ms, to_ms, limit } = query;
-  checkLimit(limit);
-  const filters = ([
-    ["station_id = ?", station_id],
-    ["ts_ms >= ?", from_ms],
-    ["ts_ms < ?", to_ms],
-    ...more,
-  ] as const).filter((f) => f[1] !== undefined);
-  const where = filters.length > 0 ? `WHERE ${filters.map((f) => f[0]).join(" AND ")}` : "";
-  return [where, filters.map((f) => f[1] as string | number)];
-}
-
 /** The upsert's parameters for reading `i`, in `WRITTEN` order. */
 function readingParams(readings: readonly CleanReading[], i: number, at: string): SQLInputValue[] {
   // deno-lint-ignore no-non-null-assertion -- callers stay below readings.length
@@ -683,19 +671,4 @@ function offsetValue(offset: string): bigint {
 
 function label(readings: readonly CleanReading[], i: number): string {
   return `reading ${i} (station "${readings[i]?.station_id}" at ${readings[i]?.ts})`;
-}
-
-/** `e` wrapped in an Error whose message starts with `context`. */
-function failure(context: string, e: unknown): Error {
-  return new Error(`${context}: ${messageOf(e)}`, { cause: e });
-}
-
-function checkLimit(limit: number | undefined): void {
-  if (limit !== undefined && !(Number.isSafeInteger(limit) && limit >= 0)) {
-    throw new RangeError(`limit must be a whole number >= 0, not ${limit}`);
-  }
-}
-
-function messageOf(e: unknown): string {
-  return e instanceof Error ? e.message : String(e);
 }
