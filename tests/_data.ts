@@ -5,8 +5,6 @@
  * @module
  */
 import { fileURLToPath } from "node:url";
-import type { UciRow } from "../lib/dataset/mod.ts";
-import { CLEAN_SCHEMA_VERSION, type CleanReading, type Measurements } from "../lib/records/mod.ts";
 
 /** Absolute path of the real, raw UCI Air Quality CSV. */
 export const UCI_PATH: string = Deno.env.get("AIRQ_DATASET") ||
