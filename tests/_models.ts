@@ -1,5 +1,5 @@
 /**
- * Small trained models for real-time tests: the `train` task (its own
+ * Small trained models for tests: the `train` task (its own
  * permissions) on the first rows of the real file, with 10 trees instead of
  * 100, into a folder of the test. CI has no `var/models`, so tests that need
  * the model path (not persistence) train their own in about two seconds.
@@ -8,15 +8,24 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { UCI_PATH } from "../_data.ts";
-import { runTask } from "../_pipeline.ts";
+import { UCI_PATH } from "./_data.ts";
+import { runTask } from "./_pipeline.ts";
 
-/** Trains on the first `rows` hours of the UCI file; returns the model folder. */
+/** What {@linkcode trainSmallModels} made: the model folder, and the slice and config it trained on. */
+export interface SmallModels {
+  modelDir: string;
+  /** The CSV of the first rows of the UCI file. */
+  csv: string;
+  /** config/forecast.json as trained with (10 trees). */
+  config: Record<string, unknown> & { gbt: { trees: number } };
+}
+
+/** Trains on the first `rows` hours of the UCI file, into `dir`. */
 export async function trainSmallModels(
   dir: string,
   env: Record<string, string>,
   rows: number,
-): Promise<string> {
+): Promise<SmallModels> {
   const lines = (await Deno.readTextFile(UCI_PATH)).split(/\r?\n/);
   const csv = join(dir, "train.csv");
   await Deno.writeTextFile(csv, lines.slice(0, 1 + rows).join("\n") + "\n");
@@ -31,5 +40,5 @@ export async function trainSmallModels(
     env,
   );
   assert.equal(trained.code, 0, trained.stderr);
-  return modelDir;
+  return { modelDir, csv, config };
 }

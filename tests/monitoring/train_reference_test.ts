@@ -11,8 +11,8 @@ import { HOUR_MS, toHourlySeries } from "../../lib/features/mod.ts";
 import { ForecastConfigSchema } from "../../lib/forecast/mod.ts";
 import { trainingInputReference } from "../../lib/forecast/train.ts";
 import { binValues, InputReferenceSchema, loadInputReference } from "../../lib/monitoring/mod.ts";
-import { runTask } from "../../lib/tasks.ts";
 import { UCI_PATH } from "../_data.ts";
+import { trainSmallModels } from "../_models.ts";
 
 Deno.test("trainingInputReference() bins the latest trainWindowH hours of the series", async () => {
   const config = await loadConfig(new URL("forecast.json", CONFIG_DIR), ForecastConfigSchema);
@@ -40,25 +40,14 @@ Deno.test("deno task train writes <modelDir>/reference.json beside the artifacts
   const dir = await Deno.makeTempDir({ prefix: "airq-train-reference-" });
   try {
     // the first 3,000 hours of the file, and 10 trees: the models do not matter here
-    const lines = (await Deno.readTextFile(UCI_PATH)).split(/\r?\n/);
-    const csv = join(dir, "slice.csv");
-    await Deno.writeTextFile(csv, lines.slice(0, 3001).join("\n") + "\n");
-    const config = JSON.parse(await Deno.readTextFile(new URL("forecast.json", CONFIG_DIR)));
-    config.gbt.trees = 10;
-    const configPath = join(dir, "forecast.json");
-    await Deno.writeTextFile(configPath, JSON.stringify(config));
-    const out = join(dir, "models");
-    const run = await runTask(
-      "train",
-      ["--input", csv, "--config", configPath, "--out", out, "--json"],
-      { AIRQ_LOG_LEVEL: "warning" },
-    );
-    assert.equal(run.code, 0, run.stderr);
+    const { modelDir: out, csv, config } = await trainSmallModels(dir, {
+      AIRQ_LOG_LEVEL: "warning",
+    }, 3000);
     const saved = loadInputReference(await Deno.readTextFile(join(out, "reference.json")));
     const manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json")));
     assert.equal(saved.createdAt, manifest.createdAt);
-    const rows = await Array.fromAsync(readUciFile(csv, { utcOffset: config.utcOffset }));
     const parsed = ForecastConfigSchema.parse(config);
+    const rows = await Array.fromAsync(readUciFile(csv, { utcOffset: parsed.utcOffset }));
     assert.deepEqual(saved, trainingInputReference(toHourlySeries(rows), parsed, saved.createdAt));
     assert.equal(saved.trainingWindow.hours, 2688);
   } finally {

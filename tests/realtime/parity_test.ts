@@ -24,7 +24,7 @@ import {
 } from "../../lib/realtime/mod.ts";
 import { UCI_PATH } from "../_data.ts";
 import { pipelineContext, readCommitted, runTask } from "../_pipeline.ts";
-import { trainSmallModels } from "./_models.ts";
+import { trainSmallModels } from "../_models.ts";
 
 const TRAIN_ROWS = 2000;
 const SLICE_H = 240;
@@ -45,7 +45,7 @@ Deno.test("parity: Kafka replay of a slice = offline predictions of the same mod
     const toMs = fromMs + SLICE_H * HOUR_MS;
 
     // train on the hours before the slice
-    const modelDir = await trainSmallModels(ctx.dir, ctx.env, TRAIN_ROWS);
+    const { modelDir } = await trainSmallModels(ctx.dir, ctx.env, TRAIN_ROWS);
 
     // online: the slice through Kafka and the forecaster
     const produced = await runTask(

@@ -10,7 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createKafka } from "../../lib/kafka/mod.ts";
 import { type PipelineContext, pipelineContext, readCommitted, runTask } from "../_pipeline.ts";
-import { trainSmallModels } from "./_models.ts";
+import { trainSmallModels } from "../_models.ts";
 
 const FIXTURE = "tests/fixtures/uci_head.csv";
 const READINGS = 48;
@@ -31,7 +31,7 @@ Deno.test("forecaster + store: stored forecasts and alerts, an NO2 exceedance al
   const ctx = await pipelineContext();
   const kafka = createKafka(ctx.kafka);
   try {
-    const models = await trainSmallModels(ctx.dir, ctx.env, 500);
+    const models = (await trainSmallModels(ctx.dir, ctx.env, 500)).modelDir;
     // the fixture with three hours of NO2 above the EU hourly limit
     const lines = (await Deno.readTextFile(FIXTURE)).split(/\r?\n/);
     for (const row of HIGH_NO2_ROWS) {
