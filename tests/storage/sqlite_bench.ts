@@ -9,6 +9,7 @@
  */
 import { CLEAN_SCHEMA_VERSION, type CleanReading } from "../../lib/records/mod.ts";
 import { openSqliteStore } from "../../lib/storage/mod.ts";
+import { UCI_FIRST_ROW } from "../_uci_rows.ts";
 
 const HOUR_MS = 3_600_000;
 const T0 = Date.UTC(2004, 2, 10, 17);
@@ -37,21 +38,7 @@ function freshReadings(n: number): CleanReading[] {
       station_id: `station-${i % STATIONS}`,
       ts: `${new Date(T0 + (h + 1) * HOUR_MS).toISOString().slice(0, 19)}+01:00`,
       ts_utc_ms: T0 + h * HOUR_MS,
-      measurements: {
-        co_mg_m3: 2.6,
-        pt08_s1_co: 1360,
-        nmhc_ug_m3: h % 10 === 0 ? 150 : null,
-        c6h6_ug_m3: 11.9,
-        pt08_s2_nmhc: 1046,
-        nox_ppb: 166,
-        pt08_s3_nox: 1056,
-        no2_ug_m3: 113,
-        pt08_s4_no2: 1692,
-        pt08_s5_o3: 1268,
-        t_c: 13.6,
-        rh_pct: 48.9,
-        ah: 0.7578,
-      },
+      measurements: { ...UCI_FIRST_ROW, nmhc_ug_m3: h % 10 === 0 ? 150 : null },
       flags: h % 10 === 0 ? {} : { nmhc_ug_m3: ["missing"] },
       rejected: {},
       status: "ok",
