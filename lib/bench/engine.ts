@@ -13,7 +13,7 @@ import { mulberry32 } from "../random.ts";
 import { CLEAN_SCHEMA_VERSION, type CleanReading } from "../records/mod.ts";
 import type { Measurements } from "../records/reading.ts";
 import { type DeployedModels, RealtimeForecaster, stationTime } from "../realtime/mod.ts";
-import { estimateJson, forecastJson } from "../realtime/serialize.ts";
+import { estimateJson, forecastSetJson } from "../realtime/serialize.ts";
 
 /** What `measureEngine` measured. */
 export interface EngineBenchResult {
@@ -79,6 +79,8 @@ export async function measureEngine(
   };
 }
 
+const ISSUED_AT = "2026-12-04T16:00:00.000Z";
+
 /** Processes `readings[from..to)`, serializing every record: forecasts made and characters written. */
 function feed(
   engine: RealtimeForecaster,
@@ -91,7 +93,7 @@ function feed(
   for (let i = from; i < to; i++) {
     const reading = readings[i]!;
     const out = engine.process(reading, reading.source);
-    for (const f of out.forecasts) chars += forecastJson(f).length;
+    if (out.forecasts.length > 0) chars += forecastSetJson(out.forecasts, ISSUED_AT).length;
     for (const e of out.estimates) chars += estimateJson(e).length;
     forecasts += out.forecasts.length;
   }

@@ -21,14 +21,20 @@
  */
 import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
-import { startPrivateBroker } from "../broker/mod.ts";
-import { type KafkaConfig, loadTopicsConfig, type TopicConfig } from "../config/mod.ts";
+import { resolveKafkaJars, startPrivateBroker } from "../broker/mod.ts";
+import { CONFIG_DIR, type KafkaConfig, loadTopicsConfig, type TopicConfig } from "../config/mod.ts";
 import { createKafka, ensureTopics, groupLag, withAdmin } from "../kafka/mod.ts";
+import { forecastSetSource } from "../records/mod.ts";
+import { fileURLToPath } from "node:url";
+import { brokerPerf } from "./ingest.ts";
 import { spawnTask } from "../tasks.ts";
 import { sampleRss } from "./_process.ts";
 
 const log = getLogger(["airq", "bench"]);
-const SOURCE_MEMBER = '"source":';
+const SOURCE_MEMBER = new TextEncoder().encode('"source":');
+
+/** Records Kafka's ProducerPerformance sends, of the forecast set's mean size, in the same run. */
+const PERF_RECORDS = 100_000;
 
 /** The JSON `bench realtime` writes. The four fields the issue names come first. */
 export interface RealtimeResult {
@@ -36,6 +42,16 @@ export interface RealtimeResult {
   latency_ms_p50: number;
   latency_ms_p99: number;
   peak_rss_mb: number;
+  /**
+   * Kafka's own producer perf tool (ProducerPerformance, acks=all, idempotent)
+   * on the same broker in the same run, records/s, with records of the
+   * forecast set's mean size: each reading makes one such record.
+   */
+  kafka_producer_perf_per_s: number;
+  /** `readings_per_s / kafka_producer_perf_per_s`. */
+  ratio_to_kafka_producer_perf: number;
+  /** Mean size of a forecast set record, bytes (the perf tool's record size). */
+  forecast_set_bytes: number;
   /** Throughput phase. */
   throughput: {
     readings: number;
@@ -178,7 +194,7 @@ async function latencyPhase(
   config: KafkaConfig,
   baseEnv: Record<string, string>,
   stateDir: string,
-): Promise<{ result: RealtimeResult["latency"]; sorted: number[] }> {
+): Promise<{ result: RealtimeResult["latency"]; sorted: number[]; setBytes: number }> {
   const prefix = `rl${crypto.randomUUID().slice(0, 6)}.`;
   const topics = await prefixedTopics(prefix);
   const forecastsTopic = topics.find((t) => t.role === "forecasts")!.name;
@@ -199,6 +215,8 @@ async function latencyPhase(
   const pending = new Map<string, number>(); // forecast seen before its raw message: position -> seen at
   const seen = new Set<string>();
   const latencies: { rawTs: number; ms: number }[] = [];
+  let setBytes = 0;
+  let sets = 0;
   const settle = (raw: number, at: number) => latencies.push({ rawTs: raw, ms: at - raw });
   const reader = kafka.consumer({
     groupId: `airq-bench-reader-${crypto.randomUUID().slice(0, 6)}`,
@@ -224,13 +242,14 @@ async function latencyPhase(
             }
             continue;
           }
-          // the reader shares the 2 cores with what it measures: parse only the record's last
-          // member, `"source":{...}` (forecastJson writes it last), not all of its JSON
+          // the reader shares the 2 cores with what it measures: decode and parse only the
+          // set's last member, `"source":{...}`, not all of its JSON
           const value = m.value!;
-          const at = value.lastIndexOf(SOURCE_MEMBER);
-          const source = JSON.parse(
-            value.subarray(at + SOURCE_MEMBER.length, value.length - 1).toString(),
-          ) as { partition: number; offset: string } | null;
+          setBytes += value.length;
+          sets++;
+          const source = forecastSetSource(
+            value.subarray(Math.max(0, value.lastIndexOf(SOURCE_MEMBER))).toString(),
+          );
           if (source === null) continue;
           const position = `${source.partition}|${source.offset}`;
           if (seen.has(position)) continue;
@@ -297,6 +316,7 @@ async function latencyPhase(
     const samples = (await rss.stop()).forecaster!;
     return {
       sorted,
+      setBytes: sets === 0 ? NaN : setBytes / sets,
       result: {
         target_readings_per_s: o.rate,
         achieved_readings_per_s: Math.round(sent / ((p1 - p0) / 1000)),
@@ -332,11 +352,23 @@ export async function benchRealtime(o: RealtimeOptions): Promise<RealtimeResult>
     const throughput = await throughputPhase(o, config, env, stateDir);
     const latency = await latencyPhase(o, config, env, stateDir);
     const peak = Number(throughput.forecaster_summary["peak_rss_mb"]);
+    log.info("Now Kafka's own producer perf tool");
+    const jars = await resolveKafkaJars({
+      pomPath: fileURLToPath(new URL("kafka/pom.xml", CONFIG_DIR)),
+      cacheDir: o.cacheDir,
+      kafkaHome: o.kafkaHome,
+    });
+    const setBytes = Math.round(latency.setBytes);
+    const perf = await brokerPerf(config, jars, PERF_RECORDS, setBytes);
+    const readingsPerS = Math.round(throughput.readings / throughput.seconds);
     return {
-      readings_per_s: Math.round(throughput.readings / throughput.seconds),
+      readings_per_s: readingsPerS,
       latency_ms_p50: quantile(latency.sorted, 0.5),
       latency_ms_p99: quantile(latency.sorted, 0.99),
       peak_rss_mb: Math.max(peak, latency.result.peak_rss_mb),
+      kafka_producer_perf_per_s: Math.round(perf.producer),
+      ratio_to_kafka_producer_perf: round(readingsPerS / perf.producer, 3),
+      forecast_set_bytes: setBytes,
       throughput,
       latency: latency.result,
       kafka_version: up.version ?? "unknown",

@@ -15,7 +15,7 @@ import { type QualityRules, validateMessage } from "../quality/mod.ts";
 import { AlertSchema } from "../records/mod.ts";
 import type { ReadingStore } from "../storage/mod.ts";
 import type { DashboardConfig } from "./config.ts";
-import { parseEstimate, parseForecast } from "./records.ts";
+import { parseEstimate, parseForecastSet } from "./records.ts";
 import type { DashboardState } from "./state.ts";
 
 const log = getLogger(["airq", "dashboard", "feed"]);
@@ -222,8 +222,8 @@ export class DashboardFeed {
       if (alert.success) state.observeAlert(alert.data);
       else state.observeUnreadable(role);
     } else if (role === "forecasts") {
-      const f = parseForecast(value);
-      if (f !== null) state.observeForecast(f);
+      const set = parseForecastSet(value);
+      if (set !== null) { for (const f of set) state.observeForecast(f); }
       else state.observeUnreadable(role);
     } else {
       const e = parseEstimate(value);

@@ -32,15 +32,7 @@ export {
   topicNames,
 } from "./feed.ts";
 export { EventHub, type EventHubOptions } from "./hub.ts";
-export {
-  type Estimate,
-  EstimateMessageSchema,
-  type Forecast,
-  ForecastMessageSchema,
-  parseEstimate,
-  parseForecast,
-  targetField,
-} from "./records.ts";
+export { type Estimate, type Forecast, parseEstimate, parseForecastSet } from "./records.ts";
 export {
   type Asset,
   CONTENT_SECURITY_POLICY,

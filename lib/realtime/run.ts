@@ -3,11 +3,11 @@
  * topic with manual offsets, the consumer's own validation, and one
  * transactional producer per raw partition (its transactional id names the
  * partition). One Kafka transaction per chunk of a partition's batch holds
- * the chunk's forecasts, its estimates and the partition's consumed offset
- * (`sendOffsets`), so after a crash (kill -9 included) a chunk is either
- * entirely published and consumed, or not at all and re-read: with
- * read_committed readers, exactly one forecast per reading, target and
- * horizon. Several forecasters may share the group: the new owner of a
+ * the chunk's forecast sets (one record per reading with every target and
+ * horizon: lib/records/forecast.ts), its estimates and the partition's
+ * consumed offset (`sendOffsets`), so after a crash (kill -9 included) a
+ * chunk is either entirely published and consumed, or not at all and re-read:
+ * with read_committed readers, exactly one forecast set per reading. Several forecasters may share the group: the new owner of a
  * partition fences the old one's producer.
  *
  * @module
@@ -36,7 +36,7 @@ import type {
 import type { ReadingStore, Snapshot } from "../storage/mod.ts";
 import { HISTORY_H, HOUR_MS } from "../features/mod.ts";
 import type { RealtimeForecaster } from "./engine.ts";
-import { estimateJson, forecastJson } from "./serialize.ts";
+import { estimateJson, forecastSetJson } from "./serialize.ts";
 import { lapTimer, roundedTimes } from "../timing.ts";
 
 const log = getLogger(["airq", "forecaster"]);
@@ -120,6 +120,9 @@ export interface ForecasterSummary {
   consumed: number;
   readings: number;
   invalid: number;
+  /** Records on the forecasts topic: one set per reading. */
+  forecast_sets: number;
+  /** Forecasts inside those sets (targets x horizons each). */
   forecasts: number;
   baseline_forecasts: number;
   estimates: number;
@@ -139,6 +142,20 @@ export interface ForecasterSummary {
   duration_s: number;
   forecasts_per_s: number;
   outcome: "idle" | "stopped";
+}
+
+/** The wall clock as ISO text, formatted once per millisecond. */
+class IssueClock {
+  #ms = NaN;
+  #text = "";
+  now(): string {
+    const ms = Date.now();
+    if (ms !== this.#ms) {
+      this.#ms = ms;
+      this.#text = new Date(ms).toISOString();
+    }
+    return this.#text;
+  }
 }
 
 /** Consumes until aborted or idle, replacing crashed group members; never leaves a connection open. */
@@ -183,6 +200,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     consumed: 0,
     readings: 0,
     invalid: 0,
+    forecast_sets: 0,
     forecasts: 0,
     baseline_forecasts: 0,
     estimates: 0,
@@ -205,6 +223,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   const snapshotEveryMs = options.snapshotEveryMs ?? 1000;
   const maxReadingsPerTransaction = options.maxReadingsPerTransaction ?? 500;
   const slots = new Slots(options.maxConcurrentTransactions ?? 2);
+  const issuedAt = new IssueClock();
   let lastSnapshotMs = 0;
   const resetAll = () => {
     engine.reset();
@@ -370,6 +389,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     let readings = 0;
     let invalid = 0;
     let baseline = 0;
+    let setForecasts = 0;
     const nowMs = Date.now();
     const valid: { reading: CleanReading; source: SourcePosition }[] = [];
     const firstMs = new Map<string, number>();
@@ -402,9 +422,14 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       readings++;
       for (const o of observers) raise(o.observe(reading, nowMs));
       const out = engine.process(reading, source);
-      for (const f of out.forecasts) {
-        if (f.baseline) baseline++;
-        forecasts.push({ key: f.station_id, value: forecastJson(f) });
+      for (const f of out.forecasts) if (f.baseline) baseline++;
+      if (out.forecasts.length > 0) {
+        // one record per reading: every target and horizon, issued now
+        forecasts.push({
+          key: reading.station_id,
+          value: forecastSetJson(out.forecasts, issuedAt.now()),
+        });
+        setForecasts += out.forecasts.length;
       }
       for (const e of out.estimates) {
         estimates.push({ key: e.station_id, value: estimateJson(e) });
@@ -429,7 +454,8 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     stats.consumed += messages.length;
     stats.readings += readings;
     stats.invalid += invalid;
-    stats.forecasts += forecasts.length;
+    stats.forecast_sets += forecasts.length;
+    stats.forecasts += setForecasts;
     stats.baseline_forecasts += baseline;
     stats.estimates += estimates.length;
     stats.alerts += alerts.length;

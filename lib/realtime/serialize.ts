@@ -1,59 +1,94 @@
 /**
- * JSON text of forecast and estimate records, the same text `JSON.stringify`
- * gives (same keys in the same order, same numbers), built without walking the
- * objects generically: the forecaster writes a dozen records per reading. Only the
- * fields of `ForecastRecord` and `EstimateRecord` are written, in the order the
- * engine creates them; pieces that repeat (record heads, target and model parts,
- * station and times) are quoted once and reused.
+ * JSON text of forecast sets and estimate records, the same text
+ * `JSON.stringify` gives (same keys in the same order, same numbers), built
+ * without walking the objects generically: the forecaster writes a set per
+ * reading, each with a dozen forecasts. Only the fields of `ForecastSet` and
+ * `EstimateRecord` are written, in the order `forecastSetOf` and the engine
+ * create them; pieces that repeat (record heads, target parts, station and
+ * times) are quoted once and reused.
  *
  * Pure: no `Deno.*`, no I/O.
  *
  * @module
  */
-import type {
-  EstimateRecord,
-  ForecastRecord,
-  Interval,
-  SourcePosition,
+import {
+  type EstimateRecord,
+  FALLBACK_REASONS,
+  FORECAST_SET_SCHEMA_VERSION,
+  type ForecastRecord,
+  type Interval,
+  type SourcePosition,
 } from "../records/forecast.ts";
 
 /**
- * The JSON text of a forecast record, equal to `JSON.stringify(record)` for records
- * as `RealtimeForecaster` builds them.
+ * The JSON text of the forecast set of one reading's rows, equal to
+ * `JSON.stringify(forecastSetOf(rows, issuedAt))` for rows as
+ * `RealtimeForecaster` builds them (and throwing where `forecastSetOf` would,
+ * on rows of several readings or with an unknown fallback reason).
  *
  * @example
  * ```ts
  * import assert from "node:assert/strict";
- * import { forecastJson } from "./serialize.ts";
- * const record = {
+ * import { forecastSetOf } from "../records/mod.ts";
+ * import { forecastSetJson } from "./serialize.ts";
+ * const rows = [{
  *   schema_version: 1, kind: "forecast", forecast_id: "s1|2004-03-10T18:00:00+01:00|CO(GT)|1",
  *   station_id: "s1", target: "CO(GT)", field: "co_mg_m3", horizon_h: 1, value: 2.5,
  *   interval: { lower: 2, upper: 3, level: 0.9, source: "evaluation" },
  *   ts: "2004-03-10T18:00:00+01:00", target_ts: "2004-03-10T19:00:00+01:00",
  *   model_version: "persistence", baseline: true, fallback: "persistence",
  *   fallback_reason: "warming_up", source: null,
- * } as const;
- * assert.equal(forecastJson(record), JSON.stringify(record));
+ * }] as const;
+ * const issued = "2026-12-04T16:00:00.000Z";
+ * assert.equal(forecastSetJson(rows, issued), JSON.stringify(forecastSetOf(rows, issued)));
  * ```
  */
-export function forecastJson(f: ForecastRecord): string {
-  return head.get(f.schema_version, f.kind, null, null) +
-    ',"forecast_id":' + stringJson(f.forecast_id) +
-    ',"station_id":' + station.json(f.station_id) +
-    targetPart.get(f.target, f.field, f.horizon_h, null) +
-    ',"value":' + (f.value === null ? "null" : numberJson(f.value)) +
-    ',"interval":' + intervalJson(f.interval) +
-    ',"ts":' + ts.json(f.ts) +
-    ',"target_ts":' + targetTs.json(f.target_ts) +
-    modelPart.get(f.model_version, f.baseline, f.fallback, f.fallback_reason) +
-    ',"source":' + sourceJson(f.source) + "}";
+export function forecastSetJson(rows: readonly ForecastRecord[], issuedAt: string): string {
+  const first = rows[0];
+  if (first === undefined) throw new RangeError("a forecast set needs at least one forecast");
+  const models: string[] = [];
+  let items = "";
+  for (let i = 0; i < rows.length; i++) {
+    const r = rows[i]!;
+    if (r.station_id !== first.station_id || r.ts !== first.ts) {
+      throw new RangeError(`forecast ${r.forecast_id} is not of ${first.station_id}|${first.ts}`);
+    }
+    let model = models.indexOf(r.model_version);
+    if (model < 0) model = models.push(r.model_version) - 1;
+    const reason = r.fallback_reason;
+    if (reason !== null && !REASON_JSON.has(reason)) {
+      throw new RangeError(`forecast ${r.forecast_id}: unknown fallback_reason ${reason}`);
+    }
+    items += (i === 0 ? '{"target":' : ',{"target":') +
+      itemHead.get(r.target, r.horizon_h, null, null) +
+      ',"target_ts":' + targetTs.json(r.target_ts) +
+      ',"value":' + (r.value === null ? "null" : numberJson(r.value)) +
+      intervalMembers(r.interval) +
+      ',"model":' + model +
+      ',"fallback_reason":' + (reason === null ? "null" : REASON_JSON.get(reason)!) + "}";
+  }
+  let modelsJson = "";
+  for (let i = 0; i < models.length; i++) {
+    modelsJson += (i === 0 ? "" : ",") + vocabularyJson(models[i]!);
+  }
+  const station = stationJson.json(first.station_id);
+  const tsJson = ts.json(first.ts);
+  return SET_HEAD +
+    stringJson(first.station_id + "|" + first.ts) +
+    ',"station_id":' + station + ',"ts":' + tsJson +
+    ',"issued_at":' + stringJson(issuedAt) +
+    ',"models":[' + modelsJson + '],"forecasts":[' + items + "]" +
+    ',"source":' + sourceJson(first.source) + "}";
 }
+
+const SET_HEAD = '{"schema_version":' + FORECAST_SET_SCHEMA_VERSION +
+  ',"kind":"forecast_set","set_id":';
 
 /** The JSON text of an estimate record, equal to `JSON.stringify(record)` for records as `RealtimeForecaster` builds them. */
 export function estimateJson(e: EstimateRecord): string {
   return head.get(e.schema_version, e.kind, e.estimated, null) +
     ',"estimate_id":' + stringJson(e.estimate_id) +
-    ',"station_id":' + station.json(e.station_id) +
+    ',"station_id":' + stationJson.json(e.station_id) +
     targetPart.get(e.target, e.field, null, null) +
     ',"ts":' + ts.json(e.ts) +
     ',"value":' + numberJson(e.value) +
@@ -87,30 +122,36 @@ class Parts<A, B, C, D> {
   }
 }
 
-// `{"schema_version":1,"kind":"forecast"` (and `,"estimated":true` for estimates)
+// `{"schema_version":1,"kind":"estimate","estimated":true`
 const head = new Parts((version: number, kind: string, estimated: boolean | null, _: null) =>
   '{"schema_version":' + numberJson(version) + ',"kind":' + stringJson(kind) +
   (estimated === null ? "" : ',"estimated":' + estimated)
 );
-// `,"target":"CO(GT)","field":"co_mg_m3"` (and `,"horizon_h":1` for forecasts)
-const targetPart = new Parts((target: string, field: string, h: number | null, _: null) =>
-  ',"target":' + stringJson(target) + ',"field":' + stringJson(field) +
-  (h === null ? "" : ',"horizon_h":' + numberJson(h))
+// `,"target":"CO(GT)","field":"co_mg_m3"` (estimates)
+const targetPart = new Parts((target: string, field: string, _c: null, _d: null) =>
+  ',"target":' + stringJson(target) + ',"field":' + stringJson(field)
 );
-// `,"model_version":"...","baseline":false,"fallback":null,"fallback_reason":null`
-const modelPart = new Parts((
-  version: string,
-  baseline: boolean,
-  fallback: string | null,
-  reason: string | null,
-) =>
-  ',"model_version":' + stringJson(version) + ',"baseline":' + baseline +
-  ',"fallback":' + (fallback === null ? "null" : stringJson(fallback)) +
-  ',"fallback_reason":' + (reason === null ? "null" : stringJson(reason))
+// `"CO(GT)","horizon_h":1` (a set's forecast, after its opening `{"target":`)
+const itemHead = new Parts((target: string, h: number, _c: null, _d: null) =>
+  stringJson(target) + ',"horizon_h":' + numberJson(h)
+);
+const REASON_JSON = new Map<string, string>(
+  FALLBACK_REASONS.map((r) => [r, JSON.stringify(r)]),
 );
 // `,"level":0.9,"source":"evaluation"}`
 const intervalTail = new Parts((level: number, source: string, _c: null, _d: null) =>
   ',"level":' + numberJson(level) + ',"source":' + stringJson(source) + "}"
+);
+
+/** `,"lower":..,"upper":..,"interval_source":..` of a set's forecast. */
+function intervalMembers(i: Interval | null): string {
+  if (i === null) return ',"lower":null,"upper":null,"interval_source":null';
+  return ',"lower":' + numberJson(i.lower) + ',"upper":' + numberJson(i.upper) +
+    intervalSourceJson.get(i.source, null, null, null);
+}
+
+const intervalSourceJson = new Parts((source: string, _b: null, _c: null, _d: null) =>
+  ',"interval_source":' + stringJson(source)
 );
 
 function intervalJson(i: Interval | null): string {
@@ -163,7 +204,7 @@ class Memo {
   }
 }
 
-const station = new Memo();
+const stationJson = new Memo();
 const ts = new Memo();
 const targetTs = new Memo();
 

@@ -13,7 +13,7 @@ import assert from "node:assert/strict";
 import { createKafka, ensureTopics, Partitioners, withAdmin } from "../../lib/kafka/mod.ts";
 import { runProducer } from "../../lib/pipeline/produce.ts";
 import { parseSpeed } from "../../lib/replay/mod.ts";
-import { MEASUREMENT_FIELDS } from "../../lib/records/mod.ts";
+import { type ForecastSet, ForecastSetSchema, MEASUREMENT_FIELDS } from "../../lib/records/mod.ts";
 import { freePort, waitFor } from "../_kafka.ts";
 import { pipelineContext, spawnTask } from "../_pipeline.ts";
 import { Browser, collect } from "../_browser.ts";
@@ -171,26 +171,41 @@ Deno.test("deno task dashboard: live values, a FLIP ranking change, an alert, fo
           partitions: 1,
         }]),
     );
-    const points = [];
+    // one forecast set per reading, as the forecaster writes them (lib/records)
+    const sets: ForecastSet[] = [];
+    const local = (ms: number) => new Date(ms + 3_600_000).toISOString().slice(0, 19) + "+01:00";
     for (let h = 30; h < 49; h++) {
-      const ts = new Date(Date.UTC(2004, 2, 10, 17) + h * 3_600_000);
-      const iso = new Date(ts.getTime() + 3_600_000).toISOString().slice(0, 19) + "+01:00";
-      for (const horizon of [1, 6]) {
-        points.push({
-          station_id: "station-001",
-          target: "NO2(GT)",
+      const t = Date.UTC(2004, 2, 10, 17) + h * 3_600_000;
+      const ts = local(t);
+      sets.push({
+        schema_version: 1,
+        kind: "forecast_set",
+        set_id: `station-001|${ts}`,
+        station_id: "station-001",
+        ts,
+        issued_at: new Date().toISOString(),
+        models: ["test-1"],
+        forecasts: [1, 6].map((horizon) => ({
+          target: "NO2(GT)" as const,
           horizon_h: horizon,
+          target_ts: local(t + horizon * 3_600_000),
           value: 100 + (h % 5) * 8,
-          interval: { lower: 70 + (h % 5) * 8, upper: 135 + (h % 5) * 8, level: 0.9 },
-          ts: iso,
-          model_version: "test-1",
-        });
-      }
+          lower: 70 + (h % 5) * 8,
+          upper: 135 + (h % 5) * 8,
+          interval_source: "artifact" as const,
+          model: 0,
+          fallback_reason: null,
+        })),
+        source: null,
+      });
     }
     await producer.send({
       topic: forecasts,
       acks: -1,
-      messages: points.map((p) => ({ key: p.station_id, value: JSON.stringify(p) })),
+      messages: sets.map((set) => ({
+        key: set.station_id,
+        value: JSON.stringify(ForecastSetSchema.parse(set)),
+      })),
     });
     await waitFor(
       async () =>

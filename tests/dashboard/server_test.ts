@@ -2,7 +2,7 @@
  * The dashboard's handler in-process (createHandler(deps)(new Request(...))):
  * security headers and CSP on every answer, read-only routes (404/405), the
  * Host check, the event stream's first frame; the page never parses server
- * text as HTML; the state's ranking, means, forecast parsing and live error.
+ * text as HTML; the state's ranking, means, forecast set parsing and live error.
  */
 import assert from "node:assert/strict";
 import {
@@ -12,7 +12,7 @@ import {
   EventHub,
   loadAssets,
   loadDashboardConfig,
-  parseForecast,
+  parseForecastSet,
 } from "../../lib/dashboard/mod.ts";
 import { type CleanReading, MEASUREMENT_FIELDS } from "../../lib/records/mod.ts";
 
@@ -164,31 +164,56 @@ Deno.test("state: ranking by the worst ratio to an EU limit, 8-hour means, alert
   assert.equal(snap.alerts.firing, 1);
 });
 
-Deno.test("forecasts: tolerant parsing, intervals, actuals and the live error", () => {
+Deno.test("forecasts: sets parsed with the records' schema, intervals, actuals and the live error", () => {
+  const set = {
+    schema_version: 1,
+    kind: "forecast_set",
+    set_id: "station-001|2004-03-10T18:00:00+01:00",
+    station_id: "station-001",
+    ts: "2004-03-10T18:00:00+01:00",
+    issued_at: "2026-12-04T16:00:00.000Z",
+    models: ["ridge-1", "persistence"],
+    forecasts: [
+      {
+        target: "NO2(GT)",
+        horizon_h: 1,
+        target_ts: "2004-03-10T19:00:00+01:00",
+        value: 110,
+        lower: 90,
+        upper: 130,
+        interval_source: "artifact",
+        model: 0,
+        fallback_reason: null,
+      },
+      {
+        target: "CO(GT)",
+        horizon_h: 1,
+        target_ts: "2004-03-10T19:00:00+01:00",
+        value: null,
+        lower: null,
+        upper: null,
+        interval_source: null,
+        model: 1,
+        fallback_reason: "no_observation",
+      },
+    ],
+    source: { topic: "airq.readings.raw", partition: 0, offset: "7" },
+  };
+  // not a set, an unknown target, an extra member, a model index out of range: refused
+  assert.equal(parseForecastSet({ target: "NO2(GT)" }), null);
   assert.equal(
-    parseForecast({
-      station_id: "s",
-      target: "nope",
-      horizon_h: 1,
-      value: 1,
-      ts: "2004-03-10T18:00:00+01:00",
-    }),
+    parseForecastSet({ ...set, forecasts: [{ ...set.forecasts[0], target: "nope" }] }),
     null,
   );
-  assert.equal(parseForecast({ target: "NO2(GT)" }), null);
+  assert.equal(parseForecastSet({ ...set, extra: "no" }), null);
+  assert.equal(parseForecastSet({ ...set, forecasts: [{ ...set.forecasts[0], model: 2 }] }), null);
   const state = new DashboardState(config, () => 0);
   state.observeReading(reading("station-001", 0, 100, 2));
-  const f = parseForecast({
-    station_id: "station-001",
-    target: "NO2(GT)",
-    horizon_h: 1,
-    value: 110,
-    interval: { lower: 90, upper: 130, level: 0.9 },
-    ts: "2004-03-10T18:00:00+01:00",
-    model_version: "ridge-1",
-    expected_mae: 12,
-    extra: "ignored",
-  });
+  const parsed = parseForecastSet(set);
+  assert.ok(parsed);
+  // the forecast without a value is not shown
+  assert.equal(parsed.length, 1);
+  const f = parsed[0];
   assert.ok(f);
   assert.equal(f.field, "no2_ug_m3");
   assert.equal(f.target_ms - f.issued_ms, 3_600_000);
@@ -210,6 +235,6 @@ Deno.test("forecasts: tolerant parsing, intervals, actuals and the live error", 
     horizon_h: 1,
     live_mae: 10,
     n: 1,
-    expected_mae: 12,
+    expected_mae: null,
   }]);
 });

@@ -15,6 +15,7 @@ import { join } from "node:path";
 import { readUciFile } from "../../lib/dataset/mod.ts";
 import { buildFeatureMatrix, HOUR_MS, toHourlySeries } from "../../lib/features/mod.ts";
 import { createKafka } from "../../lib/kafka/mod.ts";
+import { forecastRows, ForecastSetSchema } from "../../lib/records/mod.ts";
 import {
   loadDeployedModels,
   modelKey,
@@ -82,7 +83,9 @@ Deno.test("parity: Kafka replay of a slice = offline predictions of the same mod
     );
     assert.equal(run.code, 0, run.stderr);
     const expectedCount = SLICE_H * REALTIME_TARGETS.length * REALTIME_HORIZONS.length;
-    const online = await readCommitted(kafka, `${ctx.prefix}airq.forecasts`, expectedCount);
+    const sets = await readCommitted(kafka, `${ctx.prefix}airq.forecasts`, SLICE_H);
+    assert.equal(sets.length, SLICE_H, "one forecast set per reading");
+    const online = sets.flatMap((s) => forecastRows(ForecastSetSchema.parse(s)));
     assert.equal(online.length, expectedCount);
 
     // offline: the batch features of the same slice and the same artifacts
@@ -91,7 +94,7 @@ Deno.test("parity: Kafka replay of a slice = offline predictions of the same mod
     const models = await loadDeployedModels(modelDir, join(ctx.dir, "none.json"), UTC_OFFSET_MIN);
     assert.equal(models.blends.size, 16, models.problems.join("; "));
     const byKey = new Map(
-      online.map((f) => [`${Date.parse(String(f["ts"]))}|${f["target"]}|${f["horizon_h"]}`, f]),
+      online.map((f) => [`${Date.parse(f.ts)}|${f.target}|${f.horizon_h}`, f]),
     );
     let compared = 0;
     let maxDiff = 0;
@@ -107,9 +110,9 @@ Deno.test("parity: Kafka replay of a slice = offline predictions of the same mod
           const expected = predictBlend(blend, m.data.subarray(i * m.p, (i + 1) * m.p));
           const f = byKey.get(`${series.startMs + i * HOUR_MS}|${target}|${h}`);
           assert.ok(f !== undefined, `no online forecast for ${target} h${h} at row ${i}`);
-          assert.equal(f["baseline"], false, JSON.stringify(f));
-          assert.equal(f["model_version"], blend.version);
-          const diff = Math.abs((f["value"] as number) - expected);
+          assert.equal(f.baseline, false, JSON.stringify(f));
+          assert.equal(f.model_version, blend.version);
+          const diff = Math.abs(f.value! - expected);
           maxDiff = Math.max(maxDiff, diff / Math.max(1, Math.abs(expected)));
           compared++;
         }

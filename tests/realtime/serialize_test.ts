@@ -1,12 +1,23 @@
 /**
- * The fast JSON text of forecast and estimate records is `JSON.stringify`'s:
- * on the engine's own records, on odd numbers and strings, and on arbitrary
- * records (property test).
+ * The fast JSON text of forecast sets and estimate records is
+ * `JSON.stringify`'s (of `forecastSetOf(rows)` for sets): on the engine's own
+ * records, on odd numbers and strings, and on arbitrary records (property
+ * test). The engine's sets pass the forecasts-topic schema, and expanding a
+ * set gives back the engine's rows.
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { HOUR_MS } from "../../lib/features/mod.ts";
-import { CLEAN_SCHEMA_VERSION, type CleanReading } from "../../lib/records/mod.ts";
+import {
+  CLEAN_SCHEMA_VERSION,
+  type CleanReading,
+  EstimateRecordSchema,
+  FALLBACK_REASONS,
+  forecastRows,
+  forecastSetOf,
+  ForecastSetSchema,
+  forecastSetSource,
+} from "../../lib/records/mod.ts";
 import {
   type DeployedModels,
   type EstimateRecord,
@@ -15,15 +26,30 @@ import {
   RealtimeForecaster,
   stationTime,
 } from "../../lib/realtime/mod.ts";
-import { estimateJson, forecastJson } from "../../lib/realtime/serialize.ts";
+import { estimateJson, forecastSetJson } from "../../lib/realtime/serialize.ts";
 
 const pure = { permissions: "none" } as const;
 
+const ISSUED = "2026-12-04T16:00:00.123Z";
+
 /** Same text as JSON.stringify, and the same object once parsed. */
-function assertSameJson(fast: string, record: ForecastRecord | EstimateRecord): void {
+function assertSameJson(fast: string, record: unknown): void {
   const expected = JSON.stringify(record);
   assert.deepStrictEqual(JSON.parse(fast), JSON.parse(expected));
   assert.equal(fast, expected);
+}
+
+/** The set's fast text is JSON.stringify(forecastSetOf(rows)), or both refuse the rows. */
+function assertSameSet(rows: readonly ForecastRecord[]): void {
+  let expected: unknown;
+  try {
+    expected = forecastSetOf(rows, ISSUED);
+  } catch (error) {
+    assert.throws(() => forecastSetJson(rows, ISSUED), RangeError);
+    assert.ok(error instanceof RangeError);
+    return;
+  }
+  assertSameJson(forecastSetJson(rows, ISSUED), expected);
 }
 
 function forecast(overrides: Partial<ForecastRecord> = {}): ForecastRecord {
@@ -104,15 +130,13 @@ Deno.test(
   pure,
   () => {
     for (const n of ODD_NUMBERS) {
-      assertSameJson(
-        forecastJson(
-          forecast({ value: n, interval: { lower: n, upper: -n, level: 0.9, source: "fallback" } }),
-        ),
+      assertSameSet([
         forecast({ value: n, interval: { lower: n, upper: -n, level: 0.9, source: "fallback" } }),
-      );
+      ]);
       assertSameJson(estimateJson(estimate({ value: n })), estimate({ value: n }));
-      const r = forecast({ horizon_h: n, source: { topic: "t", partition: n, offset: "1" } });
-      assertSameJson(forecastJson(r), r);
+      assertSameSet([
+        forecast({ horizon_h: n, source: { topic: "t", partition: n, offset: "1" } }),
+      ]);
     }
   },
 );
@@ -138,8 +162,21 @@ Deno.test("null value and interval, fallbacks, null source", pure, () => {
     }),
   ];
   for (const r of cases) {
-    assertSameJson(r.kind === "forecast" ? forecastJson(r) : estimateJson(r), r);
+    if (r.kind === "forecast") assertSameSet([r]);
+    else assertSameJson(estimateJson(r), r);
   }
+  // several rows: the distinct model versions listed once, each row naming its own
+  const rows = [
+    forecast(),
+    forecast({ target: "NOx(GT)", model_version: "persistence", fallback_reason: "warming_up" }),
+    forecast({ target: "NO2(GT)" }),
+  ];
+  assertSameSet(rows);
+  assert.deepEqual(forecastSetOf(rows, ISSUED).models, [rows[0]!.model_version, "persistence"]);
+  // rows of two readings, or an unknown fallback reason: both refuse
+  assert.throws(() => forecastSetJson([forecast(), forecast({ station_id: "x" })], ISSUED));
+  assert.throws(() => forecastSetJson([forecast({ fallback_reason: "whim" })], ISSUED));
+  assert.throws(() => forecastSetJson([], ISSUED));
 });
 
 Deno.test("strings that need escaping, in every string field", pure, () => {
@@ -147,7 +184,8 @@ Deno.test("strings that need escaping, in every string field", pure, () => {
     const records: (ForecastRecord | EstimateRecord)[] = [
       forecast({ forecast_id: s }),
       forecast({ station_id: s, ts: s, target_ts: s }),
-      forecast({ model_version: s, fallback_reason: s }),
+      forecast({ model_version: s }),
+      forecast({ fallback_reason: s }),
       forecast({ source: { topic: s, partition: 1, offset: s } }),
       forecast({ target: s as never, field: s as never, kind: s as never }),
       forecast({ interval: { lower: 1, upper: 2, level: 0.9, source: s as never } }),
@@ -155,10 +193,8 @@ Deno.test("strings that need escaping, in every string field", pure, () => {
       estimate({ target: s as never, field: s as never }),
     ];
     for (const r of records) {
-      assertSameJson(
-        r.kind === "estimate" ? estimateJson(r) : forecastJson(r as ForecastRecord),
-        r,
-      );
+      if (r.kind === "estimate") assertSameJson(estimateJson(r), r);
+      else assertSameSet([r as ForecastRecord]);
     }
   }
 });
@@ -166,10 +202,10 @@ Deno.test("strings that need escaping, in every string field", pure, () => {
 Deno.test("a source object changed in place between records is written as it is now", pure, () => {
   const source = { topic: "airq.readings.clean", partition: 0, offset: "1" };
   const r = forecast({ source });
-  assertSameJson(forecastJson(r), r);
+  assertSameSet([r]);
   source.offset = "2";
   source.partition = 3;
-  assertSameJson(forecastJson(r), r);
+  assertSameSet([r]);
 });
 
 Deno.test("arbitrary records (property)", pure, () => {
@@ -201,7 +237,7 @@ Deno.test("arbitrary records (property)", pure, () => {
     model_version: text,
     baseline: fc.boolean(),
     fallback: fc.option(fc.constant("persistence" as const)),
-    fallback_reason: fc.option(text),
+    fallback_reason: fc.option(fc.oneof(fc.constantFrom(...FALLBACK_REASONS), text)),
     source,
   });
   const estimates = fc.record({
@@ -220,15 +256,23 @@ Deno.test("arbitrary records (property)", pure, () => {
   });
   fc.assert(
     fc.property(fc.array(fc.oneof(forecasts, estimates), { maxLength: 12 }), (records) => {
+      const rows: ForecastRecord[] = [];
       for (const r of records) {
-        assertSameJson(r.kind === "forecast" ? forecastJson(r) : estimateJson(r), r);
+        if (r.kind === "estimate") assertSameJson(estimateJson(r), r);
+        else rows.push(r);
+      }
+      // the rows as one reading's set (the head of the first), and as they come
+      const first = rows[0];
+      if (first !== undefined) {
+        assertSameSet(rows.map((r) => ({ ...r, station_id: first.station_id, ts: first.ts })));
+        assertSameSet(rows);
       }
     }),
     { numRuns: 500, seed: 7 },
   );
 });
 
-Deno.test("every record the engine writes, with and without models", async () => {
+Deno.test("every record the engine writes, with and without models: same text, valid, and the set expands back to the rows", async () => {
   const real = await loadDeployedModels("var/models", "var/evaluation.json", 60);
   const none: DeployedModels = { blends: new Map(), halfWidths: new Map(), problems: [] };
   const T0 = Date.UTC(2004, 2, 10, 17);
@@ -264,8 +308,15 @@ Deno.test("every record the engine writes, with and without models", async () =>
           source: { topic: "airq.readings.clean", partition: s, offset: String(3 * h + s) },
         };
         const out = engine.process(reading, h % 2 === 0 ? reading.source : null);
-        for (const f of out.forecasts) assertSameJson(forecastJson(f), f);
-        for (const e of out.estimates) assertSameJson(estimateJson(e), e);
+        assertSameSet(out.forecasts);
+        const text = forecastSetJson(out.forecasts, ISSUED);
+        const set = ForecastSetSchema.parse(JSON.parse(text));
+        assert.deepStrictEqual(forecastRows(set), out.forecasts);
+        assert.deepStrictEqual(forecastSetSource(text), out.forecasts[0]!.source);
+        for (const e of out.estimates) {
+          assertSameJson(estimateJson(e), e);
+          EstimateRecordSchema.parse(JSON.parse(estimateJson(e)));
+        }
         records += out.forecasts.length + out.estimates.length;
       }
     }
