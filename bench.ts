@@ -5,10 +5,14 @@
  *   as N virtual stations (default 100: 935,700 readings) through producer.ts,
  *   a private Kafka broker, consumer.ts and SQLite with offsets committed; and
  *   the broker's own ProducerPerformance / ConsumerPerformance in the same run.
- * - `realtime [--stations N] [--rate R] [--seconds S]`: the forecaster working
- *   off a backlog of N station-years (readings/s, memory), then latency from a
- *   reading being produced to its forecasts being readable at a steady R
- *   readings/s for S seconds (lib/bench/realtime.ts).
+ * - `realtime [--stations N] [--rate R] [--seconds S] [--members N]
+ *   [--raw-partitions N]`: the forecaster working off a backlog of N
+ *   station-years (readings/s, memory; with `--members`, that many forecaster
+ *   processes in one group, the raw topic with `--raw-partitions` partitions,
+ *   12 by default when there are several members), then latency from a
+ *   reading being produced to its forecast set being readable at a steady R
+ *   readings/s for S seconds, then Kafka's producer perf tool with records of
+ *   the set's size (lib/bench/realtime.ts).
  *
  * Permissions: those of `broker`, `produce` and `consume` together, plus
  * running Deno itself (the producer and consumer run as their own processes,
@@ -34,6 +38,8 @@ async function main(): Promise<number> {
       rate: { type: "string", default: "1000" },
       seconds: { type: "string", default: "40" },
       warmup: { type: "string", default: "5" },
+      members: { type: "string", default: "1" },
+      "raw-partitions": { type: "string" },
       "perf-records": { type: "string", default: "1000000" },
       input: { type: "string" },
     },
@@ -43,7 +49,8 @@ async function main(): Promise<number> {
   if (name !== "ingest" && name !== "realtime") {
     throw new Error(
       "usage: deno task bench ingest [--stations N] [--json PATH]\n" +
-        "       deno task bench realtime [--stations N] [--rate R] [--seconds S] [--json PATH]",
+        "       deno task bench realtime [--stations N] [--rate R] [--seconds S] [--members N]\n" +
+        "                                [--raw-partitions N] [--json PATH]",
     );
   }
   const positive = (option: string, text: string) => {
@@ -70,6 +77,12 @@ async function main(): Promise<number> {
       rate: positive("rate", values.rate),
       latencySeconds: positive("seconds", values.seconds),
       warmupSeconds: Number(values.warmup),
+      members: positive("members", values.members),
+      rawPartitions: values["raw-partitions"] !== undefined
+        ? positive("raw-partitions", values["raw-partitions"])
+        : values.members !== "1"
+        ? 12
+        : undefined,
     })
     : await benchIngest({
       ...common,

@@ -56,6 +56,9 @@ export interface RealtimeResult {
   throughput: {
     readings: number;
     stations: number;
+    /** Forecaster processes in the group (`--members`). */
+    members: number;
+    raw_partitions: number;
     forecasts_per_reading: number;
     seconds: number;
     /** From spawning the forecaster (model loading and group join included). */
@@ -63,7 +66,12 @@ export interface RealtimeResult {
     forecasts_per_s: number;
     rss_mb_first_quarter: number;
     rss_mb_last_quarter: number;
+    /** The first member's summary (its peak resident memory added). */
     forecaster_summary: Record<string, unknown>;
+    /** Every member's summary, when there are several. */
+    member_summaries?: Record<string, unknown>[];
+    /** Peak of the members' resident memory summed. */
+    peak_rss_mb_all_members: number;
   };
   /** Latency phase. */
   latency: {
@@ -95,6 +103,10 @@ export interface RealtimeOptions {
   latencySeconds: number;
   /** Left out at the start of the latency phase, seconds. */
   warmupSeconds: number;
+  /** Forecaster processes in one group in the throughput phase (default 1). */
+  members?: number | undefined;
+  /** Partitions of the raw topic in the throughput phase (default: config/topics.json's). */
+  rawPartitions?: number | undefined;
 }
 
 /** The value at quantile `q` (0..1) of sorted `values`, nearest rank. */
@@ -130,8 +142,12 @@ async function throughputPhase(
   stateDir: string,
 ): Promise<RealtimeResult["throughput"]> {
   const prefix = `rt${crypto.randomUUID().slice(0, 6)}.`;
-  const topics = await prefixedTopics(prefix);
-  const raw = topics.find((t) => t.role === "raw")!.name;
+  const members = o.members ?? 1;
+  // several members need partitions to share: the raw topic gets `rawPartitions` of them
+  const topics = (await prefixedTopics(prefix)).map((t) =>
+    t.role === "raw" && o.rawPartitions !== undefined ? { ...t, partitions: o.rawPartitions } : t
+  );
+  const raw = topics.find((t) => t.role === "raw")!;
   const kafka = createKafka(config, { clientId: "airq-bench-realtime" });
   await withAdmin(kafka, (admin) => ensureTopics(admin, topics));
   const env = { ...baseEnv, AIRQ_TOPIC_PREFIX: prefix };
@@ -147,22 +163,26 @@ async function throughputPhase(
   const readings = Number(lastJsonLine(produced.stdout)["sent"]);
   const group = "airq-bench-forecaster";
   const t0 = performance.now();
-  const forecaster = await spawnTask(
-    "forecast",
-    ["--db", join(stateDir, "realtime.db"), "--group", group, "--json"],
-    env,
+  // one store per member: SQLite takes one writer at a time, and each member stores its own
+  const forecasters = await Promise.all(
+    Array.from({ length: members }, (_, i) =>
+      spawnTask(
+        "forecast",
+        ["--db", join(stateDir, `realtime-${i}.db`), "--group", group, "--json"],
+        env,
+      )),
   );
-  const rss = sampleRss({ forecaster: forecaster.pid });
-  const done = forecaster.output();
+  const rss = sampleRss(Object.fromEntries(forecasters.map((f, i) => [`m${i}`, f.pid])));
+  const done = forecasters.map((f) => f.output());
   let tFirst = 0;
   let tEnd = 0;
   let exited = false;
-  done.then(() => (exited = true));
+  for (const d of done) d.then(() => (exited = true));
   for (;;) {
     await new Promise((r) => setTimeout(r, 100));
-    if (exited) throw new Error("the forecaster exited before it caught up");
+    if (exited) throw new Error("a forecaster exited before the group caught up");
     // the group coordinator may still be loading: "not the correct coordinator" is retried
-    const lag = await groupLag(kafka, group, raw).catch(() => null);
+    const lag = await groupLag(kafka, group, raw.name).catch(() => null);
     if (lag === null) continue;
     if (tFirst === 0 && lag < readings) tFirst = performance.now();
     if (lag === 0) {
@@ -170,23 +190,40 @@ async function throughputPhase(
       break;
     }
   }
-  forecaster.kill("SIGTERM");
-  const summary = lastJsonLine((await done).stdout);
-  const samples = (await rss.stop()).forecaster!;
-  const quarter = Math.max(1, Math.floor(samples.length / 4));
+  for (const f of forecasters) f.kill("SIGTERM");
+  const summaries = (await Promise.all(done)).map((d) => lastJsonLine(d.stdout));
+  const samples = await rss.stop();
+  // the members' resident memory summed at each sample: what the group needs on one machine
+  const total = sumSeries(Object.values(samples));
+  const quarter = Math.max(1, Math.floor(total.length / 4));
   const seconds = (tEnd - tFirst) / 1000;
-  const perReading = Number(summary["forecasts"]) / Math.max(1, Number(summary["readings"]));
+  const forecasts = summaries.reduce((s, m) => s + Number(m["forecasts"]), 0);
+  const made = summaries.reduce((s, m) => s + Number(m["readings"]), 0);
+  const perReading = forecasts / Math.max(1, made);
   return {
     readings,
     stations: o.stations,
+    members,
+    raw_partitions: raw.partitions,
     forecasts_per_reading: round(perReading, 3),
     seconds: round(seconds, 3),
     seconds_with_startup: round((tEnd - t0) / 1000, 3),
     forecasts_per_s: Math.round((readings * perReading) / seconds),
-    rss_mb_first_quarter: round(median(samples.slice(0, quarter))),
-    rss_mb_last_quarter: round(median(samples.slice(-quarter))),
-    forecaster_summary: { ...summary, peak_rss_mb: round(Math.max(0, ...samples)) },
+    rss_mb_first_quarter: round(median(total.slice(0, quarter))),
+    rss_mb_last_quarter: round(median(total.slice(-quarter))),
+    forecaster_summary: {
+      ...summaries[0],
+      peak_rss_mb: round(Math.max(0, ...(samples["m0"] ?? []))),
+    },
+    ...(members > 1 ? { member_summaries: summaries } : {}),
+    peak_rss_mb_all_members: round(Math.max(0, ...total)),
   };
+}
+
+/** Element-wise sums of series of different lengths (missing samples count 0). */
+function sumSeries(series: readonly number[][]): number[] {
+  const n = Math.max(0, ...series.map((s) => s.length));
+  return Array.from({ length: n }, (_, i) => series.reduce((s, x) => s + (x[i] ?? 0), 0));
 }
 
 async function latencyPhase(
@@ -351,7 +388,7 @@ export async function benchRealtime(o: RealtimeOptions): Promise<RealtimeResult>
     };
     const throughput = await throughputPhase(o, config, env, stateDir);
     const latency = await latencyPhase(o, config, env, stateDir);
-    const peak = Number(throughput.forecaster_summary["peak_rss_mb"]);
+    const peak = throughput.peak_rss_mb_all_members;
     log.info("Now Kafka's own producer perf tool");
     const jars = await resolveKafkaJars({
       pomPath: fileURLToPath(new URL("kafka/pom.xml", CONFIG_DIR)),

@@ -10,7 +10,13 @@
  */
 import { getLogger } from "@logtape/logtape";
 import type { KafkaConfig, TopicConfig } from "../config/mod.ts";
-import { type Admin, type Consumer, createKafka, type EachBatchPayload } from "../kafka/mod.ts";
+import {
+  type Admin,
+  type Consumer,
+  createKafka,
+  type EachBatchPayload,
+  runStream,
+} from "../kafka/mod.ts";
 import { type QualityRules, validateMessage } from "../quality/mod.ts";
 import { AlertSchema } from "../records/mod.ts";
 import type { ReadingStore } from "../storage/mod.ts";
@@ -66,7 +72,8 @@ export class DashboardFeed {
   readonly #names: Record<FollowedRole, string>;
   readonly #kafka;
   readonly #id = crypto.randomUUID().slice(0, 8);
-  readonly #consumers = new Map<FollowedRole, Consumer>();
+  /** One stream per followed topic, stopped through its controller. */
+  readonly #follows = new Map<FollowedRole, { stop: AbortController; run: Promise<unknown> }>();
   readonly #timers: ReturnType<typeof setInterval>[] = [];
   readonly #decoder = new TextDecoder();
   #admin: Admin | null = null;
@@ -87,7 +94,7 @@ export class DashboardFeed {
 
   /** Roles whose consumer is running. */
   get following(): FollowedRole[] {
-    return [...this.#consumers.keys()];
+    return [...this.#follows.keys()];
   }
 
   /** Connects, follows the topics that exist, and starts the periodic checks. */
@@ -109,10 +116,10 @@ export class DashboardFeed {
   async stop(): Promise<void> {
     this.#stopped = true;
     for (const t of this.#timers.splice(0)) clearInterval(t);
-    await Promise.all(
-      [...this.#consumers.values()].map((c) => c.disconnect().catch(() => {})),
-    );
-    this.#consumers.clear();
+    const follows = [...this.#follows.values()];
+    this.#follows.clear();
+    for (const f of follows) f.stop.abort();
+    await Promise.all(follows.map((f) => f.run.catch(() => {})));
     await this.#admin?.disconnect().catch(() => {});
     this.#admin = null;
   }
@@ -130,7 +137,7 @@ export class DashboardFeed {
         estimates: this.#names.estimates,
       });
       for (const role of FOLLOWED_ROLES) {
-        if (exists[role] && !this.#consumers.has(role) && !this.#stopped) await this.#follow(role);
+        if (exists[role] && !this.#follows.has(role) && !this.#stopped) await this.#follow(role);
       }
       this.#o.state.setFeedError(null);
     } catch (error) {
@@ -141,46 +148,58 @@ export class DashboardFeed {
     }
   }
 
+  /**
+   * Follows one topic on the shared stream loop, in a group of its own, from
+   * the recent end of each partition; resolves once the member runs, throws
+   * when it could not start (e.g. NOT_LEADER right after the topic was
+   * created: the next check tries again).
+   */
   async #follow(role: FollowedRole): Promise<void> {
     const topic = this.#names[role];
-    const consumer = this.#kafka.consumer({
-      groupId: `airq-dashboard-${this.#id}-${role}`,
-      sessionTimeout: 10_000,
-      heartbeatInterval: 1000,
-      maxWaitTimeInMs: 250,
-    });
-    this.#consumers.set(role, consumer);
-    consumer.on(consumer.events.CRASH, (e) => {
-      if (!e.payload.restart) {
-        this.#o.state.setFeedError(`the ${role} consumer stopped: ${String(e.payload.error)}`);
-      }
-    });
-    try {
-      await this.#run(role, topic, consumer);
-    } catch (error) {
-      // e.g. NOT_LEADER right after the topic was created: the next check tries again
-      this.#consumers.delete(role);
-      await consumer.disconnect().catch(() => {});
-      throw error;
-    }
-  }
-
-  async #run(role: FollowedRole, topic: string, consumer: Consumer): Promise<void> {
-    await consumer.connect();
-    await consumer.subscribe({ topic, fromBeginning: false });
-    await consumer.run({
-      autoCommit: false,
-      eachBatch: async (payload: EachBatchPayload) => {
+    const stop = new AbortController();
+    let running!: () => void;
+    const started = new Promise<void>((resolve) => (running = resolve));
+    const run = runStream({
+      kafka: this.#kafka,
+      name: `dashboard ${role} feed`,
+      topic,
+      fromBeginning: false,
+      group: {
+        groupId: `airq-dashboard-${this.#id}-${role}`,
+        sessionTimeoutMs: 10_000,
+        heartbeatIntervalMs: 1000,
+        maxBytesPerPartition: 1_048_576,
+        maxWaitTimeMs: 250,
+      },
+      // nothing to commit: a restarted dashboard starts from the recent window again
+      eachBatch: async (payload) => {
         for (const m of payload.batch.messages) this.#handle(role, payload.batch, m);
+        const last = payload.batch.messages.at(-1);
+        if (last !== undefined) payload.resolveOffset(last.offset);
         await payload.heartbeat();
       },
+      onRunning: async (member) => {
+        await this.#seekRecent(topic, role, member);
+        running();
+      },
+      onCrash: (error) =>
+        this.#o.state.setFeedError(`the ${role} consumer stopped: ${String(error)}`),
+      signal: stop.signal,
     });
-    // start from a recent window of each partition, not from the whole log
+    this.#follows.set(role, { stop, run });
+    run.catch(() => {}).finally(() => {
+      if (this.#follows.get(role)?.run === run) this.#follows.delete(role);
+    });
+    await Promise.race([started, run.then(() => {})]);
+  }
+
+  /** Starts each partition from a recent window, not from the whole log. */
+  async #seekRecent(topic: string, role: FollowedRole, member: Consumer): Promise<void> {
     const offsets = await this.#admin!.fetchTopicOffsets(topic);
     const per = Math.ceil(this.#o.config.feed.recentMessages / Math.max(1, offsets.length));
     for (const o of offsets) {
       const from = Math.max(Number(o.low), Number(o.high) - per);
-      consumer.seek({ topic, partition: o.partition, offset: String(from) });
+      member.seek({ topic, partition: o.partition, offset: String(from) });
     }
     log.info("Following {topic} ({role}) from the last {per} messages per partition", {
       topic,
@@ -234,7 +253,7 @@ export class DashboardFeed {
 
   async #checkLag(): Promise<void> {
     const admin = this.#admin;
-    if (admin === null || this.#stopped || !this.#consumers.has("raw")) return;
+    if (admin === null || this.#stopped || !this.#follows.has("raw")) return;
     const group = this.#o.watchGroup ?? this.#o.config.feed.watchGroup;
     const topic = this.#names.raw;
     try {

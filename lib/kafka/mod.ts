@@ -36,3 +36,16 @@ export {
 export { BatchPublisher, type PublisherOptions, type PublisherStats } from "./publisher.ts";
 export { type ReadBack, readBack } from "./readback.ts";
 export { SupervisedMember, type SupervisedMemberOptions } from "./supervised.ts";
+export {
+  assignedPartitions,
+  runStream,
+  type StreamGroup,
+  type StreamOptions,
+  type StreamRun,
+} from "./stream.ts";
+export {
+  Slots,
+  TransactionalProducers,
+  type TransactionalProducersOptions,
+  type TransactionTimes,
+} from "./transactions.ts";

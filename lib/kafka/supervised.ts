@@ -17,8 +17,10 @@ export interface SupervisedMemberOptions {
   kafka: Kafka;
   /** Group and fetch settings; a retry policy that rides out a broker restart is added. */
   consumer: Omit<ConsumerConfig, "retry">;
-  /** The topic to subscribe to, from the beginning for a new group. */
+  /** The topic to subscribe to. */
   topic: string;
+  /** Where a new group starts: the earliest retained message (default) or the end. */
+  fromBeginning?: boolean | undefined;
   /** What `run` gets: eachBatch, autoCommit, concurrency. */
   run: ConsumerRunConfig;
   /** Names the member in logs, e.g. "consumer", "forecaster". */
@@ -27,6 +29,10 @@ export interface SupervisedMemberOptions {
   onJoin?: (payload: { groupId: string; memberId: string; memberAssignment: unknown }) => void;
   /** Called before a fresh member starts after a crash (e.g. to drop in-memory state). */
   onRestart?: () => void;
+  /** Called once each member runs (the first and every fresh one), e.g. to seek. */
+  onRunning?: (consumer: Consumer) => Promise<void> | void;
+  /** Called when a member crashed and kafkajs will not restart it (a fresh one follows). */
+  onCrash?: (error: unknown) => void;
 }
 
 /** One group member at a time, replaced after a crash kafkajs does not retry. */
@@ -77,15 +83,22 @@ export class SupervisedMember {
         error: String(e.payload.error),
         restart: e.payload.restart,
       });
-      if (!e.payload.restart && !this.#stopping) this.#crashed = true;
+      if (!e.payload.restart && !this.#stopping) {
+        this.#crashed = true;
+        this.#options.onCrash?.(e.payload.error);
+      }
     });
     return c;
   }
 
   async #startMember(): Promise<void> {
     await this.#consumer.connect();
-    await this.#consumer.subscribe({ topic: this.#options.topic, fromBeginning: true });
+    await this.#consumer.subscribe({
+      topic: this.#options.topic,
+      fromBeginning: this.#options.fromBeginning ?? true,
+    });
     await this.#consumer.run(this.#options.run);
+    await this.#options.onRunning?.(this.#consumer);
   }
 
   #check(): void {

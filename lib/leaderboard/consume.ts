@@ -17,7 +17,14 @@
 import { Buffer } from "node:buffer";
 import { getLogger } from "@logtape/logtape";
 import type { KafkaConfig } from "../config/mod.ts";
-import { createKafka, type EachBatchPayload, Partitioners, withAdmin } from "../kafka/mod.ts";
+import {
+  type Consumer,
+  createKafka,
+  type EachBatchPayload,
+  Partitioners,
+  runStream,
+  withAdmin,
+} from "../kafka/mod.ts";
 import type { LeaderboardConfig, LeaderboardTopic } from "./config.ts";
 import { decodeVote, type VoteEvent } from "./event.ts";
 import { ensureLeaderboardTopics } from "./kafka.ts";
@@ -58,13 +65,6 @@ export async function runVoteConsumer(options: VoteConsumerOptions): Promise<Vot
   const kafka = createKafka(options.kafka, {
     clientId: `${options.kafka.clientId}-leaderboard-consumer`,
   });
-  const consumer = kafka.consumer({
-    groupId: options.groupId,
-    sessionTimeout: settings.sessionTimeoutMs,
-    heartbeatInterval: settings.heartbeatIntervalMs,
-    maxWaitTimeInMs: settings.maxWaitTimeMs,
-    maxBytesPerPartition: settings.maxBytesPerPartition,
-  });
   const producer = kafka.producer({
     idempotent: true,
     maxInFlightRequests: 1,
@@ -79,7 +79,10 @@ export async function runVoteConsumer(options: VoteConsumerOptions): Promise<Vot
     rebuilt: false,
   };
 
-  const handleBatch = async ({ batch, resolveOffset, heartbeat }: EachBatchPayload) => {
+  const handleBatch = async (
+    { batch, resolveOffset, heartbeat }: EachBatchPayload,
+    consumer: Consumer,
+  ) => {
     if (batch.messages.length === 0) return;
     const events: VoteEvent[] = [];
     const rejectedAt = new Date().toISOString();
@@ -133,25 +136,6 @@ export async function runVoteConsumer(options: VoteConsumerOptions): Promise<Vot
     await heartbeat();
   };
 
-  let finish!: () => void;
-  const finished = new Promise<void>((resolve) => (finish = resolve));
-  const onAbort = () => finish();
-  options.signal.addEventListener("abort", onAbort, { once: true });
-  consumer.on(consumer.events.GROUP_JOIN, (e) => {
-    log.info("Joined group {groupId}; partitions {assignment}", {
-      groupId: e.payload.groupId,
-      assignment: JSON.stringify(e.payload.memberAssignment),
-    });
-    options.onJoin?.();
-  });
-  consumer.on(consumer.events.CRASH, (e) => {
-    log.error("Leaderboard consumer crashed: {error} (restart: {restart})", {
-      error: String(e.payload.error),
-      restart: e.payload.restart,
-    });
-    if (!e.payload.restart) finish();
-  });
-
   try {
     await withAdmin(kafka, async (admin) => {
       await ensureLeaderboardTopics(admin, options.topics);
@@ -179,19 +163,24 @@ export async function runVoteConsumer(options: VoteConsumerOptions): Promise<Vot
       }
     });
     await producer.connect();
-    await consumer.connect();
-    await consumer.subscribe({ topic: options.votesTopic, fromBeginning: true });
-    if (!options.signal.aborted) {
-      await consumer.run({
-        autoCommit: false,
-        eachBatchAutoResolve: false,
-        eachBatch: handleBatch,
-      });
-      await finished;
-    }
+    // the shared stream loop: a supervised group member (a fresh one after a crash kafkajs
+    // does not retry), manual offsets committed by the handler, stopped by the signal
+    await runStream({
+      kafka,
+      name: "leaderboard consumer",
+      topic: options.votesTopic,
+      group: {
+        groupId: options.groupId,
+        sessionTimeoutMs: settings.sessionTimeoutMs,
+        heartbeatIntervalMs: settings.heartbeatIntervalMs,
+        maxBytesPerPartition: settings.maxBytesPerPartition,
+        maxWaitTimeMs: settings.maxWaitTimeMs,
+      },
+      eachBatch: handleBatch,
+      onAssign: () => options.onJoin?.(),
+      signal: options.signal,
+    });
   } finally {
-    options.signal.removeEventListener("abort", onAbort);
-    await consumer.disconnect().catch(() => {});
     await producer.disconnect().catch(() => {});
   }
   log.info(

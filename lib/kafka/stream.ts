@@ -1,0 +1,187 @@
+/**
+ * The stream loop every airq process runs on Kafka, written once: the
+ * validating consumer, the forecaster, the dashboard's feed and the
+ * leaderboard's vote consumer each supply a batch handler and hooks; this
+ * module owns the lifecycle around it.
+ *
+ * - **start**: create the topics it needs (`ensureTopics`), then a
+ *   {@linkcode SupervisedMember} (a fresh group member after a crash kafkajs
+ *   does not retry), subscribed from the beginning for a new group (or from
+ *   the end, for followers such as the dashboard); `onRunning` once it runs;
+ * - **batches**: the handler gets kafkajs's `eachBatch` payload; offsets are
+ *   resolved and committed by the handler (after its durable write or inside
+ *   its transaction), never automatically;
+ * - **rebalance**: `onAssign` gets the member's partitions of the topic after
+ *   every join (e.g. to forget state, or to open the partitions' transactional
+ *   producers);
+ * - **idle exit**: with `exitWhenIdleMs`, the run ends once the member has
+ *   joined and no batch started or ended for that long;
+ * - **stats**: `onStats` every `statsIntervalMs` (a log line), plus any
+ *   periodic `timers` (e.g. data-quality evaluation);
+ * - **abort**: the signal ends the run after the batch in progress; the
+ *   member is disconnected whatever happens.
+ *
+ * The per-partition transactional producers some handlers commit with are
+ * {@linkcode TransactionalProducers} (./transactions.ts).
+ *
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import type { TopicSpec } from "./admin.ts";
+import { ensureTopics } from "./admin.ts";
+import type { Consumer, EachBatchPayload, Kafka } from "./client.ts";
+import { withAdmin } from "./client.ts";
+import { SupervisedMember } from "./supervised.ts";
+
+const log = getLogger(["airq", "kafka", "stream"]);
+
+/** Group and fetch settings of a stream's member. */
+export interface StreamGroup {
+  groupId: string;
+  sessionTimeoutMs: number;
+  heartbeatIntervalMs: number;
+  maxBytesPerPartition: number;
+  maxWaitTimeMs: number;
+  /** Read only committed records of transactional producers (default true). */
+  readCommitted?: boolean | undefined;
+}
+
+/** Everything `runStream` needs. */
+export interface StreamOptions {
+  kafka: Kafka;
+  /** Names the process in logs, e.g. "consumer", "forecaster". */
+  name: string;
+  /** The topic consumed. */
+  topic: string;
+  /** Where a new group starts: the earliest retained message (default) or the end. */
+  fromBeginning?: boolean | undefined;
+  group: StreamGroup;
+  /** Topics created (if missing) before the member starts. */
+  ensure?: readonly TopicSpec[] | undefined;
+  /** Partitions of a fetch handled at once (default 1). */
+  partitionsConsumedConcurrently?: number | undefined;
+  /** One partition's fetched batch; it resolves and commits its own offsets. */
+  eachBatch: (payload: EachBatchPayload, member: Consumer) => Promise<void>;
+  /** After every join: this member's partitions of `topic` (a rebalance may have moved some). */
+  onAssign?: ((partitions: number[]) => void) | undefined;
+  /** Before a fresh member starts after a crash (uncommitted batches will be read again). */
+  onRestart?: (() => void) | undefined;
+  /** Once each member runs (the first and every fresh one), e.g. to seek. */
+  onRunning?: ((member: Consumer) => Promise<void> | void) | undefined;
+  /** A member crashed and kafkajs will not restart it; a fresh member follows after a backoff. */
+  onCrash?: ((error: unknown) => void) | undefined;
+  /** End the run once the member joined and no batch was seen for this long. */
+  exitWhenIdleMs?: number | undefined;
+  /** Called every `statsIntervalMs` (default: never). */
+  onStats?: (() => void) | undefined;
+  statsIntervalMs?: number | undefined;
+  /** More periodic work while the stream runs (errors are the callee's to handle). */
+  timers?: readonly { everyMs: number; run: () => void }[] | undefined;
+  /** Ends the run after the batch in progress. */
+  signal: AbortSignal;
+}
+
+/** How a stream run ended. */
+export interface StreamRun {
+  outcome: "idle" | "stopped";
+  duration_s: number;
+}
+
+/**
+ * Runs the member until aborted or idle; never leaves a connection open.
+ *
+ * @example
+ * ```ts ignore
+ * const run = await runStream({
+ *   kafka, name: "consumer", topic: "airq.readings.raw", group, signal,
+ *   eachBatch: async (payload, member) => { ...write; await member.commitOffsets([...]); },
+ * });
+ * ```
+ */
+export async function runStream(options: StreamOptions): Promise<StreamRun> {
+  const t0 = performance.now();
+  let lastActivity = performance.now();
+  let joined = false;
+  let finish!: (o: StreamRun["outcome"]) => void;
+  const finished = new Promise<StreamRun["outcome"]>((resolve) => (finish = resolve));
+  const { group, topic } = options;
+
+  const member: SupervisedMember = new SupervisedMember({
+    kafka: options.kafka,
+    name: options.name,
+    topic,
+    fromBeginning: options.fromBeginning ?? true,
+    consumer: {
+      groupId: group.groupId,
+      sessionTimeout: group.sessionTimeoutMs,
+      heartbeatInterval: group.heartbeatIntervalMs,
+      maxBytesPerPartition: group.maxBytesPerPartition,
+      maxWaitTimeInMs: group.maxWaitTimeMs,
+      readUncommitted: group.readCommitted === false,
+    },
+    run: {
+      autoCommit: false,
+      eachBatchAutoResolve: false,
+      partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
+      eachBatch: async (payload) => {
+        lastActivity = performance.now();
+        try {
+          await options.eachBatch(payload, member.consumer);
+        } finally {
+          lastActivity = performance.now();
+        }
+      },
+    },
+    onJoin: (joinedGroup) => {
+      joined = true;
+      lastActivity = performance.now();
+      log.info("Joined group {groupId} as {memberId} ({name}); partitions {assignment}", {
+        name: options.name,
+        groupId: joinedGroup.groupId,
+        memberId: joinedGroup.memberId,
+        assignment: JSON.stringify(joinedGroup.memberAssignment),
+      });
+      options.onAssign?.(assignedPartitions(joinedGroup.memberAssignment, topic));
+    },
+    onRestart: () => options.onRestart?.(),
+    onRunning: (consumer) => options.onRunning?.(consumer),
+    onCrash: (error) => options.onCrash?.(error),
+  });
+
+  const timers: ReturnType<typeof setInterval>[] = [];
+  if (options.onStats !== undefined && options.statsIntervalMs !== undefined) {
+    timers.push(setInterval(options.onStats, options.statsIntervalMs));
+  }
+  for (const t of options.timers ?? []) timers.push(setInterval(t.run, t.everyMs));
+  timers.push(setInterval(() => {
+    const idleMs = options.exitWhenIdleMs;
+    if (idleMs !== undefined && joined && performance.now() - lastActivity >= idleMs) {
+      finish("idle");
+    }
+  }, 100));
+  const onAbort = () => finish("stopped");
+  options.signal.addEventListener("abort", onAbort, { once: true });
+
+  let outcome: StreamRun["outcome"] = "stopped";
+  try {
+    if (options.ensure !== undefined && options.ensure.length > 0) {
+      const ensure = options.ensure;
+      await withAdmin(options.kafka, (admin) => ensureTopics(admin, ensure));
+    }
+    await member.start();
+    if (options.signal.aborted) finish("stopped");
+    outcome = await finished;
+  } finally {
+    for (const t of timers) clearInterval(t);
+    options.signal.removeEventListener("abort", onAbort);
+    await member.stop();
+  }
+  return { outcome, duration_s: Math.round(performance.now() - t0) / 1000 };
+}
+
+/** The partitions of `topic` in a kafkajs GROUP_JOIN member assignment (`{ topic: [partitions] }`). */
+export function assignedPartitions(memberAssignment: unknown, topic: string): number[] {
+  if (typeof memberAssignment !== "object" || memberAssignment === null) return [];
+  const partitions = (memberAssignment as Record<string, unknown>)[topic];
+  return Array.isArray(partitions) ? partitions.filter((p) => Number.isInteger(p)) : [];
+}

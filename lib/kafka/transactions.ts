@@ -1,0 +1,157 @@
+/**
+ * Exactly-once output per input partition: one transactional producer per
+ * partition of the consumed topic, with a transactional id derived from the
+ * partition (`<prefix>.<partition>`). Whichever group member owns the
+ * partition, after a restart or a rebalance, uses the same id, so its
+ * `initTransactions` (kafkajs: `connect`) aborts the previous owner's open
+ * transaction and fences that producer, even a zombie that has not noticed the
+ * rebalance. A per-process id would not do this with kafkajs 2.2.4, whose
+ * `sendOffsets` sends no group generation (TxnOffsetCommit v0/v1, no KIP-447).
+ *
+ * {@linkcode TransactionalProducers.commit} runs one transaction: the
+ * caller's sends, then `sendOffsets` with the partition's next offset, then
+ * the commit. A failure aborts it and closes that partition's producer (a
+ * fenced producer cannot be used again); the caller re-reads the partition
+ * from its committed offset.
+ *
+ * @module
+ */
+import type { Kafka, Producer, Transaction } from "./client.ts";
+import { Partitioners } from "./client.ts";
+
+/** Settings of the per-partition producers. */
+export interface TransactionalProducersOptions {
+  kafka: Kafka;
+  /** Prefix of every transactional id; the partition is appended (`<prefix>.<partition>`). */
+  transactionalIdPrefix: string;
+  /** The consumer group whose offsets the transactions commit. */
+  groupId: string;
+  /** The consumed topic whose offsets the transactions commit. */
+  topic: string;
+  /** Broker-side transaction timeout, ms (default 30,000). */
+  transactionTimeoutMs?: number | undefined;
+}
+
+/** Timings of one committed transaction, ms. */
+export interface TransactionTimes {
+  /** From the transaction's start to the end of the caller's work (sends and anything else). */
+  work: number;
+  offsets: number;
+  commit: number;
+}
+
+/** One transactional producer per input partition, opened on demand or on assignment. */
+export class TransactionalProducers {
+  readonly #o: TransactionalProducersOptions;
+  readonly #producers = new Map<number, Promise<Producer>>();
+
+  constructor(options: TransactionalProducersOptions) {
+    this.#o = options;
+  }
+
+  /** The partitions whose producer is open or opening. */
+  get partitions(): number[] {
+    return [...this.#producers.keys()];
+  }
+
+  /** The partition's producer, connected (= initTransactions: fences a previous owner). */
+  producer(partition: number): Promise<Producer> {
+    let ready = this.#producers.get(partition);
+    if (ready === undefined) {
+      const producer = this.#o.kafka.producer({
+        transactionalId: `${this.#o.transactionalIdPrefix}.${partition}`,
+        idempotent: true,
+        maxInFlightRequests: 1,
+        transactionTimeout: this.#o.transactionTimeoutMs ?? 30_000,
+        createPartitioner: Partitioners.DefaultPartitioner,
+      });
+      ready = producer.connect().then(() => producer);
+      ready.catch(() => this.#producers.delete(partition));
+      this.#producers.set(partition, ready);
+    }
+    return ready;
+  }
+
+  /**
+   * After a rebalance: closes the producers of partitions no longer assigned
+   * and opens the others now, which fences their previous owner at once.
+   */
+  assign(partitions: readonly number[]): void {
+    const assigned = new Set(partitions);
+    for (const p of this.partitions) if (!assigned.has(p)) void this.close(p);
+    for (const p of assigned) this.producer(p).catch(() => {});
+  }
+
+  /**
+   * One transaction on the partition's producer: `work` sends its records,
+   * then the partition's `nextOffset` is committed for the group inside the
+   * transaction, then the transaction commits. `beforeCommit` runs between
+   * the two (fault injection). On any failure the transaction is aborted, the
+   * producer closed, and the error thrown.
+   */
+  async commit(
+    partition: number,
+    nextOffset: string,
+    work: (transaction: Transaction) => Promise<void>,
+    beforeCommit?: () => void,
+  ): Promise<TransactionTimes> {
+    let transaction: Transaction | null = null;
+    try {
+      const producer = await this.producer(partition);
+      const t0 = performance.now();
+      transaction = await producer.transaction();
+      await work(transaction);
+      const t1 = performance.now();
+      await transaction.sendOffsets({
+        consumerGroupId: this.#o.groupId,
+        topics: [{ topic: this.#o.topic, partitions: [{ partition, offset: nextOffset }] }],
+      });
+      const t2 = performance.now();
+      beforeCommit?.();
+      await transaction.commit();
+      return { work: t1 - t0, offsets: t2 - t1, commit: performance.now() - t2 };
+    } catch (error) {
+      await transaction?.abort().catch(() => {});
+      await this.close(partition);
+      throw error;
+    }
+  }
+
+  /** Disconnects the partition's producer (if any). */
+  close(partition: number): Promise<void> {
+    const ready = this.#producers.get(partition);
+    this.#producers.delete(partition);
+    return ready === undefined
+      ? Promise.resolve()
+      : ready.then((p) => p.disconnect()).catch(() => {});
+  }
+
+  /** Disconnects every producer. */
+  async closeAll(): Promise<void> {
+    await Promise.all(this.partitions.map((p) => this.close(p)));
+  }
+}
+
+/** A counting semaphore: at most `size` holders at once, the others wait in order. */
+export class Slots {
+  #free: number;
+  readonly #waiting: (() => void)[] = [];
+
+  constructor(size: number) {
+    this.#free = size;
+  }
+
+  acquire(): Promise<void> {
+    if (this.#free > 0) {
+      this.#free--;
+      return Promise.resolve();
+    }
+    return new Promise((resolve) => this.#waiting.push(resolve));
+  }
+
+  release(): void {
+    const next = this.#waiting.shift();
+    if (next !== undefined) next();
+    else this.#free++;
+  }
+}

@@ -1,0 +1,224 @@
+/**
+ * The forecaster's handler for one chunk of a partition's batch, without
+ * Kafka: validate each raw message with the consumer's own rules (invalid
+ * ones are skipped; the consumer dead-letters them), warm-start stations new
+ * to this process from the store, feed the observers (alerts, monitoring)
+ * and the engine, and return what the chunk's transaction must carry: one
+ * forecast set per reading, the estimates, the alerts, and the same records
+ * for the store.
+ *
+ * @module
+ */
+import { HISTORY_H, HOUR_MS } from "../features/mod.ts";
+import type { Message } from "../kafka/mod.ts";
+import { type QualityRules, validateMessage } from "../quality/mod.ts";
+import type {
+  Alert,
+  CleanReading,
+  EstimateRecord,
+  ForecastRecord,
+  SourcePosition,
+} from "../records/mod.ts";
+import type { ReadingStore } from "../storage/mod.ts";
+import type { RealtimeForecaster } from "./engine.ts";
+import { estimateJson, forecastSetJson } from "./serialize.ts";
+
+/** Something that watches readings and the forecasts made for them, and may raise alerts. */
+export interface ForecastObserver {
+  /** A reading, before its own forecasts are made (matured forecasts can be scored). */
+  observe(reading: CleanReading, nowMs: number): readonly Alert[];
+  /** The forecasts just made for a reading (the rows of its set). */
+  forecasts(records: readonly ForecastRecord[], nowMs: number): readonly Alert[] | void;
+  /** Warm start of one station from the store, before its first reading in this process. */
+  warm?(
+    stationId: string,
+    history: readonly CleanReading[],
+    forecasts: readonly ForecastRecord[],
+  ): void;
+  /** Forgets all state (the uncommitted batch will be read again). */
+  reset(): void;
+  /** A JSON-serializable state, stored as the named snapshot `snapshotName`. */
+  snapshot?(): unknown;
+  /** Name of the stored snapshot. */
+  readonly snapshotName?: string;
+}
+
+/** What one chunk puts into its transaction, and into the store. */
+export interface ChunkOutput {
+  forecasts: Message[];
+  estimates: Message[];
+  alerts: Message[];
+  stored: { forecasts: ForecastRecord[]; estimates: EstimateRecord[]; alerts: Alert[] };
+  counts: {
+    readings: number;
+    invalid: number;
+    forecasts: number;
+    baseline_forecasts: number;
+    warm_started_stations: number;
+    warm_start_readings: number;
+  };
+}
+
+/** A raw message of the chunk, as kafkajs hands it over. */
+export interface RawMessage {
+  offset: string;
+  key: { toString(): string } | null;
+  value: Uint8Array | null;
+}
+
+/** Warm start: the feature history of a station, and its forecasts still waiting for their actual value. */
+const WARM_HISTORY_MS = HISTORY_H * HOUR_MS;
+const WARM_FORECASTS_MS = 24 * HOUR_MS;
+
+/** Turns chunks of raw messages into the records of their transaction. */
+export class ChunkProcessor {
+  readonly #engine: RealtimeForecaster;
+  readonly #observers: readonly ForecastObserver[];
+  readonly #store: ReadingStore | null;
+  readonly #rules: QualityRules;
+  readonly #issued = new IssueClock();
+
+  constructor(options: {
+    engine: RealtimeForecaster;
+    observers: readonly ForecastObserver[];
+    store: ReadingStore | null;
+    rules: QualityRules;
+  }) {
+    this.#engine = options.engine;
+    this.#observers = options.observers;
+    this.#store = options.store;
+    this.#rules = options.rules;
+  }
+
+  /** Forgets every station (after a failed transaction or a rebalance: batches are re-read). */
+  reset(): void {
+    this.#engine.reset();
+    for (const o of this.#observers) o.reset();
+  }
+
+  /** The records of one chunk of `topic`/`partition`. */
+  async process(
+    topic: string,
+    partition: number,
+    messages: readonly RawMessage[],
+  ): Promise<ChunkOutput> {
+    const nowMs = Date.now();
+    const out: ChunkOutput = {
+      forecasts: [],
+      estimates: [],
+      alerts: [],
+      stored: { forecasts: [], estimates: [], alerts: [] },
+      counts: {
+        readings: 0,
+        invalid: 0,
+        forecasts: 0,
+        baseline_forecasts: 0,
+        warm_started_stations: 0,
+        warm_start_readings: 0,
+      },
+    };
+    const valid = this.#validate(topic, partition, messages, nowMs, out);
+    await this.#warmStart(valid, out);
+    for (const { reading, source } of valid) this.#forecast(reading, source, nowMs, out);
+    return out;
+  }
+
+  #validate(
+    topic: string,
+    partition: number,
+    messages: readonly RawMessage[],
+    nowMs: number,
+    out: ChunkOutput,
+  ): { reading: CleanReading; source: SourcePosition }[] {
+    const valid: { reading: CleanReading; source: SourcePosition }[] = [];
+    for (const message of messages) {
+      const source = { topic, partition, offset: message.offset };
+      const key = message.key === null ? null : message.key.toString();
+      let result;
+      try {
+        result = validateMessage(message.value, { source, key, now: nowMs }, this.#rules);
+      } catch {
+        result = null; // the consumer dead-letters it; the forecaster only skips it
+      }
+      if (result === null || !result.ok) out.counts.invalid++;
+      else valid.push({ reading: result.reading, source });
+    }
+    return valid;
+  }
+
+  /** Gives stations new to this process their stored history (before their first reading here). */
+  async #warmStart(
+    valid: readonly { reading: CleanReading }[],
+    out: ChunkOutput,
+  ): Promise<void> {
+    const store = this.#store;
+    if (store === null) return;
+    const firstMs = new Map<string, number>();
+    for (const { reading: r } of valid) {
+      if (!firstMs.has(r.station_id)) firstMs.set(r.station_id, r.ts_utc_ms);
+    }
+    for (const [stationId, t] of firstMs) {
+      if (this.#engine.knows(stationId)) continue;
+      const history = await store.readings({
+        station_id: stationId,
+        from_ms: t - WARM_HISTORY_MS,
+        to_ms: t,
+      });
+      const past = await store.forecasts({
+        station_id: stationId,
+        from_ms: t - WARM_FORECASTS_MS,
+        to_ms: t,
+      });
+      const taken = this.#engine.warm(stationId, history);
+      for (const o of this.#observers) o.warm?.(stationId, history, past);
+      if (taken > 0) {
+        out.counts.warm_started_stations++;
+        out.counts.warm_start_readings += taken;
+      }
+    }
+  }
+
+  #forecast(reading: CleanReading, source: SourcePosition, nowMs: number, out: ChunkOutput): void {
+    const raise = (list: readonly Alert[] | void) => {
+      if (!list) return;
+      for (const a of list) {
+        out.stored.alerts.push(a);
+        out.alerts.push({ key: a.station_id ?? "pipeline", value: JSON.stringify(a) });
+      }
+    };
+    out.counts.readings++;
+    for (const o of this.#observers) raise(o.observe(reading, nowMs));
+    const made = this.#engine.process(reading, source);
+    for (const f of made.forecasts) if (f.baseline) out.counts.baseline_forecasts++;
+    if (made.forecasts.length > 0) {
+      // one record per reading: every target and horizon, issued now
+      out.forecasts.push({
+        key: reading.station_id,
+        value: forecastSetJson(made.forecasts, this.#issued.now()),
+      });
+      out.counts.forecasts += made.forecasts.length;
+    }
+    for (const e of made.estimates) {
+      out.estimates.push({ key: e.station_id, value: estimateJson(e) });
+    }
+    if (this.#store !== null) {
+      out.stored.forecasts.push(...made.forecasts);
+      out.stored.estimates.push(...made.estimates);
+    }
+    for (const o of this.#observers) raise(o.forecasts(made.forecasts, nowMs));
+  }
+}
+
+/** The wall clock as ISO text, formatted once per millisecond. */
+class IssueClock {
+  #ms = NaN;
+  #text = "";
+  now(): string {
+    const ms = Date.now();
+    if (ms !== this.#ms) {
+      this.#ms = ms;
+      this.#text = new Date(ms).toISOString();
+    }
+    return this.#text;
+  }
+}
