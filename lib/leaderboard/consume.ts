@@ -17,7 +17,7 @@
 import { Buffer } from "node:buffer";
 import { getLogger } from "@logtape/logtape";
 import type { KafkaConfig } from "../config/mod.ts";
-import { createKafka, type EachBatchPayload, Partitioners, withAdmin } from "../kafka/mod.ts";
+import { createKafka, type EachBatchPayload, idempotentProducer, withAdmin } from "../kafka/mod.ts";
 import type { LeaderboardConfig, LeaderboardTopic } from "./config.ts";
 import { decodeVote, type VoteEvent } from "./event.ts";
 import { ensureLeaderboardTopics } from "./kafka.ts";
@@ -65,11 +65,7 @@ export async function runVoteConsumer(options: VoteConsumerOptions): Promise<Vot
     maxWaitTimeInMs: settings.maxWaitTimeMs,
     maxBytesPerPartition: settings.maxBytesPerPartition,
   });
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const producer = idempotentProducer(kafka); // dead letters keep their key, which may be null
   const stats: VoteConsumerStats = {
     consumed: 0,
     applied: 0,
