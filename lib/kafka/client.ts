@@ -21,6 +21,7 @@ export type {
   ConsumerConfig,
   ConsumerRunConfig,
   EachBatchPayload,
+  ICustomPartitioner,
   ITopicConfig,
   Message,
   Producer,

@@ -33,6 +33,7 @@ export {
   type TopicSpec,
   type TopicStatus,
 } from "./admin.ts";
+export { idempotentProducer, RetryStablePartitioner } from "./idempotent.ts";
 export { BatchPublisher, type PublisherOptions, type PublisherStats } from "./publisher.ts";
 export { type ReadBack, readBack } from "./readback.ts";
 export { SupervisedMember, type SupervisedMemberOptions } from "./supervised.ts";

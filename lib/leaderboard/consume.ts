@@ -21,7 +21,7 @@ import {
   type Consumer,
   createKafka,
   type EachBatchPayload,
-  Partitioners,
+  idempotentProducer,
   runStream,
   withAdmin,
 } from "../kafka/mod.ts";
@@ -65,11 +65,7 @@ export async function runVoteConsumer(options: VoteConsumerOptions): Promise<Vot
   const kafka = createKafka(options.kafka, {
     clientId: `${options.kafka.clientId}-leaderboard-consumer`,
   });
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const producer = idempotentProducer(kafka); // dead letters keep their key, which may be null
   const stats: VoteConsumerStats = {
     consumed: 0,
     applied: 0,

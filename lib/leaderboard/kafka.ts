@@ -9,8 +9,8 @@ import {
   type Admin,
   createKafka,
   ensureTopics,
+  idempotentProducer,
   type Kafka,
-  Partitioners,
   withAdmin,
 } from "../kafka/mod.ts";
 import type { LeaderboardTopic } from "./config.ts";
@@ -35,11 +35,7 @@ export class VotePublisher {
   constructor(kafka: KafkaConfig, topic: string, options: { clientId?: string } = {}) {
     this.#kafka = createKafka(kafka, { clientId: options.clientId ?? `${kafka.clientId}-votes` });
     this.#topic = topic;
-    this.#producer = this.#kafka.producer({
-      idempotent: true,
-      maxInFlightRequests: 1,
-      createPartitioner: Partitioners.DefaultPartitioner,
-    });
+    this.#producer = idempotentProducer(this.#kafka);
   }
 
   /** The topic votes go to. */

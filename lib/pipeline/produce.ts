@@ -14,7 +14,7 @@ import {
   BatchPublisher,
   createKafka,
   ensureTopics,
-  Partitioners,
+  idempotentProducer,
   withAdmin,
 } from "../kafka/mod.ts";
 import { type FaultOptions, Pacer, replay, type Speed, virtualStations } from "../replay/mod.ts";
@@ -125,11 +125,7 @@ export async function runProducer(options: ProduceOptions): Promise<ProduceSumma
       retries: Number.MAX_SAFE_INTEGER,
     },
   });
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  const producer = idempotentProducer(kafka);
   const publisher = new BatchPublisher(producer, {
     topic: options.topic,
     batchSize: options.batchSize,

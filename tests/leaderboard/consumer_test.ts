@@ -6,7 +6,7 @@
  * commit) and a rebuild into an empty Redis leave the counts unchanged.
  */
 import assert from "node:assert/strict";
-import { createKafka, groupLag, withAdmin } from "../../lib/kafka/mod.ts";
+import { createKafka, groupLag, idempotentProducer, withAdmin } from "../../lib/kafka/mod.ts";
 import {
   encodeVote,
   ensureLeaderboardTopics,
@@ -30,7 +30,7 @@ Deno.test("the leaderboard consumer counts every vote once, through duplicates, 
   const client = createKafka(kafka, { clientId: "airq-test-leaderboard" });
   const { redis, store, close } = await withRedis(config);
   // idempotent: a retried send must not write a vote twice (the counts below are exact)
-  const producer = client.producer({ idempotent: true, maxInFlightRequests: 1 });
+  const producer = idempotentProducer(client);
   const dlqReader = client.consumer({ groupId: `${groupId}-dlq`, maxWaitTimeInMs: 100 });
   const consume = (target: LeaderboardStore, signal: AbortSignal) =>
     runVoteConsumer({

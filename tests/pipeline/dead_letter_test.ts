@@ -7,7 +7,7 @@
 import assert from "node:assert/strict";
 import { Buffer } from "node:buffer";
 import { join } from "node:path";
-import { createKafka } from "../../lib/kafka/mod.ts";
+import { createKafka, ensureTopics, idempotentProducer, withAdmin } from "../../lib/kafka/mod.ts";
 import { runConsumer } from "../../lib/pipeline/consume.ts";
 import { openSqliteStore } from "../../lib/storage/mod.ts";
 import { MEASUREMENT_FIELDS } from "../../lib/records/mod.ts";
@@ -91,12 +91,12 @@ Deno.test("every kind of malformed message goes to the dead-letter topic with a 
     if (good[i]) messages.push({ key: "station-x", value: Buffer.from(JSON.stringify(good[i])) });
     if (bad[i]) messages.push({ key: bad[i]!.key, value: bad[i]!.value });
   }
-  // idempotent: a retried send must not write a message twice (the counts below are exact)
-  const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
+  // idempotent, and a retry keeps the keyless message on its partition: a retried send
+  // writes nothing twice (the counts below are exact; lib/kafka/idempotent.ts)
+  const producer = idempotentProducer(kafka);
   const controller = new AbortController();
   try {
     await producer.connect();
-    const { ensureTopics, withAdmin } = await import("../../lib/kafka/mod.ts");
     await withAdmin(kafka, (admin) => ensureTopics(admin, ctx.topics));
     await producer.send({ topic: ctx.raw, messages });
 
