@@ -13,10 +13,16 @@
  *   reading being produced to its forecast set being readable at a steady R
  *   readings/s for S seconds, then Kafka's producer perf tool with records of
  *   the set's size (lib/bench/realtime.ts).
+ * - `clients [--messages N] [--perf-records N] [--reverse]`: kafkajs against
+ *   `@platformatic/kafka` on the forecaster's Kafka work (idempotent produce,
+ *   the transactional consume-transform-produce loop, an exactly-once check),
+ *   with Kafka's ProducerPerformance in the same run (lib/bench/clients.ts).
  *
  * Permissions: those of `broker`, `produce` and `consume` together, plus
  * running Deno itself (the producer and consumer run as their own processes,
- * with their own task permissions).
+ * with their own task permissions). `clients` loads `@platformatic/kafka`,
+ * whose `debug` dependency lists every environment variable at import
+ * (`Object.keys(process.env)`): the task's `--allow-env` is unscoped for it.
  *
  * @module
  */
@@ -40,17 +46,20 @@ async function main(): Promise<number> {
       warmup: { type: "string", default: "5" },
       members: { type: "string", default: "1" },
       "raw-partitions": { type: "string" },
-      "perf-records": { type: "string", default: "1000000" },
+      "perf-records": { type: "string" },
+      messages: { type: "string", default: "50000" },
+      reverse: { type: "boolean", default: false },
       input: { type: "string" },
     },
   });
   await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
   const name = positionals[0];
-  if (name !== "ingest" && name !== "realtime") {
+  if (name !== "ingest" && name !== "realtime" && name !== "clients") {
     throw new Error(
       "usage: deno task bench ingest [--stations N] [--json PATH]\n" +
         "       deno task bench realtime [--stations N] [--rate R] [--seconds S] [--members N]\n" +
-        "                                [--raw-partitions N] [--json PATH]",
+        "                                [--raw-partitions N] [--json PATH]\n" +
+        "       deno task bench clients [--messages N] [--perf-records N] [--reverse] [--json PATH]",
     );
   }
   const positive = (option: string, text: string) => {
@@ -61,13 +70,26 @@ async function main(): Promise<number> {
     return n;
   };
   const home = env("HOME") ?? "";
+  const cacheDir = env("AIRQ_CACHE_DIR") || `${home}/.cache/airq`;
+  if (name === "clients") {
+    // loaded only here: @platformatic/kafka reads the whole environment at import
+    const { benchClients } = await import("./lib/bench/clients.ts");
+    const result = await benchClients({
+      messages: positive("messages", values.messages),
+      perfRecords: positive("perf-records", values["perf-records"] ?? "200000"),
+      reverse: values.reverse,
+      cacheDir,
+      kafkaHome: env("KAFKA_HOME"),
+    });
+    return await report(result, values.json);
+  }
   const dataset = await resolveDatasetPath({
     explicitPath: values.input ?? env("AIRQ_DATASET") ?? undefined,
   });
   const common = {
     input: dataset.path,
     home,
-    cacheDir: env("AIRQ_CACHE_DIR") || `${home}/.cache/airq`,
+    cacheDir,
     kafkaHome: env("KAFKA_HOME"),
   };
   const result = name === "realtime"
@@ -87,10 +109,15 @@ async function main(): Promise<number> {
     : await benchIngest({
       ...common,
       stations: positive("stations", values.stations ?? "100"),
-      perfRecords: Number(values["perf-records"]),
+      perfRecords: Number(values["perf-records"] ?? "1000000"),
     });
+  return await report(result, values.json);
+}
+
+/** Prints the result as JSON, and writes it to `--json PATH` too. */
+async function report(result: unknown, json: string | undefined): Promise<number> {
   const text = JSON.stringify(result, null, 2);
-  if (values.json) await Deno.writeTextFile(userPath(values.json), text + "\n");
+  if (json) await Deno.writeTextFile(userPath(json), text + "\n");
   println(text);
   return 0;
 }
