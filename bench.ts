@@ -13,16 +13,10 @@
  *   reading being produced to its forecast set being readable at a steady R
  *   readings/s for S seconds, then Kafka's producer perf tool with records of
  *   the set's size (lib/bench/realtime.ts).
- * - `clients [--messages N] [--perf-records N] [--reverse]`: kafkajs against
- *   `@platformatic/kafka` on the forecaster's Kafka work (idempotent produce,
- *   the transactional consume-transform-produce loop, an exactly-once check),
- *   with Kafka's ProducerPerformance in the same run (lib/bench/clients.ts).
  *
  * Permissions: those of `broker`, `produce` and `consume` together, plus
  * running Deno itself (the producer and consumer run as their own processes,
- * with their own task permissions). `clients` loads `@platformatic/kafka`,
- * whose `debug` dependency lists every environment variable at import
- * (`Object.keys(process.env)`): the task's `--allow-env` is unscoped for it.
+ * with their own task permissions).
  *
  * @module
  */
@@ -46,20 +40,17 @@ async function main(): Promise<number> {
       warmup: { type: "string", default: "5" },
       members: { type: "string", default: "1" },
       "raw-partitions": { type: "string" },
-      "perf-records": { type: "string" },
-      messages: { type: "string", default: "50000" },
-      reverse: { type: "boolean", default: false },
+      "perf-records": { type: "string", default: "1000000" },
       input: { type: "string" },
     },
   });
   await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
   const name = positionals[0];
-  if (name !== "ingest" && name !== "realtime" && name !== "clients") {
+  if (name !== "ingest" && name !== "realtime") {
     throw new Error(
       "usage: deno task bench ingest [--stations N] [--json PATH]\n" +
         "       deno task bench realtime [--stations N] [--rate R] [--seconds S] [--members N]\n" +
-        "                                [--raw-partitions N] [--json PATH]\n" +
-        "       deno task bench clients [--messages N] [--perf-records N] [--reverse] [--json PATH]",
+        "                                [--raw-partitions N] [--json PATH]",
     );
   }
   const positive = (option: string, text: string) => {
@@ -70,26 +61,13 @@ async function main(): Promise<number> {
     return n;
   };
   const home = env("HOME") ?? "";
-  const cacheDir = env("AIRQ_CACHE_DIR") || `${home}/.cache/airq`;
-  if (name === "clients") {
-    // loaded only here: @platformatic/kafka reads the whole environment at import
-    const { benchClients } = await import("./lib/bench/clients.ts");
-    const result = await benchClients({
-      messages: positive("messages", values.messages),
-      perfRecords: positive("perf-records", values["perf-records"] ?? "200000"),
-      reverse: values.reverse,
-      cacheDir,
-      kafkaHome: env("KAFKA_HOME"),
-    });
-    return await report(result, values.json);
-  }
   const dataset = await resolveDatasetPath({
     explicitPath: values.input ?? env("AIRQ_DATASET") ?? undefined,
   });
   const common = {
     input: dataset.path,
     home,
-    cacheDir,
+    cacheDir: env("AIRQ_CACHE_DIR") || `${home}/.cache/airq`,
     kafkaHome: env("KAFKA_HOME"),
   };
   const result = name === "realtime"
@@ -109,15 +87,10 @@ async function main(): Promise<number> {
     : await benchIngest({
       ...common,
       stations: positive("stations", values.stations ?? "100"),
-      perfRecords: Number(values["perf-records"] ?? "1000000"),
+      perfRecords: Number(values["perf-records"]),
     });
-  return await report(result, values.json);
-}
-
-/** Prints the result as JSON, and writes it to `--json PATH` too. */
-async function report(result: unknown, json: string | undefined): Promise<number> {
   const text = JSON.stringify(result, null, 2);
-  if (json) await Deno.writeTextFile(userPath(json), text + "\n");
+  if (values.json) await Deno.writeTextFile(userPath(values.json), text + "\n");
   println(text);
   return 0;
 }

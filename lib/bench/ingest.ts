@@ -42,8 +42,7 @@ export interface IngestResult {
   machine: { cpus: number; deno: string };
 }
 
-/** Runs one of Kafka's Java tools (class name first) on the broker's classpath; its stdout. */
-export async function java(jars: KafkaJars, args: string[]): Promise<string> {
+async function java(jars: KafkaJars, args: string[]): Promise<string> {
   const out = await new Deno.Command("java", {
     args: ["-Xmx512m", "-cp", jars.classpath, ...args],
     stdout: "piped",
