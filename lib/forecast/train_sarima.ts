@@ -5,7 +5,10 @@
  * series first, exactly as `sarimaWalkForward` fills and cuts the window of its
  * fits in `deno task evaluate`. Coefficients are read from the fit, checked by
  * building the state-space filter (its AR part must be stationary), and saved
- * with the blend weights of `sarima.blendWeight`.
+ * with the blend weights of `sarima.blendWeight`. A target whose fit fails
+ * (non-finite coefficients) or is not stationary is left out with a problem
+ * line: the live path then blends ridge and trees only for it, where `deno task
+ * evaluate` falls back to the seasonal naive forecast for the block.
  *
  * Pure apart from the loaded npm `arima` (injected): no `Deno.*`, no I/O.
  *
@@ -52,6 +55,10 @@ export function trainSarima(
       const fit = engine.fit(window, { ...order, transform });
       try {
         const c = fit.coefficients();
+        const values = [...c.phi, ...c.theta, ...c.PHI, ...c.THETA, c.mean, c.sigma2, c.loglik];
+        if (!values.every(Number.isFinite)) {
+          throw new Error(`the fit failed (ctsa exit code ${c.retval}, non-finite coefficients)`);
+        }
         model = {
           target,
           order: { ...order },
