@@ -4,6 +4,8 @@
  * of `config/forecast.json` and saves them as JSON artifacts with metadata
  * under `modelDir` (default `var/models/`), with a `manifest.json` and the
  * input reference of the training window for drift monitoring (`reference.json`).
+ * When `sarima.enabled`, it also fits SARIMA per target on the latest
+ * `sarima.windowH` hours and saves the fits in `sarima.json`.
  *
  * ```
  * deno task train [--input PATH] [--out DIR] [--config PATH] [--json]
@@ -17,7 +19,13 @@
 import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { CONFIG_DIR, loadConfig } from "./lib/config/mod.ts";
-import { artifactFileName, ForecastConfigSchema, trainModels } from "./lib/forecast/mod.ts";
+import {
+  artifactFileName,
+  ForecastConfigSchema,
+  trainModels,
+  trainSarima,
+} from "./lib/forecast/mod.ts";
+import { loadSarima } from "./lib/models/mod.ts";
 import { loadSeries } from "./lib/forecast/load.ts";
 import { trainingInputReference } from "./lib/forecast/train.ts";
 import { env, println, runMain } from "./lib/cli.ts";
@@ -57,6 +65,29 @@ async function main(): Promise<number> {
     await Deno.writeTextFile(join(dir, file), JSON.stringify(artifact) + "\n");
     files.push(file);
   }
+  let sarima: { file: string; targets: string[]; seconds: number } | null = null;
+  if (config.sarima.enabled) {
+    const t0 = performance.now();
+    const trained = trainSarima(
+      await loadSarima(),
+      series,
+      config,
+      createdAt,
+      (message) => log.info(message),
+    );
+    for (const problem of trained.problems) log.warn("SARIMA left out: {problem}", { problem });
+    await Deno.writeTextFile(join(dir, "sarima.json"), JSON.stringify(trained.artifact) + "\n");
+    sarima = {
+      file: "sarima.json",
+      targets: trained.artifact.models.map((m) => m.target),
+      seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+    };
+  } else {
+    // a fit from an earlier run must not outlive the setting that turned SARIMA off
+    await Deno.remove(join(dir, "sarima.json")).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
   const manifest = {
     format: "airq-model-manifest",
     version: 1,
@@ -72,17 +103,26 @@ async function main(): Promise<number> {
       training_window: a.trainingWindow,
       metrics: a.metrics,
     })),
+    sarima,
   };
   await Deno.writeTextFile(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
   const reference = trainingInputReference(series, config, createdAt);
   await Deno.writeTextFile(join(dir, "reference.json"), JSON.stringify(reference, null, 2) + "\n");
   const seconds = (performance.now() - started) / 1000;
-  const summary = { dir, models: artifacts.length, seconds: Number(seconds.toFixed(1)) };
+  const summary = {
+    dir,
+    models: artifacts.length,
+    sarima: sarima?.targets.length ?? 0,
+    sarima_seconds: sarima?.seconds ?? null,
+    seconds: Number(seconds.toFixed(1)),
+  };
   log.info("Saved {models} models to {dir} in {seconds} s", summary);
   println(
     values.json
       ? JSON.stringify(summary)
-      : `saved ${artifacts.length} models to ${dir} in ${seconds.toFixed(1)} s`,
+      : `saved ${artifacts.length} models and ${summary.sarima} SARIMA fits to ${dir} in ${
+        seconds.toFixed(1)
+      } s`,
   );
   return 0;
 }

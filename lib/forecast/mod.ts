@@ -35,4 +35,5 @@ export {
   selectSarimaOnValidation,
 } from "./select.ts";
 export { artifactFileName, trainModels } from "./train.ts";
+export { type SarimaTraining, trainSarima } from "./train_sarima.ts";
 export { GOALS, renderReport, renderSummary, replaceResultsBlock } from "./report.ts";

@@ -1,6 +1,7 @@
 /**
  * Forecasting models: naive baselines, closed-form ridge regression and
- * histogram gradient-boosted trees, with JSON artifacts. All pure and seeded.
+ * histogram gradient-boosted trees, SARIMA (npm `arima`, and a state-space filter
+ * of a fit for the live path), with JSON artifacts. All pure and seeded.
  *
  * @module
  */
@@ -30,8 +31,19 @@ export {
 export {
   fillForState,
   loadSarima,
+  type SarimaCoefficients,
   type SarimaEngine,
   SarimaModel,
   type SarimaOrder,
   type SarimaParams,
 } from "./sarima.ts";
+export { SarimaFilter, type SarimaFilterOptions, type SarimaFilterSpec } from "./sarima_filter.ts";
+export {
+  parseSarimaArtifact,
+  SARIMA_ARTIFACT_VERSION,
+  type SarimaArtifact,
+  SarimaArtifactSchema,
+  sarimaFilterSpec,
+  type SarimaTargetModel,
+  SarimaTargetSchema,
+} from "./sarima_artifact.ts";

@@ -16,7 +16,10 @@ export interface LoadedModels extends DeployedModels {
   evaluation: boolean;
 }
 
-/** Loads every `*.json` artifact (not the manifest) of `modelDir` and the evaluation summary. */
+/**
+ * Loads every `*.json` artifact of `modelDir` (not the manifest, `reference.json` or
+ * `sarima.json`, which `sarima_load.ts` reads) and the evaluation summary.
+ */
 export async function loadDeployedModels(
   modelDir: string,
   evaluationPath: string,
@@ -28,7 +31,7 @@ export async function loadDeployedModels(
     for await (const entry of Deno.readDir(modelDir)) {
       if (
         !entry.isFile || !entry.name.endsWith(".json") || entry.name === "manifest.json" ||
-        entry.name === "reference.json"
+        entry.name === "reference.json" || entry.name === "sarima.json"
       ) {
         continue;
       }
