@@ -34,6 +34,7 @@ export {
   type TopicStatus,
 } from "./admin.ts";
 export { idempotentProducer, RetryStablePartitioner } from "./idempotent.ts";
+export { DEAD_LETTER_DETAIL_MAX, deadLetterMessage, type DeadLetterParts } from "./dead_letters.ts";
 export { BatchPublisher, type PublisherOptions, type PublisherStats } from "./publisher.ts";
 export { type ReadBack, readBack } from "./readback.ts";
 export { SupervisedMember, type SupervisedMemberOptions } from "./supervised.ts";
