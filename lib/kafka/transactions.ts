@@ -141,26 +141,62 @@ export class TransactionalProducers {
   }
 }
 
-/** A counting semaphore: at most `size` holders at once, the others wait in order. */
+/**
+ * A weighted semaphore: holders take some of a fixed capacity (e.g. readings
+ * in flight) and the others wait in order. A request above the capacity is
+ * clamped to it, so it runs alone rather than never.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { Slots } from "./transactions.ts";
+ * const slots = new Slots(500);
+ * const a = await slots.acquire(250);
+ * const b = await slots.acquire(250);
+ * let third = false;
+ * const c = slots.acquire(10).then((n) => (third = true, n));
+ * await Promise.resolve();
+ * assert.equal(third, false);
+ * slots.release(a);
+ * assert.equal(await c, 10);
+ * slots.release(b);
+ * slots.release(10);
+ * assert.equal(slots.free, 500);
+ * ```
+ */
 export class Slots {
+  readonly #capacity: number;
   #free: number;
-  readonly #waiting: (() => void)[] = [];
+  readonly #waiting: { weight: number; resolve: (weight: number) => void }[] = [];
 
-  constructor(size: number) {
-    this.#free = size;
+  constructor(capacity: number) {
+    if (!(capacity >= 1)) throw new RangeError(`capacity must be at least 1, got ${capacity}`);
+    this.#capacity = capacity;
+    this.#free = capacity;
   }
 
-  acquire(): Promise<void> {
-    if (this.#free > 0) {
-      this.#free--;
-      return Promise.resolve();
+  /** What is not held now. */
+  get free(): number {
+    return this.#free;
+  }
+
+  /** Waits for `weight` (default 1) of the capacity; resolves to what was taken (pass it to `release`). */
+  acquire(weight = 1): Promise<number> {
+    const w = Math.min(this.#capacity, Math.max(1, weight));
+    if (this.#waiting.length === 0 && this.#free >= w) {
+      this.#free -= w;
+      return Promise.resolve(w);
     }
-    return new Promise((resolve) => this.#waiting.push(resolve));
+    return new Promise((resolve) => this.#waiting.push({ weight: w, resolve }));
   }
 
-  release(): void {
-    const next = this.#waiting.shift();
-    if (next !== undefined) next();
-    else this.#free++;
+  /** Gives back what `acquire` took, and lets the waiting in, in order. */
+  release(taken = 1): void {
+    this.#free += taken;
+    while (this.#waiting.length > 0 && this.#free >= this.#waiting[0]!.weight) {
+      const next = this.#waiting.shift()!;
+      this.#free -= next.weight;
+      next.resolve(next.weight);
+    }
   }
 }

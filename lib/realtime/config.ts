@@ -19,7 +19,7 @@ export const ForecasterConfigSchema = z.strictObject({
   maxWaitTimeMs: z.number().int().min(0).max(10_000),
   /** Most raw messages of one partition in one transaction: bounds the records held in memory. */
   maxReadingsPerTransaction: z.number().int().min(1),
-  /** Most partitions' chunks in flight at once (processed and not yet committed): bounds memory. */
+  /** Full chunks' worth of readings in flight at once (x maxReadingsPerTransaction): bounds memory. */
   maxConcurrentTransactions: z.number().int().min(1).max(64),
   /** Bytes of message values per produce request inside a transaction (< the broker's max.message.bytes). */
   maxBytesPerSend: z.number().int().min(1024).max(1_000_000),

@@ -75,8 +75,9 @@ export interface ForecasterOptions {
   /** Most raw messages of one partition per transaction: bounds memory (default 500). */
   maxReadingsPerTransaction?: number | undefined;
   /**
-   * Most partitions' chunks in flight at once, from processing to commit:
-   * bounds memory while the partitions' transactions overlap (default 2).
+   * Full chunks' worth of readings in flight at once, from processing to
+   * commit (times `maxReadingsPerTransaction`): bounds memory while the
+   * partitions' transactions overlap; smaller chunks share it (default 2).
    */
   maxConcurrentTransactions?: number | undefined;
   /** How often the monitoring snapshot is stored, at most (default 1000 ms). */
@@ -147,7 +148,10 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   };
   const maxBytesPerSend = options.maxBytesPerSend ?? 800_000;
   const maxReadingsPerTransaction = options.maxReadingsPerTransaction ?? 500;
-  const slots = new Slots(options.maxConcurrentTransactions ?? 2);
+  // memory is bounded by the readings in flight (processed, not yet committed), not by the number
+  // of transactions: at a low rate the partitions' small chunks all commit at once (latency), in
+  // a backlog `maxConcurrentTransactions` full chunks do
+  const slots = new Slots(maxReadingsPerTransaction * (options.maxConcurrentTransactions ?? 2));
   const writer = new StoreWriter(store, observers, options.snapshotEveryMs ?? 1000);
 
   /**
@@ -193,15 +197,16 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
    * A fetched batch in chunks of at most `maxReadingsPerTransaction`: each
    * chunk is committed (and its offset resolved) before the next is
    * processed, which bounds the records held in memory by one transaction;
-   * at most `maxConcurrentTransactions` partitions' chunks are in flight.
+   * at most `maxConcurrentTransactions` full chunks' worth of readings are in
+   * flight (more partitions at once when their chunks are small).
    */
   const eachBatch = async (payload: EachBatchPayload) => {
     const { batch } = payload;
     for (let i = 0; i < batch.messages.length; i += maxReadingsPerTransaction) {
-      await slots.acquire();
+      const messages = batch.messages.slice(i, i + maxReadingsPerTransaction);
+      const taken = await slots.acquire(messages.length);
       try {
         if (!payload.isRunning() || payload.isStale()) return;
-        const messages = batch.messages.slice(i, i + maxReadingsPerTransaction);
         const last = messages[messages.length - 1]!.offset;
         const t0 = performance.now();
         const out = await chunks.process(batch.topic, batch.partition, messages);
@@ -211,7 +216,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
         addCounts(stats, out, messages.length);
         await payload.heartbeat();
       } finally {
-        slots.release();
+        slots.release(taken);
       }
     }
   };
