@@ -1,6 +1,7 @@
 /**
- * Kafka access for airq: the client factory (the only kafkajs import), topic
- * creation and the cluster overview.
+ * Kafka access for airq: the client factory (the only kafkajs import), the
+ * bounded first contact every command makes (`awaitCluster`), topic creation
+ * and the cluster overview.
  *
  * @module
  */
@@ -33,8 +34,19 @@ export {
   type TopicSpec,
   type TopicStatus,
 } from "./admin.ts";
+export {
+  awaitCluster,
+  type AwaitClusterOptions,
+  type ClusterContact,
+  ClusterUnreachableError,
+} from "./cluster.ts";
 export { idempotentProducer, RetryStablePartitioner } from "./idempotent.ts";
-export { BatchPublisher, type PublisherOptions, type PublisherStats } from "./publisher.ts";
+export {
+  type Abandoned,
+  BatchPublisher,
+  type PublisherOptions,
+  type PublisherStats,
+} from "./publisher.ts";
 export { type ReadBack, readBack } from "./readback.ts";
 export { SupervisedMember, type SupervisedMemberOptions } from "./supervised.ts";
 export {
