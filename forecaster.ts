@@ -56,6 +56,8 @@ import { openStore, storeLabel, storeTarget } from "./lib/storage/mod.ts";
 import { env, println, runMain, secondsOption } from "./lib/cli.ts";
 import { userPath } from "./lib/cli_paths.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
+import { awaitCluster } from "./lib/kafka/mod.ts";
+import { stopOnSignals } from "./lib/stop.ts";
 
 const HELP =
   `Forecast every reading: 4 targets x 3 horizons, virtual-sensor estimates, exactly once.
@@ -167,13 +169,10 @@ async function main(): Promise<number> {
   }
   const monitor = new ModelMonitor(monitoringConfig, { expected, reference });
   const observers = [alerterObserver(new PollutionAlerter(alertsConfig)), monitorObserver(monitor)];
-  const controller = new AbortController();
-  const stop = (signal: string) => () => {
-    log.info("{signal}: stopping after the batch in progress", { signal });
-    controller.abort();
-  };
-  Deno.addSignalListener("SIGINT", stop("SIGINT"));
-  Deno.addSignalListener("SIGTERM", stop("SIGTERM"));
+  const stops = stopOnSignals({
+    onSignal: (signal) => log.info("{signal}: stopping after the batch in progress", { signal }),
+  });
+  await awaitCluster(kafka, { signal: stops.signal });
   const groupId = values.group ?? settings.groupId;
   log.info("Forecasting {rawTopic} in group {groupId} to {forecastsTopic}; store {db}", {
     rawTopic,
@@ -203,7 +202,7 @@ async function main(): Promise<number> {
     rules,
     engine,
     exitWhenIdleMs,
-    signal: controller.signal,
+    signal: stops.signal,
     // crash drill (tests/realtime): die like kill -9 with a transaction open, its records in the log
     beforeCommit: env("AIRQ_FAULT_EXIT_BEFORE_COMMIT") === "1" ? () => Deno.exit(137) : undefined,
   }).finally(() => store.close());

@@ -119,6 +119,14 @@ export function stopOnSignals(options: StopOnSignalsOptions = {}): StopSignals {
   return installed;
 }
 
+/** Resolves when `signal` aborts (at once when it already has). */
+export function stopped(signal: AbortSignal): Promise<void> {
+  if (signal.aborted) return Promise.resolve();
+  return new Promise((resolve) =>
+    signal.addEventListener("abort", () => resolve(), { once: true })
+  );
+}
+
 /**
  * Waits for `promise`, or rejects with the signal's reason as soon as
  * `signal` aborts. The abandoned promise is left to settle on its own (its
