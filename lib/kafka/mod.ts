@@ -8,6 +8,7 @@
 export {
   type Admin,
   CompressionTypes,
+  ConfigResourceTypes,
   type Consumer,
   type ConsumerConfig,
   type ConsumerRunConfig,
@@ -25,6 +26,7 @@ export {
   withAdmin,
 } from "./client.ts";
 export {
+  alignTopicConfigs,
   type ClusterStatus,
   clusterStatus,
   ensureTopics,
