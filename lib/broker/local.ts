@@ -273,6 +273,9 @@ export class LocalBroker {
     }
     const child = children.get(pid);
     if (child) {
+      // it was unref'd so that a running broker does not keep this process alive; awaiting its
+      // status must, or the event loop may end with the await pending (seen after SIGSTOP/SIGCONT)
+      child.ref();
       await child.status;
       children.delete(pid);
     }

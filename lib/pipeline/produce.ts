@@ -257,7 +257,7 @@ export async function runProducer(options: ProduceOptions): Promise<ProduceSumma
       grace.dispose();
     }
     clearInterval(ticker);
-    const disconnect = graceAfter(AbortSignal.abort(), 2000);
+    const disconnect = graceAfter(AbortSignal.abort(), 1000);
     await untilAborted(producer.disconnect(), disconnect.signal).catch(() => {});
     disconnect.dispose();
   }
