@@ -64,6 +64,11 @@ async function main(): Promise<number> {
   const config = await loadConfig(new URL("consumer.json", CONFIG_DIR), ConsumerConfigSchema);
   const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
   const kafka = await loadKafkaConfig(env);
+  const stops = stopOnSignals({
+    onSignal: (signal) => log.info("{signal}: stopping after the batch in progress", { signal }),
+  });
+  // first contact, bounded: no broker is one line after clusterWaitMs, not a retry storm
+  await awaitCluster(kafka, { signal: stops.signal });
   const topics = (await loadTopicsConfig(env)).topics;
   const byRole = (role: string) => topics.find((t) => t.role === role)?.name ?? null;
   const rawTopic = byRole("raw");
@@ -77,13 +82,9 @@ async function main(): Promise<number> {
   const dbTarget = storeTarget(values.db, config.db);
   const store = await openStore(dbTarget, { synchronous: config.synchronous });
   const dbPath = storeLabel(dbTarget); // no password in logs
-  const stops = stopOnSignals({
-    onSignal: (signal) => log.info("{signal}: stopping after the batch in progress", { signal }),
-  });
   const groupId = values.group ?? config.groupId;
   log.info("Consuming {rawTopic} in group {groupId} into {dbPath}", { rawTopic, groupId, dbPath });
   try {
-    await awaitCluster(kafka, { signal: stops.signal });
     const summary = await runConsumer({
       kafka,
       config,

@@ -107,6 +107,11 @@ async function main(): Promise<number> {
   );
   const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
   const kafka = await loadKafkaConfig(env);
+  const stops = stopOnSignals({
+    onSignal: (signal) => log.info("{signal}: stopping after the batch in progress", { signal }),
+  });
+  // first contact, bounded: no broker is one line after clusterWaitMs, not a retry storm
+  await awaitCluster(kafka, { signal: stops.signal });
   const topics = (await loadTopicsConfig(env)).topics;
   const byRole = (role: string) => topics.find((t) => t.role === role)?.name ?? null;
   const rawTopic = byRole("raw");
@@ -169,10 +174,6 @@ async function main(): Promise<number> {
   }
   const monitor = new ModelMonitor(monitoringConfig, { expected, reference });
   const observers = [alerterObserver(new PollutionAlerter(alertsConfig)), monitorObserver(monitor)];
-  const stops = stopOnSignals({
-    onSignal: (signal) => log.info("{signal}: stopping after the batch in progress", { signal }),
-  });
-  await awaitCluster(kafka, { signal: stops.signal });
   const groupId = values.group ?? settings.groupId;
   log.info("Forecasting {rawTopic} in group {groupId} to {forecastsTopic}; store {db}", {
     rawTopic,
