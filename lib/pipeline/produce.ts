@@ -143,6 +143,37 @@ function abortableSleep(signal: AbortSignal): (ms: number) => Promise<void> {
     });
 }
 
+/**
+ * Creates the missing topics, again and again with the replay's backoff when
+ * the broker goes away meanwhile (a restart in the middle of the admin calls
+ * can make kafkajs 2.2.4 fail `listTopics` with a TypeError on empty
+ * metadata, which its own retries do not cover), until `signal` aborts.
+ */
+async function setUpTopics(
+  kafka: ReturnType<typeof createKafka>,
+  options: ProduceOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  const sleep = abortableSleep(signal);
+  for (let attempt = 0;; attempt++) {
+    try {
+      await untilAborted(withAdmin(kafka, (admin) => ensureTopics(admin, options.topics)), signal);
+      return;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const waitMs = Math.min(
+        options.retry.maxRetryTimeMs,
+        options.retry.initialRetryTimeMs * options.retry.multiplier ** attempt,
+      );
+      log.warn("Creating the topics failed ({error}); trying again in {waitMs} ms", {
+        error: error instanceof Error ? error.message : String(error),
+        waitMs,
+      });
+      await sleep(waitMs);
+    }
+  }
+}
+
 /** Replays the dataset into Kafka. Resolves with the summary; never leaves a connection open. */
 export async function runProducer(options: ProduceOptions): Promise<ProduceSummary> {
   const stations = virtualStations(options.stations, options.seed);
@@ -194,7 +225,7 @@ export async function runProducer(options: ProduceOptions): Promise<ProduceSumma
   let replayed = false;
   try {
     // each wait below can block in kafkajs's retries (the broker went away): abandon it on a signal
-    await untilAborted(withAdmin(kafka, (admin) => ensureTopics(admin, options.topics)), signal);
+    await setUpTopics(kafka, options, signal);
     await untilAborted(producer.connect(), signal);
     const events = replay(
       () => readUciFile(options.datasetPath, { utcOffset: options.utcOffset }),
