@@ -200,6 +200,10 @@ async function main(): Promise<number> {
     maxReadingsPerTransaction: settings.maxReadingsPerTransaction,
     maxConcurrentTransactions: settings.maxConcurrentTransactions,
     snapshotEveryMs: settings.snapshotEveryMs,
+    transactionRetry: {
+      initialRetryTime: settings.transactionRetryMs,
+      retries: settings.transactionRetries,
+    },
     rules,
     engine,
     exitWhenIdleMs,

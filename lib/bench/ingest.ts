@@ -24,7 +24,12 @@ export interface IngestResult {
   seconds: number;
   readings_per_s: number;
   peak_rss_mb: number;
+  /** Kafka's ProducerPerformance, records/s (the name both benches carry; same value as `kafka_producer_perf_per_s`). */
   broker_producer_perf_per_s: number;
+  /** Kafka's ProducerPerformance on the same broker in the same run, records/s. */
+  kafka_producer_perf_per_s: number;
+  /** `readings_per_s` / `kafka_producer_perf_per_s`: airq end to end against Kafka's own producer. */
+  ratio_to_kafka_producer_perf: number;
   broker_consumer_perf_per_s: number;
   producer_peak_rss_mb: number;
   consumer_peak_rss_mb: number;
@@ -33,6 +38,8 @@ export interface IngestResult {
   consumer_only_per_s: number;
   /** Where the end-to-end consumer spent its time, ms (validate, store, commit, ...); the rest is kafkajs fetching and decoding, and waiting. */
   consumer_time_ms: Record<string, number>;
+  /** Batches (one partition's messages from one fetch) the end-to-end consumer stored and committed. */
+  consumer_batches: number | null;
   consumer_seconds: number;
   /** The producer alone, into a fresh topic (no consumer running). */
   producer_only_per_s: number;
@@ -237,18 +244,22 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
       JSON.parse(new TextDecoder().decode(p2.stdout).trim().split("\n").at(-1)!).rate_per_s;
     log.info("Now the broker's own perf tools");
     const perf = await brokerPerf(config, jars, o.perfRecords, 400);
+    const readingsPerS = expected / seconds;
     return {
       readings: expected,
       seconds: Math.round(seconds * 1000) / 1000,
-      readings_per_s: Math.round(expected / seconds),
+      readings_per_s: Math.round(readingsPerS),
       peak_rss_mb: Math.round(Math.max(peaks["producer"]!, peaks["consumer"]!)),
       broker_producer_perf_per_s: Math.round(perf.producer),
+      kafka_producer_perf_per_s: Math.round(perf.producer),
+      ratio_to_kafka_producer_perf: Math.round((readingsPerS / perf.producer) * 1000) / 1000,
       broker_consumer_perf_per_s: Math.round(perf.consumer),
       producer_peak_rss_mb: Math.round(peaks["producer"]!),
       consumer_peak_rss_mb: Math.round(peaks["consumer"]!),
       producer_seconds: p.duration_s,
       consumer_only_per_s: Math.round(consumerOnly),
       consumer_time_ms: consumerSummary.time_ms ?? {},
+      consumer_batches: consumerSummary.batches ?? null,
       consumer_seconds: consumerSummary.duration_s ?? null,
       producer_only_per_s: producerOnly,
       stored_readings: stored,

@@ -43,6 +43,7 @@ export {
   ClusterUnreachableError,
 } from "./cluster.ts";
 export { idempotentProducer, RetryStablePartitioner } from "./idempotent.ts";
+export { DEAD_LETTER_DETAIL_MAX, deadLetterMessage, type DeadLetterParts } from "./dead_letters.ts";
 export {
   type Abandoned,
   BatchPublisher,

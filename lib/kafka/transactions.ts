@@ -30,6 +30,14 @@ export interface TransactionalProducersOptions {
   topic: string;
   /** Broker-side transaction timeout, ms (default 30,000). */
   transactionTimeoutMs?: number | undefined;
+  /**
+   * The producers' retries (kafkajs: first wait, doubling, and count; default
+   * kafkajs's 300 ms and 5). A transaction that starts right after the
+   * previous commit on the same producer is refused with
+   * CONCURRENT_TRANSACTIONS until the coordinator has written the commit
+   * markers (a few ms), and kafkajs retries it after this wait.
+   */
+  retry?: { initialRetryTime: number; retries: number } | undefined;
 }
 
 /** Timings of one committed transaction, ms. */
@@ -64,6 +72,7 @@ export class TransactionalProducers {
         maxInFlightRequests: 1,
         transactionTimeout: this.#o.transactionTimeoutMs ?? 30_000,
         createPartitioner: Partitioners.DefaultPartitioner,
+        ...(this.#o.retry === undefined ? {} : { retry: this.#o.retry }),
       });
       ready = producer.connect().then(() => producer);
       ready.catch(() => this.#producers.delete(partition));

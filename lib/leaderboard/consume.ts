@@ -14,12 +14,12 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { getLogger } from "@logtape/logtape";
 import type { KafkaConfig } from "../config/mod.ts";
 import {
   type Consumer,
   createKafka,
+  deadLetterMessage,
   type EachBatchPayload,
   idempotentProducer,
   runStream,
@@ -97,18 +97,14 @@ export async function runVoteConsumer(options: VoteConsumerOptions): Promise<Vot
         reason: decoded.reason,
         detail: decoded.detail,
       });
-      deadLetters.push({
+      deadLetters.push(deadLetterMessage({
         key: message.key,
-        value: message.value === null ? null : Buffer.from(message.value),
-        headers: {
-          "airq.reason": decoded.reason,
-          "airq.detail": decoded.detail.slice(0, 4000),
-          "airq.source.topic": batch.topic,
-          "airq.source.partition": String(batch.partition),
-          "airq.source.offset": message.offset,
-          "airq.rejected_at": rejectedAt,
-        },
-      });
+        original: message.value,
+        reason: decoded.reason,
+        detail: decoded.detail,
+        source: { topic: batch.topic, partition: batch.partition, offset: message.offset },
+        rejected_at: rejectedAt,
+      }));
     }
     // 1. the dead letters, durably (a redelivery may send them twice: at least once)
     if (deadLetters.length > 0) {

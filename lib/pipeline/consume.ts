@@ -1,5 +1,6 @@
 /**
- * The validating consumer: a consumer group on the raw topic with manual
+ * The validating consumer, a handler on the shared stream loop
+ * (lib/kafka/stream.ts): a consumer group on the raw topic with manual
  * offsets. For every batch (one partition's messages): validate and clean each
  * message, write the clean readings and the dead letters to the store in one
  * transaction, publish the dead letters (original bytes + reason) to the
@@ -10,16 +11,15 @@
  *
  * @module
  */
-import { Buffer } from "node:buffer";
 import { getLogger } from "@logtape/logtape";
 import type { ConsumerConfig, KafkaConfig, TopicConfig } from "../config/mod.ts";
 import {
+  type Consumer,
   createKafka,
+  deadLetterMessage,
   type EachBatchPayload,
-  ensureTopics,
-  Partitioners,
-  SupervisedMember,
-  withAdmin,
+  idempotentProducer,
+  runStream,
 } from "../kafka/mod.ts";
 import { QualityMonitor, type QualityRules, validateMessage } from "../quality/mod.ts";
 import type { Alert, CleanReading, DeadLetter } from "../records/mod.ts";
@@ -80,11 +80,8 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
   const now = options.now ?? Date.now;
   const { config } = options;
   const kafka = createKafka(options.kafka, { clientId: `${options.kafka.clientId}-consumer` });
-  const producer = kafka.producer({
-    idempotent: true,
-    maxInFlightRequests: 1,
-    createPartitioner: Partitioners.DefaultPartitioner,
-  });
+  // dead letters keep their key, which may be null: a retry must not move them (idempotent.ts)
+  const producer = idempotentProducer(kafka);
   const monitor = new QualityMonitor(options.rules.config.thresholds);
   const stats: ConsumeStats = {
     consumed: 0,
@@ -99,11 +96,7 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
   };
   const lagByPartition = new Map<number, number>();
   const t0 = performance.now();
-  let lastActivity = performance.now();
-  let joined = false;
   let outcome: ConsumeSummary["outcome"] = "stopped";
-  let finish!: (o: ConsumeSummary["outcome"]) => void;
-  const finished = new Promise<ConsumeSummary["outcome"]>((resolve) => (finish = resolve));
 
   const publishAlerts = async (alerts: Alert[]) => {
     if (alerts.length === 0) return;
@@ -120,10 +113,9 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     });
   };
 
-  const handleBatch = async (payload: EachBatchPayload) => {
+  const handleBatch = async (payload: EachBatchPayload, member: Consumer) => {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
-    lastActivity = performance.now();
     const readings: CleanReading[] = [];
     const deadLetters: DeadLetter[] = [];
     const nowMs = now();
@@ -160,24 +152,13 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
       await producer.send({
         topic: options.deadLetterTopic,
         acks: -1,
-        messages: deadLetters.map((d) => ({
-          key: d.key,
-          value: d.original === null ? null : Buffer.from(d.original),
-          headers: {
-            "airq.reason": d.reason,
-            "airq.detail": d.detail.slice(0, 4000),
-            "airq.source.topic": d.source.topic,
-            "airq.source.partition": String(d.source.partition),
-            "airq.source.offset": d.source.offset,
-            "airq.rejected_at": d.rejected_at,
-          },
-        })),
+        messages: deadLetters.map(deadLetterMessage),
       });
     }
     lap("dead_letter_publish");
     // 3. only now: commit the offsets of what is stored
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
-    await member.consumer.commitOffsets([{
+    await member.commitOffsets([{
       topic: batch.topic,
       partition: batch.partition,
       offset: next,
@@ -199,70 +180,39 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     await payload.heartbeat();
   };
 
-  const member = new SupervisedMember({
-    kafka,
-    name: "consumer",
-    topic: options.rawTopic,
-    consumer: {
-      groupId: options.groupId,
-      sessionTimeout: config.sessionTimeoutMs,
-      heartbeatInterval: config.heartbeatIntervalMs,
-      maxBytesPerPartition: config.maxBytesPerPartition,
-      maxWaitTimeInMs: config.maxWaitTimeMs,
-    },
-    run: {
-      autoCommit: false,
-      eachBatchAutoResolve: false,
-      partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
-      eachBatch: handleBatch,
-    },
-    onJoin: (joinedGroup) => {
-      joined = true;
-      lastActivity = performance.now();
-      log.info("Joined group {groupId} as {memberId}; partitions {assignment}", {
-        groupId: joinedGroup.groupId,
-        memberId: joinedGroup.memberId,
-        assignment: JSON.stringify(joinedGroup.memberAssignment),
-      });
-    },
-  });
-
   const rate = () => Math.round(stats.consumed / Math.max(1e-9, (performance.now() - t0) / 1000));
-  const statsTimer = setInterval(() => {
-    log.info(
-      "consumed {consumed}, stored {stored}, duplicates {duplicates}, dead letters {dead_letters}, lag {lag}, {rate}/s",
-      {
-        ...stats,
-        rate: rate(),
-      },
-    );
-  }, config.statsIntervalMs);
-  const evaluateTimer = setInterval(() => {
+  const evaluate = () =>
     publishAlerts(monitor.evaluate(now())).catch((error) =>
       log.error("Publishing alerts failed: {error}", { error: String(error) })
     );
-  }, config.evaluateIntervalMs);
-  const idleTimer = setInterval(() => {
-    if (
-      options.exitWhenIdleMs !== undefined && joined &&
-      performance.now() - lastActivity >= options.exitWhenIdleMs
-    ) finish("idle");
-  }, 100);
-  const onAbort = () => finish("stopped");
-  options.signal.addEventListener("abort", onAbort, { once: true });
-
   try {
-    await withAdmin(kafka, (admin) => ensureTopics(admin, options.topics));
     await producer.connect();
-    await member.start();
-    if (options.signal.aborted) finish("stopped");
-    outcome = await finished;
+    const run = await runStream({
+      kafka,
+      name: "consumer",
+      topic: options.rawTopic,
+      group: {
+        groupId: options.groupId,
+        sessionTimeoutMs: config.sessionTimeoutMs,
+        heartbeatIntervalMs: config.heartbeatIntervalMs,
+        maxBytesPerPartition: config.maxBytesPerPartition,
+        maxWaitTimeMs: config.maxWaitTimeMs,
+      },
+      ensure: options.topics,
+      partitionsConsumedConcurrently: config.partitionsConsumedConcurrently,
+      eachBatch: handleBatch,
+      exitWhenIdleMs: options.exitWhenIdleMs,
+      statsIntervalMs: config.statsIntervalMs,
+      onStats: () =>
+        log.info(
+          "consumed {consumed}, stored {stored}, duplicates {duplicates}, dead letters {dead_letters}, lag {lag}, {rate}/s",
+          { ...stats, rate: rate() },
+        ),
+      timers: [{ everyMs: config.evaluateIntervalMs, run: evaluate }],
+      signal: options.signal,
+    });
+    outcome = run.outcome;
   } finally {
-    clearInterval(statsTimer);
-    clearInterval(evaluateTimer);
-    clearInterval(idleTimer);
-    options.signal.removeEventListener("abort", onAbort);
-    await member.stop();
     try {
       await publishAlerts(monitor.evaluate(now()));
     } catch (error) {

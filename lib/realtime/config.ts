@@ -27,6 +27,15 @@ export const ForecasterConfigSchema = z.strictObject({
   snapshotEveryMs: z.number().int().min(0),
   /** Hours of history a station needs before the model replaces persistence (`--warmup-hours`). */
   warmupHours: z.number().int().min(0),
+  /**
+   * First retry wait of the transactional producers, ms (kafkajs's default is
+   * 300): a partition's next transaction starts right after the previous
+   * commit, while the coordinator may still be writing its markers, and the
+   * broker answers CONCURRENT_TRANSACTIONS until it is done.
+   */
+  transactionRetryMs: z.number().int().min(1).max(10_000),
+  /** Retries of the transactional producers before a send fails. */
+  transactionRetries: z.number().int().min(0).max(100),
   why: z.string().min(1),
 });
 

@@ -11,14 +11,10 @@ import { featureCount, featureNames, type FeatureSpec } from "../features/mod.ts
 import type { ModelArtifact } from "../models/mod.ts";
 import { type CompiledModel, compileModel, PreparedRow } from "../models/artifact.ts";
 import { type GbtModel, MergedCuts } from "../models/gbt.ts";
+import { FORECAST_TARGETS } from "../records/forecast.ts";
 
-/** The four targets, as source columns, with the reading field each one is. */
-export const REALTIME_TARGETS = [
-  { target: "CO(GT)", field: "co_mg_m3" },
-  { target: "NOx(GT)", field: "nox_ppb" },
-  { target: "NO2(GT)", field: "no2_ug_m3" },
-  { target: "C6H6(GT)", field: "c6h6_ug_m3" },
-] as const;
+/** The four targets, as source columns, with the reading field each one is (the records' list). */
+export const REALTIME_TARGETS: typeof FORECAST_TARGETS = FORECAST_TARGETS;
 
 /** One of the four targets. */
 export type RealtimeTarget = typeof REALTIME_TARGETS[number];

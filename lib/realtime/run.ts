@@ -83,6 +83,8 @@ export interface ForecasterOptions {
   snapshotEveryMs?: number | undefined;
   exitWhenIdleMs?: number | undefined;
   signal: AbortSignal;
+  /** Retries of the transactional producers (first wait ms, count); default kafkajs's. */
+  transactionRetry?: { initialRetryTime: number; retries: number } | undefined;
   /** Fault injection for the crash drill: called after the sends, before the commit. */
   beforeCommit?: (() => void) | undefined;
 }
@@ -125,6 +127,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     transactionalIdPrefix: options.transactionalId,
     groupId: options.groupId,
     topic: options.rawTopic,
+    retry: options.transactionRetry,
   });
   const observers = options.observers ?? [];
   const store = options.store ?? null;

@@ -8,6 +8,7 @@ export {
   COLUMNS,
   type ColumnSpec,
   IsoTimestamp,
+  matchesReadingShape,
   MEASUREMENT_FIELDS,
   type MeasurementField,
   type Measurements,

@@ -1,8 +1,9 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { parseTimestamp, validateMessage } from "../../lib/quality/mod.ts";
+import { describeIssues, parseTimestamp, validateMessage } from "../../lib/quality/mod.ts";
 import {
   CleanReadingSchema,
+  matchesReadingShape,
   MEASUREMENT_FIELDS,
   type MeasurementField,
   type Reading,
@@ -197,3 +198,134 @@ Deno.test(
     );
   },
 );
+
+/**
+ * Edits of a reading (with or without `produced_at`) that may or may not keep it
+ * valid: near misses of every rule of ReadingSchema, and any JSON in any place.
+ */
+const edit = fc.oneof(
+  mutation,
+  fc.constantFrom("schema_version", "produced_at").map((key) => (r: Record<string, unknown>) => {
+    delete r[key];
+  }),
+  fc.tuple(
+    fc.constantFrom("schema_version", "station_id", "ts", "measurements", "produced_at", "x"),
+    fc.jsonValue(),
+  ).map(([key, v]) => (r: Record<string, unknown>) => {
+    r[key] = v;
+  }),
+  fc.tuple(fc.constantFrom(...MEASUREMENT_FIELDS, "x", "toString"), fc.jsonValue()).map(
+    ([f, v]) => (r: Record<string, unknown>) => {
+      (r.measurements as Record<string, unknown>)[f] = v;
+    },
+  ),
+  fc.tuple(fc.constantFrom(...MEASUREMENT_FIELDS), fc.double()).map(
+    ([f, v]) => (r: Record<string, unknown>) => {
+      (r.measurements as Record<string, unknown>)[f] = v; // NaN and ±Infinity become null in JSON
+    },
+  ),
+  fc.oneof(
+    fc.string({ minLength: 60, maxLength: 70, unit: fc.constantFrom("a", "Z", "0", ".", "_") }),
+    fc.string({ unit: "binary" }),
+    fc.constantFrom("", "-", "a b", "é", "a\n"),
+  ).map((id) => (r: Record<string, unknown>) => {
+    r.station_id = id;
+  }),
+  fc.tuple(
+    fc.constantFrom("ts", "produced_at"),
+    fc.oneof(
+      fc.constantFrom(
+        "2004-03-10T18:00:00Z",
+        "2004-03-10T18:00:00.1+01:00",
+        "2004-03-10T18:00:00.1234+01:00",
+        "2004-03-10 18:00:00+01:00",
+        "2004-03-10T18:00:00+0100",
+        "2004-03-10T18:00:00",
+        "2004-03-10T18:00:00+01:00\n",
+        "99999-03-10T18:00:00Z",
+      ),
+      fc.string(),
+    ),
+  ).map(([key, ts]) => (r: Record<string, unknown>) => {
+    r[key] = ts;
+  }),
+);
+
+/** A reading's JSON after 0 to 3 edits, sometimes with an own `__proto__` key spliced in. */
+const editedText = fc.tuple(
+  validReading,
+  fc.option(fc.date({ noInvalidDate: true }), { nil: undefined }),
+  fc.array(edit, { maxLength: 3 }),
+  fc.constantFrom(0, 0, 0, 1, 2),
+).map(([[reading], producedAt, edits, proto]) => {
+  const r = structuredClone(reading) as unknown as Record<string, unknown>;
+  if (producedAt !== undefined) r.produced_at = producedAt.toISOString();
+  for (const e of edits) if (typeof r.measurements === "object" && r.measurements !== null) e(r);
+  const text = JSON.stringify(r);
+  if (proto === 1) return splice(text, "{", '"__proto__":{"x":1}');
+  if (proto === 2) return splice(text, '"measurements":{', '"__proto__":null');
+  return text;
+});
+
+/** `text` with `member` added first to the JSON object that opens at the first `open`. */
+function splice(text: string, open: string, member: string): string {
+  const at = text.indexOf(open) + open.length;
+  if (at < open.length) return text;
+  return text.slice(0, at) + member + (text[at] === "}" ? "" : ",") + text.slice(at);
+}
+
+Deno.test("matchesReadingShape() never accepts what ReadingSchema refuses", pure, () => {
+  fc.assert(
+    fc.property(fc.oneof(editedText, fc.json()), (text) => {
+      const json: unknown = JSON.parse(text);
+      const parsed = ReadingSchema.safeParse(json);
+      if (matchesReadingShape(json)) {
+        assert.ok(parsed.success, text);
+        assert.deepEqual(parsed.data, json); // the same reading, without zod's copy
+      }
+    }),
+    { numRuns: 5000, seed: 20_260_412 },
+  );
+});
+
+Deno.test("matchesReadingShape() takes every reading the producer sends", pure, () => {
+  const sentAt = fc.date({
+    min: new Date("2000-01-01T00:00:00Z"),
+    max: new Date("2100-01-01T00:00:00Z"),
+    noInvalidDate: true,
+  });
+  fc.assert(
+    fc.property(validReading, sentAt, ([reading], at) => {
+      assert.ok(matchesReadingShape(JSON.parse(JSON.stringify(reading))));
+      const sent = { ...reading, produced_at: at.toISOString() };
+      assert.ok(matchesReadingShape(JSON.parse(JSON.stringify(sent))));
+    }),
+    { numRuns: 2000 },
+  );
+});
+
+Deno.test("validate() refuses exactly what ReadingSchema refuses, in its words", pure, () => {
+  fc.assert(
+    fc.property(editedText, (text) => {
+      const json = JSON.parse(text);
+      const key = typeof json.station_id === "string" ? json.station_id : null;
+      const result = validateMessage(new TextEncoder().encode(text), context({ key }), RULES);
+      const version = json.schema_version;
+      if (version !== 1) {
+        assert.equal(!result.ok && result.deadLetter.reason, "unknown_schema_version");
+        return;
+      }
+      const parsed = ReadingSchema.safeParse(json);
+      if (parsed.success) {
+        assert.notEqual(!result.ok && result.deadLetter.reason, "schema");
+      } else {
+        assert.equal(result.ok, false);
+        if (!result.ok) {
+          assert.equal(result.deadLetter.reason, "schema");
+          assert.equal(result.deadLetter.detail, describeIssues(parsed.error));
+        }
+      }
+    }),
+    { numRuns: 5000, seed: 20_260_412 },
+  );
+});

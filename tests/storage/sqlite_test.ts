@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { DatabaseSync } from "node:sqlite";
 import fc from "fast-check";
-import { MEASUREMENT_FIELDS } from "../../lib/records/mod.ts";
+import { type CleanReading, MEASUREMENT_FIELDS } from "../../lib/records/mod.ts";
 import {
   MemoryStore,
   openSqliteStore,
@@ -109,6 +109,28 @@ Deno.test("openSqliteStore() refuses a file that is not a database, and unknown 
     );
   }));
 
+/** Inserts `r` into the readings table of a version 1 to 3 database, as its `revision`. */
+function insertReading(db: DatabaseSync, r: CleanReading, revision = 1): void {
+  db.prepare(
+    `INSERT INTO readings (station_id, ts_utc_ms, ts_local, ${MEASUREMENT_FIELDS.join(", ")},
+    flags, rejected, status, source_topic, source_partition, source_offset, revision, stored_at)
+    VALUES (${Array(MEASUREMENT_FIELDS.length + 11).fill("?").join(", ")})`,
+  ).run(
+    r.station_id,
+    r.ts_utc_ms,
+    r.ts,
+    ...MEASUREMENT_FIELDS.map((f) => r.measurements[f]),
+    JSON.stringify(r.flags),
+    JSON.stringify(r.rejected),
+    r.status,
+    r.source.topic,
+    r.source.partition,
+    BigInt(r.source.offset),
+    revision,
+    "2026-05-01T12:00:00.000Z",
+  );
+}
+
 /** Migration 1 of lib/storage/sqlite.ts as released: a database of schema version 1. */
 const SQLITE_V1 = `CREATE TABLE readings (
     station_id TEXT NOT NULL CHECK (length(station_id) > 0),
@@ -149,23 +171,7 @@ Deno.test("openSqliteStore() upgrades a version-1 database: readings kept, new t
     const v1 = new DatabaseSync(path);
     try {
       v1.exec(`PRAGMA journal_mode = WAL; ${SQLITE_V1}; PRAGMA user_version = 1`);
-      v1.prepare(
-        `INSERT INTO readings (station_id, ts_utc_ms, ts_local, ${MEASUREMENT_FIELDS.join(", ")},
-        flags, rejected, status, source_topic, source_partition, source_offset, stored_at)
-        VALUES (${Array(MEASUREMENT_FIELDS.length + 10).fill("?").join(", ")})`,
-      ).run(
-        r.station_id,
-        r.ts_utc_ms,
-        r.ts,
-        ...MEASUREMENT_FIELDS.map((f) => r.measurements[f]),
-        JSON.stringify(r.flags),
-        JSON.stringify(r.rejected),
-        r.status,
-        r.source.topic,
-        r.source.partition,
-        BigInt(r.source.offset),
-        "2026-05-01T12:00:00.000Z",
-      );
+      insertReading(v1, r);
       v1.prepare("INSERT INTO dead_letters VALUES (?, ?, ?, ?, ?, ?, ?, ?)").run(
         d.source.topic,
         d.source.partition,
@@ -316,6 +322,86 @@ Deno.test("openSqliteStore() upgrades a version-2 database: its forecasts become
       assert.ok(!names.some((t) => t.name === "forecasts"), "the version-2 table is dropped");
     } finally {
       tables.close();
+    }
+  }));
+
+/** Migration 3 of lib/storage/sqlite.ts as released: with SQLITE_V1 and SQLITE_V2, version 3. */
+const SQLITE_V3 = `CREATE TABLE forecast_templates (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL UNIQUE
+  ) STRICT;
+  CREATE TABLE forecast_sets (
+    station_id TEXT NOT NULL CHECK (length(station_id) > 0),
+    ts_ms INTEGER NOT NULL,
+    n INTEGER NOT NULL,
+    records TEXT NOT NULL,
+    numbers BLOB,
+    stored_at TEXT NOT NULL,
+    PRIMARY KEY (station_id, ts_ms)
+  ) STRICT;
+  CREATE INDEX forecast_sets_ts ON forecast_sets (ts_ms, station_id, n);
+  INSERT INTO forecast_sets (station_id, ts_ms, n, records, numbers, stored_at)
+    SELECT station_id, ts_ms, count(*), '[' || group_concat(record, ',') || ']', NULL,
+      max(stored_at)
+    FROM forecasts GROUP BY station_id, ts_ms;
+  DROP TABLE forecasts;`;
+
+Deno.test("openSqliteStore() upgrades a version-3 database: readings keyed by time first", () =>
+  withTempDir(async (dir) => {
+    const path = `${dir}/v3.db`;
+    const stored = ["c", "a", "b"].flatMap((s) => [2, 0, 1].map((h) => reading(s, h)));
+    const rewritten = reading("a", 3, { offset: 9, missing: ["co_mg_m3"] });
+    const v3 = new DatabaseSync(path);
+    try {
+      v3.exec(`PRAGMA journal_mode = WAL; ${SQLITE_V1}; ${SQLITE_V2}; ${SQLITE_V3};
+        PRAGMA user_version = 3`);
+      for (const r of stored) insertReading(v3, r);
+      insertReading(v3, rewritten, 2);
+    } finally {
+      v3.close();
+    }
+    const store = await openSqliteStore(path);
+    try {
+      const all = [...stored, rewritten].sort((x, y) =>
+        x.ts_utc_ms - y.ts_utc_ms || x.station_id.localeCompare(y.station_id)
+      );
+      assert.deepEqual(await store.readings(), all);
+      assert.deepEqual(
+        await store.readings({ station_id: "b", from_ms: all[0]!.ts_utc_ms }),
+        [0, 1, 2].map((h) => reading("b", h)),
+      );
+      assert.equal((await store.details()).rewritten_readings, 1);
+      // The conflict policy holds on the new key: a redelivery is a duplicate, a later offset
+      // replaces the row, an earlier one does not.
+      const later = reading("c", 1, { offset: 50, co: 9 });
+      const earlier = reading("a", 3, { offset: 8 });
+      const result = await store.writeBatch({
+        readings: [reading("c", 0), later, earlier, reading("d", 0)],
+        deadLetters: [],
+      });
+      assert.equal(result.inserted, 1);
+      assert.equal(result.duplicates, 3);
+      assert.deepEqual(await store.readings({ station_id: "c", from_ms: later.ts_utc_ms }), [
+        later,
+        reading("c", 2),
+      ]);
+      assert.deepEqual(await store.readings({ station_id: "a", from_ms: rewritten.ts_utc_ms }), [
+        rewritten,
+      ]);
+      assert.equal((await store.details()).rewritten_readings, 2);
+    } finally {
+      await store.close();
+    }
+    assert.equal(await userVersion(path), SQLITE_SCHEMA_VERSION);
+    const db = new DatabaseSync(path, { readOnly: true });
+    try {
+      const indexes = db.prepare("SELECT name FROM sqlite_schema WHERE type = 'index'").all();
+      assert.ok(!indexes.some((i) => i.name === "readings_ts"), "the time index is dropped");
+      const key = db.prepare("SELECT name FROM pragma_index_info(?)")
+        .all("sqlite_autoindex_readings_1").map((c) => c.name);
+      assert.deepEqual(key, ["ts_utc_ms", "station_id"]);
+    } finally {
+      db.close();
     }
   }));
 
