@@ -5,8 +5,10 @@
  * the `consume` task's permissions), the forecaster when there is one, and the
  * dashboard, then replays the dataset as several stations at a speed a person
  * can watch. It prints the page's URL once the page answers; Ctrl-C
- * (SIGINT/SIGTERM) stops the replay, the consumer, the forecaster, the
- * dashboard and the broker it started, in that order.
+ * (SIGINT/SIGTERM, to the demo alone or to its whole process group, once or
+ * twice) stops the replay, then the consumer, the forecaster and the
+ * dashboard together, then the broker it started, within 5 s (what is still
+ * running 4.5 s after the signal is killed; see docs/setup.md).
  *
  * ```
  * deno task demo [--port N] [--speed max|realtime|N] [--stations N] [--limit N]
