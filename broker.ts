@@ -31,7 +31,14 @@ import {
   loadKafkaConfig,
   loadTopicsConfig,
 } from "./lib/config/mod.ts";
-import { clusterStatus, createKafka, ensureTopics, withAdmin } from "./lib/kafka/mod.ts";
+import {
+  awaitCluster,
+  clusterStatus,
+  createKafka,
+  ensureTopics,
+  withAdmin,
+} from "./lib/kafka/mod.ts";
+import { stopOnSignals } from "./lib/stop.ts";
 import { configureLogging } from "./lib/log.ts";
 import { env, println, runMain } from "./lib/cli.ts";
 
@@ -74,10 +81,14 @@ function localBroker(config: KafkaConfig): LocalBroker {
 async function up(config: KafkaConfig, json: boolean): Promise<number> {
   const brokers = config.brokers.join(",");
   let result: Record<string, unknown> = { brokers, mode: "external", outcome: "external" };
+  // Ctrl-C or SIGTERM during start-up stops the JVM being started (lib/stop.ts)
+  const stops = stopOnSignals();
   if (isLocalCluster(config)) {
     const broker = localBroker(config);
-    result = { brokers, mode: "local", state_dir: broker.files.root, ...(await broker.up()) };
-  }
+    stops.beforeForcedExit(async () => void await broker.killStarted());
+    const started = await broker.up({ signal: stops.signal });
+    result = { brokers, mode: "local", state_dir: broker.files.root, ...started };
+  } else await awaitCluster(config, { signal: stops.signal });
   const topics = (await loadTopicsConfig(env)).topics;
   const created = await withAdmin(createKafka(config), (admin) => ensureTopics(admin, topics));
   result["topics_created"] = created;

@@ -34,6 +34,8 @@ import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
 import { openStore, storeLabel, storeTarget } from "./lib/storage/mod.ts";
 import { env, println, runMain, secondsOption } from "./lib/cli.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
+import { awaitCluster } from "./lib/kafka/mod.ts";
+import { stopOnSignals } from "./lib/stop.ts";
 
 const HELP = `Consume raw readings: validate, clean, store, dead-letter, monitor.
 
@@ -62,6 +64,11 @@ async function main(): Promise<number> {
   const config = await loadConfig(new URL("consumer.json", CONFIG_DIR), ConsumerConfigSchema);
   const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
   const kafka = await loadKafkaConfig(env);
+  const stops = stopOnSignals({
+    onSignal: (signal) => log.info("{signal}: stopping after the batch in progress", { signal }),
+  });
+  // first contact, bounded: no broker is one line after clusterWaitMs, not a retry storm
+  await awaitCluster(kafka, { signal: stops.signal });
   const topics = (await loadTopicsConfig(env)).topics;
   const byRole = (role: string) => topics.find((t) => t.role === role)?.name ?? null;
   const rawTopic = byRole("raw");
@@ -75,13 +82,6 @@ async function main(): Promise<number> {
   const dbTarget = storeTarget(values.db, config.db);
   const store = await openStore(dbTarget, { synchronous: config.synchronous });
   const dbPath = storeLabel(dbTarget); // no password in logs
-  const controller = new AbortController();
-  const stop = (signal: string) => () => {
-    log.info("{signal}: stopping after the batch in progress", { signal });
-    controller.abort();
-  };
-  Deno.addSignalListener("SIGINT", stop("SIGINT"));
-  Deno.addSignalListener("SIGTERM", stop("SIGTERM"));
   const groupId = values.group ?? config.groupId;
   log.info("Consuming {rawTopic} in group {groupId} into {dbPath}", { rawTopic, groupId, dbPath });
   try {
@@ -96,7 +96,7 @@ async function main(): Promise<number> {
       store,
       rules,
       exitWhenIdleMs,
-      signal: controller.signal,
+      signal: stops.signal,
     });
     log.info(
       "Consumer {outcome}: consumed {consumed}, stored {stored}, dead letters {dead_letters}",

@@ -25,6 +25,8 @@ import { openSqliteStore, type ReadingStore } from "./lib/storage/mod.ts";
 import { env, println, runMain } from "./lib/cli.ts";
 import { userPath } from "./lib/cli_paths.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
+import { awaitCluster } from "./lib/kafka/mod.ts";
+import { stopOnSignals, stopped } from "./lib/stop.ts";
 
 const HELP = `The live dashboard: readings, forecasts, alerts and pipeline health in the browser.
 
@@ -73,12 +75,9 @@ async function main(): Promise<number> {
   let store: ReadingStore | undefined;
   if (values.db !== undefined) store = await openSqliteStore(userPath(values.db));
 
-  const stopping = Promise.withResolvers<string>();
-  const onInt = () => stopping.resolve("SIGINT");
-  const onTerm = () => stopping.resolve("SIGTERM");
-  Deno.addSignalListener("SIGINT", onInt);
-  Deno.addSignalListener("SIGTERM", onTerm);
+  const stops = stopOnSignals();
   try {
+    await awaitCluster(kafka, { signal: stops.signal });
     const dashboard = await startDashboard({
       kafka,
       topics,
@@ -91,14 +90,12 @@ async function main(): Promise<number> {
       watchGroup: values.group,
     });
     println(`Dashboard ready: ${dashboard.url}  (Ctrl-C stops it)`);
-    const signal = await stopping.promise;
-    log.info("{signal}: stopping", { signal });
+    await stopped(stops.signal);
+    log.info("{signal}: stopping", { signal: stops.received });
     await dashboard.stop();
     println("dashboard stopped");
     return 0;
   } finally {
-    Deno.removeSignalListener("SIGINT", onInt);
-    Deno.removeSignalListener("SIGTERM", onTerm);
     await store?.close();
   }
 }

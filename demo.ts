@@ -5,8 +5,10 @@
  * the `consume` task's permissions), the forecaster when there is one, and the
  * dashboard, then replays the dataset as several stations at a speed a person
  * can watch. It prints the page's URL once the page answers; Ctrl-C
- * (SIGINT/SIGTERM) stops the replay, the consumer, the forecaster, the
- * dashboard and the broker it started, in that order.
+ * (SIGINT/SIGTERM, to the demo alone or to its whole process group, once or
+ * twice) stops the replay, then the consumer, the forecaster and the
+ * dashboard together, then the broker it started, within 5 s (what is still
+ * running 4.5 s after the signal is killed; see docs/setup.md).
  *
  * ```
  * deno task demo [--port N] [--speed max|realtime|N] [--stations N] [--limit N]
@@ -33,7 +35,14 @@ import {
   ProducerConfigSchema,
 } from "./lib/config/mod.ts";
 import { resolveDatasetPath } from "./lib/dataset/mod.ts";
-import { createKafka, ensureTopics, topicEndOffset, withAdmin } from "./lib/kafka/mod.ts";
+import {
+  awaitCluster,
+  createKafka,
+  ensureTopics,
+  topicEndOffset,
+  withAdmin,
+} from "./lib/kafka/mod.ts";
+import { stopOnSignals } from "./lib/stop.ts";
 import { runConsumer } from "./lib/pipeline/consume.ts";
 import { runProducer } from "./lib/pipeline/produce.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
@@ -130,7 +139,11 @@ async function startChild(name: string, task: string, args: string[]): Promise<C
   return child;
 }
 
-async function stopChild(child: Child): Promise<number> {
+/**
+ * SIGTERM to a child (it may have had one already, from a signal to the whole
+ * process group), SIGKILL after `killAfterMs`. Resolves with its exit code.
+ */
+async function stopChild(child: Child, killAfterMs = 3000): Promise<number> {
   if (!child.exited) {
     try {
       child.process.kill("SIGTERM");
@@ -144,7 +157,7 @@ async function stopChild(child: Child): Promise<number> {
     } catch {
       // already gone
     }
-  }, 15_000);
+  }, killAfterMs);
   const { code } = await child.status;
   clearTimeout(timer);
   await child.stdout.done;
@@ -179,15 +192,15 @@ async function live(values: DemoArgs): Promise<number> {
     throw new RangeError(`--stations must be a positive integer, got "${values.stations}"`);
   }
 
-  const stop = new AbortController();
-  const onSignal = (signal: string) => () => {
-    if (!stop.signal.aborted) println(`\n${signal}: shutting down…`);
-    stop.abort();
-  };
-  const onInt = onSignal("SIGINT");
-  const onTerm = onSignal("SIGTERM");
-  Deno.addSignalListener("SIGINT", onInt);
-  Deno.addSignalListener("SIGTERM", onTerm);
+  // a signal to the demo alone, or to its whole process group (Ctrl-C, a service manager,
+  // a closed terminal): the consumer, forecaster, dashboard and the broker it started
+  // all stop within 5 s; if not, whatever is left is killed and the demo exits
+  const stops = stopOnSignals({
+    graceMs: 4500,
+    onSignal: (signal) => println(`\n${signal}: shutting down…`),
+  });
+  const stop = new AbortController(); // a signal, --duration, or a child that died
+  stops.signal.addEventListener("abort", () => stop.abort(stops.signal.reason), { once: true });
   const stopped = new Promise<void>((resolve) =>
     stop.signal.addEventListener("abort", () => resolve(), { once: true })
   );
@@ -195,15 +208,30 @@ async function live(values: DemoArgs): Promise<number> {
   let broker: LocalBroker | null = null;
   let startedBroker = false;
   const children: Child[] = [];
+  stops.beforeForcedExit(async () => {
+    for (const child of children) {
+      try {
+        child.process.kill("SIGKILL");
+      } catch {
+        // already gone
+      }
+    }
+    const pid = await broker?.killStarted();
+    if (pid) println(`   killed the broker airq started (pid ${pid})`);
+  });
   let dashboard: Awaited<ReturnType<typeof startDashboard>> | null = null;
   let store: Awaited<ReturnType<typeof openSqliteStore>> | null = null;
   let ok = true;
   try {
     println(`1. Kafka: ${kafka.brokers.join(",")}`);
-    const configured = await upConfiguredBroker(kafka, env);
+    const configured = await upConfiguredBroker(kafka, env, {
+      signal: stop.signal,
+      onBroker: (b) => void (broker = b),
+    });
     broker = configured.broker;
     startedBroker = configured.started;
     println(`   ${configured.summary}`);
+    await awaitCluster(kafka, { signal: stop.signal });
     const created = await withAdmin(
       createKafka(kafka, { clientId: "airq-demo" }),
       (admin) => ensureTopics(admin, topics),
@@ -213,6 +241,7 @@ async function live(values: DemoArgs): Promise<number> {
         (created.length > 0 ? `; created ${created.join(", ")}` : ""),
     );
 
+    stop.signal.throwIfAborted();
     const dbPath = join(resolveDirs(env).stateDir, "demo.db");
     const group = "airq-demo";
     children.push(await startChild("consumer", "consume", ["--db", dbPath, "--group", group]));
@@ -233,6 +262,7 @@ async function live(values: DemoArgs): Promise<number> {
       );
     }
 
+    stop.signal.throwIfAborted();
     store = await openSqliteStore(dbPath);
     dashboard = await startDashboard({
       kafka,
@@ -248,6 +278,7 @@ async function live(values: DemoArgs): Promise<number> {
     await page.body?.cancel();
     if (!page.ok) throw new Error(`the dashboard answered ${page.status} at ${dashboard.url}`);
     println(`5. Dashboard ready: ${dashboard.url}`);
+    stop.signal.throwIfAborted();
 
     const dataset = await resolveDatasetPath({
       explicitPath: env("AIRQ_DATASET") ?? producerConfig.input ?? undefined,
@@ -279,14 +310,18 @@ async function live(values: DemoArgs): Promise<number> {
       onProgress: (p) => log.info("sent {sent} readings ({rate_per_s}/s)", { ...p }),
     });
     // a child that dies early is a failure worth stopping for
+    // (judged a moment later: a signal to the whole group reaches the children and the demo at
+    // once, and a child that stops on it has not died early)
     for (const child of children) {
-      child.status.then(() => {
-        if (!stop.signal.aborted) {
-          println(`   the ${child.name} exited early:\n${child.stderr.text()}`);
-          ok = false;
-          stop.abort();
-        }
-      });
+      child.status.then(() =>
+        setTimeout(() => {
+          if (!stop.signal.aborted) {
+            println(`   the ${child.name} exited early:\n${child.stderr.text()}`);
+            ok = false;
+            stop.abort();
+          }
+        }, 250)
+      );
     }
     const summary = await producing;
     println(
@@ -301,12 +336,17 @@ async function live(values: DemoArgs): Promise<number> {
     return ok ? 0 : 1;
   } finally {
     stop.abort();
-    Deno.removeSignalListener("SIGINT", onInt);
-    Deno.removeSignalListener("SIGTERM", onTerm);
-    for (const child of children.reverse()) {
-      const code = await stopChild(child);
+    // the children and the dashboard stop together; the broker after them
+    const shown = dashboard?.state.snapshot();
+    const dashboardStopped = dashboard?.stop();
+    const codes = await Promise.all(children.map((child) => stopChild(child)));
+    for (const [i, child] of children.entries()) {
+      const code = codes[i]!;
+      // 130/143: a second copy of the stop signal (to the group, then from the demo)
+      // arrived while it was exiting; it had stopped already
+      const clean = code === 0 || (stops.received !== null && (code === 130 || code === 143));
       println(`   stopped the ${child.name} (exit ${code})`);
-      if (code !== 0) {
+      if (!clean) {
         ok = false;
         Deno.exitCode = 1;
         log.error("The {name} exited with {code}: {stderr}", {
@@ -316,9 +356,8 @@ async function live(values: DemoArgs): Promise<number> {
         });
       }
     }
-    if (dashboard !== null) {
-      const shown = dashboard.state.snapshot();
-      await dashboard.stop();
+    if (dashboardStopped !== undefined && shown !== undefined) {
+      await dashboardStopped;
       println(
         `   stopped the dashboard (it saw ${shown.health.readings_total} readings, ` +
           `${shown.alerts.received} alert events)`,
@@ -330,8 +369,9 @@ async function live(values: DemoArgs): Promise<number> {
       await store.close();
     }
     if (broker && startedBroker && !values["keep-broker"]) {
-      const down = await broker.down();
-      println(`   stopped the broker airq started (pid ${down.pid})`);
+      // on a signal the whole stop must fit in 5 s: SIGKILL if Kafka takes longer than 3 s
+      const down = await broker.down(stops.received !== null ? { timeoutMs: 3000 } : {});
+      println(`   stopped the broker airq started (pid ${down.pid}, ${down.outcome})`);
     } else if (broker) {
       println("   left the broker running (it was running before, or --keep-broker)");
     }
@@ -349,19 +389,21 @@ async function once(values: DemoArgs): Promise<number> {
   const topics = (await loadTopicsConfig(env)).topics;
   const raw = topics.find((t) => t.role === "raw")!;
 
-  const controller = new AbortController();
-  const onSignal = () => controller.abort();
-  Deno.addSignalListener("SIGINT", onSignal);
-  Deno.addSignalListener("SIGTERM", onSignal);
-
+  const stops = stopOnSignals({ graceMs: 4500 });
+  const controller = { signal: stops.signal };
   let broker: LocalBroker | null = null;
   let started = false;
+  stops.beforeForcedExit(async () => void await broker?.killStarted());
   println(`1. Kafka: ${kafka.brokers.join(",")}`);
-  const configured = await upConfiguredBroker(kafka, env);
+  const configured = await upConfiguredBroker(kafka, env, {
+    signal: stops.signal,
+    onBroker: (b) => void (broker = b),
+  });
   broker = configured.broker;
   started = configured.started;
   println(`   ${configured.summary}`);
   try {
+    await awaitCluster(kafka, { signal: stops.signal });
     const client = createKafka(kafka, { clientId: "airq-demo" });
     const before = await withAdmin(client, async (admin) => {
       const created = await ensureTopics(admin, topics);
@@ -448,10 +490,8 @@ async function once(values: DemoArgs): Promise<number> {
     }
     return after - before === summary.sent && summary.outcome === "completed" ? 0 : 1;
   } finally {
-    Deno.removeSignalListener("SIGINT", onSignal);
-    Deno.removeSignalListener("SIGTERM", onSignal);
     if (broker && started && !values["keep-broker"]) {
-      const down = await broker.down();
+      const down = await broker.down(stops.received !== null ? { timeoutMs: 3000 } : {});
       println(
         `6. stopped the broker airq started (pid ${down.pid}); run with --keep-broker to keep it`,
       );

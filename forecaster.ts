@@ -56,6 +56,8 @@ import { openStore, storeLabel, storeTarget } from "./lib/storage/mod.ts";
 import { env, println, runMain, secondsOption } from "./lib/cli.ts";
 import { userPath } from "./lib/cli_paths.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
+import { awaitCluster } from "./lib/kafka/mod.ts";
+import { stopOnSignals } from "./lib/stop.ts";
 
 const HELP =
   `Forecast every reading: 4 targets x 3 horizons, virtual-sensor estimates, exactly once.
@@ -105,6 +107,11 @@ async function main(): Promise<number> {
   );
   const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
   const kafka = await loadKafkaConfig(env);
+  const stops = stopOnSignals({
+    onSignal: (signal) => log.info("{signal}: stopping after the batch in progress", { signal }),
+  });
+  // first contact, bounded: no broker is one line after clusterWaitMs, not a retry storm
+  await awaitCluster(kafka, { signal: stops.signal });
   const topics = (await loadTopicsConfig(env)).topics;
   const byRole = (role: string) => topics.find((t) => t.role === role)?.name ?? null;
   const rawTopic = byRole("raw");
@@ -167,13 +174,6 @@ async function main(): Promise<number> {
   }
   const monitor = new ModelMonitor(monitoringConfig, { expected, reference });
   const observers = [alerterObserver(new PollutionAlerter(alertsConfig)), monitorObserver(monitor)];
-  const controller = new AbortController();
-  const stop = (signal: string) => () => {
-    log.info("{signal}: stopping after the batch in progress", { signal });
-    controller.abort();
-  };
-  Deno.addSignalListener("SIGINT", stop("SIGINT"));
-  Deno.addSignalListener("SIGTERM", stop("SIGTERM"));
   const groupId = values.group ?? settings.groupId;
   log.info("Forecasting {rawTopic} in group {groupId} to {forecastsTopic}; store {db}", {
     rawTopic,
@@ -207,7 +207,7 @@ async function main(): Promise<number> {
     rules,
     engine,
     exitWhenIdleMs,
-    signal: controller.signal,
+    signal: stops.signal,
     // crash drill (tests/realtime): die like kill -9 with a transaction open, its records in the log
     beforeCommit: env("AIRQ_FAULT_EXIT_BEFORE_COMMIT") === "1" ? () => Deno.exit(137) : undefined,
   }).finally(() => store.close());

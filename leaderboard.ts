@@ -24,6 +24,8 @@ import { loadKafkaConfig } from "./lib/config/mod.ts";
 import { loadLeaderboardConfig, startLeaderboardApp } from "./lib/leaderboard/mod.ts";
 import { env, println, runMain } from "./lib/cli.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
+import { awaitCluster } from "./lib/kafka/mod.ts";
+import { stopOnSignals, stopped } from "./lib/stop.ts";
 
 const HELP = `The live leaderboard: votes through Kafka into Redis, pushed to a page.
 
@@ -74,19 +76,20 @@ async function main(): Promise<number> {
     config.simulation.ratePerS = rate;
   }
 
-  // stop on the first signal; everything below checks `stopping`
-  const stopping = Promise.withResolvers<string>();
-  const onInt = () => stopping.resolve("SIGINT");
-  const onTerm = () => stopping.resolve("SIGTERM");
-  Deno.addSignalListener("SIGINT", onInt);
-  Deno.addSignalListener("SIGTERM", onTerm);
-
+  // stop on the first signal (to this process or its whole group) within 5 s; past 4.5 s
+  // the broker this command started is killed and the process exits
+  const stops = stopOnSignals({ graceMs: 4500 });
   let broker: LocalBroker | null = null;
   let startedBroker = false;
+  stops.beforeForcedExit(async () => void await broker?.killStarted());
   try {
-    const configured = await upConfiguredBroker(kafka, env);
+    const configured = await upConfiguredBroker(kafka, env, {
+      signal: stops.signal,
+      onBroker: (b) => void (broker = b),
+    });
     broker = configured.broker;
     startedBroker = configured.started;
+    await awaitCluster(kafka, { signal: stops.signal });
     log.info("Kafka on {brokers}: {summary}", {
       brokers: kafka.brokers.join(","),
       summary: configured.summary,
@@ -99,8 +102,8 @@ async function main(): Promise<number> {
       simulate: !values["no-sim"],
     });
     println(`leaderboard: ${app.url}  (Ctrl-C stops it)`);
-    const signal = await stopping.promise;
-    log.info("{signal}: stopping", { signal });
+    await stopped(stops.signal);
+    log.info("{signal}: stopping", { signal: stops.received });
     const stats = await app.stop();
     println(
       `stopped: applied ${stats.consumer?.applied ?? 0} votes, ${
@@ -111,10 +114,8 @@ async function main(): Promise<number> {
     );
     return 0;
   } finally {
-    Deno.removeSignalListener("SIGINT", onInt);
-    Deno.removeSignalListener("SIGTERM", onTerm);
     if (broker && startedBroker && !values["keep-broker"]) {
-      const down = await broker.down();
+      const down = await broker.down(stops.received !== null ? { timeoutMs: 3000 } : {});
       println(`stopped the Kafka broker this command started (pid ${down.pid})`);
     }
   }

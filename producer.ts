@@ -10,9 +10,12 @@
  * ```
  *
  * Logs are JSON lines on stderr (text on a terminal), one progress line per
- * interval; the final summary goes to stdout (JSON with `--json`). SIGINT or
- * SIGTERM stops the replay: what was handed to Kafka is flushed, and the
- * summary reports what was not sent.
+ * interval; the final summary goes to stdout (JSON with `--json`). With no
+ * broker answering within `clusterWaitMs` (config/kafka.json) it exits 1 with
+ * one line saying what it tried and what to do. SIGINT or SIGTERM stops the
+ * replay within 5 s, connected or not: what was handed to Kafka gets 2 s to be
+ * acknowledged, and the summary reports what was unconfirmed or not sent.
+ * Each record's Kafka timestamp is the reading's event time (`ts`).
  *
  * Permissions (the `produce` task; see docs/setup.md):
  * `--allow-read=..,$HOME,/tmp` (config, the dataset: ../shared/data, the cache or --input),
@@ -35,6 +38,8 @@ import { type Progress, runProducer } from "./lib/pipeline/produce.ts";
 import { parseLocalTime, parseSpeed } from "./lib/replay/mod.ts";
 import { env, eprintln, println, runMain } from "./lib/cli.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
+import { awaitCluster } from "./lib/kafka/mod.ts";
+import { stopOnSignals } from "./lib/stop.ts";
 
 const HELP = `Replay sensor readings into Kafka.
 
@@ -93,6 +98,10 @@ async function main(): Promise<number> {
   const interactive = Deno.stderr.isTerminal();
   await configureLogging({ format: interactive ? "text" : "json" });
   const log = getLogger(["airq", "producer"]);
+  const stops = stopOnSignals({
+    onSignal: (signal) =>
+      log.info("{signal}: stopping the replay, flushing what was handed to Kafka", { signal }),
+  });
   const config = await loadConfig(new URL("producer.json", CONFIG_DIR), ProducerConfigSchema);
   const kafka = await loadKafkaConfig(env);
   const topics = (await loadTopicsConfig(env)).topics;
@@ -111,16 +120,7 @@ async function main(): Promise<number> {
   const dataset = await resolveDatasetPath({
     explicitPath: values.input ?? config.input ?? undefined,
   });
-  const controller = new AbortController();
-  const stop = (signal: string) => () => {
-    if (!controller.signal.aborted) {
-      log.info("{signal}: stopping the replay, flushing what was handed to Kafka", { signal });
-      controller.abort();
-    }
-  };
-  Deno.addSignalListener("SIGINT", stop("SIGINT"));
-  Deno.addSignalListener("SIGTERM", stop("SIGTERM"));
-
+  await awaitCluster(kafka, { signal: stops.signal });
   log.info("Replaying {path} into {topic} ({stations} stations, speed {speed})", {
     path: dataset.path,
     topic,
@@ -160,19 +160,21 @@ async function main(): Promise<number> {
     compression,
     retry: config.retry,
     progressIntervalMs: config.progressIntervalMs,
-    signal: controller.signal,
+    signal: stops.signal,
     onProgress: render,
   });
   if (interactive) eprintln("");
-  log.info("Replay {outcome}: {sent} sent, {failed} failed, {not_sent} not sent, {rate_per_s}/s", {
-    ...summary,
-  });
+  log.info(
+    "Replay {outcome}: {sent} sent, {failed} failed, {unconfirmed} unconfirmed, {not_sent} not sent, " +
+      "{rate_per_s}/s",
+    { ...summary },
+  );
   println(
     values.json
       ? JSON.stringify(summary)
       : `${summary.outcome}: sent ${summary.sent} readings to ${summary.topic} ` +
         `(${summary.duplicates_sent} duplicate sends, ${summary.late_sent} late), ${summary.failed} failed, ` +
-        `${summary.not_sent} not sent, in ${summary.duration_s} s (${summary.rate_per_s}/s)`,
+        `${summary.unconfirmed} unconfirmed, ${summary.not_sent} not sent, in ${summary.duration_s} s (${summary.rate_per_s}/s)`,
   );
   return summary.outcome === "failed" ? 1 : summary.outcome === "interrupted" ? 130 : 0;
 }

@@ -27,6 +27,8 @@ import {
 } from "./lib/leaderboard/mod.ts";
 import { env, println, runMain } from "./lib/cli.ts";
 import { configureLogging } from "./lib/log.ts";
+import { awaitCluster } from "./lib/kafka/mod.ts";
+import { stopOnSignals, untilAborted } from "./lib/stop.ts";
 
 const HELP = `Fire leaderboard votes by hand.
 
@@ -61,16 +63,21 @@ async function main(): Promise<number> {
   await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json", level: "warning" });
   const kafka = await loadKafkaConfig(env);
   const config = await loadLeaderboardConfig(env);
+  const stops = stopOnSignals();
+  await awaitCluster(kafka, { signal: stops.signal });
   const publisher = new VotePublisher(kafka, topicByRole(config, "votes"), {
     clientId: `${kafka.clientId}-vote`,
   });
   const { skin, kind, count } = args.data;
   const events = Array.from({ length: count }, () => newVoteEvent(skin, kind, "cli"));
   try {
-    await publisher.connect(config.topics);
-    for (let i = 0; i < events.length; i += 1000) await publisher.send(events.slice(i, i + 1000));
+    // a wait blocked in kafkajs's retries is abandoned on a stop signal
+    await untilAborted(publisher.connect(config.topics), stops.signal);
+    for (let i = 0; i < events.length; i += 1000) {
+      await untilAborted(publisher.send(events.slice(i, i + 1000)), stops.signal);
+    }
   } finally {
-    await publisher.disconnect();
+    await untilAborted(publisher.disconnect(), stops.signal);
   }
   println(
     `sent ${count} ${kind} vote${count === 1 ? "" : "s"} for ${skin} to ${publisher.topic}` +

@@ -5,6 +5,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
+import { Stopped } from "./stop.ts";
 
 const encoder = new TextEncoder();
 
@@ -30,19 +31,31 @@ export function eprintln(text: string): void {
 
 /**
  * Runs an entry script's main function: prints a clear message for a known
- * error (no stack trace for the user) and sets the exit code.
+ * error (no stack trace for the user), turns a stop signal (`Stopped`, see
+ * lib/stop.ts) into its exit code (130 or 143) without an error message, and
+ * exits with the code. The explicit exit matters: a kafkajs client whose
+ * connection attempt was abandoned on a signal keeps its retry timers, and
+ * once `main` has returned nothing else is worth waiting for.
  */
 export async function runMain(main: () => Promise<number>): Promise<void> {
+  let code: number;
   try {
-    Deno.exitCode = await main();
+    code = await main();
   } catch (error) {
-    const message = error instanceof Error ? error.message : String(error);
-    getLogger(["airq"]).debug("{stack}", {
-      stack: error instanceof Error ? error.stack : String(error),
-    });
-    eprintln(`error: ${message}`);
-    Deno.exitCode = 1;
+    if (error instanceof Stopped) {
+      getLogger(["airq"]).info("{signal}: stopped", { signal: error.signal });
+      code = error.exitCode;
+    } else {
+      const message = error instanceof Error ? error.message : String(error);
+      getLogger(["airq"]).debug("{stack}", {
+        stack: error instanceof Error ? error.stack : String(error),
+      });
+      eprintln(`error: ${message}`);
+      code = 1;
+    }
   }
+  // a main that returned 0 may still have set Deno.exitCode (a failure found while cleaning up)
+  Deno.exit(code !== 0 ? code : Deno.exitCode);
 }
 
 /**

@@ -11,8 +11,9 @@
  *    run, to show whether it stays flat).
  * 2. Latency: a fresh forecaster on fresh topics, then the producer paced at
  *    a steady rate (default 1,000 readings/s). A read_committed reader of the
- *    raw and the forecasts topics takes, for each reading, the time from the
- *    raw message's Kafka timestamp (set when the producer hands it to kafkajs)
+ *    raw and the forecasts topics takes, for each reading, the time from its
+ *    `produced_at` (set when the producer hands it to kafkajs; the record's
+ *    Kafka timestamp is the reading's event time, in 2004)
  *    to the moment its first forecast is readable (a reading's 12 forecasts
  *    commit together); a forecast names its raw message in `source`. The
  *    first seconds (JIT, group join) are left out.
@@ -32,6 +33,31 @@ import { sampleRss } from "./_process.ts";
 
 const log = getLogger(["airq", "bench"]);
 const SOURCE_MEMBER = new TextEncoder().encode('"source":');
+const PRODUCED_AT_MEMBER = new TextEncoder().encode('"produced_at":"');
+
+/**
+ * The `produced_at` of a raw reading (ms since the epoch), read from its
+ * bytes without parsing the whole JSON: the producer writes it last, as a
+ * 24-character `toISOString()`. NaN when it is not there.
+ */
+export function producedAtMs(value: Uint8Array): number {
+  const at = lastIndexOf(value, PRODUCED_AT_MEMBER);
+  if (at < 0) return NaN;
+  const start = at + PRODUCED_AT_MEMBER.length;
+  let text = "";
+  for (let i = start; i < value.length && value[i] !== 0x22 && i < start + 40; i++) {
+    text += String.fromCharCode(value[i]!);
+  }
+  return Date.parse(text);
+}
+
+function lastIndexOf(haystack: Uint8Array, needle: Uint8Array): number {
+  outer: for (let i = haystack.length - needle.length; i >= 0; i--) {
+    for (let j = 0; j < needle.length; j++) if (haystack[i + j] !== needle[j]) continue outer;
+    return i;
+  }
+  return -1;
+}
 
 /** Records Kafka's ProducerPerformance sends, of the forecast set's mean size, in the same run. */
 const PERF_RECORDS = 100_000;
@@ -270,7 +296,9 @@ async function latencyPhase(
         for (const m of batch.messages) {
           if (batch.topic === rawTopic) {
             const position = `${batch.partition}|${m.offset}`;
-            const ts = Number(m.timestamp);
+            // the record's timestamp is the reading's event time: take the send time it carries
+            const ts = producedAtMs(m.value!);
+            if (Number.isNaN(ts)) continue; // not written by airq's producer
             rawTs.set(position, ts);
             const at = pending.get(position);
             if (at !== undefined) {

@@ -24,6 +24,12 @@ export interface ConfiguredBroker {
 export async function upConfiguredBroker(
   config: KafkaConfig,
   env: EnvReader,
+  options: {
+    /** Aborting stops the start (a JVM started by this call is stopped again). */
+    signal?: AbortSignal | undefined;
+    /** Called with the broker object before it starts, so a forced exit can kill its JVM. */
+    onBroker?: (broker: LocalBroker) => void;
+  } = {},
 ): Promise<ConfiguredBroker> {
   if (!isLocalCluster(config)) {
     return {
@@ -39,7 +45,8 @@ export async function upConfiguredBroker(
     kafkaHome: env("KAFKA_HOME"),
     configDir: CONFIG_DIR,
   });
-  const up = await broker.up();
+  options.onBroker?.(broker);
+  const up = await broker.up({ signal: options.signal });
   const summary = up.outcome === "started"
     ? `started Kafka ${up.version} (pid ${up.pid}), ready in ${up.readyMs} ms`
     : up.outcome === "reused"

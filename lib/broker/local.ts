@@ -76,6 +76,8 @@ export class LocalBroker {
   readonly brokerPort: number;
   readonly controllerPort: number;
   readonly #options: LocalBrokerOptions;
+  /** The JVM this object started, until it is stopped. */
+  #startedPid: number | null = null;
 
   constructor(options: LocalBrokerOptions) {
     if (!isLocalCluster(options.config)) {
@@ -139,11 +141,16 @@ export class LocalBroker {
     }
   }
 
-  /** Starts the broker, or reuses the one already running. Idempotent. */
-  async up(): Promise<UpResult> {
+  /**
+   * Starts the broker, or reuses the one already running. Idempotent.
+   * Aborting `signal` stops the wait for readiness (rejecting with the
+   * signal's reason); a JVM this call started is then stopped again.
+   */
+  async up(options: { signal?: AbortSignal | undefined } = {}): Promise<UpResult> {
+    const { signal } = options;
     const existing = await this.running();
     if (existing) {
-      await this.#waitReady(existing.pid, performance.now());
+      await this.#waitReady(existing.pid, performance.now(), signal);
       return {
         outcome: "reused",
         address: this.address,
@@ -180,6 +187,7 @@ export class LocalBroker {
     await Deno.mkdir(this.files.logsDir, { recursive: true });
     await this.#writeProperties();
     await this.#format(jars);
+    signal?.throwIfAborted();
 
     const t0 = performance.now();
     const heap = this.#options.config.local.heapMb;
@@ -204,6 +212,7 @@ export class LocalBroker {
     }).spawn();
     child.unref();
     children.set(child.pid, child);
+    this.#startedPid = child.pid;
     const record: BrokerRecord = {
       pid: child.pid,
       brokerPort: this.brokerPort,
@@ -219,9 +228,9 @@ export class LocalBroker {
       address: this.address,
     });
     try {
-      await this.#waitReady(child.pid, t0);
+      await this.#waitReady(child.pid, t0, signal);
     } catch (error) {
-      await this.down().catch(() => {});
+      await this.down(signal?.aborted ? { timeoutMs: 3000 } : {}).catch(() => {});
       throw error;
     }
     const readyMs = Math.round(performance.now() - t0);
@@ -238,19 +247,23 @@ export class LocalBroker {
     };
   }
 
-  /** Sends SIGTERM to the broker airq started here and waits for it to exit. */
-  async down(): Promise<DownResult> {
+  /**
+   * Sends SIGTERM to the broker airq started here and waits for it to exit;
+   * after `timeoutMs` (default `local.stopTimeoutMs`) it sends SIGKILL.
+   */
+  async down(options: { timeoutMs?: number } = {}): Promise<DownResult> {
     const record = await this.running();
     if (!record) return { outcome: "not-running", pid: null };
     const { pid } = record;
     await signal(pid, "TERM");
-    const deadline = Date.now() + this.#options.config.local.stopTimeoutMs;
+    const timeoutMs = options.timeoutMs ?? this.#options.config.local.stopTimeoutMs;
+    const deadline = Date.now() + timeoutMs;
     let outcome: DownResult["outcome"] = "stopped";
     while (await isAlive(pid)) {
       if (Date.now() > deadline) {
         log.warn("Kafka (pid {pid}) did not stop within {ms} ms of SIGTERM; sending SIGKILL", {
           pid,
-          ms: this.#options.config.local.stopTimeoutMs,
+          ms: timeoutMs,
         });
         await signal(pid, "KILL");
         outcome = "killed";
@@ -260,12 +273,28 @@ export class LocalBroker {
     }
     const child = children.get(pid);
     if (child) {
+      // it was unref'd so that a running broker does not keep this process alive; awaiting its
+      // status must, or the event loop may end with the await pending (seen after SIGSTOP/SIGCONT)
+      child.ref();
       await child.status;
       children.delete(pid);
     }
     while (await isAlive(pid)) await delay(50);
     await Deno.remove(this.files.pidFile).catch(() => {});
+    if (this.#startedPid === pid) this.#startedPid = null;
     return { outcome, pid };
+  }
+
+  /**
+   * SIGKILL for the JVM this object started, if it still runs: the last
+   * resort of a command that must exit now (its stop grace is over) and must
+   * not leave its broker behind. A broker it reused is left alone.
+   */
+  async killStarted(): Promise<number | null> {
+    const pid = this.#startedPid;
+    if (pid === null) return null;
+    await signal(pid, "KILL");
+    return pid;
   }
 
   #logProps(): string[] {
@@ -336,9 +365,10 @@ export class LocalBroker {
     });
   }
 
-  async #waitReady(pid: number, t0: number): Promise<void> {
+  async #waitReady(pid: number, t0: number, signal?: AbortSignal): Promise<void> {
     const timeout = this.#options.config.local.readyTimeoutMs;
     while (performance.now() - t0 < timeout) {
+      signal?.throwIfAborted();
       if (!(await isAlive(pid))) {
         const tail = await this.#logTail();
         const inUse = tail.match(/Address already in use|BindException[^\n]*/);

@@ -15,6 +15,7 @@ export type EnvReader = (name: string) => string | undefined;
  * Applies the documented overrides:
  * - `AIRQ_KAFKA_BROKERS`: comma-separated host:port list,
  * - `AIRQ_KAFKA_CONTROLLER_PORT`: the local broker's controller port,
+ * - `AIRQ_KAFKA_CLUSTER_WAIT_MS`: how long a command waits for the cluster's first answer,
  * - `AIRQ_KAFKA_SSL`: `1`/`true` to use TLS,
  * - `AIRQ_KAFKA_SASL_MECHANISM`, `AIRQ_KAFKA_SASL_USERNAME`, `AIRQ_KAFKA_SASL_PASSWORD`.
  *
@@ -30,6 +31,8 @@ export function applyKafkaEnv(config: KafkaConfig, env: EnvReader): KafkaConfig 
   if (controller !== undefined && controller !== "") {
     next.local.controllerPort = Number(controller);
   }
+  const wait = env("AIRQ_KAFKA_CLUSTER_WAIT_MS");
+  if (wait !== undefined && wait !== "") next.clusterWaitMs = Number(wait);
   const ssl = env("AIRQ_KAFKA_SSL");
   if (ssl !== undefined && ssl !== "") next.ssl = ssl === "1" || ssl.toLowerCase() === "true";
   const mechanism = env("AIRQ_KAFKA_SASL_MECHANISM");

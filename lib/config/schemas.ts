@@ -41,8 +41,14 @@ export const KafkaConfigSchema = z.strictObject({
   brokers: z.array(hostPort).min(1),
   ssl: z.boolean(),
   sasl: SaslSchema.nullable(),
+  /** kafkajs `connectionTimeout`: one TCP connection attempt to one broker. */
   connectionTimeoutMs: z.number().int().min(100),
   requestTimeoutMs: z.number().int().min(100),
+  /**
+   * How long a command waits for the cluster's first answer before it gives up
+   * with one line (what it tried, what to do) instead of retrying forever.
+   */
+  clusterWaitMs: z.number().int().min(500).max(600_000),
   local: LocalBrokerConfigSchema,
 });
 

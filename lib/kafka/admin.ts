@@ -4,8 +4,11 @@
  *
  * @module
  */
-import { type Admin, type Kafka, withAdmin } from "./client.ts";
+import { getLogger } from "@logtape/logtape";
+import { type Admin, ConfigResourceTypes, type Kafka, withAdmin } from "./client.ts";
 import type { TopicConfig, TopicRole } from "../config/mod.ts";
+
+const log = getLogger(["airq", "kafka", "admin"]);
 
 /** What `ensureTopics` needs to know about a topic. */
 export type TopicSpec =
@@ -14,7 +17,11 @@ export type TopicSpec =
 
 /**
  * Creates the topics that do not exist yet and waits until every partition of
- * every topic has a leader; returns the names it created. Another process
+ * every topic has a leader; returns the names it created. A topic that
+ * already exists with other values for the settings `configs` names (created
+ * by an older airq, say with time-based retention on the raw topic, which
+ * would delete replayed 2004 readings as soon as their segment rolls) gets
+ * those settings, and a warning says which. Another process
  * (a second forecaster, the consumer) may be creating the same topics at the
  * same moment: a failed creation is looked at again, up to `attempts` times,
  * before its error is thrown.
@@ -48,7 +55,48 @@ export async function ensureTopics(
     }
   }
   await waitForLeaders(admin, topics.map((t) => t.name), timeoutMs);
+  await alignTopicConfigs(admin, topics.filter((t) => !created.includes(t.name)));
   return created;
+}
+
+/**
+ * Gives existing topics the values `configs` sets where theirs differ
+ * (AlterConfigs: a topic's dynamic settings become exactly `configs`, as at
+ * creation). Returns the names of the topics it changed.
+ */
+export async function alignTopicConfigs(
+  admin: Admin,
+  topics: readonly TopicSpec[],
+): Promise<string[]> {
+  const withConfigs = topics.filter((t) => Object.keys(t.configs).length > 0);
+  if (withConfigs.length === 0) return [];
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: withConfigs.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.name })),
+  });
+  const changed: string[] = [];
+  for (const topic of withConfigs) {
+    const live = described.resources.find((r) => r.resourceName === topic.name);
+    if (!live) continue;
+    const value = (name: string) =>
+      live.configEntries.find((e) => e.configName === name)?.configValue;
+    const differing = Object.entries(topic.configs).filter(([k, v]) => value(k) !== v);
+    if (differing.length === 0) continue;
+    await admin.alterConfigs({
+      validateOnly: false,
+      resources: [{
+        type: ConfigResourceTypes.TOPIC,
+        name: topic.name,
+        configEntries: Object.entries(topic.configs).map(([name, value]) => ({ name, value })),
+      }],
+    });
+    log.warn("Topic {topic} had other settings than config/topics.json; now {settings}", {
+      topic: topic.name,
+      settings: differing.map(([k, v]) => `${k}=${v} (was ${value(k) ?? "unset"})`).join(", "),
+    });
+    changed.push(topic.name);
+  }
+  return changed;
 }
 
 /** Waits until the metadata of `names` lists a leader for every partition. */

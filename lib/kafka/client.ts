@@ -29,7 +29,7 @@ export type {
   RecordMetadata,
   Transaction,
 } from "kafkajs";
-export { CompressionTypes, Partitioners } from "kafkajs";
+export { CompressionTypes, ConfigResourceTypes, Partitioners } from "kafkajs";
 
 const kafkaLog = getLogger(["airq", "kafkajs"]);
 

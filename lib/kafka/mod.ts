@@ -1,12 +1,14 @@
 /**
- * Kafka access for airq: the client factory (the only kafkajs import), topic
- * creation and the cluster overview.
+ * Kafka access for airq: the client factory (the only kafkajs import), the
+ * bounded first contact every command makes (`awaitCluster`), topic creation
+ * and the cluster overview.
  *
  * @module
  */
 export {
   type Admin,
   CompressionTypes,
+  ConfigResourceTypes,
   type Consumer,
   type ConsumerConfig,
   type ConsumerRunConfig,
@@ -24,6 +26,7 @@ export {
   withAdmin,
 } from "./client.ts";
 export {
+  alignTopicConfigs,
   type ClusterStatus,
   clusterStatus,
   ensureTopics,
@@ -33,9 +36,20 @@ export {
   type TopicSpec,
   type TopicStatus,
 } from "./admin.ts";
+export {
+  awaitCluster,
+  type AwaitClusterOptions,
+  type ClusterContact,
+  ClusterUnreachableError,
+} from "./cluster.ts";
 export { idempotentProducer, RetryStablePartitioner } from "./idempotent.ts";
 export { DEAD_LETTER_DETAIL_MAX, deadLetterMessage, type DeadLetterParts } from "./dead_letters.ts";
-export { BatchPublisher, type PublisherOptions, type PublisherStats } from "./publisher.ts";
+export {
+  type Abandoned,
+  BatchPublisher,
+  type PublisherOptions,
+  type PublisherStats,
+} from "./publisher.ts";
 export { type ReadBack, readBack } from "./readback.ts";
 export { SupervisedMember, type SupervisedMemberOptions } from "./supervised.ts";
 export {

@@ -6,6 +6,11 @@
  * can break idempotence). The buffer is bounded: `publish` waits while a full
  * batch is queued behind the one in flight, which is the back-pressure.
  *
+ * A send blocked in kafkajs's retries (the broker went away) cannot be
+ * cancelled inside kafkajs; `abandon()` stops waiting for it and says how
+ * many messages were left unconfirmed and how many were never handed over,
+ * so a stopping producer can report them instead of hanging.
+ *
  * @module
  */
 import { getLogger } from "@logtape/logtape";
@@ -36,6 +41,14 @@ export interface PublisherStats {
   batches: number;
 }
 
+/** What `abandon` left behind. */
+export interface Abandoned {
+  /** Handed to kafkajs, not acknowledged: they may or may not be in the topic. */
+  unconfirmed: number;
+  /** Queued here, never handed to kafkajs. */
+  notSent: number;
+}
+
 /** Gathers messages into batches and sends them in order, one request at a time. */
 export class BatchPublisher {
   readonly #producer: Producer;
@@ -44,6 +57,8 @@ export class BatchPublisher {
   #inFlight: Promise<void> | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #error: unknown = null;
+  #inFlightCount = 0;
+  #abandoned = false;
   readonly stats: PublisherStats = { sent: 0, failed: 0, pending: 0, batches: 0 };
 
   constructor(producer: Producer, options: PublisherOptions) {
@@ -54,6 +69,7 @@ export class BatchPublisher {
   /** Queues one message; waits when the buffer is full. Throws once a send has failed. */
   async publish(message: Message): Promise<void> {
     if (this.#error !== null) throw this.#error;
+    if (this.#abandoned) throw new Error(`the publisher to ${this.#options.topic} was abandoned`);
     this.#queue.push(message);
     this.stats.pending++;
     if (this.#queue.length >= this.#options.batchSize) {
@@ -89,6 +105,26 @@ export class BatchPublisher {
     return this.#queue.length;
   }
 
+  /**
+   * Stops sending: drops the queue, and stops counting on the batch in flight
+   * (kafkajs may still be retrying it; disconnecting the producer ends that).
+   * Later outcomes of that batch no longer change `stats`.
+   */
+  abandon(): Abandoned {
+    if (this.#timer !== null) {
+      clearTimeout(this.#timer);
+      this.#timer = null;
+    }
+    const left = {
+      unconfirmed: this.#abandoned ? 0 : this.#inFlightCount,
+      notSent: this.#queue.length,
+    };
+    this.#abandoned = true;
+    this.#queue = [];
+    this.stats.pending = 0;
+    return left;
+  }
+
   #sendQueued(): void {
     if (this.#queue.length === 0) return;
     const batch = this.#queue;
@@ -98,6 +134,7 @@ export class BatchPublisher {
       this.#timer = null;
     }
     this.stats.batches++;
+    this.#inFlightCount = batch.length;
     this.#inFlight = this.#producer.send({
       topic: this.#options.topic,
       acks: -1,
@@ -107,10 +144,12 @@ export class BatchPublisher {
       messages: batch,
     }).then(
       () => {
+        if (this.#abandoned) return;
         this.stats.sent += batch.length;
         this.stats.pending -= batch.length;
       },
       (error: unknown) => {
+        if (this.#abandoned) return;
         this.stats.failed += batch.length;
         this.stats.pending -= batch.length;
         this.#error ??= error;
@@ -122,7 +161,8 @@ export class BatchPublisher {
       },
     ).finally(() => {
       this.#inFlight = null;
-      if (this.#queue.length > 0) this.#arm();
+      this.#inFlightCount = 0;
+      if (this.#queue.length > 0 && !this.#abandoned) this.#arm();
     });
   }
 }

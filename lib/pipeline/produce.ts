@@ -2,8 +2,11 @@
  * The replay producer: streams the dataset through the replay (virtual
  * stations, faults), paces it in event time, and publishes each reading to the
  * raw topic keyed by station id, through the idempotent, batching publisher.
- * Stops cleanly on an abort signal: what was handed to Kafka is flushed, and
- * the summary says what was not sent.
+ * Each record's timestamp is the reading's event time (`ts`, CreateTime), not
+ * the moment it was sent; the send time travels in the reading's
+ * `produced_at`. Stops cleanly on an abort signal: what was handed to Kafka
+ * gets a short grace period to be acknowledged, and the summary says what was
+ * unconfirmed or not sent, even when the broker went away mid-replay.
  *
  * @module
  */
@@ -11,12 +14,14 @@ import { getLogger } from "@logtape/logtape";
 import type { KafkaConfig, ProducerConfig, TopicConfig } from "../config/mod.ts";
 import { readUciFile } from "../dataset/mod.ts";
 import {
+  type Abandoned,
   BatchPublisher,
   createKafka,
   ensureTopics,
   idempotentProducer,
   withAdmin,
 } from "../kafka/mod.ts";
+import { untilAborted } from "../stop.ts";
 import { type FaultOptions, Pacer, replay, type Speed, virtualStations } from "../replay/mod.ts";
 
 const log = getLogger(["airq", "producer"]);
@@ -42,8 +47,15 @@ export interface ProduceOptions {
   compression: ProducerConfig["compression"];
   retry: ProducerConfig["retry"];
   progressIntervalMs: number;
-  /** Aborting stops the replay gracefully (SIGINT/SIGTERM). */
+  /**
+   * Aborting stops the replay (SIGINT/SIGTERM): nothing more is built, what
+   * was handed over gets `flushGraceMs` to be acknowledged, the rest is
+   * reported as unconfirmed or not sent. Waits blocked in kafkajs's retries
+   * (topic creation, connecting, back-pressure) are abandoned at once.
+   */
   signal: AbortSignal;
+  /** After a stop signal, how long to wait for acknowledgements, ms (default 2000). */
+  flushGraceMs?: number;
   /** Called every `progressIntervalMs` and once at the end. */
   onProgress?: (progress: Progress) => void;
 }
@@ -70,6 +82,12 @@ export interface ProduceSummary {
   late_sent: number;
   /** Messages whose send failed after retries. */
   failed: number;
+  /**
+   * Messages handed to kafkajs but not acknowledged when the producer gave up
+   * after a stop signal (the broker was away): they may or may not be in the
+   * topic. Replaying them is safe: the consumer's upsert absorbs a duplicate.
+   */
+  unconfirmed: number;
   /** Messages built but never handed to Kafka (interrupted). */
   not_sent: number;
   duration_s: number;
@@ -93,6 +111,24 @@ export async function countRows(
   return n;
 }
 
+/** A signal that aborts `ms` after `signal` does; `dispose` clears its timer. */
+function graceAfter(signal: AbortSignal, ms: number): { signal: AbortSignal; dispose: () => void } {
+  const controller = new AbortController();
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const arm = () => {
+    timer = setTimeout(() => controller.abort(new Error(`no answer ${ms} ms after the stop`)), ms);
+  };
+  if (signal.aborted) arm();
+  else signal.addEventListener("abort", arm, { once: true });
+  return {
+    signal: controller.signal,
+    dispose: () => {
+      signal.removeEventListener("abort", arm);
+      clearTimeout(timer);
+    },
+  };
+}
+
 function abortableSleep(signal: AbortSignal): (ms: number) => Promise<void> {
   return (ms) =>
     new Promise((resolve) => {
@@ -105,6 +141,37 @@ function abortableSleep(signal: AbortSignal): (ms: number) => Promise<void> {
       }
       signal.addEventListener("abort", done, { once: true });
     });
+}
+
+/**
+ * Creates the missing topics, again and again with the replay's backoff when
+ * the broker goes away meanwhile (a restart in the middle of the admin calls
+ * can make kafkajs 2.2.4 fail `listTopics` with a TypeError on empty
+ * metadata, which its own retries do not cover), until `signal` aborts.
+ */
+async function setUpTopics(
+  kafka: ReturnType<typeof createKafka>,
+  options: ProduceOptions,
+  signal: AbortSignal,
+): Promise<void> {
+  const sleep = abortableSleep(signal);
+  for (let attempt = 0;; attempt++) {
+    try {
+      await untilAborted(withAdmin(kafka, (admin) => ensureTopics(admin, options.topics)), signal);
+      return;
+    } catch (error) {
+      if (signal.aborted) throw error;
+      const waitMs = Math.min(
+        options.retry.maxRetryTimeMs,
+        options.retry.initialRetryTimeMs * options.retry.multiplier ** attempt,
+      );
+      log.warn("Creating the topics failed ({error}); trying again in {waitMs} ms", {
+        error: error instanceof Error ? error.message : String(error),
+        waitMs,
+      });
+      await sleep(waitMs);
+    }
+  }
 }
 
 /** Replays the dataset into Kafka. Resolves with the summary; never leaves a connection open. */
@@ -153,10 +220,13 @@ export async function runProducer(options: ProduceOptions): Promise<ProduceSumma
     };
   };
   const ticker = setInterval(() => options.onProgress?.(progress()), options.progressIntervalMs);
-
-  await withAdmin(kafka, (admin) => ensureTopics(admin, options.topics));
-  await producer.connect();
+  const signal = options.signal;
+  let left: Abandoned = { unconfirmed: 0, notSent: 0 };
+  let replayed = false;
   try {
+    // each wait below can block in kafkajs's retries (the broker went away): abandon it on a signal
+    await setUpTopics(kafka, options, signal);
+    await untilAborted(producer.connect(), signal);
     const events = replay(
       () => readUciFile(options.datasetPath, { utcOffset: options.utcOffset }),
       {
@@ -170,15 +240,9 @@ export async function runProducer(options: ProduceOptions): Promise<ProduceSumma
       },
     );
     for await (const event of events) {
-      if (options.signal.aborted) {
-        outcome = "interrupted";
-        break;
-      }
+      if (signal.aborted) break;
       await pacer.wait(event.sendAtMs, event.jitterMs);
-      if (options.signal.aborted) {
-        outcome = "interrupted";
-        break;
-      }
+      if (signal.aborted) break;
       const reading = { ...event.reading, produced_at: new Date().toISOString() };
       built++;
       if (event.kind === "duplicate") duplicates++;
@@ -186,25 +250,55 @@ export async function runProducer(options: ProduceOptions): Promise<ProduceSumma
         readings++;
         if (event.kind === "late") late++;
       }
-      await publisher.publish({ key: reading.station_id, value: JSON.stringify(reading) });
+      // the record's timestamp (CreateTime) is the reading's event time, not the send time:
+      // Kafka tools and offsets-for-times then work on event time (docs/architecture.md)
+      await untilAborted(
+        publisher.publish({
+          key: reading.station_id,
+          value: JSON.stringify(reading),
+          timestamp: String(Date.parse(reading.ts)),
+        }),
+        signal,
+      );
     }
+    replayed = !signal.aborted;
   } catch (error) {
-    outcome = "failed";
-    log.error("Replay stopped: {error}", {
-      error: error instanceof Error ? error.message : String(error),
-    });
-  } finally {
-    try {
-      await publisher.flush();
-    } catch {
+    if (!signal.aborted) {
       outcome = "failed";
+      log.error("Replay stopped: {error}", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  } finally {
+    // what was handed over gets flushGraceMs after a stop signal to be acknowledged, then is
+    // abandoned and reported (unconfirmed: may or may not be in the topic; not_sent: never handed over)
+    const grace = graceAfter(signal, options.flushGraceMs ?? 2000);
+    try {
+      await untilAborted(publisher.flush(), grace.signal);
+    } catch {
+      if (grace.signal.aborted) {
+        left = publisher.abandon();
+        log.warn(
+          "Gave up waiting for Kafka after the stop signal: {unconfirmed} readings unconfirmed, " +
+            "{notSent} not sent",
+          { ...left },
+        );
+      } else outcome = "failed";
+    } finally {
+      grace.dispose();
     }
     clearInterval(ticker);
-    await producer.disconnect();
+    const disconnect = graceAfter(AbortSignal.abort(), 1000);
+    await untilAborted(producer.disconnect(), disconnect.signal).catch(() => {});
+    disconnect.dispose();
+  }
+  if (outcome === "completed" && (!replayed || left.unconfirmed + left.notSent > 0)) {
+    outcome = "interrupted";
   }
   options.onProgress?.(progress());
   const duration = (performance.now() - t0) / 1000;
   const { sent, failed } = publisher.stats;
+  const unconfirmed = left.unconfirmed;
   return {
     topic: options.topic,
     stations: stations.length,
@@ -213,7 +307,8 @@ export async function runProducer(options: ProduceOptions): Promise<ProduceSumma
     duplicates_sent: duplicates,
     late_sent: late,
     failed,
-    not_sent: built - sent - failed,
+    unconfirmed,
+    not_sent: built - sent - failed - unconfirmed,
     duration_s: Math.round(duration * 1000) / 1000,
     rate_per_s: Math.round(sent / Math.max(duration, 1e-9)),
     outcome,
