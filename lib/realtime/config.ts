@@ -27,6 +27,8 @@ export const ForecasterConfigSchema = z.strictObject({
   snapshotEveryMs: z.number().int().min(0),
   /** Hours of history a station needs before the model replaces persistence (`--warmup-hours`). */
   warmupHours: z.number().int().min(0),
+  /** Hours a station's SARIMA filters must have been fed before SARIMA joins the blend. */
+  sarimaMinHours: z.number().int().min(25),
   why: z.string().min(1),
 });
 

@@ -11,6 +11,7 @@ import { featureCount, featureNames, type FeatureSpec } from "../features/mod.ts
 import type { ModelArtifact } from "../models/mod.ts";
 import { type CompiledModel, compileModel, PreparedRow } from "../models/artifact.ts";
 import { type GbtModel, MergedCuts } from "../models/gbt.ts";
+import type { CompiledSarima } from "./sarima_models.ts";
 
 /** The four targets, as source columns, with the reading field each one is. */
 export const REALTIME_TARGETS = [
@@ -51,6 +52,11 @@ export interface DeployedModels {
   halfWidths: Map<string, HalfWidth>;
   /** Problems found while assembling (logged by the caller). */
   problems: string[];
+  /**
+   * SARIMA per target (`<modelDir>/sarima.json`), blended into the ridge/trees
+   * forecast as evaluate's `best`; absent or null: ridge and trees only.
+   */
+  sarima?: CompiledSarima | null;
 }
 
 /** The slice of `var/evaluation.json` used for intervals (tolerant: unknown fields ignored). */
