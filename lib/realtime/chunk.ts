@@ -207,9 +207,9 @@ export class ChunkProcessor {
       });
       readings = block.concat(readings);
       const { seed, rooted } = sarimaSeed(readings, fields, startMs);
-      if (rooted) return seed;
+      if (rooted) return seed ?? undefined;
       const earlier = await store.readings({ station_id: stationId, to_ms: from, limit: 1 });
-      if (earlier.length === 0) return seed;
+      if (earlier.length === 0) return seed ?? undefined;
     }
   }
 

@@ -202,15 +202,10 @@ export function sarimaSeed(
   readings: readonly CleanReading[],
   fields: readonly string[],
   startMs: number,
-): { seed: SarimaSeed; rooted: boolean } {
+): { seed: SarimaSeed | null; rooted: boolean } {
   const startHour = Math.floor(startMs / HOUR_MS);
   const lastHour = startHour - 1;
-  if (readings.length === 0) {
-    return {
-      seed: { lastHour, values: fields.map(() => new Float64Array(24).fill(NaN)) },
-      rooted: false,
-    };
-  }
+  if (readings.length === 0) return { seed: null, rooted: false };
   const firstHour = Math.min(startHour - 24, Math.floor(readings[0]!.ts_utc_ms / HOUR_MS));
   const n = startHour - firstHour;
   const columns = fields.map(() => new Float64Array(n).fill(NaN));
@@ -230,5 +225,7 @@ export function sarimaSeed(
     }
     return fillForState(column, 24).slice(n - 24);
   });
-  return { seed: { lastHour, values }, rooted };
+  // nothing observed: no seed (the filters start with the first reading, and count from it)
+  const seen = values.some((v) => v.some((x) => x === x));
+  return { seed: seen ? { lastHour, values } : null, rooted };
 }

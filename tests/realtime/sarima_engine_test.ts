@@ -115,6 +115,14 @@ Deno.test("SARIMA joins the blend as evaluate's best once a station has sarimaMi
     }
   }
   assert.ok(blended > 12 * 250, `${blended} forecasts blended`);
+  // a station new to the store: no seed, and SARIMA waits for minHours of its own readings
+  const fresh = new RealtimeForecaster({ ...models, sarima }, options);
+  assert.equal(sarimaSeed([], fresh.sarimaFields, readings[0]!.ts_utc_ms).seed, null);
+  assert.equal(fresh.warm("station-001", []), 0);
+  const firstWithSarima = readings.findIndex((r) =>
+    fresh.process(r).forecasts.some((f) => f.model_version.includes("+sarima"))
+  );
+  assert.equal(firstWithSarima, minHours - 1);
   // a reset forgets the filters: ridge and trees alone until the station has minHours again
   withSarima.reset();
   without.reset();
@@ -146,6 +154,7 @@ Deno.test("a warm start (history and fill seed) serves what a forecaster that sa
   const { seed, rooted } = sarimaSeed(before, restarted.sarimaFields, startMs);
   assert.equal(rooted, false);
   assert.equal(sarimaSeed(before.slice(-24), restarted.sarimaFields, startMs).rooted, false);
+  assert.ok(seed !== null);
   assert.equal(restarted.warm("station-001", history, seed), history.length);
   unseeded.warm("station-001", history);
   let withSarima = 0, differ = 0;
