@@ -73,6 +73,7 @@ Deno.test("SARIMA filter = ctsa's forecasts at 250 consecutive hourly origins of
         assert.ok(worstWindow < 1e-9, `windowed filter vs ctsa: max relative ${worstWindow}`);
         // the continuous filter keeps hours ctsa has forgotten; it must still be close
         assert.ok(worstKalman > worstWindow && worstKalman < 0.5, `kalman ${worstKalman}`);
+        // deno-lint-ignore no-console
         console.log(
           JSON.stringify({
             target,
