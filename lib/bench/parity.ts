@@ -40,7 +40,7 @@ import {
   walkForward,
 } from "../forecast/mod.ts";
 import { sarimaWalkForward } from "../forecast/sarima.ts";
-import { createKafka, ensureTopics, withAdmin } from "../kafka/mod.ts";
+import { createKafka, ensureTopics, groupLag, type Kafka, withAdmin } from "../kafka/mod.ts";
 import { loadSarima } from "../models/mod.ts";
 import { forecastRows, ForecastSetSchema } from "../records/mod.ts";
 import { spawnTask } from "../tasks.ts";
@@ -135,6 +135,46 @@ async function runTask(
   if (!out.success) {
     const stderr = new TextDecoder().decode(out.stderr).slice(-2000);
     throw new Error(`deno task ${name} ${args.join(" ")} failed (exit ${out.code}):\n${stderr}`);
+  }
+  return lastJsonLine(out.stdout);
+}
+
+/**
+ * Runs a consuming task in group `group` until the group's committed offsets
+ * reach the end of `topic`, then stops it (SIGTERM) and returns its summary.
+ * Not `--exit-when-idle`: its idle clock runs while one long batch is worked
+ * off in chunks, so a batch longer than the idle time ends the run early.
+ */
+async function runUntilCaughtUp(
+  kafka: Kafka,
+  task: string,
+  args: string[],
+  env: Record<string, string>,
+  group: string,
+  topic: string,
+): Promise<Record<string, unknown>> {
+  const child = await spawnTask(task, [...args, "--group", group, "--json"], env);
+  const done = child.output();
+  let exited = false;
+  done.then(() => (exited = true), () => (exited = true));
+  const deadline = performance.now() + 900_000;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    if (exited) break;
+    // the group coordinator may still be loading: errors are retried
+    const lag = await groupLag(kafka, group, topic).catch(() => null);
+    if (lag === 0) break;
+    if (performance.now() > deadline) {
+      child.kill("SIGKILL");
+      await done;
+      throw new Error(`deno task ${task} did not catch up with ${topic} in 15 minutes`);
+    }
+  }
+  if (!exited) child.kill("SIGTERM");
+  const out = await done;
+  if (!out.success) {
+    const stderr = new TextDecoder().decode(out.stderr).slice(-2000);
+    throw new Error(`deno task ${task} failed (exit ${out.code}):\n${stderr}`);
   }
   return lastJsonLine(out.stdout);
 }
@@ -284,10 +324,12 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
     const historyPrefix = `ph${crypto.randomUUID().slice(0, 6)}.`;
     const testPrefix = `pt${crypto.randomUUID().slice(0, 6)}.`;
     const kafka = createKafka(priv.config, { clientId: "airq-bench-parity" });
+    const rawTopics: string[] = [];
     for (const prefix of [historyPrefix, testPrefix]) {
       const topics = (await loadTopicsConfig((k) => k === "AIRQ_TOPIC_PREFIX" ? prefix : undefined))
         .topics;
       await withAdmin(kafka, (admin) => ensureTopics(admin, topics));
+      rawTopics.push(topics.find((t) => t.role === "raw")!.name);
     }
     const historyEnv = { ...baseEnv, AIRQ_TOPIC_PREFIX: historyPrefix };
     log.info("Parity: producing and consuming the history into the store");
@@ -304,10 +346,13 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
       ],
       historyEnv,
     );
-    const consumed = await runTask(
+    const consumed = await runUntilCaughtUp(
+      kafka,
       "consume",
-      ["--db", db, "--exit-when-idle", "3", "--json"],
+      ["--db", db],
       historyEnv,
+      "airq-bench-parity-consumer",
+      rawTopics[0]!,
     );
     // 3. the test window through Kafka and the forecaster
     const testEnv = { ...baseEnv, AIRQ_TOPIC_PREFIX: testPrefix };
@@ -327,10 +372,13 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
       ],
       testEnv,
     );
-    const forecaster = await runTask(
+    const forecaster = await runUntilCaughtUp(
+      kafka,
       "forecast",
-      ["--db", db, "--models", modelDir, "--exit-when-idle", "3", "--json"],
+      ["--db", db, "--models", modelDir],
       testEnv,
+      "airq-bench-parity-forecaster",
+      rawTopics[1]!,
     );
     sets = await readCommitted(
       priv.config,
