@@ -67,6 +67,12 @@ export interface ParityResult {
     live_vs_offline: number;
   }[];
   max_abs_relative_difference: number;
+  /**
+   * Forecasts made in the test window's first refit block (its first week), where
+   * evaluate uses the model fitted at the window's start as the live path does:
+   * how many, and the largest |live - offline| / max(1, |offline|).
+   */
+  first_block: { forecasts: number; max_relative_difference: number };
   test_window: { from: string; to: string };
   live: {
     /** Model folder trained once on the hours before the test window. */
@@ -427,6 +433,8 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
   }
   const result: ParityRow[] = [];
   const check: ParityResult["evaluation_check"]["rows"] = [];
+  const firstBlock = { forecasts: 0, max_relative_difference: 0 };
+  const firstBlockEnd = testFrom + config.walkForward.refitEveryH;
   for (const h of config.horizonsH) {
     for (const target of config.targets) {
       const y = series.columns[fieldOf(target)];
@@ -444,6 +452,13 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
         n++;
         liveSum += Math.abs(l.value - actual);
         offlineSum += Math.abs(off - actual);
+        if (t >= testFrom && t < firstBlockEnd) {
+          firstBlock.forecasts++;
+          firstBlock.max_relative_difference = Math.max(
+            firstBlock.max_relative_difference,
+            Math.abs(l.value - off) / Math.max(1, Math.abs(off)),
+          );
+        }
         if (l.baseline) live.scored_baseline++;
         if (l.sarima) live.scored_with_sarima++;
       }
@@ -470,6 +485,7 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
     rows: result,
     relative_difference: relative,
     max_abs_relative_difference: Math.max(...relative.map((r) => Math.abs(r.live_vs_offline))),
+    first_block: firstBlock,
     test_window: config.testWindow,
     live,
     offline: {
