@@ -29,7 +29,13 @@ import { getLogger } from "@logtape/logtape";
 import { startPrivateBroker } from "../broker/mod.ts";
 import { CONFIG_DIR, type KafkaConfig, loadConfig, loadTopicsConfig } from "../config/mod.ts";
 import { readUciFile } from "../dataset/mod.ts";
-import { buildFeatureMatrix, fieldOf, HOUR_MS, toHourlySeries } from "../features/mod.ts";
+import {
+  buildFeatureMatrix,
+  fieldOf,
+  HOUR_MS,
+  type HourlySeries,
+  toHourlySeries,
+} from "../features/mod.ts";
 import {
   type ForecastConfig,
   ForecastConfigSchema,
@@ -49,11 +55,15 @@ const log = getLogger(["airq", "bench"]);
 
 /** One target at one horizon: live and offline MAE on the same hours. */
 export interface ParityRow {
+  /** Target column, e.g. `CO(GT)`. */
   target: string;
+  /** Hours ahead. */
   horizon_h: number;
   /** Target hours scored (test window, observed, both forecasts present). */
   n: number;
+  /** MAE of the forecasts the live path committed to Kafka. */
   live_mae: number;
+  /** MAE of evaluate's `best` (refit weekly) on the same hours. */
   offline_mae: number;
 }
 
@@ -110,9 +120,13 @@ export interface ParityResult {
 
 /** Options of the parity benchmark. */
 export interface ParityOptions {
+  /** The UCI CSV. */
   input: string;
+  /** `HOME` for the child tasks. */
   home: string;
+  /** Where the Kafka jars are cached. */
   cacheDir: string;
+  /** A Kafka installation to use instead of the jars. */
   kafkaHome?: string | undefined;
   /** `deno task evaluate --json` output to cross-check the offline MAE with; null = none. */
   evaluationPath: string | null;
@@ -226,7 +240,7 @@ async function readCommitted(
  * without the scoring.
  */
 export async function offlineBest(
-  series: ReturnType<typeof toHourlySeries>,
+  series: HourlySeries,
   config: ForecastConfig,
 ): Promise<{ best: Map<string, Float64Array>; fits: number; failedFits: number }> {
   const utcOffsetMin = offsetMinutes(config.utcOffset);
