@@ -46,7 +46,12 @@ async function readSets(
 }
 
 /** One set per reading (`expected` of them), each with every target and horizon once. */
-function assertExactlyOnce(sets: ForecastSet[], expected = READINGS, stations = 1): void {
+function assertExactlyOnce(
+  sets: ForecastSet[],
+  expected = READINGS,
+  stations = 1,
+  restarted = false,
+): void {
   assert.equal(sets.length, expected, "one record per reading");
   assert.equal(new Set(sets.map((s) => s.set_id)).size, expected, "no duplicates");
   assert.equal(new Set(sets.map((s) => s.station_id)).size, stations);
@@ -55,8 +60,11 @@ function assertExactlyOnce(sets: ForecastSet[], expected = READINGS, stations = 
     assert.equal(rows.length, PER_READING, "every target and horizon");
     assert.equal(new Set(rows.map((r) => r.forecast_id)).size, PER_READING);
     for (const r of rows) {
-      // the fixture's station always has a value; virtual stations may start with a gap
-      if (stations > 1 && r.value === null && r.fallback_reason === "no_observation") continue;
+      // virtual stations may start with a gap; so may a restart without stored readings (no
+      // consumer here) when its first reading misses a value (CO(GT) at 04:00 in the fixture)
+      if (
+        (stations > 1 || restarted) && r.value === null && r.fallback_reason === "no_observation"
+      ) continue;
       assert.ok(r.value !== null && r.interval !== null, JSON.stringify(r));
       assert.ok(r.interval.lower <= r.value && r.value <= r.interval.upper, JSON.stringify(r));
     }
@@ -136,7 +144,7 @@ Deno.test("kill -9 mid-stream and restart: still exactly one forecast set per re
       s.readings < READINGS,
       `the restart took over mid-stream (${s.readings} readings left)`,
     );
-    assertExactlyOnce(await readSets(kafka, topic, READINGS));
+    assertExactlyOnce(await readSets(kafka, topic, READINGS), READINGS, 1, true);
     // deno-lint-ignore no-console
     console.log(
       `killed after ${committedAtKill} committed readings; the restart did ${s.readings}`,
