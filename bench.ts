@@ -13,6 +13,14 @@
  *   reading being produced to its forecast set being readable at a steady R
  *   readings/s for S seconds, then Kafka's producer perf tool with records of
  *   the set's size (lib/bench/realtime.ts).
+ * - `parity [--evaluation PATH]`: the model trained once on the hours before
+ *   the test window, the test window replayed through Kafka into the
+ *   forecaster (warm-started from a store holding the hours before it), its
+ *   forecasts scored against evaluate's `best` (refit weekly) on the same
+ *   hours: `{"rows": [{"target", "horizon_h", "n", "live_mae",
+ *   "offline_mae"}], ...}` (lib/bench/parity.ts). `--evaluation` (default
+ *   var/evaluation.json, else docs/reports/evaluation.json) is the
+ *   cross-check of the offline MAE.
  *
  * Permissions: those of `broker`, `produce` and `consume` together, plus
  * running Deno itself (the producer and consumer run as their own processes,
@@ -22,6 +30,7 @@
  */
 import { parseArgs } from "node:util";
 import { benchIngest } from "./lib/bench/ingest.ts";
+import { benchParity } from "./lib/bench/parity.ts";
 import { benchRealtime } from "./lib/bench/realtime.ts";
 import { resolveDatasetPath } from "./lib/dataset/mod.ts";
 import { env, println, runMain } from "./lib/cli.ts";
@@ -42,15 +51,17 @@ async function main(): Promise<number> {
       "raw-partitions": { type: "string" },
       "perf-records": { type: "string", default: "1000000" },
       input: { type: "string" },
+      evaluation: { type: "string" },
     },
   });
   await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
   const name = positionals[0];
-  if (name !== "ingest" && name !== "realtime") {
+  if (name !== "ingest" && name !== "realtime" && name !== "parity") {
     throw new Error(
       "usage: deno task bench ingest [--stations N] [--json PATH]\n" +
         "       deno task bench realtime [--stations N] [--rate R] [--seconds S] [--members N]\n" +
-        "                                [--raw-partitions N] [--json PATH]",
+        "                                [--raw-partitions N] [--json PATH]\n" +
+        "       deno task bench parity [--evaluation PATH] [--json PATH]",
     );
   }
   const positive = (option: string, text: string) => {
@@ -70,7 +81,9 @@ async function main(): Promise<number> {
     cacheDir: env("AIRQ_CACHE_DIR") || `${home}/.cache/airq`,
     kafkaHome: env("KAFKA_HOME"),
   };
-  const result = name === "realtime"
+  const result = name === "parity"
+    ? await benchParity({ ...common, evaluationPath: await evaluationPath(values.evaluation) })
+    : name === "realtime"
     ? await benchRealtime({
       ...common,
       stations: positive("stations", values.stations ?? "20"),
@@ -93,6 +106,15 @@ async function main(): Promise<number> {
   if (values.json) await Deno.writeTextFile(userPath(values.json), text + "\n");
   println(text);
   return 0;
+}
+
+/** The evaluation JSON for the parity cross-check: the one given, var/'s, or the committed copy. */
+async function evaluationPath(given: string | undefined): Promise<string | null> {
+  if (given !== undefined) return userPath(given);
+  for (const path of ["var/evaluation.json", "docs/reports/evaluation.json"]) {
+    if (await Deno.stat(path).then(() => true, () => false)) return path;
+  }
+  return null;
 }
 
 if (import.meta.main) await runMain(main);

@@ -2,8 +2,9 @@
  * `deno task demo`: the whole live system on this machine. Starts the local
  * Kafka broker (or reuses a running one; an external cluster when configured),
  * creates the topics, starts the validating consumer (a child process with
- * the `consume` task's permissions), the forecaster when there is one, and the
- * dashboard, then replays the dataset as several stations at a speed a person
+ * the `consume` task's permissions), the forecaster when there is one (after
+ * training the models first, `deno task train`, when the model folder has
+ * none: about 10 s), and the dashboard, then replays the dataset as several stations at a speed a person
  * can watch. It prints the page's URL once the page answers; Ctrl-C
  * (SIGINT/SIGTERM, to the demo alone or to its whole process group, once or
  * twice) stops the replay, then the consumer, the forecaster and the
@@ -48,10 +49,12 @@ import { runProducer } from "./lib/pipeline/produce.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
 import { openSqliteStore } from "./lib/storage/mod.ts";
 import { ConsumerConfigSchema } from "./lib/config/mod.ts";
-import { join } from "node:path";
+import { isAbsolute, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { ForecastConfigSchema } from "./lib/forecast/config.ts";
 import { parseSpeed } from "./lib/replay/mod.ts";
 import { loadDashboardConfig, startDashboard } from "./lib/dashboard/mod.ts";
-import { spawnTask } from "./lib/tasks.ts";
+import { runTask, spawnTask } from "./lib/tasks.ts";
 import { env, println, runMain } from "./lib/cli.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
 
@@ -165,6 +168,41 @@ async function stopChild(child: Child, killAfterMs = 3000): Promise<number> {
   return code;
 }
 
+/**
+ * A fresh clone has no model: the forecaster would serve persistence only. When
+ * the model folder (`modelDir` of config/forecast.json) has no manifest, train
+ * first (`deno task train`, its own permissions), on the dataset the replay uses.
+ */
+async function trainIfNoModel(explicitDataset: string | undefined): Promise<void> {
+  const config = await loadConfig(new URL("forecast.json", CONFIG_DIR), ForecastConfigSchema);
+  const root = fileURLToPath(new URL(".", import.meta.url));
+  const modelDir = isAbsolute(config.modelDir) ? config.modelDir : join(root, config.modelDir);
+  const trained = await Deno.stat(join(modelDir, "manifest.json")).then(() => true, () => false);
+  if (trained) return;
+  const dataset = await resolveDatasetPath({ explicitPath: explicitDataset });
+  println(
+    `   no trained model in ${config.modelDir}: training first (deno task train, about 10 s)`,
+  );
+  const t0 = performance.now();
+  const run = await runTask("train", ["--input", dataset.path, "--json"], {
+    AIRQ_LOG_FORMAT: "json",
+    NO_COLOR: "1",
+  });
+  if (run.code !== 0) {
+    println(
+      `   training failed (exit ${run.code}); the forecaster serves persistence:\n${
+        run.stderr.slice(-2000)
+      }`,
+    );
+    return;
+  }
+  println(
+    `   trained in ${((performance.now() - t0) / 1000).toFixed(1)} s: ${
+      run.stdout.trim().split("\n").at(-1)
+    }`,
+  );
+}
+
 /** The live demo: everything up, the page's URL printed, down again on a signal or --duration. */
 async function live(values: DemoArgs): Promise<number> {
   const log = getLogger(["airq", "demo"]);
@@ -253,6 +291,7 @@ async function live(values: DemoArgs): Promise<number> {
     const tasks = JSON.parse(await Deno.readTextFile(new URL("./deno.json", import.meta.url)))
       .tasks ?? {};
     if (hasForecaster && "forecast" in tasks) {
+      await trainIfNoModel(env("AIRQ_DATASET") ?? producerConfig.input ?? undefined);
       children.push(await startChild("forecaster", "forecast", ["--db", dbPath]));
       println(`4. forecaster: deno task forecast --db ${dbPath} (a child process)`);
     } else {

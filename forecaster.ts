@@ -36,6 +36,7 @@ import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
 import {
   alerterObserver,
   loadDeployedModels,
+  loadSarimaModels,
   monitorObserver,
   RealtimeForecaster,
   runForecaster,
@@ -144,7 +145,23 @@ async function main(): Promise<number> {
       modelDir,
     });
   }
-  const engine = new RealtimeForecaster(models, { utcOffsetMin, warmupH });
+  const { sarima, problem: sarimaProblem } = await loadSarimaModels(modelDir);
+  if (sarima === null) {
+    log.info("No SARIMA ({problem}): forecasts blend ridge and trees only", {
+      problem: sarimaProblem,
+    });
+  } else {
+    for (const problem of sarima.problems) log.warn("SARIMA: {problem}", { problem });
+    log.info("Loaded SARIMA for {targets}: blended once a station has {hours} hours", {
+      targets: sarima.targets.map((t) => t.target.target).join(", "),
+      hours: settings.sarimaMinHours,
+    });
+  }
+  const engine = new RealtimeForecaster({ ...models, sarima }, {
+    utcOffsetMin,
+    warmupH,
+    sarimaMinHours: settings.sarimaMinHours,
+  });
   const alertsConfig = await loadConfig(
     new URL(ALERTS_CONFIG_FILE, CONFIG_DIR),
     AlertsConfigSchema,

@@ -1,7 +1,10 @@
 /**
  * Final fits for deployment: for every target and horizon (and the virtual
  * sensor), ridge and boosted trees on the latest training window, as artifacts
- * with metadata. The deployed forecast is the blend given by `gbtWeight`.
+ * with metadata. The deployed forecast is the blend given by `gbtWeight`. The
+ * fits are those of a refit of evaluate's walk-forward (`walkForward`) whose
+ * block starts at the series' end: the same rows, the trees binned on every row
+ * of the window (missing targets included) and seeded with `gbt.seed`.
  *
  * Pure: no `Deno.*`, no I/O (the creation time is injected).
  *
@@ -11,7 +14,8 @@ import { buildFeatureMatrix, fieldOf, HOUR_MS, type HourlySeries } from "../feat
 import { mae, rmse } from "../evaluation/mod.ts";
 import {
   ARTIFACT_VERSION,
-  fitGbt,
+  binMatrix,
+  fitGbtBinned,
   fitRidge,
   type FittedModel,
   type ModelArtifact,
@@ -54,12 +58,18 @@ export function trainModels(
     const x = { n: features.n, p: features.p, data: features.data };
     for (const target of config.targets) {
       const y = series.columns[fieldOf(target)];
+      // the window's rows, and those with an observed target (the training rows)
+      const window: number[] = [];
+      const windowTargets: number[] = [];
       const rows: number[] = [];
       const targets: number[] = [];
       const since = oldestOf(target);
       for (let r = 0; r < features.n; r++) {
         const tau = features.from + r + h;
-        if (tau >= since && tau < end && !Number.isNaN(y[tau]!)) {
+        if (tau < since || tau >= end) continue;
+        window.push(r);
+        windowTargets.push(y[tau]!);
+        if (!Number.isNaN(y[tau]!)) {
           rows.push(r);
           targets.push(y[tau]!);
         }
@@ -71,7 +81,17 @@ export function trainModels(
       const w = gbtWeightOf(config, target, key);
       const fits: [string, number, FittedModel][] = [
         ["ridge", 1 - w, fitRidge(xTrain, targets, config.ridge)],
-        ["gbt", w, fitGbt(xTrain, targets, config.gbt)],
+        // binned on every row of the window, missing targets included, as evaluate's
+        // walk-forward bins each refit: the deployed trees are the ones it scored
+        [
+          "gbt",
+          w,
+          fitGbtBinned(
+            binMatrix(takeRows(x, window), config.gbt.maxBins),
+            windowTargets,
+            config.gbt,
+          ),
+        ],
       ];
       for (const [name, blendWeight, model] of fits) {
         const fitted = predictModel(model, xTrain);

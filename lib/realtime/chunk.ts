@@ -9,7 +9,7 @@
  *
  * @module
  */
-import { HISTORY_H, HOUR_MS } from "../features/mod.ts";
+import { HOUR_MS } from "../features/mod.ts";
 import type { Message } from "../kafka/mod.ts";
 import { type QualityRules, validateMessage } from "../quality/mod.ts";
 import type {
@@ -21,6 +21,7 @@ import type {
 } from "../records/mod.ts";
 import type { ReadingStore } from "../storage/mod.ts";
 import type { RealtimeForecaster } from "./engine.ts";
+import { type SarimaSeed, sarimaSeed } from "./sarima_models.ts";
 import { estimateJson, forecastSetJson } from "./serialize.ts";
 
 /** Something that watches readings and the forecasts made for them, and may raise alerts. */
@@ -66,9 +67,14 @@ export interface RawMessage {
   value: Uint8Array | null;
 }
 
-/** Warm start: the feature history of a station, and its forecasts still waiting for their actual value. */
-const WARM_HISTORY_MS = HISTORY_H * HOUR_MS;
+/**
+ * Warm start: a station's forecasts still waiting for their actual value; its
+ * history is the engine's `historyH` (the features' HISTORY_H hours, or
+ * SARIMA's window when SARIMA is served).
+ */
 const WARM_FORECASTS_MS = 24 * HOUR_MS;
+/** Stored readings read at a time when looking further back for SARIMA's fill (four weeks). */
+const SEED_BLOCK_MS = 28 * 24 * HOUR_MS;
 
 /** Turns chunks of raw messages into the records of their transaction. */
 export class ChunkProcessor {
@@ -161,7 +167,7 @@ export class ChunkProcessor {
       if (this.#engine.knows(stationId)) continue;
       const history = await store.readings({
         station_id: stationId,
-        from_ms: t - WARM_HISTORY_MS,
+        from_ms: t - this.#engine.historyH * HOUR_MS,
         to_ms: t,
       });
       const past = await store.forecasts({
@@ -169,12 +175,41 @@ export class ChunkProcessor {
         from_ms: t - WARM_FORECASTS_MS,
         to_ms: t,
       });
-      const taken = this.#engine.warm(stationId, history);
+      const seed = await this.#sarimaSeed(store, stationId, t - this.#engine.historyH * HOUR_MS);
+      const taken = this.#engine.warm(stationId, history, seed);
       for (const o of this.#observers) o.warm?.(stationId, history, past);
       if (taken > 0) {
         out.counts.warm_started_stations++;
         out.counts.warm_start_readings += taken;
       }
+    }
+  }
+
+  /**
+   * SARIMA's fill seed for a station whose warm-start history starts at `startMs`:
+   * the stored readings before it, four weeks at a time further back until every
+   * missing value of its last day has an observed value at the same hour of an
+   * earlier day, or the store has no earlier reading (then all of them were read).
+   */
+  async #sarimaSeed(
+    store: ReadingStore,
+    stationId: string,
+    startMs: number,
+  ): Promise<SarimaSeed | undefined> {
+    const fields = this.#engine.sarimaFields;
+    if (fields.length === 0) return undefined;
+    let readings: CleanReading[] = [];
+    for (let from = startMs - SEED_BLOCK_MS;; from -= SEED_BLOCK_MS) {
+      const block = await store.readings({
+        station_id: stationId,
+        from_ms: from,
+        to_ms: from + SEED_BLOCK_MS,
+      });
+      readings = block.concat(readings);
+      const { seed, rooted } = sarimaSeed(readings, fields, startMs);
+      if (rooted) return seed ?? undefined;
+      const earlier = await store.readings({ station_id: stationId, to_ms: from, limit: 1 });
+      if (earlier.length === 0) return seed ?? undefined;
     }
   }
 

@@ -36,6 +36,8 @@ export const ForecasterConfigSchema = z.strictObject({
   transactionRetryMs: z.number().int().min(1).max(10_000),
   /** Retries of the transactional producers before a send fails. */
   transactionRetries: z.number().int().min(0).max(100),
+  /** Hours a station's SARIMA filters must have been fed before SARIMA joins the blend. */
+  sarimaMinHours: z.number().int().min(25),
   why: z.string().min(1),
 });
 

@@ -11,6 +11,7 @@ import {
   featureCount,
   type FeatureSpec,
   FeatureState,
+  HISTORY_H,
   HOUR_MS,
   StationFeatureStates,
 } from "../features/mod.ts";
@@ -38,6 +39,12 @@ import {
   type HalfWidth,
   REALTIME_HORIZONS,
 } from "./models.ts";
+import {
+  blendWithSarima,
+  type CompiledSarima,
+  type SarimaSeed,
+  StationSarima,
+} from "./sarima_models.ts";
 
 /** Settings of the engine. */
 export interface EngineOptions {
@@ -45,6 +52,27 @@ export interface EngineOptions {
   utcOffsetMin: number;
   /** Hours of history a station needs before the model replaces persistence. */
   warmupH: number;
+  /**
+   * Hours a station's SARIMA filters must have been fed before SARIMA joins the
+   * blend (default {@linkcode DEFAULT_SARIMA_MIN_HOURS}). From `windowH` hours on
+   * (1,000) its forecasts are exactly those `deno task evaluate` scored; before,
+   * they are ctsa's on the shorter window.
+   */
+  sarimaMinHours?: number;
+}
+
+/** Default of {@linkcode EngineOptions.sarimaMinHours}: a week, seven daily cycles for the seasonal part. */
+export const DEFAULT_SARIMA_MIN_HOURS = 168;
+
+/** SARIMA's part in one target's forecast at one horizon. */
+interface SarimaSlot {
+  /** Index of the target in the compiled SARIMA (and in the station's filters). */
+  readonly k: number;
+  /** Index of the horizon in `REALTIME_HORIZONS`. */
+  readonly hi: number;
+  readonly weight: number;
+  /** The ridge/trees blend's version with SARIMA appended. */
+  readonly version: string;
 }
 
 /** Relative half-width used when neither the artifacts nor the evaluation give one. */
@@ -152,6 +180,14 @@ export class RealtimeForecaster {
   readonly #x: Float64Array[];
   readonly #xNowcast: Float64Array;
   readonly #compiled: CompiledModels;
+  readonly #sarima: CompiledSarima | null;
+  #sarimaStates = new Map<string, StationSarima>();
+  /** Per horizon, per slot: SARIMA's part, or null (no fit, weight 0, no ridge/trees blend). */
+  readonly #sarimaSlots: (SarimaSlot | null)[][];
+  readonly #sarimaMinHours: number;
+  /** Scratch: one reading's target values, and each target's forecasts at the horizons. */
+  readonly #sarimaValues: Float64Array;
+  readonly #sarimaOut: Float64Array[];
 
   /** `models` are compiled here, once: later changes to them are not seen. */
   constructor(models: DeployedModels, options: EngineOptions) {
@@ -166,6 +202,57 @@ export class RealtimeForecaster {
     this.#x = this.#specs.map((s) => new Float64Array(featureCount(s)));
     this.#xNowcast = new Float64Array(featureCount(this.#nowcastSpec));
     this.#compiled = compileModels(models, options.utcOffsetMin);
+    const sarima = models.sarima ?? null;
+    this.#sarima = sarima !== null && sarima.targets.length > 0 ? sarima : null;
+    this.#sarimaMinHours = options.sarimaMinHours ?? DEFAULT_SARIMA_MIN_HOURS;
+    const targets = this.#sarima?.targets ?? [];
+    this.#sarimaValues = new Float64Array(targets.length);
+    this.#sarimaOut = targets.map(() => new Float64Array(REALTIME_HORIZONS.length));
+    this.#sarimaSlots = this.#compiled.horizons.map(({ horizonH, slots }) => {
+      const hi = REALTIME_HORIZONS.indexOf(horizonH);
+      return slots.map((slot): SarimaSlot | null => {
+        const k = targets.findIndex((t) => t.target.target === slot.target.target);
+        const t = targets[k];
+        const weight = t?.weights[hi] ?? 0;
+        if (t === undefined || weight === 0 || slot.blend === undefined) return null;
+        return {
+          k,
+          hi,
+          weight,
+          version: `${slot.blend.version}+sarima${weight.toFixed(2)}@${t.fitEnd}`,
+        };
+      });
+    });
+  }
+
+  /**
+   * Hours of stored history a warm start should give a station: the features'
+   * (HISTORY_H) or, with SARIMA, its window (1,000 hours), whichever is longer.
+   */
+  get historyH(): number {
+    const sarima = this.#sarima;
+    return sarima === null ? HISTORY_H : Math.max(HISTORY_H, sarima.historyH);
+  }
+
+  /** Reading fields of the targets SARIMA serves, in the order of a {@linkcode SarimaSeed}'s values (empty: none). */
+  get sarimaFields(): readonly string[] {
+    return this.#sarima?.targets.map((t) => t.target.field) ?? [];
+  }
+
+  /** Feeds a station's SARIMA filters the target values of an in-order reading. */
+  #observeSarima(id: string, t: number, measurements: CleanReading["measurements"]): void {
+    const sarima = this.#sarima;
+    if (sarima === null) return;
+    let state = this.#sarimaStates.get(id);
+    if (state === undefined) {
+      state = new StationSarima(sarima);
+      this.#sarimaStates.set(id, state);
+    }
+    const values = this.#sarimaValues, targets = sarima.targets;
+    for (let k = 0; k < targets.length; k++) {
+      values[k] = measurements[targets[k]!.target.field] ?? NaN;
+    }
+    state.observe(Math.floor(t / HOUR_MS), values);
   }
 
   /** Stations seen since the start (or the last reset). */
@@ -177,6 +264,7 @@ export class RealtimeForecaster {
   reset(): void {
     this.#states = new StationFeatureStates();
     this.#firstMs = new Map();
+    this.#sarimaStates = new Map();
   }
 
   /** True once the station has history in this engine (a reading or a warm start). */
@@ -188,10 +276,17 @@ export class RealtimeForecaster {
    * Warm start: feeds a station's stored history (time order, all before the
    * next reading to process) without making forecasts, so the model takes over
    * at once instead of after the warm-up. Readings out of order are skipped.
-   * Returns how many readings were taken.
+   * Returns how many readings were taken. `seed` (the 24 hours before
+   * `history`, filled: `sarimaSeed()`) goes to the station's SARIMA filters
+   * first, so their fill of missing hours is the whole series'.
    */
-  warm(stationId: string, history: readonly CleanReading[]): number {
+  warm(stationId: string, history: readonly CleanReading[], seed?: SarimaSeed): number {
     const state = this.#states.get(stationId);
+    if (seed !== undefined && this.#sarima !== null && !this.#sarimaStates.has(stationId)) {
+      const sarima = new StationSarima(this.#sarima);
+      sarima.seed(seed);
+      this.#sarimaStates.set(stationId, sarima);
+    }
     let taken = 0;
     for (const r of history) {
       if (r.station_id !== stationId) continue;
@@ -203,6 +298,7 @@ export class RealtimeForecaster {
         if (!(error instanceof RangeError)) throw error;
         continue; // off the hourly grid
       }
+      this.#observeSarima(stationId, r.ts_utc_ms, r.measurements);
       if (!this.#firstMs.has(stationId)) this.#firstMs.set(stationId, r.ts_utc_ms);
       taken++;
     }
@@ -221,6 +317,7 @@ export class RealtimeForecaster {
       if (!(error instanceof RangeError)) throw error;
       inOrder = false; // late, duplicate or off the station's hourly grid
     }
+    if (inOrder) this.#observeSarima(id, t, reading.measurements);
     let firstMs = this.#firstMs.get(id);
     if (firstMs === undefined) {
       firstMs = t;
@@ -240,16 +337,36 @@ export class RealtimeForecaster {
         horizons[hi]!.row.prepareLike(this.#x[hi]!, this.#x[0]!, first);
       }
     }
+    // SARIMA's forecasts of every target at every horizon, once the station's filters have enough
+    const stationSarima = warm ? this.#sarimaStates.get(id) : undefined;
+    const sarimaOut = this.#sarimaOut;
+    const useSarima = stationSarima !== undefined &&
+      stationSarima.hours >= this.#sarimaMinHours;
+    if (useSarima) {
+      for (let k = 0; k < sarimaOut.length; k++) stationSarima.forecast(k, sarimaOut[k]!);
+    }
     const forecasts: ForecastRecord[] = [];
     for (let hi = 0; hi < horizons.length; hi++) {
       const { horizonH: h, slots, row } = horizons[hi]!;
       const targetTs = stationTime(t + h * HOUR_MS, utcOffsetMin);
-      for (const slot of slots) {
+      const sarimaSlots = this.#sarimaSlots[hi]!;
+      for (let si = 0; si < slots.length; si++) {
+        const slot = slots[si]!;
         const { blend, compiled: model, target } = slot;
         let value: number | null = null;
         let fallbackReason: string | null = null;
+        let version = blend?.version ?? "none";
         if (warm && model !== undefined) {
-          const v = model.predict(this.#x[hi]!, row);
+          let v = model.predict(this.#x[hi]!, row);
+          const part = sarimaSlots[si] ?? null;
+          if (useSarima && part !== null) {
+            const s = sarimaOut[part.k]![part.hi]!;
+            // as evaluate's `best`: (1 - v) x blend + v x SARIMA, the blend alone without a SARIMA value
+            if (Number.isFinite(s)) {
+              v = blendWithSarima(v, s, part.weight);
+              version = part.version;
+            }
+          }
           if (Number.isFinite(v)) value = v;
           else fallbackReason = "model_not_finite";
         } else {
@@ -259,7 +376,6 @@ export class RealtimeForecaster {
             ? (compiled.anyModel ? "no_model_for_target" : "no_model")
             : "warming_up";
         }
-        let version = blend?.version ?? "none";
         let hw = slot.halfWidth;
         if (value === null) {
           const own = measurements[target.field];

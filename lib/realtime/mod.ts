@@ -6,6 +6,7 @@
  * @module
  */
 export {
+  DEFAULT_SARIMA_MIN_HOURS,
   type EngineOptions,
   type EngineOutput,
   type EstimateRecord,
@@ -30,6 +31,16 @@ export {
   type RealtimeTarget,
 } from "./models.ts";
 export { loadDeployedModels, type LoadedModels } from "./load.ts";
+export {
+  blendWithSarima,
+  type CompiledSarima,
+  type CompiledSarimaTarget,
+  compileSarima,
+  type SarimaSeed,
+  sarimaSeed,
+  StationSarima,
+} from "./sarima_models.ts";
+export { loadSarimaModels } from "./sarima_load.ts";
 export {
   type ForecasterOptions,
   type ForecasterSummary,

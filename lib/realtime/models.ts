@@ -12,6 +12,7 @@ import type { ModelArtifact } from "../models/mod.ts";
 import { type CompiledModel, compileModel, PreparedRow } from "../models/artifact.ts";
 import { type GbtModel, MergedCuts } from "../models/gbt.ts";
 import { FORECAST_TARGETS } from "../records/forecast.ts";
+import type { CompiledSarima } from "./sarima_models.ts";
 
 /** The four targets, as source columns, with the reading field each one is (the records' list). */
 export const REALTIME_TARGETS: typeof FORECAST_TARGETS = FORECAST_TARGETS;
@@ -47,6 +48,11 @@ export interface DeployedModels {
   halfWidths: Map<string, HalfWidth>;
   /** Problems found while assembling (logged by the caller). */
   problems: string[];
+  /**
+   * SARIMA per target (`<modelDir>/sarima.json`), blended into the ridge/trees
+   * forecast as evaluate's `best`; absent or null: ridge and trees only.
+   */
+  sarima?: CompiledSarima | null;
 }
 
 /** The slice of `var/evaluation.json` used for intervals (tolerant: unknown fields ignored). */

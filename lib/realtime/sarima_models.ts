@@ -1,5 +1,5 @@
 /**
- * SARIMA for the real-time forecaster, ready to wire in (not wired yet): the
+ * SARIMA for the real-time forecaster (wired into `engine.ts`): the
  * fits of `<modelDir>/sarima.json` compiled once, and per station one
  * {@linkcode SarimaFilter} per target, fed every hour, whose 1, 6 and 24 h
  * forecasts are ctsa's from the latest `windowH` hours (what `deno task
@@ -11,7 +11,10 @@
  *
  * @module
  */
+import { HOUR_MS } from "../features/mod.ts";
+import type { CleanReading } from "../records/mod.ts";
 import {
+  fillForState,
   type SarimaArtifact,
   SarimaFilter,
   type SarimaFilterSpec,
@@ -29,6 +32,8 @@ export interface CompiledSarimaTarget {
   readonly weights: Float64Array;
   /** e.g. `sarima(1,0,1)(1,1,1,24)@2026-11-26T20:39:29.136Z`, for the forecast's model version. */
   readonly version: string;
+  /** Last hour of the fit window (ISO), the `@` part of the forecast's model version. */
+  readonly fitEnd: string;
 }
 
 /** The SARIMA fits compiled for the engine, in `REALTIME_TARGETS` order (absent targets left out). */
@@ -36,27 +41,50 @@ export interface CompiledSarima {
   readonly targets: readonly CompiledSarimaTarget[];
   /** Hours of history a station needs to forecast as ctsa does (the longest window). */
   readonly historyH: number;
+  /** Targets of the artifact left out, one line each (a failed fit, a non-stationary one). */
+  readonly problems: readonly string[];
 }
 
-/** Compiles the artifact's fits for the targets the engine forecasts. */
+/**
+ * Compiles the artifact's fits for the targets the engine forecasts. A fit that
+ * failed can look normal (ctsa's exit code 15 with huge coefficients and a NaN
+ * or non-positive sigma2): such a target, and one whose filter cannot be built
+ * (AR part not stationary), is left out with a problem line, and its forecasts
+ * stay the ridge/trees blend.
+ */
 export function compileSarima(artifact: SarimaArtifact): CompiledSarima {
   const targets: CompiledSarimaTarget[] = [];
+  const problems: string[] = [];
   for (const target of REALTIME_TARGETS) {
     const model = artifact.models.find((m) => m.target === target.target);
     if (model === undefined) continue;
     const { p, d, q, P, D, Q, s } = model.order;
+    const c = model.coefficients;
+    const values = [...c.phi, ...c.theta, ...c.PHI, ...c.THETA, c.mean, c.sigma2];
+    if (!values.every(Number.isFinite) || !(c.sigma2 > 0)) {
+      problems.push(
+        `${target.target}: the SARIMA fit looks failed (ctsa exit code ${c.retval}, sigma2 ${c.sigma2})`,
+      );
+      continue;
+    }
     const spec = sarimaFilterSpec(model);
-    // built now (stationary covariance, window weights), not on the first reading
-    new SarimaFilter(spec, { windowH: model.windowH, horizons: REALTIME_HORIZONS });
+    try {
+      // built now (stationary covariance, window weights), not on the first reading
+      new SarimaFilter(spec, { windowH: model.windowH, horizons: REALTIME_HORIZONS });
+    } catch (error) {
+      problems.push(`${target.target}: ${error instanceof Error ? error.message : String(error)}`);
+      continue;
+    }
     targets.push({
       target,
       model,
       spec,
       weights: Float64Array.from(REALTIME_HORIZONS, (h) => model.blendWeight[String(h)] ?? 0),
       version: `sarima(${p},${d},${q})(${P},${D},${Q},${s})@${artifact.createdAt}`,
+      fitEnd: model.fitWindow.to,
     });
   }
-  return { targets, historyH: Math.max(0, ...targets.map((t) => t.model.windowH)) };
+  return { targets, historyH: Math.max(0, ...targets.map((t) => t.model.windowH)), problems };
 }
 
 /** One station's SARIMA filters, one per compiled target. */
@@ -65,6 +93,8 @@ export class StationSarima {
   readonly #filters: SarimaFilter[];
   /** Hour index (epoch hours) of the last value fed, or null. */
   #lastHour: number | null = null;
+  /** Hours fed since the filters (re)started, gaps included. */
+  #hours = 0;
 
   /**
    * Filters warmed on `history`: per compiled target (same order as
@@ -84,7 +114,24 @@ export class StationSarima {
         ? new SarimaFilter(t.spec, options)
         : SarimaFilter.warm(t.spec, h, options);
     });
-    if (history !== undefined) this.#lastHour = history.lastHour;
+    if (history !== undefined) {
+      this.#lastHour = history.lastHour;
+      this.#hours = Math.max(0, ...history.values.map((v) => v.length));
+    }
+  }
+
+  /** Hours fed since the filters (re)started, skipped hours included. */
+  get hours(): number {
+    return this.#hours;
+  }
+
+  /** Feeds a {@linkcode SarimaSeed} (before any reading). */
+  seed(seed: SarimaSeed): void {
+    const values = new Float64Array(this.#filters.length);
+    for (let j = 0; j < 24; j++) {
+      seed.values.forEach((v, k) => (values[k] = v[j]!));
+      this.observe(seed.lastHour - 23 + j, values);
+    }
   }
 
   /**
@@ -98,6 +145,7 @@ export class StationSarima {
     if (last !== null && hour <= last) return;
     const gap = last === null ? 0 : hour - last - 1;
     if (gap > this.#compiled.historyH) {
+      this.#hours = 0;
       this.#filters.forEach((_, k) => {
         const t = this.#compiled.targets[k]!;
         this.#filters[k] = new SarimaFilter(t.spec, {
@@ -107,9 +155,11 @@ export class StationSarima {
       });
     } else {
       for (let i = 0; i < gap; i++) for (const f of this.#filters) f.update(NaN);
+      this.#hours += gap;
     }
     for (let k = 0; k < this.#filters.length; k++) this.#filters[k]!.update(values[k]!);
     this.#lastHour = hour;
+    this.#hours++;
   }
 
   /**
@@ -124,4 +174,58 @@ export class StationSarima {
 /** `best` as evaluate blends it: (1 - v) x the ridge/trees blend + v x SARIMA; the blend alone when SARIMA has no value. */
 export function blendWithSarima(blend: number, sarima: number, weight: number): number {
   return weight === 0 || sarima !== sarima ? blend : (1 - weight) * blend + weight * sarima;
+}
+
+/**
+ * The 24 hours before a warm start's history, each SARIMA target's values filled
+ * as `fillForState` fills the whole series (what evaluate scored): fed to the
+ * filters first, they make the fill of the history's missing hours (the value
+ * 24 h before, filled itself) the whole series' fill, however far back its
+ * chain goes. On this file it goes far: NOx and NO2 miss the same hour of the
+ * day for weeks (a chain of up to 262 days; 102 in the test window).
+ */
+export interface SarimaSeed {
+  /** Hour index (epoch ms / 1 h) of the seed's last hour. */
+  readonly lastHour: number;
+  /** Per compiled SARIMA target, the 24 filled values, oldest first (`NaN`: never observed). */
+  readonly values: readonly Float64Array[];
+}
+
+/**
+ * The seed of the 24 hours before `startMs` from `readings` (one station's, time
+ * order, all before `startMs`). `rooted`: every missing value of those 24 hours
+ * found an observed value at the same hour of an earlier day within `readings`,
+ * so earlier readings would not change the seed; when not rooted, give every
+ * earlier reading the station has (the fill then is that of its whole series).
+ */
+export function sarimaSeed(
+  readings: readonly CleanReading[],
+  fields: readonly string[],
+  startMs: number,
+): { seed: SarimaSeed | null; rooted: boolean } {
+  const startHour = Math.floor(startMs / HOUR_MS);
+  const lastHour = startHour - 1;
+  if (readings.length === 0) return { seed: null, rooted: false };
+  const firstHour = Math.min(startHour - 24, Math.floor(readings[0]!.ts_utc_ms / HOUR_MS));
+  const n = startHour - firstHour;
+  const columns = fields.map(() => new Float64Array(n).fill(NaN));
+  for (const r of readings) {
+    const i = Math.floor(r.ts_utc_ms / HOUR_MS) - firstHour;
+    if (i < 0 || i >= n) continue;
+    const m = r.measurements as unknown as Record<string, number | null>;
+    fields.forEach((f, k) => (columns[k]![i] = m[f] ?? NaN));
+  }
+  let rooted = true;
+  const values = columns.map((column) => {
+    // rooted: each of the last 24 hours, or an hour a whole number of days before it, observed
+    for (let j = n - 24; j < n && rooted; j++) {
+      let i = j;
+      while (i >= 0 && column[i] !== column[i]) i -= 24;
+      if (i < 0) rooted = false;
+    }
+    return fillForState(column, 24).slice(n - 24);
+  });
+  // nothing observed: no seed (the filters start with the first reading, and count from it)
+  const seen = values.some((v) => v.some((x) => x === x));
+  return { seed: seen ? { lastHour, values } : null, rooted };
 }
