@@ -15,7 +15,8 @@
  *   every join (e.g. to forget state, or to open the partitions' transactional
  *   producers);
  * - **idle exit**: with `exitWhenIdleMs`, the run ends once the member has
- *   joined and no batch started or ended for that long;
+ *   joined, no batch is being handled, and none ended for that long (a long
+ *   batch handled chunk by chunk is not idleness);
  * - **stats**: `onStats` every `statsIntervalMs` (a log line), plus any
  *   periodic `timers` (e.g. data-quality evaluation);
  * - **abort**: the signal ends the run after the batch in progress; the
@@ -101,6 +102,8 @@ export interface StreamRun {
 export async function runStream(options: StreamOptions): Promise<StreamRun> {
   const t0 = performance.now();
   let lastActivity = performance.now();
+  /** Batches being handled: a long one (handled chunk by chunk) is activity throughout. */
+  let handling = 0;
   let joined = false;
   let finish!: (o: StreamRun["outcome"]) => void;
   const finished = new Promise<StreamRun["outcome"]>((resolve) => (finish = resolve));
@@ -124,10 +127,11 @@ export async function runStream(options: StreamOptions): Promise<StreamRun> {
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
       eachBatch: async (payload) => {
-        lastActivity = performance.now();
+        handling++;
         try {
           await options.eachBatch(payload, member.consumer);
         } finally {
+          handling--;
           lastActivity = performance.now();
         }
       },
@@ -155,7 +159,10 @@ export async function runStream(options: StreamOptions): Promise<StreamRun> {
   for (const t of options.timers ?? []) timers.push(setInterval(t.run, t.everyMs));
   timers.push(setInterval(() => {
     const idleMs = options.exitWhenIdleMs;
-    if (idleMs !== undefined && joined && performance.now() - lastActivity >= idleMs) {
+    if (
+      idleMs !== undefined && joined && handling === 0 &&
+      performance.now() - lastActivity >= idleMs
+    ) {
       finish("idle");
     }
   }, 100));
