@@ -17,7 +17,7 @@ import {
   type TopicConfig,
 } from "../lib/config/mod.ts";
 import { QUALITY_CONFIG_FILE, type QualityRules, QualityRulesSchema } from "../lib/quality/mod.ts";
-import type { Kafka } from "../lib/kafka/mod.ts";
+import { type Kafka, readAll } from "../lib/kafka/mod.ts";
 import { testKafkaConfig } from "./_kafka.ts";
 
 /** Everything a pipeline test needs, isolated by a topic prefix. */
@@ -65,37 +65,14 @@ export async function pipelineContext(): Promise<PipelineContext> {
 
 export { runTask, spawnTask, taskArgv } from "../lib/tasks.ts";
 
-/** Every committed record of `topic` (read_committed), read until `expected` or a timeout. */
+/** Every committed record of `topic` (read_committed), parsed, read until `expected` or a timeout. */
 export async function readCommitted(
   kafka: Kafka,
   topic: string,
   expected: number,
-  { timeoutMs = 10_000, readUncommitted = false } = {},
+  options: { timeoutMs?: number; readUncommitted?: boolean } = {},
 ): Promise<Record<string, unknown>[]> {
-  const consumer = kafka.consumer({
-    groupId: `verify-${crypto.randomUUID().slice(0, 8)}`,
-    readUncommitted,
-    maxWaitTimeInMs: 100,
-  });
-  const out: Record<string, unknown>[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    let done!: () => void;
-    const finished = new Promise<void>((resolve) => (done = resolve));
-    const timer = setTimeout(() => done(), timeoutMs);
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        out.push(JSON.parse(message.value!.toString()));
-        // keep reading a little past the expected count: duplicates would show
-        if (out.length >= expected) setTimeout(() => done(), 1000);
-        return Promise.resolve();
-      },
-    });
-    await finished;
-    clearTimeout(timer);
-  } finally {
-    await consumer.disconnect();
-  }
-  return out;
+  const values = await readAll(kafka, topic, expected, options);
+  const decoder = new TextDecoder();
+  return values.map((v) => JSON.parse(decoder.decode(v)));
 }

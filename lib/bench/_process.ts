@@ -62,3 +62,13 @@ export function watchRss(
       ),
   };
 }
+
+/** The last line of a task's stdout parsed as JSON (its `--json` summary); `{}` when it is not JSON. */
+export function lastJsonLine(bytes: Uint8Array): Record<string, unknown> {
+  const line = new TextDecoder().decode(bytes).trim().split("\n").at(-1) ?? "{}";
+  try {
+    return JSON.parse(line);
+  } catch {
+    return {};
+  }
+}

@@ -46,7 +46,15 @@ import {
   walkForward,
 } from "../forecast/mod.ts";
 import { sarimaWalkForward } from "../forecast/sarima.ts";
-import { createKafka, ensureTopics, groupLag, type Kafka, withAdmin } from "../kafka/mod.ts";
+import {
+  createKafka,
+  ensureTopics,
+  groupLag,
+  type Kafka,
+  readAll,
+  withAdmin,
+} from "../kafka/mod.ts";
+import { lastJsonLine } from "./_process.ts";
 import { loadSarima } from "../models/mod.ts";
 import { forecastRows, ForecastSetSchema } from "../records/mod.ts";
 import { spawnTask } from "../tasks.ts";
@@ -137,15 +145,6 @@ function localTime(epochMs: number, utcOffsetMin: number): string {
   return new Date(epochMs + utcOffsetMin * 60_000).toISOString().slice(0, 16);
 }
 
-function lastJsonLine(bytes: Uint8Array): Record<string, unknown> {
-  const line = new TextDecoder().decode(bytes).trim().split("\n").at(-1) ?? "{}";
-  try {
-    return JSON.parse(line);
-  } catch {
-    return {};
-  }
-}
-
 async function runTask(
   name: string,
   args: string[],
@@ -200,38 +199,13 @@ async function runUntilCaughtUp(
 }
 
 /** Every committed record of `topic`, until `expected` were read (and a second more) or 60 s. */
-async function readCommitted(
+function readCommitted(
   config: KafkaConfig,
   topic: string,
   expected: number,
 ): Promise<Uint8Array[]> {
   const kafka = createKafka(config, { clientId: "airq-bench-parity" });
-  const consumer = kafka.consumer({
-    groupId: `airq-bench-parity-${crypto.randomUUID().slice(0, 8)}`,
-    readUncommitted: false,
-    maxWaitTimeInMs: 100,
-  });
-  const out: Uint8Array[] = [];
-  await consumer.connect();
-  try {
-    await consumer.subscribe({ topic, fromBeginning: true });
-    let done!: () => void;
-    const finished = new Promise<void>((resolve) => (done = resolve));
-    const timer = setTimeout(() => done(), 60_000);
-    await consumer.run({
-      eachMessage: ({ message }) => {
-        if (message.value !== null) out.push(message.value);
-        // a little past the expected count: duplicates would show
-        if (out.length >= expected) setTimeout(() => done(), 1000);
-        return Promise.resolve();
-      },
-    });
-    await finished;
-    clearTimeout(timer);
-  } finally {
-    await consumer.disconnect();
-  }
-  return out;
+  return readAll(kafka, topic, expected, { timeoutMs: 60_000 });
 }
 
 /**

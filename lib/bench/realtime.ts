@@ -29,7 +29,7 @@ import { forecastSetSource } from "../records/mod.ts";
 import { fileURLToPath } from "node:url";
 import { brokerPerf } from "./ingest.ts";
 import { spawnTask } from "../tasks.ts";
-import { sampleRss } from "./_process.ts";
+import { lastJsonLine, sampleRss } from "./_process.ts";
 
 const log = getLogger(["airq", "bench"]);
 const SOURCE_MEMBER = new TextEncoder().encode('"source":');
@@ -150,15 +150,6 @@ const round = (x: number, digits = 1) => Math.round(x * 10 ** digits) / 10 ** di
 
 async function prefixedTopics(prefix: string): Promise<TopicConfig[]> {
   return (await loadTopicsConfig((k) => (k === "AIRQ_TOPIC_PREFIX" ? prefix : undefined))).topics;
-}
-
-function lastJsonLine(bytes: Uint8Array): Record<string, unknown> {
-  const line = new TextDecoder().decode(bytes).trim().split("\n").at(-1) ?? "{}";
-  try {
-    return JSON.parse(line);
-  } catch {
-    return {};
-  }
 }
 
 async function throughputPhase(

@@ -50,7 +50,7 @@ export {
   type PublisherOptions,
   type PublisherStats,
 } from "./publisher.ts";
-export { type ReadBack, readBack } from "./readback.ts";
+export { readAll, type ReadBack, readBack } from "./readback.ts";
 export { SupervisedMember, type SupervisedMemberOptions } from "./supervised.ts";
 export {
   assignedPartitions,

@@ -61,3 +61,47 @@ export async function readBack(kafka: Kafka, topic: string, groupId: string): Pr
     seconds: Math.round((performance.now() - t0) / 100) / 10,
   };
 }
+
+/**
+ * Every record value of `topic` from the beginning, in a fresh group, until
+ * `expected` were read and a second more passed (so duplicates would show),
+ * or `timeoutMs` (default 10 s). Reads only committed transactional records
+ * unless `readUncommitted`. For tests and benchmarks that check what a
+ * process published.
+ */
+export async function readAll(
+  kafka: Kafka,
+  topic: string,
+  expected: number,
+  { timeoutMs = 10_000, readUncommitted = false }: {
+    timeoutMs?: number;
+    readUncommitted?: boolean;
+  } = {},
+): Promise<Uint8Array[]> {
+  const consumer = kafka.consumer({
+    groupId: `airq-read-${crypto.randomUUID().slice(0, 8)}`,
+    readUncommitted,
+    maxWaitTimeInMs: 100,
+  });
+  const out: Uint8Array[] = [];
+  await consumer.connect();
+  try {
+    await consumer.subscribe({ topic, fromBeginning: true });
+    let done!: () => void;
+    const finished = new Promise<void>((resolve) => (done = resolve));
+    const timer = setTimeout(() => done(), timeoutMs);
+    await consumer.run({
+      eachMessage: ({ message }) => {
+        if (message.value !== null) out.push(message.value);
+        // keep reading a little past the expected count: duplicates would show
+        if (out.length >= expected) setTimeout(() => done(), 1000);
+        return Promise.resolve();
+      },
+    });
+    await finished;
+    clearTimeout(timer);
+  } finally {
+    await consumer.disconnect();
+  }
+  return out;
+}
