@@ -37,15 +37,15 @@ import {
   toHourlySeries,
 } from "../features/mod.ts";
 import {
+  bestOf,
+  evaluationWindow,
   type ForecastConfig,
   ForecastConfigSchema,
-  gbtWeightOf,
   offsetMinutes,
-  sarimaWeightOf,
-  seriesIndex,
+  sarimaRunsOf,
   walkForward,
+  walkForwardSettings,
 } from "../forecast/mod.ts";
-import { sarimaWalkForward } from "../forecast/sarima.ts";
 import {
   createKafka,
   ensureTopics,
@@ -218,58 +218,34 @@ export async function offlineBest(
   config: ForecastConfig,
 ): Promise<{ best: Map<string, Float64Array>; fits: number; failedFits: number }> {
   const utcOffsetMin = offsetMinutes(config.utcOffset);
-  const testFrom = Math.max(0, seriesIndex(series, config.testWindow.from));
-  const testTo = Math.min(series.length - 1, seriesIndex(series, config.testWindow.to));
-  const warmFrom = Math.max(0, testFrom - config.conformal.warmupH);
-  const wf = {
-    anchor: testFrom,
-    refitEveryH: config.walkForward.refitEveryH,
-    trainWindowH: config.walkForward.trainWindowH,
-    ridge: config.ridge,
-    gbt: config.gbt,
-  };
-  const sarimaRuns = new Map<string, Map<number, Float64Array>>();
-  let fits = 0, failedFits = 0;
-  if (config.sarima.enabled) {
-    const engine = await loadSarima();
-    const { order, transform, windowH } = config.sarima;
-    for (const target of config.targets) {
-      const run = sarimaWalkForward(engine, series.columns[fieldOf(target)], {
-        params: { ...order, transform },
-        windowH,
-        horizonsH: config.horizonsH,
-        fromTarget: warmFrom,
-        toTarget: testTo,
-        anchor: testFrom,
-        refitEveryH: config.walkForward.refitEveryH,
-      });
-      fits += run.fits;
-      failedFits += run.failedFits;
-      sarimaRuns.set(target, run.forecasts);
-      log.info("offline SARIMA {target}: {fits} fits", { target, fits: run.fits });
-    }
-  }
-  const blend = (a: Float64Array, b: Float64Array, w: number) =>
-    Float64Array.from(a, (r, i) => (1 - w) * r + w * b[i]!);
+  const window = evaluationWindow(series, config);
+  const wf = walkForwardSettings(config, window);
+  const sarima = config.sarima.enabled
+    ? sarimaRunsOf(
+      await loadSarima(),
+      series,
+      config,
+      window,
+      (target, fits) => log.info("offline SARIMA {target}: {fits} fits", { target, fits }),
+    )
+    : { runs: new Map<string, Map<number, Float64Array>>(), fits: 0, failedFits: 0 };
   const best = new Map<string, Float64Array>();
   for (const h of config.horizonsH) {
     const features = buildFeatureMatrix(series, { mode: "forecast", horizonH: h, utcOffsetMin });
     const runs = walkForward(
       features,
       config.targets.map((target) => series.columns[fieldOf(target)]),
-      { ...wf, horizonH: h, fromTarget: warmFrom, toTarget: testTo },
+      { ...wf, horizonH: h, fromTarget: window.warmFrom, toTarget: window.testTo },
     );
     for (const [s, target] of config.targets.entries()) {
-      const run = runs[s]!;
-      const w = gbtWeightOf(config, target, String(h));
-      const sarima = sarimaRuns.get(target)?.get(h);
-      const v = sarima === undefined ? 0 : sarimaWeightOf(config, target, String(h));
-      const mix = blend(run.ridge, run.gbt, w);
-      best.set(`${target}|${h}`, sarima === undefined || v === 0 ? mix : blend(mix, sarima, v));
+      best.set(
+        `${target}|${h}`,
+        bestOf(config, target, h, runs[s]!, sarima.runs.get(target)?.get(h)),
+      );
     }
     log.info("offline walk-forward h={h} done", { h });
   }
-  return { best, fits, failedFits };
+  return { best, fits: sarima.fits, failedFits: sarima.failedFits };
 }
 
 /** Runs the live replay on a private broker, then the offline `best`, and scores both. */
@@ -279,8 +255,7 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
   const utcOffsetMin = offsetMinutes(config.utcOffset);
   const rows = await Array.fromAsync(readUciFile(o.input, { utcOffset: config.utcOffset }));
   const series = toHourlySeries(rows);
-  const testFrom = Math.max(0, seriesIndex(series, config.testWindow.from));
-  const testTo = Math.min(series.length - 1, seriesIndex(series, config.testWindow.to));
+  const { testFrom, testTo } = evaluationWindow(series, config);
   const testFromMs = series.startMs + testFrom * HOUR_MS;
   const testEndMs = series.startMs + (testTo + 1) * HOUR_MS;
   const trainRows = rows.filter((r) => r.epochMs < testFromMs).length;

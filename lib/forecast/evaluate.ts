@@ -19,7 +19,7 @@ import {
 } from "./config.ts";
 import { sarimaWalkForward } from "./sarima.ts";
 import { type ResultRow, scoreForecasts } from "./score.ts";
-import { walkForward } from "./walk_forward.ts";
+import { walkForward, type WalkForwardOptions } from "./walk_forward.ts";
 
 /** One row of `nowcast` (the virtual sensor). */
 export interface NowcastRow {
@@ -98,6 +98,84 @@ function blend(ridge: Float64Array, gbt: Float64Array, w: number): Float64Array 
   return Float64Array.from(ridge, (r, i) => (1 - w) * r + w * gbt[i]!);
 }
 
+/** Where the protocol runs on a series: the test window, and the conformal warm-up before it. */
+export interface EvaluationWindow {
+  /** First and last index of the test window. */
+  testFrom: number;
+  testTo: number;
+  /** First index forecast: `conformal.warmupH` before the test window. */
+  warmFrom: number;
+}
+
+/** The test window of `config` on `series` and where its warm-up starts. */
+export function evaluationWindow(series: HourlySeries, config: ForecastConfig): EvaluationWindow {
+  const testFrom = Math.max(0, seriesIndex(series, config.testWindow.from));
+  const testTo = Math.min(series.length - 1, seriesIndex(series, config.testWindow.to));
+  return { testFrom, testTo, warmFrom: Math.max(0, testFrom - config.conformal.warmupH) };
+}
+
+/** The walk-forward settings (refits, window, models) of `config`, anchored on the test window. */
+export function walkForwardSettings(
+  config: ForecastConfig,
+  window: EvaluationWindow,
+): Omit<WalkForwardOptions, "horizonH" | "fromTarget" | "toTarget"> {
+  return {
+    anchor: window.testFrom,
+    refitEveryH: config.walkForward.refitEveryH,
+    trainWindowH: config.walkForward.trainWindowH,
+    ridge: config.ridge,
+    gbt: config.gbt,
+  };
+}
+
+/**
+ * The weekly-refit SARIMA walk-forward of every target of `config` over the
+ * window: forecasts by information index per horizon, and the fit counts.
+ */
+export function sarimaRunsOf(
+  engine: SarimaEngine,
+  series: HourlySeries,
+  config: ForecastConfig,
+  window: EvaluationWindow,
+  onTarget?: (target: string, fits: number) => void,
+): { runs: Map<string, Map<number, Float64Array>>; fits: number; failedFits: number } {
+  const { order, transform, windowH } = config.sarima;
+  const runs = new Map<string, Map<number, Float64Array>>();
+  let fits = 0, failedFits = 0;
+  for (const target of config.targets) {
+    const run = sarimaWalkForward(engine, series.columns[fieldOf(target)], {
+      params: { ...order, transform },
+      windowH,
+      horizonsH: config.horizonsH,
+      fromTarget: window.warmFrom,
+      toTarget: window.testTo,
+      anchor: window.testFrom,
+      refitEveryH: config.walkForward.refitEveryH,
+    });
+    fits += run.fits;
+    failedFits += run.failedFits;
+    runs.set(target, run.forecasts);
+    onTarget?.(target, run.fits);
+  }
+  return { runs, fits, failedFits };
+}
+
+/**
+ * `best` of one target and horizon: ridge and trees blended with the gbt
+ * weight of `config`, then SARIMA (when it ran) with its weight.
+ */
+export function bestOf(
+  config: ForecastConfig,
+  target: string,
+  h: number,
+  run: { ridge: Float64Array; gbt: Float64Array },
+  sarima: Float64Array | undefined,
+): Float64Array {
+  const mix = blend(run.ridge, run.gbt, gbtWeightOf(config, target, String(h)));
+  const v = sarima === undefined ? 0 : sarimaWeightOf(config, target, String(h));
+  return sarima === undefined || v === 0 ? mix : blend(mix, sarima, v);
+}
+
 /** Runs the whole protocol of `config` on `series`. */
 export function evaluateForecasts(
   series: HourlySeries,
@@ -107,16 +185,9 @@ export function evaluateForecasts(
   const clock = options.clock ?? (() => 0);
   const timings: Record<string, number> = {};
   const utcOffsetMin = offsetMinutes(config.utcOffset);
-  const testFrom = Math.max(0, seriesIndex(series, config.testWindow.from));
-  const testTo = Math.min(series.length - 1, seriesIndex(series, config.testWindow.to));
-  const warmFrom = Math.max(0, testFrom - config.conformal.warmupH);
-  const wf = {
-    anchor: testFrom,
-    refitEveryH: config.walkForward.refitEveryH,
-    trainWindowH: config.walkForward.trainWindowH,
-    ridge: config.ridge,
-    gbt: config.gbt,
-  };
+  const window = evaluationWindow(series, config);
+  const { testFrom, testTo, warmFrom } = window;
+  const wf = walkForwardSettings(config, window);
   const bootstrap = {
     resamples: config.bootstrap.resamples,
     blockLength: config.bootstrap.blockLengthH,
@@ -126,29 +197,21 @@ export function evaluateForecasts(
   const results: ResultRow[] = [];
   const bestByKey = new Map<string, Float64Array>();
   let refits = 0;
-  const sarimaRuns = new Map<string, Map<number, Float64Array>>();
+  let sarimaRuns = new Map<string, Map<number, Float64Array>>();
   let sarimaInfo: EvaluationReport["sarima"] = null;
   let sarimaSeconds: number | null = null;
   if (options.sarima !== undefined) {
     const engine = options.sarima;
     const t0 = clock();
     const { order, transform, windowH } = config.sarima;
-    let fits = 0, failed = 0;
-    for (const target of config.targets) {
-      const run = sarimaWalkForward(engine, series.columns[fieldOf(target)], {
-        params: { ...order, transform },
-        windowH,
-        horizonsH: config.horizonsH,
-        fromTarget: warmFrom,
-        toTarget: testTo,
-        anchor: testFrom,
-        refitEveryH: config.walkForward.refitEveryH,
-      });
-      fits += run.fits;
-      failed += run.failedFits;
-      sarimaRuns.set(target, run.forecasts);
-      options.onProgress?.(`sarima ${target}: ${run.fits} fits`);
-    }
+    const { runs, fits, failedFits: failed } = sarimaRunsOf(
+      engine,
+      series,
+      config,
+      window,
+      (target, fits) => options.onProgress?.(`sarima ${target}: ${fits} fits`),
+    );
+    sarimaRuns = runs;
     sarimaSeconds = (clock() - t0) / 1000;
     timings.sarima = sarimaSeconds * 1000;
     const { p, d, q, P, D, Q, s } = order;
@@ -180,8 +243,7 @@ export function evaluateForecasts(
       const w = gbtWeightOf(config, target, String(h));
       const sarima = sarimaRuns.get(target)?.get(h);
       const v = sarima === undefined ? 0 : sarimaWeightOf(config, target, String(h));
-      const mix = blend(run.ridge, run.gbt, w);
-      const best = sarima === undefined || v === 0 ? mix : blend(mix, sarima, v);
+      const best = bestOf(config, target, h, run, sarima);
       bestByKey.set(`${target}|${h}`, best);
       const naive = (period: number | null) =>
         Float64Array.from(

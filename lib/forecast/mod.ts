@@ -19,11 +19,16 @@ export {
   type SarimaWalkForwardResult,
 } from "./sarima.ts";
 export {
+  bestOf,
   evaluateForecasts,
   type EvaluateOptions,
   type EvaluationReport,
+  type EvaluationWindow,
+  evaluationWindow,
   type NowcastRow,
+  sarimaRunsOf,
   seriesIndex,
+  walkForwardSettings,
   type WarningRow,
 } from "./evaluate.ts";
 export { type ResultRow, scoreForecasts, type ScoreOptions } from "./score.ts";
