@@ -23,8 +23,8 @@ import { join } from "node:path";
 import { readUciFile } from "../../lib/dataset/mod.ts";
 import { buildFeatureMatrix, fieldOf, HOUR_MS, toHourlySeries } from "../../lib/features/mod.ts";
 import { fillForState, loadSarima, parseSarimaArtifact } from "../../lib/models/mod.ts";
-import { createKafka } from "../../lib/kafka/mod.ts";
-import { forecastRows, ForecastSetSchema } from "../../lib/records/mod.ts";
+import { createKafka, type Kafka } from "../../lib/kafka/mod.ts";
+import { type ForecastRecord, forecastRows, ForecastSetSchema } from "../../lib/records/mod.ts";
 import {
   loadDeployedModels,
   modelKey,
@@ -33,7 +33,7 @@ import {
   REALTIME_TARGETS,
 } from "../../lib/realtime/mod.ts";
 import { UCI_PATH } from "../_data.ts";
-import { pipelineContext, readCommitted, runTask } from "../_pipeline.ts";
+import { type PipelineContext, pipelineContext, readCommitted, runTask } from "../_pipeline.ts";
 import { trainSmallModels } from "../_models.ts";
 
 const TRAIN_ROWS = 2000;
@@ -43,6 +43,57 @@ const UTC_OFFSET_MIN = 60;
 /** `YYYY-MM-DDTHH:MM` in station time, as `produce --from/--to` takes it. */
 function localTime(epochMs: number): string {
   return new Date(epochMs + UTC_OFFSET_MIN * 60_000).toISOString().slice(0, 16);
+}
+
+/**
+ * The slice `[fromMs, toMs)` through `produce` and the `forecast` task (store
+ * `db`, models `modelDir`, no warm-up hours): the forecaster's summary and the
+ * rows of its committed forecast sets, one set per reading.
+ */
+async function replaySlice(
+  ctx: PipelineContext,
+  kafka: Kafka,
+  slice: { fromMs: number; toMs: number; db: string; modelDir: string },
+): Promise<{ summary: Record<string, unknown>; online: ForecastRecord[] }> {
+  const produced = await runTask(
+    "produce",
+    [
+      "--input",
+      UCI_PATH,
+      "--speed",
+      "max",
+      "--from",
+      localTime(slice.fromMs),
+      "--to",
+      localTime(slice.toMs),
+      "--json",
+    ],
+    ctx.env,
+  );
+  assert.equal(produced.code, 0, produced.stderr);
+  assert.equal(JSON.parse(produced.stdout.trim().split("\n").at(-1)!).sent, SLICE_H);
+  const run = await runTask(
+    "forecast",
+    [
+      "--db",
+      slice.db,
+      "--models",
+      slice.modelDir,
+      "--warmup-hours",
+      "0",
+      "--exit-when-idle",
+      "2",
+      "--json",
+    ],
+    ctx.env,
+  );
+  assert.equal(run.code, 0, run.stderr);
+  const sets = await readCommitted(kafka, `${ctx.prefix}airq.forecasts`, SLICE_H);
+  assert.equal(sets.length, SLICE_H, "one forecast set per reading");
+  return {
+    summary: JSON.parse(run.stdout.trim().split("\n").at(-1)!),
+    online: sets.flatMap((s) => forecastRows(ForecastSetSchema.parse(s))),
+  };
 }
 
 Deno.test("parity: Kafka replay of a slice = offline predictions of the same models", async () => {
@@ -59,43 +110,13 @@ Deno.test("parity: Kafka replay of a slice = offline predictions of the same mod
     await Deno.remove(join(modelDir, "sarima.json"));
 
     // online: the slice through Kafka and the forecaster
-    const produced = await runTask(
-      "produce",
-      [
-        "--input",
-        UCI_PATH,
-        "--speed",
-        "max",
-        "--from",
-        localTime(fromMs),
-        "--to",
-        localTime(toMs),
-        "--json",
-      ],
-      ctx.env,
-    );
-    assert.equal(produced.code, 0, produced.stderr);
-    assert.equal(JSON.parse(produced.stdout.trim().split("\n").at(-1)!).sent, SLICE_H);
-    const run = await runTask(
-      "forecast",
-      [
-        "--db",
-        join(ctx.dir, "airq.db"),
-        "--models",
-        modelDir,
-        "--warmup-hours",
-        "0",
-        "--exit-when-idle",
-        "2",
-        "--json",
-      ],
-      ctx.env,
-    );
-    assert.equal(run.code, 0, run.stderr);
     const expectedCount = SLICE_H * REALTIME_TARGETS.length * REALTIME_HORIZONS.length;
-    const sets = await readCommitted(kafka, `${ctx.prefix}airq.forecasts`, SLICE_H);
-    assert.equal(sets.length, SLICE_H, "one forecast set per reading");
-    const online = sets.flatMap((s) => forecastRows(ForecastSetSchema.parse(s)));
+    const { online } = await replaySlice(ctx, kafka, {
+      fromMs,
+      toMs,
+      db: join(ctx.dir, "airq.db"),
+      modelDir,
+    });
     assert.equal(online.length, expectedCount);
 
     // offline: the batch features of the same slice and the same artifacts
@@ -169,45 +190,10 @@ Deno.test("parity with SARIMA: warm start from the store, live = offline best (r
     assert.equal(consumed.code, 0, consumed.stderr);
 
     // the slice through Kafka and the forecaster, warm-started from the store
-    const produced = await runTask(
-      "produce",
-      [
-        "--input",
-        UCI_PATH,
-        "--speed",
-        "max",
-        "--from",
-        localTime(fromMs),
-        "--to",
-        localTime(toMs),
-        "--json",
-      ],
-      ctx.env,
-    );
-    assert.equal(produced.code, 0, produced.stderr);
-    const run = await runTask(
-      "forecast",
-      [
-        "--db",
-        db,
-        "--models",
-        modelDir,
-        "--warmup-hours",
-        "0",
-        "--exit-when-idle",
-        "2",
-        "--json",
-      ],
-      ctx.env,
-    );
-    assert.equal(run.code, 0, run.stderr);
-    const summary = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
-    assert.equal(summary.warm_started_stations, 1);
+    const { summary, online } = await replaySlice(ctx, kafka, { fromMs, toMs, db, modelDir });
+    assert.equal(summary["warm_started_stations"], 1);
     // SARIMA's window (1,000 hours); the fill seed of the day before it reads further back
-    assert.equal(summary.warm_start_readings, 1000);
-    const sets = await readCommitted(kafka, `${ctx.prefix}airq.forecasts`, SLICE_H);
-    assert.equal(sets.length, SLICE_H, "one forecast set per reading");
-    const online = sets.flatMap((s) => forecastRows(ForecastSetSchema.parse(s)));
+    assert.equal(summary["warm_start_readings"], 1000);
     const byKey = new Map(
       online.map((f) => [`${Date.parse(f.ts)}|${f.target}|${f.horizon_h}`, f]),
     );
