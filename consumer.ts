@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { storeTarget } from "./lib/cli/paths.ts";
 import { parseArgs } from "node:util";
 import {
   CONFIG_DIR,
@@ -31,8 +32,8 @@ import {
 } from "./lib/config/mod.ts";
 import { runConsumer } from "./lib/pipeline/consume.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
-import { openStore, storeLabel, storeTarget } from "./lib/storage/mod.ts";
-import { env, println, runMain, secondsOption } from "./lib/cli.ts";
+import { openStore, storeLabel } from "./lib/storage/mod.ts";
+import { env, println, runMain, secondsOption } from "./lib/cli/io.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
 import { awaitCluster } from "./lib/kafka/mod.ts";
 import { stopOnSignals } from "./lib/stop.ts";

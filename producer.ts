@@ -36,7 +36,7 @@ import {
 import { resolveDatasetPath } from "./lib/dataset/mod.ts";
 import { type Progress, runProducer } from "./lib/pipeline/produce.ts";
 import { parseLocalTime, parseSpeed } from "./lib/replay/mod.ts";
-import { env, eprintln, println, runMain } from "./lib/cli.ts";
+import { env, eprintln, println, runMain } from "./lib/cli/io.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
 import { awaitCluster } from "./lib/kafka/mod.ts";
 import { stopOnSignals } from "./lib/stop.ts";

@@ -37,4 +37,4 @@ export async function waitFor(
   }
 }
 
-export { freePort } from "../lib/broker/mod.ts";
+export { freePort } from "../lib/harness/broker/mod.ts";

@@ -63,7 +63,7 @@ export async function pipelineContext(): Promise<PipelineContext> {
   };
 }
 
-export { runTask, spawnTask, taskArgv } from "../lib/tasks.ts";
+export { runTask, spawnTask, taskArgv } from "../lib/harness/tasks.ts";
 
 /** Every committed record of `topic` (read_committed), parsed, read until `expected` or a timeout. */
 export async function readCommitted(

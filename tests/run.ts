@@ -9,8 +9,8 @@
  *
  * @module
  */
-import { startPrivateBroker } from "../lib/broker/mod.ts";
-import { env, eprintln } from "../lib/cli.ts";
+import { startPrivateBroker } from "../lib/harness/broker/mod.ts";
+import { env, eprintln } from "../lib/cli/io.ts";
 import { configureLogging } from "../lib/log.ts";
 
 async function main(): Promise<number> {

@@ -7,7 +7,7 @@
 import { type Alert, ALERT_SCHEMA_VERSION, type AlertSeverity } from "../records/alert.ts";
 import type { ForecastRecord } from "../records/forecast.ts";
 import { COLUMNS, type MeasurementField } from "../records/reading.ts";
-import { type Averaging, AVERAGING_HOURS, type Limit } from "./config.ts";
+import { type Averaging, AVERAGING_HOURS, type Limit } from "./alerts_config.ts";
 
 /** An instant as ISO 8601 UTC, e.g. `2004-03-10T17:00:00.000Z`. */
 export function iso(ms: number): string {

@@ -38,6 +38,6 @@ export {
   AVERAGINGS,
   type Limit,
   LimitSchema,
-} from "./config.ts";
+} from "./alerts_config.ts";
 export { exceedanceProbability, normalCdf, Z90 } from "./probability.ts";
 export { PollutionAlerter } from "./pollution.ts";

@@ -16,7 +16,7 @@ import type { CleanReading } from "../records/clean.ts";
 import type { ForecastRecord } from "../records/forecast.ts";
 import type { MeasurementField } from "../records/reading.ts";
 import { AlertBook, alertId, type Transition } from "./book.ts";
-import { type AlertsConfig, AVERAGING_HOURS, type Limit } from "./config.ts";
+import { type AlertsConfig, AVERAGING_HOURS, type Limit } from "./alerts_config.ts";
 import { exceedanceProbability } from "./probability.ts";
 import { hourOf, StationState } from "./_station.ts";
 import { exceedanceAlert, iso, supersededAlert, warningAlert, warningWindow } from "./_emit.ts";

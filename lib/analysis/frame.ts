@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { UciRow } from "../dataset/mod.ts";
+import type { UciRow } from "../dataset/uci_csv.ts";
 import { MEASUREMENT_FIELDS, type MeasurementField } from "../records/mod.ts";
 
 const HOUR_MS = 3_600_000;

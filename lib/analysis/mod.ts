@@ -1,7 +1,8 @@
 /**
- * The analysis of the UCI file: statistics (ACF/PACF, correlations with
- * corrected p-values, decomposition, anomalies, drift), the figures' specs,
- * the Markdown report and the HTML pages.
+ * The analysis of the UCI file: statistics only (ACF/PACF, correlations with
+ * corrected p-values, decomposition, anomalies, drift). Its figures, Markdown
+ * and HTML pages are drawn by `lib/render`; the final report is assembled in
+ * `lib/reports`.
  *
  * ```ts ignore
  * import { analyzeFrame, frameFromRows } from "./lib/analysis/mod.ts";
@@ -28,9 +29,12 @@ export {
   groupFlags,
   type PairedSeries,
 } from "./anomalies.ts";
-export { ANALYSIS_CONFIG_FILE, type AnalysisConfig, AnalysisConfigSchema } from "./config.ts";
+export {
+  ANALYSIS_CONFIG_FILE,
+  type AnalysisConfig,
+  AnalysisConfigSchema,
+} from "./analysis_config.ts";
 export { decompose, type DecomposeOptions, type Decomposition } from "./decompose.ts";
-export { analysisFigures } from "./figures.ts";
 export { type Findings, findingsOf } from "./findings.ts";
 export {
   type Calendar,
@@ -40,17 +44,7 @@ export {
   outages,
   rollingMean,
 } from "./frame.ts";
-export {
-  analysisHtml,
-  correlationTable,
-  episodeTable,
-  esc,
-  figureHtml,
-  htmlPage,
-  htmlTable,
-} from "./html.ts";
 export { isolationForestScores, mulberry32 } from "./iforest.ts";
-export { analysisMarkdown, fmt, type ReportSource } from "./markdown.ts";
 export { dayOfWeekEffects, hourlyProfile, monthlyLevels } from "./profiles.ts";
 export { type CorrelationCell, correlationMatrix, monthlyCalibration } from "./relations.ts";
 export { type Analysis, analyzeFrame, columnOf } from "./run.ts";

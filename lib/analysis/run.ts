@@ -16,7 +16,7 @@ import {
   whiteNoiseBound,
 } from "./acf.ts";
 import { type Episode, findEpisodes, type PairedSeries } from "./anomalies.ts";
-import type { AnalysisConfig } from "./config.ts";
+import type { AnalysisConfig } from "./analysis_config.ts";
 import { decompose, type Decomposition } from "./decompose.ts";
 import {
   type Calendar,

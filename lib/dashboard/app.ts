@@ -10,7 +10,7 @@ import type { KafkaConfig, TopicConfig } from "../config/mod.ts";
 import type { QualityRules } from "../quality/mod.ts";
 import type { ReadingStore } from "../storage/mod.ts";
 import { loadAssets } from "./assets.ts";
-import type { DashboardConfig } from "./config.ts";
+import type { DashboardConfig } from "./dashboard_config.ts";
 import { DashboardFeed } from "./feed.ts";
 import { EventHub } from "./hub.ts";
 import { createHandler } from "./server.ts";

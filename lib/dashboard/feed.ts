@@ -20,7 +20,7 @@ import {
 import { type QualityRules, validateMessage } from "../quality/mod.ts";
 import { AlertSchema } from "../records/mod.ts";
 import type { ReadingStore } from "../storage/mod.ts";
-import type { DashboardConfig } from "./config.ts";
+import type { DashboardConfig } from "./dashboard_config.ts";
 import { parseEstimate, parseForecastSet } from "./records.ts";
 import type { DashboardState } from "./state.ts";
 

@@ -23,7 +23,7 @@ export {
   LimitSchema,
   loadDashboardConfig,
   type PollutantConfig,
-} from "./config.ts";
+} from "./dashboard_config.ts";
 export {
   DashboardFeed,
   type FeedOptions,

@@ -8,7 +8,7 @@
  * @module
  */
 import type { Alert, CleanReading, MeasurementField } from "../records/mod.ts";
-import type { DashboardConfig, PollutantConfig } from "./config.ts";
+import type { DashboardConfig, PollutantConfig } from "./dashboard_config.ts";
 import type { Estimate, Forecast } from "./records.ts";
 
 const HOUR = 3_600_000;

@@ -9,7 +9,7 @@ import { alertId, type Transition } from "../alerts/mod.ts";
 import { type Alert, ALERT_SCHEMA_VERSION } from "../records/alert.ts";
 import type { MeasurementField } from "../records/reading.ts";
 import { SLOT_MAE, SLOT_PH, SLOT_PSI, type StationState } from "./_station.ts";
-import type { MonitoringConfig } from "./config.ts";
+import type { MonitoringConfig } from "./monitoring_config.ts";
 import { INPUT_FIELDS, MONITORED_HORIZONS, MONITORED_TARGETS } from "./targets.ts";
 
 const HOUR_MS = 3_600_000;

@@ -15,7 +15,7 @@ import {
   SLOT_PSI,
   type StationState,
 } from "./_station.ts";
-import type { MonitoringConfig } from "./config.ts";
+import type { MonitoringConfig } from "./monitoring_config.ts";
 import type { ExpectedErrors } from "./expected.ts";
 import type { InputReference } from "./reference.ts";
 import {

@@ -27,14 +27,18 @@
  *
  * @module
  */
-export { MONITORING_CONFIG_FILE, type MonitoringConfig, MonitoringConfigSchema } from "./config.ts";
+export {
+  MONITORING_CONFIG_FILE,
+  type MonitoringConfig,
+  MonitoringConfigSchema,
+} from "./monitoring_config.ts";
 export {
   type ExpectedError,
   type ExpectedErrors,
   loadExpectedErrors,
   noExpectedErrors,
 } from "./expected.ts";
-export { ModelMonitor, type ModelMonitorOptions } from "./monitor.ts";
+export { ModelMonitor, type ModelMonitorOptions } from "./model_monitor.ts";
 export { PageHinkley, type PageHinkleyOptions } from "./page_hinkley.ts";
 export {
   binOf,

@@ -45,4 +45,4 @@ export {
   validateMessage,
   type ValidationResult,
 } from "./validate.ts";
-export { QualityMonitor, type QualitySnapshot, type StationSnapshot } from "./monitor.ts";
+export { QualityMonitor, type QualitySnapshot, type StationSnapshot } from "./data_monitor.ts";

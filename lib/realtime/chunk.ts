@@ -23,26 +23,9 @@ import type { ReadingStore } from "../storage/mod.ts";
 import type { RealtimeForecaster } from "./engine.ts";
 import { type SarimaSeed, sarimaSeed } from "./sarima_models.ts";
 import { estimateJson, forecastSetJson } from "./serialize.ts";
+import type { ForecastObserver } from "./observers.ts";
 
-/** Something that watches readings and the forecasts made for them, and may raise alerts. */
-export interface ForecastObserver {
-  /** A reading, before its own forecasts are made (matured forecasts can be scored). */
-  observe(reading: CleanReading, nowMs: number): readonly Alert[];
-  /** The forecasts just made for a reading (the rows of its set). */
-  forecasts(records: readonly ForecastRecord[], nowMs: number): readonly Alert[] | void;
-  /** Warm start of one station from the store, before its first reading in this process. */
-  warm?(
-    stationId: string,
-    history: readonly CleanReading[],
-    forecasts: readonly ForecastRecord[],
-  ): void;
-  /** Forgets all state (the uncommitted batch will be read again). */
-  reset(): void;
-  /** A JSON-serializable state, stored as the named snapshot `snapshotName`. */
-  snapshot?(): unknown;
-  /** Name of the stored snapshot. */
-  readonly snapshotName?: string;
-}
+export type { ForecastObserver };
 
 /** What one chunk puts into its transaction, and into the store. */
 export interface ChunkOutput {

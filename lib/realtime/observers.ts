@@ -8,7 +8,27 @@
  */
 import type { PollutionAlerter } from "../alerts/mod.ts";
 import type { ModelMonitor } from "../monitoring/mod.ts";
-import type { ForecastObserver } from "./run.ts";
+import type { Alert, CleanReading, ForecastRecord } from "../records/mod.ts";
+
+/** Something that watches readings and the forecasts made for them, and may raise alerts. */
+export interface ForecastObserver {
+  /** A reading, before its own forecasts are made (matured forecasts can be scored). */
+  observe(reading: CleanReading, nowMs: number): readonly Alert[];
+  /** The forecasts just made for a reading (the rows of its set). */
+  forecasts(records: readonly ForecastRecord[], nowMs: number): readonly Alert[] | void;
+  /** Warm start of one station from the store, before its first reading in this process. */
+  warm?(
+    stationId: string,
+    history: readonly CleanReading[],
+    forecasts: readonly ForecastRecord[],
+  ): void;
+  /** Forgets all state (the uncommitted batch will be read again). */
+  reset(): void;
+  /** A JSON-serializable state, stored as the named snapshot `snapshotName`. */
+  snapshot?(): unknown;
+  /** Name of the stored snapshot. */
+  readonly snapshotName?: string;
+}
 
 /** Name of the stored model-monitoring snapshot (`deno task monitor` prints it). */
 export const MONITOR_SNAPSHOT = "forecaster.monitor";

@@ -12,7 +12,7 @@ import { IsoTimestamp, MEASUREMENT_FIELDS } from "./reading.ts";
 /** Version of the alert schema carried in every alert. */
 export const ALERT_SCHEMA_VERSION = 1;
 
-/** Kinds raised by the data-quality monitor (`lib/quality/monitor.ts`). */
+/** Kinds raised by the data-quality monitor (`lib/quality/data_monitor.ts`). */
 export const DATA_QUALITY_ALERT_KINDS = [
   "data_quality.missing_rate",
   "data_quality.out_of_range",

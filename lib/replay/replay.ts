@@ -6,7 +6,7 @@
  *
  * @module
  */
-import type { UciRow } from "../dataset/mod.ts";
+import type { UciRow } from "../dataset/uci_csv.ts";
 import {
   COLUMNS,
   type Measurements,

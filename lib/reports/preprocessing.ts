@@ -8,7 +8,7 @@
  *
  * @module
  */
-import type { UciRow } from "../dataset/mod.ts";
+import type { UciRow } from "../dataset/uci_csv.ts";
 import { QualityMonitor, type QualityRules, validateMessage } from "../quality/mod.ts";
 import { COLUMNS, type MeasurementField, READING_SCHEMA_VERSION } from "../records/mod.ts";
 

@@ -18,7 +18,7 @@ import {
   MEASUREMENT_FIELDS,
   type SourcePosition,
 } from "../records/mod.ts";
-import type { ReadingQuery, Snapshot } from "./mod.ts";
+import type { ReadingQuery, Snapshot } from "./contract.ts";
 
 const STATUSES: ReadonlySet<string> = new Set(["ok", "flagged", "outage"]);
 const INT64_MAX = 2n ** 63n - 1n;

@@ -15,7 +15,7 @@
  *
  * @module
  */
-import type { ForecastQuery } from "./mod.ts";
+import type { ForecastQuery } from "./contract.ts";
 import type { ForecastRecord } from "../records/mod.ts";
 import { checkForecast, type Seen } from "./_checks.ts";
 

@@ -25,7 +25,7 @@ import type {
   StoreSummary,
   WriteBatch,
   WriteResult,
-} from "./mod.ts";
+} from "./contract.ts";
 import {
   alertProblem,
   checkLimit,

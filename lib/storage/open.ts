@@ -5,11 +5,9 @@
  *
  * @module
  */
-import type { ReadingStore } from "./mod.ts";
+import type { ReadingStore } from "./contract.ts";
 import { openPostgresStore, redactUrl } from "./postgres.ts";
 import { openSqliteStore } from "./sqlite.ts";
-import { env } from "../cli.ts";
-import { userPath } from "../cli_paths.ts";
 
 /** Options of {@linkcode openStore}; each applies to one kind of store only. */
 export interface OpenStoreOptions {
@@ -20,16 +18,6 @@ export interface OpenStoreOptions {
 /** Is `target` a PostgreSQL URL (`postgres://…` or `postgresql://…`) rather than a file path? */
 export function isPostgresUrl(target: string): boolean {
   return /^postgres(ql)?:\/\//i.test(target);
-}
-
-/**
- * The store a command works on: `--db` if given, else `AIRQ_DB`, else the
- * config's default; a PostgreSQL URL as it is, a SQLite path resolved against
- * the directory the user ran the task in (`userPath`).
- */
-export function storeTarget(db: string | undefined, configDefault: string): string {
-  const target = db ?? env("AIRQ_DB") ?? configDefault;
-  return isPostgresUrl(target) ? target : userPath(target);
 }
 
 /**

@@ -46,7 +46,7 @@ import type {
   StoreSummary,
   WriteBatch,
   WriteResult,
-} from "./mod.ts";
+} from "./contract.ts";
 import {
   alertProblem,
   checkLimit,

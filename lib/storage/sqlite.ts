@@ -41,7 +41,7 @@ import type {
   StoreSummary,
   WriteBatch,
   WriteResult,
-} from "./mod.ts";
+} from "./contract.ts";
 import {
   alertProblem,
   checkLimit,

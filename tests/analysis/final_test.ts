@@ -8,16 +8,16 @@
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { main as report } from "../../report.ts";
+import { main as report } from "../../tools/report.ts";
 import {
   type BenchRealtime,
   type MonitorOutput,
   parseMonitorOutput,
-} from "../../lib/analysis/final.ts";
-import { pdfPageCount } from "../../lib/analysis/pdf.ts";
+} from "../../lib/reports/final.ts";
+import { pdfPageCount } from "../../lib/render/pdf.ts";
 import { readUciFile } from "../../lib/dataset/mod.ts";
 import { toHourlySeries } from "../../lib/features/mod.ts";
-import { countDataMarks } from "../../lib/figures/mod.ts";
+import { countDataMarks } from "../../lib/render/mod.ts";
 import {
   inputReference,
   loadExpectedErrors,

@@ -1,9 +1,9 @@
 import assert from "node:assert/strict";
 import { readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
-import { countDataMarks } from "../../lib/figures/mod.ts";
-import { main as analyze } from "../../analyze.ts";
-import { main as report } from "../../report.ts";
+import { countDataMarks } from "../../lib/render/mod.ts";
+import { main as analyze } from "../../tools/analyze.ts";
+import { main as report } from "../../tools/report.ts";
 import { UCI_PATH } from "../_data.ts";
 
 /** The first `rows` data rows of the real file, in its raw format (CRLF, header). */

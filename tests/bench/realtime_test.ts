@@ -4,7 +4,7 @@
  * reading's `produced_at`, written last by the producer.
  */
 import assert from "node:assert/strict";
-import { producedAtMs } from "../../lib/bench/realtime.ts";
+import { producedAtMs } from "../../lib/harness/bench/realtime.ts";
 
 Deno.test("producedAtMs() reads the producer's produced_at from the raw bytes, NaN without one", () => {
   const encoder = new TextEncoder();

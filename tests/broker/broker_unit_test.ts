@@ -7,7 +7,7 @@ import {
   pinnedKafkaVersion,
   randomClusterId,
   resolveDirs,
-} from "../../lib/broker/mod.ts";
+} from "../../lib/harness/broker/mod.ts";
 import { CONFIG_DIR, type KafkaConfig, loadKafkaConfig } from "../../lib/config/mod.ts";
 
 const base: KafkaConfig = await loadKafkaConfig(() => undefined);

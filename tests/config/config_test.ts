@@ -80,7 +80,7 @@ Deno.test("AIRQ_KAFKA_* overrides brokers, ports, TLS and SASL", async () => {
 });
 
 Deno.test("the real-time config files are valid, and an unknown key is named", async () => {
-  const { ForecasterConfigSchema } = await import("../../lib/realtime/config.ts");
+  const { ForecasterConfigSchema } = await import("../../lib/realtime/forecaster_config.ts");
   const { AlertsConfigSchema } = await import("../../lib/alerts/mod.ts");
   const { MonitoringConfigSchema } = await import("../../lib/monitoring/mod.ts");
   const read = (name: string) =>

@@ -23,7 +23,7 @@ import {
   SarimaFilter,
   type SarimaFilterSpec,
 } from "../../lib/models/mod.ts";
-import { println } from "../../lib/cli.ts";
+import { println } from "../../lib/cli/io.ts";
 import { UCI_PATH } from "../_data.ts";
 
 const { values: args } = parseArgs({

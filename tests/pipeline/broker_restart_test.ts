@@ -5,9 +5,9 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { LocalBroker } from "../../lib/broker/mod.ts";
+import { LocalBroker } from "../../lib/harness/broker/mod.ts";
 import { CONFIG_DIR } from "../../lib/config/mod.ts";
-import { brokerRestartDrill } from "../../lib/pipeline/drills.ts";
+import { brokerRestartDrill } from "../../lib/harness/drills.ts";
 import { pipelineContext } from "../_pipeline.ts";
 import { UCI_PATH } from "../_data.ts";
 

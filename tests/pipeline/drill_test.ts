@@ -6,7 +6,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { consumerKillDrill } from "../../lib/pipeline/drills.ts";
+import { consumerKillDrill } from "../../lib/harness/drills.ts";
 import { pipelineContext } from "../_pipeline.ts";
 import { UCI_PATH } from "../_data.ts";
 

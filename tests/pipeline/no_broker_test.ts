@@ -6,7 +6,7 @@
  * its whole process group, while it waits, ends it within 5 s.
  */
 import assert from "node:assert/strict";
-import { taskArgv } from "../../lib/tasks.ts";
+import { taskArgv } from "../../lib/harness/tasks.ts";
 import { freePort } from "../_kafka.ts";
 import { UCI_PATH } from "../_data.ts";
 

@@ -6,10 +6,10 @@
  * acknowledged is lost: the topic holds at least every acknowledged reading.
  */
 import assert from "node:assert/strict";
-import { startPrivateBroker } from "../../lib/broker/mod.ts";
+import { startPrivateBroker } from "../../lib/harness/broker/mod.ts";
 import { createKafka, topicEndOffset, withAdmin } from "../../lib/kafka/mod.ts";
 import { loadTopicsConfig } from "../../lib/config/mod.ts";
-import { taskArgv } from "../../lib/tasks.ts";
+import { taskArgv } from "../../lib/harness/tasks.ts";
 import { UCI_PATH } from "../_data.ts";
 
 const ROOT = new URL("../../", import.meta.url);

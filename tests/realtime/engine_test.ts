@@ -22,7 +22,7 @@ import {
   toHourlySeries,
   WINDOWS_H,
 } from "../../lib/features/mod.ts";
-import { type ForecastConfig, ForecastConfigSchema, trainModels } from "../../lib/forecast/mod.ts";
+import { type ForecastConfig, ForecastConfigSchema, trainModels } from "../../lib/offline/mod.ts";
 import {
   fitGbt,
   type GbtModel,

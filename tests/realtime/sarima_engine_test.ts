@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { readUciFile } from "../../lib/dataset/mod.ts";
 import { HOUR_MS, toHourlySeries } from "../../lib/features/mod.ts";
-import { type ForecastConfig, ForecastConfigSchema, trainModels } from "../../lib/forecast/mod.ts";
+import { type ForecastConfig, ForecastConfigSchema, trainModels } from "../../lib/offline/mod.ts";
 import { SarimaFilter, type SarimaTargetModel } from "../../lib/models/mod.ts";
 import { CLEAN_SCHEMA_VERSION, type CleanReading } from "../../lib/records/mod.ts";
 import {

@@ -27,7 +27,7 @@ import {
 } from "../../lib/records/mod.ts";
 import { openSqliteStore, type ReadingStore } from "../../lib/storage/mod.ts";
 import { HOUR_MS, reading, T0 } from "./_store_cases.ts";
-import { println } from "../../lib/cli.ts";
+import { println } from "../../lib/cli/io.ts";
 
 const { values: args } = parseArgs({
   args: Deno.args,

@@ -37,7 +37,7 @@ import {
 } from "./_store_cases.ts";
 import { startTestPostgres } from "./_postgres.ts";
 import { freePort } from "../_kafka.ts";
-import { eprintln } from "../../lib/cli.ts";
+import { eprintln } from "../../lib/cli/io.ts";
 
 /** Migration 1 of lib/storage/postgres.ts as released: a database of schema version 1. */
 const POSTGRES_V1 = `CREATE TABLE readings (

@@ -1,0 +1,465 @@
+/**
+ * The parity benchmark (`deno task bench parity`): does the live path serve
+ * what `deno task evaluate` scored? On a private broker, through the `train`,
+ * `produce`, `consume` and `forecast` tasks with their own permissions:
+ *
+ * 1. `train` on the hours before the test window (the real settings of
+ *    config/forecast.json: 100 trees, seed 1, SARIMA on the last 1,000
+ *    hours), into a temp model folder: the model a deployment would have had
+ *    at the start of the test window, trained once.
+ * 2. The hours before the test window: `produce` and `consume` (under one
+ *    topic prefix) into the store, so the forecaster warm-starts from it.
+ * 3. The test window: `produce` (under another prefix), then `forecast --db`
+ *    with that model folder; the committed forecast sets are read back
+ *    (read_committed).
+ * 4. Offline: evaluate's `best` (ridge/trees/SARIMA, refit every week), the
+ *    same walk-forward calls as lib/offline/evaluate.ts makes, per hour.
+ *
+ * Both are scored on the same target hours: in the test window, target
+ * observed, a live and an offline forecast for it. The difference is the
+ * weekly refits: evaluate refits every 168 hours, the live model is trained
+ * once (live retraining is not built); the first week's block is the same
+ * model. A cross-check compares the offline MAE over every test hour with
+ * `evaluation.json`'s `best` row when one is given.
+ *
+ * @module
+ */
+import { join } from "node:path";
+import { getLogger } from "@logtape/logtape";
+import { startPrivateBroker } from "../broker/mod.ts";
+import { CONFIG_DIR, type KafkaConfig, loadConfig, loadTopicsConfig } from "../../config/mod.ts";
+import { readUciFile } from "../../dataset/mod.ts";
+import {
+  buildFeatureMatrix,
+  fieldOf,
+  HOUR_MS,
+  type HourlySeries,
+  toHourlySeries,
+} from "../../features/mod.ts";
+import {
+  bestOf,
+  evaluationWindow,
+  type ForecastConfig,
+  ForecastConfigSchema,
+  offsetMinutes,
+  sarimaRunsOf,
+  walkForward,
+  walkForwardSettings,
+} from "../../offline/mod.ts";
+import {
+  createKafka,
+  ensureTopics,
+  groupLag,
+  type Kafka,
+  readAll,
+  withAdmin,
+} from "../../kafka/mod.ts";
+import { lastJsonLine } from "./_process.ts";
+import { loadSarima } from "../../models/mod.ts";
+import { forecastRows, ForecastSetSchema } from "../../records/mod.ts";
+import { spawnTask } from "../tasks.ts";
+
+const log = getLogger(["airq", "bench"]);
+
+/** One target at one horizon: live and offline MAE on the same hours. */
+export interface ParityRow {
+  /** Target column, e.g. `CO(GT)`. */
+  target: string;
+  /** Hours ahead. */
+  horizon_h: number;
+  /** Target hours scored (test window, observed, both forecasts present). */
+  n: number;
+  /** MAE of the forecasts the live path committed to Kafka. */
+  live_mae: number;
+  /** MAE of evaluate's `best` (refit weekly) on the same hours. */
+  offline_mae: number;
+}
+
+/** The JSON `bench parity` writes; `rows` first. */
+export interface ParityResult {
+  rows: ParityRow[];
+  /** `live_mae / offline_mae - 1` per row, and the largest in absolute value. */
+  relative_difference: {
+    target: string;
+    horizon_h: number;
+    live_vs_offline: number;
+  }[];
+  max_abs_relative_difference: number;
+  /**
+   * Forecasts made in the test window's first refit block (its first week), where
+   * evaluate uses the model fitted at the window's start as the live path does:
+   * how many, and the largest |live - offline| / max(1, |offline|).
+   */
+  first_block: { forecasts: number; max_relative_difference: number };
+  test_window: { from: string; to: string };
+  live: {
+    /** Model folder trained once on the hours before the test window. */
+    trained_on_hours: number;
+    train_summary: Record<string, unknown>;
+    history_readings_stored: number;
+    readings_replayed: number;
+    forecaster_summary: Record<string, unknown>;
+    forecast_sets_read: number;
+    /** Scored live forecasts that were persistence (warming up, no value), and that blended SARIMA. */
+    scored_baseline: number;
+    scored_with_sarima: number;
+  };
+  offline: {
+    protocol: string;
+    sarima_fits: number;
+    sarima_failed_fits: number;
+    seconds: number;
+  };
+  /** Offline `best` over every test hour against the evaluation JSON's `best` row (same computation). */
+  evaluation_check: {
+    path: string | null;
+    rows: {
+      target: string;
+      horizon_h: number;
+      n: number;
+      mae: number;
+      evaluation_n: number | null;
+      evaluation_mae: number | null;
+    }[];
+  };
+  seconds: number;
+  machine: { cpus: number; deno: string };
+}
+
+/** Options of the parity benchmark. */
+export interface ParityOptions {
+  /** The UCI CSV. */
+  input: string;
+  /** `HOME` for the child tasks. */
+  home: string;
+  /** Where the Kafka jars are cached. */
+  cacheDir: string;
+  /** A Kafka installation to use instead of the jars. */
+  kafkaHome?: string | undefined;
+  /** `deno task evaluate --json` output to cross-check the offline MAE with; null = none. */
+  evaluationPath: string | null;
+}
+
+/** `YYYY-MM-DDTHH:MM` in station time, as `produce --from/--to` take it. */
+function localTime(epochMs: number, utcOffsetMin: number): string {
+  return new Date(epochMs + utcOffsetMin * 60_000).toISOString().slice(0, 16);
+}
+
+async function runTask(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<Record<string, unknown>> {
+  const out = await (await spawnTask(name, args, env)).output();
+  if (!out.success) {
+    const stderr = new TextDecoder().decode(out.stderr).slice(-2000);
+    throw new Error(`deno task ${name} ${args.join(" ")} failed (exit ${out.code}):\n${stderr}`);
+  }
+  return lastJsonLine(out.stdout);
+}
+
+/**
+ * Runs a consuming task in group `group` until the group's committed offsets
+ * reach the end of `topic`, then stops it (SIGTERM) and returns its summary.
+ * Not `--exit-when-idle`: its idle clock runs while one long batch is worked
+ * off in chunks, so a batch longer than the idle time ends the run early.
+ */
+async function runUntilCaughtUp(
+  kafka: Kafka,
+  task: string,
+  args: string[],
+  env: Record<string, string>,
+  group: string,
+  topic: string,
+): Promise<Record<string, unknown>> {
+  const child = await spawnTask(task, [...args, "--group", group, "--json"], env);
+  const done = child.output();
+  let exited = false;
+  done.then(() => (exited = true), () => (exited = true));
+  const deadline = performance.now() + 900_000;
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 250));
+    if (exited) break;
+    // the group coordinator may still be loading: errors are retried
+    const lag = await groupLag(kafka, group, topic).catch(() => null);
+    if (lag === 0) break;
+    if (performance.now() > deadline) {
+      child.kill("SIGKILL");
+      await done;
+      throw new Error(`deno task ${task} did not catch up with ${topic} in 15 minutes`);
+    }
+  }
+  if (!exited) child.kill("SIGTERM");
+  const out = await done;
+  if (!out.success) {
+    const stderr = new TextDecoder().decode(out.stderr).slice(-2000);
+    throw new Error(`deno task ${task} failed (exit ${out.code}):\n${stderr}`);
+  }
+  return lastJsonLine(out.stdout);
+}
+
+/** Every committed record of `topic`, until `expected` were read (and a second more) or 60 s. */
+function readCommitted(
+  config: KafkaConfig,
+  topic: string,
+  expected: number,
+): Promise<Uint8Array[]> {
+  const kafka = createKafka(config, { clientId: "airq-bench-parity" });
+  return readAll(kafka, topic, expected, { timeoutMs: 60_000 });
+}
+
+/**
+ * Evaluate's `best` per information hour, for every target and horizon of
+ * `config`: the calls and blends of `evaluateForecasts` (lib/offline/evaluate.ts),
+ * without the scoring.
+ */
+export async function offlineBest(
+  series: HourlySeries,
+  config: ForecastConfig,
+): Promise<{ best: Map<string, Float64Array>; fits: number; failedFits: number }> {
+  const utcOffsetMin = offsetMinutes(config.utcOffset);
+  const window = evaluationWindow(series, config);
+  const wf = walkForwardSettings(config, window);
+  const sarima = config.sarima.enabled
+    ? sarimaRunsOf(
+      await loadSarima(),
+      series,
+      config,
+      window,
+      (target, fits) => log.info("offline SARIMA {target}: {fits} fits", { target, fits }),
+    )
+    : { runs: new Map<string, Map<number, Float64Array>>(), fits: 0, failedFits: 0 };
+  const best = new Map<string, Float64Array>();
+  for (const h of config.horizonsH) {
+    const features = buildFeatureMatrix(series, { mode: "forecast", horizonH: h, utcOffsetMin });
+    const runs = walkForward(
+      features,
+      config.targets.map((target) => series.columns[fieldOf(target)]),
+      { ...wf, horizonH: h, fromTarget: window.warmFrom, toTarget: window.testTo },
+    );
+    for (const [s, target] of config.targets.entries()) {
+      best.set(
+        `${target}|${h}`,
+        bestOf(config, target, h, runs[s]!, sarima.runs.get(target)?.get(h)),
+      );
+    }
+    log.info("offline walk-forward h={h} done", { h });
+  }
+  return { best, fits: sarima.fits, failedFits: sarima.failedFits };
+}
+
+/** Runs the live replay on a private broker, then the offline `best`, and scores both. */
+export async function benchParity(o: ParityOptions): Promise<ParityResult> {
+  const t0 = performance.now();
+  const config = await loadConfig(new URL("forecast.json", CONFIG_DIR), ForecastConfigSchema);
+  const utcOffsetMin = offsetMinutes(config.utcOffset);
+  const rows = await Array.fromAsync(readUciFile(o.input, { utcOffset: config.utcOffset }));
+  const series = toHourlySeries(rows);
+  const { testFrom, testTo } = evaluationWindow(series, config);
+  const testFromMs = series.startMs + testFrom * HOUR_MS;
+  const testEndMs = series.startMs + (testTo + 1) * HOUR_MS;
+  const trainRows = rows.filter((r) => r.epochMs < testFromMs).length;
+
+  const priv = await startPrivateBroker({
+    prefix: "airq-bench-parity-",
+    cacheDir: o.cacheDir,
+    kafkaHome: o.kafkaHome,
+  });
+  let live: ParityResult["live"];
+  let sets: Uint8Array[];
+  try {
+    const dir = priv.stateDir;
+    // 1. the model a deployment would have had at the start of the test window
+    const lines = (await Deno.readTextFile(o.input)).split(/\r?\n/);
+    const csv = join(dir, "before-test.csv");
+    await Deno.writeTextFile(csv, lines.slice(0, 1 + trainRows).join("\n") + "\n");
+    const modelDir = join(dir, "models");
+    const baseEnv = {
+      HOME: o.home,
+      AIRQ_KAFKA_BROKERS: priv.brokers,
+      AIRQ_LOG_FORMAT: "json",
+      AIRQ_LOG_LEVEL: "warning",
+    };
+    log.info("Parity: training on the {hours} hours before the test window", {
+      hours: trainRows,
+    });
+    const trained = await runTask(
+      "train",
+      ["--input", csv, "--out", modelDir, "--json"],
+      baseEnv,
+    );
+    // 2. the hours before the test window into the store, under their own topic prefix
+    const db = join(dir, "parity.db");
+    const historyPrefix = `ph${crypto.randomUUID().slice(0, 6)}.`;
+    const testPrefix = `pt${crypto.randomUUID().slice(0, 6)}.`;
+    const kafka = createKafka(priv.config, { clientId: "airq-bench-parity" });
+    const rawTopics: string[] = [];
+    for (const prefix of [historyPrefix, testPrefix]) {
+      const topics = (await loadTopicsConfig((k) => k === "AIRQ_TOPIC_PREFIX" ? prefix : undefined))
+        .topics;
+      await withAdmin(kafka, (admin) => ensureTopics(admin, topics));
+      rawTopics.push(topics.find((t) => t.role === "raw")!.name);
+    }
+    const historyEnv = { ...baseEnv, AIRQ_TOPIC_PREFIX: historyPrefix };
+    log.info("Parity: producing and consuming the history into the store");
+    const history = await runTask(
+      "produce",
+      [
+        "--input",
+        o.input,
+        "--speed",
+        "max",
+        "--to",
+        localTime(testFromMs, utcOffsetMin),
+        "--json",
+      ],
+      historyEnv,
+    );
+    const consumed = await runUntilCaughtUp(
+      kafka,
+      "consume",
+      ["--db", db],
+      historyEnv,
+      "airq-bench-parity-consumer",
+      rawTopics[0]!,
+    );
+    // 3. the test window through Kafka and the forecaster
+    const testEnv = { ...baseEnv, AIRQ_TOPIC_PREFIX: testPrefix };
+    log.info("Parity: replaying the test window through the forecaster");
+    const replayed = await runTask(
+      "produce",
+      [
+        "--input",
+        o.input,
+        "--speed",
+        "max",
+        "--from",
+        localTime(testFromMs, utcOffsetMin),
+        "--to",
+        localTime(testEndMs, utcOffsetMin),
+        "--json",
+      ],
+      testEnv,
+    );
+    const forecaster = await runUntilCaughtUp(
+      kafka,
+      "forecast",
+      ["--db", db, "--models", modelDir],
+      testEnv,
+      "airq-bench-parity-forecaster",
+      rawTopics[1]!,
+    );
+    sets = await readCommitted(
+      priv.config,
+      `${testPrefix}airq.forecasts`,
+      Number(forecaster["forecast_sets"]),
+    );
+    live = {
+      trained_on_hours: trainRows,
+      train_summary: trained,
+      history_readings_stored: Number(consumed["stored"] ?? history["sent"]),
+      readings_replayed: Number(replayed["sent"]),
+      forecaster_summary: forecaster,
+      forecast_sets_read: sets.length,
+      scored_baseline: 0,
+      scored_with_sarima: 0,
+    };
+  } finally {
+    await priv.stop();
+  }
+
+  // the live forecasts by (reading hour, target, horizon)
+  const liveByKey = new Map<string, { value: number | null; baseline: boolean; sarima: boolean }>();
+  const decoder = new TextDecoder();
+  for (const bytes of sets) {
+    for (const f of forecastRows(ForecastSetSchema.parse(JSON.parse(decoder.decode(bytes))))) {
+      const t = Math.round((Date.parse(f.ts) - series.startMs) / HOUR_MS);
+      liveByKey.set(`${t}|${f.target}|${f.horizon_h}`, {
+        value: f.value,
+        baseline: f.baseline,
+        sarima: f.model_version.includes("+sarima"),
+      });
+    }
+  }
+
+  // 4. offline: evaluate's best, refit every week
+  log.info("Parity: offline best (evaluate's walk-forward: about a minute)");
+  const o0 = performance.now();
+  const offline = await offlineBest(series, config);
+  const offlineSeconds = (performance.now() - o0) / 1000;
+
+  let evaluation: {
+    results?: { target: string; horizon_h: number; model: string; n: number; mae: number }[];
+  } | null = null;
+  if (o.evaluationPath !== null) {
+    evaluation = JSON.parse(await Deno.readTextFile(o.evaluationPath));
+  }
+  const result: ParityRow[] = [];
+  const check: ParityResult["evaluation_check"]["rows"] = [];
+  const firstBlock = { forecasts: 0, max_relative_difference: 0 };
+  const firstBlockEnd = testFrom + config.walkForward.refitEveryH;
+  for (const h of config.horizonsH) {
+    for (const target of config.targets) {
+      const y = series.columns[fieldOf(target)];
+      const best = offline.best.get(`${target}|${h}`)!;
+      let n = 0, liveSum = 0, offlineSum = 0, allN = 0, allSum = 0;
+      for (let tau = testFrom; tau <= testTo; tau++) {
+        const t = tau - h;
+        const actual = y[tau]!;
+        const off = best[t]!;
+        if (t < 0 || actual !== actual || off !== off) continue;
+        allN++;
+        allSum += Math.abs(off - actual);
+        const l = liveByKey.get(`${t}|${target}|${h}`);
+        if (l === undefined || l.value === null) continue;
+        n++;
+        liveSum += Math.abs(l.value - actual);
+        offlineSum += Math.abs(off - actual);
+        if (t >= testFrom && t < firstBlockEnd) {
+          firstBlock.forecasts++;
+          firstBlock.max_relative_difference = Math.max(
+            firstBlock.max_relative_difference,
+            Math.abs(l.value - off) / Math.max(1, Math.abs(off)),
+          );
+        }
+        if (l.baseline) live.scored_baseline++;
+        if (l.sarima) live.scored_with_sarima++;
+      }
+      result.push({ target, horizon_h: h, n, live_mae: liveSum / n, offline_mae: offlineSum / n });
+      const row = evaluation?.results?.find((r) =>
+        r.target === target && r.horizon_h === h && r.model === "best"
+      );
+      check.push({
+        target,
+        horizon_h: h,
+        n: allN,
+        mae: allSum / allN,
+        evaluation_n: row?.n ?? null,
+        evaluation_mae: row?.mae ?? null,
+      });
+    }
+  }
+  const relative = result.map((r) => ({
+    target: r.target,
+    horizon_h: r.horizon_h,
+    live_vs_offline: r.live_mae / r.offline_mae - 1,
+  }));
+  return {
+    rows: result,
+    relative_difference: relative,
+    max_abs_relative_difference: Math.max(...relative.map((r) => Math.abs(r.live_vs_offline))),
+    first_block: firstBlock,
+    test_window: config.testWindow,
+    live,
+    offline: {
+      protocol:
+        `evaluate's best: ridge/trees refit every ${config.walkForward.refitEveryH} h on ${config.walkForward.trainWindowH} h, SARIMA refit as often on ${config.sarima.windowH} h`,
+      sarima_fits: offline.fits,
+      sarima_failed_fits: offline.failedFits,
+      seconds: Math.round(offlineSeconds * 10) / 10,
+    },
+    evaluation_check: { path: o.evaluationPath, rows: check },
+    seconds: Math.round((performance.now() - t0) / 100) / 10,
+    machine: { cpus: navigator.hardwareConcurrency, deno: Deno.version.deno },
+  };
+}

@@ -1,0 +1,215 @@
+/**
+ * Reliability drills, shared by the test suite (short) and `deno task drill`
+ * (long): they run the real entry scripts as processes with their task
+ * permissions, break them, and check the store afterwards.
+ *
+ * @module
+ */
+import { getLogger } from "@logtape/logtape";
+import { openSqliteStore } from "../storage/mod.ts";
+import { runTask, spawnTask } from "./tasks.ts";
+
+const log = getLogger(["airq", "drill"]);
+
+/** Options of the consumer kill drill. */
+export interface KillDrillOptions {
+  /** Environment of the child processes (brokers, topic prefix, ...). */
+  env: Record<string, string>;
+  dbPath: string;
+  /** Dataset path for the producer. */
+  input: string;
+  stations: number;
+  /** How many times to kill -9 the consumer. */
+  kills: number;
+  /** Each consumer lives this long (ms) after it has stored something, then gets SIGKILL. */
+  lifeMs: [number, number];
+  seed: number;
+}
+
+/** What a drill measured. */
+export interface DrillReport {
+  drill: string;
+  produced: number;
+  stored_readings: number;
+  expected_readings: number;
+  kills: number;
+  /** Kills that hit a consumer which had stored part of the stream (not idle, not finished). */
+  kills_mid_stream: number;
+  duplicates_absorbed: number;
+  dead_letters: number;
+  seconds: number;
+  ok: boolean;
+}
+
+async function storedCount(dbPath: string): Promise<number> {
+  try {
+    await Deno.stat(dbPath);
+  } catch {
+    return 0;
+  }
+  const store = await openSqliteStore(dbPath);
+  try {
+    return (await store.summary()).stored_readings;
+  } finally {
+    await store.close();
+  }
+}
+
+function lastJson(text: string): Record<string, number> {
+  const line = text.trim().split("\n").at(-1) ?? "{}";
+  return JSON.parse(line);
+}
+
+/**
+ * Replays `stations` x the file at full speed while a consumer is killed with
+ * SIGKILL `kills` times and restarted; then one last consumer runs until idle.
+ * Passes when the store holds every produced reading exactly once.
+ */
+export async function consumerKillDrill(o: KillDrillOptions): Promise<DrillReport> {
+  const t0 = performance.now();
+  let random = o.seed >>> 0;
+  const next = () => ((random = (Math.imul(random, 1664525) + 1013904223) >>> 0) / 2 ** 32);
+  const producer = await spawnTask(
+    "produce",
+    ["--input", o.input, "--speed", "max", "--stations", String(o.stations), "--json"],
+    o.env,
+  );
+  const producerOutput = producer.output();
+  let midStream = 0;
+  for (let k = 0; k < o.kills; k++) {
+    const before = await storedCount(o.dbPath);
+    const consumer = await spawnTask("consume", ["--db", o.dbPath], o.env);
+    const output = consumer.output();
+    // wait until it has stored something new (it is mid-stream), then let it run a little
+    const deadline = Date.now() + 30_000;
+    while ((await storedCount(o.dbPath)) <= before && Date.now() < deadline) {
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const life = o.lifeMs[0] + next() * (o.lifeMs[1] - o.lifeMs[0]);
+    await new Promise((r) => setTimeout(r, life));
+    const at = await storedCount(o.dbPath);
+    consumer.kill("SIGKILL");
+    const status = await output;
+    if (at > before) midStream++;
+    log.info("kill {k}: SIGKILL after {life} ms, store had {at} readings (exit signal {signal})", {
+      k: k + 1,
+      life: Math.round(life),
+      at,
+      signal: status.signal,
+    });
+  }
+  const produced = await producerOutput;
+  if (!produced.success) {
+    throw new Error(
+      `the producer failed: ${new TextDecoder().decode(produced.stderr).slice(-1000)}`,
+    );
+  }
+  const p = lastJson(new TextDecoder().decode(produced.stdout));
+  const final = await runTask(
+    "consume",
+    ["--db", o.dbPath, "--exit-when-idle", "3", "--json"],
+    o.env,
+  );
+  if (final.code !== 0) throw new Error(`the last consumer failed: ${final.stderr.slice(-1000)}`);
+  const c = lastJson(final.stdout);
+  const quality = await runTask("quality", ["--db", o.dbPath, "--json"], o.env);
+  const q = lastJson(quality.stdout);
+  const expected = o.stations * 9357;
+  return {
+    drill: "consumer-kill",
+    produced: p["sent"] ?? 0,
+    stored_readings: q["stored_readings"] ?? 0,
+    expected_readings: expected,
+    kills: o.kills,
+    kills_mid_stream: midStream,
+    duplicates_absorbed: c["duplicates"] ?? 0,
+    dead_letters: q["dead_letters"] ?? 0,
+    seconds: Math.round((performance.now() - t0) / 100) / 10,
+    ok: q["stored_readings"] === expected && p["sent"] === expected && q["dead_letters"] === 0,
+  };
+}
+
+/** Options of the broker restart drill. */
+export interface BrokerRestartOptions {
+  env: Record<string, string>;
+  dbPath: string;
+  input: string;
+  stations: number;
+  /** Stops the broker (SIGTERM, wait) and starts it again on the same data; returns when it answers. */
+  restartBroker: () => Promise<void>;
+  /** Restart this long after the replay started, ms. */
+  afterMs: number;
+}
+
+/**
+ * Replays `stations` x the file at full speed with a consumer running, and
+ * restarts the broker mid-replay. Passes when the producer reports no failure
+ * and the store holds every reading exactly once.
+ */
+export async function brokerRestartDrill(o: BrokerRestartOptions): Promise<DrillReport> {
+  const t0 = performance.now();
+  const consumer = await spawnTask("consume", ["--db", o.dbPath], o.env);
+  const consumerDone = consumer.output();
+  const producer = await spawnTask(
+    "produce",
+    [
+      "--input",
+      o.input,
+      "--speed",
+      "max",
+      "--stations",
+      String(o.stations),
+      "--batch-size",
+      "500",
+      "--json",
+    ],
+    o.env,
+  );
+  const producerDone = producer.output();
+  await new Promise((r) => setTimeout(r, o.afterMs));
+  const before = await storedCount(o.dbPath);
+  log.info("restarting the broker mid-replay (store has {before} readings)", { before });
+  await o.restartBroker();
+  log.info("broker back after {s} s", { s: Math.round((performance.now() - t0) / 100) / 10 });
+  const produced = await producerDone;
+  const p = lastJson(new TextDecoder().decode(produced.stdout));
+  if (!produced.success) {
+    throw new Error(
+      `the producer failed: ${new TextDecoder().decode(produced.stderr).slice(-1500)}`,
+    );
+  }
+  // let the running consumer catch up, then stop it and confirm with one that runs until idle
+  const expected = o.stations * 9357;
+  const deadline = Date.now() + 60_000;
+  while ((await storedCount(o.dbPath)) < expected && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  try {
+    consumer.kill("SIGTERM");
+  } catch {
+    // it already exited: the store check below tells whether that lost anything
+  }
+  const ran = await consumerDone;
+  if (ran.code !== 0 && ran.signal === null) {
+    log.warn("the consumer exited with code {code} during the drill", { code: ran.code });
+  }
+  const final = await runTask(
+    "consume",
+    ["--db", o.dbPath, "--exit-when-idle", "2", "--json"],
+    o.env,
+  );
+  const c = lastJson(final.stdout);
+  const q = lastJson((await runTask("quality", ["--db", o.dbPath, "--json"], o.env)).stdout);
+  return {
+    drill: "broker-restart",
+    produced: p["sent"] ?? 0,
+    stored_readings: q["stored_readings"] ?? 0,
+    expected_readings: expected,
+    kills: 0,
+    kills_mid_stream: before > 0 && before < expected ? 1 : 0,
+    duplicates_absorbed: c["duplicates"] ?? 0,
+    dead_letters: q["dead_letters"] ?? 0,
+    seconds: Math.round((performance.now() - t0) / 100) / 10,
+    ok: q["stored_readings"] === expected && p["sent"] === expected && p["failed"] === 0,
+  };
+}

@@ -1,0 +1,52 @@
+/**
+ * Running airq's own `deno.json` tasks as child processes with their exact
+ * permissions: used by the drills, the demo and the tests.
+ *
+ * @module
+ */
+
+const ROOT = new URL("../../", import.meta.url);
+
+/**
+ * The argv of a `deno.json` task, with `$HOME` expanded and `deno` replaced by
+ * the `deno` on PATH (what `deno task` would run). Spawning it directly (not through `deno task`) runs the script
+ * with the task's exact permissions and makes its pid the script's own, so
+ * kill -9 hits the script and not a wrapper shell.
+ */
+export async function taskArgv(name: string, env: Record<string, string>): Promise<string[]> {
+  const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
+  const task = config.tasks[name];
+  const command: string = typeof task === "string" ? task : task.command;
+  const home = env["HOME"] ?? Deno.env.get("HOME") ?? "";
+  const argv = command.replaceAll("$HOME", home).split(/\s+/);
+  if (argv[0] !== "deno") throw new Error(`task ${name} does not start with deno: ${command}`);
+  return ["deno", ...argv.slice(1)];
+}
+
+/** Starts task `name` with extra `args`, from the repository root, with the task's permissions. */
+export async function spawnTask(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<Deno.ChildProcess> {
+  const [cmd, ...rest] = await taskArgv(name, env);
+  return new Deno.Command(cmd!, {
+    args: [...rest, ...args],
+    cwd: ROOT,
+    env,
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+}
+
+/** Runs task `name` with extra `args` to the end. */
+export async function runTask(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<{ code: number; stdout: string; stderr: string }> {
+  const out = await (await spawnTask(name, args, env)).output();
+  const dec = new TextDecoder();
+  return { code: out.code, stdout: dec.decode(out.stdout), stderr: dec.decode(out.stderr) };
+}

@@ -1,0 +1,391 @@
+/**
+ * The evaluation protocol end to end, on an hourly series: walk-forward
+ * forecasts over the conformal warm-up and the test window, scores per target
+ * and horizon, the virtual sensor, and the NO2 early warning.
+ *
+ * Pure: no `Deno.*`, no I/O (the clock is injected).
+ *
+ * @module
+ */
+import { buildFeatureMatrix, fieldOf, type HourlySeries, indexAt } from "../features/mod.ts";
+import { classify, mae, naiveScale, rmse } from "../scoring/mod.ts";
+import { lastObserved, type SarimaEngine, seasonalNaiveForecast } from "../models/mod.ts";
+import {
+  type ForecastConfig,
+  gbtWeightOf,
+  nowcastTrainWindowOf,
+  offsetMinutes,
+  sarimaWeightOf,
+} from "./forecast_config.ts";
+import { sarimaWalkForward } from "./sarima_runs.ts";
+import { type ResultRow, scoreForecasts } from "./score.ts";
+import { walkForward, type WalkForwardOptions } from "./walk_forward.ts";
+
+/** One row of `nowcast` (the virtual sensor). */
+export interface NowcastRow {
+  target: string;
+  n: number;
+  mae: number;
+  rmse: number;
+  ridge_mae: number;
+  gbt_mae: number;
+  detail: string;
+}
+
+/** `warning_no2_200`: the early warning against persistence's. */
+export interface WarningRow {
+  precision: number;
+  recall: number;
+  f1: number;
+  persistence_precision: number;
+  persistence_recall: number;
+  persistence_f1: number;
+  n: number;
+  events: number;
+}
+
+/** Everything `deno task evaluate --json` writes. */
+export interface EvaluationReport {
+  test_window: { from: string; to: string };
+  protocol: {
+    refit_every_h: number;
+    train_window_h: number | null;
+    refits: number;
+    mase_scale: string;
+  };
+  results: ResultRow[];
+  nowcast: NowcastRow[];
+  warning_no2_200: WarningRow;
+  /** Wall time of the SARIMA walk-forward (fits and forecasts), s; null when SARIMA did not run. */
+  sarima_seconds: number | null;
+  /** What SARIMA ran, when it ran. */
+  sarima: {
+    order: string;
+    transform: string;
+    window_h: number;
+    fits: number;
+    failed_fits: number;
+    printed_lines: number;
+  } | null;
+  timings_ms: Record<string, number>;
+}
+
+/** Options of {@linkcode evaluateForecasts}. */
+export interface EvaluateOptions {
+  /** Milliseconds clock for the timings (e.g. `performance.now`); default no timings. */
+  readonly clock?: () => number;
+  /** Called after each target and horizon. */
+  readonly onProgress?: (message: string) => void;
+  /** The loaded npm `arima` (`loadSarima()`): adds `sarima` rows (and its blend into `best`). */
+  readonly sarima?: SarimaEngine;
+}
+
+/** Index in the series of an ISO timestamp; throws if off the series. */
+export function seriesIndex(series: HourlySeries, iso: string): number {
+  const i = indexAt(series, Date.parse(iso));
+  if (!Number.isInteger(i)) throw new RangeError(`${iso} is not on the hourly grid of the series`);
+  return i;
+}
+
+const blendLabel = (w: number, v = 0) =>
+  v === 0
+    ? `${(1 - w).toFixed(2)} ridge + ${w.toFixed(2)} gbt`
+    : `${(1 - v).toFixed(2)} x (${(1 - w).toFixed(2)} ridge + ${w.toFixed(2)} gbt) + ${
+      v.toFixed(2)
+    } sarima`;
+
+function blend(ridge: Float64Array, gbt: Float64Array, w: number): Float64Array {
+  return Float64Array.from(ridge, (r, i) => (1 - w) * r + w * gbt[i]!);
+}
+
+/** Where the protocol runs on a series: the test window, and the conformal warm-up before it. */
+export interface EvaluationWindow {
+  /** First and last index of the test window. */
+  testFrom: number;
+  testTo: number;
+  /** First index forecast: `conformal.warmupH` before the test window. */
+  warmFrom: number;
+}
+
+/** The test window of `config` on `series` and where its warm-up starts. */
+export function evaluationWindow(series: HourlySeries, config: ForecastConfig): EvaluationWindow {
+  const testFrom = Math.max(0, seriesIndex(series, config.testWindow.from));
+  const testTo = Math.min(series.length - 1, seriesIndex(series, config.testWindow.to));
+  return { testFrom, testTo, warmFrom: Math.max(0, testFrom - config.conformal.warmupH) };
+}
+
+/** The walk-forward settings (refits, window, models) of `config`, anchored on the test window. */
+export function walkForwardSettings(
+  config: ForecastConfig,
+  window: EvaluationWindow,
+): Omit<WalkForwardOptions, "horizonH" | "fromTarget" | "toTarget"> {
+  return {
+    anchor: window.testFrom,
+    refitEveryH: config.walkForward.refitEveryH,
+    trainWindowH: config.walkForward.trainWindowH,
+    ridge: config.ridge,
+    gbt: config.gbt,
+  };
+}
+
+/**
+ * The weekly-refit SARIMA walk-forward of every target of `config` over the
+ * window: forecasts by information index per horizon, and the fit counts.
+ */
+export function sarimaRunsOf(
+  engine: SarimaEngine,
+  series: HourlySeries,
+  config: ForecastConfig,
+  window: EvaluationWindow,
+  onTarget?: (target: string, fits: number) => void,
+): { runs: Map<string, Map<number, Float64Array>>; fits: number; failedFits: number } {
+  const { order, transform, windowH } = config.sarima;
+  const runs = new Map<string, Map<number, Float64Array>>();
+  let fits = 0, failedFits = 0;
+  for (const target of config.targets) {
+    const run = sarimaWalkForward(engine, series.columns[fieldOf(target)], {
+      params: { ...order, transform },
+      windowH,
+      horizonsH: config.horizonsH,
+      fromTarget: window.warmFrom,
+      toTarget: window.testTo,
+      anchor: window.testFrom,
+      refitEveryH: config.walkForward.refitEveryH,
+    });
+    fits += run.fits;
+    failedFits += run.failedFits;
+    runs.set(target, run.forecasts);
+    onTarget?.(target, run.fits);
+  }
+  return { runs, fits, failedFits };
+}
+
+/**
+ * `best` of one target and horizon: ridge and trees blended with the gbt
+ * weight of `config`, then SARIMA (when it ran) with its weight.
+ */
+export function bestOf(
+  config: ForecastConfig,
+  target: string,
+  h: number,
+  run: { ridge: Float64Array; gbt: Float64Array },
+  sarima: Float64Array | undefined,
+): Float64Array {
+  const mix = blend(run.ridge, run.gbt, gbtWeightOf(config, target, String(h)));
+  const v = sarima === undefined ? 0 : sarimaWeightOf(config, target, String(h));
+  return sarima === undefined || v === 0 ? mix : blend(mix, sarima, v);
+}
+
+/** Runs the whole protocol of `config` on `series`. */
+export function evaluateForecasts(
+  series: HourlySeries,
+  config: ForecastConfig,
+  options: EvaluateOptions = {},
+): EvaluationReport {
+  const clock = options.clock ?? (() => 0);
+  const timings: Record<string, number> = {};
+  const utcOffsetMin = offsetMinutes(config.utcOffset);
+  const window = evaluationWindow(series, config);
+  const { testFrom, testTo, warmFrom } = window;
+  const wf = walkForwardSettings(config, window);
+  const bootstrap = {
+    resamples: config.bootstrap.resamples,
+    blockLength: config.bootstrap.blockLengthH,
+    seed: config.bootstrap.seed,
+    level: config.bootstrap.level,
+  };
+  const results: ResultRow[] = [];
+  const bestByKey = new Map<string, Float64Array>();
+  let refits = 0;
+  let sarimaRuns = new Map<string, Map<number, Float64Array>>();
+  let sarimaInfo: EvaluationReport["sarima"] = null;
+  let sarimaSeconds: number | null = null;
+  if (options.sarima !== undefined) {
+    const engine = options.sarima;
+    const t0 = clock();
+    const { order, transform, windowH } = config.sarima;
+    const { runs, fits, failedFits: failed } = sarimaRunsOf(
+      engine,
+      series,
+      config,
+      window,
+      (target, fits) => options.onProgress?.(`sarima ${target}: ${fits} fits`),
+    );
+    sarimaRuns = runs;
+    sarimaSeconds = (clock() - t0) / 1000;
+    timings.sarima = sarimaSeconds * 1000;
+    const { p, d, q, P, D, Q, s } = order;
+    sarimaInfo = {
+      order: `(${p},${d},${q})(${P},${D},${Q},${s})`,
+      transform,
+      window_h: windowH,
+      fits,
+      failed_fits: failed,
+      printed_lines: engine.output.length,
+    };
+  }
+  for (const h of config.horizonsH) {
+    let t0 = clock();
+    const features = buildFeatureMatrix(series, { mode: "forecast", horizonH: h, utcOffsetMin });
+    timings[`features_h${h}`] = clock() - t0;
+    t0 = clock();
+    const runs = walkForward(
+      features,
+      config.targets.map((target) => series.columns[fieldOf(target)]),
+      { ...wf, horizonH: h, fromTarget: warmFrom, toTarget: testTo },
+    );
+    timings[`walk_forward_h${h}`] = clock() - t0;
+    for (const [s, target] of config.targets.entries()) {
+      t0 = clock();
+      const y = series.columns[fieldOf(target)];
+      const run = runs[s]!;
+      refits += run.refits;
+      const w = gbtWeightOf(config, target, String(h));
+      const sarima = sarimaRuns.get(target)?.get(h);
+      const v = sarima === undefined ? 0 : sarimaWeightOf(config, target, String(h));
+      const best = bestOf(config, target, h, run, sarima);
+      bestByKey.set(`${target}|${h}`, best);
+      const naive = (period: number | null) =>
+        Float64Array.from(
+          y,
+          (_, t) =>
+            t + h >= warmFrom && t + h <= testTo
+              ? period === null ? lastObserved(y, t) : seasonalNaiveForecast(y, t, h, period)
+              : NaN,
+        );
+      const forecasts = {
+        persistence: naive(null),
+        seasonal_naive_24h: naive(24),
+        seasonal_naive_168h: naive(168),
+        ridge: run.ridge,
+        gbt: run.gbt,
+        ...(sarima === undefined ? {} : { sarima }),
+        best,
+      };
+      results.push(...scoreForecasts(y, forecasts, {
+        target,
+        horizonH: h,
+        testFrom,
+        testTo,
+        scale: naiveScale(y, 24, 0, testFrom),
+        bootstrap,
+        conformal: config.conformal,
+        tested: ["ridge", "gbt", "sarima", "best"],
+        details: { best: blendLabel(w, v) },
+      }));
+      timings[`score_${target}_h${h}`] = clock() - t0;
+      options.onProgress?.(`${target} h=${h}: ${run.refits} refits`);
+    }
+  }
+  const t0 = clock();
+  const nowcast = evaluateNowcast(series, config, testFrom, testTo, utcOffsetMin, wf);
+  refits += nowcast.refits;
+  timings.nowcast = clock() - t0;
+  options.onProgress?.("nowcast done");
+  const warningKey = `${config.warning.target}|${config.warning.horizonH}`;
+  const warningForecast = bestByKey.get(warningKey);
+  if (warningForecast === undefined) {
+    throw new RangeError(
+      `The warning needs forecasts of ${config.warning.target} at ${config.warning.horizonH} h; add them to targets and horizonsH`,
+    );
+  }
+  const warning = scoreWarning(
+    series.columns[fieldOf(config.warning.target)],
+    warningForecast,
+    config.warning,
+    testFrom,
+    testTo,
+  );
+  return {
+    test_window: config.testWindow,
+    protocol: {
+      refit_every_h: config.walkForward.refitEveryH,
+      train_window_h: config.walkForward.trainWindowH,
+      refits,
+      mase_scale: "in-sample MAE of the 24 h seasonal naive forecast before the test window",
+    },
+    results,
+    nowcast: nowcast.rows,
+    warning_no2_200: warning,
+    sarima_seconds: sarimaSeconds,
+    sarima: sarimaInfo,
+    timings_ms: timings,
+  };
+}
+
+function evaluateNowcast(
+  series: HourlySeries,
+  config: ForecastConfig,
+  testFrom: number,
+  testTo: number,
+  utcOffsetMin: number,
+  wf: Omit<Parameters<typeof walkForward>[2], "horizonH" | "fromTarget" | "toTarget">,
+): { rows: NowcastRow[]; refits: number } {
+  const features = buildFeatureMatrix(series, { mode: "nowcast", horizonH: 0, utcOffsetMin });
+  let refits = 0;
+  // one walk-forward per distinct training window (chosen per target on validation)
+  const runs: ReturnType<typeof walkForward> = [];
+  const windows = [...new Set(config.targets.map((t) => nowcastTrainWindowOf(config, t)))];
+  for (const window of windows) {
+    const group = config.targets.flatMap((t, s) =>
+      nowcastTrainWindowOf(config, t) === window ? [s] : []
+    );
+    const out = walkForward(
+      features,
+      group.map((s) => series.columns[fieldOf(config.targets[s]!)]),
+      { ...wf, trainWindowH: window, horizonH: 0, fromTarget: testFrom, toTarget: testTo },
+    );
+    group.forEach((s, k) => (runs[s] = out[k]!));
+  }
+  const rows = config.targets.map((target, s): NowcastRow => {
+    const y = series.columns[fieldOf(target)];
+    const run = runs[s]!;
+    refits += run.refits;
+    const w = gbtWeightOf(config, target, "nowcast");
+    const best = blend(run.ridge, run.gbt, w);
+    const window = (a: Float64Array) => a.subarray(testFrom, testTo + 1);
+    const obs = window(y);
+    const n = obs.reduce((c, v, i) => (v === v && !Number.isNaN(window(best)[i]!) ? c + 1 : c), 0);
+    return {
+      target,
+      n,
+      mae: mae(window(best), obs),
+      rmse: rmse(window(best), obs),
+      ridge_mae: mae(window(run.ridge), obs),
+      gbt_mae: mae(window(run.gbt), obs),
+      detail: blendLabel(w),
+    };
+  });
+  return { rows, refits };
+}
+
+function scoreWarning(
+  y: Float64Array,
+  forecast: Float64Array,
+  warning: ForecastConfig["warning"],
+  testFrom: number,
+  testTo: number,
+): WarningRow {
+  const h = warning.horizonH;
+  const predicted: boolean[] = [], persistence: boolean[] = [], actual: boolean[] = [];
+  for (let tau = testFrom; tau <= testTo; tau++) {
+    const t = tau - h;
+    const f = forecast[t]!;
+    if (t < 0 || Number.isNaN(y[tau]!) || Number.isNaN(f)) continue;
+    predicted.push(f > warning.threshold);
+    persistence.push(lastObserved(y, t) > warning.threshold);
+    actual.push(y[tau]! > warning.threshold);
+  }
+  const model = classify(predicted, actual);
+  const naive = classify(persistence, actual);
+  return {
+    precision: model.precision,
+    recall: model.recall,
+    f1: model.f1,
+    persistence_precision: naive.precision,
+    persistence_recall: naive.recall,
+    persistence_f1: naive.f1,
+    n: actual.length,
+    events: actual.filter(Boolean).length,
+  };
+}

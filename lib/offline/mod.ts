@@ -1,0 +1,44 @@
+/**
+ * The forecasting pipeline: configuration, walk-forward evaluation, the
+ * validation search, final training and the Markdown report. Pure: the entry
+ * scripts `train.ts` and `evaluate.ts` do the reading and writing.
+ *
+ * @module
+ */
+export {
+  FORECAST_TARGETS,
+  type ForecastConfig,
+  ForecastConfigSchema,
+  gbtWeightOf,
+  offsetMinutes,
+  sarimaWeightOf,
+} from "./forecast_config.ts";
+export {
+  sarimaWalkForward,
+  type SarimaWalkForwardOptions,
+  type SarimaWalkForwardResult,
+} from "./sarima_runs.ts";
+export {
+  bestOf,
+  evaluateForecasts,
+  type EvaluateOptions,
+  type EvaluationReport,
+  type EvaluationWindow,
+  evaluationWindow,
+  type NowcastRow,
+  sarimaRunsOf,
+  seriesIndex,
+  walkForwardSettings,
+  type WarningRow,
+} from "./evaluate.ts";
+export { type ResultRow, scoreForecasts, type ScoreOptions } from "./score.ts";
+export { walkForward, type WalkForwardOptions, type WalkForwardResult } from "./walk_forward.ts";
+export {
+  type SarimaSelectionReport,
+  type SelectionReport,
+  selectOnValidation,
+  selectSarimaOnValidation,
+} from "./select.ts";
+export { artifactFileName, trainModels } from "./train.ts";
+export { type SarimaTraining, trainSarima } from "./train_sarima.ts";
+export { GOALS, renderReport, renderSummary, replaceResultsBlock } from "./report.ts";

@@ -1,0 +1,151 @@
+/**
+ * Final fits for deployment: for every target and horizon (and the virtual
+ * sensor), ridge and boosted trees on the latest training window, as artifacts
+ * with metadata. The deployed forecast is the blend given by `gbtWeight`. The
+ * fits are those of a refit of evaluate's walk-forward (`walkForward`) whose
+ * block starts at the series' end: the same rows, the trees binned on every row
+ * of the window (missing targets included) and seeded with `gbt.seed`.
+ *
+ * Pure: no `Deno.*`, no I/O (the creation time is injected).
+ *
+ * @module
+ */
+import { buildFeatureMatrix, fieldOf, HOUR_MS, type HourlySeries } from "../features/mod.ts";
+import { mae, rmse } from "../scoring/mod.ts";
+import {
+  ARTIFACT_VERSION,
+  binMatrix,
+  fitGbtBinned,
+  fitRidge,
+  type FittedModel,
+  type ModelArtifact,
+  predictModel,
+  takeRows,
+} from "../models/mod.ts";
+import { type InputReference, inputReference } from "../monitoring/mod.ts";
+import {
+  type ForecastConfig,
+  gbtWeightOf,
+  nowcastTrainWindowOf,
+  offsetMinutes,
+} from "./forecast_config.ts";
+
+/** First hour of a training window of `window` hours (null = all) ending at hour `end` (exclusive). */
+function windowStart(end: number, window: number | null): number {
+  return window === null ? 0 : Math.max(0, end - window);
+}
+
+/** Fits and describes every deployed model; `createdAt` is an ISO timestamp. */
+export function trainModels(
+  series: HourlySeries,
+  config: ForecastConfig,
+  createdAt: string,
+  onProgress?: (message: string) => void,
+): ModelArtifact[] {
+  const utcOffsetMin = offsetMinutes(config.utcOffset);
+  const artifacts: ModelArtifact[] = [];
+  const keys = [...config.horizonsH.map((h) => String(h)), "nowcast"];
+  const end = series.length; // targets up to the last hour of the series
+  const oldestFor = (window: number | null) => windowStart(end, window);
+  const iso = (i: number) => new Date(series.startMs + i * HOUR_MS).toISOString();
+  for (const key of keys) {
+    const nowcast = key === "nowcast";
+    const h = nowcast ? 0 : Number(key);
+    const oldestOf = (target: string) =>
+      oldestFor(
+        nowcast ? nowcastTrainWindowOf(config, target) : config.walkForward.trainWindowH,
+      );
+    const oldest = Math.min(...config.targets.map(oldestOf));
+    const spec = nowcast
+      ? { mode: "nowcast" as const, horizonH: 0, utcOffsetMin }
+      : { mode: "forecast" as const, horizonH: h, utcOffsetMin };
+    const features = buildFeatureMatrix(series, spec, { from: Math.max(0, oldest - h) });
+    const x = { n: features.n, p: features.p, data: features.data };
+    for (const target of config.targets) {
+      const y = series.columns[fieldOf(target)];
+      // the window's rows, and those with an observed target (the training rows)
+      const window: number[] = [];
+      const windowTargets: number[] = [];
+      const rows: number[] = [];
+      const targets: number[] = [];
+      const since = oldestOf(target);
+      for (let r = 0; r < features.n; r++) {
+        const tau = features.from + r + h;
+        if (tau < since || tau >= end) continue;
+        window.push(r);
+        windowTargets.push(y[tau]!);
+        if (!Number.isNaN(y[tau]!)) {
+          rows.push(r);
+          targets.push(y[tau]!);
+        }
+      }
+      if (rows.length < 50) {
+        throw new RangeError(`Only ${rows.length} training rows for ${target} (${key}); need 50`);
+      }
+      const xTrain = takeRows(x, rows);
+      const w = gbtWeightOf(config, target, key);
+      const fits: [string, number, FittedModel][] = [
+        ["ridge", 1 - w, fitRidge(xTrain, targets, config.ridge)],
+        // binned on every row of the window, missing targets included, as evaluate's
+        // walk-forward bins each refit: the deployed trees are the ones it scored
+        [
+          "gbt",
+          w,
+          fitGbtBinned(
+            binMatrix(takeRows(x, window), config.gbt.maxBins),
+            windowTargets,
+            config.gbt,
+          ),
+        ],
+      ];
+      for (const [name, blendWeight, model] of fits) {
+        const fitted = predictModel(model, xTrain);
+        artifacts.push({
+          format: "airq-model",
+          version: ARTIFACT_VERSION,
+          target,
+          mode: spec.mode,
+          horizonH: h,
+          name,
+          blendWeight,
+          features: [...features.names],
+          trainingWindow: {
+            from: iso(features.from + rows[0]! + h),
+            to: iso(features.from + rows[rows.length - 1]! + h),
+            rows: rows.length,
+          },
+          metrics: {
+            in_sample_mae: mae(fitted, targets),
+            in_sample_rmse: rmse(fitted, targets),
+          },
+          intervalHalfWidth: null,
+          createdAt,
+          model,
+        });
+      }
+      onProgress?.(`trained ${target} ${nowcast ? "nowcast" : `h=${h}`} on ${rows.length} rows`);
+    }
+  }
+  return artifacts;
+}
+
+/** File name of an artifact, e.g. `co_gt_h6_gbt.json`, `no2_gt_nowcast_ridge.json`. */
+export function artifactFileName(artifact: ModelArtifact): string {
+  const slug = artifact.target.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/_+$/, "");
+  const key = artifact.mode === "nowcast" ? "nowcast" : `h${artifact.horizonH}`;
+  return `${slug}_${key}_${artifact.name}.json`;
+}
+
+/**
+ * The input reference for drift monitoring (`<modelDir>/reference.json`): the
+ * quantile bins of every field over the training window as `trainModels` uses
+ * it, the latest `walkForward.trainWindowH` hours of the series.
+ */
+export function trainingInputReference(
+  series: HourlySeries,
+  config: ForecastConfig,
+  createdAt: string,
+): InputReference {
+  const from = windowStart(series.length, config.walkForward.trainWindowH);
+  return inputReference(series, { from, to: series.length, createdAt });
+}

@@ -1,0 +1,181 @@
+/**
+ * The final report's inputs besides the analysis: the JSON files other tasks
+ * write (bench, monitor, drill) with the fields the report reads, the speed
+ * goals they are judged by, the per-target summary of a monitoring
+ * snapshot, and the small formatting helpers the sections share.
+ *
+ * Pure: no `Deno.*`.
+ *
+ * @module
+ */
+import { z } from "zod";
+import type { AlertsConfig } from "../alerts/mod.ts";
+import {
+  type MonitoringConfig,
+  type MonitorSnapshot,
+  MonitorSnapshotSchema,
+} from "../monitoring/mod.ts";
+import { AlertSchema } from "../records/mod.ts";
+import { esc } from "../render/html.ts";
+
+/** A highlighted note from plain text, in which `backquoted` spans (commands) become code. */
+export const note = (text: string): string =>
+  `<p class="note">${esc(text).replace(/`([^`]+)`/g, "<code>$1</code>")}</p>`;
+
+/** A whole number with thousands separators, e.g. `24,725`. */
+export const int = (n: number): string => Math.round(n).toLocaleString("en-US");
+
+const mean = (xs: readonly number[]) =>
+  xs.length === 0 ? NaN : xs.reduce((s, x) => s + x, 0) / xs.length;
+
+/** What `deno task bench ingest --json PATH` writes (the fields the report reads). */
+export interface BenchIngest {
+  readings: number;
+  seconds: number;
+  readings_per_s: number;
+  peak_rss_mb: number;
+  broker_producer_perf_per_s: number;
+  broker_consumer_perf_per_s: number;
+  /** The consumer alone, re-reading the same topic (newer bench files). */
+  consumer_only_per_s?: number;
+  /** The producer alone, into a fresh topic (newer bench files). */
+  producer_only_per_s?: number;
+  /** Where the end-to-end consumer spent its time, ms (newer bench files). */
+  consumer_time_ms?: Record<string, number>;
+  consumer_seconds?: number;
+  machine?: { cpus: number; deno: string };
+}
+
+/** What `deno task bench realtime --json PATH` writes (`RealtimeResult` of lib/harness/bench/realtime.ts, the fields the report reads). */
+export interface BenchRealtime {
+  readings_per_s: number;
+  latency_ms_p50: number;
+  latency_ms_p99: number;
+  peak_rss_mb: number;
+  throughput: {
+    readings: number;
+    stations: number;
+    forecasts_per_reading: number;
+    seconds: number;
+    forecasts_per_s: number;
+    rss_mb_first_quarter: number;
+    rss_mb_last_quarter: number;
+  };
+  latency: {
+    target_readings_per_s: number;
+    achieved_readings_per_s: number;
+    seconds: number;
+    measured_readings: number;
+    latency_ms_mean: number;
+    latency_ms_max: number;
+    peak_rss_mb: number;
+  };
+  kafka_version: string;
+  machine: { cpus: number; deno: string };
+}
+
+/** What `deno task drill NAME --json PATH` writes (`DrillReport` of lib/harness/drills.ts). */
+export interface DrillResult {
+  drill: string;
+  produced: number;
+  stored_readings: number;
+  expected_readings: number;
+  kills: number;
+  kills_mid_stream: number;
+  duplicates_absorbed: number;
+  dead_letters: number;
+  seconds: number;
+  ok: boolean;
+}
+
+/** What `deno task monitor --db PATH` prints. */
+export const MonitorOutputSchema = z.object({
+  db: z.string(),
+  updated_at: z.string(),
+  age_s: z.number(),
+  /** Null for a bare snapshot. */
+  store: z.object({ forecasts: z.number(), estimates: z.number(), alerts: z.number() }).nullable(),
+  monitor: MonitorSnapshotSchema,
+  recent_alerts: z.array(AlertSchema),
+});
+
+/** The output of `deno task monitor`. */
+export type MonitorOutput = z.infer<typeof MonitorOutputSchema>;
+
+/**
+ * Reads the output of `deno task monitor` (or a bare snapshot, `format:
+ * "airq-model-monitor"`); throws a `TypeError` naming `path` when it is neither.
+ */
+export function parseMonitorOutput(json: unknown, path: string): MonitorOutput {
+  const bare = MonitorSnapshotSchema.safeParse(json);
+  if (bare.success) {
+    return { db: "", updated_at: "", age_s: 0, store: null, monitor: bare.data, recent_alerts: [] };
+  }
+  const out = MonitorOutputSchema.safeParse(json);
+  if (!out.success) {
+    throw new TypeError(
+      `"${path}" is not the output of \`deno task monitor\`: ${z.prettifyError(out.error)}`,
+    );
+  }
+  return out.data;
+}
+
+/** Speed and size goals of PRODUCT.md ("Quality bars"). */
+export const SPEED_GOALS = {
+  ingestReadingsPerS: 50_000,
+  ingestMinReadings: 900_000,
+  realtimeReadingsPerS: 20_000,
+  latencyP99Ms: 25,
+  latencyAtReadingsPerS: 1_000,
+  rssMb: 300,
+} as const;
+
+/** Inputs of {@linkcode realtimeSection}; `null` means the file was not there. */
+export interface RealtimeInputs {
+  bench: { path: string; result: BenchIngest | null };
+  realtime: { path: string; result: BenchRealtime | null };
+  monitor: { path: string; output: MonitorOutput | null };
+  drills: readonly { path: string; result: DrillResult | null }[];
+  alerts: AlertsConfig;
+  monitoring: MonitoringConfig;
+  forecast: { targets: readonly string[]; horizonsH: readonly number[] };
+  /** Firing data-quality alerts per kind over the dataset (the preprocessing statistics). */
+  qualityAlerts: Readonly<Record<string, number>>;
+}
+
+/** One row per target and horizon: the stations' forecasts averaged (MAE) or summed (counts). */
+export function monitorRows(snapshot: MonitorSnapshot): {
+  target: string;
+  horizon: number;
+  scored: number;
+  live: number;
+  all: number;
+  expected: number;
+  ratio: number;
+  baselineLive: number;
+  detections: number;
+  worst: string;
+}[] {
+  const stations = Object.values(snapshot.stations);
+  const keys = stations[0]?.forecasts.map((f) => [f.target, f.horizon_h] as const) ?? [];
+  const order = ["ok", "warning", "critical"];
+  return keys.map(([target, horizon]) => {
+    const rows = stations.flatMap((s) =>
+      s.forecasts.filter((f) => f.target === target && f.horizon_h === horizon)
+    );
+    const nums = (pick: (f: (typeof rows)[number]) => number | null) =>
+      rows.map(pick).filter((v): v is number => v !== null);
+    return {
+      target,
+      horizon,
+      scored: rows.reduce((s, f) => s + f.n_scored, 0),
+      live: mean(nums((f) => f.live_mae)),
+      all: mean(nums((f) => f.mae_all)),
+      expected: mean(nums((f) => f.expected_mae)),
+      ratio: mean(nums((f) => f.ratio)),
+      baselineLive: mean(nums((f) => f.baseline_live_mae)),
+      detections: rows.reduce((s, f) => s + f.page_hinkley.detections, 0),
+      worst: rows.reduce((w, f) => (order.indexOf(f.state) > order.indexOf(w) ? f.state : w), "ok"),
+    };
+  });
+}

@@ -1,0 +1,119 @@
+/**
+ * Section 4 of the final report: model performance against the naive
+ * baselines and the goals, from the evaluation JSON.
+ *
+ * Pure: no `Deno.*`.
+ *
+ * @module
+ */
+import type { EvaluationReport } from "../offline/evaluate.ts";
+import { GOALS } from "../offline/report.ts";
+import { esc, htmlTable } from "../render/html.ts";
+import { note } from "./final_inputs.ts";
+import { fmt } from "../render/markdown.ts";
+
+const pv = (p: number) => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
+
+/** Section 4's body: the goals, the skill figure (`figure`, HTML or ""), the table of the deployed blend. */
+export function modelSection(
+  ev: { path: string; report: EvaluationReport | null },
+  figure: string,
+): string {
+  const r = ev.report;
+  if (r === null) {
+    return note(
+      `Not available: this section needs the evaluation JSON (${ev.path}), written by \`deno task evaluate --json ${ev.path}\`. Pass another file with --evaluation PATH.`,
+    );
+  }
+  const best = r.results.filter((x) => x.model === "best");
+  const maeOf = (model: string, target: string, h: number) =>
+    r.results.find((x) => x.model === model && x.target === target && x.horizon_h === h)?.mae ??
+      NaN;
+  const horizons = [...new Set(best.map((x) => x.horizon_h))];
+  const means = horizons.map((h) => {
+    const at = best.filter((x) => x.horizon_h === h);
+    const mean = at.reduce((s, x) => s + x.skill, 0) / at.length;
+    const goal = GOALS.meanSkill[h];
+    return [
+      `mean skill at ${h} h`,
+      goal === undefined ? "none" : `≥ ${goal}`,
+      fmt(mean, 3),
+      goal === undefined ? "" : mean >= goal ? "met" : "missed",
+    ];
+  });
+  const low = best.reduce((a, b) => (b.skill < a.skill ? b : a));
+  const cov = best.map((x) => x.interval_coverage);
+  const [c0, c1] = GOALS.coverage;
+  const w = r.warning_no2_200;
+  const goals = [
+    ...means,
+    [
+      `lowest skill (${low.target}, ${low.horizon_h} h)`,
+      `≥ ${GOALS.minSkill}`,
+      fmt(low.skill, 3),
+      low.skill >= GOALS.minSkill ? "met" : "missed",
+    ],
+    [
+      "90 % interval coverage",
+      `${fmt(100 * c0, 0)}–${fmt(100 * c1, 0)} %`,
+      `${fmt(100 * Math.min(...cov), 1)}–${fmt(100 * Math.max(...cov), 1)} %`,
+      cov.every((c) => c >= c0 && c <= c1) ? "met" : "missed",
+    ],
+    ...r.nowcast.filter((x) => GOALS.nowcastMae[x.target] !== undefined).map((x) => [
+      `virtual sensor ${x.target} MAE`,
+      `≤ ${GOALS.nowcastMae[x.target]}`,
+      fmt(x.mae, 3),
+      x.mae <= GOALS.nowcastMae[x.target]! ? "met" : "missed",
+    ]),
+    [
+      "NO2 > 200 µg/m³ within 1 h: F1",
+      `> persistence ${fmt(w.persistence_f1, 3)}`,
+      `${fmt(w.f1, 3)} (P ${fmt(w.precision, 2)}, R ${fmt(w.recall, 2)})`,
+      w.f1 > w.persistence_f1 ? "met" : "missed",
+    ],
+  ];
+  const benzene = r.nowcast.find((x) => x.target === "C6H6(GT)");
+  return [
+    `<p>Walk-forward on the fixed test window ${esc(r.test_window.from)} to ${
+      esc(r.test_window.to)
+    }: ${r.protocol.refits} refits, every ${r.protocol.refit_every_h} h on the previous ${r.protocol.train_window_h} h, scored on observed targets only. The model (<code>best</code>) blends ridge regression and gradient-boosted trees on shared causal features (lags, rolling means, calendar, cheap sensors) with SARIMA. Significance: Diebold-Mariano (HLN) against the better naive baseline; 95 % bootstrap intervals on skill.</p>`,
+    htmlTable(["goal", "required", "measured", ""], goals),
+    figure,
+    htmlTable(
+      [
+        "target",
+        "horizon",
+        "MAE best",
+        "MAE persistence",
+        "MAE naive 24 h",
+        "skill",
+        "skill 95 % CI",
+        "DM p",
+        "90 % PI coverage",
+      ],
+      best.map((x) => [
+        x.target,
+        `${x.horizon_h} h`,
+        fmt(x.mae, 3),
+        fmt(maeOf("persistence", x.target, x.horizon_h), 3),
+        fmt(maeOf("seasonal_naive_24h", x.target, x.horizon_h), 3),
+        fmt(x.skill, 3),
+        x.skill_ci95 === null ? "" : `${fmt(x.skill_ci95[0], 3)} – ${fmt(x.skill_ci95[1], 3)}`,
+        x.dm === null ? "" : pv(x.dm.p_value),
+        fmt(100 * x.interval_coverage, 1) + " %",
+      ]),
+    ),
+    benzene === undefined
+      ? ""
+      : `<p>The benzene virtual sensor (MAE ${
+        fmt(benzene.mae, 3)
+      } over ${benzene.n} hours) proves nothing: in this file C6H6(GT) is an almost exact function of the PT08.S2 sensor, so it has no goal.</p>`,
+  ].join("\n");
+}
+
+/** How many pollutant-horizon pairs of `best` beat the better naive baseline at 5 % (DM). */
+export function significant(r: EvaluationReport): string {
+  const best = r.results.filter((x) => x.model === "best");
+  const n = best.filter((x) => x.dm !== null && x.dm.p_value < 0.05 && x.skill > 0).length;
+  return `${n} of ${best.length} pollutant-horizon pairs better than it at the 5 % level (Diebold-Mariano)`;
+}

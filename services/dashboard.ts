@@ -1,0 +1,103 @@
+/**
+ * `deno task dashboard`: the live dashboard on http://127.0.0.1:PORT/. Follows
+ * the raw, dead-letter and alerts topics (and the forecasts and estimates
+ * topics as soon as they exist) from a recent window, shows the store's counts
+ * when `--db` is given, and pushes updates to the page over Server-Sent
+ * Events. Read-only; Ctrl-C stops it. It starts no broker: run
+ * `deno task broker up` or `deno task demo` for that.
+ *
+ * ```
+ * deno task dashboard [--port N] [--db PATH] [--group ID] [--hostname HOST]
+ * ```
+ *
+ * Permissions (the `dashboard` task; see docs/dashboard.md):
+ * `--allow-read=.,$HOME,/tmp` (config, the page, uPlot in Deno's npm cache, the
+ * database), `--allow-write=var,$HOME,/tmp` (SQLite's WAL index of `--db`),
+ * `--allow-env=AIRQ_*,INIT_CWD,NODE_ENV,KAFKAJS_*`, `--allow-net=127.0.0.1,localhost`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { CONFIG_DIR, loadConfig, loadKafkaConfig, loadTopicsConfig } from "../lib/config/mod.ts";
+import { loadDashboardConfig, startDashboard } from "../lib/dashboard/mod.ts";
+import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "../lib/quality/mod.ts";
+import { openSqliteStore, type ReadingStore } from "../lib/storage/mod.ts";
+import { env, println, runMain } from "../lib/cli/io.ts";
+import { userPath } from "../lib/cli/paths.ts";
+import { configureLogging, getLogger } from "../lib/log.ts";
+import { awaitCluster } from "../lib/kafka/mod.ts";
+import { stopOnSignals, stopped } from "../lib/stop.ts";
+
+const HELP = `The live dashboard: readings, forecasts, alerts and pipeline health in the browser.
+
+  --port N           port on 127.0.0.1 (default from config/dashboard.json; 0 = any free one)
+  --db PATH          also show the counts of this SQLite store (read every few seconds at most)
+  --group ID         the consumer group whose lag is shown (default: airq-consumer)
+  --hostname HOST    bind to HOST instead of 127.0.0.1 (exposes the page; read-only)
+
+Environment: AIRQ_KAFKA_BROKERS, AIRQ_TOPIC_PREFIX, AIRQ_LOG_LEVEL, AIRQ_LOG_FORMAT.`;
+
+function parsePort(text: string | undefined): number | undefined {
+  if (text === undefined) return undefined;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new RangeError(`--port must be an integer from 0 to 65535, got "${text}"`);
+  }
+  return port;
+}
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      port: { type: "string" },
+      db: { type: "string" },
+      group: { type: "string" },
+      hostname: { type: "string" },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    println(HELP);
+    return 0;
+  }
+  await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
+  const log = getLogger(["airq", "dashboard"]);
+  const port = parsePort(values.port);
+  const config = await loadDashboardConfig();
+  const kafka = await loadKafkaConfig(env);
+  const topics = (await loadTopicsConfig(env)).topics;
+  const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
+  const hostname = values.hostname ?? config.server.hostname;
+  if (!["127.0.0.1", "localhost", "::1"].includes(hostname)) {
+    log.warn("Binding to {hostname}: the page is reachable from the network", { hostname });
+  }
+  let store: ReadingStore | undefined;
+  if (values.db !== undefined) store = await openSqliteStore(userPath(values.db));
+
+  const stops = stopOnSignals();
+  try {
+    await awaitCluster(kafka, { signal: stops.signal });
+    const dashboard = await startDashboard({
+      kafka,
+      topics,
+      prefix: env("AIRQ_TOPIC_PREFIX") ?? "",
+      config,
+      rules,
+      store,
+      port,
+      hostname,
+      watchGroup: values.group,
+    });
+    println(`Dashboard ready: ${dashboard.url}  (Ctrl-C stops it)`);
+    await stopped(stops.signal);
+    log.info("{signal}: stopping", { signal: stops.received });
+    await dashboard.stop();
+    println("dashboard stopped");
+    return 0;
+  } finally {
+    await store?.close();
+  }
+}
+
+if (import.meta.main) await runMain(main);

@@ -1,0 +1,244 @@
+/**
+ * `deno task forecast`: the real-time forecaster. Joins its own consumer group
+ * on the raw readings topic, validates every message with the consumer's rules,
+ * keeps per-station feature state, and for every reading publishes one
+ * forecast per target (CO, NOx, NO2, C6H6) and horizon (1, 6, 24 h) to the
+ * forecasts topic, and a virtual-sensor estimate for every missing reference
+ * value to the estimates topic: one Kafka transaction per batch, with the
+ * consumed offsets inside it (exactly once for read_committed readers).
+ *
+ * ```
+ * deno task forecast --db PATH [--group ID] [--exit-when-idle SECONDS] [--models DIR] [--json]
+ * ```
+ *
+ * `--db` (default: the consumer's database, `AIRQ_DB` or `db` of
+ * config/consumer.json) is where the forecaster warm-starts a station from
+ * (its stored readings and pending forecasts) and where it stores its
+ * forecasts, estimates, alerts and the monitoring snapshot, before each Kafka
+ * commit (docs/realtime.md).
+ *
+ * Permissions (the `forecast` task): `--allow-read=.,$HOME,/tmp` (config, artifacts),
+ * `--allow-write=var,$HOME,/tmp`, `--allow-env=AIRQ_*,INIT_CWD,NODE_ENV,KAFKAJS_*,PG*`,
+ * `--allow-net=127.0.0.1,localhost` (the broker).
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import {
+  CONFIG_DIR,
+  ConsumerConfigSchema,
+  loadConfig,
+  loadKafkaConfig,
+  loadTopicsConfig,
+} from "../lib/config/mod.ts";
+import { ForecastConfigSchema, offsetMinutes } from "../lib/offline/mod.ts";
+import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "../lib/quality/mod.ts";
+import {
+  alerterObserver,
+  loadDeployedModels,
+  loadSarimaModels,
+  monitorObserver,
+  RealtimeForecaster,
+  runForecaster,
+} from "../lib/realtime/mod.ts";
+import { ALERTS_CONFIG_FILE, AlertsConfigSchema, PollutionAlerter } from "../lib/alerts/mod.ts";
+import {
+  type ExpectedErrors,
+  type InputReference,
+  loadExpectedErrors,
+  loadInputReference,
+  ModelMonitor,
+  MONITORING_CONFIG_FILE,
+  MonitoringConfigSchema,
+} from "../lib/monitoring/mod.ts";
+import { join } from "node:path";
+import {
+  FORECASTER_CONFIG_FILE,
+  ForecasterConfigSchema,
+} from "../lib/realtime/forecaster_config.ts";
+import { openStore, storeLabel } from "../lib/storage/mod.ts";
+import { env, println, runMain, secondsOption } from "../lib/cli/io.ts";
+import { storeTarget, userPath } from "../lib/cli/paths.ts";
+import { configureLogging, getLogger } from "../lib/log.ts";
+import { awaitCluster } from "../lib/kafka/mod.ts";
+import { stopOnSignals } from "../lib/stop.ts";
+
+const HELP =
+  `Forecast every reading: 4 targets x 3 horizons, virtual-sensor estimates, exactly once.
+
+  --db PATH|URL             warm start from, and store forecasts, estimates and alerts in,
+                            this SQLite file or postgres:// URL (default: the consumer's)
+  --group ID                consumer group (default: groupId of config/forecaster.json)
+  --exit-when-idle SECONDS  exit 0 once no new message arrived for that long
+  --models DIR              model artifacts (default: modelDir of config/forecast.json)
+  --warmup-hours N          hours of history before the model replaces persistence
+                            (default: warmupHours of config/forecaster.json, 24)
+  --json                    print the final summary as JSON`;
+
+/** Written by `deno task evaluate`: interval widths and the offline MAE live errors are compared with. */
+const EVALUATION_PATH = "var/evaluation.json";
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      db: { type: "string" },
+      group: { type: "string" },
+      "exit-when-idle": { type: "string" },
+      models: { type: "string" },
+      "warmup-hours": { type: "string" },
+      json: { type: "boolean", default: false },
+      help: { type: "boolean", short: "h", default: false },
+    },
+  });
+  if (values.help) {
+    println(HELP);
+    return 0;
+  }
+  await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
+  const log = getLogger(["airq", "forecaster"]);
+  const consumerConfig = await loadConfig(
+    new URL("consumer.json", CONFIG_DIR),
+    ConsumerConfigSchema,
+  );
+  const forecastConfig = await loadConfig(
+    new URL("forecast.json", CONFIG_DIR),
+    ForecastConfigSchema,
+  );
+  const settings = await loadConfig(
+    new URL(FORECASTER_CONFIG_FILE, CONFIG_DIR),
+    ForecasterConfigSchema,
+  );
+  const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
+  const kafka = await loadKafkaConfig(env);
+  const stops = stopOnSignals({
+    onSignal: (signal) => log.info("{signal}: stopping after the batch in progress", { signal }),
+  });
+  // first contact, bounded: no broker is one line after clusterWaitMs, not a retry storm
+  await awaitCluster(kafka, { signal: stops.signal });
+  const topics = (await loadTopicsConfig(env)).topics;
+  const byRole = (role: string) => topics.find((t) => t.role === role)?.name ?? null;
+  const rawTopic = byRole("raw");
+  const forecastsTopic = byRole("forecasts");
+  const estimatesTopic = byRole("estimates");
+  const alertsTopic = byRole("alerts");
+  if (!rawTopic || !forecastsTopic || !estimatesTopic) {
+    throw new Error('config/topics.json needs topics with roles "raw", "forecasts", "estimates"');
+  }
+  const exitWhenIdleMs = secondsOption("exit-when-idle", values["exit-when-idle"]);
+  const warmupH = Number(values["warmup-hours"] ?? settings.warmupHours);
+  if (!Number.isInteger(warmupH) || warmupH < 0) {
+    throw new Error(`--warmup-hours must be a whole number >= 0, got "${values["warmup-hours"]}"`);
+  }
+  const db = storeTarget(values.db, consumerConfig.db);
+  const utcOffsetMin = offsetMinutes(forecastConfig.utcOffset);
+  const modelDir = values.models === undefined ? forecastConfig.modelDir : userPath(values.models);
+  const models = await loadDeployedModels(modelDir, EVALUATION_PATH, utcOffsetMin);
+  for (const problem of models.problems) log.warn("Models: {problem}", { problem });
+  if (models.blends.size === 0) {
+    log.warn(
+      "No trained models in {modelDir}: every forecast is the persistence baseline " +
+        '(fallback "persistence", fallback_reason "no_model"); run `deno task train`',
+      { modelDir },
+    );
+  } else {
+    log.info("Loaded {blends} blends from {artifacts} artifacts in {modelDir}", {
+      blends: models.blends.size,
+      artifacts: models.artifacts,
+      modelDir,
+    });
+  }
+  const { sarima, problem: sarimaProblem } = await loadSarimaModels(modelDir);
+  if (sarima === null) {
+    log.info("No SARIMA ({problem}): forecasts blend ridge and trees only", {
+      problem: sarimaProblem,
+    });
+  } else {
+    for (const problem of sarima.problems) log.warn("SARIMA: {problem}", { problem });
+    log.info("Loaded SARIMA for {targets}: blended once a station has {hours} hours", {
+      targets: sarima.targets.map((t) => t.target.target).join(", "),
+      hours: settings.sarimaMinHours,
+    });
+  }
+  const engine = new RealtimeForecaster({ ...models, sarima }, {
+    utcOffsetMin,
+    warmupH,
+    sarimaMinHours: settings.sarimaMinHours,
+  });
+  const alertsConfig = await loadConfig(
+    new URL(ALERTS_CONFIG_FILE, CONFIG_DIR),
+    AlertsConfigSchema,
+  );
+  const monitoringConfig = await loadConfig(
+    new URL(MONITORING_CONFIG_FILE, CONFIG_DIR),
+    MonitoringConfigSchema,
+  );
+  let expected: ExpectedErrors | null = null;
+  try {
+    expected = loadExpectedErrors(JSON.parse(await Deno.readTextFile(EVALUATION_PATH)));
+  } catch (error) {
+    log.warn("No offline expectation ({path}: {error}): live MAE is kept but not compared", {
+      path: EVALUATION_PATH,
+      error: String(error),
+    });
+  }
+  let reference: InputReference | null = null;
+  const referencePath = join(modelDir, "reference.json");
+  try {
+    reference = loadInputReference(await Deno.readTextFile(referencePath), referencePath);
+  } catch (error) {
+    log.warn("No training reference ({path}: {error}): no input drift (PSI)", {
+      path: referencePath,
+      error: String(error),
+    });
+  }
+  const monitor = new ModelMonitor(monitoringConfig, { expected, reference });
+  const observers = [alerterObserver(new PollutionAlerter(alertsConfig)), monitorObserver(monitor)];
+  const groupId = values.group ?? settings.groupId;
+  log.info("Forecasting {rawTopic} in group {groupId} to {forecastsTopic}; store {db}", {
+    rawTopic,
+    groupId,
+    forecastsTopic,
+    db: storeLabel(db),
+  });
+  const store = await openStore(db, { synchronous: consumerConfig.synchronous });
+  const summary = await runForecaster({
+    kafka,
+    config: consumerConfig,
+    groupId,
+    transactionalId: `${env("AIRQ_TOPIC_PREFIX") ?? ""}${groupId}.tx`,
+    rawTopic,
+    forecastsTopic,
+    estimatesTopic,
+    alertsTopic,
+    topics: topics.filter((t) => ["raw", "forecasts", "estimates", "alerts"].includes(t.role)),
+    store,
+    observers,
+    maxBytesPerPartition: settings.maxBytesPerPartition,
+    maxWaitTimeMs: settings.maxWaitTimeMs,
+    maxBytesPerSend: settings.maxBytesPerSend,
+    maxReadingsPerTransaction: settings.maxReadingsPerTransaction,
+    maxConcurrentTransactions: settings.maxConcurrentTransactions,
+    snapshotEveryMs: settings.snapshotEveryMs,
+    transactionRetry: {
+      initialRetryTime: settings.transactionRetryMs,
+      retries: settings.transactionRetries,
+    },
+    rules,
+    engine,
+    exitWhenIdleMs,
+    signal: stops.signal,
+    // crash drill (tests/realtime): die like kill -9 with a transaction open, its records in the log
+    beforeCommit: env("AIRQ_FAULT_EXIT_BEFORE_COMMIT") === "1" ? () => Deno.exit(137) : undefined,
+  }).finally(() => store.close());
+  log.info("Forecaster {outcome}: {readings} readings, {forecasts} forecasts", { ...summary });
+  println(
+    values.json
+      ? JSON.stringify(summary)
+      : `${summary.outcome}: ${summary.readings} readings -> ${summary.forecasts} forecasts ` +
+        `(${summary.baseline_forecasts} baseline), ${summary.estimates} estimates in ${summary.duration_s} s`,
+  );
+  return 0;
+}
+
+if (import.meta.main) await runMain(main);

@@ -1,0 +1,162 @@
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { readUciFile } from "../../lib/dataset/mod.ts";
+import { sliceSeries, toHourlySeries } from "../../lib/features/mod.ts";
+import {
+  artifactFileName,
+  evaluateForecasts,
+  type ForecastConfig,
+  ForecastConfigSchema,
+  seriesIndex,
+  trainModels,
+} from "../../lib/offline/mod.ts";
+import { loadSarima, parseModelArtifact, predictModel } from "../../lib/models/mod.ts";
+import { UCI_PATH } from "../_data.ts";
+
+const base = ForecastConfigSchema.parse(
+  JSON.parse(await Deno.readTextFile(new URL("../../config/forecast.json", import.meta.url))),
+);
+
+/** The real config, shrunk to run in seconds on a slice. */
+const small: ForecastConfig = {
+  ...base,
+  horizonsH: [1, 24],
+  testWindow: { from: "2005-01-01T00:00:00+01:00", to: "2005-01-10T23:00:00+01:00" },
+  validationWindow: { from: "2004-12-15T00:00:00+01:00", to: "2004-12-31T23:00:00+01:00" },
+  walkForward: { refitEveryH: 168, trainWindowH: 1344 },
+  gbt: { ...base.gbt, trees: 15 },
+  conformal: { ...base.conformal, warmupH: 168, window: 200 },
+  bootstrap: { ...base.bootstrap, resamples: 50 },
+  sarima: { ...base.sarima, enabled: true },
+};
+
+async function slice() {
+  const rows = await Array.fromAsync(readUciFile(UCI_PATH));
+  const series = toHourlySeries(rows);
+  const from = seriesIndex(series, "2004-10-01T00:00:00+01:00");
+  const to = seriesIndex(series, "2005-01-11T00:00:00+01:00");
+  return { series: sliceSeries(series, from, to), rows: rows.slice(from, to) };
+}
+
+Deno.test("evaluateForecasts() and trainModels() run end to end on a slice of the real file", async () => {
+  const { series } = await slice();
+  const report = evaluateForecasts(series, small); // no engine passed: no SARIMA
+  assert.equal(report.sarima_seconds, null);
+  for (const target of small.targets) {
+    for (const h of small.horizonsH) {
+      const rows = report.results.filter((r) => r.target === target && r.horizon_h === h);
+      assert.deepEqual(
+        rows.map((r) => r.model),
+        ["persistence", "seasonal_naive_24h", "seasonal_naive_168h", "ridge", "gbt", "best"],
+      );
+      for (const r of rows) {
+        assert.ok(r.n > 100 && r.n <= 240, `${target} ${h} ${r.model} n=${r.n}`);
+        assert.ok(r.mae > 0 && r.rmse >= r.mae && r.mase > 0);
+        assert.ok(r.interval_coverage >= 0 && r.interval_coverage <= 1);
+      }
+      // persistence and the seasonal naive coincide at 24 h
+      if (h === 24) assert.equal(rows[0]!.mae, rows[1]!.mae);
+      const best = rows.find((r) => r.model === "best")!;
+      assert.ok(best.dm !== null && best.dm.p_value >= 0 && best.dm.p_value <= 1);
+      assert.ok(best.skill_ci95 !== null && best.skill_ci95[0] <= best.skill_ci95[1]);
+    }
+  }
+  assert.equal(report.nowcast.length, 4);
+  assert.ok(report.nowcast.every((r) => r.n > 100 && r.mae > 0));
+  const w = report.warning_no2_200;
+  assert.ok(w.f1 >= 0 && w.f1 <= 1 && w.n > 100);
+
+  const artifacts = trainModels(series, small, "2026-01-01T00:00:00.000Z");
+  assert.equal(artifacts.length, small.targets.length * (small.horizonsH.length + 1) * 2);
+  const names = new Set(artifacts.map(artifactFileName));
+  assert.equal(names.size, artifacts.length);
+  const one = parseModelArtifact(JSON.stringify(artifacts[0]));
+  assert.equal(one.trainingWindow.to, "2005-01-10T22:00:00.000Z"); // 23:00 station time
+  assert.equal(one.features.length, 140);
+  const x = { n: 1, p: 140, data: new Float64Array(140).fill(NaN) };
+  assert.ok(Number.isFinite(predictModel(one.model, x)[0]!));
+});
+
+Deno.test("evaluateForecasts() with SARIMA adds sarima rows, its blend and its own timing", async () => {
+  const { series } = await slice();
+  let now = 0;
+  const report = evaluateForecasts(series, { ...small, gbt: { ...small.gbt, trees: 5 } }, {
+    sarima: await loadSarima(),
+    clock: () => (now += 1000),
+  });
+  assert.ok(report.sarima !== null && report.sarima.fits > 0 && report.sarima.failed_fits === 0);
+  assert.ok(typeof report.sarima_seconds === "number" && report.sarima_seconds > 0);
+  for (const target of small.targets) {
+    for (const h of small.horizonsH) {
+      const rows = report.results.filter((r) => r.target === target && r.horizon_h === h);
+      const sarima = rows.find((r) => r.model === "sarima")!;
+      assert.ok(sarima.n === rows[0]!.n && sarima.mae > 0 && sarima.dm !== null);
+      const v = small.sarima.blendWeight[target]?.[String(h)] ?? 0;
+      const best = rows.find((r) => r.model === "best")!;
+      assert.equal(best.detail?.includes("sarima"), v > 0, best.detail);
+    }
+  }
+});
+
+Deno.test("evaluate.ts --json writes the contract of issue 4 (subprocess, task permissions)", async () => {
+  const dir = await Deno.makeTempDir({ prefix: "airq-evaluate-" });
+  try {
+    const lines = (await Deno.readTextFile(UCI_PATH)).split("\r\n");
+    const first = lines.findIndex((l) => l.startsWith("01/10/2004;00.00.00"));
+    const last = lines.findIndex((l) => l.startsWith("11/01/2005;00.00.00"));
+    const input = join(dir, "slice.csv");
+    await Deno.writeTextFile(input, [lines[0], ...lines.slice(first, last)].join("\r\n") + "\r\n");
+    const configPath = join(dir, "forecast.json");
+    await Deno.writeTextFile(configPath, JSON.stringify(small));
+    const json = join(dir, "out.json");
+    const root = new URL("../../", import.meta.url).pathname;
+    const out = await new Deno.Command(Deno.execPath(), {
+      args: [
+        "run",
+        "--no-prompt",
+        `--allow-read=${root},${dir}`,
+        `--allow-write=${dir}`,
+        "--allow-env=AIRQ_*,INIT_CWD,HOME",
+        "tools/evaluate.ts",
+        "--input",
+        input,
+        "--config",
+        configPath,
+        "--json",
+        json,
+        "--report",
+        join(dir, "report.md"),
+      ],
+      cwd: root,
+      clearEnv: true,
+      env: { AIRQ_LOG_LEVEL: "warning" },
+      stdout: "piped",
+      stderr: "piped",
+    }).output();
+    assert.equal(out.code, 0, new TextDecoder().decode(out.stderr));
+    // with --json nothing goes to stdout, not even from SARIMA's C code
+    assert.equal(new TextDecoder().decode(out.stdout), "");
+    const result = JSON.parse(await Deno.readTextFile(json));
+    assert.equal(typeof result.sarima_seconds, "number");
+    assert.equal(result.results.filter((r: { model: string }) => r.model === "sarima").length, 8);
+    const keys = ["target", "horizon_h", "model", "n", "mae", "rmse", "mase", "skill"];
+    for (const row of result.results) {
+      for (const k of [...keys, "interval_coverage"]) assert.ok(k in row, k);
+    }
+    for (const model of ["persistence", "seasonal_naive_24h", "best"]) {
+      assert.equal(result.results.filter((r: { model: string }) => r.model === model).length, 8);
+    }
+    assert.deepEqual(
+      result.nowcast.map((r: { target: string }) => r.target),
+      ["CO(GT)", "NOx(GT)", "NO2(GT)", "C6H6(GT)"],
+    );
+    for (const k of ["target", "n", "mae", "rmse"]) assert.ok(k in result.nowcast[0], k);
+    for (const k of ["precision", "recall", "f1", "persistence_f1"]) {
+      assert.equal(typeof result.warning_no2_200[k], "number");
+    }
+    const md = await Deno.readTextFile(join(dir, "report.md"));
+    assert.match(md, /# Forecasting: model report/);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
+});

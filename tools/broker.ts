@@ -1,0 +1,199 @@
+/**
+ * `deno task broker up|down|status [--json]`: the local Apache Kafka broker.
+ *
+ * - `up` starts a single-node KRaft broker on loopback (or reuses the running
+ *   one), creates airq's topics from `config/topics.json`, and returns once an
+ *   admin client can connect. The JVM keeps running after this script exits.
+ * - `down` sends SIGTERM to the broker `up` started and waits for it to exit.
+ * - `status` prints the broker, its topics with their roles, and every consumer
+ *   group's lag; `--json` prints it as JSON. Exits 1 when no broker answers.
+ *
+ * With an external cluster configured (any non-loopback broker), `up` and
+ * `down` start and stop nothing; `status` still works.
+ *
+ * Permissions (see docs/setup.md): read anywhere (config, KAFKA_HOME, /proc);
+ * write the state and cache folders; env AIRQ_*, KAFKA_HOME, HOME and what
+ * kafkajs reads; run java, mvn, setsid and kill; net to 127.0.0.1.
+ *
+ * ```
+ * deno run --no-prompt --allow-read --allow-write=$HOME/.local/state/airq,$HOME/.cache/airq,/tmp \
+ *   --allow-env=AIRQ_*,KAFKA_HOME,HOME,NODE_ENV,KAFKAJS_* --allow-run=java,mvn,setsid,kill,ps,ss \
+ *   --allow-net=127.0.0.1,localhost broker.ts up
+ * ```
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { isLocalCluster, LocalBroker, resolveDirs } from "../lib/harness/broker/mod.ts";
+import {
+  CONFIG_DIR,
+  type KafkaConfig,
+  loadKafkaConfig,
+  loadTopicsConfig,
+} from "../lib/config/mod.ts";
+import {
+  awaitCluster,
+  clusterStatus,
+  createKafka,
+  ensureTopics,
+  withAdmin,
+} from "../lib/kafka/mod.ts";
+import { stopOnSignals } from "../lib/stop.ts";
+import { configureLogging } from "../lib/log.ts";
+import { env, println, runMain } from "../lib/cli/io.ts";
+
+const USAGE = "usage: deno task broker up|down|status [--json]";
+
+async function main(): Promise<number> {
+  const { positionals, values } = parseArgs({
+    args: Deno.args,
+    allowPositionals: true,
+    options: { json: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
+  });
+  const command = positionals[0];
+  if (values.help || command === undefined) {
+    println(USAGE);
+    return command === undefined && !values.help ? 2 : 0;
+  }
+  await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
+  const config = await loadKafkaConfig(env);
+  switch (command) {
+    case "up":
+      return await up(config, values.json);
+    case "down":
+      return await down(config, values.json);
+    case "status":
+      return await status(config, values.json);
+    default:
+      throw new Error(`unknown command "${command}"; ${USAGE}`);
+  }
+}
+
+function localBroker(config: KafkaConfig): LocalBroker {
+  return new LocalBroker({
+    config,
+    ...resolveDirs(env),
+    kafkaHome: env("KAFKA_HOME"),
+    configDir: CONFIG_DIR,
+  });
+}
+
+async function up(config: KafkaConfig, json: boolean): Promise<number> {
+  const brokers = config.brokers.join(",");
+  let result: Record<string, unknown> = { brokers, mode: "external", outcome: "external" };
+  // Ctrl-C or SIGTERM during start-up stops the JVM being started (lib/stop.ts)
+  const stops = stopOnSignals();
+  if (isLocalCluster(config)) {
+    const broker = localBroker(config);
+    stops.beforeForcedExit(async () => void await broker.killStarted());
+    const started = await broker.up({ signal: stops.signal });
+    result = { brokers, mode: "local", state_dir: broker.files.root, ...started };
+  } else await awaitCluster(config, { signal: stops.signal });
+  const topics = (await loadTopicsConfig(env)).topics;
+  const created = await withAdmin(createKafka(config), (admin) => ensureTopics(admin, topics));
+  result["topics_created"] = created;
+  if (json) println(JSON.stringify(result));
+  else {
+    const how = result["outcome"] === "started"
+      ? `started (pid ${result["pid"]}, ready in ${result["readyMs"]} ms)`
+      : result["outcome"] === "reused"
+      ? `already running (pid ${result["pid"]})`
+      : result["outcome"] === "foreign"
+      ? "already answering (not started by airq; `down` will not stop it)"
+      : "external cluster (nothing started)";
+    println(`Kafka on ${brokers}: ${how}`);
+    if (created.length > 0) println(`created topics: ${created.join(", ")}`);
+  }
+  return 0;
+}
+
+async function down(config: KafkaConfig, json: boolean): Promise<number> {
+  if (!isLocalCluster(config)) {
+    const text = `The brokers (${
+      config.brokers.join(",")
+    }) are an external cluster: nothing to stop.`;
+    println(json ? JSON.stringify({ outcome: "external" }) : text);
+    return 0;
+  }
+  const result = await localBroker(config).down();
+  if (json) println(JSON.stringify(result));
+  else {
+    println(
+      result.outcome === "not-running"
+        ? "No broker started by airq is running here."
+        : `Kafka (pid ${result.pid}) ${
+          result.outcome === "killed" ? "killed after the stop timeout" : "stopped"
+        }.`,
+    );
+  }
+  return 0;
+}
+
+async function status(config: KafkaConfig, json: boolean): Promise<number> {
+  const brokers = config.brokers.join(",");
+  const local = isLocalCluster(config);
+  const record = local ? await localBroker(config).running() : null;
+  const known = (await loadTopicsConfig(env)).topics;
+  let overview;
+  try {
+    overview = await withAdmin(
+      createKafka(config, { retry: { retries: 1 }, quiet: true }),
+      (admin) => clusterStatus(admin, known),
+    );
+  } catch (error) {
+    const reason = error instanceof Error ? error.message : String(error);
+    if (json) {
+      println(
+        JSON.stringify({
+          brokers,
+          mode: local ? "local" : "external",
+          running: false,
+          reason,
+          topics: [],
+          groups: [],
+        }),
+      );
+    } else println(`Kafka on ${brokers}: not reachable (${reason})`);
+    return 1;
+  }
+  const report = {
+    brokers,
+    mode: local ? "local" : "external",
+    running: true,
+    managed: record !== null,
+    pid: record?.pid ?? null,
+    version: record?.version ?? null,
+    ...overview,
+  };
+  if (json) {
+    println(JSON.stringify(report));
+    return 0;
+  }
+  println(
+    `Kafka on ${brokers}: running (${
+      local
+        ? (record
+          ? `local, pid ${record.pid}, Kafka ${record.version}`
+          : "local, not started by airq")
+        : "external"
+    }), cluster ${overview.cluster_id}`,
+  );
+  println(`topics (${overview.topics.length}):`);
+  for (const t of overview.topics) {
+    println(
+      `  ${t.name.padEnd(32)} ${String(t.partitions).padStart(3)} partitions  role=${
+        t.role ?? "-"
+      }  messages=${t.end_offset_total}`,
+    );
+  }
+  println(`consumer groups (${overview.groups.length}):`);
+  for (const g of overview.groups) {
+    const lag = Object.entries(g.lag).map(([t, n]) => `${t}=${n}`).join(" ") || "-";
+    println(`  ${g.group_id.padEnd(32)} ${g.state.padEnd(12)} members=${g.members}  lag: ${lag}`);
+  }
+  return 0;
+}
+
+if (import.meta.main) {
+  await runMain(main);
+}

@@ -1,0 +1,130 @@
+/**
+ * `deno task train`: fits the deployed models (ridge and boosted trees for each
+ * target and horizon, and for the virtual sensor) on the latest training window
+ * of `config/forecast.json` and saves them as JSON artifacts with metadata
+ * under `modelDir` (default `var/models/`), with a `manifest.json` and the
+ * input reference of the training window for drift monitoring (`reference.json`).
+ * When `sarima.enabled`, it also fits SARIMA per target on the latest
+ * `sarima.windowH` hours and saves the fits in `sarima.json`.
+ *
+ * ```
+ * deno task train [--input PATH] [--out DIR] [--config PATH] [--json]
+ * ```
+ *
+ * Permissions (the `train` task): `--allow-read` (config, the dataset),
+ * `--allow-write=var,/tmp` (artifacts), `--allow-env=AIRQ_*,INIT_CWD,HOME,XDG_CACHE_HOME`.
+ *
+ * @module
+ */
+import { parseArgs } from "node:util";
+import { join } from "node:path";
+import { CONFIG_DIR, loadConfig } from "../lib/config/mod.ts";
+import {
+  artifactFileName,
+  ForecastConfigSchema,
+  trainModels,
+  trainSarima,
+} from "../lib/offline/mod.ts";
+import { loadSarima } from "../lib/models/mod.ts";
+import { loadSeries } from "../lib/offline/load.ts";
+import { trainingInputReference } from "../lib/offline/train.ts";
+import { env, println, runMain } from "../lib/cli/io.ts";
+import { userPath } from "../lib/cli/paths.ts";
+import { configureLogging, getLogger } from "../lib/log.ts";
+
+async function main(): Promise<number> {
+  const { values } = parseArgs({
+    args: Deno.args,
+    options: {
+      input: { type: "string" },
+      out: { type: "string" },
+      config: { type: "string" },
+      json: { type: "boolean", default: false },
+    },
+  });
+  await configureLogging();
+  const log = getLogger(["airq", "forecast", "train"]);
+  const configPath = values.config === undefined
+    ? new URL("forecast.json", CONFIG_DIR)
+    : userPath(values.config);
+  const config = await loadConfig(configPath, ForecastConfigSchema);
+  const started = performance.now();
+  const input = values.input ?? env("AIRQ_DATASET");
+  const { series, path } = await loadSeries(
+    input === undefined ? undefined : userPath(input),
+    config.utcOffset,
+  );
+  log.info("Loaded {hours} hours from {path}", { hours: series.length, path });
+  const createdAt = new Date().toISOString();
+  const artifacts = trainModels(series, config, createdAt, (message) => log.info(message));
+  const dir = values.out === undefined ? config.modelDir : userPath(values.out);
+  await Deno.mkdir(dir, { recursive: true });
+  const files: string[] = [];
+  for (const artifact of artifacts) {
+    const file = artifactFileName(artifact);
+    await Deno.writeTextFile(join(dir, file), JSON.stringify(artifact) + "\n");
+    files.push(file);
+  }
+  let sarima: { file: string; targets: string[]; seconds: number } | null = null;
+  if (config.sarima.enabled) {
+    const t0 = performance.now();
+    const trained = trainSarima(
+      await loadSarima(),
+      series,
+      config,
+      createdAt,
+      (message) => log.info(message),
+    );
+    for (const problem of trained.problems) log.warn("SARIMA left out: {problem}", { problem });
+    await Deno.writeTextFile(join(dir, "sarima.json"), JSON.stringify(trained.artifact) + "\n");
+    sarima = {
+      file: "sarima.json",
+      targets: trained.artifact.models.map((m) => m.target),
+      seconds: Number(((performance.now() - t0) / 1000).toFixed(1)),
+    };
+  } else {
+    // a fit from an earlier run must not outlive the setting that turned SARIMA off
+    await Deno.remove(join(dir, "sarima.json")).catch((error) => {
+      if (!(error instanceof Deno.errors.NotFound)) throw error;
+    });
+  }
+  const manifest = {
+    format: "airq-model-manifest",
+    version: 1,
+    dataset: path,
+    createdAt: artifacts[0]?.createdAt ?? null,
+    models: artifacts.map((a, i) => ({
+      file: files[i],
+      target: a.target,
+      mode: a.mode,
+      horizon_h: a.horizonH,
+      name: a.name,
+      blend_weight: a.blendWeight,
+      training_window: a.trainingWindow,
+      metrics: a.metrics,
+    })),
+    sarima,
+  };
+  await Deno.writeTextFile(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  const reference = trainingInputReference(series, config, createdAt);
+  await Deno.writeTextFile(join(dir, "reference.json"), JSON.stringify(reference, null, 2) + "\n");
+  const seconds = (performance.now() - started) / 1000;
+  const summary = {
+    dir,
+    models: artifacts.length,
+    sarima: sarima?.targets.length ?? 0,
+    sarima_seconds: sarima?.seconds ?? null,
+    seconds: Number(seconds.toFixed(1)),
+  };
+  log.info("Saved {models} models to {dir} in {seconds} s", summary);
+  println(
+    values.json
+      ? JSON.stringify(summary)
+      : `saved ${artifacts.length} models and ${summary.sarima} SARIMA fits to ${dir} in ${
+        seconds.toFixed(1)
+      } s`,
+  );
+  return 0;
+}
+
+if (import.meta.main) await runMain(main);
