@@ -8,6 +8,7 @@
  *
  * @module
  */
+import { quantileSorted } from "../scoring/quantile.ts";
 import jStatModule from "jstat";
 
 interface JStat {
@@ -46,10 +47,7 @@ export function sd(x: ArrayLike<number>): number {
 
 /** Quantile (linear interpolation, numpy's default) of the present values. */
 export function quantile(x: ArrayLike<number>, q: number): number {
-  const v = present(x).sort((a, b) => a - b);
-  if (v.length === 0) return NaN;
-  const h = (v.length - 1) * q, lo = Math.floor(h);
-  return v[lo]! + (h - lo) * ((v[Math.min(lo + 1, v.length - 1)] ?? v[lo]!) - v[lo]!);
+  return quantileSorted(present(x).sort((a, b) => a - b), q);
 }
 
 /** Median of the present values. */

@@ -9,6 +9,9 @@
  *
  * @module
  */
+import { quantileSorted } from "../scoring/quantile.ts";
+
+export { quantileSorted };
 import { z } from "zod";
 import { HOUR_MS, type HourlySeries } from "../features/mod.ts";
 import { MEASUREMENT_FIELDS, type MeasurementField } from "../records/reading.ts";
@@ -81,17 +84,6 @@ export interface InputReferenceOptions {
   bins?: number;
   /** A field with fewer values gets no bins; default 100. */
   minValues?: number;
-}
-
-/**
- * Quantile `q` of sorted values, linear between order statistics (type 7,
- * numpy's default).
- */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const pos = (sorted.length - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.min(lo + 1, sorted.length - 1);
-  return sorted[lo]! + (pos - lo) * (sorted[hi]! - sorted[lo]!);
 }
 
 /** The bin of `x` for inner edges `edges[from..from+count)`: the number of edges below `x`. */

@@ -5,6 +5,9 @@
  *
  * @module
  */
+import { quantileSorted } from "./quantile.ts";
+
+export { quantileSorted };
 import { mulberry32 } from "../random.ts";
 
 /** Settings of a bootstrap interval. */
@@ -32,19 +35,6 @@ export function blockResample(n: number, blockLength: number, rng: () => number)
     for (let j = 0; j < len && k < n; j++) out[k++] = start + j;
   }
   return out;
-}
-
-/**
- * Percentile quantile of sorted values, linear interpolation between order
- * statistics (numpy's default, "linear").
- */
-export function quantileSorted(sorted: ArrayLike<number>, q: number): number {
-  const n = sorted.length;
-  if (n === 0) return NaN;
-  const pos = (n - 1) * q;
-  const lo = Math.floor(pos);
-  const hi = Math.min(n - 1, lo + 1);
-  return sorted[lo]! + (sorted[hi]! - sorted[lo]!) * (pos - lo);
 }
 
 /**
