@@ -5,7 +5,7 @@
  * Extra arguments go to `deno test` (e.g. a file or `--filter`).
  *
  * The broker is started by the same code as `deno task broker up`
- * (lib/broker), so the test run also proves that path works.
+ * (lib/harness/broker), so the test run also proves that path works.
  *
  * @module
  */
