@@ -28,6 +28,7 @@
  *
  * @module
  */
+import { IngestResultSchema, RealtimeResultSchema } from "../lib/records/mod.ts";
 import { parseArgs } from "node:util";
 import { benchIngest } from "../lib/harness/bench/ingest.ts";
 import { benchParity } from "../lib/harness/bench/parity.ts";
@@ -102,7 +103,12 @@ async function main(): Promise<number> {
       stations: positive("stations", values.stations ?? "100"),
       perfRecords: Number(values["perf-records"]),
     });
-  const text = JSON.stringify(result, null, 2);
+  // the one schema of the file, checked by its writer as by its readers
+  const text = JSON.stringify(
+    "latency" in result ? RealtimeResultSchema.parse(result) : IngestResultSchema.parse(result),
+    null,
+    2,
+  );
   if (values.json) await Deno.writeTextFile(userPath(values.json), text + "\n");
   println(text);
   return 0;

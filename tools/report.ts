@@ -26,6 +26,8 @@
  *
  * @module
  */
+import { z } from "zod";
+import { IngestResultSchema, RealtimeResultSchema } from "../lib/records/mod.ts";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -38,8 +40,6 @@ import {
 } from "../lib/analysis/mod.ts";
 import { analysisFigures } from "../lib/render/mod.ts";
 import {
-  type BenchIngest,
-  type BenchRealtime,
   type DrillResult,
   finalFigures,
   finalReportHtml,
@@ -79,7 +79,7 @@ async function inputPath(explicit: string | undefined, name: string): Promise<st
   return join("var", name);
 }
 
-async function readJson<T>(path: string): Promise<T | null> {
+async function readJson<T>(path: string, schema?: z.ZodType<T>): Promise<T | null> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -87,11 +87,20 @@ async function readJson<T>(path: string): Promise<T | null> {
     if ((error as { code?: string }).code === "ENOENT") return null;
     throw error;
   }
+  let json: unknown;
   try {
-    return JSON.parse(text) as T;
+    json = JSON.parse(text);
   } catch (error) {
     throw new SyntaxError(`Cannot read "${path}": not JSON (${(error as Error).message})`);
   }
+  if (schema === undefined) return json as T;
+  const parsed = schema.safeParse(json);
+  if (!parsed.success) {
+    throw new Error(
+      `"${path}" is not the file its command writes: ${z.prettifyError(parsed.error)}`,
+    );
+  }
+  return parsed.data;
 }
 
 /** Prints `html` to `pdf` (A4, the page's own print CSS) with headless Chromium; returns the page count. */
@@ -171,8 +180,8 @@ export async function main(args: string[]): Promise<number> {
   const monitorJson = await readJson<unknown>(monitorPath);
   const inputs = {
     evaluation: { path: evaluationPath, report: await readJson<EvaluationReport>(evaluationPath) },
-    bench: { path: benchPath, result: await readJson<BenchIngest>(benchPath) },
-    realtime: { path: realtimePath, result: await readJson<BenchRealtime>(realtimePath) },
+    bench: { path: benchPath, result: await readJson(benchPath, IngestResultSchema) },
+    realtime: { path: realtimePath, result: await readJson(realtimePath, RealtimeResultSchema) },
     monitor: {
       path: monitorPath,
       output: monitorJson === null ? null : parseMonitorOutput(monitorJson, monitorPath),

@@ -64,3 +64,9 @@ export {
   type SetForecast,
   SetForecastSchema,
 } from "./forecast.ts";
+export {
+  type IngestResult,
+  IngestResultSchema,
+  type RealtimeResult,
+  RealtimeResultSchema,
+} from "./bench.ts";

@@ -15,7 +15,12 @@ import {
   type MonitorSnapshot,
   MonitorSnapshotSchema,
 } from "../monitoring/mod.ts";
-import { AlertSchema } from "../records/mod.ts";
+import { AlertSchema, type IngestResult, type RealtimeResult } from "../records/mod.ts";
+
+/** What `deno task bench ingest --json PATH` writes (its one schema: lib/records/bench.ts). */
+export type BenchIngest = IngestResult;
+/** What `deno task bench realtime --json PATH` writes (its one schema: lib/records/bench.ts). */
+export type BenchRealtime = RealtimeResult;
 import { esc } from "../render/html.ts";
 
 /** A highlighted note from plain text, in which `backquoted` spans (commands) become code. */
@@ -27,52 +32,6 @@ export const int = (n: number): string => Math.round(n).toLocaleString("en-US");
 
 const mean = (xs: readonly number[]) =>
   xs.length === 0 ? NaN : xs.reduce((s, x) => s + x, 0) / xs.length;
-
-/** What `deno task bench ingest --json PATH` writes (the fields the report reads). */
-export interface BenchIngest {
-  readings: number;
-  seconds: number;
-  readings_per_s: number;
-  peak_rss_mb: number;
-  broker_producer_perf_per_s: number;
-  broker_consumer_perf_per_s: number;
-  /** The consumer alone, re-reading the same topic (newer bench files). */
-  consumer_only_per_s?: number;
-  /** The producer alone, into a fresh topic (newer bench files). */
-  producer_only_per_s?: number;
-  /** Where the end-to-end consumer spent its time, ms (newer bench files). */
-  consumer_time_ms?: Record<string, number>;
-  consumer_seconds?: number;
-  machine?: { cpus: number; deno: string };
-}
-
-/** What `deno task bench realtime --json PATH` writes (`RealtimeResult` of lib/harness/bench/realtime.ts, the fields the report reads). */
-export interface BenchRealtime {
-  readings_per_s: number;
-  latency_ms_p50: number;
-  latency_ms_p99: number;
-  peak_rss_mb: number;
-  throughput: {
-    readings: number;
-    stations: number;
-    forecasts_per_reading: number;
-    seconds: number;
-    forecasts_per_s: number;
-    rss_mb_first_quarter: number;
-    rss_mb_last_quarter: number;
-  };
-  latency: {
-    target_readings_per_s: number;
-    achieved_readings_per_s: number;
-    seconds: number;
-    measured_readings: number;
-    latency_ms_mean: number;
-    latency_ms_max: number;
-    peak_rss_mb: number;
-  };
-  kafka_version: string;
-  machine: { cpus: number; deno: string };
-}
 
 /** What `deno task drill NAME --json PATH` writes (`DrillReport` of lib/harness/drills.ts). */
 export interface DrillResult {

@@ -7,6 +7,7 @@
  *
  * @module
  */
+import type { IngestResult } from "../../records/mod.ts";
 import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import { type KafkaJars, resolveKafkaJars, startPrivateBroker } from "../broker/mod.ts";
@@ -17,37 +18,6 @@ import { spawnTask } from "../tasks.ts";
 import { watchRss } from "./_process.ts";
 
 const log = getLogger(["airq", "bench"]);
-
-/** The JSON `bench ingest` writes. */
-export interface IngestResult {
-  readings: number;
-  seconds: number;
-  readings_per_s: number;
-  peak_rss_mb: number;
-  /** Kafka's ProducerPerformance, records/s (the name both benches carry; same value as `kafka_producer_perf_per_s`). */
-  broker_producer_perf_per_s: number;
-  /** Kafka's ProducerPerformance on the same broker in the same run, records/s. */
-  kafka_producer_perf_per_s: number;
-  /** `readings_per_s` / `kafka_producer_perf_per_s`: airq end to end against Kafka's own producer. */
-  ratio_to_kafka_producer_perf: number;
-  broker_consumer_perf_per_s: number;
-  producer_peak_rss_mb: number;
-  consumer_peak_rss_mb: number;
-  producer_seconds: number;
-  /** The consumer alone, re-reading the same topic in a new group into a new database. */
-  consumer_only_per_s: number;
-  /** Where the end-to-end consumer spent its time, ms (validate, store, commit, ...); the rest is kafkajs fetching and decoding, and waiting. */
-  consumer_time_ms: Record<string, number>;
-  /** Batches (one partition's messages from one fetch) the end-to-end consumer stored and committed. */
-  consumer_batches: number | null;
-  consumer_seconds: number;
-  /** The producer alone, into a fresh topic (no consumer running). */
-  producer_only_per_s: number;
-  stored_readings: number;
-  stations: number;
-  kafka_version: string;
-  machine: { cpus: number; deno: string };
-}
 
 async function java(jars: KafkaJars, args: string[]): Promise<string> {
   const out = await new Deno.Command("java", {

@@ -20,6 +20,7 @@
  *
  * @module
  */
+import type { RealtimeResult } from "../../records/mod.ts";
 import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import { resolveKafkaJars, startPrivateBroker } from "../broker/mod.ts";
@@ -66,59 +67,6 @@ function lastIndexOf(haystack: Uint8Array, needle: Uint8Array): number {
 
 /** Records Kafka's ProducerPerformance sends, of the forecast set's mean size, in the same run. */
 const PERF_RECORDS = 100_000;
-
-/** The JSON `bench realtime` writes. The four fields the issue names come first. */
-export interface RealtimeResult {
-  readings_per_s: number;
-  latency_ms_p50: number;
-  latency_ms_p99: number;
-  peak_rss_mb: number;
-  /**
-   * Kafka's own producer perf tool (ProducerPerformance, acks=all, idempotent)
-   * on the same broker in the same run, records/s, with records of the
-   * forecast set's mean size: each reading makes one such record.
-   */
-  kafka_producer_perf_per_s: number;
-  /** `readings_per_s / kafka_producer_perf_per_s`. */
-  ratio_to_kafka_producer_perf: number;
-  /** Mean size of a forecast set record, bytes (the perf tool's record size). */
-  forecast_set_bytes: number;
-  /** Throughput phase. */
-  throughput: {
-    readings: number;
-    stations: number;
-    /** Forecaster processes in the group (`--members`). */
-    members: number;
-    raw_partitions: number;
-    forecasts_per_reading: number;
-    seconds: number;
-    /** From spawning the forecaster (model loading and group join included). */
-    seconds_with_startup: number;
-    forecasts_per_s: number;
-    rss_mb_first_quarter: number;
-    rss_mb_last_quarter: number;
-    /** The first member's summary (its peak resident memory added). */
-    forecaster_summary: Record<string, unknown>;
-    /** Every member's summary, when there are several. */
-    member_summaries?: Record<string, unknown>[];
-    /** Peak of the members' resident memory summed. */
-    peak_rss_mb_all_members: number;
-  };
-  /** Latency phase. */
-  latency: {
-    target_readings_per_s: number;
-    achieved_readings_per_s: number;
-    seconds: number;
-    warmup_s: number;
-    measured_readings: number;
-    latency_ms_mean: number;
-    latency_ms_max: number;
-    peak_rss_mb: number;
-    forecaster_summary: Record<string, unknown>;
-  };
-  kafka_version: string;
-  machine: { cpus: number; deno: string };
-}
 
 /** Options of the real-time benchmark. */
 export interface RealtimeOptions {

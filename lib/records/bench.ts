@@ -1,0 +1,103 @@
+/**
+ * The JSON files the benchmarks write (`deno task bench ingest|realtime
+ * --json PATH`): one zod schema each, used by the writer (the bench checks its
+ * result before writing it) and by every reader (the final report), so neither
+ * restates the shape.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+const Machine = z.object({ cpus: z.number().int(), deno: z.string() });
+
+/** What `deno task bench ingest --json PATH` writes. */
+export const IngestResultSchema = z.object({
+  readings: z.number(),
+  seconds: z.number(),
+  readings_per_s: z.number(),
+  peak_rss_mb: z.number(),
+  /** Kafka's ProducerPerformance, records/s (the name both benches carry; same value as `kafka_producer_perf_per_s`). */
+  broker_producer_perf_per_s: z.number(),
+  /** Kafka's ProducerPerformance on the same broker in the same run, records/s. */
+  kafka_producer_perf_per_s: z.number(),
+  /** `readings_per_s` / `kafka_producer_perf_per_s`: airq end to end against Kafka's own producer. */
+  ratio_to_kafka_producer_perf: z.number(),
+  broker_consumer_perf_per_s: z.number(),
+  producer_peak_rss_mb: z.number(),
+  consumer_peak_rss_mb: z.number(),
+  producer_seconds: z.number(),
+  /** The consumer alone, re-reading the same topic in a new group into a new database. */
+  consumer_only_per_s: z.number(),
+  /** Where the end-to-end consumer spent its time, ms (validate, store, commit, ...); the rest is kafkajs fetching and decoding, and waiting. */
+  consumer_time_ms: z.record(z.string(), z.number()),
+  /** Batches (one partition's messages from one fetch) the end-to-end consumer stored and committed. */
+  consumer_batches: z.number().nullable(),
+  consumer_seconds: z.number(),
+  /** The producer alone, into a fresh topic (no consumer running). */
+  producer_only_per_s: z.number(),
+  stored_readings: z.number(),
+  stations: z.number(),
+  kafka_version: z.string(),
+  machine: Machine,
+});
+
+/** What `deno task bench ingest --json PATH` writes. */
+export type IngestResult = z.infer<typeof IngestResultSchema>;
+
+const Summary = z.record(z.string(), z.unknown());
+
+/** What `deno task bench realtime --json PATH` writes. The four fields the issue names come first. */
+export const RealtimeResultSchema = z.object({
+  readings_per_s: z.number(),
+  latency_ms_p50: z.number(),
+  latency_ms_p99: z.number(),
+  peak_rss_mb: z.number(),
+  /**
+   * Kafka's own producer perf tool (ProducerPerformance, acks=all, idempotent)
+   * on the same broker in the same run, records/s, with records of the
+   * forecast set's mean size: each reading makes one such record.
+   */
+  kafka_producer_perf_per_s: z.number(),
+  /** `readings_per_s / kafka_producer_perf_per_s`. */
+  ratio_to_kafka_producer_perf: z.number(),
+  /** Mean size of a forecast set record, bytes (the perf tool's record size). */
+  forecast_set_bytes: z.number(),
+  /** Throughput phase. */
+  throughput: z.object({
+    readings: z.number(),
+    stations: z.number(),
+    /** Forecaster processes in the group (`--members`). */
+    members: z.number(),
+    raw_partitions: z.number(),
+    forecasts_per_reading: z.number(),
+    seconds: z.number(),
+    /** From spawning the forecaster (model loading and group join included). */
+    seconds_with_startup: z.number(),
+    forecasts_per_s: z.number(),
+    rss_mb_first_quarter: z.number(),
+    rss_mb_last_quarter: z.number(),
+    /** The first member's summary (its peak resident memory added). */
+    forecaster_summary: Summary,
+    /** Every member's summary, when there are several. */
+    member_summaries: z.array(Summary).optional(),
+    /** Peak of the members' resident memory summed. */
+    peak_rss_mb_all_members: z.number(),
+  }),
+  /** Latency phase. */
+  latency: z.object({
+    target_readings_per_s: z.number(),
+    achieved_readings_per_s: z.number(),
+    seconds: z.number(),
+    warmup_s: z.number(),
+    measured_readings: z.number(),
+    latency_ms_mean: z.number(),
+    latency_ms_max: z.number(),
+    peak_rss_mb: z.number(),
+    forecaster_summary: Summary,
+  }),
+  kafka_version: z.string(),
+  machine: Machine,
+});
+
+/** What `deno task bench realtime --json PATH` writes. */
+export type RealtimeResult = z.infer<typeof RealtimeResultSchema>;
