@@ -143,7 +143,7 @@ export function finalReportHtml(x: FinalInputs): string {
         ok ? `${what} <code>${esc(path)}</code>` : `${what} (absent: ${esc(path)})`
       ).join(", ")
     }.</p>`,
-    `<h2 class="same-page">1. Executive summary and business context</h2>`,
+    `<h2 id="summary" class="same-page">1. Executive summary and business context</h2>`,
     `<p>City environmental teams need trustworthy cleaned data, early warnings before a pollutant crosses a legal limit, and forecasts for the next hours and day, from a network of low-cost sensors. airq streams one station's readings (${pre.rows} hourly rows, ${
       esc(a.range.first)
     } to ${
@@ -181,7 +181,7 @@ export function finalReportHtml(x: FinalInputs): string {
     }. Live drift: ${
       mon === null ? "no monitoring snapshot yet" : `${esc(mon.monitor.drift)} (section 5)`
     }.</li></ul>`,
-    `<h2 class="same-page">2. Architecture and infrastructure</h2>`,
+    `<h2 id="architecture" class="same-page">2. Architecture and infrastructure</h2>`,
     `<p>One thin entry script per process around pure libraries; producer → raw topic (key = station id) → consumer group that validates with zod, cleans (-200 → missing with flags), upserts idempotently into SQLite in one transaction per batch, dead-letters bad messages with a reason, and commits offsets only after the write. The forecaster reads the same raw topic in its own group and writes forecasts, estimates and alerts in Kafka transactions. Topics are created explicitly (auto-creation off):</p>`,
     htmlTable(
       ["topic", "role", "partitions", "replication", "retention (days)", "cleanup"],
@@ -197,7 +197,7 @@ export function finalReportHtml(x: FinalInputs): string {
       ]),
     ),
     `<p>Problems met (docs/decisions.md): JSR unreachable, so npm replacements for the std modules; kafkajs 2.2.4 against Kafka 4 (old protocol versions removed; compatibility proved by a test on the real broker), its idempotent producer limited to one request in flight, coordinator-loading errors logged as errors, a negative-timeout warning; one batch of forecasts overflowed the broker's message size, so sends are chunked; Deno needs --allow-all to read /proc, so the broker manager asks ps and ss.</p>`,
-    `<h2>3. Data intelligence</h2>`,
+    `<h2 id="data">3. Data intelligence</h2>`,
     htmlTable(
       ["column", "missing %", "longest gap (h)", "outages ≥ 24 h"],
       pre.columns.map((
@@ -216,11 +216,11 @@ export function finalReportHtml(x: FinalInputs): string {
     }.</p>`,
     fig("drift"),
     `<details><summary>Largest anomalous episodes</summary>${episodeTable(a, 8)}</details>`,
-    `<h2>4. Model development and performance against the baselines</h2>`,
+    `<h2 id="models">4. Model development and performance against the baselines</h2>`,
     modelSection(x.evaluation, fig("skill")),
-    `<h2>5. Real-time deployment, monitoring and drift</h2>`,
+    `<h2 id="realtime">5. Real-time deployment, monitoring and drift</h2>`,
     realtimeSection(x, fig("monitor")),
-    `<h2>6. Limitations and recommendations for scaling</h2>`,
+    `<h2 id="limitations">6. Limitations and recommendations for scaling</h2>`,
     `<h3>Limitations</h3><ul><li>One station, one year: seasonal findings rest on a single cycle, and the virtual stations of the benchmarks are copies of it; ${a.sensorOutageHours} hours without any cheap sensor.</li>`,
     `<li>Correlation p-values assume independent hours; with lag-1 autocorrelation of ${
       list((p) => fmt(p.acf.lag1, 2))
