@@ -18,8 +18,10 @@ import {
   ANALYSIS_CONFIG_FILE,
   AnalysisConfigSchema,
   analyzeFrame,
+  countableLimits,
   frameFromRows,
 } from "../lib/analysis/mod.ts";
+import { ALERTS_CONFIG_FILE, AlertsConfigSchema } from "../lib/alerts/mod.ts";
 import { env, println, runMain } from "../lib/cli/io.ts";
 import { userPath } from "../lib/cli/paths.ts";
 import { CONFIG_DIR, loadConfig } from "../lib/config/mod.ts";
@@ -72,7 +74,9 @@ export async function main(args: string[]): Promise<number> {
     ? DEFAULT_MARKDOWN
     : join(out, "analysis.md");
   const rows = await Array.fromAsync(readUciFile(dataset.path));
-  const analysis = analyzeFrame(frameFromRows(rows), config);
+  // The exceedance counts use the alerter's limits: one source for 200 µg/m³ and the rest.
+  const alerts = await loadConfig(new URL(ALERTS_CONFIG_FILE, CONFIG_DIR), AlertsConfigSchema);
+  const analysis = analyzeFrame(frameFromRows(rows), config, countableLimits(alerts.limits));
   const analysed = performance.now();
   const figures = analysisFigures(analysis);
   const svgs = await renderFigures(figures);

@@ -36,6 +36,7 @@ import {
   ANALYSIS_CONFIG_FILE,
   AnalysisConfigSchema,
   analyzeFrame,
+  countableLimits,
   frameFromRows,
 } from "../lib/analysis/mod.ts";
 import { analysisFigures } from "../lib/render/mod.ts";
@@ -192,7 +193,7 @@ export async function main(args: string[]): Promise<number> {
     })),
   };
   const rows = await Array.fromAsync(readUciFile(dataset.path));
-  const analysis = analyzeFrame(frameFromRows(rows), config);
+  const analysis = analyzeFrame(frameFromRows(rows), config, countableLimits(alerts.limits));
   const figures = [
     ...analysisFigures(analysis).filter((f) => FIGURES.includes(f.id)),
     ...finalFigures(inputs),

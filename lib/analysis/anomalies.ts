@@ -33,6 +33,20 @@ import { robustZ } from "./stats.ts";
 /** Likely cause of an episode. */
 export type Cause = "analyser outage" | "sensor fault" | "real pollution event";
 
+/**
+ * Which rule gave the cause: a reference or sensor-block outage, a stuck value,
+ * the paired sensor missing at the peak (nothing to confirm with), the sensor
+ * unusual while the reference is not, the two disagreeing, or the two agreeing.
+ */
+export type Reason =
+  | "reference outage"
+  | "sensor block outage"
+  | "stuck value"
+  | "sensor missing at peak"
+  | "sensor alone"
+  | "disagree"
+  | "agree";
+
 /** Thresholds of the rules. */
 export interface AnomalyRules {
   /** |robust z| at or above which an hour is anomalous. */
@@ -85,6 +99,8 @@ export interface Episode {
   peakZ: number;
   /** Likely cause. */
   cause: Cause;
+  /** The rule that gave the cause, as a kind. */
+  reason: Reason;
   /** The rule that gave the cause, in words. */
   rule: string;
 }
@@ -116,32 +132,43 @@ function classify(
   zs: Float64Array,
   at: number,
   rules: AnomalyRules,
-): { cause: Cause; rule: string } {
+): { cause: Cause; reason: Reason; rule: string } {
   if (
     stuckRun(p.refValues, at, rules.stuckMinHours) ||
     stuckRun(p.sensorValues, at, rules.stuckMinHours)
   ) {
-    return { cause: "sensor fault", rule: `value stuck for ≥ ${rules.stuckMinHours} h` };
+    return {
+      cause: "sensor fault",
+      reason: "stuck value",
+      rule: `value stuck for ≥ ${rules.stuckMinHours} h`,
+    };
   }
   const r = zr[at]!, s = p.sign * zs[at]!;
   if (Number.isNaN(s)) {
-    return { cause: "sensor fault", rule: `${p.sensor} missing at the peak: cannot confirm` };
+    return {
+      cause: "sensor fault",
+      reason: "sensor missing at peak",
+      rule: `${p.sensor} missing at the peak: cannot confirm`,
+    };
   }
   if (!(Math.abs(r) >= rules.agreeZ)) {
     return {
       cause: "sensor fault",
+      reason: "sensor alone",
       rule: `${p.sensor} unusual (signed z ${s.toFixed(1)}) while ${p.reference} is not`,
     };
   }
   if (Math.sign(r) * s >= rules.agreeZ) {
     return {
       cause: "real pollution event",
-      rule: `${p.sensor} moves with ${p.reference} (signed z ${s.toFixed(1)} ≥ ${rules.agreeZ})`,
+      reason: "agree",
+      rule: `${p.sensor} moves with ${p.reference} (signed z ${s.toFixed(2)} ≥ ${rules.agreeZ})`,
     };
   }
   return {
     cause: "sensor fault",
-    rule: `${p.sensor} disagrees with ${p.reference} (signed z ${s.toFixed(1)} < ${rules.agreeZ})`,
+    reason: "disagree",
+    rule: `${p.sensor} disagrees with ${p.reference} (signed z ${s.toFixed(2)} < ${rules.agreeZ})`,
   };
 }
 
@@ -158,6 +185,7 @@ export function findEpisodes(pairs: readonly PairedSeries[], rules: AnomalyRules
         peakValue: NaN,
         peakZ: NaN,
         cause: "analyser outage",
+        reason: "reference outage",
         rule: `${p.reference} missing ${o.hours} consecutive h (≥ ${rules.outageMinHours})`,
       });
     }
@@ -190,6 +218,7 @@ export function findEpisodes(pairs: readonly PairedSeries[], rules: AnomalyRules
         peakValue: NaN,
         peakZ: NaN,
         cause: "sensor fault",
+        reason: "sensor block outage",
         rule: `sensor block missing ${o.hours} consecutive h (≥ ${rules.outageMinHours})`,
       });
     }

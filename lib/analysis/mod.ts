@@ -47,5 +47,12 @@ export {
 export { isolationForestScores, mulberry32 } from "./iforest.ts";
 export { dayOfWeekEffects, hourlyProfile, monthlyLevels } from "./profiles.ts";
 export { type CorrelationCell, correlationMatrix, monthlyCalibration } from "./relations.ts";
-export { type Analysis, analyzeFrame, columnOf } from "./run.ts";
+export {
+  type Analysis,
+  analyzeFrame,
+  columnOf,
+  countableLimits,
+  type Exceedance,
+  type LimitSpec,
+} from "./run.ts";
 export { benjaminiHochberg, holm, mad, pearson, robustZ, spearman, theilSen } from "./stats.ts";

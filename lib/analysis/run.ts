@@ -122,6 +122,110 @@ export interface Analysis {
   drift: DriftPoint[];
   /** Hours in which every cheap sensor was missing. */
   sensorOutageHours: number;
+  /** How often each given limit was exceeded (hours for 1 h limits, days for 24 h ones). */
+  exceedances: Exceedance[];
+}
+
+/** A concentration limit to count exceedances of (from `config/alerts.json`). */
+export interface LimitSpec {
+  /** What it is, e.g. "EU 1-hour limit value for NO2". */
+  label: string;
+  /** The measured field. */
+  field: MeasurementField;
+  /** Hourly values, or calendar-day means (days with at least 18 of 24 hours present). */
+  averaging: "1h" | "24h";
+  /** Exceeded when the value is above it. */
+  threshold: number;
+  /** Unit of the threshold. */
+  unit: string;
+}
+
+/** How often one limit was exceeded. */
+export interface Exceedance extends LimitSpec {
+  /** Column name of the field, e.g. `NO2(GT)`. */
+  name: string;
+  /** Periods (hours or days) above the threshold. */
+  above: number;
+  /** Periods with a value. */
+  present: number;
+  /**
+   * For 1 h limits, when the exceedances happened: the share in the cold
+   * months (October to March), the month with most, and the local hour with most.
+   */
+  when: {
+    coldShare: number;
+    worstMonth: string;
+    worstMonthCount: number;
+    peakHour: number;
+    /** Hours above, per month and local hour of the day (cells with none left out). */
+    byMonthHour: { month: string; hour: number; n: number }[];
+  } | null;
+}
+
+const COLD_MONTHS = new Set(["10", "11", "12", "01", "02", "03"]);
+
+function whenExceeded(
+  x: Float64Array,
+  cal: Calendar,
+  threshold: number,
+): Exceedance["when"] {
+  const byHour = new Array<number>(24).fill(0);
+  const cells = new Map<string, { month: string; hour: number; n: number }>();
+  const byMonth = new Map<string, number>();
+  let cold = 0, total = 0;
+  for (let i = 0; i < x.length; i++) {
+    if (!(x[i]! > threshold)) continue;
+    const month = cal.month[i]!;
+    total++, byHour[cal.hour[i]!]!++, byMonth.set(month, (byMonth.get(month) ?? 0) + 1);
+    if (COLD_MONTHS.has(month.slice(5, 7))) cold++;
+    const key = `${month} ${cal.hour[i]}`;
+    const cell = cells.get(key) ?? { month, hour: cal.hour[i]!, n: 0 };
+    cell.n++, cells.set(key, cell);
+  }
+  if (total === 0) return null;
+  const [worstMonth, worstMonthCount] = [...byMonth].reduce((a, b) => (b[1] > a[1] ? b : a));
+  return {
+    coldShare: cold / total,
+    worstMonth,
+    worstMonthCount,
+    peakHour: byHour.indexOf(Math.max(...byHour)),
+    byMonthHour: [...cells.values()],
+  };
+}
+
+/** The limits among `limits` that {@linkcode analyzeFrame} can count (1 h and 24 h averaging). */
+export function countableLimits(
+  limits: readonly (Omit<LimitSpec, "averaging"> & { averaging: string })[],
+): LimitSpec[] {
+  return limits.flatMap((l) =>
+    l.averaging === "1h" || l.averaging === "24h"
+      ? [{
+        label: l.label,
+        field: l.field,
+        averaging: l.averaging,
+        threshold: l.threshold,
+        unit: l.unit,
+      }]
+      : []
+  );
+}
+
+/** Hours of a day that must be present for its mean to count (75 %, the EU data-capture rule). */
+const DAY_MIN_HOURS = 18;
+
+function exceedancesOf(
+  frame: HourlyFrame,
+  cal: Calendar,
+  limits: readonly LimitSpec[],
+): Exceedance[] {
+  return limits.map((l) => {
+    const x = frame.columns[l.field];
+    const values = l.averaging === "1h" ? x : dailyMeans(x, cal.day, DAY_MIN_HOURS).values;
+    let above = 0, present = 0;
+    for (const v of values) if (!Number.isNaN(v)) (present++, v > l.threshold && above++);
+    const when = l.averaging === "1h" ? whenExceeded(x, cal, l.threshold) : null;
+    return { ...l, name: columnOf(l.field).name, above, present, when };
+  });
 }
 
 /** Column spec of a field (its source name and unit). */
@@ -188,8 +292,12 @@ function analyzePollutant(
   };
 }
 
-/** Runs every analysis on a frame. */
-export function analyzeFrame(frame: HourlyFrame, config: AnalysisConfig): Analysis {
+/** Runs every analysis on a frame; `limits` are counted as exceedances. */
+export function analyzeFrame(
+  frame: HourlyFrame,
+  config: AnalysisConfig,
+  limits: readonly LimitSpec[] = [],
+): Analysis {
   const cal = calendarOf(frame);
   const n = frame.epochMs.length;
   const phases = {
@@ -261,5 +369,6 @@ export function analyzeFrame(frame: HourlyFrame, config: AnalysisConfig): Analys
       )
     ),
     sensorOutageHours,
+    exceedances: exceedancesOf(frame, cal, limits),
   };
 }

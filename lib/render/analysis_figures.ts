@@ -121,7 +121,7 @@ function dow(a: Analysis): VegaLiteSpec {
   const x = { field: "dow", type: "ordinal", sort: [...DOW_NAMES], title: null };
   return {
     data: { values },
-    facet: { column: { field: "pollutant", title: null } },
+    facet: { column: { field: "pollutant", title: null, sort: a.pollutants.map((p) => p.name) } },
     spec: {
       width: 150,
       height: 150,
@@ -225,7 +225,9 @@ function ccf(a: Analysis): VegaLiteSpec {
   );
   return {
     data: { values },
-    facet: { column: { field: "y", title: "pollutant at t + lag" } },
+    facet: {
+      column: { field: "y", title: "pollutant at t + lag", sort: a.pollutants.map((p) => p.name) },
+    },
     spec: {
       width: 170,
       height: 150,
@@ -239,48 +241,51 @@ function ccf(a: Analysis): VegaLiteSpec {
   };
 }
 
-function acfPacf(a: Analysis): VegaLiteSpec {
-  const values = a.pollutants.flatMap((p) => [
-    ...Array.from(p.acf).slice(1).map((r, i) => ({
-      pollutant: p.name,
-      kind: "ACF",
-      lag: i + 1,
-      r: v(r),
-      b: v(p.bound),
-      nb: v(-p.bound),
-    })),
-    ...Array.from(p.pacf).slice(1).map((r, i) => ({
-      pollutant: p.name,
-      kind: "PACF",
-      lag: i + 1,
-      r: v(r),
-      b: v(p.bound),
-      nb: v(-p.bound),
-    })),
-  ]);
-  const x = { field: "lag", type: "quantitative", title: "lag (h)" };
+/** Axis ticks every `step` hours up to `max` (24/48/…/168 for the ACF: the cycles people think in). */
+const hourTicks = (max: number, step: number) =>
+  Array.from({ length: Math.floor(max / step) + 1 }, (_, k) => k * step);
+
+function correlogram(
+  p: PollutantAnalysis,
+  kind: "ACF" | "PACF",
+  r: Float64Array,
+  step: number,
+): VegaLiteSpec {
+  const maxLag = r.length - 1;
+  const values = Array.from(r).slice(1).map((x, i) => ({ lag: i + 1, r: v(x) }));
+  const x = {
+    field: "lag",
+    type: "quantitative",
+    title: "lag (h)",
+    scale: { domain: [0, maxLag], nice: false },
+    axis: { values: hourTicks(maxLag, step) },
+  };
+  const bound = (y: number) => ({
+    mark: { type: "rule", color: "#d62728", strokeDash: [4, 2] },
+    encoding: { y: { datum: v(y), type: "quantitative" } },
+  });
   return {
+    width: 330,
+    height: 90,
+    title: { text: `${p.name}: ${kind}`, fontSize: 11 },
     data: { values },
-    facet: { row: { field: "pollutant", title: null }, column: { field: "kind", title: null } },
-    resolve: { scale: { x: "independent" } },
-    spec: {
-      width: 330,
-      height: 90,
-      layer: [
-        {
-          mark: { type: "bar", width: 2 },
-          encoding: { x, y: { field: "r", type: "quantitative", title: null } },
-        },
-        {
-          mark: { type: "line", color: "#d62728", strokeDash: [4, 2] },
-          encoding: { x, y: { field: "b", type: "quantitative" } },
-        },
-        {
-          mark: { type: "line", color: "#d62728", strokeDash: [4, 2] },
-          encoding: { x, y: { field: "nb", type: "quantitative" } },
-        },
-      ],
-    },
+    layer: [
+      {
+        mark: { type: "bar", width: 2 },
+        encoding: { x, y: { field: "r", type: "quantitative", title: null } },
+      },
+      bound(p.bound),
+      bound(-p.bound),
+    ],
+  };
+}
+
+/** One row per pollutant (config order), ACF to 168 h left, PACF to 48 h right. */
+function acfPacf(a: Analysis): VegaLiteSpec {
+  return {
+    vconcat: a.pollutants.map((p) => ({
+      hconcat: [correlogram(p, "ACF", p.acf, 24), correlogram(p, "PACF", p.pacf, 6)],
+    })),
   };
 }
 
@@ -321,6 +326,42 @@ function decomposition(a: Analysis, p: PollutantAnalysis): VegaLiteSpec {
       line("daily", `daily (${p.unit})`),
       line("weekly", `weekly (${p.unit})`),
     ],
+  };
+}
+
+/** Hours above each 1 h limit, by month and local hour: when the exceedances happen. */
+function exceedances(a: Analysis): VegaLiteSpec {
+  const hourly = a.exceedances.filter((e) => e.when !== null && e.above > 0);
+  return {
+    vconcat: hourly.map((e) => ({
+      width: 660,
+      height: 170,
+      title: `${e.name} above ${e.threshold} ${e.unit} (${e.label}): ${e.above} hours`,
+      data: { values: e.when!.byMonthHour.map((c) => ({ ...c, t: dayMs(`${c.month}-15`) })) },
+      mark: "rect",
+      encoding: {
+        x: {
+          field: "month",
+          type: "ordinal",
+          title: null,
+          sort: [...new Set(a.calendar.month)],
+          scale: { domain: [...new Set(a.calendar.month)] },
+        },
+        y: {
+          field: "hour",
+          type: "ordinal",
+          title: "local hour",
+          scale: { domain: Array.from({ length: 24 }, (_, h) => h) },
+          axis: { values: [0, 3, 6, 9, 12, 15, 18, 21] },
+        },
+        color: {
+          field: "n",
+          type: "quantitative",
+          title: "hours above",
+          scale: { scheme: "reds" },
+        },
+      },
+    })),
   };
 }
 
@@ -466,6 +507,15 @@ export function analysisFigures(a: Analysis): Figure[] {
         "Daily maximum of each pollutant; points: episode peaks, coloured by likely cause, shaped by detector.",
       spec: anomalies(a),
     },
+    ...(a.exceedances.some((e) => e.when !== null && e.above > 0)
+      ? [{
+        id: "exceedances",
+        title: "Hours above the hourly limits, by month and hour of the day",
+        caption:
+          "Each cell counts the hours above the limit in that month at that local hour; months without a cell had none.",
+        spec: exceedances(a),
+      }]
+      : []),
     {
       id: "drift",
       title: "Cheap sensors against the reference, month by month",

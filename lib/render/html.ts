@@ -52,10 +52,24 @@ export function htmlPage(title: string, body: string): string {
 
 const pv = (p: number) => (p < 1e-4 ? (p === 0 ? "< 1e-300" : p.toExponential(1)) : p.toFixed(4));
 
-/** The correlation table: every pair with r, ρ and their Holm- and BH-adjusted p-values. */
+/**
+ * The correlation table: every pair with r, ρ, their Holm- and BH-adjusted
+ * p-values assuming independent hours, and ρ's Holm p-value at the effective
+ * sample size (the one to read: hours are autocorrelated).
+ */
 export function correlationTable(a: Analysis): string {
   return htmlTable(
-    ["pair", "n", "Pearson r", "p (Holm)", "Spearman ρ", "p (Holm)", "p ρ (BH)"],
+    [
+      "pair",
+      "n",
+      "Pearson r",
+      "p (Holm)",
+      "Spearman ρ",
+      "p (Holm)",
+      "p ρ (BH)",
+      "n eff.",
+      "p ρ (Holm, n eff.)",
+    ],
     [...a.correlations].sort((x, y) => Math.abs(y.spearman) - Math.abs(x.spearman)).map((c) => [
       `${c.a} – ${c.b}`,
       String(c.n),
@@ -64,6 +78,8 @@ export function correlationTable(a: Analysis): string {
       fmt(c.spearman, 3),
       pv(c.holmSpearman),
       pv(c.bhSpearman),
+      fmt(c.nEff, 0),
+      pv(c.holmEffSpearman),
     ]),
   );
 }
@@ -125,7 +141,7 @@ export function analysisHtml(
       esc(source.dataset)
     }</code>: ${a.range.hours} hours, ${esc(a.range.first)} to ${
       esc(a.range.last)
-    } (local station time, fixed offset).</p>`,
+    } (local station time, fixed offset). This page holds the figures and tables; the findings, each with its number and its physical explanation, and the recommendations are in the analytical report, <a href="../../analysis.md">docs/analysis.md</a>.</p>`,
     `<h2 id="summary">Summary</h2>`,
     htmlTable(
       [
@@ -164,7 +180,7 @@ export function analysisHtml(
     `<h2 id="correlations">Correlations</h2>`,
     `<p>Two-sided Student-t p-values over ${f.tests.count} pairs per method, adjusted by Holm-Bonferroni (family-wise error); Benjamini-Hochberg (false discovery rate) shown for ρ. ${f.tests.significantHolm} of ${f.tests.count} Spearman pairs stay significant at 5 % after Holm. Hours are autocorrelated: the p-values are optimistic.</p>`,
     fig("correlation"),
-    `<details><summary>All pairs</summary>${correlationTable(a)}</details>`,
+    `<details open><summary>All pairs</summary>${correlationTable(a)}</details>`,
     fig("ccf"),
     `<h2 id="acf">Autocorrelation</h2>`,
     fig("acf"),
@@ -176,7 +192,19 @@ export function analysisHtml(
     } (detectors: ${Object.entries(f.methods).map(([k, v]) => `${v} ${k}`).join(", ")}).</p>`,
     fig("anomalies"),
     `<details open><summary>Largest episodes</summary>${episodeTable(a, 15)}</details>`,
-    `<details><summary>All episodes</summary>${episodeTable(a)}</details>`,
+    `<details open><summary>All episodes</summary>${episodeTable(a)}</details>`,
+    `<h2 id="exceedances">Limit exceedances</h2>`,
+    fig("exceedances"),
+    htmlTable(
+      ["limit", "series", "threshold", "periods above", "periods measured"],
+      a.exceedances.map((e) => [
+        e.label,
+        e.name,
+        `${e.threshold} ${e.unit}`,
+        `${e.above} ${e.averaging === "1h" ? "hours" : "days"}`,
+        String(e.present),
+      ]),
+    ),
     `<h2 id="drift">Cheap sensors drifting against the reference</h2>`,
     fig("drift"),
     htmlTable(

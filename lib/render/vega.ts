@@ -33,7 +33,9 @@ const BASE = {
     font: "sans-serif",
     view: { stroke: "#ddd" },
     axis: { labelFontSize: 10, titleFontSize: 11 },
-    legend: { labelFontSize: 10, titleFontSize: 11 },
+    // labelLimit 0: legend labels are never cut ("PT08.S3(NOx) vs NOx(GT)" was truncated at
+    // Vega's default 160 px).
+    legend: { labelFontSize: 10, titleFontSize: 11, labelLimit: 0 },
   },
 };
 

@@ -211,11 +211,11 @@ export function finalReportHtml(x: FinalInputs): string {
       f.drift.map((d) =>
         `${d.pair} slope ${fmt(d.slopeChangePct, 0)} % from ${d.firstMonth} to ${d.lastMonth}`
       ).join("; ")
-    }. ${a.episodes.length} anomalous episodes: ${
-      Object.entries(f.causes).map(([k, v]) => `${v} ${k}`).join(", ")
-    }.</p>`,
+    }. ${a.episodes.length} anomalous episodes: ${f.causes["analyser outage"]} analyser outages, ${
+      f.causes["sensor fault"]
+    } instrument faults and ${f.causes["real pollution event"]} real pollution events.</p>`,
     fig("drift"),
-    `<details><summary>Largest anomalous episodes</summary>${episodeTable(a, 8)}</details>`,
+    `<details open><summary>Largest anomalous episodes</summary>${episodeTable(a, 8)}</details>`,
     `<h2 id="models">4. Model development and performance against the baselines</h2>`,
     modelSection(x.evaluation, fig("skill")),
     `<h2 id="realtime">5. Real-time deployment, monitoring and drift</h2>`,

@@ -32,6 +32,7 @@ Deno.test("analyze.ts and report.ts build from a slice of the real file, no figu
         "acf",
         "decomposition",
         "anomalies",
+        "exceedances",
         "drift",
       ]
     ) {
@@ -46,14 +47,24 @@ Deno.test("analyze.ts and report.ts build from a slice of the real file, no figu
     for (
       const h of [
         "## Executive summary",
-        "## What drives air quality",
-        "## Operational implications",
+        "## Findings",
+        "## Recommendations",
         "## How the findings shaped",
+        "## Methods",
       ]
     ) {
       assert.ok(md.includes(h), h);
     }
     assert.ok(!md.includes("NaN") && !md.includes("undefined"));
+    // Every finding quotes its figure and at least one number.
+    const findings = md.split("\n### ").slice(1);
+    assert.ok(findings.length >= 8, `${findings.length} findings`);
+    for (const f of findings) {
+      const title = f.split("\n")[0];
+      assert.match(f, /index\.html#fig-[a-z0-9_-]+\)/, `finding "${title}" links a figure`);
+      assert.match(f, /\d/, `finding "${title}" quotes a number`);
+    }
+    assert.doesNotMatch(md, /\d{4}-\d{2}-\d{2}T/, "no raw ISO timestamps in prose");
 
     const final = join(dir, "final");
     const missing = join(dir, "none.json");
