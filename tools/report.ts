@@ -65,10 +65,50 @@ import { MONITORING_CONFIG_FILE, MonitoringConfigSchema } from "../lib/monitorin
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "../lib/quality/mod.ts";
 import { preprocessingStats } from "../lib/reports/preprocessing.ts";
 
-const FIGURES = ["profiles", "drift"];
+const FIGURES = ["exceedances", "profiles", "drift"];
 const DRILLS = ["drill-consumer-kill.json", "drill-broker-restart.json"];
-const USAGE = "Usage: deno task report [--out DIR] [--pdf] [--evaluation PATH] [--bench PATH] " +
-  "[--realtime PATH] [--monitor PATH] [--input PATH]";
+const USAGE =
+  "Usage: deno task report [--out DIR] [--pdf] [--png] [--evaluation PATH] [--bench PATH] " +
+  "[--realtime PATH] [--monitor PATH] [--input PATH]\n" +
+  "  --png  with --pdf: also render every printed page to DIR/page-N.png (needs pdftoppm, Debian's poppler-utils)";
+
+/** Renders every page of `pdf` to `<dir>/page-N.png` with pdftoppm; returns the files in page order. */
+export async function pagesToPng(pdf: string, dir: string, dpi = 60): Promise<string[]> {
+  for await (const e of Deno.readDir(dir)) {
+    if (/^page-\d+\.png$/.test(e.name)) await rm(join(dir, e.name));
+  }
+  const out = await new Deno.Command("pdftoppm", {
+    args: ["-r", String(dpi), "-png", resolve(pdf), join(resolve(dir), "page")],
+    stdin: "null",
+    stdout: "null",
+    stderr: "piped",
+  }).output().catch((error) => {
+    if (error instanceof Deno.errors.NotFound) {
+      throw new Error("--png needs pdftoppm: install Debian's poppler-utils");
+    }
+    throw error;
+  });
+  if (!out.success) {
+    throw new Error(`pdftoppm exited with ${out.code}: ${new TextDecoder().decode(out.stderr)}`);
+  }
+  // pdftoppm pads page numbers to the width of the last one (page-01.png …); drop the padding.
+  const files: string[] = [];
+  for await (const e of Deno.readDir(dir)) {
+    const m = /^page-(\d+)\.png$/.exec(e.name);
+    if (m !== null) files.push(e.name);
+  }
+  files.sort();
+  const named: string[] = [];
+  for (const name of files) {
+    const n = Number(/^page-(\d+)\.png$/.exec(name)![1]);
+    const to = join(dir, `page-${n}.png`);
+    if (name !== `page-${n}.png`) await Deno.rename(join(dir, name), to);
+    named.push(to);
+  }
+  return named.sort((a, b) =>
+    Number(/(\d+)\.png$/.exec(a)![1]) - Number(/(\d+)\.png$/.exec(b)![1])
+  );
+}
 
 /** The user's path, or `var/<name>` when it exists, else the committed `docs/reports/<name>`. */
 async function inputPath(explicit: string | undefined, name: string): Promise<string> {
@@ -153,6 +193,7 @@ export async function main(args: string[]): Promise<number> {
       realtime: { type: "string" },
       monitor: { type: "string" },
       pdf: { type: "boolean" },
+      png: { type: "boolean" },
       help: { type: "boolean", short: "h" },
     },
   });
@@ -160,6 +201,7 @@ export async function main(args: string[]): Promise<number> {
     println(USAGE);
     return 0;
   }
+  if (values.png && !values.pdf) throw new Error("--png renders the printed pages: add --pdf");
   const config = await loadConfig(new URL(ANALYSIS_CONFIG_FILE, CONFIG_DIR), AnalysisConfigSchema);
   const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
   const topics = await loadTopicsConfig();
@@ -232,7 +274,11 @@ export async function main(args: string[]): Promise<number> {
   const pdf = join(out, "index.pdf");
   const pages = await printPdf(file, pdf);
   log.info("Printed {pdf}: {pages} A4 pages", { pdf, pages });
-  println(JSON.stringify({ html: file, pdf, pages }));
+  const pngs = values.png ? await pagesToPng(pdf, out) : [];
+  if (pngs.length !== 0 && pngs.length !== pages) {
+    throw new Error(`pdftoppm rendered ${pngs.length} pages of a ${pages}-page PDF`);
+  }
+  println(JSON.stringify({ html: file, pdf, pages, ...(values.png ? { png: pngs } : {}) }));
   return 0;
 }
 

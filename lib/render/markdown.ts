@@ -65,6 +65,11 @@ export function dayName(day: string): string {
   return `${Number(day.slice(8, 10))} ${monthName(day.slice(0, 7))}`;
 }
 
+/** A local timestamp or day (`2004-03-10 18:00`, `2005-01-01T00:00:00+01:00`) as "10 March 2004". */
+export function dateOf(iso: string): string {
+  return /^\d{4}-\d{2}-\d{2}/.test(iso) ? dayName(iso.slice(0, 10)) : iso;
+}
+
 /** "1 outage", "61 outages". */
 export function count(n: number, one: string, many = `${one}s`): string {
   return `${n.toLocaleString("en-US")} ${n === 1 ? one : many}`;

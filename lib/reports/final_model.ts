@@ -8,9 +8,10 @@
  */
 import type { EvaluationReport } from "../offline/evaluate.ts";
 import { GOALS } from "../offline/report.ts";
-import { esc, htmlTable } from "../render/html.ts";
+import { htmlTable } from "../render/html.ts";
 import { note } from "./final_inputs.ts";
-import { fmt } from "../render/markdown.ts";
+import { dateOf, fmt } from "../render/markdown.ts";
+import { LAGS_H, WINDOWS_H } from "../features/mod.ts";
 
 const pv = (p: number) => (p < 1e-4 ? p.toExponential(1) : p.toFixed(4));
 
@@ -73,17 +74,54 @@ export function modelSection(
     ],
   ];
   const benzene = r.nowcast.find((x) => x.target === "C6H6(GT)");
+  const at = (target: string, h: number) =>
+    best.find((x) => x.target === target && x.horizon_h === h);
+  const no2Short = at("NO2(GT)", Math.min(...horizons)),
+    no2Long = at("NO2(GT)", Math.max(...horizons));
+  const byLead = (w as { by_lead_h?: { lead_h: number; recall: number; precision: number }[] })
+    .by_lead_h ?? [];
   return [
-    `<p>Walk-forward on the fixed test window ${esc(r.test_window.from)} to ${
-      esc(r.test_window.to)
+    `<h3>Features</h3><p>Every feature at hour t uses only what was known at t (a test fails on any look-ahead). Per pollutant: the values ${
+      LAGS_H.join(", ")
+    } hours back (the ACF and PACF peaks at 1–2 h and around 24 h, plus a week), the same hour one day and one week earlier, rolling means and standard deviations over ${
+      WINDOWS_H.join(", ")
+    } hours (the level and how unsettled it is), and the cheap sensors' current values (they see the change the analyser has not reported yet). Calendar: hour and weekday as sine/cosine pairs (23:00 is next to 00:00), weekend and holiday flags, the meteorological season. Temperature and humidity enter as they were at t. Business reason for each: docs/forecasting.md.</p>`,
+    `<h3>Evaluation</h3><p>Walk-forward on the fixed test window ${dateOf(r.test_window.from)} to ${
+      dateOf(r.test_window.to)
     }: ${r.protocol.refits} refits, every ${r.protocol.refit_every_h} h on the previous ${r.protocol.train_window_h} h, scored on observed targets only. The model (<code>best</code>) blends ridge regression and gradient-boosted trees on shared causal features (lags, rolling means, calendar, cheap sensors) with SARIMA. Significance: Diebold-Mariano (HLN) against the better naive baseline; 95 % bootstrap intervals on skill.</p>`,
     htmlTable(["goal", "required", "measured", ""], goals),
+    no2Short === undefined || no2Long === undefined
+      ? ""
+      : `<p>In a health officer's terms: a ${no2Short.horizon_h}-hour NO2 forecast is off by ${
+        fmt(no2Short.mae, 1)
+      } µg/m³ on average (RMSE ${fmt(no2Short.rmse, 1)}), ${
+        fmt(100 * no2Short.mae / 200, 0)
+      } % of the 200 µg/m³ limit; a ${no2Long.horizon_h}-hour one by ${
+        fmt(no2Long.mae, 1)
+      } µg/m³. Of the ${w.events} hours in the test window with NO2 above 200 µg/m³, ${
+        fmt(100 * w.recall, 0)
+      } % were warned of an hour ahead and ${
+        fmt(100 * w.precision, 0)
+      } % of the warnings were followed by an exceedance (persistence: ${
+        fmt(100 * w.persistence_recall, 0)
+      } % and ${fmt(100 * w.persistence_precision, 0)} %)${
+        byLead.length === 0
+          ? ""
+          : `; ${
+            byLead.filter((b) => b.lead_h > 1).map((b) =>
+              `${b.lead_h} h ahead ${fmt(100 * b.recall, 0)} % warned, ${
+                fmt(100 * b.precision, 0)
+              } % right`
+            ).join("; ")
+          }`
+      }.</p>`,
     figure,
     htmlTable(
       [
         "target",
         "horizon",
         "MAE best",
+        "RMSE best",
         "MAE persistence",
         "MAE naive 24 h",
         "skill",
@@ -95,6 +133,7 @@ export function modelSection(
         x.target,
         `${x.horizon_h} h`,
         fmt(x.mae, 3),
+        fmt(x.rmse, 3),
         fmt(maeOf("persistence", x.target, x.horizon_h), 3),
         fmt(maeOf("seasonal_naive_24h", x.target, x.horizon_h), 3),
         fmt(x.skill, 3),

@@ -12,7 +12,7 @@
 import type { Alert } from "../records/mod.ts";
 import { int, monitorRows, note, type RealtimeInputs, SPEED_GOALS } from "./final_inputs.ts";
 import { esc, htmlTable } from "../render/html.ts";
-import { fmt } from "../render/markdown.ts";
+import { dateOf, fmt } from "../render/markdown.ts";
 
 const verdict = (ok: boolean) => (ok ? "met" : "missed");
 
@@ -152,11 +152,11 @@ function monitorPart(x: RealtimeInputs): string {
   }
   const rows = monitorRows(m);
   return [
-    `<p>Snapshot of ${esc(o.db === "" ? x.monitor.path : o.db)}${
-      o.updated_at === "" ? "" : ` at ${esc(o.updated_at)}`
-    }: ${stations.length} station(s), readings ${esc(m.event_range.from ?? "–")} to ${
-      esc(m.event_range.to ?? "–")
-    }, ${int(c.readings)} readings, ${int(c.scored_model)} model and ${
+    `<p>The monitoring snapshot after a replay through the live forecaster: ${
+      stations.length === 1 ? "one station" : `${stations.length} stations`
+    }, readings from ${dateOf(m.event_range.from ?? "–")} to ${dateOf(m.event_range.to ?? "–")}, ${
+      int(c.readings)
+    } readings, ${int(c.scored_model)} model and ${
       int(c.scored_baseline)
     } baseline forecasts scored (${
       int(c.unscored_missing_actual)
@@ -322,7 +322,9 @@ function inSample(
   if (!(overlapTo > overlapFrom)) return "";
   const hours = Math.round((overlapTo - overlapFrom) / 3_600_000);
   return ` <b>In-sample:</b> ${hours.toLocaleString("en-US")} of these hours lie inside the ` +
-    `models' training window (${esc(w.from)} to ${esc(w.to)}), where the live MAE (the rolling ` +
+    `models' training window (${dateOf(w.from)} to ${
+      dateOf(w.to)
+    }), where the live MAE (the rolling ` +
     `window included) measures fit, not forecasting skill; the offline MAE comes from the ` +
     `walk-forward test window, models refitted without those hours.`;
 }

@@ -31,7 +31,9 @@ import { uciCleanReading } from "../_uci_rows.ts";
 import { CONFIG, forecast, HOUR_MS } from "../monitoring/_helpers.ts";
 
 const ROWS = 2400;
-const svgsOf = (html: string) => html.match(/<svg[\s\S]*?<\/svg>/g) ?? [];
+/** The Vega figures of a page (the hand-drawn architecture diagram has no data marks). */
+const svgsOf = (html: string) =>
+  (html.match(/<svg[\s\S]*?<\/svg>/g) ?? []).filter((s) => !s.includes("airq architecture"));
 
 /** The first `ROWS` data rows of the real file, in its raw format (CRLF, header). */
 async function slice(dir: string): Promise<string> {
@@ -112,7 +114,7 @@ const REALTIME: BenchRealtime = {
   machine: { cpus: 2, deno: "2.9.6" },
 };
 
-Deno.test("report.ts --pdf: the final report prints on 3 to 10 A4 pages, every figure drawn", async () => {
+Deno.test("report.ts --pdf --png: the final report prints on 3 to 10 A4 pages, each rendered to PNG, every figure drawn", async () => {
   const dir = await Deno.makeTempDir({ prefix: "airq-final-" });
   try {
     const input = await slice(dir);
@@ -122,7 +124,7 @@ Deno.test("report.ts --pdf: the final report prints on 3 to 10 A4 pages, every f
     await writeFile(realtimePath, JSON.stringify(REALTIME));
     const out = join(dir, "final");
     const args = [
-      ["--input", input, "--out", out, "--pdf"],
+      ["--input", input, "--out", out, "--pdf", "--png"],
       ["--evaluation", "docs/reports/evaluation.json", "--bench", "docs/reports/bench-ingest.json"],
       ["--realtime", realtimePath, "--monitor", monitorPath],
     ].flat();
@@ -136,7 +138,14 @@ Deno.test("report.ts --pdf: the final report prints on 3 to 10 A4 pages, every f
         "3. Data intelligence",
         "4. Model development",
         "5. Real-time deployment, monitoring and drift",
-        "6. Limitations and recommendations for scaling",
+        "6. Conclusions: limitations, lessons learned, scaling",
+        "Key findings",
+        "Recommendations",
+        "Why these choices",
+        "Challenges and solutions",
+        "Lessons learned",
+        "Features",
+        "RMSE best",
         "Speed and size against the goals",
         "Live model monitoring and drift",
         "Alert design",
@@ -159,14 +168,25 @@ Deno.test("report.ts --pdf: the final report prints on 3 to 10 A4 pages, every f
     assert.ok(!html.includes("No monitoring snapshot") && !html.includes("needs the evaluation"));
 
     const svgs = svgsOf(html);
-    for (const id of ["profiles", "drift", "skill", "monitor"]) {
+    for (const id of ["architecture", "exceedances", "profiles", "drift", "skill", "monitor"]) {
       assert.ok(html.includes(`id="fig-${id}"`), `figure ${id}`);
     }
-    assert.equal(svgs.length, 4);
+    assert.equal(svgs.length, 5);
+    // What a reader sees has no machine paths and no raw ISO timestamps.
+    const text = html.replace(/<svg[\s\S]*?<\/svg>/g, "").replace(/<style>[\s\S]*?<\/style>/g, "");
+    assert.doesNotMatch(text, /\/(tmp|root|home)\//, "no machine paths");
+    assert.doesNotMatch(text, /\d{4}-\d{2}-\d{2}T\d{2}/, "no raw ISO timestamps");
     for (const svg of svgs) assert.ok(countDataMarks(svg) > 0 && !svg.includes("NaN"));
 
     const pages = pdfPageCount(await Deno.readFile(join(out, "index.pdf")));
     assert.ok(pages >= 3 && pages <= 10, `${pages} pages`);
+    // every printed page was rendered, as a PNG with content (not a blank page)
+    for (let n = 1; n <= pages; n++) {
+      const png = await Deno.readFile(join(out, `page-${n}.png`));
+      assert.deepEqual([...png.subarray(1, 4)], [0x50, 0x4e, 0x47], `page-${n}.png is a PNG`);
+      assert.ok(png.length > 5_000, `page-${n}.png has content (${png.length} bytes)`);
+    }
+    await assert.rejects(Deno.stat(join(out, `page-${pages + 1}.png`)));
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
