@@ -20,7 +20,8 @@
  * Permissions (the `produce` task; see docs/setup.md):
  * `--allow-read=..,$HOME,/tmp` (config, the dataset: ../shared/data, the cache or --input),
  * `--allow-write=$HOME/.cache/airq` (the verified dataset download),
- * `--allow-env=AIRQ_*,HOME,NODE_ENV,KAFKAJS_*` (settings; kafkajs reads NODE_ENV),
+ * `--allow-env=AIRQ_*,HOME,INIT_CWD,NODE_ENV,KAFKAJS_*` (settings; INIT_CWD: relative paths are the
+ * caller's; kafkajs reads NODE_ENV),
  * `--allow-net=127.0.0.1,localhost,archive.ics.uci.edu` (the broker, the dataset download).
  *
  * @module

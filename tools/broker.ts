@@ -17,7 +17,7 @@
  *
  * ```
  * deno run --no-prompt --allow-read --allow-write=$HOME/.local/state/airq,$HOME/.cache/airq,/tmp \
- *   --allow-env=AIRQ_*,KAFKA_HOME,HOME,NODE_ENV,KAFKAJS_* --allow-run=java,mvn,setsid,kill,ps,ss \
+ *   --allow-env=AIRQ_*,KAFKA_HOME,HOME,INIT_CWD,NODE_ENV,KAFKAJS_* --allow-run=java,mvn,setsid,kill,ps,ss \
  *   --allow-net=127.0.0.1,localhost broker.ts up
  * ```
  *
