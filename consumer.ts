@@ -6,7 +6,7 @@
  * write, monitors data quality and publishes alerts.
  *
  * ```
- * deno task consume [--db PATH|URL] [--group ID] [--exit-when-idle SECONDS] [--json]
+ * deno task consume [--db PATH|URL] [--group ID] [--exit-when-idle SECONDS] [--json [PATH]]
  * ```
  *
  * Run several of these with the same `--group` to share the partitions.
@@ -22,7 +22,6 @@
  * @module
  */
 import { storeTarget } from "./lib/cli/paths.ts";
-import { parseArgs } from "node:util";
 import {
   CONFIG_DIR,
   ConsumerConfigSchema,
@@ -33,34 +32,36 @@ import {
 import { runConsumer } from "./lib/pipeline/consume.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
 import { openStore, storeLabel } from "./lib/storage/mod.ts";
-import { env, println, runMain, secondsOption } from "./lib/cli/io.ts";
+import { env, println } from "./lib/cli/io.ts";
+import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "./lib/cli/command.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
 import { awaitCluster } from "./lib/kafka/mod.ts";
 import { stopOnSignals } from "./lib/stop.ts";
 
-const HELP = `Consume raw readings: validate, clean, store, dead-letter, monitor.
+const CLI = defineCommand({
+  task: "consume",
+  description: "Consume raw readings from Kafka: validate, clean, store (SQLite or PostgreSQL), " +
+    "dead-letter what cannot be accepted, monitor data quality.",
+  options: {
+    db: opt.string("SQLite file (relative to where you run it), or a postgres:// URL", {
+      value: "PATH|URL",
+      expected: "a SQLite file path or a postgres:// URL",
+      default: undefined,
+    }),
+    group: opt.string("consumer group (default: airq-consumer); run several to share partitions", {
+      value: "ID",
+    }),
+    "exit-when-idle": opt.number("exit 0 once no new message arrived for that long", {
+      value: "SECONDS",
+      above: 0,
+    }),
+    json: opt.json("print the final summary as JSON; with PATH, write it to that file"),
+  },
+  notes: "--db defaults to AIRQ_DB, else db of config/consumer.json (var/airq.db).",
+});
 
-  --db PATH|URL             SQLite file, or a postgres:// URL (default: var/airq.db, or AIRQ_DB)
-  --group ID                consumer group (default: airq-consumer); run several to share partitions
-  --exit-when-idle SECONDS  exit 0 once no new message arrived for that long
-  --json                    print the final summary as JSON`;
-
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      db: { type: "string" },
-      group: { type: "string" },
-      "exit-when-idle": { type: "string" },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) {
-    println(HELP);
-    return 0;
-  }
-  await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
+async function main(values: ArgsOf<typeof CLI>): Promise<number> {
+  await configureLogging();
   const log = getLogger(["airq", "consumer"]);
   const config = await loadConfig(new URL("consumer.json", CONFIG_DIR), ConsumerConfigSchema);
   const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
@@ -79,7 +80,8 @@ async function main(): Promise<number> {
       'config/topics.json needs a topic with role "raw" and one with role "dead_letter"',
     );
   }
-  const exitWhenIdleMs = secondsOption("exit-when-idle", values["exit-when-idle"]);
+  const idle = values["exit-when-idle"];
+  const exitWhenIdleMs = idle === undefined ? undefined : idle * 1000;
   const dbTarget = storeTarget(values.db, config.db);
   const store = await openStore(dbTarget, { synchronous: config.synchronous });
   const dbPath = storeLabel(dbTarget); // no password in logs
@@ -105,17 +107,18 @@ async function main(): Promise<number> {
         ...summary,
       },
     );
-    println(
-      values.json
-        ? JSON.stringify(summary)
-        : `${summary.outcome}: consumed ${summary.consumed} messages ` +
+    if (values.json !== undefined) await writeJson(values.json, summary);
+    else {
+      println(
+        `${summary.outcome}: consumed ${summary.consumed} messages ` +
           `(${summary.stored} new readings, ${summary.duplicates} duplicates, ${summary.dead_letters} dead letters) ` +
           `in ${summary.duration_s} s`,
-    );
+      );
+    }
     return 0;
   } finally {
     await store.close();
   }
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runCommand(CLI, main);

@@ -6,7 +6,7 @@
  * deno task produce [--input PATH] [--speed max|realtime|N] [--stations N] [--limit N]
  *                   [--from TIME] [--to TIME] [--loop] [--seed N] [--topic NAME]
  *                   [--fault-late P] [--fault-duplicate P] [--fault-outage P] [--jitter-ms MS]
- *                   [--batch-size N] [--linger-ms MS] [--compression none|gzip] [--json]
+ *                   [--batch-size N] [--linger-ms MS] [--compression none|gzip] [--json [PATH]]
  * ```
  *
  * Logs are JSON lines on stderr (text on a terminal), one progress line per
@@ -20,12 +20,12 @@
  * Permissions (the `produce` task; see docs/setup.md):
  * `--allow-read=..,$HOME,/tmp` (config, the dataset: ../shared/data, the cache or --input),
  * `--allow-write=$HOME/.cache/airq` (the verified dataset download),
- * `--allow-env=AIRQ_*,HOME,NODE_ENV,KAFKAJS_*` (settings; kafkajs reads NODE_ENV),
+ * `--allow-env=AIRQ_*,HOME,INIT_CWD,NODE_ENV,KAFKAJS_*` (settings; INIT_CWD: relative paths are the
+ * caller's; kafkajs reads NODE_ENV),
  * `--allow-net=127.0.0.1,localhost,archive.ics.uci.edu` (the broker, the dataset download).
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import {
   CONFIG_DIR,
   loadConfig,
@@ -36,67 +36,64 @@ import {
 import { resolveDatasetPath } from "./lib/dataset/mod.ts";
 import { type Progress, runProducer } from "./lib/pipeline/produce.ts";
 import { parseLocalTime, parseSpeed } from "./lib/replay/mod.ts";
-import { env, eprintln, println, runMain } from "./lib/cli/io.ts";
+import { env, eprintln, println } from "./lib/cli/io.ts";
+import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "./lib/cli/command.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
 import { awaitCluster } from "./lib/kafka/mod.ts";
 import { stopOnSignals } from "./lib/stop.ts";
 
-const HELP = `Replay sensor readings into Kafka.
+const FROM_CONFIG = "config/producer.json";
+const probability = (help: string) =>
+  opt.number(help, { value: "P", min: 0, max: 1, default: undefined });
 
-  --input PATH           dataset (default: ../shared/data/AirQualityUCI.csv, else a verified download)
-  --speed S              max | realtime | factor (3600 = one hour of data per second)
-  --stations N           replay the year as N virtual stations (station-001 is the real one)
-  --limit N              stop after N readings
-  --from TIME --to TIME  only this time range (YYYY-MM-DD[THH:MM], station time)
-  --loop                 start again at the end, with time moving on
-  --seed N               seed of virtual stations and faults
-  --fault-late P         probability a reading arrives late (out of order)
-  --fault-duplicate P    probability a reading is sent twice
-  --fault-outage P       probability a sensor outage (1-12 h) starts
-  --jitter-ms MS         random extra send delay (paced replays)
-  --topic NAME           target topic (default: the raw topic of config/topics.json)
-  --batch-size N --linger-ms MS --compression none|gzip
-  --json                 print the summary as JSON`;
+const CLI = defineCommand({
+  task: "produce",
+  description: "Replay sensor readings (the UCI file, or any file in its format) into the raw " +
+    "Kafka topic, in event-time order, keyed by station.",
+  options: {
+    input: opt.path("dataset", {
+      input: true,
+      default: "../shared/data/AirQualityUCI.csv, else a verified download",
+    }),
+    speed: opt.custom("max | realtime | factor (3600 = one hour of data per second)", {
+      value: "S",
+      expected: "max, realtime or a number > 0",
+      check: parseSpeed,
+    }),
+    stations: opt.int("replay the year as N virtual stations (station-001 is the real one)", {
+      min: 1,
+    }),
+    limit: opt.int("stop after N readings", { min: 0 }),
+    from: opt.custom("only from this time (station time)", {
+      value: "TIME",
+      expected: "YYYY-MM-DD or YYYY-MM-DDTHH:MM",
+      check: (text) => parseLocalTime(text, "Z"),
+    }),
+    to: opt.custom("only up to this time (station time)", {
+      value: "TIME",
+      expected: "YYYY-MM-DD or YYYY-MM-DDTHH:MM",
+      check: (text) => parseLocalTime(text, "Z"),
+    }),
+    loop: opt.flag("start again at the end, with time moving on"),
+    seed: opt.int("seed of virtual stations and faults", { min: 0 }),
+    topic: opt.string("target topic (default: the raw topic of config/topics.json)", {
+      value: "NAME",
+    }),
+    "fault-late": probability("probability a reading arrives late (out of order)"),
+    "fault-duplicate": probability("probability a reading is sent twice"),
+    "fault-outage": probability("probability a sensor outage (1-12 h) starts"),
+    "jitter-ms": opt.number("random extra send delay (paced replays)", { value: "MS", min: 0 }),
+    "batch-size": opt.int("readings per send", { min: 1 }),
+    "linger-ms": opt.number("wait this long to fill a batch", { value: "MS", min: 0 }),
+    compression: opt.choice("compression of the batches", ["none", "gzip"] as const),
+    json: opt.json("print the summary as JSON; with PATH, write it to that file"),
+  },
+  notes: `Defaults not shown come from ${FROM_CONFIG}.`,
+});
 
-function number(name: string, text: string | undefined, fallback: number): number {
-  if (text === undefined) return fallback;
-  const n = Number(text);
-  if (!Number.isFinite(n) || n < 0) {
-    throw new Error(`--${name} must be a non-negative number, got "${text}"`);
-  }
-  return n;
-}
-
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      input: { type: "string" },
-      speed: { type: "string" },
-      stations: { type: "string" },
-      limit: { type: "string" },
-      from: { type: "string" },
-      to: { type: "string" },
-      loop: { type: "boolean", default: false },
-      seed: { type: "string" },
-      topic: { type: "string" },
-      "fault-late": { type: "string" },
-      "fault-duplicate": { type: "string" },
-      "fault-outage": { type: "string" },
-      "jitter-ms": { type: "string" },
-      "batch-size": { type: "string" },
-      "linger-ms": { type: "string" },
-      compression: { type: "string" },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) {
-    println(HELP);
-    return 0;
-  }
+async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const interactive = Deno.stderr.isTerminal();
-  await configureLogging({ format: interactive ? "text" : "json" });
+  await configureLogging();
   const log = getLogger(["airq", "producer"]);
   const stops = stopOnSignals({
     onSignal: (signal) =>
@@ -110,13 +107,9 @@ async function main(): Promise<number> {
 
   const compression = values.compression ?? config.compression;
   if (compression !== "none" && compression !== "gzip") {
-    throw new Error(`--compression must be none or gzip, got "${compression}"`);
+    throw new Error(`${FROM_CONFIG}: compression must be none or gzip, got "${compression}"`);
   }
-  const stations = number("stations", values.stations, config.stations);
-  if (!Number.isInteger(stations) || stations < 1) {
-    throw new Error("--stations must be a positive integer");
-  }
-  const limit = values.limit === undefined ? undefined : number("limit", values.limit, 0);
+  const stations = values.stations ?? config.stations;
   const dataset = await resolveDatasetPath({
     explicitPath: values.input ?? config.input ?? undefined,
   });
@@ -144,19 +137,19 @@ async function main(): Promise<number> {
     utcOffset: config.utcOffset,
     speed: parseSpeed(values.speed ?? config.speed),
     stations,
-    seed: number("seed", values.seed, config.seed),
-    limit,
+    seed: values.seed ?? config.seed,
+    limit: values.limit,
     fromMs: values.from ? parseLocalTime(values.from, config.utcOffset) : undefined,
     toMs: values.to ? parseLocalTime(values.to, config.utcOffset) : undefined,
     loop: values.loop,
     faults: {
-      late: number("fault-late", values["fault-late"], config.faults.late),
-      duplicate: number("fault-duplicate", values["fault-duplicate"], config.faults.duplicate),
-      outage: number("fault-outage", values["fault-outage"], config.faults.outage),
-      jitterMs: number("jitter-ms", values["jitter-ms"], config.faults.jitterMs),
+      late: values["fault-late"] ?? config.faults.late,
+      duplicate: values["fault-duplicate"] ?? config.faults.duplicate,
+      outage: values["fault-outage"] ?? config.faults.outage,
+      jitterMs: values["jitter-ms"] ?? config.faults.jitterMs,
     },
-    batchSize: number("batch-size", values["batch-size"], config.batchSize),
-    lingerMs: number("linger-ms", values["linger-ms"], config.lingerMs),
+    batchSize: values["batch-size"] ?? config.batchSize,
+    lingerMs: values["linger-ms"] ?? config.lingerMs,
     compression,
     retry: config.retry,
     progressIntervalMs: config.progressIntervalMs,
@@ -169,14 +162,15 @@ async function main(): Promise<number> {
       "{rate_per_s}/s",
     { ...summary },
   );
-  println(
-    values.json
-      ? JSON.stringify(summary)
-      : `${summary.outcome}: sent ${summary.sent} readings to ${summary.topic} ` +
+  if (values.json !== undefined) await writeJson(values.json, summary);
+  else {
+    println(
+      `${summary.outcome}: sent ${summary.sent} readings to ${summary.topic} ` +
         `(${summary.duplicates_sent} duplicate sends, ${summary.late_sent} late), ${summary.failed} failed, ` +
         `${summary.unconfirmed} unconfirmed, ${summary.not_sent} not sent, in ${summary.duration_s} s (${summary.rate_per_s}/s)`,
-  );
+    );
+  }
   return summary.outcome === "failed" ? 1 : summary.outcome === "interrupted" ? 130 : 0;
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runCommand(CLI, main);

@@ -17,53 +17,42 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { CONFIG_DIR, loadConfig, loadKafkaConfig, loadTopicsConfig } from "../lib/config/mod.ts";
 import { loadDashboardConfig, startDashboard } from "../lib/dashboard/mod.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "../lib/quality/mod.ts";
 import { openSqliteStore, type ReadingStore } from "../lib/storage/mod.ts";
-import { env, println, runMain } from "../lib/cli/io.ts";
-import { userPath } from "../lib/cli/paths.ts";
+import { env, println } from "../lib/cli/io.ts";
+import { type ArgsOf, defineCommand, opt, runCommand } from "../lib/cli/command.ts";
 import { configureLogging, getLogger } from "../lib/log.ts";
 import { awaitCluster } from "../lib/kafka/mod.ts";
 import { stopOnSignals, stopped } from "../lib/stop.ts";
 
-const HELP = `The live dashboard: readings, forecasts, alerts and pipeline health in the browser.
+const CLI = defineCommand({
+  task: "dashboard",
+  description:
+    "The live dashboard: readings, forecasts, alerts and pipeline health in the browser.",
+  options: {
+    port: opt.int("port on 127.0.0.1 (default from config/dashboard.json; 0 = any free one)", {
+      min: 0,
+      max: 65535,
+    }),
+    db: opt.path("also show the counts of this SQLite store (read every few seconds at most)", {
+      input: true,
+    }),
+    group: opt.string("the consumer group whose lag is shown (default: airq-consumer)", {
+      value: "ID",
+    }),
+    hostname: opt.string("bind to HOST instead of 127.0.0.1 (exposes the page; read-only)", {
+      value: "HOST",
+    }),
+  },
+  notes: "Environment: AIRQ_KAFKA_BROKERS, AIRQ_TOPIC_PREFIX, AIRQ_LOG_LEVEL, AIRQ_LOG_FORMAT.",
+});
 
-  --port N           port on 127.0.0.1 (default from config/dashboard.json; 0 = any free one)
-  --db PATH          also show the counts of this SQLite store (read every few seconds at most)
-  --group ID         the consumer group whose lag is shown (default: airq-consumer)
-  --hostname HOST    bind to HOST instead of 127.0.0.1 (exposes the page; read-only)
-
-Environment: AIRQ_KAFKA_BROKERS, AIRQ_TOPIC_PREFIX, AIRQ_LOG_LEVEL, AIRQ_LOG_FORMAT.`;
-
-function parsePort(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`--port must be an integer from 0 to 65535, got "${text}"`);
-  }
-  return port;
-}
-
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      port: { type: "string" },
-      db: { type: "string" },
-      group: { type: "string" },
-      hostname: { type: "string" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) {
-    println(HELP);
-    return 0;
-  }
-  await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
+async function main(values: ArgsOf<typeof CLI>): Promise<number> {
+  await configureLogging();
   const log = getLogger(["airq", "dashboard"]);
-  const port = parsePort(values.port);
+  const port = values.port;
   const config = await loadDashboardConfig();
   const kafka = await loadKafkaConfig(env);
   const topics = (await loadTopicsConfig(env)).topics;
@@ -73,7 +62,7 @@ async function main(): Promise<number> {
     log.warn("Binding to {hostname}: the page is reachable from the network", { hostname });
   }
   let store: ReadingStore | undefined;
-  if (values.db !== undefined) store = await openSqliteStore(userPath(values.db));
+  if (values.db !== undefined) store = await openSqliteStore(values.db);
 
   const stops = stopOnSignals();
   try {
@@ -100,4 +89,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runCommand(CLI, main);

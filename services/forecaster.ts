@@ -23,7 +23,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import {
   CONFIG_DIR,
   ConsumerConfigSchema,
@@ -57,45 +56,53 @@ import {
   ForecasterConfigSchema,
 } from "../lib/realtime/forecaster_config.ts";
 import { openStore, storeLabel } from "../lib/storage/mod.ts";
-import { env, println, runMain, secondsOption } from "../lib/cli/io.ts";
-import { storeTarget, userPath } from "../lib/cli/paths.ts";
+import { env, println } from "../lib/cli/io.ts";
+import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
+import { storeTarget } from "../lib/cli/paths.ts";
 import { configureLogging, getLogger } from "../lib/log.ts";
 import { awaitCluster } from "../lib/kafka/mod.ts";
 import { stopOnSignals } from "../lib/stop.ts";
 
-const HELP =
-  `Forecast every reading: 4 targets x 3 horizons, virtual-sensor estimates, exactly once.
-
-  --db PATH|URL             warm start from, and store forecasts, estimates and alerts in,
-                            this SQLite file or postgres:// URL (default: the consumer's)
-  --group ID                consumer group (default: groupId of config/forecaster.json)
-  --exit-when-idle SECONDS  exit 0 once no new message arrived for that long
-  --models DIR              model artifacts (default: modelDir of config/forecast.json)
-  --warmup-hours N          hours of history before the model replaces persistence
-                            (default: warmupHours of config/forecaster.json, 24)
-  --json                    print the final summary as JSON`;
+const CLI = defineCommand({
+  task: "forecast",
+  description: "Forecast every reading: 4 targets x 3 horizons, virtual-sensor estimates, " +
+    "exactly once (one Kafka transaction per batch).",
+  options: {
+    db: opt.string(
+      "warm start from, and store forecasts, estimates and alerts in, this SQLite file or " +
+        "postgres:// URL",
+      {
+        value: "PATH|URL",
+        expected: "a SQLite file path or a postgres:// URL",
+        default: undefined,
+      },
+    ),
+    group: opt.string("consumer group (default: groupId of config/forecaster.json)", {
+      value: "ID",
+    }),
+    "exit-when-idle": opt.number("exit 0 once no new message arrived for that long", {
+      value: "SECONDS",
+      above: 0,
+    }),
+    models: opt.path("model artifacts", {
+      value: "DIR",
+      default: "modelDir of config/forecast.json",
+    }),
+    "warmup-hours": opt.int(
+      "hours of history before the model replaces persistence (default: warmupHours of " +
+        "config/forecaster.json)",
+      { min: 0 },
+    ),
+    json: opt.json("print the final summary as JSON; with PATH, write it to that file"),
+  },
+  notes: "--db defaults to the consumer's store: AIRQ_DB, else db of config/consumer.json.",
+});
 
 /** Written by `deno task evaluate`: interval widths and the offline MAE live errors are compared with. */
 const EVALUATION_PATH = "var/evaluation.json";
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      db: { type: "string" },
-      group: { type: "string" },
-      "exit-when-idle": { type: "string" },
-      models: { type: "string" },
-      "warmup-hours": { type: "string" },
-      json: { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) {
-    println(HELP);
-    return 0;
-  }
-  await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
+async function main(values: ArgsOf<typeof CLI>): Promise<number> {
+  await configureLogging();
   const log = getLogger(["airq", "forecaster"]);
   const consumerConfig = await loadConfig(
     new URL("consumer.json", CONFIG_DIR),
@@ -125,14 +132,12 @@ async function main(): Promise<number> {
   if (!rawTopic || !forecastsTopic || !estimatesTopic) {
     throw new Error('config/topics.json needs topics with roles "raw", "forecasts", "estimates"');
   }
-  const exitWhenIdleMs = secondsOption("exit-when-idle", values["exit-when-idle"]);
-  const warmupH = Number(values["warmup-hours"] ?? settings.warmupHours);
-  if (!Number.isInteger(warmupH) || warmupH < 0) {
-    throw new Error(`--warmup-hours must be a whole number >= 0, got "${values["warmup-hours"]}"`);
-  }
+  const idle = values["exit-when-idle"];
+  const exitWhenIdleMs = idle === undefined ? undefined : idle * 1000;
+  const warmupH = values["warmup-hours"] ?? settings.warmupHours;
   const db = storeTarget(values.db, consumerConfig.db);
   const utcOffsetMin = offsetMinutes(forecastConfig.utcOffset);
-  const modelDir = values.models === undefined ? forecastConfig.modelDir : userPath(values.models);
+  const modelDir = values.models ?? forecastConfig.modelDir;
   const models = await loadDeployedModels(modelDir, EVALUATION_PATH, utcOffsetMin);
   for (const problem of models.problems) log.warn("Models: {problem}", { problem });
   if (models.blends.size === 0) {
@@ -232,13 +237,14 @@ async function main(): Promise<number> {
     beforeCommit: env("AIRQ_FAULT_EXIT_BEFORE_COMMIT") === "1" ? () => Deno.exit(137) : undefined,
   }).finally(() => store.close());
   log.info("Forecaster {outcome}: {readings} readings, {forecasts} forecasts", { ...summary });
-  println(
-    values.json
-      ? JSON.stringify(summary)
-      : `${summary.outcome}: ${summary.readings} readings -> ${summary.forecasts} forecasts ` +
+  if (values.json !== undefined) await writeJson(values.json, summary);
+  else {
+    println(
+      `${summary.outcome}: ${summary.readings} readings -> ${summary.forecasts} forecasts ` +
         `(${summary.baseline_forecasts} baseline), ${summary.estimates} estimates in ${summary.duration_s} s`,
-  );
+    );
+  }
   return 0;
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runCommand(CLI, main);

@@ -10,10 +10,28 @@
  * @module
  */
 import { startPrivateBroker } from "../lib/harness/broker/mod.ts";
-import { env, eprintln } from "../lib/cli/io.ts";
-import { configureLogging } from "../lib/log.ts";
+import { env, eprintln, println } from "../lib/cli/io.ts";
+import { checkLogEnv, configureLogging } from "../lib/log.ts";
+
+const HELP = `Usage: deno task test [options]
+
+All tests, against a private Kafka broker started (and stopped) for the run.
+
+Options:
+  (any)         passed on to \`deno test\`: a file or folder, --filter TEXT, ...
+  -h, --help    show this help and exit`;
 
 async function main(): Promise<number> {
+  // the other arguments belong to `deno test`, which checks them
+  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
+    println(HELP);
+    return 0;
+  }
+  const problem = checkLogEnv();
+  if (problem !== null) {
+    eprintln(`deno task test: ${problem}`);
+    return 2;
+  }
   await configureLogging({ format: "text", level: "info" });
   const t0 = performance.now();
   const priv = await startPrivateBroker({

@@ -13,7 +13,6 @@
  */
 import { mkdir, writeFile } from "node:fs/promises";
 import { dirname, join, relative } from "node:path";
-import { parseArgs } from "node:util";
 import {
   ANALYSIS_CONFIG_FILE,
   AnalysisConfigSchema,
@@ -22,8 +21,9 @@ import {
   frameFromRows,
 } from "../lib/analysis/mod.ts";
 import { ALERTS_CONFIG_FILE, AlertsConfigSchema } from "../lib/alerts/mod.ts";
-import { env, println, runMain } from "../lib/cli/io.ts";
-import { userPath } from "../lib/cli/paths.ts";
+import { println } from "../lib/cli/io.ts";
+import { envPath } from "../lib/cli/paths.ts";
+import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
 import { CONFIG_DIR, loadConfig } from "../lib/config/mod.ts";
 import { readUciFile, resolveDatasetPath } from "../lib/dataset/mod.ts";
 import {
@@ -36,40 +36,42 @@ import { configureLogging, getLogger } from "../lib/log.ts";
 
 const DEFAULT_OUT = "docs/reports/analysis";
 const DEFAULT_MARKDOWN = "docs/analysis.md";
-const USAGE = `Usage: deno task analyze [--input PATH] [--out DIR] [--markdown PATH] [--config PATH]
-  --input PATH     the UCI CSV (default: AIRQ_DATASET, the shared copy, or a verified download)
-  --out DIR        where index.html goes (default ${DEFAULT_OUT})
-  --markdown PATH  the analytical report (default ${DEFAULT_MARKDOWN}, or DIR/analysis.md with --out)
-  --config PATH    settings (default config/${ANALYSIS_CONFIG_FILE})`;
+const CLI = defineCommand({
+  task: "analyze",
+  description: "Analysis of the UCI file: an HTML page with every figure as inline SVG, and the " +
+    "analytical report in Markdown.",
+  options: {
+    input: opt.path("the UCI CSV", {
+      input: true,
+      default: "AIRQ_DATASET, the shared copy, or a verified download",
+    }),
+    out: opt.path("where index.html goes", { value: "DIR", default: DEFAULT_OUT }),
+    markdown: opt.path("the analytical report", {
+      default: `${DEFAULT_MARKDOWN}, or DIR/analysis.md with --out`,
+    }),
+    config: opt.path("settings", { input: true, default: `config/${ANALYSIS_CONFIG_FILE}` }),
+    json: opt.json("where the summary JSON goes: stdout (the default), or with PATH that file"),
+  },
+});
 
-/** Runs the analysis; returns the exit code. */
+/** Runs the analysis on `args` (command-line arguments); returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      input: { type: "string" },
-      out: { type: "string" },
-      markdown: { type: "string" },
-      config: { type: "string" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) return (println(USAGE), 0);
+  return await analyze(CLI.parse(args));
+}
+
+async function analyze(values: ArgsOf<typeof CLI>): Promise<number> {
   const log = getLogger(["airq", "analysis"]);
   const started = performance.now();
   const config = await loadConfig(
-    values.config === undefined
-      ? new URL(ANALYSIS_CONFIG_FILE, CONFIG_DIR)
-      : userPath(values.config),
+    values.config ?? new URL(ANALYSIS_CONFIG_FILE, CONFIG_DIR),
     AnalysisConfigSchema,
   );
   const dataset = await resolveDatasetPath({
-    explicitPath: values.input === undefined ? env("AIRQ_DATASET") : userPath(values.input),
+    explicitPath: values.input ?? envPath("AIRQ_DATASET"),
   });
-  const out = values.out === undefined ? DEFAULT_OUT : userPath(values.out);
+  const out = values.out ?? DEFAULT_OUT;
   const markdown = values.markdown !== undefined
-    ? userPath(values.markdown)
+    ? values.markdown
     : values.out === undefined
     ? DEFAULT_MARKDOWN
     : join(out, "analysis.md");
@@ -99,13 +101,15 @@ export async function main(args: string[]): Promise<number> {
     analyse_ms: Math.round(analysed - started),
     render_ms: Math.round(rendered - analysed),
   });
-  println(
-    JSON.stringify({ html, markdown, figures: figures.length, episodes: analysis.episodes.length }),
-  );
+  const summary = { html, markdown, figures: figures.length, episodes: analysis.episodes.length };
+  await writeJson(values.json ?? { path: null }, summary);
+  if (values.json?.path) println(`wrote ${html} and ${markdown}`);
   return 0;
 }
 
 if (import.meta.main) {
-  await configureLogging({ format: "text" });
-  await runMain(() => main(Deno.args));
+  await runCommand(CLI, async (values) => {
+    await configureLogging();
+    return await analyze(values);
+  });
 }

@@ -29,52 +29,60 @@
  * @module
  */
 import { IngestResultSchema, RealtimeResultSchema } from "../lib/records/mod.ts";
-import { parseArgs } from "node:util";
 import { benchIngest } from "../lib/harness/bench/ingest.ts";
 import { benchParity } from "../lib/harness/bench/parity.ts";
 import { benchRealtime } from "../lib/harness/bench/realtime.ts";
 import { resolveDatasetPath } from "../lib/dataset/mod.ts";
-import { env, println, runMain } from "../lib/cli/io.ts";
-import { userPath } from "../lib/cli/paths.ts";
+import { env, println } from "../lib/cli/io.ts";
+import { envPath } from "../lib/cli/paths.ts";
+import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
 import { configureLogging } from "../lib/log.ts";
 
-async function main(): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: Deno.args,
-    allowPositionals: true,
-    options: {
-      json: { type: "string" },
-      stations: { type: "string" },
-      rate: { type: "string", default: "1000" },
-      seconds: { type: "string", default: "40" },
-      warmup: { type: "string", default: "5" },
-      members: { type: "string", default: "1" },
-      "raw-partitions": { type: "string" },
-      "perf-records": { type: "string", default: "1000000" },
-      input: { type: "string" },
-      evaluation: { type: "string" },
-    },
-  });
-  await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
-  const name = positionals[0];
-  if (name !== "ingest" && name !== "realtime" && name !== "parity") {
-    throw new Error(
-      "usage: deno task bench ingest [--stations N] [--json PATH]\n" +
-        "       deno task bench realtime [--stations N] [--rate R] [--seconds S] [--members N]\n" +
-        "                                [--raw-partitions N] [--json PATH]\n" +
-        "       deno task bench parity [--evaluation PATH] [--json PATH]",
-    );
-  }
-  const positive = (option: string, text: string) => {
-    const n = Number(text);
-    if (!Number.isInteger(n) || n < 1) {
-      throw new Error(`--${option} must be a whole number >= 1, got "${text}"`);
-    }
-    return n;
-  };
+const CLI = defineCommand({
+  task: "bench",
+  description: "Benchmarks on a private Kafka broker; the result is JSON (on stdout, or in the " +
+    "file of --json PATH).",
+  commands: {
+    ingest: "max-speed replay of N virtual stations through producer, Kafka, consumer, SQLite",
+    realtime: "the forecaster: backlog throughput, then latency at a steady rate",
+    parity: "live forecasts on the test window against the offline evaluation",
+  },
+  options: {
+    stations: opt.int("virtual stations (ingest: 100, realtime: 20)", { min: 1 }),
+    rate: opt.int("realtime: readings/s during the latency phase", { min: 1, default: 1000 }),
+    seconds: opt.int("realtime: length of the latency phase", {
+      value: "S",
+      min: 1,
+      default: 40,
+    }),
+    warmup: opt.number("realtime: seconds before latency is measured", {
+      value: "S",
+      min: 0,
+      default: 5,
+    }),
+    members: opt.int("realtime: forecaster processes in one group", { min: 1, default: 1 }),
+    "raw-partitions": opt.int("realtime: partitions of the raw topic (12 with --members > 1)", {
+      min: 1,
+    }),
+    "perf-records": opt.int("ingest: records for Kafka's own perf tools", {
+      min: 1,
+      default: 1_000_000,
+    }),
+    input: opt.path("dataset", { input: true, default: "AIRQ_DATASET, the shared copy or cache" }),
+    evaluation: opt.path("parity: the evaluation JSON to cross-check", {
+      input: true,
+      default: "var/evaluation.json, else docs/reports/evaluation.json",
+    }),
+    json: opt.json("where the JSON goes: stdout (the default), or with PATH that file"),
+  },
+});
+
+async function main(values: ArgsOf<typeof CLI>): Promise<number> {
+  await configureLogging();
+  const name = values.command;
   const home = env("HOME") ?? "";
   const dataset = await resolveDatasetPath({
-    explicitPath: values.input ?? env("AIRQ_DATASET") ?? undefined,
+    explicitPath: values.input ?? envPath("AIRQ_DATASET"),
   });
   const common = {
     input: dataset.path,
@@ -83,44 +91,39 @@ async function main(): Promise<number> {
     kafkaHome: env("KAFKA_HOME"),
   };
   const result = name === "parity"
-    ? await benchParity({ ...common, evaluationPath: await evaluationPath(values.evaluation) })
+    ? await benchParity({ ...common, evaluationPath: values.evaluation ?? await evaluationPath() })
     : name === "realtime"
     ? await benchRealtime({
       ...common,
-      stations: positive("stations", values.stations ?? "20"),
-      rate: positive("rate", values.rate),
-      latencySeconds: positive("seconds", values.seconds),
-      warmupSeconds: Number(values.warmup),
-      members: positive("members", values.members),
-      rawPartitions: values["raw-partitions"] !== undefined
-        ? positive("raw-partitions", values["raw-partitions"])
-        : values.members !== "1"
-        ? 12
-        : undefined,
+      stations: values.stations ?? 20,
+      rate: values.rate,
+      latencySeconds: values.seconds,
+      warmupSeconds: values.warmup,
+      members: values.members,
+      rawPartitions: values["raw-partitions"] ?? (values.members > 1 ? 12 : undefined),
     })
     : await benchIngest({
       ...common,
-      stations: positive("stations", values.stations ?? "100"),
-      perfRecords: Number(values["perf-records"]),
+      stations: values.stations ?? 100,
+      perfRecords: values["perf-records"],
     });
   // the one schema of the file, checked by its writer as by its readers
-  const text = JSON.stringify(
-    "latency" in result ? RealtimeResultSchema.parse(result) : IngestResultSchema.parse(result),
-    null,
-    2,
-  );
-  if (values.json) await Deno.writeTextFile(userPath(values.json), text + "\n");
-  println(text);
+  const checked = "latency" in result
+    ? RealtimeResultSchema.parse(result)
+    : IngestResultSchema.parse(result);
+  if (values.json?.path) {
+    await writeJson(values.json, checked);
+    println(`wrote ${values.json.path}`);
+  } else println(JSON.stringify(checked, null, 2));
   return 0;
 }
 
-/** The evaluation JSON for the parity cross-check: the one given, var/'s, or the committed copy. */
-async function evaluationPath(given: string | undefined): Promise<string | null> {
-  if (given !== undefined) return userPath(given);
+/** The evaluation JSON for the parity cross-check when none is given: var/'s, or the committed copy. */
+async function evaluationPath(): Promise<string | null> {
   for (const path of ["var/evaluation.json", "docs/reports/evaluation.json"]) {
     if (await Deno.stat(path).then(() => true, () => false)) return path;
   }
   return null;
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runCommand(CLI, main);

@@ -1,5 +1,5 @@
 /**
- * `deno task broker up|down|status [--json]`: the local Apache Kafka broker.
+ * `deno task broker up|down|status [--json [PATH]]`: the local Apache Kafka broker.
  *
  * - `up` starts a single-node KRaft broker on loopback (or reuses the running
  *   one), creates airq's topics from `config/topics.json`, and returns once an
@@ -17,13 +17,12 @@
  *
  * ```
  * deno run --no-prompt --allow-read --allow-write=$HOME/.local/state/airq,$HOME/.cache/airq,/tmp \
- *   --allow-env=AIRQ_*,KAFKA_HOME,HOME,NODE_ENV,KAFKAJS_* --allow-run=java,mvn,setsid,kill,ps,ss \
+ *   --allow-env=AIRQ_*,KAFKA_HOME,HOME,INIT_CWD,NODE_ENV,KAFKAJS_* --allow-run=java,mvn,setsid,kill,ps,ss \
  *   --allow-net=127.0.0.1,localhost broker.ts up
  * ```
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { isLocalCluster, LocalBroker, resolveDirs } from "../lib/harness/broker/mod.ts";
 import {
   CONFIG_DIR,
@@ -40,32 +39,41 @@ import {
 } from "../lib/kafka/mod.ts";
 import { stopOnSignals } from "../lib/stop.ts";
 import { configureLogging } from "../lib/log.ts";
-import { env, println, runMain } from "../lib/cli/io.ts";
+import { env, println } from "../lib/cli/io.ts";
+import {
+  type ArgsOf,
+  defineCommand,
+  type JsonTarget,
+  opt,
+  runCommand,
+  writeJson,
+} from "../lib/cli/command.ts";
 
-const USAGE = "usage: deno task broker up|down|status [--json]";
+const CLI = defineCommand({
+  task: "broker",
+  description: "The local Apache Kafka broker (single-node KRaft on loopback); with an external " +
+    "cluster configured, up and down start and stop nothing.",
+  commands: {
+    up: "start the broker (or reuse the running one) and create airq's topics",
+    down: "stop the broker `up` started",
+    status: "the broker, its topics and every consumer group's lag (exit 1 when none answers)",
+  },
+  options: {
+    json: opt.json("print the result as JSON; with PATH, write it to that file"),
+  },
+});
 
-async function main(): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: Deno.args,
-    allowPositionals: true,
-    options: { json: { type: "boolean", default: false }, help: { type: "boolean", short: "h" } },
-  });
-  const command = positionals[0];
-  if (values.help || command === undefined) {
-    println(USAGE);
-    return command === undefined && !values.help ? 2 : 0;
-  }
-  await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
+async function main(values: ArgsOf<typeof CLI>): Promise<number> {
+  const json = values.json;
+  await configureLogging();
   const config = await loadKafkaConfig(env);
-  switch (command) {
+  switch (values.command) {
     case "up":
-      return await up(config, values.json);
+      return await up(config, json);
     case "down":
-      return await down(config, values.json);
+      return await down(config, json);
     case "status":
-      return await status(config, values.json);
-    default:
-      throw new Error(`unknown command "${command}"; ${USAGE}`);
+      return await status(config, json);
   }
 }
 
@@ -78,7 +86,7 @@ function localBroker(config: KafkaConfig): LocalBroker {
   });
 }
 
-async function up(config: KafkaConfig, json: boolean): Promise<number> {
+async function up(config: KafkaConfig, json: JsonTarget | undefined): Promise<number> {
   const brokers = config.brokers.join(",");
   let result: Record<string, unknown> = { brokers, mode: "external", outcome: "external" };
   // Ctrl-C or SIGTERM during start-up stops the JVM being started (lib/stop.ts)
@@ -92,7 +100,7 @@ async function up(config: KafkaConfig, json: boolean): Promise<number> {
   const topics = (await loadTopicsConfig(env)).topics;
   const created = await withAdmin(createKafka(config), (admin) => ensureTopics(admin, topics));
   result["topics_created"] = created;
-  if (json) println(JSON.stringify(result));
+  if (json) await writeJson(json, result);
   else {
     const how = result["outcome"] === "started"
       ? `started (pid ${result["pid"]}, ready in ${result["readyMs"]} ms)`
@@ -107,16 +115,17 @@ async function up(config: KafkaConfig, json: boolean): Promise<number> {
   return 0;
 }
 
-async function down(config: KafkaConfig, json: boolean): Promise<number> {
+async function down(config: KafkaConfig, json: JsonTarget | undefined): Promise<number> {
   if (!isLocalCluster(config)) {
     const text = `The brokers (${
       config.brokers.join(",")
     }) are an external cluster: nothing to stop.`;
-    println(json ? JSON.stringify({ outcome: "external" }) : text);
+    if (json) await writeJson(json, { outcome: "external" });
+    else println(text);
     return 0;
   }
   const result = await localBroker(config).down();
-  if (json) println(JSON.stringify(result));
+  if (json) await writeJson(json, result);
   else {
     println(
       result.outcome === "not-running"
@@ -129,7 +138,7 @@ async function down(config: KafkaConfig, json: boolean): Promise<number> {
   return 0;
 }
 
-async function status(config: KafkaConfig, json: boolean): Promise<number> {
+async function status(config: KafkaConfig, json: JsonTarget | undefined): Promise<number> {
   const brokers = config.brokers.join(",");
   const local = isLocalCluster(config);
   const record = local ? await localBroker(config).running() : null;
@@ -143,16 +152,14 @@ async function status(config: KafkaConfig, json: boolean): Promise<number> {
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     if (json) {
-      println(
-        JSON.stringify({
-          brokers,
-          mode: local ? "local" : "external",
-          running: false,
-          reason,
-          topics: [],
-          groups: [],
-        }),
-      );
+      await writeJson(json, {
+        brokers,
+        mode: local ? "local" : "external",
+        running: false,
+        reason,
+        topics: [],
+        groups: [],
+      });
     } else println(`Kafka on ${brokers}: not reachable (${reason})`);
     return 1;
   }
@@ -166,7 +173,7 @@ async function status(config: KafkaConfig, json: boolean): Promise<number> {
     ...overview,
   };
   if (json) {
-    println(JSON.stringify(report));
+    await writeJson(json, report);
     return 0;
   }
   println(
@@ -194,6 +201,4 @@ async function status(config: KafkaConfig, json: boolean): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) {
-  await runMain(main);
-}
+if (import.meta.main) await runCommand(CLI, main);

@@ -26,7 +26,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { type LocalBroker, resolveDirs, upConfiguredBroker } from "../lib/harness/broker/mod.ts";
 import {
   CONFIG_DIR,
@@ -55,50 +54,49 @@ import { ForecastConfigSchema } from "../lib/offline/forecast_config.ts";
 import { parseSpeed } from "../lib/replay/mod.ts";
 import { loadDashboardConfig, startDashboard } from "../lib/dashboard/mod.ts";
 import { runTask, spawnTask } from "../lib/harness/tasks.ts";
-import { env, println, runMain } from "../lib/cli/io.ts";
+import { env, println } from "../lib/cli/io.ts";
+import { type ArgsOf, defineCommand, opt, runCommand } from "../lib/cli/command.ts";
 import { configureLogging, getLogger } from "../lib/log.ts";
 
-const HELP = `The whole live system: Kafka, consumer, forecaster (when present), dashboard, replay.
-
-  --port N              dashboard port on 127.0.0.1 (default from config/dashboard.json)
-  --speed max|realtime|N  replay speed (default 3600: one hour of data per second)
-  --stations N          virtual stations to replay (default 5)
-  --limit N             stop the replay after N readings
-  --duration SECONDS    run that long, then shut down cleanly (exit 0 when all worked)
-  --keep-broker         leave a broker this command started running
-  --once                the one-shot demo: full-speed replay, read back, summary, no page`;
+const CLI = defineCommand({
+  task: "demo",
+  description: "The whole live system: Kafka, consumer, forecaster (when present), dashboard, " +
+    "and a replay a person can watch. Ctrl-C stops it all within 5 s.",
+  options: {
+    port: opt.int("dashboard port on 127.0.0.1 (default from config/dashboard.json)", {
+      min: 0,
+      max: 65535,
+    }),
+    speed: opt.custom("replay speed (default 3600: one hour of data per second; --once: max)", {
+      value: "max|realtime|N",
+      expected: "max, realtime or a number > 0",
+      check: parseSpeed,
+    }),
+    stations: opt.int("virtual stations to replay (default 5; --once: 1)", { min: 1 }),
+    limit: opt.int("stop the replay after N readings", { min: 0 }),
+    duration: opt.number("run that long, then shut down cleanly (exit 0 when all worked)", {
+      value: "SECONDS",
+      above: 0,
+    }),
+    "keep-broker": opt.flag("leave a broker this command started running"),
+    once: opt.flag("the one-shot demo: full-speed replay, read back, summary, no page"),
+  },
+});
 
 interface DemoArgs {
   speed: string;
-  stations: string;
-  limit?: string | undefined;
+  stations: number;
+  limit: number | undefined;
   "keep-broker": boolean;
-  port?: string | undefined;
-  duration?: string | undefined;
+  port: number | undefined;
+  duration: number | undefined;
 }
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      speed: { type: "string" },
-      stations: { type: "string" },
-      limit: { type: "string" },
-      port: { type: "string" },
-      duration: { type: "string" },
-      once: { type: "boolean", default: false },
-      "keep-broker": { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) {
-    println(HELP);
-    return 0;
-  }
+async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   await configureLogging({ format: "text" });
   const args: DemoArgs = {
     speed: values.speed ?? (values.once ? "max" : "3600"),
-    stations: values.stations ?? (values.once ? "1" : "5"),
+    stations: values.stations ?? (values.once ? 1 : 5),
     limit: values.limit,
     "keep-broker": values["keep-broker"],
     port: values.port,
@@ -215,20 +213,7 @@ async function live(values: DemoArgs): Promise<number> {
   const raw = topics.find((t) => t.role === "raw")!;
   const dashboardConfig = await loadDashboardConfig();
   const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
-  const port = values.port === undefined ? undefined : Number(values.port);
-  if (port !== undefined && (!Number.isInteger(port) || port < 0 || port > 65535)) {
-    throw new RangeError(`--port must be an integer from 0 to 65535, got "${values.port}"`);
-  }
-  const duration = values.duration === undefined ? undefined : Number(values.duration);
-  if (duration !== undefined && !(Number.isFinite(duration) && duration > 0)) {
-    throw new RangeError(
-      `--duration must be a positive number of seconds, got "${values.duration}"`,
-    );
-  }
-  const stations = Number(values.stations);
-  if (!Number.isInteger(stations) || stations < 1) {
-    throw new RangeError(`--stations must be a positive integer, got "${values.stations}"`);
-  }
+  const { port, duration, stations } = values;
 
   // a signal to the demo alone, or to its whole process group (Ctrl-C, a service manager,
   // a closed terminal): the consumer, forecaster, dashboard and the broker it started
@@ -338,7 +323,7 @@ async function live(values: DemoArgs): Promise<number> {
       speed: parseSpeed(values.speed),
       stations,
       seed: producerConfig.seed,
-      limit: values.limit === undefined ? undefined : Number(values.limit),
+      limit: values.limit,
       loop: false,
       faults: producerConfig.faults,
       batchSize: producerConfig.batchSize,
@@ -469,9 +454,9 @@ async function once(values: DemoArgs): Promise<number> {
       datasetPath: dataset.path,
       utcOffset: producerConfig.utcOffset,
       speed: parseSpeed(values.speed),
-      stations: Number(values.stations),
+      stations: values.stations,
       seed: producerConfig.seed,
-      limit: values.limit === undefined ? undefined : Number(values.limit),
+      limit: values.limit,
       loop: false,
       faults: producerConfig.faults,
       batchSize: producerConfig.batchSize,
@@ -541,4 +526,4 @@ async function once(values: DemoArgs): Promise<number> {
   }
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runCommand(CLI, main);

@@ -15,35 +15,36 @@
  * @module
  */
 import { join } from "node:path";
-import { parseArgs } from "node:util";
 import { startPrivateBroker } from "../lib/harness/broker/mod.ts";
 import { resolveDatasetPath } from "../lib/dataset/mod.ts";
 import { brokerRestartDrill, consumerKillDrill, type DrillReport } from "../lib/harness/drills.ts";
-import { env, println, runMain } from "../lib/cli/io.ts";
-import { userPath } from "../lib/cli/paths.ts";
+import { env, println } from "../lib/cli/io.ts";
+import { envPath } from "../lib/cli/paths.ts";
+import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
 import { configureLogging } from "../lib/log.ts";
 
-async function main(): Promise<number> {
-  const { positionals, values } = parseArgs({
-    args: Deno.args,
-    allowPositionals: true,
-    options: {
-      stations: { type: "string", default: "20" },
-      kills: { type: "string", default: "10" },
-      json: { type: "string" },
-      input: { type: "string" },
-    },
-  });
-  const name = positionals[0];
-  if (name !== "consumer-kill" && name !== "broker-restart") {
-    throw new Error(
-      "usage: deno task drill consumer-kill|broker-restart [--stations N] [--kills N] [--json PATH]",
-    );
-  }
-  await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
+const CLI = defineCommand({
+  task: "drill",
+  description: "Reliability drills on a private broker: exits 1 unless the store holds every " +
+    "produced reading exactly once. The report is JSON (on stdout, or in the file of --json PATH).",
+  commands: {
+    "consumer-kill": "kill the consumer with SIGKILL --kills times during a full-speed replay",
+    "broker-restart": "stop the broker and start it again on the same data mid-replay",
+  },
+  options: {
+    stations: opt.int("virtual stations to replay", { min: 1, default: 20 }),
+    kills: opt.int("consumer-kill: how many times", { min: 1, default: 10 }),
+    input: opt.path("dataset", { input: true, default: "AIRQ_DATASET, the shared copy or cache" }),
+    json: opt.json("where the report goes: stdout (the default), or with PATH that file"),
+  },
+});
+
+async function main(values: ArgsOf<typeof CLI>): Promise<number> {
+  const name = values.command;
+  await configureLogging();
   const home = env("HOME") ?? "";
   const dataset = await resolveDatasetPath({
-    explicitPath: values.input ?? env("AIRQ_DATASET") ?? undefined,
+    explicitPath: values.input ?? envPath("AIRQ_DATASET"),
   });
   const priv = await startPrivateBroker({
     prefix: "airq-drill-",
@@ -63,12 +64,12 @@ async function main(): Promise<number> {
       env: childEnv,
       dbPath: join(stateDir, "drill.db"),
       input: dataset.path,
-      stations: Number(values.stations),
+      stations: values.stations,
     };
     report = name === "consumer-kill"
       ? await consumerKillDrill({
         ...common,
-        kills: Number(values.kills),
+        kills: values.kills,
         lifeMs: [200, 1500],
         seed: 2004,
       })
@@ -83,10 +84,11 @@ async function main(): Promise<number> {
   } finally {
     await priv.stop();
   }
-  const text = JSON.stringify(report, null, 2);
-  if (values.json) await Deno.writeTextFile(userPath(values.json), text + "\n");
-  println(text);
+  if (values.json?.path) {
+    await writeJson(values.json, report);
+    println(`wrote ${values.json.path}: ${report.ok ? "ok" : "FAILED"}`);
+  } else println(JSON.stringify(report, null, 2));
   return report.ok ? 0 : 1;
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runCommand(CLI, main);

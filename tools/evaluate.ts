@@ -3,7 +3,8 @@
  * file — walk-forward forecasts on the test window, metrics with bootstrap
  * intervals, Diebold-Mariano tests, conformal intervals, the virtual sensor and
  * the NO2 early warning — written as JSON (`--json PATH`) and as a Markdown
- * summary (`config/forecast.json` `reportPath`, or `--report PATH`).
+ * summary (`config/forecast.json` `reportPath`, or `--report PATH`). `--json`
+ * alone prints the JSON on stdout; without `--json` stdout gets one line.
  *
  * ```
  * deno task evaluate [--input PATH] [--json PATH] [--report PATH] [--config PATH]
@@ -18,11 +19,11 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { dirname, join } from "node:path";
 import { CONFIG_DIR, loadConfig } from "../lib/config/mod.ts";
 import {
   evaluateForecasts,
+  evaluationSteps,
   ForecastConfigSchema,
   renderReport,
   renderSummary,
@@ -32,100 +33,99 @@ import {
 } from "../lib/offline/mod.ts";
 import { loadSarima } from "../lib/models/mod.ts";
 import { loadSeries } from "../lib/offline/load.ts";
-import { env, println, runMain } from "../lib/cli/io.ts";
-import { userPath } from "../lib/cli/paths.ts";
+import { println, UsageError } from "../lib/cli/io.ts";
+import { envPath } from "../lib/cli/paths.ts";
+import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
+import { StepProgress } from "../lib/cli/progress.ts";
 import { configureLogging, getLogger } from "../lib/log.ts";
 
-const HELP = `Evaluate the forecasting models on the fixed test window.
+const CLI = defineCommand({
+  task: "evaluate",
+  description: "Evaluate the forecasting models on the fixed test window (walk-forward, " +
+    "bootstrap intervals, Diebold-Mariano tests, conformal intervals, the NO2 warning); " +
+    "write the Markdown summary, and the JSON with --json.",
+  options: {
+    input: opt.path("the UCI CSV", {
+      input: true,
+      default: "AIRQ_DATASET, ../shared/data/AirQualityUCI.csv, or the cache",
+    }),
+    json: opt.json("the full result as JSON: on stdout, or with PATH in that file"),
+    report: opt.path("Markdown summary", { default: "reportPath of config/forecast.json" }),
+    config: opt.path("forecasting config", { input: true, default: "config/forecast.json" }),
+    sarima: opt.flag(
+      "also run SARIMA (npm arima; about 1.5 minutes, reported as sarima_seconds); on when " +
+        '"sarima.enabled" is true in the config',
+    ),
+    select: opt.flag(
+      "run the validation search instead (its JSON on stdout, or --json PATH); with --sarima: " +
+        "the SARIMA search only",
+    ),
+    windows: opt.custom("training windows (hours, or all) the search compares", {
+      value: "LIST",
+      expected: 'comma-separated whole numbers of hours or "all"',
+      check: parseWindows,
+      default: "1344,2688,all",
+    }),
+  },
+  notes: "Progress: one log line per step (step k of N, ETA) on stderr.",
+});
 
-  --input PATH    dataset (default: AIRQ_DATASET, ../shared/data/AirQualityUCI.csv, or the cache)
-  --json PATH     write the full result as JSON
-  --report PATH   Markdown summary (default: reportPath of config/forecast.json)
-  --config PATH   forecasting config (default: config/forecast.json)
-  --sarima        also run SARIMA (npm arima; about 1.5 minutes, reported as sarima_seconds);
-                  on by default when "sarima.enabled" is true in the config
-  --select        run the validation search instead and print its JSON (with --sarima: the
-                  SARIMA search only)
-  --windows LIST  training windows (hours, or "all") the search compares; default 1344,2688,all`;
-
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      input: { type: "string" },
-      json: { type: "string" },
-      report: { type: "string" },
-      config: { type: "string" },
-      select: { type: "boolean", default: false },
-      sarima: { type: "boolean", default: false },
-      windows: { type: "string", default: "1344,2688,all" },
-      help: { type: "boolean", default: false },
-    },
+/** `--windows`: hours or "all" (null), comma-separated. */
+function parseWindows(text: string): (number | null)[] {
+  return text.split(",").map((w) => {
+    if (w.trim() === "all") return null;
+    const n = Number(w);
+    if (!Number.isInteger(n) || n < 1) throw new UsageError(`"${w}" is not a window`);
+    return n;
   });
-  if (values.help) {
-    println(HELP);
-    return 0;
-  }
+}
+
+async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   await configureLogging();
   const log = getLogger(["airq", "forecast", "evaluate"]);
-  const configPath = values.config === undefined
-    ? new URL("forecast.json", CONFIG_DIR)
-    : userPath(values.config);
+  const configPath = values.config ?? new URL("forecast.json", CONFIG_DIR);
   const config = await loadConfig(configPath, ForecastConfigSchema);
   const started = performance.now();
-  const input = values.input ?? env("AIRQ_DATASET");
-  const { series, path } = await loadSeries(
-    input === undefined ? undefined : userPath(input),
-    config.utcOffset,
-  );
+  const input = values.input ?? envPath("AIRQ_DATASET");
+  const { series, path } = await loadSeries(input, config.utcOffset);
   log.info("Loaded {hours} hours from {path}", { hours: series.length, path });
-  const progress = (message: string) =>
-    log.info("{step} after {seconds} s", {
-      step: message,
-      seconds: Number(((performance.now() - started) / 1000).toFixed(1)),
-    });
   const withSarima = values.sarima || config.sarima.enabled;
   // loaded before anything else touches npm:arima, so its C printf never reaches stdout
   const sarima = withSarima ? await loadSarima() : undefined;
-  if (values.select && sarima !== undefined) {
-    const selection = selectSarimaOnValidation(
-      series,
-      config,
-      sarima,
-      [1000, 2000].flatMap((windowH) =>
-        (["none", "log1p"] as const).map((transform) => ({ windowH, transform }))
-      ),
-      () => performance.now(),
-      progress,
-    );
-    const text = JSON.stringify(selection, null, 2);
-    if (values.json !== undefined) await writeText(userPath(values.json), text + "\n");
-    println(text);
-    return 0;
-  }
   if (values.select) {
-    const selection = selectOnValidation(
-      series,
-      config,
-      values.windows.split(",").map((w) => (w.trim() === "all" ? null : Number(w))),
-      [24, 168],
-      progress,
-    );
-    const text = JSON.stringify(selection, null, 2);
-    if (values.json !== undefined) await writeText(userPath(values.json), text + "\n");
-    println(text);
+    // the search's steps are not counted ahead: k steps and the time so far
+    const steps = new StepProgress(null, log);
+    const selection = sarima !== undefined
+      ? selectSarimaOnValidation(
+        series,
+        config,
+        sarima,
+        [1000, 2000].flatMap((windowH) =>
+          (["none", "log1p"] as const).map((transform) => ({ windowH, transform }))
+        ),
+        () => performance.now(),
+        (message) => steps.step(message),
+      )
+      : selectOnValidation(
+        series,
+        config,
+        parseWindows(values.windows),
+        [24, 168],
+        (message) => steps.step(message),
+      );
+    await writeJson(values.json ?? { path: null }, selection);
     return 0;
   }
+  const progress = new StepProgress(evaluationSteps(config, sarima !== undefined), log);
   const report = evaluateForecasts(series, config, {
     clock: () => performance.now(),
-    onProgress: progress,
+    onProgress: (message) => progress.step(message),
     ...(sarima === undefined ? {} : { sarima }),
   });
   report.timings_ms.total = performance.now() - started;
-  const json = JSON.stringify(report, null, 2) + "\n";
-  if (values.json !== undefined) await writeText(userPath(values.json), json);
-  const reportPath = values.report === undefined ? config.reportPath : userPath(values.report);
-  const command = `deno task evaluate${values.json === undefined ? "" : " --json PATH"}`;
+  if (values.json !== undefined) await writeJson(values.json, report);
+  const reportPath = values.report ?? config.reportPath;
+  const command = `deno task evaluate${values.json?.path ? " --json PATH" : ""}`;
   await writeText(reportPath, renderReport(report, command));
   if (values.report === undefined) {
     // the results block of docs/forecasting.md, next to the report
@@ -141,13 +141,15 @@ async function main(): Promise<number> {
     report: reportPath,
     seconds: (report.timings_ms.total / 1000).toFixed(1),
   });
-  if (values.json === undefined) println(json.trimEnd());
+  if (values.json === undefined) {
+    println(`wrote ${reportPath}; the full result: deno task evaluate --json [PATH]`);
+  }
   return 0;
 }
 
 async function writeText(path: string, text: string): Promise<void> {
   await Deno.mkdir(dirname(path), { recursive: true });
-  await Deno.writeTextFile(path, text);
+  await Deno.writeTextFile(path, text.endsWith("\n") ? text : text + "\n");
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runCommand(CLI, main);

@@ -1,5 +1,5 @@
 /**
- * `deno task monitor --db PATH|URL [--alerts N]`: the forecaster's live model
+ * `deno task monitor --db PATH|URL [--alerts N] [--json [PATH]]`: the forecaster's live model
  * monitoring as JSON — live MAE per station, target and horizon beside the
  * offline expectation, the Page-Hinkley and PSI drift state, and the latest
  * alerts — as the forecaster last stored it (at most once a second, in the
@@ -14,34 +14,29 @@
  * @module
  */
 import { storeTarget } from "../lib/cli/paths.ts";
-import { parseArgs } from "node:util";
 import { CONFIG_DIR, ConsumerConfigSchema, loadConfig } from "../lib/config/mod.ts";
 import { MONITOR_SNAPSHOT } from "../lib/realtime/observers.ts";
 import { openStore, requireExistingStore, storeLabel } from "../lib/storage/mod.ts";
-import { println, runMain } from "../lib/cli/io.ts";
+import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
 
-const HELP = `The forecaster's live metrics and drift state, as JSON.
+const CLI = defineCommand({
+  task: "monitor",
+  description: "The forecaster's live metrics and drift state, as JSON (what the forecaster " +
+    "last stored with its forecasts).",
+  options: {
+    db: opt.string("the forecaster's store: SQLite file or postgres:// URL", {
+      value: "PATH|URL",
+      expected: "a SQLite file path or a postgres:// URL",
+      default: undefined,
+    }),
+    alerts: opt.int("how many of the latest alerts to include", { min: 0, default: 20 }),
+    json: opt.json("where the JSON goes: stdout (the default), or with PATH that file"),
+  },
+  notes: "--db defaults to AIRQ_DB, else db of config/consumer.json.",
+});
 
-  --db PATH|URL   the forecaster's store (default: AIRQ_DB or db of config/consumer.json)
-  --alerts N      how many of the latest alerts to include (default 20)`;
-
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      db: { type: "string" },
-      alerts: { type: "string", default: "20" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) {
-    println(HELP);
-    return 0;
-  }
-  const limit = Number(values.alerts);
-  if (!Number.isInteger(limit) || limit < 0) {
-    throw new Error(`--alerts must be a whole number >= 0, got "${values.alerts}"`);
-  }
+async function main(values: ArgsOf<typeof CLI>): Promise<number> {
+  const limit = values.alerts;
   const config = await loadConfig(new URL("consumer.json", CONFIG_DIR), ConsumerConfigSchema);
   const dbTarget = storeTarget(values.db, config.db);
   const label = storeLabel(dbTarget);
@@ -56,7 +51,7 @@ async function main(): Promise<number> {
       );
     }
     const summary = await store.summary();
-    println(JSON.stringify({
+    await writeJson(values.json ?? { path: null }, {
       db: label,
       updated_at: new Date(snapshot.updated_at_ms).toISOString(),
       age_s: Math.round((Date.now() - snapshot.updated_at_ms) / 100) / 10,
@@ -67,11 +62,11 @@ async function main(): Promise<number> {
       },
       monitor: snapshot.value,
       recent_alerts: limit === 0 ? [] : await store.alerts(limit),
-    }));
+    });
     return 0;
   } finally {
     await store.close();
   }
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runCommand(CLI, main);

@@ -8,37 +8,45 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { CONFIG_DIR, loadConfig } from "../lib/config/mod.ts";
 import { readUciFile, resolveDatasetPath } from "../lib/dataset/mod.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "../lib/quality/mod.ts";
 import { preprocessingMarkdown, preprocessingStats } from "../lib/reports/preprocessing.ts";
-import { env, println, runMain } from "../lib/cli/io.ts";
-import { userPath } from "../lib/cli/paths.ts";
+import { println } from "../lib/cli/io.ts";
+import { envPath } from "../lib/cli/paths.ts";
+import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      input: { type: "string" },
-      out: { type: "string", default: "docs/reports/preprocessing.md" },
-    },
-  });
+const DEFAULT_OUT = "docs/reports/preprocessing.md";
+
+const CLI = defineCommand({
+  task: "preprocessing-report",
+  description: "Write the preprocessing report (Markdown): the dataset through the pipeline's " +
+    "own validation and monitoring; its numbers as JSON.",
+  options: {
+    input: opt.path("the UCI CSV", {
+      input: true,
+      default: "AIRQ_DATASET, the shared copy, or a verified download",
+    }),
+    out: opt.path("the Markdown report", { default: DEFAULT_OUT }),
+    json: opt.json("where the numbers go: stdout (the default), or with PATH that file"),
+  },
+});
+
+async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
   const dataset = await resolveDatasetPath({
-    explicitPath: values.input ?? env("AIRQ_DATASET") ?? undefined,
+    explicitPath: values.input ?? envPath("AIRQ_DATASET"),
   });
   const stats = await preprocessingStats(readUciFile(dataset.path), rules);
   const name = dataset.path.split("/").at(-1) ?? dataset.path;
-  const out = values.input || values.out !== "docs/reports/preprocessing.md"
-    ? userPath(values.out)
-    : values.out;
+  const out = values.out ?? DEFAULT_OUT;
   await Deno.writeTextFile(
     out,
     preprocessingMarkdown(stats, name, new Date().toISOString().slice(0, 10)),
   );
-  println(JSON.stringify(stats));
+  await writeJson(values.json ?? { path: null }, stats);
+  if (values.json?.path) println(`wrote ${out}`);
   return 0;
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runCommand(CLI, main);

@@ -1,5 +1,5 @@
 /**
- * `deno task quality --db PATH|URL [--json]`: what the store (a SQLite file or a
+ * `deno task quality --db PATH|URL [--json [PATH]]`: what the store (a SQLite file or a
  * `postgres://` URL) holds — readings, stations, missing values per source
  * column, dead letters, and the forecasts, virtual-sensor estimates and alert
  * events stored beside them — and, without `--json`, the details (time range,
@@ -16,16 +16,33 @@
  * @module
  */
 import { storeTarget } from "../lib/cli/paths.ts";
-import { parseArgs } from "node:util";
 import { CONFIG_DIR, ConsumerConfigSchema, loadConfig } from "../lib/config/mod.ts";
-import { openStore, requireExistingStore, storeLabel } from "../lib/storage/mod.ts";
-import { println, runMain } from "../lib/cli/io.ts";
+import {
+  openStore,
+  requireExistingStore,
+  type StoreDetails,
+  storeLabel,
+} from "../lib/storage/mod.ts";
+import { println } from "../lib/cli/io.ts";
+import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: { db: { type: "string" }, json: { type: "boolean", default: false } },
-  });
+const CLI = defineCommand({
+  task: "quality",
+  description: "What the store holds: readings, stations, missing values per column, dead " +
+    "letters, forecasts, estimates and alert events; and the details (time range, statuses, " +
+    "flags, dead-letter reasons).",
+  options: {
+    db: opt.string("SQLite file or postgres:// URL", {
+      value: "PATH|URL",
+      expected: "a SQLite file path or a postgres:// URL",
+      default: undefined,
+    }),
+    json: opt.json("print the counts as JSON; with PATH, write them to that file"),
+  },
+  notes: "--db defaults to AIRQ_DB, else db of config/consumer.json.",
+});
+
+async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const config = await loadConfig(new URL("consumer.json", CONFIG_DIR), ConsumerConfigSchema);
   const dbTarget = storeTarget(values.db, config.db);
   const dbPath = storeLabel(dbTarget); // no password in output
@@ -36,8 +53,8 @@ async function main(): Promise<number> {
   const store = await openStore(dbTarget);
   try {
     const summary = await store.summary();
-    if (values.json) {
-      println(JSON.stringify(summary));
+    if (values.json !== undefined) {
+      await writeJson(values.json, summary);
       return 0;
     }
     println(
@@ -53,11 +70,29 @@ async function main(): Promise<number> {
         : "0.0";
       println(`  ${column.padEnd(14)} ${String(n).padStart(8)}  (${share} %)`);
     }
-    println(JSON.stringify(await store.details(), null, 2));
+    for (const line of detailLines(await store.details())) println(line);
     return 0;
   } finally {
     await store.close();
   }
 }
 
-if (import.meta.main) await runMain(main);
+/** The store's details as text lines (the JSON counts are `--json`'s). */
+function detailLines(details: StoreDetails): string[] {
+  const time = (ms: number | null) => ms === null ? "-" : new Date(ms).toISOString();
+  const pairs = (record: Record<string, number | undefined>) =>
+    Object.entries(record).map(([k, n]) => `${k} ${n ?? 0}`).join(", ") || "-";
+  const lines = [
+    `time range (UTC): ${time(details.first_ts_utc_ms)} to ${time(details.last_ts_utc_ms)}`,
+    `readings per status: ${pairs(details.status)}`,
+    `readings rewritten by a redelivery or a later message: ${details.rewritten_readings}`,
+    "flags per column:",
+  ];
+  const flagged = Object.entries(details.flags);
+  if (flagged.length === 0) lines.push("  -");
+  for (const [column, flags] of flagged) lines.push(`  ${column.padEnd(14)} ${pairs(flags)}`);
+  lines.push(`dead letters per reason: ${pairs(details.dead_letter_reasons)}`);
+  return lines;
+}
+
+if (import.meta.main) await runCommand(CLI, main);

@@ -1,18 +1,19 @@
 /**
  * `deno task report [--out DIR] [--pdf] [--evaluation PATH] [--bench PATH]
- * [--realtime PATH] [--monitor PATH] [--input PATH]`: the final report,
- * DIR/index.html (default `docs/reports/final`; figures inline SVG), built only
- * from airq's outputs: the analysis of the dataset, the preprocessing
- * statistics, the configs (topics, consumer, forecast, alerts, monitoring) and
- * these JSON files, each optional (a missing one makes its section say which
- * command writes it; nothing heavy is run):
+ * [--realtime PATH] [--monitor PATH] [--input PATH] [--omit LIST] [--json [PATH]]`:
+ * the final report, DIR/index.html (default `docs/reports/final`; figures
+ * inline SVG), built only from airq's outputs: the analysis of the dataset,
+ * the preprocessing statistics, the configs (topics, consumer, forecast,
+ * alerts, monitoring) and these JSON files. A missing file is a usage error
+ * unless `--omit` names its section (which then says which command writes
+ * it); the drill reports are read when present. Nothing heavy is run:
  *
  * | option         | file                      | written by                                         |
  * | -------------- | ------------------------- | -------------------------------------------------- |
  * | `--evaluation` | `evaluation.json`         | `deno task evaluate --json PATH`                   |
  * | `--bench`      | `bench-ingest.json`       | `deno task bench ingest --json PATH`               |
  * | `--realtime`   | `bench-realtime.json`     | `deno task bench realtime --json PATH`             |
- * | `--monitor`    | `monitor.json`            | `deno task monitor --db PATH > PATH`               |
+ * | `--monitor`    | `monitor.json`            | `deno task monitor --db PATH --json PATH`          |
  * |                | `drill-consumer-kill.json`, `drill-broker-restart.json` | `deno task drill NAME --json PATH` |
  *
  * Without its option a file is read from `var/`, or else from its committed
@@ -31,7 +32,6 @@ import { IngestResultSchema, RealtimeResultSchema } from "../lib/records/mod.ts"
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
-import { parseArgs } from "node:util";
 import {
   ANALYSIS_CONFIG_FILE,
   AnalysisConfigSchema,
@@ -48,8 +48,9 @@ import {
 } from "../lib/reports/final.ts";
 import { pdfPageCount } from "../lib/render/pdf.ts";
 import { ALERTS_CONFIG_FILE, AlertsConfigSchema } from "../lib/alerts/mod.ts";
-import { env, println, runMain } from "../lib/cli/io.ts";
-import { userPath } from "../lib/cli/paths.ts";
+import { println, UsageError } from "../lib/cli/io.ts";
+import { envPath } from "../lib/cli/paths.ts";
+import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
 import {
   CONFIG_DIR,
   ConsumerConfigSchema,
@@ -67,11 +68,6 @@ import { preprocessingStats } from "../lib/reports/preprocessing.ts";
 
 const FIGURES = ["exceedances", "profiles", "drift"];
 const DRILLS = ["drill-consumer-kill.json", "drill-broker-restart.json"];
-const USAGE =
-  "Usage: deno task report [--out DIR] [--pdf] [--png] [--evaluation PATH] [--bench PATH] " +
-  "[--realtime PATH] [--monitor PATH] [--input PATH]\n" +
-  "  --png  with --pdf: also render every printed page to DIR/page-N.png (needs pdftoppm, Debian's poppler-utils)";
-
 /** Renders every page of `pdf` to `<dir>/page-N.png` with pdftoppm; returns the files in page order. */
 export async function pagesToPng(pdf: string, dir: string, dpi = 60): Promise<string[]> {
   for await (const e of Deno.readDir(dir)) {
@@ -110,17 +106,108 @@ export async function pagesToPng(pdf: string, dir: string, dpi = 60): Promise<st
   );
 }
 
-/** The user's path, or `var/<name>` when it exists, else the committed `docs/reports/<name>`. */
-async function inputPath(explicit: string | undefined, name: string): Promise<string> {
-  if (explicit !== undefined) return userPath(explicit);
+const SECTIONS = ["evaluation", "bench", "realtime", "monitor"] as const;
+type Section = typeof SECTIONS[number];
+
+const CLI = defineCommand({
+  task: "report",
+  description: "The final report, DIR/index.html (figures inline SVG), built only from airq's " +
+    "outputs: the analysis, the preprocessing statistics, the configs and the JSON files below. " +
+    "A JSON file not given is read from var/, else from its committed copy in docs/reports/; " +
+    "a missing one is an error unless --omit names its section.",
+  options: {
+    input: opt.path("the UCI CSV", {
+      input: true,
+      default: "AIRQ_DATASET, the shared copy, or a verified download",
+    }),
+    out: opt.path("where index.html (and index.pdf) go", {
+      value: "DIR",
+      default: "docs/reports/final",
+    }),
+    evaluation: opt.path("written by deno task evaluate --json PATH", {
+      input: true,
+      default: "evaluation.json",
+    }),
+    bench: opt.path("written by deno task bench ingest --json PATH", {
+      input: true,
+      default: "bench-ingest.json",
+    }),
+    realtime: opt.path("written by deno task bench realtime --json PATH", {
+      input: true,
+      default: "bench-realtime.json",
+    }),
+    monitor: opt.path("written by deno task monitor --json PATH", {
+      input: true,
+      default: "monitor.json",
+    }),
+    omit: opt.custom(
+      "sections to leave out (they say which command writes their file) instead of failing " +
+        "on a missing file",
+      {
+        value: "LIST",
+        expected: `comma-separated names of ${SECTIONS.join(", ")}`,
+        check: omitted,
+      },
+    ),
+    pdf: opt.flag("also print DIR/index.pdf (A4) with Chromium (`chromium` on PATH)"),
+    png: opt.flag(
+      "with --pdf: also render every printed page to DIR/page-N.png (needs pdftoppm, Debian's " +
+        "poppler-utils)",
+    ),
+    json: opt.json("where the summary JSON goes: stdout (the default), or with PATH that file"),
+  },
+  notes: "Optional: the drill reports drill-consumer-kill.json and drill-broker-restart.json " +
+    "(deno task drill NAME --json PATH), read from var/ or docs/reports/ when present.",
+});
+
+/** `--omit`: the sections named, each one of `SECTIONS`. */
+function omitted(text: string | undefined): Set<Section> {
+  const names = (text ?? "").split(",").map((s) => s.trim()).filter((s) => s !== "");
+  for (const name of names) {
+    if (!(SECTIONS as readonly string[]).includes(name)) {
+      throw new UsageError(`"${name}" is not a section`);
+    }
+  }
+  return new Set(names as Section[]);
+}
+
+/** `var/<name>` when it exists, else `docs/reports/<name>` when it exists, else null. */
+async function presentPath(name: string): Promise<string | null> {
   for (const dir of ["var", "docs/reports"]) {
     const path = join(dir, name);
     if (await stat(path).then(() => true, () => false)) return path;
   }
-  return join("var", name);
+  return null;
 }
 
-async function readJson<T>(path: string, schema?: z.ZodType<T>): Promise<T | null> {
+/**
+ * The file of a section: the user's path (checked by the parser), `var/<name>`
+ * when it exists, else the committed `docs/reports/<name>`; null when the
+ * section is omitted.
+ *
+ * @throws {UsageError} when no file exists and the section is not omitted.
+ */
+async function inputPath(
+  explicit: string | undefined,
+  name: string,
+  section: Section,
+  omit: Set<Section>,
+): Promise<string | null> {
+  if (omit.has(section)) {
+    if (explicit !== undefined) throw new UsageError(`--${section} and --omit ${section} conflict`);
+    return null;
+  }
+  if (explicit !== undefined) return explicit;
+  const present = await presentPath(name);
+  if (present !== null) return present;
+  throw new UsageError(
+    `no ${name} in var/ or docs/reports/: give --${section} PATH, or leave the section out ` +
+      `with --omit ${section}`,
+  );
+}
+
+async function readJson<T>(path: string | null, schema?: z.ZodType<T>): Promise<T | null> {
+  if (path === null) return null;
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -180,28 +267,18 @@ async function printPdf(html: string, pdf: string): Promise<number> {
   return pdfPageCount(await readFile(pdf));
 }
 
-/** Builds the final report; returns the exit code. */
+/** Builds the final report from `args` (command-line arguments); returns the exit code. */
 export async function main(args: string[]): Promise<number> {
-  const { values } = parseArgs({
-    args,
-    strict: true,
-    options: {
-      input: { type: "string" },
-      out: { type: "string" },
-      evaluation: { type: "string" },
-      bench: { type: "string" },
-      realtime: { type: "string" },
-      monitor: { type: "string" },
-      pdf: { type: "boolean" },
-      png: { type: "boolean" },
-      help: { type: "boolean", short: "h" },
-    },
-  });
-  if (values.help) {
-    println(USAGE);
-    return 0;
-  }
-  if (values.png && !values.pdf) throw new Error("--png renders the printed pages: add --pdf");
+  return await build(CLI.parse(args));
+}
+
+async function build(values: ArgsOf<typeof CLI>): Promise<number> {
+  if (values.png && !values.pdf) throw new UsageError("--png renders the printed pages: add --pdf");
+  const omit = omitted(values.omit);
+  const evaluationPath = await inputPath(values.evaluation, "evaluation.json", "evaluation", omit);
+  const benchPath = await inputPath(values.bench, "bench-ingest.json", "bench", omit);
+  const realtimePath = await inputPath(values.realtime, "bench-realtime.json", "realtime", omit);
+  const monitorPath = await inputPath(values.monitor, "monitor.json", "monitor", omit);
   const config = await loadConfig(new URL(ANALYSIS_CONFIG_FILE, CONFIG_DIR), AnalysisConfigSchema);
   const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
   const topics = await loadTopicsConfig();
@@ -213,25 +290,33 @@ export async function main(args: string[]): Promise<number> {
     MonitoringConfigSchema,
   );
   const dataset = await resolveDatasetPath({
-    explicitPath: values.input === undefined ? env("AIRQ_DATASET") : userPath(values.input),
+    explicitPath: values.input ?? envPath("AIRQ_DATASET"),
   });
-  const out = values.out === undefined ? "docs/reports/final" : userPath(values.out);
-  const evaluationPath = await inputPath(values.evaluation, "evaluation.json");
-  const benchPath = await inputPath(values.bench, "bench-ingest.json");
-  const realtimePath = await inputPath(values.realtime, "bench-realtime.json");
-  const monitorPath = await inputPath(values.monitor, "monitor.json");
+  const out = values.out ?? "docs/reports/final";
   const monitorJson = await readJson<unknown>(monitorPath);
+  const shown = (path: string | null, name: string) => path ?? join("var", name);
   const inputs = {
-    evaluation: { path: evaluationPath, report: await readJson<EvaluationReport>(evaluationPath) },
-    bench: { path: benchPath, result: await readJson(benchPath, IngestResultSchema) },
-    realtime: { path: realtimePath, result: await readJson(realtimePath, RealtimeResultSchema) },
+    evaluation: {
+      path: shown(evaluationPath, "evaluation.json"),
+      report: await readJson<EvaluationReport>(evaluationPath),
+    },
+    bench: {
+      path: shown(benchPath, "bench-ingest.json"),
+      result: await readJson(benchPath, IngestResultSchema),
+    },
+    realtime: {
+      path: shown(realtimePath, "bench-realtime.json"),
+      result: await readJson(realtimePath, RealtimeResultSchema),
+    },
     monitor: {
-      path: monitorPath,
-      output: monitorJson === null ? null : parseMonitorOutput(monitorJson, monitorPath),
+      path: shown(monitorPath, "monitor.json"),
+      output: monitorJson === null || monitorPath === null
+        ? null
+        : parseMonitorOutput(monitorJson, monitorPath),
     },
     drills: await Promise.all(DRILLS.map(async (name) => {
-      const path = await inputPath(undefined, name);
-      return { path, result: await readJson<DrillResult>(path) };
+      const path = await presentPath(name);
+      return { path: path ?? join("var", name), result: await readJson<DrillResult>(path) };
     })),
   };
   const rows = await Array.fromAsync(readUciFile(dataset.path));
@@ -267,22 +352,25 @@ export async function main(args: string[]): Promise<number> {
   await writeFile(file, html);
   const log = getLogger(["airq", "analysis"]);
   log.info("Final report written to {file}", { file });
-  if (!values.pdf) {
-    println(JSON.stringify({ html: file }));
-    return 0;
+  let summary: Record<string, unknown> = { html: file };
+  if (values.pdf) {
+    const pdf = join(out, "index.pdf");
+    const pages = await printPdf(file, pdf);
+    log.info("Printed {pdf}: {pages} A4 pages", { pdf, pages });
+    const pngs = values.png ? await pagesToPng(pdf, out) : [];
+    if (pngs.length !== 0 && pngs.length !== pages) {
+      throw new Error(`pdftoppm rendered ${pngs.length} pages of a ${pages}-page PDF`);
+    }
+    summary = { html: file, pdf, pages, ...(values.png ? { png: pngs } : {}) };
   }
-  const pdf = join(out, "index.pdf");
-  const pages = await printPdf(file, pdf);
-  log.info("Printed {pdf}: {pages} A4 pages", { pdf, pages });
-  const pngs = values.png ? await pagesToPng(pdf, out) : [];
-  if (pngs.length !== 0 && pngs.length !== pages) {
-    throw new Error(`pdftoppm rendered ${pngs.length} pages of a ${pages}-page PDF`);
-  }
-  println(JSON.stringify({ html: file, pdf, pages, ...(values.png ? { png: pngs } : {}) }));
+  await writeJson(values.json ?? { path: null }, summary);
+  if (values.json?.path) println(`wrote ${file}`);
   return 0;
 }
 
 if (import.meta.main) {
-  await configureLogging({ format: "text" });
-  await runMain(() => main(Deno.args));
+  await runCommand(CLI, async (values) => {
+    await configureLogging();
+    return await build(values);
+  });
 }

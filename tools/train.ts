@@ -8,7 +8,7 @@
  * `sarima.windowH` hours and saves the fits in `sarima.json`.
  *
  * ```
- * deno task train [--input PATH] [--out DIR] [--config PATH] [--json]
+ * deno task train [--input PATH] [--out DIR] [--config PATH] [--json [PATH]]
  * ```
  *
  * Permissions (the `train` task): `--allow-read` (config, the dataset),
@@ -16,48 +16,53 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { join } from "node:path";
 import { CONFIG_DIR, loadConfig } from "../lib/config/mod.ts";
 import {
   artifactFileName,
   ForecastConfigSchema,
+  trainingSteps,
   trainModels,
   trainSarima,
 } from "../lib/offline/mod.ts";
 import { loadSarima } from "../lib/models/mod.ts";
 import { loadSeries } from "../lib/offline/load.ts";
 import { trainingInputReference } from "../lib/offline/train.ts";
-import { env, println, runMain } from "../lib/cli/io.ts";
-import { userPath } from "../lib/cli/paths.ts";
+import { println } from "../lib/cli/io.ts";
+import { envPath } from "../lib/cli/paths.ts";
+import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
+import { StepProgress } from "../lib/cli/progress.ts";
 import { configureLogging, getLogger } from "../lib/log.ts";
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      input: { type: "string" },
-      out: { type: "string" },
-      config: { type: "string" },
-      json: { type: "boolean", default: false },
-    },
-  });
+const CLI = defineCommand({
+  task: "train",
+  description: "Fit the deployed forecasting models (ridge and boosted trees per target and " +
+    "horizon, the virtual sensor, SARIMA when enabled) and save them as JSON artifacts.",
+  options: {
+    input: opt.path("the UCI CSV", {
+      input: true,
+      default: "AIRQ_DATASET, ../shared/data/AirQualityUCI.csv, the cache, or a verified download",
+    }),
+    out: opt.path("where the artifacts go", { value: "DIR", default: "modelDir of the config" }),
+    config: opt.path("forecasting config", { input: true, default: "config/forecast.json" }),
+    json: opt.json("print the summary as JSON; with PATH, write it to that file"),
+  },
+  notes: "Progress: one log line per model (step k of N, ETA) on stderr.",
+});
+
+async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   await configureLogging();
   const log = getLogger(["airq", "forecast", "train"]);
-  const configPath = values.config === undefined
-    ? new URL("forecast.json", CONFIG_DIR)
-    : userPath(values.config);
+  const configPath = values.config ?? new URL("forecast.json", CONFIG_DIR);
   const config = await loadConfig(configPath, ForecastConfigSchema);
   const started = performance.now();
-  const input = values.input ?? env("AIRQ_DATASET");
-  const { series, path } = await loadSeries(
-    input === undefined ? undefined : userPath(input),
-    config.utcOffset,
-  );
+  const input = values.input ?? envPath("AIRQ_DATASET");
+  const { series, path } = await loadSeries(input, config.utcOffset);
   log.info("Loaded {hours} hours from {path}", { hours: series.length, path });
   const createdAt = new Date().toISOString();
-  const artifacts = trainModels(series, config, createdAt, (message) => log.info(message));
-  const dir = values.out === undefined ? config.modelDir : userPath(values.out);
+  const progress = new StepProgress(trainingSteps(config), log);
+  const artifacts = trainModels(series, config, createdAt, (message) => progress.step(message));
+  const dir = values.out ?? config.modelDir;
   await Deno.mkdir(dir, { recursive: true });
   const files: string[] = [];
   for (const artifact of artifacts) {
@@ -73,7 +78,7 @@ async function main(): Promise<number> {
       series,
       config,
       createdAt,
-      (message) => log.info(message),
+      (message) => progress.step(message),
     );
     for (const problem of trained.problems) log.warn("SARIMA left out: {problem}", { problem });
     await Deno.writeTextFile(join(dir, "sarima.json"), JSON.stringify(trained.artifact) + "\n");
@@ -117,14 +122,15 @@ async function main(): Promise<number> {
     seconds: Number(seconds.toFixed(1)),
   };
   log.info("Saved {models} models to {dir} in {seconds} s", summary);
-  println(
-    values.json
-      ? JSON.stringify(summary)
-      : `saved ${artifacts.length} models and ${summary.sarima} SARIMA fits to ${dir} in ${
+  if (values.json !== undefined) await writeJson(values.json, summary);
+  else {
+    println(
+      `saved ${artifacts.length} models and ${summary.sarima} SARIMA fits to ${dir} in ${
         seconds.toFixed(1)
       } s`,
-  );
+    );
+  }
   return 0;
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runCommand(CLI, main);

@@ -18,63 +18,41 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
 import { type LocalBroker, upConfiguredBroker } from "../../lib/harness/broker/mod.ts";
 import { loadKafkaConfig } from "../../lib/config/mod.ts";
 import { loadLeaderboardConfig, startLeaderboardApp } from "./lib/mod.ts";
-import { env, println, runMain } from "../../lib/cli/io.ts";
+import { env, println } from "../../lib/cli/io.ts";
+import { type ArgsOf, defineCommand, opt, runCommand } from "../../lib/cli/command.ts";
 import { configureLogging, getLogger } from "../../lib/log.ts";
 import { awaitCluster } from "../../lib/kafka/mod.ts";
 import { stopOnSignals, stopped } from "../../lib/stop.ts";
 
-const HELP = `The live leaderboard: votes through Kafka into Redis, pushed to a page.
+const CLI = defineCommand({
+  task: "leaderboard",
+  description: "The live leaderboard: votes through Kafka into Redis, pushed to a page.",
+  options: {
+    port: opt.int("web server port on 127.0.0.1 (default from config/leaderboard.json)", {
+      min: 0,
+      max: 65535,
+    }),
+    "no-sim": opt.flag("no simulated voters (vote by hand: the page's form or deno task vote)"),
+    rate: opt.number("simulated votes per second (default from config/leaderboard.json)", {
+      min: 0,
+      max: 100_000,
+    }),
+    "keep-broker": opt.flag("leave a broker this command started running on exit"),
+  },
+  notes: "Environment: REDIS_URL (use this Redis instead of starting redis-server), " +
+    "AIRQ_KAFKA_BROKERS, AIRQ_TOPIC_PREFIX, AIRQ_LOG_LEVEL, AIRQ_LOG_FORMAT.",
+});
 
-  --port N             web server port on 127.0.0.1 (default from config/leaderboard.json)
-  --no-sim             no simulated voters (vote by hand: the page's form or deno task vote)
-  --rate N             simulated votes per second (default from config/leaderboard.json)
-  --keep-broker        leave a broker this command started running on exit
-
-Environment: REDIS_URL (use this Redis instead of starting redis-server), AIRQ_KAFKA_BROKERS,
-AIRQ_TOPIC_PREFIX, AIRQ_LOG_LEVEL, AIRQ_LOG_FORMAT.`;
-
-function parsePort(text: string | undefined): number | undefined {
-  if (text === undefined) return undefined;
-  const port = Number(text);
-  if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new RangeError(`--port must be an integer from 0 to 65535, got "${text}"`);
-  }
-  return port;
-}
-
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      port: { type: "string" },
-      "no-sim": { type: "boolean", default: false },
-      rate: { type: "string" },
-      "keep-broker": { type: "boolean", default: false },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) {
-    println(HELP);
-    return 0;
-  }
-  await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
+async function main(values: ArgsOf<typeof CLI>): Promise<number> {
+  await configureLogging();
   const log = getLogger(["airq", "leaderboard"]);
-  const port = parsePort(values.port);
+  const port = values.port;
   const kafka = await loadKafkaConfig(env);
   const config = await loadLeaderboardConfig(env);
-  if (values.rate !== undefined) {
-    const rate = Number(values.rate);
-    if (!Number.isFinite(rate) || rate < 0 || rate > 100_000) {
-      throw new RangeError(
-        `--rate must be a number of votes per second, 0-100000, got "${values.rate}"`,
-      );
-    }
-    config.simulation.ratePerS = rate;
-  }
+  if (values.rate !== undefined) config.simulation.ratePerS = values.rate;
 
   // stop on the first signal (to this process or its whole group) within 5 s; past 4.5 s
   // the broker this command started is killed and the process exits
@@ -121,4 +99,4 @@ async function main(): Promise<number> {
   }
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runCommand(CLI, main);

@@ -14,8 +14,6 @@
  *
  * @module
  */
-import { parseArgs } from "node:util";
-import { z } from "zod";
 import { loadKafkaConfig } from "../../lib/config/mod.ts";
 import {
   loadLeaderboardConfig,
@@ -25,42 +23,29 @@ import {
   VOTE_KINDS,
   VotePublisher,
 } from "./lib/mod.ts";
-import { env, println, runMain } from "../../lib/cli/io.ts";
+import { env, println } from "../../lib/cli/io.ts";
+import { type ArgsOf, defineCommand, opt, required, runCommand } from "../../lib/cli/command.ts";
 import { configureLogging } from "../../lib/log.ts";
 import { awaitCluster } from "../../lib/kafka/mod.ts";
 import { stopOnSignals, untilAborted } from "../../lib/stop.ts";
 
-const HELP = `Fire leaderboard votes by hand.
-
-  --skin ID                 the skin (1-32 of a-z, 0-9, '-', '_')
-  --kind up|down|favorite   what the vote does
-  --count N                 how many votes (default 1, at most 100000)`;
-
-const ArgsSchema = z.strictObject({
-  skin: SkinIdSchema,
-  kind: z.enum(VOTE_KINDS),
-  count: z.coerce.number().int().min(1).max(100_000),
+const CLI = defineCommand({
+  task: "vote",
+  description: "Fire leaderboard votes by hand: each one a separate event, acknowledged by the " +
+    "broker before the command exits 0.",
+  options: {
+    skin: required(opt.custom("the skin", {
+      value: "ID",
+      expected: "1-32 of a-z, 0-9, '-', '_'",
+      check: (text) => SkinIdSchema.parse(text),
+    })),
+    kind: required(opt.choice("what the vote does", VOTE_KINDS)),
+    count: opt.int("how many votes", { min: 1, max: 100_000, default: 1 }),
+  },
 });
 
-async function main(): Promise<number> {
-  const { values } = parseArgs({
-    args: Deno.args,
-    options: {
-      skin: { type: "string" },
-      kind: { type: "string" },
-      count: { type: "string", default: "1" },
-      help: { type: "boolean", short: "h", default: false },
-    },
-  });
-  if (values.help) {
-    println(HELP);
-    return 0;
-  }
-  const args = ArgsSchema.safeParse({ skin: values.skin, kind: values.kind, count: values.count });
-  if (!args.success) {
-    throw new TypeError(`Invalid arguments:\n${z.prettifyError(args.error)}\n\n${HELP}`);
-  }
-  await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json", level: "warning" });
+async function main(values: ArgsOf<typeof CLI>): Promise<number> {
+  await configureLogging({ level: "warning" });
   const kafka = await loadKafkaConfig(env);
   const config = await loadLeaderboardConfig(env);
   const stops = stopOnSignals();
@@ -68,7 +53,7 @@ async function main(): Promise<number> {
   const publisher = new VotePublisher(kafka, topicByRole(config, "votes"), {
     clientId: `${kafka.clientId}-vote`,
   });
-  const { skin, kind, count } = args.data;
+  const { skin, kind, count } = values;
   const events = Array.from({ length: count }, () => newVoteEvent(skin, kind, "cli"));
   try {
     // a wait blocked in kafkajs's retries is abandoned on a stop signal
@@ -86,4 +71,4 @@ async function main(): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) await runMain(main);
+if (import.meta.main) await runCommand(CLI, main);

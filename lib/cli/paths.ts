@@ -15,6 +15,12 @@ export function userPath(path: string): string {
   return resolve(env("INIT_CWD") || Deno.cwd(), path);
 }
 
+/** An environment variable holding a path (e.g. `AIRQ_DATASET`), resolved like `userPath`. */
+export function envPath(name: string): string | undefined {
+  const value = env(name);
+  return value ? userPath(value) : undefined;
+}
+
 /**
  * The store a command works on: `--db` if given, else `AIRQ_DB`, else the
  * config's default; a PostgreSQL URL as it is, a SQLite path resolved against

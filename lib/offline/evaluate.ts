@@ -129,6 +129,15 @@ export function walkForwardSettings(
 }
 
 /**
+ * How many progress messages `evaluateForecasts` sends for `config`: one per
+ * target and horizon, one for the nowcast, and with SARIMA one per target.
+ */
+export function evaluationSteps(config: ForecastConfig, withSarima: boolean): number {
+  const targets = config.targets.length;
+  return targets * config.horizonsH.length + 1 + (withSarima ? targets : 0);
+}
+
+/**
  * The weekly-refit SARIMA walk-forward of every target of `config` over the
  * window: forecasts by information index per horizon, and the fit counts.
  */

@@ -23,6 +23,7 @@ export {
   evaluateForecasts,
   type EvaluateOptions,
   type EvaluationReport,
+  evaluationSteps,
   type EvaluationWindow,
   evaluationWindow,
   type NowcastRow,
@@ -39,6 +40,6 @@ export {
   selectOnValidation,
   selectSarimaOnValidation,
 } from "./select.ts";
-export { artifactFileName, trainModels } from "./train.ts";
+export { artifactFileName, trainingSteps, trainModels } from "./train.ts";
 export { type SarimaTraining, trainSarima } from "./train_sarima.ts";
 export { GOALS, renderReport, renderSummary, replaceResultsBlock } from "./report.ts";

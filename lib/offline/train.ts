@@ -35,6 +35,16 @@ function windowStart(end: number, window: number | null): number {
   return window === null ? 0 : Math.max(0, end - window);
 }
 
+/**
+ * How many progress messages `trainModels` sends for `config` (one per target
+ * and horizon, and per target for the nowcast), plus `trainSarima`'s (one per
+ * target) when SARIMA is enabled.
+ */
+export function trainingSteps(config: ForecastConfig): number {
+  const targets = config.targets.length;
+  return targets * (config.horizonsH.length + 1) + (config.sarima.enabled ? targets : 0);
+}
+
 /** Fits and describes every deployed model; `createdAt` is an ISO timestamp. */
 export function trainModels(
   series: HourlySeries,

@@ -82,6 +82,7 @@ export function trainSarima(
       new SarimaFilter(sarimaFilterSpec(model), { windowH: hours, horizons: config.horizonsH });
     } catch (error) {
       problems.push(`${target}: ${error instanceof Error ? error.message : String(error)}`);
+      onProgress?.(`left SARIMA ${target} out`);
       continue;
     }
     models.push(model);

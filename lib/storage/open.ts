@@ -28,7 +28,9 @@ export async function requireExistingStore(target: string, howToMakeIt: string):
   if (isPostgresUrl(target)) return;
   try {
     await Deno.stat(target);
-  } catch {
+  } catch (error) {
+    // a path the task may not read is not "no database": that error says what is wrong
+    if (!(error instanceof Deno.errors.NotFound)) throw error;
     throw new Error(`No database at ${storeLabel(target)}: ${howToMakeIt}`);
   }
 }

@@ -69,10 +69,12 @@ Deno.test("analyze.ts and report.ts build from a slice of the real file, no figu
     assert.doesNotMatch(md, /\d{4}-\d{2}-\d{2}T/, "no raw ISO timestamps in prose");
 
     const final = join(dir, "final");
-    const missing = join(dir, "none.json");
-    const none = ["--evaluation", "--bench", "--realtime", "--monitor"].flatMap((
-      o,
-    ) => [o, missing]);
+    // a missing input is a usage error; --omit leaves its section saying which command writes it
+    await assert.rejects(
+      report(["--input", input, "--out", final, "--evaluation", join(dir, "none.json")]),
+      /--evaluation .*none\.json: no such file/,
+    );
+    const none = ["--omit", "evaluation,bench,realtime,monitor"];
     assert.equal(await report(["--input", input, "--out", final, ...none]), 0);
     const page = await readFile(join(final, "index.html"), "utf8");
     for (
