@@ -43,7 +43,7 @@ import { stopOnSignals } from "./lib/stop.ts";
 
 const HELP = `Replay sensor readings into Kafka.
 
-  --input PATH           dataset (default: ../shared/data/AirQualityUCI.csv, else a verified download)
+  --input PATH           dataset (default: AIRQ_DATASET, ../shared/data/AirQualityUCI.csv, else a verified download)
   --speed S              max | realtime | factor (3600 = one hour of data per second)
   --stations N           replay the year as N virtual stations (station-001 is the real one)
   --limit N              stop after N readings
@@ -118,7 +118,8 @@ async function main(): Promise<number> {
   }
   const limit = values.limit === undefined ? undefined : number("limit", values.limit, 0);
   const dataset = await resolveDatasetPath({
-    explicitPath: values.input ?? config.input ?? undefined,
+    explicitPath: values.input,
+    configuredPath: config.input,
   });
   await awaitCluster(kafka, { signal: stops.signal });
   log.info("Replaying {path} into {topic} ({stations} stations, speed {speed})", {

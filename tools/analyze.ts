@@ -22,7 +22,7 @@ import {
   frameFromRows,
 } from "../lib/analysis/mod.ts";
 import { ALERTS_CONFIG_FILE, AlertsConfigSchema } from "../lib/alerts/mod.ts";
-import { env, println, runMain } from "../lib/cli/io.ts";
+import { println, runMain } from "../lib/cli/io.ts";
 import { userPath } from "../lib/cli/paths.ts";
 import { CONFIG_DIR, loadConfig } from "../lib/config/mod.ts";
 import { readUciFile, resolveDatasetPath } from "../lib/dataset/mod.ts";
@@ -65,7 +65,7 @@ export async function main(args: string[]): Promise<number> {
     AnalysisConfigSchema,
   );
   const dataset = await resolveDatasetPath({
-    explicitPath: values.input === undefined ? env("AIRQ_DATASET") : userPath(values.input),
+    explicitPath: values.input === undefined ? undefined : userPath(values.input),
   });
   const out = values.out === undefined ? DEFAULT_OUT : userPath(values.out);
   const markdown = values.markdown !== undefined

@@ -74,7 +74,7 @@ async function main(): Promise<number> {
   };
   const home = env("HOME") ?? "";
   const dataset = await resolveDatasetPath({
-    explicitPath: values.input ?? env("AIRQ_DATASET") ?? undefined,
+    explicitPath: values.input,
   });
   const common = {
     input: dataset.path,

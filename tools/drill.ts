@@ -43,7 +43,7 @@ async function main(): Promise<number> {
   await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
   const home = env("HOME") ?? "";
   const dataset = await resolveDatasetPath({
-    explicitPath: values.input ?? env("AIRQ_DATASET") ?? undefined,
+    explicitPath: values.input,
   });
   const priv = await startPrivateBroker({
     prefix: "airq-drill-",

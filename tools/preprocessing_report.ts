@@ -13,7 +13,7 @@ import { CONFIG_DIR, loadConfig } from "../lib/config/mod.ts";
 import { readUciFile, resolveDatasetPath } from "../lib/dataset/mod.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "../lib/quality/mod.ts";
 import { preprocessingMarkdown, preprocessingStats } from "../lib/reports/preprocessing.ts";
-import { env, println, runMain } from "../lib/cli/io.ts";
+import { println, runMain } from "../lib/cli/io.ts";
 import { userPath } from "../lib/cli/paths.ts";
 
 async function main(): Promise<number> {
@@ -26,7 +26,7 @@ async function main(): Promise<number> {
   });
   const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
   const dataset = await resolveDatasetPath({
-    explicitPath: values.input ?? env("AIRQ_DATASET") ?? undefined,
+    explicitPath: values.input,
   });
   const stats = await preprocessingStats(readUciFile(dataset.path), rules);
   const name = dataset.path.split("/").at(-1) ?? dataset.path;

@@ -48,7 +48,7 @@ import {
 } from "../lib/reports/final.ts";
 import { pdfPageCount } from "../lib/render/pdf.ts";
 import { ALERTS_CONFIG_FILE, AlertsConfigSchema } from "../lib/alerts/mod.ts";
-import { env, println, runMain } from "../lib/cli/io.ts";
+import { println, runMain } from "../lib/cli/io.ts";
 import { userPath } from "../lib/cli/paths.ts";
 import {
   CONFIG_DIR,
@@ -213,7 +213,7 @@ export async function main(args: string[]): Promise<number> {
     MonitoringConfigSchema,
   );
   const dataset = await resolveDatasetPath({
-    explicitPath: values.input === undefined ? env("AIRQ_DATASET") : userPath(values.input),
+    explicitPath: values.input === undefined ? undefined : userPath(values.input),
   });
   const out = values.out === undefined ? "docs/reports/final" : userPath(values.out);
   const evaluationPath = await inputPath(values.evaluation, "evaluation.json");
