@@ -464,6 +464,7 @@ await store.close();
       args: [
         "run",
         "--no-prompt",
+        "--cached-only",
         "--no-lock",
         `--config=${config.pathname}`,
         `--allow-read=${dir}`,
@@ -556,6 +557,7 @@ Deno.kill(Deno.pid, "SIGKILL");
           args: [
             "run",
             "--no-prompt",
+            "--cached-only",
             "--no-lock",
             `--config=${config.pathname}`,
             `--allow-read=${dir}`,
