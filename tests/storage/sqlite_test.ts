@@ -465,7 +465,7 @@ await store.close();
         "run",
         "--no-prompt",
         "--cached-only",
-        "--no-lock",
+        "--frozen", // the lock's versions, whose packages deno task test cached; never written
         `--config=${config.pathname}`,
         `--allow-read=${dir}`,
         `--allow-write=${dir}`,
@@ -558,7 +558,7 @@ Deno.kill(Deno.pid, "SIGKILL");
             "run",
             "--no-prompt",
             "--cached-only",
-            "--no-lock",
+            "--frozen",
             `--config=${config.pathname}`,
             `--allow-read=${dir}`,
             `--allow-write=${dir}`,
