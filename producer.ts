@@ -53,7 +53,7 @@ const CLI = defineCommand({
   options: {
     input: opt.path("dataset", {
       input: true,
-      default: "../shared/data/AirQualityUCI.csv, else a verified download",
+      default: "AIRQ_DATASET, ../shared/data/AirQualityUCI.csv, else a verified download",
     }),
     speed: opt.custom("max | realtime | factor (3600 = one hour of data per second)", {
       value: "S",
@@ -111,7 +111,8 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   }
   const stations = values.stations ?? config.stations;
   const dataset = await resolveDatasetPath({
-    explicitPath: values.input ?? config.input ?? undefined,
+    explicitPath: values.input,
+    configuredPath: config.input,
   });
   await awaitCluster(kafka, { signal: stops.signal });
   log.info("Replaying {path} into {topic} ({stations} stations, speed {speed})", {

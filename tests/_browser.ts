@@ -35,6 +35,7 @@ export class Browser {
       args: [
         "run",
         "--no-prompt",
+        "--cached-only",
         "--allow-sys",
         "--allow-env",
         "--allow-read",

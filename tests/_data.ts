@@ -1,14 +1,16 @@
 /**
- * Where the tests find the real UCI file: `AIRQ_DATASET` when set (`.ci/run`
- * sets it), else `../shared/data/AirQualityUCI.csv` beside the repository.
+ * Where the tests find the real UCI file: through the app's own resolver
+ * (lib/dataset/source.ts), like every command: `AIRQ_DATASET`, the shared copy
+ * beside the repository, the download cache, or a download checked against its
+ * SHA-256. `deno task test` (tests/run.ts) resolves it once before the tests
+ * start and passes the path down in `AIRQ_DATASET`, so no test downloads it.
  *
  * @module
  */
-import { fileURLToPath } from "node:url";
+import { resolveDatasetPath } from "../lib/dataset/mod.ts";
 
-/** Absolute path of the real, raw UCI Air Quality CSV. */
-export const UCI_PATH: string = Deno.env.get("AIRQ_DATASET") ||
-  fileURLToPath(new URL("../../shared/data/AirQualityUCI.csv", import.meta.url));
+/** Path of the real, raw UCI Air Quality CSV. */
+export const UCI_PATH: string = (await resolveDatasetPath()).path;
 
 /** Missing values (`-200`) per column of the real file, from its data README. */
 export const UCI_MISSING: Readonly<Record<string, number>> = {

@@ -7,10 +7,23 @@
  * The broker is started by the same code as `deno task broker up`
  * (lib/harness/broker), so the test run also proves that path works.
  *
+ * Before anything starts, so that a fresh machine (empty HOME and DENO_DIR, no
+ * `../shared`) passes like this one:
+ * - `deno install --frozen` caches every npm package of deno.json at the locked
+ *   versions, in the DENO_DIR the children inherit; the children run `deno run`
+ *   with `--cached-only` (`AIRQ_DENO_CACHED_ONLY=1`, lib/harness/tasks.ts), so
+ *   none of them downloads anything in the middle of a test.
+ * - The dataset is resolved once, by the app's own rules (lib/dataset/source.ts:
+ *   `AIRQ_DATASET`, the shared copy, the cache, or a download checked against its
+ *   SHA-256), and copied into a private folder under /tmp, which every task's
+ *   `--allow-read` covers; the tests get that copy in `AIRQ_DATASET`.
+ *
  * @module
  */
+import { join } from "node:path";
 import { startPrivateBroker } from "../lib/harness/broker/mod.ts";
 import { env, eprintln, println } from "../lib/cli/io.ts";
+import { resolveDatasetPath, UCI_CSV_NAME, UCI_CSV_SHA256 } from "../lib/dataset/mod.ts";
 import { checkLogEnv, configureLogging } from "../lib/log.ts";
 
 const HELP = `Usage: deno task test [options]
@@ -20,6 +33,42 @@ All tests, against a private Kafka broker started (and stopped) for the run.
 Options:
   (any)         passed on to \`deno test\`: a file or folder, --filter TEXT, ...
   -h, --help    show this help and exit`;
+
+/** `deno install --frozen`: every dependency in DENO_DIR before a child needs it. */
+async function cacheDependencies(): Promise<void> {
+  const t0 = performance.now();
+  const out = await new Deno.Command(Deno.execPath(), {
+    args: ["install", "--frozen", "--quiet"],
+    cwd: new URL("../", import.meta.url),
+    stdin: "null",
+    stdout: "inherit",
+    stderr: "inherit",
+  }).output();
+  if (!out.success) {
+    throw new Error(
+      "`deno install --frozen` failed (above): the tests need every dependency of deno.json cached; " +
+        "check the network, or run `deno install` and commit deno.lock if deno.json changed",
+    );
+  }
+  eprintln(`test deps: cached (deno install --frozen, ${Math.round(performance.now() - t0)} ms)`);
+}
+
+/** Resolves the dataset once and copies it where every task may read it. */
+async function prepareDataset(dir: string): Promise<string> {
+  const { path, origin } = await resolveDatasetPath();
+  const bytes = await Deno.readFile(path);
+  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
+  const sha = Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  const copy = join(dir, UCI_CSV_NAME);
+  await Deno.writeFile(copy, bytes);
+  eprintln(
+    `test dataset: ${path} (${origin}), ` +
+      (sha === UCI_CSV_SHA256
+        ? "the official file (SHA-256 checked)"
+        : `SHA-256 ${sha}, NOT the official file: tests that count its rows will fail`),
+  );
+  return copy;
+}
 
 async function main(): Promise<number> {
   // the other arguments belong to `deno test`, which checks them
@@ -33,6 +82,23 @@ async function main(): Promise<number> {
     return 2;
   }
   await configureLogging({ format: "text", level: "info" });
+  await cacheDependencies();
+  const dataDir = await Deno.makeTempDir({ dir: "/tmp", prefix: "airq-test-data-" });
+  const removeData = () => Deno.remove(dataDir, { recursive: true }).catch(() => {});
+  try {
+    const dataset = await prepareDataset(dataDir);
+    const env = { AIRQ_DATASET: dataset, AIRQ_DENO_CACHED_ONLY: "1" };
+    return await withBroker(env, removeData);
+  } finally {
+    await removeData();
+  }
+}
+
+/** Starts the private broker, runs `deno test` against it, stops it; `onExit` runs on Ctrl-C. */
+async function withBroker(
+  childEnv: Record<string, string>,
+  onExit: () => Promise<void>,
+): Promise<number> {
   const t0 = performance.now();
   const priv = await startPrivateBroker({
     prefix: "airq-test-broker-",
@@ -58,7 +124,7 @@ async function main(): Promise<number> {
       // already gone
     }
     const exited = child ? child.status.catch(() => {}) : Promise.resolve();
-    exited.then(stop).finally(() => Deno.exit(130));
+    exited.then(stop).then(onExit).finally(() => Deno.exit(130));
   };
   Deno.addSignalListener("SIGINT", onSignal);
   Deno.addSignalListener("SIGTERM", onSignal);
@@ -67,6 +133,7 @@ async function main(): Promise<number> {
       args: [
         "test",
         "--no-prompt",
+        "--cached-only",
         "--allow-read",
         "--allow-write",
         "--allow-env",
@@ -75,6 +142,7 @@ async function main(): Promise<number> {
         ...Deno.args,
       ],
       env: {
+        ...childEnv,
         AIRQ_KAFKA_BROKERS: brokers,
         AIRQ_KAFKA_CONTROLLER_PORT: String(controllerPort),
         AIRQ_TEST_BROKER_STATE_DIR: stateDir,

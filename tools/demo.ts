@@ -171,13 +171,13 @@ async function stopChild(child: Child, killAfterMs = 3000): Promise<number> {
  * the model folder (`modelDir` of config/forecast.json) has no manifest, train
  * first (`deno task train`, its own permissions), on the dataset the replay uses.
  */
-async function trainIfNoModel(explicitDataset: string | undefined): Promise<void> {
+async function trainIfNoModel(configuredDataset: string | null): Promise<void> {
   const config = await loadConfig(new URL("forecast.json", CONFIG_DIR), ForecastConfigSchema);
   const root = fileURLToPath(new URL("../", import.meta.url));
   const modelDir = isAbsolute(config.modelDir) ? config.modelDir : join(root, config.modelDir);
   const trained = await Deno.stat(join(modelDir, "manifest.json")).then(() => true, () => false);
   if (trained) return;
-  const dataset = await resolveDatasetPath({ explicitPath: explicitDataset });
+  const dataset = await resolveDatasetPath({ configuredPath: configuredDataset });
   println(
     `   no trained model in ${config.modelDir}: training first (deno task train, about 10 s)`,
   );
@@ -277,7 +277,7 @@ async function live(values: DemoArgs): Promise<number> {
     const tasks = JSON.parse(await Deno.readTextFile(new URL("../deno.json", import.meta.url)))
       .tasks ?? {};
     if (hasForecaster && "forecast" in tasks) {
-      await trainIfNoModel(env("AIRQ_DATASET") ?? producerConfig.input ?? undefined);
+      await trainIfNoModel(producerConfig.input);
       children.push(await startChild("forecaster", "forecast", ["--db", dbPath]));
       println(`4. forecaster: deno task forecast --db ${dbPath} (a child process)`);
     } else {
@@ -306,7 +306,7 @@ async function live(values: DemoArgs): Promise<number> {
     stop.signal.throwIfAborted();
 
     const dataset = await resolveDatasetPath({
-      explicitPath: env("AIRQ_DATASET") ?? producerConfig.input ?? undefined,
+      configuredPath: producerConfig.input,
     });
     println(
       `6. replaying ${dataset.path} as ${stations} station(s) at speed ${values.speed}` +
@@ -442,7 +442,7 @@ async function once(values: DemoArgs): Promise<number> {
     });
 
     const dataset = await resolveDatasetPath({
-      explicitPath: env("AIRQ_DATASET") ?? producerConfig.input ?? undefined,
+      configuredPath: producerConfig.input,
     });
     println(
       `3. replaying ${dataset.path} (${dataset.origin}) at speed ${values.speed}, ${values.stations} station(s)`,

@@ -1,7 +1,8 @@
 /**
- * Where the UCI Air Quality CSV comes from: an explicit path, the shared copy next
- * to the repository, or a verified download cached on disk. This module does I/O
- * (files, network, environment); the parser in `uci_csv.ts` stays pure.
+ * Where the UCI Air Quality CSV comes from: an explicit path (`--input`), the
+ * `AIRQ_DATASET` environment variable, a path from a config file, the shared copy
+ * next to the repository, or a verified download cached on disk. This module does
+ * I/O (files, network, environment); the parser in `uci_csv.ts` stays pure.
  *
  * @module
  */
@@ -19,12 +20,21 @@ export const UCI_CSV_SHA256 = "13277ae5d8581e80b7be09d47c7d3d06fe9b8e957078f2cf6
 export const UCI_CSV_NAME = "AirQualityUCI.csv";
 
 const logger = getLogger(["airq", "dataset", "source"]);
-const HINT = `pass a local copy of ${UCI_CSV_NAME} with --input PATH`;
+const HINT = `pass a local copy of ${UCI_CSV_NAME} with --input PATH or AIRQ_DATASET=PATH`;
+
+/** Reads one environment variable; `undefined` when unset. */
+export type EnvReader = (name: string) => string | undefined;
+
+const realEnv: EnvReader = (name) => Deno.env.get(name);
 
 /** Options of {@linkcode resolveDatasetPath}. */
 export interface ResolveDatasetOptions {
-  /** Path from the command line or config. When set it wins, and must exist. */
+  /** Path from the command line (`--input`). When set it wins, and must exist. */
   explicitPath?: string | undefined;
+  /** Path from a config file: used, and must exist, when neither `--input` nor `AIRQ_DATASET` is set. */
+  configuredPath?: string | null | undefined;
+  /** Reads `AIRQ_DATASET`, `AIRQ_CACHE_DIR` and `HOME`. Default: the real environment. */
+  env?: EnvReader | undefined;
   /** Repository root; the shared copy is `<root>/../shared/data/AirQualityUCI.csv`. Default: this repository. */
   repoRoot?: string | URL | undefined;
   /** Directory of the download cache. Default: {@linkcode defaultCacheDir}. */
@@ -38,7 +48,7 @@ export interface ResolveDatasetOptions {
 }
 
 /** Where a resolved dataset path came from. */
-export type DatasetOrigin = "explicit" | "shared" | "cache" | "download";
+export type DatasetOrigin = "explicit" | "env" | "config" | "shared" | "cache" | "download";
 
 /** Result of {@linkcode resolveDatasetPath}. */
 export interface ResolvedDataset {
@@ -58,13 +68,11 @@ export interface DatasetStream {
 
 /**
  * The download cache directory: `$AIRQ_CACHE_DIR`, else `$HOME/.cache/airq`.
- * The only function here that reads the environment; tests pass `env`.
+ * Tests pass `env`.
  *
  * @throws {Error} if neither variable is set.
  */
-export function defaultCacheDir(
-  env: (name: string) => string | undefined = (name) => Deno.env.get(name),
-): string {
+export function defaultCacheDir(env: EnvReader = realEnv): string {
   const dir = env("AIRQ_CACHE_DIR");
   if (dir) return dir;
   const home = env("HOME");
@@ -75,34 +83,46 @@ export function defaultCacheDir(
 }
 
 /**
- * Finds the UCI CSV: the explicit path if given; else the shared copy at
- * `../shared/data/AirQualityUCI.csv` beside the repository; else a cached download,
- * whose SHA-256 is checked on every use. A missing or stale cache is filled from
- * `url`, the CSV taken out of the zip, checked, and written atomically.
+ * Finds the UCI CSV, first rule that applies:
+ * 1. `explicitPath` (`--input`), 2. `$AIRQ_DATASET`, 3. `configuredPath`: each must
+ *    be a readable file, else a clear error (no fallback to the rules below);
+ * 4. the shared copy at `../shared/data/AirQualityUCI.csv` beside the repository;
+ * 5. a cached download, whose SHA-256 is checked on every use. A missing or stale
+ *    cache is filled from `url`, the CSV taken out of the zip, checked, and written
+ *    atomically.
  *
- * @throws {Error} if the explicit path does not exist, the download fails, or the
- *   downloaded CSV has the wrong hash (then nothing is written).
+ * @throws {Error} if a given path does not exist or cannot be read, the download
+ *   fails, or the downloaded CSV has the wrong hash (then nothing is written).
  */
 export async function resolveDatasetPath(
   options: ResolveDatasetOptions = {},
 ): Promise<ResolvedDataset> {
-  if (options.explicitPath !== undefined) {
-    if (!await isFile(options.explicitPath)) {
+  const env = options.env ?? realEnv;
+  const given: [string | null | undefined, DatasetOrigin, string][] = [
+    [options.explicitPath, "explicit", "given with --input"],
+    [env("AIRQ_DATASET") || undefined, "env", "given in AIRQ_DATASET"],
+    [options.configuredPath, "config", "set in the config (config/producer.json input)"],
+  ];
+  for (const [path, origin, where] of given) {
+    if (path === undefined || path === null) continue;
+    if (!await isReadableFile(path, where)) {
       throw new Error(
-        `Cannot read the dataset "${options.explicitPath}": no such file; check the path given with --input or in the config`,
+        `Cannot read the dataset "${path}" ${where}: no such file; check the path, or unset it to use the shared copy, the cache or a download`,
       );
     }
-    return { path: options.explicitPath, origin: "explicit" };
+    return { path, origin };
   }
   const root = options.repoRoot ?? new URL("../../", import.meta.url);
   const shared = resolve(toPath(root), "..", "shared", "data", UCI_CSV_NAME);
-  if (await isFile(shared)) return { path: shared, origin: "shared" };
+  if (await isReadableFile(shared, "(the shared copy beside the repository)")) {
+    return { path: shared, origin: "shared" };
+  }
 
-  const cacheDir = options.cacheDir ?? defaultCacheDir();
+  const cacheDir = options.cacheDir ?? defaultCacheDir(env);
   const url = options.url ?? UCI_ZIP_URL;
   const expected = (options.sha256 ?? UCI_CSV_SHA256).toLowerCase();
   const target = join(cacheDir, UCI_CSV_NAME);
-  if (await isFile(target)) {
+  if (await isReadableFile(target, "(the download cache; AIRQ_CACHE_DIR moves it)")) {
     const actual = await sha256Hex(await Deno.readFile(target));
     if (actual === expected) return { path: target, origin: "cache" };
     logger.warn("Cached {path} has SHA-256 {actual}, expected {expected}; downloading it again", {
@@ -158,13 +178,32 @@ function toPath(path: string | URL): string {
   return typeof path === "string" ? path : fileURLToPath(path);
 }
 
-async function isFile(path: string): Promise<boolean> {
+/**
+ * Whether `path` is a file this process can open: false when it does not exist;
+ * an error that names the path and what to do when it exists but cannot be read,
+ * by the operating system (file mode) or by Deno (the task's `--allow-read`).
+ */
+async function isReadableFile(path: string, where: string): Promise<boolean> {
   try {
-    return (await Deno.stat(path)).isFile;
+    if (!(await Deno.stat(path)).isFile) return false;
+    (await Deno.open(path)).close();
+    return true;
   } catch (err) {
     if (err instanceof Deno.errors.NotFound) return false;
-    throw err;
+    throw readError(path, where, err);
   }
+}
+
+function readError(path: string, where: string, err: unknown): Error {
+  const what = err instanceof Deno.errors.NotCapable
+    ? `this command's Deno permissions (--allow-read of its task in deno.json) do not cover it. Copy the file under $HOME or /tmp`
+    : err instanceof Deno.errors.PermissionDenied
+    ? `permission denied by the file system. Make it readable (chmod a+r "${path}")`
+    : `${err instanceof Error ? err.message : String(err)}. Check it`;
+  return new Error(
+    `Cannot read the dataset "${path}" ${where}: ${what}, or ${HINT}`,
+    { cause: err },
+  );
 }
 
 async function sha256Hex(bytes: Uint8Array<ArrayBuffer>): Promise<string> {
@@ -218,8 +257,23 @@ function extractCsv(zip: Uint8Array, url: string): Uint8Array<ArrayBuffer> {
 }
 
 async function writeAtomically(dir: string, target: string, bytes: Uint8Array): Promise<void> {
-  await Deno.mkdir(dir, { recursive: true });
-  const temp = await Deno.makeTempFile({ dir, prefix: `${UCI_CSV_NAME}.`, suffix: ".part" });
+  let temp: string;
+  try {
+    await Deno.mkdir(dir, { recursive: true });
+    temp = await Deno.makeTempFile({ dir, prefix: `${UCI_CSV_NAME}.`, suffix: ".part" });
+  } catch (err) {
+    if (!(err instanceof Deno.errors.PermissionDenied || err instanceof Deno.errors.NotCapable)) {
+      throw err;
+    }
+    throw new Error(
+      `Cannot cache the downloaded dataset in "${dir}": ${
+        err instanceof Deno.errors.NotCapable
+          ? "this task may not write there"
+          : "permission denied"
+      }; set AIRQ_CACHE_DIR to a writable folder, or ${HINT}`,
+      { cause: err },
+    );
+  }
   try {
     await Deno.writeFile(temp, bytes);
     await Deno.rename(temp, target);

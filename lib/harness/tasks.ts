@@ -12,6 +12,11 @@ const ROOT = new URL("../../", import.meta.url);
  * the `deno` on PATH (what `deno task` would run). Spawning it directly (not through `deno task`) runs the script
  * with the task's exact permissions and makes its pid the script's own, so
  * kill -9 hits the script and not a wrapper shell.
+ *
+ * With `AIRQ_DENO_CACHED_ONLY=1` (in `env` or this process's environment; `deno
+ * task test` sets it after caching every dependency) the task runs with
+ * `--cached-only`: a dependency missing from the cache fails at once, naming it,
+ * instead of being downloaded in the middle of a test.
  */
 export async function taskArgv(name: string, env: Record<string, string>): Promise<string[]> {
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
@@ -19,8 +24,19 @@ export async function taskArgv(name: string, env: Record<string, string>): Promi
   const command: string = typeof task === "string" ? task : task.command;
   const home = env["HOME"] ?? Deno.env.get("HOME") ?? "";
   const argv = command.replaceAll("$HOME", home).split(/\s+/);
-  if (argv[0] !== "deno") throw new Error(`task ${name} does not start with deno: ${command}`);
-  return ["deno", ...argv.slice(1)];
+  if (argv[0] !== "deno" || argv[1] !== "run") {
+    throw new Error(`task ${name} does not start with deno run: ${command}`);
+  }
+  const cachedOnly = (env["AIRQ_DENO_CACHED_ONLY"] ?? readEnv("AIRQ_DENO_CACHED_ONLY")) === "1";
+  return ["deno", "run", ...(cachedOnly ? ["--cached-only"] : []), ...argv.slice(2)];
+}
+
+function readEnv(name: string): string | undefined {
+  try {
+    return Deno.env.get(name);
+  } catch {
+    return undefined; // no --allow-env for it: the variable cannot be meant for us
+  }
 }
 
 /** Starts task `name` with extra `args`, from the repository root, with the task's permissions. */

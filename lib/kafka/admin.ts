@@ -55,33 +55,31 @@ export async function ensureTopics(
     }
   }
   await waitForLeaders(admin, topics.map((t) => t.name), timeoutMs);
-  await alignTopicConfigs(admin, topics.filter((t) => !created.includes(t.name)));
+  await alignTopicConfigs(admin, topics.filter((t) => !created.includes(t.name)), { timeoutMs });
   return created;
 }
 
 /**
  * Gives existing topics the values `configs` sets where theirs differ
  * (AlterConfigs: a topic's dynamic settings become exactly `configs`, as at
- * creation). Returns the names of the topics it changed.
+ * creation), and waits until DescribeConfigs reports them: under KRaft the
+ * controller answers AlterConfigs once the change is committed, but the broker
+ * that answers DescribeConfigs applies it from the metadata log a moment later,
+ * so a reader straight after could see the old values (9 of 60 tries on the
+ * test broker under load). Returns the names of the topics it changed.
  */
 export async function alignTopicConfigs(
   admin: Admin,
   topics: readonly TopicSpec[],
+  { timeoutMs = 15_000 } = {},
 ): Promise<string[]> {
   const withConfigs = topics.filter((t) => Object.keys(t.configs).length > 0);
   if (withConfigs.length === 0) return [];
-  const described = await admin.describeConfigs({
-    includeSynonyms: false,
-    resources: withConfigs.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.name })),
-  });
+  const described = await differingConfigs(admin, withConfigs);
   const changed: string[] = [];
   for (const topic of withConfigs) {
-    const live = described.resources.find((r) => r.resourceName === topic.name);
-    if (!live) continue;
-    const value = (name: string) =>
-      live.configEntries.find((e) => e.configName === name)?.configValue;
-    const differing = Object.entries(topic.configs).filter(([k, v]) => value(k) !== v);
-    if (differing.length === 0) continue;
+    const differing = described.get(topic.name);
+    if (differing === undefined || differing.length === 0) continue;
     await admin.alterConfigs({
       validateOnly: false,
       resources: [{
@@ -92,11 +90,70 @@ export async function alignTopicConfigs(
     });
     log.warn("Topic {topic} had other settings than config/topics.json; now {settings}", {
       topic: topic.name,
-      settings: differing.map(([k, v]) => `${k}=${v} (was ${value(k) ?? "unset"})`).join(", "),
+      settings: differing.map((d) => `${d.name}=${d.wanted} (was ${d.live ?? "unset"})`).join(", "),
     });
     changed.push(topic.name);
   }
+  await waitForConfigs(admin, withConfigs.filter((t) => changed.includes(t.name)), timeoutMs);
   return changed;
+}
+
+/** A setting whose live value is not the configured one. */
+interface Differing {
+  name: string;
+  wanted: string;
+  live: string | undefined;
+}
+
+/** Per topic (that exists), the settings of `configs` whose live value differs. */
+async function differingConfigs(
+  admin: Admin,
+  topics: readonly TopicSpec[],
+): Promise<Map<string, Differing[]>> {
+  const described = await admin.describeConfigs({
+    includeSynonyms: false,
+    resources: topics.map((t) => ({ type: ConfigResourceTypes.TOPIC, name: t.name })),
+  });
+  const result = new Map<string, Differing[]>();
+  for (const topic of topics) {
+    const live = described.resources.find((r) => r.resourceName === topic.name);
+    if (!live) continue;
+    const value = (name: string) =>
+      live.configEntries.find((e) => e.configName === name)?.configValue;
+    result.set(
+      topic.name,
+      Object.entries(topic.configs)
+        .filter(([name, wanted]) => value(name) !== wanted)
+        .map(([name, wanted]) => ({ name, wanted, live: value(name) })),
+    );
+  }
+  return result;
+}
+
+/** Waits until DescribeConfigs shows every topic's `configs`. */
+async function waitForConfigs(
+  admin: Admin,
+  topics: readonly TopicSpec[],
+  timeoutMs: number,
+): Promise<void> {
+  if (topics.length === 0) return;
+  const deadline = performance.now() + timeoutMs;
+  for (;;) {
+    const differing = [...(await differingConfigs(admin, topics))]
+      .filter(([, d]) => d.length > 0);
+    if (differing.length === 0) return;
+    if (performance.now() > deadline) {
+      const what = differing.map(([topic, d]) =>
+        `${topic}: ${d.map((x) => `${x.name}=${x.live ?? "unset"}`).join(", ")}`
+      );
+      throw new Error(
+        `the broker accepted new settings but still reports old ones after ${timeoutMs} ms (${
+          what.join("; ")
+        })`,
+      );
+    }
+    await new Promise((r) => setTimeout(r, 100));
+  }
 }
 
 /** Waits until the metadata of `names` lists a leader for every partition. */

@@ -42,6 +42,9 @@ async function withTempRepo(fn: (dirs: { repoRoot: string; cacheDir: string }) =
   }
 }
 
+/** No AIRQ_DATASET, whatever the test run sets: these tests choose every input. */
+const NO_ENV = () => undefined;
+
 const head = await Deno.readFile(HEAD);
 const headSha = await sha256Hex(head);
 const uciZip = zipSync({
@@ -51,14 +54,72 @@ const uciZip = zipSync({
 
 Deno.test("resolveDatasetPath() prefers the explicit path and checks that it exists", async () => {
   await withTempRepo(async ({ repoRoot, cacheDir }) => {
-    const found = await resolveDatasetPath({ explicitPath: HEAD, repoRoot, cacheDir });
+    const found = await resolveDatasetPath({ env: NO_ENV, explicitPath: HEAD, repoRoot, cacheDir });
     assert.deepEqual(found, { path: HEAD, origin: "explicit" });
     const missing = join(cacheDir, "nope.csv");
     await assert.rejects(
-      resolveDatasetPath({ explicitPath: missing, repoRoot, cacheDir }),
-      (err: Error) => err.message.includes(`"${missing}": no such file`),
+      resolveDatasetPath({ env: NO_ENV, explicitPath: missing, repoRoot, cacheDir }),
+      (err: Error) => err.message.includes(`"${missing}" given with --input: no such file`),
     );
   });
+});
+
+Deno.test("resolveDatasetPath() takes AIRQ_DATASET before the config and the shared copy", async () => {
+  await withTempRepo(async ({ repoRoot, cacheDir }) => {
+    const env = (name: string) => name === "AIRQ_DATASET" ? HEAD : undefined;
+    const configuredPath = join(cacheDir, "configured.csv");
+    const options = { env, repoRoot, cacheDir, url: "http://127.0.0.1:9/x" };
+    assert.deepEqual(await resolveDatasetPath({ ...options, configuredPath }), {
+      path: HEAD,
+      origin: "env",
+    });
+    const other = join(cacheDir, "other.csv");
+    await assert.rejects(
+      resolveDatasetPath({ ...options, explicitPath: other }),
+      (err: Error) => err.message.includes(`"${other}" given with --input: no such file`),
+      "--input wins over AIRQ_DATASET",
+    );
+    const missing = (name: string) => name === "AIRQ_DATASET" ? other : undefined;
+    await assert.rejects(
+      resolveDatasetPath({ ...options, env: missing }),
+      (err: Error) => err.message.includes(`"${other}" given in AIRQ_DATASET: no such file`),
+      "a wrong AIRQ_DATASET is an error, not a silent download",
+    );
+  });
+});
+
+Deno.test("resolveDatasetPath() uses the configured path when no --input or AIRQ_DATASET", async () => {
+  await withTempRepo(async ({ repoRoot, cacheDir }) => {
+    const options = { env: NO_ENV, repoRoot, cacheDir, url: "http://127.0.0.1:9/x" };
+    assert.deepEqual(await resolveDatasetPath({ ...options, configuredPath: HEAD }), {
+      path: HEAD,
+      origin: "config",
+    });
+    assert.deepEqual(
+      await resolveDatasetPath({ ...options, explicitPath: HEAD, configuredPath: "/nope.csv" }),
+      { path: HEAD, origin: "explicit" },
+    );
+  });
+});
+
+Deno.test({
+  name: "resolveDatasetPath() says which path it may not read, and what to do",
+  permissions: { read: [fileURLToPath(new URL("../fixtures/", import.meta.url))] },
+  async fn() {
+    const outside = "/etc/hostname";
+    await assert.rejects(
+      resolveDatasetPath({ env: NO_ENV, explicitPath: outside, cacheDir: "/nowhere" }),
+      (err: Error) => {
+        assert.match(
+          err.message,
+          /^Cannot read the dataset "\/etc\/hostname" given with --input: /,
+        );
+        assert.match(err.message, /Deno permissions \(--allow-read of its task in deno\.json\)/);
+        assert.match(err.message, /Copy the file under \$HOME or \/tmp, or pass a local copy/);
+        return true;
+      },
+    );
+  },
 });
 
 Deno.test("resolveDatasetPath() uses ../shared/data/AirQualityUCI.csv beside the repo", async () => {
@@ -66,7 +127,12 @@ Deno.test("resolveDatasetPath() uses ../shared/data/AirQualityUCI.csv beside the
     const dataDir = join(repoRoot, "..", "shared", "data");
     await Deno.mkdir(dataDir, { recursive: true });
     await Deno.copyFile(HEAD, join(dataDir, UCI_CSV_NAME));
-    const found = await resolveDatasetPath({ repoRoot, cacheDir, url: "http://127.0.0.1:9/x" });
+    const found = await resolveDatasetPath({
+      env: NO_ENV,
+      repoRoot,
+      cacheDir,
+      url: "http://127.0.0.1:9/x",
+    });
     assert.deepEqual(found, { path: join(dataDir, UCI_CSV_NAME), origin: "shared" });
   });
 });
@@ -75,7 +141,7 @@ Deno.test("resolveDatasetPath() downloads, verifies and caches the CSV, then reu
   const { server, requests, url } = serveZip(uciZip);
   try {
     await withTempRepo(async ({ repoRoot, cacheDir }) => {
-      const options = { repoRoot, cacheDir, url, sha256: headSha };
+      const options = { env: NO_ENV, repoRoot, cacheDir, url, sha256: headSha };
       const cached = join(cacheDir, UCI_CSV_NAME);
 
       assert.deepEqual(await resolveDatasetPath(options), { path: cached, origin: "download" });
@@ -103,7 +169,7 @@ Deno.test("resolveDatasetPath() refuses a download whose SHA-256 does not match"
   try {
     await withTempRepo(async ({ repoRoot, cacheDir }) => {
       await assert.rejects(
-        resolveDatasetPath({ repoRoot, cacheDir, url, sha256: wrong }),
+        resolveDatasetPath({ env: NO_ENV, repoRoot, cacheDir, url, sha256: wrong }),
         (err) => {
           assert.ok(err instanceof Error);
           assert.match(err.message, new RegExp(`SHA-256 ${headSha}, expected ${wrong}`));
@@ -123,11 +189,12 @@ Deno.test("resolveDatasetPath() explains HTTP, network and zip failures", async 
   const { server, base, url } = serveZip(zipSync({ "README.txt": new Uint8Array([104, 105]) }));
   try {
     await withTempRepo(async ({ repoRoot, cacheDir }) => {
-      const resolveFrom = (url: string) => resolveDatasetPath({ repoRoot, cacheDir, url });
+      const resolveFrom = (url: string) =>
+        resolveDatasetPath({ env: NO_ENV, repoRoot, cacheDir, url });
       await t.step("HTTP 404", async () => {
         await assert.rejects(
           resolveFrom(`${base}/missing.zip`),
-          /^Error: Cannot download .* from http:\/\/127\.0\.0\.1:\d+\/missing\.zip: HTTP 404 Not Found; check the URL, or .*--input PATH$/,
+          /^Error: Cannot download .* from http:\/\/127\.0\.0\.1:\d+\/missing\.zip: HTTP 404 Not Found; check the URL, or .*--input PATH or AIRQ_DATASET=PATH$/,
         );
       });
       await t.step("zip without the CSV", async () => {
@@ -140,7 +207,7 @@ Deno.test("resolveDatasetPath() explains HTTP, network and zip failures", async 
   await t.step("connection refused", async () => {
     await withTempRepo(async ({ repoRoot, cacheDir }) => {
       await assert.rejects(
-        resolveDatasetPath({ repoRoot, cacheDir, url: `${base}/air+quality.zip` }),
+        resolveDatasetPath({ env: NO_ENV, repoRoot, cacheDir, url: `${base}/air+quality.zip` }),
         /^Error: Cannot download .*; check the network, or pass a local copy/,
       );
     });

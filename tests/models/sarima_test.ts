@@ -83,6 +83,7 @@ Deno.test("npm arima never writes to stdout once loaded through loadSarima()", a
     args: [
       "run",
       "--no-prompt",
+      "--cached-only",
       "--allow-read",
       new URL("./_sarima_stdout.ts", import.meta.url).pathname,
     ],

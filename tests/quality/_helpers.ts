@@ -16,9 +16,6 @@ export const RULES: QualityRules = await loadConfig(
   QualityRulesSchema,
 );
 
-/** The real UCI file. */
-export const UCI_FILE = new URL("../../../shared/data/AirQualityUCI.csv", import.meta.url);
-
 /** A fixed consumer clock: 2025-01-01T00:00:00Z. */
 export const NOW = Date.UTC(2025, 0, 1);
 

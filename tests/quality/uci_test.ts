@@ -10,7 +10,8 @@ import {
   type MeasurementField,
   type Measurements,
 } from "../../lib/records/mod.ts";
-import { encode, NOW, position, RULES, UCI_FILE } from "./_helpers.ts";
+import { encode, NOW, position, RULES } from "./_helpers.ts";
+import { UCI_PATH } from "../_data.ts";
 
 // From the data README's table, written out as an independent oracle.
 const README_MISSING: Record<MeasurementField, number> = {
@@ -29,7 +30,7 @@ const README_MISSING: Record<MeasurementField, number> = {
   ah: 366,
 };
 
-const ROWS: UciRow[] = await Array.fromAsync(readUciFile(UCI_FILE));
+const ROWS: UciRow[] = await Array.fromAsync(readUciFile(UCI_PATH));
 
 /** Turns every UCI row into a station-001 message and validates it. */
 function validateAll(toValue: (m: Measurements) => Measurements = (m) => m): CleanReading[] {

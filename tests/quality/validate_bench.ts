@@ -12,9 +12,10 @@
 import { readUciFile } from "../../lib/dataset/mod.ts";
 import { QualityMonitor, validateMessage } from "../../lib/quality/mod.ts";
 import { type CleanReading, ReadingSchema } from "../../lib/records/mod.ts";
-import { context, encode, makeReading, position, RULES, UCI_FILE } from "./_helpers.ts";
+import { context, encode, makeReading, position, RULES } from "./_helpers.ts";
+import { UCI_PATH } from "../_data.ts";
 
-const rows = await Array.fromAsync(readUciFile(UCI_FILE));
+const rows = await Array.fromAsync(readUciFile(UCI_PATH));
 const messages = rows.map((row) =>
   encode({
     schema_version: 1,

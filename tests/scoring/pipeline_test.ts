@@ -13,6 +13,12 @@ import {
 import { loadSarima, parseModelArtifact, predictModel } from "../../lib/models/mod.ts";
 import { UCI_PATH } from "../_data.ts";
 
+/** What locates Deno's dependency cache, for a child started with `clearEnv`. */
+function denoCacheEnv(): Record<string, string> {
+  const vars = ["DENO_DIR", "XDG_CACHE_HOME", "HOME"].map((name) => [name, Deno.env.get(name)]);
+  return Object.fromEntries(vars.filter((v): v is [string, string] => v[1] !== undefined));
+}
+
 const base = ForecastConfigSchema.parse(
   JSON.parse(await Deno.readTextFile(new URL("../../config/forecast.json", import.meta.url))),
 );
@@ -114,6 +120,7 @@ Deno.test("evaluate.ts --json writes the contract of issue 4 (subprocess, task p
       args: [
         "run",
         "--no-prompt",
+        "--cached-only",
         `--allow-read=${root},${dir}`,
         `--allow-write=${dir}`,
         "--allow-env=AIRQ_*,INIT_CWD,HOME",
@@ -129,7 +136,8 @@ Deno.test("evaluate.ts --json writes the contract of issue 4 (subprocess, task p
       ],
       cwd: root,
       clearEnv: true,
-      env: { AIRQ_LOG_LEVEL: "warning" },
+      // DENO_DIR: the dependency cache `deno task test` filled (else a download mid-test)
+      env: { AIRQ_LOG_LEVEL: "warning", ...denoCacheEnv() },
       stdout: "piped",
       stderr: "piped",
     }).output();

@@ -464,7 +464,8 @@ await store.close();
       args: [
         "run",
         "--no-prompt",
-        "--no-lock",
+        "--cached-only",
+        "--frozen", // the lock's versions, whose packages deno task test cached; never written
         `--config=${config.pathname}`,
         `--allow-read=${dir}`,
         `--allow-write=${dir}`,
@@ -556,7 +557,8 @@ Deno.kill(Deno.pid, "SIGKILL");
           args: [
             "run",
             "--no-prompt",
-            "--no-lock",
+            "--cached-only",
+            "--frozen",
             `--config=${config.pathname}`,
             `--allow-read=${dir}`,
             `--allow-write=${dir}`,
