@@ -8,7 +8,7 @@
  * @module
  */
 import { buildFeatureMatrix, fieldOf, type HourlySeries, indexAt } from "../features/mod.ts";
-import { classify, mae, naiveScale, rmse } from "../scoring/mod.ts";
+import { classify, conformalIntervals, mae, naiveScale, rmse } from "../scoring/mod.ts";
 import { lastObserved, type SarimaEngine, seasonalNaiveForecast } from "../models/mod.ts";
 import {
   type ForecastConfig,
@@ -18,7 +18,14 @@ import {
   sarimaWeightOf,
 } from "./forecast_config.ts";
 import { sarimaWalkForward } from "./sarima_runs.ts";
-import { type ResultRow, scoreForecasts } from "./score.ts";
+import { holmAcrossPairs, type ResultRow, scoreForecasts } from "./score.ts";
+import { coverageByRegime, type RegimeCoverageRow, regimeMembership } from "./regimes.ts";
+import {
+  episodeLeadTimes,
+  warningAtLead,
+  type WarningEpisodes,
+  type WarningLeadRow,
+} from "./warning.ts";
 import { walkForward, type WalkForwardOptions } from "./walk_forward.ts";
 
 /** One row of `nowcast` (the virtual sensor). */
@@ -32,8 +39,8 @@ export interface NowcastRow {
   detail: string;
 }
 
-/** `warning_no2_200`: the early warning against persistence's. */
-export interface WarningRow {
+/** Precision, recall and F1 of a warning and of persistence at one lead. */
+export interface WarningScores {
   precision: number;
   recall: number;
   f1: number;
@@ -42,6 +49,21 @@ export interface WarningRow {
   persistence_f1: number;
   n: number;
   events: number;
+}
+
+/**
+ * `warning_no2_200`: the early warning against persistence's. The top-level scores are those of
+ * the `warning.horizonH` (1 h) lead of `by_lead_h`.
+ */
+export interface WarningRow extends WarningScores {
+  /** How a warning is issued, in words. */
+  rule: string;
+  /** The probability rule and persistence at every lead of `warning.leadsH`. */
+  by_lead_h: WarningLeadRow[];
+  /** Exceedance episodes of the test window and the lead time of their warnings. */
+  episodes: WarningEpisodes;
+  /** The earlier rule, `best` 1 h point forecast above the threshold, on its own scored hours. */
+  point_forecast_rule: WarningScores & { lead_h: number };
 }
 
 /** Everything `deno task evaluate --json` writes. */
@@ -54,6 +76,10 @@ export interface EvaluationReport {
     mase_scale: string;
   };
   results: ResultRow[];
+  /** Coverage and interval score of `best`'s 90 % intervals per target, horizon and regime. */
+  coverage_by_regime: RegimeCoverageRow[];
+  /** The high-pollution thresholds (quantile of the values before the test window) per target. */
+  regime_thresholds: Record<string, number>;
   nowcast: NowcastRow[];
   warning_no2_200: WarningRow;
   /** Wall time of the SARIMA walk-forward (fits and forecasts), s; null when SARIMA did not run. */
@@ -204,6 +230,17 @@ export function evaluateForecasts(
     level: config.bootstrap.level,
   };
   const results: ResultRow[] = [];
+  const coverageRows: RegimeCoverageRow[] = [];
+  const memberships = new Map(config.targets.map((target) => [
+    target,
+    regimeMembership(
+      series.columns[fieldOf(target)],
+      series.startMs,
+      utcOffsetMin,
+      testFrom,
+      config.regimes,
+    ),
+  ]));
   const bestByKey = new Map<string, Float64Array>();
   let refits = 0;
   let sarimaRuns = new Map<string, Map<number, Float64Array>>();
@@ -282,6 +319,15 @@ export function evaluateForecasts(
         tested: ["ridge", "gbt", "sarima", "best"],
         details: { best: blendLabel(w, v) },
       }));
+      const intervals = conformalIntervals(best, y, h, config.conformal, 0);
+      coverageRows.push(...coverageByRegime(
+        y,
+        intervals.lower,
+        intervals.upper,
+        config.conformal.alpha,
+        { target, horizonH: h, testFrom, testTo },
+        memberships.get(target)!.isIn,
+      ));
       timings[`score_${target}_h${h}`] = clock() - t0;
       options.onProgress?.(`${target} h=${h}: ${run.refits} refits`);
     }
@@ -298,13 +344,18 @@ export function evaluateForecasts(
       `The warning needs forecasts of ${config.warning.target} at ${config.warning.horizonH} h; add them to targets and horizonsH`,
     );
   }
-  const warning = scoreWarning(
+  holmAcrossPairs(results);
+  const pointRule = scoreWarning(
     series.columns[fieldOf(config.warning.target)],
     warningForecast,
     config.warning,
     testFrom,
     testTo,
   );
+  const t1 = clock();
+  const warning = evaluateWarning(series, config, window, utcOffsetMin, wf, pointRule);
+  timings.warning = clock() - t1;
+  options.onProgress?.("warning done");
   return {
     test_window: config.testWindow,
     protocol: {
@@ -314,6 +365,10 @@ export function evaluateForecasts(
       mase_scale: "in-sample MAE of the 24 h seasonal naive forecast before the test window",
     },
     results,
+    coverage_by_regime: coverageRows,
+    regime_thresholds: Object.fromEntries(
+      [...memberships].map(([target, m]) => [target, m.threshold]),
+    ),
     nowcast: nowcast.rows,
     warning_no2_200: warning,
     sarima_seconds: sarimaSeconds,
@@ -368,13 +423,88 @@ function evaluateNowcast(
   return { rows, refits };
 }
 
+/**
+ * The warning of `config.warning` at each of its leads: the target's ridge/trees blend (weight of
+ * `gbtWeight` at that horizon, else 0.5; no SARIMA, which runs only at the main horizons) walked
+ * forward from before the validation window to the end of the test window with the same weekly
+ * refits; the probability cut-off is chosen on the validation window, then scored on test.
+ */
+function evaluateWarning(
+  series: HourlySeries,
+  config: ForecastConfig,
+  window: EvaluationWindow,
+  utcOffsetMin: number,
+  wf: Omit<WalkForwardOptions, "horizonH" | "fromTarget" | "toTarget">,
+  pointRule: WarningScores,
+): WarningRow {
+  const { target, threshold, horizonH, leadsH } = config.warning;
+  const y = series.columns[fieldOf(target)];
+  const validation = {
+    from: seriesIndex(series, config.validationWindow.from),
+    to: seriesIndex(series, config.validationWindow.to),
+  };
+  const rule = {
+    threshold,
+    residualWindowH: config.warning.residualWindowH,
+    minResiduals: config.warning.minResiduals,
+    cutoffs: config.warning.probabilityCutoffs,
+  };
+  const rows: WarningLeadRow[] = [];
+  const warns = new Map<number, (t: number) => boolean>();
+  const persistenceWarns = new Map<number, (t: number) => boolean>();
+  for (const lead of leadsH) {
+    const features = buildFeatureMatrix(series, { mode: "forecast", horizonH: lead, utcOffsetMin });
+    const [run] = walkForward(features, [y], {
+      ...wf,
+      horizonH: lead,
+      fromTarget: Math.max(0, validation.from - config.conformal.warmupH),
+      toTarget: window.testTo,
+    });
+    const w = gbtWeightOf(config, target, String(lead));
+    const forecast = blend(run!.ridge, run!.gbt, w);
+    const scored = warningAtLead(y, forecast, lead, rule, validation, {
+      from: window.testFrom,
+      to: window.testTo,
+    });
+    rows.push(scored.row);
+    warns.set(lead, scored.warn);
+    persistenceWarns.set(lead, (t) => lastObserved(y, t) > threshold);
+  }
+  const head = rows.find((r) => r.lead_h === horizonH) ?? rows[0]!;
+  const model = episodeLeadTimes(y, threshold, window.testFrom, window.testTo, warns);
+  const naive = episodeLeadTimes(y, threshold, window.testFrom, window.testTo, persistenceWarns);
+  return {
+    precision: head.precision,
+    recall: head.recall,
+    f1: head.f1,
+    persistence_precision: head.persistence_precision,
+    persistence_recall: head.persistence_recall,
+    persistence_f1: head.persistence_f1,
+    n: head.n,
+    events: head.events,
+    rule: `warn at t for t + L when P(${target} > ${threshold}) >= the lead's cut-off; P from ` +
+      `the ridge/trees forecast and its latest ${rule.residualWindowH} multiplicative errors ` +
+      "(log1p residuals), alone or combined with persistence (either or both); cut-off and " +
+      "combination chosen per lead on the validation window for the best F1",
+    by_lead_h: rows,
+    episodes: {
+      count: model.count,
+      warned: model.warned,
+      median_lead_h: model.medianLeadH,
+      persistence_warned: naive.warned,
+      persistence_median_lead_h: naive.medianLeadH,
+    },
+    point_forecast_rule: { lead_h: config.warning.horizonH, ...pointRule },
+  };
+}
+
 function scoreWarning(
   y: Float64Array,
   forecast: Float64Array,
   warning: ForecastConfig["warning"],
   testFrom: number,
   testTo: number,
-): WarningRow {
+): WarningScores {
   const h = warning.horizonH;
   const predicted: boolean[] = [], persistence: boolean[] = [], actual: boolean[] = [];
   for (let tau = testFrom; tau <= testTo; tau++) {

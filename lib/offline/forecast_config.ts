@@ -84,10 +84,37 @@ export const ForecastConfigSchema = z.strictObject({
     seed: z.number().int(),
     level: z.number().positive().max(0.999),
   }),
+  /**
+   * The early warning. `horizonH`: the lead of the headline `warning_no2_200` numbers; `leadsH`:
+   * every lead scored in `by_lead_h` (forecasts of `target` at each are made for the warning).
+   * A warning is issued when P(exceedance) from the forecast and its latest `residualWindowH`
+   * multiplicative errors reaches a cut-off chosen from `probabilityCutoffs` on the validation
+   * window.
+   */
   warning: z.strictObject({
     target: z.enum(FORECAST_TARGETS),
     threshold: z.number(),
     horizonH: z.number().int().min(1),
+    leadsH: z.array(z.number().int().min(1).max(168)).min(1).default([1]),
+    residualWindowH: z.number().int().min(10).default(720),
+    minResiduals: z.number().int().min(1).default(50),
+    probabilityCutoffs: z.array(z.number().gt(0).max(1)).min(1).default([0.5]),
+  }),
+  /**
+   * Regimes of `coverage_by_regime`: high pollution = above the `highQuantile` of the target's
+   * values before the test window; rush hours = these local hours on weekdays; after an outage =
+   * the first `afterOutageH` hours after at least `outageMinMissingH` missing hours of the target.
+   */
+  regimes: z.strictObject({
+    highQuantile: z.number().gt(0).lt(1),
+    rushHours: z.array(z.number().int().min(0).max(23)),
+    outageMinMissingH: z.number().int().min(1),
+    afterOutageH: z.number().int().min(1),
+  }).default({
+    highQuantile: 0.9,
+    rushHours: [7, 8, 9, 17, 18, 19],
+    outageMinMissingH: 3,
+    afterOutageH: 6,
   }),
   /** Where `deno task train` writes artifacts (relative to the repository). */
   modelDir: z.string().min(1),

@@ -32,7 +32,14 @@ export {
   walkForwardSettings,
   type WarningRow,
 } from "./evaluate.ts";
-export { type ResultRow, scoreForecasts, type ScoreOptions } from "./score.ts";
+export {
+  DM_METHOD,
+  type DmField,
+  holmAcrossPairs,
+  type ResultRow,
+  scoreForecasts,
+  type ScoreOptions,
+} from "./score.ts";
 export { walkForward, type WalkForwardOptions, type WalkForwardResult } from "./walk_forward.ts";
 export {
   type SarimaSelectionReport,

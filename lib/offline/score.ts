@@ -13,6 +13,8 @@ import {
   conformalIntervals,
   type ConformalOptions,
   dieboldMariano,
+  holmAdjust,
+  intervalScore,
   intervalScores,
   mae,
   rmse,
@@ -38,10 +40,47 @@ export interface ResultRow {
   /** Share of observed targets inside the 90 % conformal interval. */
   interval_coverage: number;
   interval_mean_width: number;
-  /** Diebold-Mariano (HLN-corrected) against the better naive baseline; null for baselines. */
-  dm: { baseline: string; statistic: number; p_value: number } | null;
+  /**
+   * Mean interval score of the 90 % conformal interval (Gneiting and Raftery 2007): width plus
+   * 2/alpha times each miss, in the target's unit; lower is better.
+   */
+  interval_score: number;
+  /** Diebold-Mariano against the better naive baseline; null for baselines. */
+  dm: DmField | null;
   /** What `best` is made of, e.g. `0.50 ridge + 0.50 gbt`. */
   detail?: string;
+}
+
+/**
+ * Diebold-Mariano of absolute errors against the better naive baseline: Newey-West variance with
+ * `lags` lags (automatic bandwidth, at least h - 1), Student-t p-value, and that p-value
+ * Holm-adjusted across the target-horizon pairs of the same model (`p_value_holm`, set by
+ * {@linkcode holmAcrossPairs}; null until then).
+ */
+export interface DmField {
+  baseline: string;
+  statistic: number;
+  p_value: number;
+  p_value_holm: number | null;
+  lags: number;
+  method: string;
+}
+
+/** The DM method in words, as written in every `dm` field. */
+export const DM_METHOD =
+  "Newey-West HAC variance, Bartlett kernel, Newey-West (1994) automatic lags (at least h - 1); t(n - 1)";
+
+/**
+ * Sets `dm.p_value_holm` of every tested row: Holm's adjustment over the rows
+ * of the same model (one per target and horizon, 12 in the evaluation).
+ */
+export function holmAcrossPairs(rows: readonly ResultRow[]): void {
+  const models = new Set(rows.filter((r) => r.dm !== null).map((r) => r.model));
+  for (const model of models) {
+    const family = rows.filter((r) => r.model === model && r.dm !== null);
+    const adjusted = holmAdjust(family.map((r) => r.dm!.p_value));
+    family.forEach((r, i) => (r.dm!.p_value_holm = adjusted[i]!));
+  }
 }
 
 /** What `scoreForecasts` needs besides the forecasts. */
@@ -104,15 +143,20 @@ export function scoreForecasts(
     const m = mae(pred, obs);
     const tested = options.tested.includes(model);
     const intervals = conformalIntervals(f, y, h, options.conformal, 0);
-    const covered = intervalScores(
-      Float64Array.from(points, (t) => intervals.lower[t]!),
-      Float64Array.from(points, (t) => intervals.upper[t]!),
-      obs,
-    );
+    const lower = Float64Array.from(points, (t) => intervals.lower[t]!);
+    const upper = Float64Array.from(points, (t) => intervals.upper[t]!);
+    const covered = intervalScores(lower, upper, obs);
     let dm: ResultRow["dm"] = null;
     if (tested) {
       const r = dieboldMariano(Float64Array.from(e, (v, k) => v - refErr[k]!), h);
-      dm = { baseline: refName, statistic: r.statistic, p_value: r.pValue };
+      dm = {
+        baseline: refName,
+        statistic: r.statistic,
+        p_value: r.pValue,
+        p_value_holm: null,
+        lags: r.lags,
+        method: DM_METHOD,
+      };
     }
     const row: ResultRow = {
       target: options.target,
@@ -130,6 +174,7 @@ export function scoreForecasts(
       skill_vs_seasonal_naive_24h_ci95: tested ? ci(e, seasonal) : null,
       interval_coverage: covered.coverage,
       interval_mean_width: covered.meanWidth,
+      interval_score: intervalScore(lower, upper, obs, options.conformal.alpha),
       dm,
     };
     const detail = options.details?.[model];

@@ -78,8 +78,8 @@ export function modelSection(
     best.find((x) => x.target === target && x.horizon_h === h);
   const no2Short = at("NO2(GT)", Math.min(...horizons)),
     no2Long = at("NO2(GT)", Math.max(...horizons));
-  const byLead = (w as { by_lead_h?: { lead_h: number; recall: number; precision: number }[] })
-    .by_lead_h ?? [];
+  const byLead = w.by_lead_h ?? [];
+  const episodes = w.episodes;
   return [
     `<h3>Features</h3><p>Every feature at hour t uses only what was known at t (a test fails on any look-ahead). Per pollutant: the values ${
       LAGS_H.join(", ")
@@ -88,7 +88,7 @@ export function modelSection(
     } hours (the level and how unsettled it is), and the cheap sensors' current values (they see the change the analyser has not reported yet). Calendar: hour and weekday as sine/cosine pairs (23:00 is next to 00:00), weekend and holiday flags, the meteorological season. Temperature and humidity enter as they were at t. Business reason for each: docs/forecasting.md.</p>`,
     `<h3>Evaluation</h3><p>Walk-forward on the fixed test window ${dateOf(r.test_window.from)} to ${
       dateOf(r.test_window.to)
-    }: ${r.protocol.refits} refits, every ${r.protocol.refit_every_h} h on the previous ${r.protocol.train_window_h} h, scored on observed targets only. The model (<code>best</code>) blends ridge regression and gradient-boosted trees on shared causal features (lags, rolling means, calendar, cheap sensors) with SARIMA. Significance: Diebold-Mariano (HLN) against the better naive baseline; 95 % bootstrap intervals on skill.</p>`,
+    }: ${r.protocol.refits} refits, every ${r.protocol.refit_every_h} h on the previous ${r.protocol.train_window_h} h, scored on observed targets only. The model (<code>best</code>) blends ridge regression and gradient-boosted trees on shared causal features (lags, rolling means, calendar, cheap sensors) with SARIMA. Significance: Diebold-Mariano (Newey-West variance, automatic lags, Holm-adjusted across the target-horizon pairs) against the better naive baseline; 95 % bootstrap intervals on skill.</p>`,
     htmlTable(["goal", "required", "measured", ""], goals),
     no2Short === undefined || no2Long === undefined
       ? ""
@@ -114,7 +114,17 @@ export function modelSection(
               } % right`
             ).join("; ")
           }`
-      }.</p>`,
+      }.${
+        episodes === undefined
+          ? ""
+          : ` Counted by episode (consecutive exceedance hours): ${episodes.warned} of ${episodes.count} were warned of before their first hour${
+            episodes.median_lead_h === null
+              ? ""
+              : `, with a median lead of ${episodes.median_lead_h} h (leads up to ${
+                Math.max(...byLead.map((b) => b.lead_h))
+              } h are scored)`
+          }; persistence warned ${episodes.persistence_warned}.`
+      }</p>`,
     figure,
     htmlTable(
       [
@@ -153,6 +163,8 @@ export function modelSection(
 /** How many pollutant-horizon pairs of `best` beat the better naive baseline at 5 % (DM). */
 export function significant(r: EvaluationReport): string {
   const best = r.results.filter((x) => x.model === "best");
-  const n = best.filter((x) => x.dm !== null && x.dm.p_value < 0.05 && x.skill > 0).length;
-  return `${n} of ${best.length} pollutant-horizon pairs better than it at the 5 % level (Diebold-Mariano)`;
+  // Holm-adjusted across the pairs when the file has it (evaluations before issue 17 do not)
+  const p = (x: (typeof best)[number]) => x.dm?.p_value_holm ?? x.dm?.p_value ?? NaN;
+  const n = best.filter((x) => p(x) < 0.05 && x.skill > 0).length;
+  return `${n} of ${best.length} pollutant-horizon pairs better than it at the 5 % level (Diebold-Mariano, Holm-adjusted)`;
 }

@@ -147,3 +147,34 @@ export function intervalScores(
   }
   return { coverage: n > 0 ? inside / n : NaN, meanWidth: n > 0 ? width / n : NaN, n };
 }
+
+/**
+ * Mean interval score of central (1 - alpha) intervals (Gneiting and Raftery
+ * 2007, eq. 43): (u - l) + (2/alpha)(l - y) when y < l, + (2/alpha)(y - u) when
+ * y > u. Proper: lower is better, and only honest intervals minimise it, so a
+ * narrower interval scores better only if it still covers. Points with a
+ * missing bound or observation are skipped; NaN when none is left.
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { intervalScore } from "./conformal.ts";
+ * // widths 2 and 2; the second misses by 1: 2 + 20 * 1
+ * assert.equal(intervalScore([0, 0], [2, 2], [1, 3], 0.1), (2 + 22) / 2);
+ * ```
+ */
+export function intervalScore(
+  lower: ArrayLike<number>,
+  upper: ArrayLike<number>,
+  obs: ArrayLike<number>,
+  alpha: number,
+): number {
+  let s = 0, n = 0;
+  for (let i = 0; i < obs.length; i++) {
+    const y = obs[i]!, lo = lower[i]!, hi = upper[i]!;
+    if (y !== y || lo !== lo || hi !== hi) continue;
+    n++;
+    s += hi - lo + (y < lo ? (2 / alpha) * (lo - y) : 0) + (y > hi ? (2 / alpha) * (y - hi) : 0);
+  }
+  return n > 0 ? s / n : NaN;
+}

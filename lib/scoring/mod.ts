@@ -19,10 +19,17 @@ export {
   quantileSorted,
   skillInterval,
 } from "./bootstrap.ts";
-export { dieboldMariano, type DieboldMarianoResult } from "./diebold_mariano.ts";
+export {
+  dieboldMariano,
+  type DieboldMarianoResult,
+  holmAdjust,
+  neweyWestLags,
+  neweyWestVariance,
+} from "./diebold_mariano.ts";
 export {
   type ConformalIntervals,
   conformalIntervals,
   type ConformalOptions,
+  intervalScore,
   intervalScores,
 } from "./conformal.ts";

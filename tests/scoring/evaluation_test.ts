@@ -4,9 +4,13 @@ import {
   classify,
   conformalIntervals,
   dieboldMariano,
+  holmAdjust,
+  intervalScore,
   intervalScores,
   mae,
   naiveScale,
+  neweyWestLags,
+  neweyWestVariance,
   quantileSorted,
   rmse,
   skillInterval,
@@ -55,15 +59,58 @@ Deno.test("classify() counts hits, false alarms and misses", pure, () => {
   assert.deepEqual([none.precision, none.recall, none.f1], [0, 0, 0]);
 });
 
-Deno.test("dieboldMariano() matches statsmodels/scipy reference values", pure, () => {
-  for (const c of reference.diebold_mariano) {
-    const r = dieboldMariano(c.d, c.h);
-    assert.equal(r.n, c.n);
-    close(r.meanDifference, c.mean);
-    close(r.dm, c.dm);
-    close(r.statistic, c.statistic);
-    close(r.pValue, c.p_value, 1e-7);
-  }
+Deno.test(
+  "dieboldMariano() matches Newey-West references from statsmodels and arch (auto bandwidth)",
+  pure,
+  () => {
+    // reference.json: lags from arch 8.0.0 Bartlett(force_int=True).bandwidth (Newey-West 1994),
+    // at least h - 1; variance from statsmodels 0.15.0 OLS HAC (use_correction=False), checked
+    // against arch's long_run; p from scipy 1.17.1 t(n - 1). See tests/fixtures/forecast/README.md.
+    for (const c of reference.diebold_mariano) {
+      assert.equal(neweyWestLags(c.d), c.auto_lags);
+      const r = dieboldMariano(c.d, c.h);
+      assert.equal(r.n, c.n);
+      assert.equal(r.lags, c.lags);
+      close(r.longRunVariance, c.long_run_variance);
+      close(neweyWestVariance(c.d, c.lags), c.long_run_variance);
+      close(r.meanDifference, c.mean);
+      close(r.dm, c.dm);
+      close(r.statistic, c.statistic);
+      close(r.pValue, c.p_value, 1e-7);
+    }
+  },
+);
+
+Deno.test(
+  "dieboldMariano() widens its bandwidth with the autocorrelation, not only with h",
+  pure,
+  () => {
+    // AR(1) with phi 0.9 at h = 1: the old h - 1 = 0 lag rule used no autocovariance at all
+    const rng = mulberry32(4);
+    const d = new Float64Array(2000);
+    for (let i = 1; i < d.length; i++) d[i] = 0.9 * d[i - 1]! + (rng() - 0.5);
+    const r = dieboldMariano(Float64Array.from(d, (v) => v + 0.05), 1);
+    assert.ok(r.lags >= 10, `${r.lags}`);
+    let g0 = 0;
+    const m = r.meanDifference;
+    for (const v of d) g0 += (v + 0.05 - m) ** 2;
+    g0 /= d.length;
+    // the AR(1) long-run variance is about (1 + phi) / (1 - phi) = 19 times g0
+    assert.ok(r.longRunVariance > 5 * g0, `${r.longRunVariance} vs ${g0}`);
+  },
+);
+
+Deno.test("holmAdjust() matches statsmodels multipletests(method='holm')", pure, () => {
+  const adjusted = holmAdjust(reference.holm.p);
+  reference.holm.adjusted.forEach((p: number, i: number) => close(adjusted[i]!, p));
+  assert.deepEqual(holmAdjust([0.2, NaN, 0.01]), [0.2, NaN, 0.02]);
+});
+
+Deno.test("intervalScore() adds the width and 2/alpha times each miss", pure, () => {
+  // widths 4, 4, 4; misses: none, below by 1, above by 2; alpha 0.2 -> 2/alpha = 10
+  const s = intervalScore([0, 0, 0, NaN], [4, 4, 4, 1], [2, -1, 6, 0], 0.2);
+  close(s, (4 + (4 + 10) + (4 + 20)) / 3);
+  assert.ok(Number.isNaN(intervalScore([NaN], [1], [0], 0.1)));
 });
 
 Deno.test("mulberry32() is the generator the Python fixtures ported", pure, () => {

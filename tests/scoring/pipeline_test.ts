@@ -64,6 +64,22 @@ Deno.test("evaluateForecasts() and trainModels() run end to end on a slice of th
       if (h === 24) assert.equal(rows[0]!.mae, rows[1]!.mae);
       const best = rows.find((r) => r.model === "best")!;
       assert.ok(best.dm !== null && best.dm.p_value >= 0 && best.dm.p_value <= 1);
+      // Holm across the 8 target-horizon pairs of `best`: never below the raw p-value
+      assert.ok(best.dm.p_value_holm !== null && best.dm.p_value_holm >= best.dm.p_value);
+      assert.ok(best.dm.lags >= h - 1);
+      assert.ok(best.interval_score >= best.interval_mean_width);
+      const regimes = report.coverage_by_regime.filter((r) =>
+        r.target === target && r.horizon_h === h
+      );
+      assert.deepEqual(regimes.map((r) => r.regime), [
+        "all",
+        "high_pollution",
+        "rush_hour",
+        "weekend",
+        "after_outage",
+      ]);
+      assert.equal(regimes[0]!.n, best.n);
+      for (const r of regimes.slice(1)) assert.ok(r.n <= regimes[0]!.n);
       assert.ok(best.skill_ci95 !== null && best.skill_ci95[0] <= best.skill_ci95[1]);
     }
   }
@@ -71,6 +87,12 @@ Deno.test("evaluateForecasts() and trainModels() run end to end on a slice of th
   assert.ok(report.nowcast.every((r) => r.n > 100 && r.mae > 0));
   const w = report.warning_no2_200;
   assert.ok(w.f1 >= 0 && w.f1 <= 1 && w.n > 100);
+  assert.deepEqual(w.by_lead_h.map((r) => r.lead_h), [1, 3, 6]);
+  assert.equal(w.f1, w.by_lead_h[0]!.f1);
+  assert.ok(
+    w.by_lead_h.every((r) => small.warning.probabilityCutoffs.includes(r.probability_cutoff)),
+  );
+  assert.ok(w.episodes.warned <= w.episodes.count);
 
   const artifacts = trainModels(series, small, "2026-01-01T00:00:00.000Z");
   assert.equal(artifacts.length, small.targets.length * (small.horizonsH.length + 1) * 2);
@@ -161,6 +183,11 @@ Deno.test("evaluate.ts --json writes the contract of issue 4 (subprocess, task p
     for (const k of ["target", "n", "mae", "rmse"]) assert.ok(k in result.nowcast[0], k);
     for (const k of ["precision", "recall", "f1", "persistence_f1"]) {
       assert.equal(typeof result.warning_no2_200[k], "number");
+      for (const row of result.warning_no2_200.by_lead_h) assert.equal(typeof row[k], "number");
+    }
+    assert.equal(result.coverage_by_regime.length, 8 * 5);
+    for (const k of ["target", "horizon_h", "regime", "coverage", "n"]) {
+      assert.ok(k in result.coverage_by_regime[0], k);
     }
     const md = await Deno.readTextFile(join(dir, "report.md"));
     assert.match(md, /# Forecasting: model report/);
