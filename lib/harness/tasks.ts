@@ -5,13 +5,19 @@
  * @module
  */
 
+import { loadKafkaConfig } from "../config/mod.ts";
+import { afterLauncher, kafkaGrants, widenArgv } from "../cli/launch.ts";
+
 const ROOT = new URL("../../", import.meta.url);
 
 /**
  * The argv of a `deno.json` task, with `$HOME` expanded and `deno` replaced by
  * the `deno` on PATH (what `deno task` would run). Spawning it directly (not through `deno task`) runs the script
  * with the task's exact permissions and makes its pid the script's own, so
- * kill -9 hits the script and not a wrapper shell.
+ * kill -9 hits the script and not a wrapper shell. For a Kafka task (one that
+ * starts with the launcher, tools/_launch.ts) the launcher's work is done here:
+ * the script's own command, widened for the cluster that `env` (over this
+ * process's environment) configures, with the same `widenArgv`.
  */
 export async function taskArgv(name: string, env: Record<string, string>): Promise<string[]> {
   const config = JSON.parse(await Deno.readTextFile(new URL("deno.json", ROOT)));
@@ -20,7 +26,11 @@ export async function taskArgv(name: string, env: Record<string, string>): Promi
   const home = env["HOME"] ?? Deno.env.get("HOME") ?? "";
   const argv = command.replaceAll("$HOME", home).split(/\s+/);
   if (argv[0] !== "deno") throw new Error(`task ${name} does not start with deno: ${command}`);
-  return ["deno", ...argv.slice(1)];
+  const script = afterLauncher(argv);
+  if (script === null) return argv;
+  const read = (key: string) => key in env ? env[key] : Deno.env.get(key);
+  const kafka = await loadKafkaConfig(read);
+  return widenArgv(script, kafkaGrants(kafka, read("AIRQ_KAFKA_PROPERTIES")?.trim()));
 }
 
 /** Starts task `name` with extra `args`, from the repository root, with the task's permissions. */
