@@ -21,6 +21,9 @@
  *   "offline_mae"}], ...}` (lib/harness/bench/parity.ts). `--evaluation` (default
  *   var/evaluation.json, else docs/reports/evaluation.json) is the
  *   cross-check of the offline MAE.
+ * - `launcher [--runs N]`: the cost of the launcher in front of the Kafka
+ *   tasks (tools/_launch.ts, docs/security.md): a script run directly with its
+ *   widened flags against the same behind the launcher (lib/harness/bench/launcher.ts).
  *
  * Permissions: those of `broker`, `produce` and `consume` together, plus
  * running Deno itself (the producer and consumer run as their own processes,
@@ -28,9 +31,14 @@
  *
  * @module
  */
-import { IngestResultSchema, RealtimeResultSchema } from "../lib/records/mod.ts";
+import {
+  IngestResultSchema,
+  LauncherResultSchema,
+  RealtimeResultSchema,
+} from "../lib/records/mod.ts";
 import { parseArgs } from "node:util";
 import { benchIngest } from "../lib/harness/bench/ingest.ts";
+import { benchLauncher } from "../lib/harness/bench/launcher.ts";
 import { benchParity } from "../lib/harness/bench/parity.ts";
 import { benchRealtime } from "../lib/harness/bench/realtime.ts";
 import { resolveDatasetPath } from "../lib/dataset/mod.ts";
@@ -53,16 +61,31 @@ async function main(): Promise<number> {
       "perf-records": { type: "string", default: "1000000" },
       input: { type: "string" },
       evaluation: { type: "string" },
+      runs: { type: "string", default: "15" },
     },
   });
   await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
   const name = positionals[0];
+  if (name === "launcher") {
+    const runs = Number(values.runs);
+    if (!Number.isInteger(runs) || runs < 1) {
+      throw new Error(`--runs must be a whole number >= 1, got "${values.runs}"`);
+    }
+    const result = LauncherResultSchema.parse(
+      await benchLauncher({ runs, home: env("HOME") ?? "" }),
+    );
+    const text = JSON.stringify(result, null, 2);
+    if (values.json) await Deno.writeTextFile(userPath(values.json), text + "\n");
+    println(text);
+    return 0;
+  }
   if (name !== "ingest" && name !== "realtime" && name !== "parity") {
     throw new Error(
       "usage: deno task bench ingest [--stations N] [--json PATH]\n" +
         "       deno task bench realtime [--stations N] [--rate R] [--seconds S] [--members N]\n" +
         "                                [--raw-partitions N] [--json PATH]\n" +
-        "       deno task bench parity [--evaluation PATH] [--json PATH]",
+        "       deno task bench parity [--evaluation PATH] [--json PATH]\n" +
+        "       deno task bench launcher [--runs N] [--json PATH]",
     );
   }
   const positive = (option: string, text: string) => {
