@@ -62,6 +62,12 @@ export function applyKafkaEnv(config: KafkaConfig, env: EnvReader): KafkaConfig 
   const tokenFile = set("AIRQ_KAFKA_OAUTH_TOKEN_FILE");
   const kind = mechanism ?? next.sasl?.mechanism ??
     (tokenFile !== undefined ? "oauthbearer" : "plain");
+  if (tokenFile !== undefined && kind !== "oauthbearer") {
+    throw new Error(
+      `AIRQ_KAFKA_OAUTH_TOKEN_FILE is set but the SASL mechanism is ${kind}, not oauthbearer ` +
+        "(set AIRQ_KAFKA_SASL_MECHANISM=oauthbearer, or unset the token file)",
+    );
+  }
   if (kind === "oauthbearer") {
     if (mechanism !== undefined || tokenFile !== undefined) {
       const previous = next.sasl?.mechanism === "oauthbearer" ? next.sasl : { mechanism: kind };

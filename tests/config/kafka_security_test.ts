@@ -179,6 +179,14 @@ Deno.test("OAUTHBEARER: the token is read at each authentication, from the file 
     const fromEnv = saslOptions({ mechanism: "oauthbearer", tokenEnv: "AIRQ_TEST_NO_SUCH_TOKEN" });
     assert.ok(fromEnv.mechanism === "oauthbearer");
     await assert.rejects(fromEnv.oauthBearerProvider(), /AIRQ_TEST_NO_SUCH_TOKEN is not set/);
+    const scram = {
+      ...base,
+      sasl: { mechanism: "scram-sha-256" as const, username: "u", password: "p" },
+    };
+    assert.throws(
+      () => applyKafkaEnv(scram, (k) => (k === "AIRQ_KAFKA_OAUTH_TOKEN_FILE" ? file : undefined)),
+      /AIRQ_KAFKA_OAUTH_TOKEN_FILE is set but the SASL mechanism is scram-sha-256/,
+    );
   } finally {
     await Deno.remove(dir, { recursive: true });
   }
