@@ -21,6 +21,9 @@
  *   "offline_mae"}], ...}` (lib/harness/bench/parity.ts). `--evaluation` (default
  *   var/evaluation.json, else docs/reports/evaluation.json) is the
  *   cross-check of the offline MAE.
+ * - `launcher [--runs N]`: the cost of the launcher in front of the Kafka
+ *   tasks (tools/_launch.ts, docs/security.md): a script run directly with its
+ *   widened flags against the same behind the launcher (lib/harness/bench/launcher.ts).
  *
  * Permissions: those of `broker`, `produce` and `consume` together, plus
  * running Deno itself (the producer and consumer run as their own processes,
@@ -28,8 +31,13 @@
  *
  * @module
  */
-import { IngestResultSchema, RealtimeResultSchema } from "../lib/records/mod.ts";
+import {
+  IngestResultSchema,
+  LauncherResultSchema,
+  RealtimeResultSchema,
+} from "../lib/records/mod.ts";
 import { benchIngest } from "../lib/harness/bench/ingest.ts";
+import { benchLauncher } from "../lib/harness/bench/launcher.ts";
 import { benchParity } from "../lib/harness/bench/parity.ts";
 import { benchRealtime } from "../lib/harness/bench/realtime.ts";
 import { resolveDatasetPath } from "../lib/dataset/mod.ts";
@@ -46,6 +54,7 @@ const CLI = defineCommand({
     ingest: "max-speed replay of N virtual stations through producer, Kafka, consumer, SQLite",
     realtime: "the forecaster: backlog throughput, then latency at a steady rate",
     parity: "live forecasts on the test window against the offline evaluation",
+    launcher: "the cost of the Kafka tasks' permission launcher (tools/_launch.ts)",
   },
   options: {
     stations: opt.int("virtual stations (ingest: 100, realtime: 20)", { min: 1 }),
@@ -73,6 +82,7 @@ const CLI = defineCommand({
       input: true,
       default: "var/evaluation.json, else docs/reports/evaluation.json",
     }),
+    runs: opt.int("launcher: timed runs of each variant", { min: 1, default: 15 }),
     json: opt.json("where the JSON goes: stdout (the default), or with PATH that file"),
   },
 });
@@ -80,6 +90,16 @@ const CLI = defineCommand({
 async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   await configureLogging();
   const name = values.command;
+  if (name === "launcher") {
+    const result = LauncherResultSchema.parse(
+      await benchLauncher({ runs: values.runs, home: env("HOME") ?? "" }),
+    );
+    if (values.json?.path) {
+      await writeJson(values.json, result);
+      println(`wrote ${values.json.path}`);
+    } else println(JSON.stringify(result, null, 2));
+    return 0;
+  }
   const home = env("HOME") ?? "";
   const dataset = await resolveDatasetPath({
     explicitPath: values.input ?? envPath("AIRQ_DATASET"),

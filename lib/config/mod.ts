@@ -15,6 +15,8 @@ export {
   type LocalBrokerConfig,
   type ProducerConfig,
   ProducerConfigSchema,
+  type SaslConfig,
+  type TlsFiles,
   TOPIC_ROLES,
   type TopicConfig,
   TopicConfigSchema,
@@ -23,6 +25,13 @@ export {
   TopicsConfigSchema,
 } from "./schemas.ts";
 export { applyKafkaEnv, type EnvReader } from "./env.ts";
+export {
+  applyKafkaProperties,
+  KNOWN_PROPERTIES,
+  parseProperties,
+  type Property,
+} from "./properties.ts";
+import { applyKafkaProperties, parseProperties } from "./properties.ts";
 import { applyKafkaEnv, type EnvReader } from "./env.ts";
 import {
   type KafkaConfig,
@@ -95,12 +104,57 @@ export function parseConfig<S extends z.ZodType>(
 /** The repository's `config/` folder, located from this module (works from any cwd). */
 export const CONFIG_DIR: URL = new URL("../../config/", import.meta.url);
 
-/** Loads `config/kafka.json` and applies the `AIRQ_KAFKA_*` environment overrides. */
+/**
+ * Loads `config/kafka.json`, then the client properties file named by
+ * `AIRQ_KAFKA_PROPERTIES` (Java `.properties`, as `--command-config` takes; see
+ * lib/config/properties.ts for the keys), then the `AIRQ_KAFKA_*` environment
+ * overrides; later sources win.
+ *
+ * @throws {ConfigError} naming the file (and line and key) when one of them is wrong.
+ */
 export async function loadKafkaConfig(
   env: EnvReader,
   path: string | URL = new URL("kafka.json", CONFIG_DIR),
 ): Promise<KafkaConfig> {
-  return applyKafkaEnv(await loadConfig(path, KafkaConfigSchema), env);
+  let config = await loadConfig(path, KafkaConfigSchema);
+  const propertiesPath = env("AIRQ_KAFKA_PROPERTIES")?.trim();
+  if (propertiesPath) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(propertiesPath);
+    } catch (error) {
+      const why = error instanceof Deno.errors.NotCapable
+        ? "this command may not read it: keep the file under config/ or $HOME/.config/airq/ " +
+          "(all the Kafka tasks' launcher may read; docs/security.md)"
+        : error instanceof Error
+        ? error.message
+        : String(error);
+      throw new ConfigError(
+        propertiesPath,
+        `Cannot read AIRQ_KAFKA_PROPERTIES="${propertiesPath}": ${why}`,
+        { cause: error },
+      );
+    }
+    try {
+      config = applyKafkaProperties(config, parseProperties(text), propertiesPath);
+    } catch (error) {
+      throw new ConfigError(
+        propertiesPath,
+        `AIRQ_KAFKA_PROPERTIES: ${error instanceof Error ? error.message : error}`,
+      );
+    }
+    const checked = KafkaConfigSchema.safeParse(config);
+    if (!checked.success) {
+      throw new ConfigError(
+        propertiesPath,
+        `Invalid Kafka settings from AIRQ_KAFKA_PROPERTIES="${propertiesPath}":\n${
+          formatIssues(checked.error)
+        }`,
+      );
+    }
+    config = checked.data;
+  }
+  return applyKafkaEnv(config, env);
 }
 
 /**

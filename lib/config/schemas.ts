@@ -27,20 +27,75 @@ export const LocalBrokerConfigSchema = z.strictObject({
 /** Settings of the local broker. */
 export type LocalBrokerConfig = z.infer<typeof LocalBrokerConfigSchema>;
 
-const SaslSchema = z.strictObject({
+const secretPath = z.string().min(1, "must be a file path");
+
+/**
+ * TLS with files: `ca` (PEM, the CA that signed the brokers' certificates; without it
+ * the system's roots are used), and for mutual TLS `cert` and `key` (PEM). The
+ * broker's certificate is always verified (`rejectUnauthorized` is never false).
+ */
+export const TlsFilesSchema = z.strictObject({
+  ca: secretPath.optional(),
+  cert: secretPath.optional(),
+  key: secretPath.optional(),
+  /** The name to verify in the broker's certificate when it differs from the broker's host. */
+  servername: z.string().min(1).optional(),
+}).refine((t) => (t.cert === undefined) === (t.key === undefined), {
+  message: "cert and key go together (mutual TLS needs both)",
+});
+
+/** TLS settings: off, on with the system's roots, or with files. */
+export type TlsFiles = z.infer<typeof TlsFilesSchema>;
+
+/** SASL PLAIN and SCRAM: a user name and a password. */
+export const SaslPasswordSchema = z.strictObject({
   mechanism: z.enum(["plain", "scram-sha-256", "scram-sha-512"]),
   username: z.string().min(1),
   /** Prefer AIRQ_KAFKA_SASL_PASSWORD over writing the password here. */
   password: z.string(),
 });
 
+/**
+ * SASL OAUTHBEARER: the token is read on every (re)authentication, from the
+ * environment variable `tokenEnv` (default `AIRQ_KAFKA_OAUTH_TOKEN`) or, when
+ * `tokenFile` is set, from that file, which something else (a sidecar, a cron
+ * job) keeps fresh. airq runs no token command: that would need --allow-run of
+ * an arbitrary program in every Kafka task.
+ */
+export const SaslOauthSchema = z.strictObject({
+  mechanism: z.literal("oauthbearer"),
+  tokenEnv: z.string().regex(/^AIRQ_[A-Z0-9_]+$/, "must be an AIRQ_* variable").optional(),
+  tokenFile: secretPath.optional(),
+});
+
+const SaslSchema = z.discriminatedUnion("mechanism", [SaslPasswordSchema, SaslOauthSchema]);
+
+/** SASL settings. */
+export type SaslConfig = z.infer<typeof SaslSchema>;
+
+/**
+ * A host name or IP address, optionally with `:port`, for `allowHosts`; `*.` in front
+ * allows every subdomain (Deno's --allow-net wildcard), for clusters whose brokers
+ * advertise other names than the bootstrap address (e.g. `*.confluent.cloud:9092`).
+ */
+const allowHost = z.string().regex(
+  /^(\*\.)?[A-Za-z0-9.\-]+(:\d{1,5})?$|^\[[0-9A-Fa-f:]+\](:\d{1,5})?$/,
+  "must be a host or host:port, e.g. auth.example.com:443 or *.example.com:9092",
+);
+
 /** `config/kafka.json`: where the brokers are and how to reach them. */
 export const KafkaConfigSchema = z.strictObject({
   $comment: z.string().optional(),
   clientId: z.string().min(1),
   brokers: z.array(hostPort).min(1),
-  ssl: z.boolean(),
+  /** `false`, `true` (system roots), or files: see {@linkcode TlsFilesSchema}. */
+  ssl: z.union([z.boolean(), TlsFilesSchema]),
   sasl: SaslSchema.nullable(),
+  /**
+   * Hosts the Kafka tasks may reach besides the brokers (e.g. a schema registry or
+   * an OAuth token endpoint); the launcher adds them to --allow-net.
+   */
+  allowHosts: z.array(allowHost).default([]),
   /** kafkajs `connectionTimeout`: one TCP connection attempt to one broker. */
   connectionTimeoutMs: z.number().int().min(100),
   requestTimeoutMs: z.number().int().min(100),

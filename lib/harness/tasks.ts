@@ -5,13 +5,19 @@
  * @module
  */
 
+import { loadKafkaConfig } from "../config/mod.ts";
+import { afterLauncher, kafkaGrants, widenArgv } from "../cli/launch.ts";
+
 const ROOT = new URL("../../", import.meta.url);
 
 /**
  * The argv of a `deno.json` task, with `$HOME` expanded and `deno` replaced by
  * the `deno` on PATH (what `deno task` would run). Spawning it directly (not through `deno task`) runs the script
  * with the task's exact permissions and makes its pid the script's own, so
- * kill -9 hits the script and not a wrapper shell.
+ * kill -9 hits the script and not a wrapper shell. For a Kafka task (one that
+ * starts with the launcher, tools/_launch.ts) the launcher's work is done here:
+ * the script's own command, widened for the cluster that `env` (over this
+ * process's environment) configures, with the same `widenArgv`.
  *
  * With `AIRQ_DENO_CACHED_ONLY=1` (in `env` or this process's environment; `deno
  * task test` sets it after caching every dependency) the task runs with
@@ -24,11 +30,19 @@ export async function taskArgv(name: string, env: Record<string, string>): Promi
   const command: string = typeof task === "string" ? task : task.command;
   const home = env["HOME"] ?? Deno.env.get("HOME") ?? "";
   const argv = command.replaceAll("$HOME", home).split(/\s+/);
-  if (argv[0] !== "deno" || argv[1] !== "run") {
+  if (argv[0] !== "deno") throw new Error(`task ${name} does not start with deno: ${command}`);
+  const script = afterLauncher(argv);
+  let out = argv;
+  if (script !== null) {
+    const read = (key: string) => key in env ? env[key] : Deno.env.get(key);
+    const kafka = await loadKafkaConfig(read);
+    out = widenArgv(script, kafkaGrants(kafka, read("AIRQ_KAFKA_PROPERTIES")?.trim()));
+  }
+  if (out[0] !== "deno" || out[1] !== "run") {
     throw new Error(`task ${name} does not start with deno run: ${command}`);
   }
   const cachedOnly = (env["AIRQ_DENO_CACHED_ONLY"] ?? readEnv("AIRQ_DENO_CACHED_ONLY")) === "1";
-  return ["deno", "run", ...(cachedOnly ? ["--cached-only"] : []), ...argv.slice(2)];
+  return ["deno", "run", ...(cachedOnly ? ["--cached-only"] : []), ...out.slice(2)];
 }
 
 function readEnv(name: string): string | undefined {

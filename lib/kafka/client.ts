@@ -13,7 +13,8 @@ import {
 } from "kafkajs";
 import process from "node:process";
 import { getLogger } from "@logtape/logtape";
-import type { KafkaConfig } from "../config/mod.ts";
+import type { ConnectionOptions } from "node:tls";
+import type { KafkaConfig, SaslConfig } from "../config/mod.ts";
 
 export type {
   Admin,
@@ -71,7 +72,7 @@ export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {
   const settings: KafkajsConfig = {
     clientId: options.clientId ?? config.clientId,
     brokers: config.brokers,
-    ssl: config.ssl,
+    ssl: tlsOptions(config.ssl),
     connectionTimeout: config.connectionTimeoutMs,
     requestTimeout: config.requestTimeoutMs,
     logLevel: logLevel.INFO,
@@ -89,9 +90,111 @@ export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {
       else kafkaLog.trace(message, properties);
     },
   };
-  if (config.sasl !== null) settings.sasl = config.sasl as SASLOptions;
+  if (config.sasl !== null) settings.sasl = saslOptions(config.sasl);
   if (options.retry !== undefined) settings.retry = options.retry;
   return new Kafka(settings);
+}
+
+/** Where each TLS file can be set, for error messages. */
+const TLS_SOURCES: Record<"ca" | "cert" | "key", string> = {
+  ca:
+    "ssl.ca in config/kafka.json, AIRQ_KAFKA_SSL_CA, or ssl.truststore.location / ssl.ca.location " +
+    "in the AIRQ_KAFKA_PROPERTIES file",
+  cert: "ssl.cert in config/kafka.json, AIRQ_KAFKA_SSL_CERT, or ssl.certificate.location in the " +
+    "AIRQ_KAFKA_PROPERTIES file",
+  key: "ssl.key in config/kafka.json, AIRQ_KAFKA_SSL_KEY, or ssl.key.location in the " +
+    "AIRQ_KAFKA_PROPERTIES file",
+};
+
+/** What a PEM file of each kind must contain. */
+const PEM_MARK: Record<"ca" | "cert" | "key", RegExp> = {
+  ca: /-----BEGIN CERTIFICATE-----/,
+  cert: /-----BEGIN CERTIFICATE-----/,
+  key: /-----BEGIN (RSA |EC )?PRIVATE KEY-----/,
+};
+
+/** Reads one TLS file; the error names the setting and the file, and says what to do. */
+function readTlsFile(field: "ca" | "cert" | "key", path: string): string {
+  let text: string;
+  try {
+    text = Deno.readTextFileSync(path);
+  } catch (error) {
+    const why = error instanceof Deno.errors.NotCapable
+      ? "this process may not read it (run the command through its deno task: the launcher " +
+        "adds the configured TLS files to --allow-read; docs/security.md)"
+      : error instanceof Error
+      ? error.message
+      : String(error);
+    throw new Error(
+      `Kafka TLS setting ssl.${field}: cannot read "${path}": ${why}. Set by ${
+        TLS_SOURCES[field]
+      }.`,
+    );
+  }
+  if (!PEM_MARK[field].test(text)) {
+    throw new Error(
+      `Kafka TLS setting ssl.${field}: "${path}" is not a PEM ${
+        field === "key" ? "unencrypted private key" : "certificate"
+      } (a JKS or PKCS12 store must be converted to PEM first; docs/security.md). Set by ${
+        TLS_SOURCES[field]
+      }.`,
+    );
+  }
+  return text;
+}
+
+/**
+ * kafkajs' `ssl` from airq's: `false`, `true` (the system's roots), or the PEM
+ * files read now. The broker's certificate is always verified.
+ *
+ * @throws {Error} naming the setting and the file when a file cannot be read or is not PEM.
+ */
+export function tlsOptions(ssl: KafkaConfig["ssl"]): boolean | ConnectionOptions {
+  if (typeof ssl === "boolean") return ssl;
+  const options: ConnectionOptions = { rejectUnauthorized: true };
+  if (ssl.ca !== undefined) options.ca = [readTlsFile("ca", ssl.ca)];
+  if (ssl.cert !== undefined) options.cert = readTlsFile("cert", ssl.cert);
+  if (ssl.key !== undefined) options.key = readTlsFile("key", ssl.key);
+  if (ssl.servername !== undefined) options.servername = ssl.servername;
+  return options;
+}
+
+/** The default variable of an OAUTHBEARER token. */
+export const OAUTH_TOKEN_ENV = "AIRQ_KAFKA_OAUTH_TOKEN";
+
+/**
+ * kafkajs' `sasl` from airq's. For OAUTHBEARER the token is read on every
+ * authentication (from `tokenFile`, else the variable `tokenEnv`), so a token
+ * refreshed outside the process is picked up at the next connection.
+ */
+export function saslOptions(sasl: SaslConfig): SASLOptions {
+  if (sasl.mechanism !== "oauthbearer") return { ...sasl };
+  const { tokenFile } = sasl;
+  const variable = sasl.tokenEnv ?? OAUTH_TOKEN_ENV;
+  return {
+    mechanism: "oauthbearer",
+    oauthBearerProvider: async () => {
+      let value: string | undefined;
+      if (tokenFile !== undefined) {
+        try {
+          value = (await Deno.readTextFile(tokenFile)).trim();
+        } catch (error) {
+          throw new Error(
+            `Kafka OAUTHBEARER: cannot read the token file "${tokenFile}" (sasl.tokenFile / ` +
+              `AIRQ_KAFKA_OAUTH_TOKEN_FILE): ${error instanceof Error ? error.message : error}`,
+          );
+        }
+      } else value = Deno.env.get(variable)?.trim();
+      if (!value) {
+        throw new Error(
+          `Kafka OAUTHBEARER: no token: ${
+            tokenFile !== undefined ? `the file "${tokenFile}" is empty` : `${variable} is not set`
+          }`,
+        );
+      }
+      return { value };
+    },
+  };
 }
 
 /** Creates an admin client, connects it, runs `fn`, and always disconnects. */

@@ -101,3 +101,28 @@ export const RealtimeResultSchema = z.object({
 
 /** What `deno task bench realtime --json PATH` writes. */
 export type RealtimeResult = z.infer<typeof RealtimeResultSchema>;
+
+const Timing = z.object({ median: z.number(), min: z.number(), max: z.number() });
+
+/**
+ * What `deno task bench launcher --json PATH` writes: the wall time of a Kafka
+ * task's script (`vote --help`: start, load config, exit) run directly with its
+ * widened flags, and behind the launcher (tools/_launch.ts), in ms.
+ */
+export const LauncherResultSchema = z.object({
+  runs: z.number().int(),
+  /** The script alone, with the flags the launcher would give it. */
+  direct_ms: Timing,
+  /** The launcher, which then runs the script. */
+  launched_ms: Timing,
+  /** The launcher alone (AIRQ_LAUNCH_PRINT=1: load the settings, print the command). */
+  launcher_only_ms: Timing,
+  /** `launched_ms.median - direct_ms.median`. */
+  overhead_ms_median: z.number(),
+  /** The 1-minute load average when the runs started (other work on the machine). */
+  load_average_1m: z.number().nullable(),
+  machine: Machine,
+});
+
+/** What `deno task bench launcher --json PATH` writes. */
+export type LauncherResult = z.infer<typeof LauncherResultSchema>;

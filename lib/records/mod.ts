@@ -67,6 +67,8 @@ export {
 export {
   type IngestResult,
   IngestResultSchema,
+  type LauncherResult,
+  LauncherResultSchema,
   type RealtimeResult,
   RealtimeResultSchema,
 } from "./bench.ts";

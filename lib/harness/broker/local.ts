@@ -65,6 +65,13 @@ export interface LocalBrokerOptions {
   kafkaHome?: string | undefined;
   /** The repository's config folder (server.properties template, log4j2.xml, pom.xml). */
   configDir: URL;
+  /**
+   * Server properties set over the template's (a key of the template is replaced in
+   * place, a new one appended): e.g. a SASL_SSL listener with its JAAS settings.
+   */
+  serverProperties?: Record<string, string> | undefined;
+  /** Extra arguments of `kafka-storage format`, e.g. `--add-scram` for SCRAM users. */
+  formatArgs?: string[] | undefined;
 }
 
 const children = new Map<number, Deno.ChildProcess>();
@@ -315,7 +322,12 @@ export class LocalBroker {
       controller_port: String(this.controllerPort),
       data_dir: this.files.dataDir,
     };
-    const text = template.replace(/\$\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
+    let text = template.replace(/\$\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
+    for (const [key, value] of Object.entries(this.#options.serverProperties ?? {})) {
+      const line = `${key}=${value}`;
+      const at = new RegExp(`^${key.replaceAll(".", "\\.")}=.*$`, "m");
+      text = at.test(text) ? text.replace(at, () => line) : `${text.trimEnd()}\n${line}\n`;
+    }
     if (/\$\{\w+\}/.test(text)) {
       throw new Error(
         `config/kafka/server.properties has an unknown placeholder: ${
@@ -348,6 +360,7 @@ export class LocalBroker {
         clusterId,
         "-c",
         this.files.properties,
+        ...(this.#options.formatArgs ?? []),
       ],
       stdout: "piped",
       stderr: "piped",

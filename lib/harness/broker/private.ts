@@ -34,6 +34,15 @@ export async function startPrivateBroker(options: {
   prefix: string;
   cacheDir: string;
   kafkaHome?: string | undefined;
+  /** More Kafka settings (`AIRQ_KAFKA_*`) of the client config, e.g. TLS and SASL. */
+  env?: Record<string, string>;
+  /** Server properties over the template's (see `LocalBrokerOptions`). */
+  serverProperties?: (ports: { brokerPort: number; controllerPort: number }) => Record<
+    string,
+    string
+  >;
+  /** Extra `kafka-storage format` arguments (e.g. `--add-scram`). */
+  formatArgs?: string[];
 }): Promise<PrivateBroker> {
   const brokerPort = freePort();
   let controllerPort = freePort();
@@ -45,7 +54,7 @@ export async function startPrivateBroker(options: {
       ? brokers
       : name === "AIRQ_KAFKA_CONTROLLER_PORT"
       ? String(controllerPort)
-      : undefined
+      : options.env?.[name]
   );
   const broker = new LocalBroker({
     config,
@@ -53,6 +62,8 @@ export async function startPrivateBroker(options: {
     cacheDir: options.cacheDir,
     kafkaHome: options.kafkaHome,
     configDir: CONFIG_DIR,
+    serverProperties: options.serverProperties?.({ brokerPort, controllerPort }),
+    formatArgs: options.formatArgs,
   });
   const up = await broker.up();
   return {
