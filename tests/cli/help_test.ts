@@ -52,7 +52,10 @@ Deno.test("every deno task answers --help: exit 0, one format; a path-taking tas
     for (const line of lines) assert.ok(line.length <= 100, `${task}: line over 100: ${line}`);
     // a relative path is the caller's: the task must be allowed to read INIT_CWD
     if (/--[a-z-]+ \[?(PATH|DIR)\b/.test(stdout)) {
-      const allowEnv = commandOf(task).split(/\s+/).find((a) => a.startsWith("--allow-env"));
+      // the script's own flags: after the launcher (tools/_launch.ts), if the task has one
+      const argv = commandOf(task).split(/\s+/);
+      const script = argv.slice(argv.lastIndexOf("run"));
+      const allowEnv = script.find((a) => a.startsWith("--allow-env"));
       assert.ok(
         allowEnv === "--allow-env" || allowEnv?.split(/[=,]/).includes("INIT_CWD"),
         `${task} takes a path but its --allow-env (${allowEnv}) leaves out INIT_CWD`,
