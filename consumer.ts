@@ -6,7 +6,7 @@
  * write, monitors data quality and publishes alerts.
  *
  * ```
- * deno task consume [--db PATH|URL] [--group ID] [--exit-when-idle SECONDS] [--json]
+ * deno task consume [--db PATH|URL] [--group ID] [--exit-when-idle SECONDS] [--metrics-port N] [--json]
  * ```
  *
  * Run several of these with the same `--group` to share the partitions.
@@ -16,8 +16,8 @@
  * Permissions (the `consume` task; see docs/setup.md):
  * `--allow-read=.,$HOME,/tmp --allow-write=var,$HOME,/tmp` (config, the database and
  * its WAL files), `--allow-env=AIRQ_*,INIT_CWD,NODE_ENV,KAFKAJS_*,PG*` (`PG*`: npm
- * `postgres` reads the libpq variables), `--allow-net=127.0.0.1,localhost` (the broker
- * and a local PostgreSQL).
+ * `postgres` reads the libpq variables), `--allow-net=127.0.0.1,localhost` (the broker,
+ * a local PostgreSQL, and the metrics listener on 127.0.0.1 when enabled).
  *
  * @module
  */
@@ -33,7 +33,8 @@ import {
 import { runConsumer } from "./lib/pipeline/consume.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
 import { openStore, storeLabel } from "./lib/storage/mod.ts";
-import { env, println, runMain, secondsOption } from "./lib/cli/io.ts";
+import { env, metricsPortOption, println, runMain, secondsOption } from "./lib/cli/io.ts";
+import { processMetrics, serveMetrics } from "./lib/metrics/mod.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
 import { awaitCluster } from "./lib/kafka/mod.ts";
 import { stopOnSignals } from "./lib/stop.ts";
@@ -43,6 +44,8 @@ const HELP = `Consume raw readings: validate, clean, store, dead-letter, monitor
   --db PATH|URL             SQLite file, or a postgres:// URL (default: var/airq.db, or AIRQ_DB)
   --group ID                consumer group (default: airq-consumer); run several to share partitions
   --exit-when-idle SECONDS  exit 0 once no new message arrived for that long
+  --metrics-port N          serve /metrics, /healthz, /readyz on 127.0.0.1:N (0 = any free port;
+                            default: metrics.port of config/consumer.json, null = off)
   --json                    print the final summary as JSON`;
 
 async function main(): Promise<number> {
@@ -52,6 +55,7 @@ async function main(): Promise<number> {
       db: { type: "string" },
       group: { type: "string" },
       "exit-when-idle": { type: "string" },
+      "metrics-port": { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -65,6 +69,7 @@ async function main(): Promise<number> {
   const config = await loadConfig(new URL("consumer.json", CONFIG_DIR), ConsumerConfigSchema);
   const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
   const kafka = await loadKafkaConfig(env);
+  const metricsPort = metricsPortOption(values["metrics-port"], config.metrics.port);
   const stops = stopOnSignals({
     onSignal: (signal) => log.info("{signal}: stopping after the batch in progress", { signal }),
   });
@@ -85,6 +90,9 @@ async function main(): Promise<number> {
   const dbPath = storeLabel(dbTarget); // no password in logs
   const groupId = values.group ?? config.groupId;
   log.info("Consuming {rawTopic} in group {groupId} into {dbPath}", { rawTopic, groupId, dbPath });
+  const metricsServer = metricsPort === null
+    ? null
+    : serveMetrics(processMetrics, { port: metricsPort, name: "consumer" });
   try {
     const summary = await runConsumer({
       kafka,
@@ -115,6 +123,7 @@ async function main(): Promise<number> {
     return 0;
   } finally {
     await store.close();
+    await metricsServer?.close();
   }
 }
 

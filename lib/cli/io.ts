@@ -72,3 +72,21 @@ export function secondsOption(name: string, text: string | undefined): number | 
   }
   return s * 1000;
 }
+
+/**
+ * The metrics port: `--metrics-port N` when given (0 = any free port), else the
+ * config's `metrics.port` (null = no metrics listener).
+ *
+ * @throws {Error} when the flag is not an integer from 0 to 65535.
+ */
+export function metricsPortOption(
+  text: string | undefined,
+  configured: number | null,
+): number | null {
+  if (text === undefined) return configured;
+  const port = Number(text);
+  if (!Number.isInteger(port) || port < 0 || port > 65535 || text.trim() === "") {
+    throw new Error(`--metrics-port must be an integer from 0 to 65535, got "${text}"`);
+  }
+  return port;
+}
