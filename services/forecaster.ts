@@ -8,7 +8,8 @@
  * consumed offsets inside it (exactly once for read_committed readers).
  *
  * ```
- * deno task forecast --db PATH [--group ID] [--exit-when-idle SECONDS] [--models DIR] [--json]
+ * deno task forecast --db PATH [--group ID] [--exit-when-idle SECONDS] [--models DIR]
+ *                    [--metrics-port N] [--json]
  * ```
  *
  * `--db` (default: the consumer's database, `AIRQ_DB` or `db` of
@@ -19,7 +20,8 @@
  *
  * Permissions (the `forecast` task): `--allow-read=.,$HOME,/tmp` (config, artifacts),
  * `--allow-write=var,$HOME,/tmp`, `--allow-env=AIRQ_*,INIT_CWD,NODE_ENV,KAFKAJS_*,PG*`,
- * `--allow-net=127.0.0.1,localhost` (the broker).
+ * `--allow-net=127.0.0.1,localhost` (the broker, and the metrics listener on 127.0.0.1
+ * when enabled).
  *
  * @module
  */
@@ -57,7 +59,8 @@ import {
   ForecasterConfigSchema,
 } from "../lib/realtime/forecaster_config.ts";
 import { openStore, storeLabel } from "../lib/storage/mod.ts";
-import { env, println, runMain, secondsOption } from "../lib/cli/io.ts";
+import { env, metricsPortOption, println, runMain, secondsOption } from "../lib/cli/io.ts";
+import { processMetrics, serveMetrics } from "../lib/metrics/mod.ts";
 import { storeTarget, userPath } from "../lib/cli/paths.ts";
 import { configureLogging, getLogger } from "../lib/log.ts";
 import { awaitCluster } from "../lib/kafka/mod.ts";
@@ -73,6 +76,8 @@ const HELP =
   --models DIR              model artifacts (default: modelDir of config/forecast.json)
   --warmup-hours N          hours of history before the model replaces persistence
                             (default: warmupHours of config/forecaster.json, 24)
+  --metrics-port N          serve /metrics, /healthz, /readyz on 127.0.0.1:N (0 = any free port;
+                            default: metrics.port of config/forecaster.json, null = off)
   --json                    print the final summary as JSON`;
 
 /** Written by `deno task evaluate`: interval widths and the offline MAE live errors are compared with. */
@@ -87,6 +92,7 @@ async function main(): Promise<number> {
       "exit-when-idle": { type: "string" },
       models: { type: "string" },
       "warmup-hours": { type: "string" },
+      "metrics-port": { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -193,6 +199,15 @@ async function main(): Promise<number> {
     });
   }
   const monitor = new ModelMonitor(monitoringConfig, { expected, reference });
+  const metricsPort = metricsPortOption(values["metrics-port"], settings.metrics.port);
+  const forecasterMetrics = processMetrics.forecaster;
+  forecasterMetrics.onDrift(() => monitor.snapshot());
+  if (models.blends.size === 0) {
+    forecasterMetrics.modelInfo.set({ model: "none", version: "persistence" }, 1);
+  }
+  for (const [model, blend] of models.blends) {
+    forecasterMetrics.modelInfo.set({ model, version: blend.version }, 1);
+  }
   const observers = [alerterObserver(new PollutionAlerter(alertsConfig)), monitorObserver(monitor)];
   const groupId = values.group ?? settings.groupId;
   log.info("Forecasting {rawTopic} in group {groupId} to {forecastsTopic}; store {db}", {
@@ -202,6 +217,9 @@ async function main(): Promise<number> {
     db: storeLabel(db),
   });
   const store = await openStore(db, { synchronous: consumerConfig.synchronous });
+  const metricsServer = metricsPort === null
+    ? null
+    : serveMetrics(processMetrics, { port: metricsPort, name: "forecaster" });
   const summary = await runForecaster({
     kafka,
     config: consumerConfig,
@@ -230,7 +248,10 @@ async function main(): Promise<number> {
     signal: stops.signal,
     // crash drill (tests/realtime): die like kill -9 with a transaction open, its records in the log
     beforeCommit: env("AIRQ_FAULT_EXIT_BEFORE_COMMIT") === "1" ? () => Deno.exit(137) : undefined,
-  }).finally(() => store.close());
+  }).finally(async () => {
+    await store.close();
+    await metricsServer?.close();
+  });
   log.info("Forecaster {outcome}: {readings} readings, {forecasts} forecasts", { ...summary });
   println(
     values.json

@@ -206,6 +206,7 @@ export class ForecasterMetrics {
   readonly driftState: Gauge;
   readonly driftAlertsFiring: Gauge;
   readonly modelInfo: Gauge<"model" | "version">;
+  #collect: (() => void) | undefined;
 
   constructor(registry: Registry, alerts: Counter<"source">) {
     const registers = [registry];
@@ -245,10 +246,13 @@ export class ForecasterMetrics {
       labelNames: ["outcome"],
       registers,
     });
+    // read from the model monitor when scraped, not on the hot path (`onCollect`)
+    const collect = () => this.#collect?.();
     this.driftState = new Gauge({
       name: "airq_model_drift_state",
       help: "Worst drift alert firing now over every station: 0 none, 1 warning, 2 critical",
       registers,
+      collect,
     });
     this.driftAlertsFiring = new Gauge({
       name: "airq_model_alerts_firing",
@@ -264,6 +268,21 @@ export class ForecasterMetrics {
     });
     this.alerts = alerts;
   }
+
+  /** Where the drift gauges read from at scrape time (e.g. the model monitor's snapshot). */
+  onDrift(read: () => DriftReading): void {
+    this.#collect = () => {
+      const now = read();
+      this.driftState.set(DRIFT_STATE_VALUES[now.drift]);
+      this.driftAlertsFiring.set(now.alerts_firing);
+    };
+  }
+}
+
+/** The drift gauges' values, read when Prometheus scrapes. */
+export interface DriftReading {
+  drift: "none" | "warning" | "critical";
+  alerts_firing: number;
 }
 
 /** The dashboard's own metrics (lib/dashboard). */

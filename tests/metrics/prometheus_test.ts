@@ -1,8 +1,9 @@
 /**
- * A real Prometheus (Debian's `prometheus`) scrapes a running consumer
- * (`deno task consume --metrics-port N`, its task permissions) during a small
- * replay on the test broker, and its HTTP API answers with what the consumer
- * did: the readings stored, the messages handled, lag back to 0. The alert
+ * A real Prometheus (Debian's `prometheus`) scrapes a running consumer and a
+ * running forecaster (`deno task consume|forecast --metrics-port N`, their
+ * task permissions) during a small replay on the test broker, and its HTTP
+ * API answers with what they did: the readings stored, the messages handled,
+ * lag back to 0, the forecast sets written, the model version and drift state. The alert
  * rules load in that server, pass `promtool check rules`, and their unit tests
  * pass `promtool test rules`.
  */
@@ -47,9 +48,10 @@ Deno.test("promtool: the alert rules are valid and their unit tests pass", async
   assert.equal(unit.code, 0, unit.out);
 });
 
-Deno.test("prometheus scrapes the consumer during a replay; its API returns the readings stored", async () => {
+Deno.test("prometheus scrapes the consumer and the forecaster during a replay; its API returns what they did", async () => {
   const ctx = await pipelineContext();
   const metricsPort = await freePort();
+  const forecasterPort = await freePort();
   const promPort = await freePort();
   const promDir = join(ctx.dir, "prometheus");
   await Deno.mkdir(promDir);
@@ -66,6 +68,9 @@ Deno.test("prometheus scrapes the consumer during a replay; its API returns the 
       "  - job_name: consumer",
       "    static_configs:",
       `      - targets: ["127.0.0.1:${metricsPort}"]`,
+      "  - job_name: forecaster",
+      "    static_configs:",
+      `      - targets: ["127.0.0.1:${forecasterPort}"]`,
       "",
     ].join("\n"),
   );
@@ -75,6 +80,12 @@ Deno.test("prometheus scrapes the consumer during a replay; its API returns the 
     ctx.env,
   );
   const consumerDone = consumer.output(); // drains its pipes while it runs
+  const forecaster = await spawnTask(
+    "forecast",
+    ["--db", join(ctx.dir, "forecasts.db"), "--metrics-port", String(forecasterPort), "--json"],
+    ctx.env,
+  );
+  const forecasterDone = forecaster.output();
   const prometheus = new Deno.Command("prometheus", {
     args: [
       `--config.file=${promConfig}`,
@@ -89,16 +100,18 @@ Deno.test("prometheus scrapes the consumer during a replay; its API returns the 
   const prometheusDone = prometheus.output();
   const base = `http://127.0.0.1:${promPort}`;
   try {
-    // the consumer answers /readyz 200 once it has joined its group
-    await waitFor(async () => {
-      try {
-        const r = await fetch(`http://127.0.0.1:${metricsPort}/readyz`);
-        await r.body?.cancel();
-        return r.status === 200;
-      } catch {
-        return false;
-      }
-    }, { timeoutMs: 60_000, intervalMs: 200, what: "the consumer's /readyz" });
+    // each answers /readyz 200 once it has joined its group
+    for (const port of [metricsPort, forecasterPort]) {
+      await waitFor(async () => {
+        try {
+          const r = await fetch(`http://127.0.0.1:${port}/readyz`);
+          await r.body?.cancel();
+          return r.status === 200;
+        } catch {
+          return false;
+        }
+      }, { timeoutMs: 90_000, intervalMs: 200, what: `/readyz on ${port}` });
+    }
 
     const produced = await runTask(
       "produce",
@@ -141,6 +154,21 @@ Deno.test("prometheus scrapes the consumer during a replay; its API returns the 
     assert.deepEqual(joined.map((m) => m.value), [1]);
     const dead = await query(base, "airq_dead_letters_total");
     assert.deepEqual(dead.map((m) => m.value), [0]);
+
+    // the forecaster: one set per reading, committed; its model version and drift state
+    await waitFor(async () => {
+      const sets = await query(base, "airq_forecast_sets_written_total");
+      return sets.length === 1 && sets[0]!.value === READINGS;
+    }, { timeoutMs: 60_000, intervalMs: 500, what: `Prometheus to see ${READINGS} forecast sets` });
+    const models = await query(base, 'airq_model_info{job="forecaster"}');
+    assert.ok(models.length >= 1 && models.every((m) => m.value === 1), JSON.stringify(models));
+    assert.ok(models.every((m) => m.labels["version"] !== ""), JSON.stringify(models));
+    const drift = await query(base, 'airq_model_drift_state{job="forecaster"}');
+    assert.equal(drift.length, 1);
+    assert.ok([0, 1, 2].includes(drift[0]!.value));
+    const forecasterMessages = await query(base, 'airq_stream_messages_total{job="forecaster"}');
+    assert.deepEqual(forecasterMessages.map((m) => m.value), [READINGS]);
+
     // the rules loaded into this server
     const rules = await (await fetch(`${base}/api/v1/rules`)).json();
     const names = rules.data.groups.flatMap((g: { rules: { name: string }[] }) =>
@@ -152,11 +180,15 @@ Deno.test("prometheus scrapes the consumer during a replay; its API returns the 
       consumer.kill("SIGTERM");
     } catch { /* already gone */ }
     try {
+      forecaster.kill("SIGTERM");
+    } catch { /* already gone */ }
+    try {
       prometheus.kill("SIGTERM");
     } catch { /* already gone */ }
-    const [c, pr] = await Promise.all([consumerDone, prometheusDone]);
+    const [c, f, pr] = await Promise.all([consumerDone, forecasterDone, prometheusDone]);
     await Deno.remove(ctx.dir, { recursive: true });
     assert.equal(c.code, 0, new TextDecoder().decode(c.stderr).slice(-2000));
+    assert.equal(f.code, 0, new TextDecoder().decode(f.stderr).slice(-2000));
     assert.ok(pr.code === 0 || pr.signal === "SIGTERM", new TextDecoder().decode(pr.stderr));
   }
 });
