@@ -288,13 +288,24 @@ export interface DriftReading {
 /** The dashboard's own metrics (lib/dashboard). */
 export class DashboardMetrics {
   readonly viewers: Gauge;
+  #viewers: (() => number) | undefined;
 
   constructor(registry: Registry) {
+    const read = () => this.#viewers?.();
     this.viewers = new Gauge({
       name: "airq_dashboard_viewers",
       help: "Open Server-Sent Events streams (browser tabs watching the page)",
       registers: [registry],
+      collect() {
+        const n = read();
+        if (n !== undefined) this.set(n);
+      },
     });
+  }
+
+  /** Where the viewers gauge reads from at scrape time. */
+  onViewers(read: () => number): void {
+    this.#viewers = read;
   }
 }
 
