@@ -224,7 +224,11 @@ export async function runStream(options: StreamOptions): Promise<StreamRun> {
  * or those before it stopped), the duration, the partition's lag and each
  * message's end-to-end latency when its producer stamped it.
  */
-function recordBatch(m: TopicStreamMetrics, payload: EachBatchPayload, seconds: number): void {
+export function recordBatch(
+  m: TopicStreamMetrics,
+  payload: EachBatchPayload,
+  seconds: number,
+): void {
   const { batch } = payload;
   const n = batch.messages.length;
   if (n === 0) return;
