@@ -122,42 +122,55 @@ Deno.test("prometheus scrapes the consumer and the forecaster during a replay; i
     const p = JSON.parse(produced.stdout.trim().split("\n").at(-1)!);
     assert.equal(p.sent, READINGS);
 
-    // Prometheus's own view, through its HTTP API, once a scrape has seen the whole replay
+    // Prometheus's own view, through its HTTP API, once a scrape has seen the whole replay:
+    // the store's counter moves inside the handler, the stream loop's after it returns, so
+    // wait for a scrape that has both
     let stored: { labels: Record<string, string>; value: number }[] = [];
     await waitFor(async () => {
       try {
-        stored = await query(base, "airq_consumer_readings_stored_total");
+        stored = await query(base, 'airq_consumer_readings_stored_total{job="consumer"}');
+        const handled = await query(
+          base,
+          `airq_stream_messages_total{job="consumer",topic="${ctx.raw}"}`,
+        );
+        return stored.length === 1 && stored[0]!.value === READINGS &&
+          handled.length === 1 && handled[0]!.value === READINGS;
       } catch {
         return false; // not up yet
       }
-      return stored.length === 1 && stored[0]!.value === READINGS;
     }, { timeoutMs: 60_000, intervalMs: 500, what: `Prometheus to see ${READINGS} stored` });
     assert.equal(stored[0]!.labels["job"], "consumer");
     assert.equal(stored[0]!.labels["instance"], `127.0.0.1:${metricsPort}`);
 
     const [up] = await query(base, 'up{job="consumer"}');
     assert.equal(up!.value, 1);
-    const messages = await query(base, `airq_stream_messages_total{topic="${ctx.raw}"}`);
+    const messages = await query(
+      base,
+      `airq_stream_messages_total{job="consumer",topic="${ctx.raw}"}`,
+    );
     assert.deepEqual(messages.map((m) => m.value), [READINGS]);
-    const lag = await query(base, `sum(airq_stream_lag_messages{topic="${ctx.raw}"})`);
+    const lag = await query(
+      base,
+      `sum(airq_stream_lag_messages{job="consumer",topic="${ctx.raw}"})`,
+    );
     assert.deepEqual(lag.map((m) => m.value), [0]);
     const latency = await query(
       base,
-      `airq_stream_end_to_end_latency_seconds_count{topic="${ctx.raw}"}`,
+      `airq_stream_end_to_end_latency_seconds_count{job="consumer",topic="${ctx.raw}"}`,
     );
     assert.deepEqual(
       latency.map((m) => m.value),
       [READINGS],
       "every reading carried its send time",
     );
-    const joined = await query(base, 'airq_stream_joined{stream="consumer"}');
+    const joined = await query(base, 'airq_stream_joined{job="consumer",stream="consumer"}');
     assert.deepEqual(joined.map((m) => m.value), [1]);
-    const dead = await query(base, "airq_dead_letters_total");
+    const dead = await query(base, 'airq_dead_letters_total{job="consumer"}');
     assert.deepEqual(dead.map((m) => m.value), [0]);
 
     // the forecaster: one set per reading, committed; its model version and drift state
     await waitFor(async () => {
-      const sets = await query(base, "airq_forecast_sets_written_total");
+      const sets = await query(base, 'airq_forecast_sets_written_total{job="forecaster"}');
       return sets.length === 1 && sets[0]!.value === READINGS;
     }, { timeoutMs: 60_000, intervalMs: 500, what: `Prometheus to see ${READINGS} forecast sets` });
     const models = await query(base, 'airq_model_info{job="forecaster"}');
