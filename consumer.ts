@@ -6,7 +6,7 @@
  * write, monitors data quality and publishes alerts.
  *
  * ```
- * deno task consume [--db PATH|URL] [--group ID] [--exit-when-idle SECONDS] [--json [PATH]]
+ * deno task consume [--db PATH|URL] [--group ID] [--exit-when-idle SECONDS] [--metrics-port N] [--json [PATH]]
  * ```
  *
  * Run several of these with the same `--group` to share the partitions.
@@ -16,8 +16,8 @@
  * Permissions (the `consume` task; see docs/setup.md):
  * `--allow-read=.,$HOME,/tmp --allow-write=var,$HOME,/tmp` (config, the database and
  * its WAL files), `--allow-env=AIRQ_*,INIT_CWD,NODE_ENV,KAFKAJS_*,PG*` (`PG*`: npm
- * `postgres` reads the libpq variables), `--allow-net=127.0.0.1,localhost` (the broker
- * and a local PostgreSQL).
+ * `postgres` reads the libpq variables), `--allow-net=127.0.0.1,localhost` (the broker,
+ * a local PostgreSQL, and the metrics listener on 127.0.0.1 when enabled).
  *
  * @module
  */
@@ -34,6 +34,7 @@ import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
 import { openStore, storeLabel } from "./lib/storage/mod.ts";
 import { env, println } from "./lib/cli/io.ts";
 import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "./lib/cli/command.ts";
+import { processMetrics, serveMetrics } from "./lib/metrics/mod.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
 import { awaitCluster } from "./lib/kafka/mod.ts";
 import { stopOnSignals } from "./lib/stop.ts";
@@ -55,6 +56,7 @@ const CLI = defineCommand({
       value: "SECONDS",
       above: 0,
     }),
+    "metrics-port": opt.metricsPort("consumer.json"),
     json: opt.json("print the final summary as JSON; with PATH, write it to that file"),
   },
   notes: "--db defaults to AIRQ_DB, else db of config/consumer.json (var/airq.db).",
@@ -66,6 +68,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const config = await loadConfig(new URL("consumer.json", CONFIG_DIR), ConsumerConfigSchema);
   const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
   const kafka = await loadKafkaConfig(env);
+  const metricsPort = values["metrics-port"] ?? config.metrics.port;
   const stops = stopOnSignals({
     onSignal: (signal) => log.info("{signal}: stopping after the batch in progress", { signal }),
   });
@@ -87,6 +90,9 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const dbPath = storeLabel(dbTarget); // no password in logs
   const groupId = values.group ?? config.groupId;
   log.info("Consuming {rawTopic} in group {groupId} into {dbPath}", { rawTopic, groupId, dbPath });
+  const metricsServer = metricsPort === null
+    ? null
+    : serveMetrics(processMetrics, { port: metricsPort, name: "consumer" });
   try {
     const summary = await runConsumer({
       kafka,
@@ -118,6 +124,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     return 0;
   } finally {
     await store.close();
+    await metricsServer?.close();
   }
 }
 

@@ -8,7 +8,8 @@
  * consumed offsets inside it (exactly once for read_committed readers).
  *
  * ```
- * deno task forecast --db PATH [--group ID] [--exit-when-idle SECONDS] [--models DIR] [--json]
+ * deno task forecast --db PATH [--group ID] [--exit-when-idle SECONDS] [--models DIR]
+ *                    [--metrics-port N] [--json [PATH]]
  * ```
  *
  * `--db` (default: the consumer's database, `AIRQ_DB` or `db` of
@@ -19,7 +20,8 @@
  *
  * Permissions (the `forecast` task): `--allow-read=.,$HOME,/tmp` (config, artifacts),
  * `--allow-write=var,$HOME,/tmp`, `--allow-env=AIRQ_*,INIT_CWD,NODE_ENV,KAFKAJS_*,PG*`,
- * `--allow-net=127.0.0.1,localhost` (the broker).
+ * `--allow-net=127.0.0.1,localhost` (the broker, and the metrics listener on 127.0.0.1
+ * when enabled).
  *
  * @module
  */
@@ -59,6 +61,7 @@ import { openStore, storeLabel } from "../lib/storage/mod.ts";
 import { env, println } from "../lib/cli/io.ts";
 import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
 import { storeTarget } from "../lib/cli/paths.ts";
+import { processMetrics, serveMetrics } from "../lib/metrics/mod.ts";
 import { configureLogging, getLogger } from "../lib/log.ts";
 import { awaitCluster } from "../lib/kafka/mod.ts";
 import { stopOnSignals } from "../lib/stop.ts";
@@ -93,6 +96,7 @@ const CLI = defineCommand({
         "config/forecaster.json)",
       { min: 0 },
     ),
+    "metrics-port": opt.metricsPort("forecaster.json"),
     json: opt.json("print the final summary as JSON; with PATH, write it to that file"),
   },
   notes: "--db defaults to the consumer's store: AIRQ_DB, else db of config/consumer.json.",
@@ -198,6 +202,15 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     });
   }
   const monitor = new ModelMonitor(monitoringConfig, { expected, reference });
+  const metricsPort = values["metrics-port"] ?? settings.metrics.port;
+  const forecasterMetrics = processMetrics.forecaster;
+  forecasterMetrics.onDrift(() => monitor.snapshot());
+  if (models.blends.size === 0) {
+    forecasterMetrics.modelInfo.set({ model: "none", version: "persistence" }, 1);
+  }
+  for (const [model, blend] of models.blends) {
+    forecasterMetrics.modelInfo.set({ model, version: blend.version }, 1);
+  }
   const observers = [alerterObserver(new PollutionAlerter(alertsConfig)), monitorObserver(monitor)];
   const groupId = values.group ?? settings.groupId;
   log.info("Forecasting {rawTopic} in group {groupId} to {forecastsTopic}; store {db}", {
@@ -207,6 +220,9 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     db: storeLabel(db),
   });
   const store = await openStore(db, { synchronous: consumerConfig.synchronous });
+  const metricsServer = metricsPort === null
+    ? null
+    : serveMetrics(processMetrics, { port: metricsPort, name: "forecaster" });
   const summary = await runForecaster({
     kafka,
     config: consumerConfig,
@@ -235,7 +251,10 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     signal: stops.signal,
     // crash drill (tests/realtime): die like kill -9 with a transaction open, its records in the log
     beforeCommit: env("AIRQ_FAULT_EXIT_BEFORE_COMMIT") === "1" ? () => Deno.exit(137) : undefined,
-  }).finally(() => store.close());
+  }).finally(async () => {
+    await store.close();
+    await metricsServer?.close();
+  });
   log.info("Forecaster {outcome}: {readings} readings, {forecasts} forecasts", { ...summary });
   if (values.json !== undefined) await writeJson(values.json, summary);
   else {

@@ -177,6 +177,17 @@ export const opt = {
     }) as Option<WithDefault<string, D>>;
   },
 
+  /**
+   * `--metrics-port N`: serve /metrics, /healthz, /readyz on 127.0.0.1:N (0 = any
+   * free port); absent, the process uses `metrics.port` of `configFile`.
+   */
+  metricsPort(configFile: string): Option<number | undefined> {
+    return opt.int(
+      `serve /metrics, /healthz, /readyz on 127.0.0.1:N (0 = any free port; default: metrics.port of config/${configFile}, null = off)`,
+      { min: 0, max: 65535 },
+    );
+  },
+
   /** `--json [PATH]`: the JSON on stdout, or with PATH (not `-`) in that file. */
   json(help = "print the result as JSON; with PATH, write it to that file"): Option<
     JsonTarget | undefined

@@ -13,6 +13,8 @@ export {
   type KafkaConfig,
   KafkaConfigSchema,
   type LocalBrokerConfig,
+  type MetricsConfig,
+  MetricsConfigSchema,
   type ProducerConfig,
   ProducerConfigSchema,
   type SaslConfig,

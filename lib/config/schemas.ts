@@ -187,6 +187,18 @@ export const ProducerConfigSchema = z.strictObject({
 /** `config/producer.json`. */
 export type ProducerConfig = z.infer<typeof ProducerConfigSchema>;
 
+/**
+ * The metrics and health listener of a long-running process (consumer,
+ * forecaster): `port` on 127.0.0.1, or null for none (the default; a second
+ * listener is opt-in). `--metrics-port N` overrides it; 0 picks a free port.
+ */
+export const MetricsConfigSchema = z.strictObject({
+  port: z.number().int().min(0).max(65535).nullable(),
+});
+
+/** The `metrics` block of a process's config. */
+export type MetricsConfig = z.infer<typeof MetricsConfigSchema>;
+
 /** `config/consumer.json`: defaults of the validating consumer. */
 export const ConsumerConfigSchema = z.strictObject({
   $comment: z.string().optional(),
@@ -202,6 +214,7 @@ export const ConsumerConfigSchema = z.strictObject({
   partitionsConsumedConcurrently: z.number().int().min(1).max(64),
   statsIntervalMs: z.number().int().min(100),
   evaluateIntervalMs: z.number().int().min(100),
+  metrics: MetricsConfigSchema,
 });
 
 /** `config/consumer.json`. */

@@ -13,7 +13,8 @@ import { loadAssets } from "./assets.ts";
 import type { DashboardConfig } from "./dashboard_config.ts";
 import { DashboardFeed } from "./feed.ts";
 import { EventHub } from "./hub.ts";
-import { createHandler } from "./server.ts";
+import { createHandler, withRoutes } from "./server.ts";
+import { type Metrics, metricsRoutes, processMetrics } from "../metrics/mod.ts";
 import { DashboardState } from "./state.ts";
 
 const log = getLogger(["airq", "dashboard"]);
@@ -31,6 +32,8 @@ export interface DashboardOptions {
   /** Host to bind; default from config (127.0.0.1). */
   hostname?: string | undefined;
   watchGroup?: string | undefined;
+  /** Served on /metrics, /healthz, /readyz of the page's server (default: this process's). */
+  metrics?: Metrics | undefined;
 }
 
 /** A running dashboard. */
@@ -75,16 +78,20 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
     const hub = new EventHub(state, config.server);
     hub.start();
     cleanups.push(() => hub.close());
+    const hostnames = [hostname, ...config.server.allowedHosts];
     const handler = createHandler({
       assets: await loadAssets(),
       events: () => (hub.hasRoom ? hub.stream() : null),
-      hostnames: [hostname, ...config.server.allowedHosts],
+      hostnames,
     });
+    // /metrics, /healthz, /readyz on the page's own server (same Host check as the page)
+    const metrics = options.metrics ?? processMetrics;
+    metrics.dashboard.onViewers(() => hub.clients);
     const server = Deno.serve({
       hostname,
       port: options.port ?? config.server.port,
       onListen: () => {},
-    }, handler);
+    }, withRoutes(handler, metricsRoutes(metrics), hostnames));
     cleanups.push(() => server.shutdown());
     const host = hostname.includes(":") ? `[${hostname}]` : hostname;
     const url = `http://${host}:${server.addr.port}/`;

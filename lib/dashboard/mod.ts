@@ -38,7 +38,9 @@ export {
   CONTENT_SECURITY_POLICY,
   createHandler,
   type HandlerDeps,
+  hostCheck,
   SECURITY_HEADERS,
+  withRoutes,
 } from "./server.ts";
 export {
   type AlertView,

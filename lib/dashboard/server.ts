@@ -64,16 +64,27 @@ function json(status: number, value: unknown, headers: Record<string, string> = 
   });
 }
 
+/**
+ * Whether a request names a loopback host (or one of `hostnames`) in `Host`:
+ * the check against DNS rebinding, shared with the /metrics routes.
+ */
+export function hostCheck(hostnames: readonly string[] = []): (request: Request) => boolean {
+  const allowed = new Set(
+    ["127.0.0.1", "localhost", "[::1]", ...hostnames].map((h) => h.toLowerCase()),
+  );
+  return (request) => {
+    const hostHeader = request.headers.get("host") ?? new URL(request.url).host;
+    return allowed.has(hostHeader.replace(/:\d+$/, "").toLowerCase());
+  };
+}
+
 /** Builds the request handler for `Deno.serve`. */
 export function createHandler(deps: HandlerDeps): (request: Request) => Response {
-  const hostnames = new Set(
-    ["127.0.0.1", "localhost", "[::1]", ...(deps.hostnames ?? [])].map((h) => h.toLowerCase()),
-  );
+  const hostAllowed = hostCheck(deps.hostnames);
   return (request) => {
     const url = new URL(request.url);
     const hostHeader = request.headers.get("host") ?? url.host;
-    const host = hostHeader.replace(/:\d+$/, "").toLowerCase();
-    if (!hostnames.has(host)) {
+    if (!hostAllowed(request)) {
       return json(421, { error: "unknown host; open the page on 127.0.0.1" });
     }
     const readOnly = request.method === "GET" || request.method === "HEAD";
@@ -97,4 +108,18 @@ export function createHandler(deps: HandlerDeps): (request: Request) => Response
       "content-type": asset.type,
     });
   };
+}
+
+/**
+ * The page's handler with more routes in front (the /metrics, /healthz and
+ * /readyz of lib/metrics), for requests that pass the same Host check; a
+ * route answering null falls through to the page.
+ */
+export function withRoutes(
+  handler: (request: Request) => Response,
+  routes: (request: Request) => Promise<Response> | null,
+  hostnames: readonly string[] = [],
+): (request: Request) => Response | Promise<Response> {
+  const hostAllowed = hostCheck(hostnames);
+  return (request) => (hostAllowed(request) ? routes(request) : null) ?? handler(request);
 }

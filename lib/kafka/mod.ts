@@ -54,6 +54,7 @@ export { readAll, type ReadBack, readBack } from "./readback.ts";
 export { SupervisedMember, type SupervisedMemberOptions } from "./supervised.ts";
 export {
   assignedPartitions,
+  PRODUCED_AT_HEADER,
   runStream,
   type StreamGroup,
   type StreamOptions,

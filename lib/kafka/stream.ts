@@ -20,7 +20,11 @@
  * - **stats**: `onStats` every `statsIntervalMs` (a log line), plus any
  *   periodic `timers` (e.g. data-quality evaluation);
  * - **abort**: the signal ends the run after the batch in progress; the
- *   member is disconnected whatever happens.
+ *   member is disconnected whatever happens;
+ * - **metrics**: every process gets the same base metrics (lib/metrics,
+ *   docs/operations.md): messages and batches handled, batch duration,
+ *   end-to-end latency (from the record's `airq.produced_at` header to the end
+ *   of its batch), lag per partition, joins, restarts, and readiness (joined).
  *
  * The per-partition transactional producers some handlers commit with are
  * {@linkcode TransactionalProducers} (./transactions.ts).
@@ -33,6 +37,14 @@ import { ensureTopics } from "./admin.ts";
 import type { Consumer, EachBatchPayload, Kafka } from "./client.ts";
 import { withAdmin } from "./client.ts";
 import { SupervisedMember } from "./supervised.ts";
+import { type Metrics, processMetrics, type TopicStreamMetrics } from "../metrics/mod.ts";
+
+/**
+ * Header a producer may set on a record: when it was sent, milliseconds since
+ * the epoch as decimal text. The record timestamp is the reading's event time,
+ * so this is what end-to-end latency is measured from.
+ */
+export const PRODUCED_AT_HEADER = "airq.produced_at";
 
 const log = getLogger(["airq", "kafka", "stream"]);
 
@@ -80,6 +92,8 @@ export interface StreamOptions {
   timers?: readonly { everyMs: number; run: () => void }[] | undefined;
   /** Ends the run after the batch in progress. */
   signal: AbortSignal;
+  /** Where the base metrics go (default: this process's, served on /metrics). */
+  metrics?: Metrics | undefined;
 }
 
 /** How a stream run ended. */
@@ -108,6 +122,11 @@ export async function runStream(options: StreamOptions): Promise<StreamRun> {
   let finish!: (o: StreamRun["outcome"]) => void;
   const finished = new Promise<StreamRun["outcome"]>((resolve) => (finish = resolve));
   const { group, topic } = options;
+  const metrics = options.metrics ?? processMetrics;
+  const streamMetrics = metrics.stream;
+  const topicMetrics = streamMetrics.forTopic(topic);
+  const readiness = `stream:${options.name}`;
+  metrics.setReady(readiness, false);
 
   const member: SupervisedMember = new SupervisedMember({
     kafka: options.kafka,
@@ -128,8 +147,10 @@ export async function runStream(options: StreamOptions): Promise<StreamRun> {
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
       eachBatch: async (payload) => {
         handling++;
+        const started = performance.now();
         try {
           await options.eachBatch(payload, member.consumer);
+          recordBatch(topicMetrics, payload, (performance.now() - started) / 1000);
         } finally {
           handling--;
           lastActivity = performance.now();
@@ -138,6 +159,9 @@ export async function runStream(options: StreamOptions): Promise<StreamRun> {
     },
     onJoin: (joinedGroup) => {
       joined = true;
+      metrics.setReady(readiness, true);
+      streamMetrics.joined.set({ stream: options.name }, 1);
+      streamMetrics.rebalances.inc({ stream: options.name });
       lastActivity = performance.now();
       log.info("Joined group {groupId} as {memberId} ({name}); partitions {assignment}", {
         name: options.name,
@@ -147,9 +171,16 @@ export async function runStream(options: StreamOptions): Promise<StreamRun> {
       });
       options.onAssign?.(assignedPartitions(joinedGroup.memberAssignment, topic));
     },
-    onRestart: () => options.onRestart?.(),
+    onRestart: () => {
+      streamMetrics.restarts.inc({ stream: options.name });
+      options.onRestart?.();
+    },
     onRunning: (consumer) => options.onRunning?.(consumer),
-    onCrash: (error) => options.onCrash?.(error),
+    onCrash: (error) => {
+      metrics.setReady(readiness, false);
+      streamMetrics.joined.set({ stream: options.name }, 0);
+      options.onCrash?.(error);
+    },
   });
 
   const timers: ReturnType<typeof setInterval>[] = [];
@@ -181,9 +212,39 @@ export async function runStream(options: StreamOptions): Promise<StreamRun> {
   } finally {
     for (const t of timers) clearInterval(t);
     options.signal.removeEventListener("abort", onAbort);
+    metrics.setReady(readiness, false);
+    streamMetrics.joined.set({ stream: options.name }, 0);
     await member.stop();
   }
   return { outcome, duration_s: Math.round(performance.now() - t0) / 1000 };
+}
+
+/**
+ * A handled batch's metrics: the messages the handler resolved (all of them,
+ * or those before it stopped), the duration, the partition's lag and each
+ * message's end-to-end latency when its producer stamped it.
+ */
+export function recordBatch(
+  m: TopicStreamMetrics,
+  payload: EachBatchPayload,
+  seconds: number,
+): void {
+  const { batch } = payload;
+  const n = batch.messages.length;
+  if (n === 0) return;
+  m.messages.inc(n);
+  m.batches.inc();
+  m.batchSeconds.observe(seconds);
+  m.lag(batch.partition, Number(batch.offsetLag()));
+  const handledMs = Date.now();
+  for (let i = 0; i < n; i++) {
+    const stamp = batch.messages[i]!.headers?.[PRODUCED_AT_HEADER];
+    if (stamp === undefined || stamp === null) continue;
+    const producedMs = Number(typeof stamp === "string" ? stamp : String(stamp));
+    if (Number.isFinite(producedMs)) {
+      m.latencySeconds.observe(Math.max(0, handledMs - producedMs) / 1000);
+    }
+  }
 }
 
 /** The partitions of `topic` in a kafkajs GROUP_JOIN member assignment (`{ topic: [partitions] }`). */

@@ -25,6 +25,7 @@ import { QualityMonitor, type QualityRules, validateMessage } from "../quality/m
 import type { Alert, CleanReading, DeadLetter } from "../records/mod.ts";
 import type { ReadingStore } from "../storage/mod.ts";
 import { lapTimer, roundedTimes } from "../timing.ts";
+import { type Metrics, processMetrics } from "../metrics/mod.ts";
 
 const log = getLogger(["airq", "consumer"]);
 
@@ -46,6 +47,8 @@ export interface ConsumeOptions {
   signal: AbortSignal;
   /** Wall clock (injected for tests). */
   now?: () => number;
+  /** Where the counters go (default: this process's, served on /metrics). */
+  metrics?: Metrics | undefined;
 }
 
 /** Counters of a consumer run. */
@@ -95,12 +98,15 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     lag: null,
   };
   const lagByPartition = new Map<number, number>();
+  const metrics = options.metrics ?? processMetrics;
+  const counters = metrics.consumer;
   const t0 = performance.now();
   let outcome: ConsumeSummary["outcome"] = "stopped";
 
   const publishAlerts = async (alerts: Alert[]) => {
     if (alerts.length === 0) return;
     stats.alerts += alerts.length;
+    counters.alerts.inc({ source: "quality" }, alerts.length);
     for (const a of alerts) {
       const level = a.state === "resolved" || a.severity === "info" ? "info" : "warn";
       log[level]("alert {kind} {state} {station_id} {field}: {reason}", { ...a });
@@ -171,6 +177,12 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     stats.stored += written.inserted;
     stats.duplicates += written.duplicates;
     stats.dead_letters += deadLetters.length;
+    counters.stored.inc(written.inserted);
+    counters.duplicates.inc(written.duplicates);
+    if (deadLetters.length > 0) {
+      counters.deadLetters.inc(deadLetters.length);
+      for (const d of deadLetters) counters.validationFailures.inc({ reason: d.reason });
+    }
     for (const r of readings) monitor.observe(r);
     lap("monitor");
     for (const d of deadLetters) monitor.observeDeadLetter(d.reason);
@@ -210,6 +222,7 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
         ),
       timers: [{ everyMs: config.evaluateIntervalMs, run: evaluate }],
       signal: options.signal,
+      metrics,
     });
     outcome = run.outcome;
   } finally {

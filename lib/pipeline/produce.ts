@@ -19,6 +19,7 @@ import {
   createKafka,
   ensureTopics,
   idempotentProducer,
+  PRODUCED_AT_HEADER,
   withAdmin,
 } from "../kafka/mod.ts";
 import { untilAborted } from "../stop.ts";
@@ -243,7 +244,8 @@ export async function runProducer(options: ProduceOptions): Promise<ProduceSumma
       if (signal.aborted) break;
       await pacer.wait(event.sendAtMs, event.jitterMs);
       if (signal.aborted) break;
-      const reading = { ...event.reading, produced_at: new Date().toISOString() };
+      const producedMs = Date.now();
+      const reading = { ...event.reading, produced_at: new Date(producedMs).toISOString() };
       built++;
       if (event.kind === "duplicate") duplicates++;
       else {
@@ -257,6 +259,8 @@ export async function runProducer(options: ProduceOptions): Promise<ProduceSumma
           key: reading.station_id,
           value: JSON.stringify(reading),
           timestamp: String(Date.parse(reading.ts)),
+          // the send time, for the consumers' end-to-end latency metric (lib/kafka/stream.ts)
+          headers: { [PRODUCED_AT_HEADER]: String(producedMs) },
         }),
         signal,
       );

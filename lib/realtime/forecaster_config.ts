@@ -4,6 +4,7 @@
  * @module
  */
 import { z } from "zod";
+import { MetricsConfigSchema } from "../config/mod.ts";
 
 /** File name of the forecaster's settings in the config folder. */
 export const FORECASTER_CONFIG_FILE = "forecaster.json";
@@ -38,6 +39,8 @@ export const ForecasterConfigSchema = z.strictObject({
   transactionRetries: z.number().int().min(0).max(100),
   /** Hours a station's SARIMA filters must have been fed before SARIMA joins the blend. */
   sarimaMinHours: z.number().int().min(25),
+  /** The metrics and health listener (null: none; `--metrics-port N`). */
+  metrics: MetricsConfigSchema,
   why: z.string().min(1),
 });
 

@@ -32,6 +32,7 @@ import type { ReadingStore, Snapshot } from "../storage/mod.ts";
 import type { RealtimeForecaster } from "./engine.ts";
 import { type ChunkOutput, ChunkProcessor, type ForecastObserver } from "./chunk.ts";
 import { roundedTimes } from "../timing.ts";
+import { type ForecasterMetrics, type Metrics, processMetrics } from "../metrics/mod.ts";
 
 export type { ForecastObserver };
 
@@ -88,6 +89,8 @@ export interface ForecasterOptions {
   transactionRetry?: { initialRetryTime: number; retries: number } | undefined;
   /** Fault injection for the crash drill: called after the sends, before the commit. */
   beforeCommit?: (() => void) | undefined;
+  /** Where the counters go (default: this process's, served on /metrics). */
+  metrics?: Metrics | undefined;
 }
 
 /** The final report of a forecaster run. */
@@ -132,6 +135,8 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   });
   const observers = options.observers ?? [];
   const store = options.store ?? null;
+  const metrics = options.metrics ?? processMetrics;
+  const counters = metrics.forecaster;
   const chunks = new ChunkProcessor({
     engine: options.engine,
     observers,
@@ -185,8 +190,10 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       time_ms.offsets += times.offsets;
       time_ms.commit += times.commit;
       stats.transactions++;
+      counters.transactions.inc({ outcome: "committed" });
     } catch (error) {
       stats.aborted_transactions++;
+      counters.transactions.inc({ outcome: "aborted" });
       // every uncommitted batch will be read again: forget the history they fed in
       chunks.reset();
       throw error;
@@ -214,6 +221,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
         await commit(batch.partition, (BigInt(last) + 1n).toString(), out);
         payload.resolveOffset(last);
         addCounts(stats, out, messages.length);
+        countCommitted(counters, out);
         await payload.heartbeat();
       } finally {
         slots.release(taken);
@@ -258,6 +266,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
           { ...stats, rate: rate() },
         ),
       signal: options.signal,
+      metrics,
     });
     outcome = run.outcome;
   } finally {
@@ -304,6 +313,17 @@ function addCounts(stats: Stats, out: ChunkOutput, consumed: number): void {
   stats.alerts += out.alerts.length;
   stats.warm_started_stations += out.counts.warm_started_stations;
   stats.warm_start_readings += out.counts.warm_start_readings;
+}
+
+/** A committed chunk's counts, on /metrics. */
+function countCommitted(counters: ForecasterMetrics, out: ChunkOutput): void {
+  counters.readings.inc(out.counts.readings);
+  counters.invalid.inc(out.counts.invalid);
+  counters.forecastSets.inc(out.forecasts.length);
+  counters.forecasts.inc(out.counts.forecasts);
+  counters.baselineForecasts.inc(out.counts.baseline_forecasts);
+  counters.estimates.inc(out.estimates.length);
+  if (out.alerts.length > 0) counters.alerts.inc({ source: "forecaster" }, out.alerts.length);
 }
 
 /** Sends every topic's messages in requests of at most `maxBytes` bytes of values. */

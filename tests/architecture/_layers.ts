@@ -57,6 +57,7 @@ export const LAYERS: Layer[] = [
       "lib/realtime/",
       "lib/dashboard/",
       "lib/kafka/",
+      "lib/metrics/",
       "lib/pipeline/",
       "lib/storage/",
     ],
@@ -74,6 +75,7 @@ export const IO_IN_LOW_LAYERS: string[] = ["lib/config/mod.ts", "lib/log.ts", "l
 /** The only modules that may import each I/O package. */
 export const PACKAGE_OWNERS: Record<string, string[]> = {
   "kafkajs": ["lib/kafka/client.ts"],
+  "prom-client": ["lib/metrics/registry.ts"],
   "node:sqlite": ["lib/storage/sqlite.ts"],
   "postgres": ["lib/storage/postgres.ts"],
   "redis": ["apps/leaderboard/lib/store.ts"],

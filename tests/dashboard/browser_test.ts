@@ -5,7 +5,8 @@
  * without a console error and sees the empty states; a replay through the real
  * producer makes the live values change; a station whose NO2 jumps climbs the
  * ranking with a FLIP glide; an alert (with markup in its reason) appears as
- * text; the forecasts topic appears and its panel comes alive. Ctrl-C stops it.
+ * text; the forecasts topic appears and its panel comes alive; /metrics on the
+ * same server counts what the feed handled. Ctrl-C stops it.
  *
  * With AIRQ_SCREENSHOT=docs/dashboard.png it also saves the README's screenshot.
  */
@@ -109,6 +110,17 @@ Deno.test("deno task dashboard: live values, a FLIP ranking change, an alert, fo
       (await browser.do<{ count: number }>({ cmd: "count", selector: "#cards .card" })).count,
       4,
     );
+
+    // /metrics, /healthz, /readyz on the page's own server: the raw feed handled every
+    // reading, one viewer is watching, every feed has joined (the Host check: server_test.ts)
+    const metrics = await (await fetch(`${url}metrics`)).text();
+    assert.match(
+      metrics,
+      new RegExp(`^airq_stream_messages_total\\{topic="${ctx.raw}"\\} ${summary.sent}$`, "m"),
+    );
+    assert.match(metrics, /^airq_dashboard_viewers 1$/m);
+    const ready = await fetch(`${url}readyz`);
+    assert.equal(ready.status, 200, await ready.text());
 
     // the station in last place jumps to 420 ug/m3 NO2: first place, with a glide
     const before = (await browser.do<{ order: string[] }>({ cmd: "ranking" })).order;

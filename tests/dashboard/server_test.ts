@@ -13,7 +13,9 @@ import {
   loadAssets,
   loadDashboardConfig,
   parseForecastSet,
+  withRoutes,
 } from "../../lib/dashboard/mod.ts";
+import { Metrics, metricsRoutes } from "../../lib/metrics/mod.ts";
 import { type CleanReading, MEASUREMENT_FIELDS } from "../../lib/records/mod.ts";
 
 const config = await loadDashboardConfig();
@@ -107,6 +109,28 @@ Deno.test("the Host check refuses other names (DNS rebinding), the stream refuse
   let text = "";
   while (!text.includes("event: snapshot")) text += (await reader.read()).value ?? "";
   await reader.cancel();
+  hub.close();
+});
+
+Deno.test("/metrics, /healthz, /readyz on the page's server, behind the same Host check", async () => {
+  const { handle, hub } = handler();
+  const metrics = new Metrics();
+  metrics.dashboard.onViewers(() => 3);
+  const serve = withRoutes(handle, metricsRoutes(metrics), ["127.0.0.1"]);
+  const text = await (await serve(new Request("http://127.0.0.1:8788/metrics"))).text();
+  assert.match(text, /^airq_dashboard_viewers 3$/m);
+  const live = await serve(new Request("http://localhost:8788/healthz"));
+  assert.equal(live.status, 200);
+  await live.body?.cancel();
+  const evil = await serve(
+    new Request("http://127.0.0.1:8788/metrics", { headers: { host: "evil.example:8788" } }),
+  );
+  assert.equal(evil.status, 421, "a rebinding host gets no metrics");
+  await evil.body?.cancel();
+  const page = await serve(new Request("http://127.0.0.1:8788/"));
+  assert.equal(page.status, 200, "the page's own routes still answer");
+  assert.equal(page.headers.get("content-security-policy"), CONTENT_SECURITY_POLICY);
+  await page.body?.cancel();
   hub.close();
 });
 

@@ -9,6 +9,7 @@ import { Buffer } from "node:buffer";
 import { join } from "node:path";
 import { createKafka, ensureTopics, idempotentProducer, withAdmin } from "../../lib/kafka/mod.ts";
 import { runConsumer } from "../../lib/pipeline/consume.ts";
+import { Metrics } from "../../lib/metrics/mod.ts";
 import { openSqliteStore } from "../../lib/storage/mod.ts";
 import { MEASUREMENT_FIELDS } from "../../lib/records/mod.ts";
 import { pipelineContext } from "../_pipeline.ts";
@@ -95,6 +96,7 @@ Deno.test("every kind of malformed message goes to the dead-letter topic with a 
   // writes nothing twice (the counts below are exact; lib/kafka/idempotent.ts)
   const producer = idempotentProducer(kafka);
   const controller = new AbortController();
+  const metrics = new Metrics();
   try {
     await producer.connect();
     await withAdmin(kafka, (admin) => ensureTopics(admin, ctx.topics));
@@ -112,8 +114,20 @@ Deno.test("every kind of malformed message goes to the dead-letter topic with a 
       rules: ctx.rules,
       exitWhenIdleMs: 1500,
       signal: controller.signal,
+      metrics,
     });
     assert.equal(summary.outcome, "idle");
+    // /metrics counts the same: validation failures by reason, dead letters, readings stored
+    const failures = (await metrics.consumer.validationFailures.get()).values;
+    const byReason = (reason: string) =>
+      failures.find((v) => v.labels["reason"] === reason)?.value ?? 0;
+    for (const reason of new Set(bad.map((b) => b.reason))) {
+      const expected = bad.filter((b) => b.reason === reason).length;
+      assert.ok(byReason(reason) >= expected, `${reason}: ${byReason(reason)} < ${expected}`);
+    }
+    assert.equal(failures.reduce((a, v) => a + v.value, 0), summary.dead_letters);
+    assert.equal((await metrics.consumer.deadLetters.get()).values[0]!.value, summary.dead_letters);
+    assert.equal((await metrics.consumer.stored.get()).values[0]!.value, good.length);
     // delivery is at least once (a rebalance may redeliver a batch); storage is exactly once
     assert.ok(summary.consumed >= messages.length, `consumed ${summary.consumed}`);
     assert.equal(summary.stored, good.length);

@@ -1,0 +1,19 @@
+/**
+ * Metrics and health of an airq process: Prometheus text format on loopback
+ * (docs/operations.md lists every metric and endpoint).
+ *
+ * @module
+ */
+export {
+  BATCH_BUCKETS_S,
+  ConsumerMetrics,
+  DashboardMetrics,
+  DRIFT_STATE_VALUES,
+  ForecasterMetrics,
+  LATENCY_BUCKETS_S,
+  Metrics,
+  processMetrics,
+  StreamMetrics,
+  type TopicStreamMetrics,
+} from "./registry.ts";
+export { METRICS_PATHS, metricsRoutes, type MetricsServer, serveMetrics } from "./http.ts";
