@@ -28,6 +28,7 @@
 import { parseArgs } from "node:util";
 import {
   CONFIG_DIR,
+  findTopicByRole,
   loadConfig,
   loadKafkaConfig,
   loadTopicsConfig,
@@ -105,7 +106,7 @@ async function main(): Promise<number> {
   const config = await loadConfig(new URL("producer.json", CONFIG_DIR), ProducerConfigSchema);
   const kafka = await loadKafkaConfig(env);
   const topics = (await loadTopicsConfig(env)).topics;
-  const topic = values.topic ?? topics.find((t) => t.role === "raw")?.name;
+  const topic = values.topic ?? findTopicByRole(topics, "raw")?.name;
   if (!topic) throw new Error('config/topics.json has no topic with role "raw"');
 
   const compression = values.compression ?? config.compression;

@@ -27,9 +27,11 @@ import { parseArgs } from "node:util";
 import {
   CONFIG_DIR,
   ConsumerConfigSchema,
+  findTopicByRole,
   loadConfig,
   loadKafkaConfig,
   loadTopicsConfig,
+  type TopicRole,
 } from "../lib/config/mod.ts";
 import { ForecastConfigSchema, offsetMinutes } from "../lib/offline/mod.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "../lib/quality/mod.ts";
@@ -117,7 +119,7 @@ async function main(): Promise<number> {
   // first contact, bounded: no broker is one line after clusterWaitMs, not a retry storm
   await awaitCluster(kafka, { signal: stops.signal });
   const topics = (await loadTopicsConfig(env)).topics;
-  const byRole = (role: string) => topics.find((t) => t.role === role)?.name ?? null;
+  const byRole = (role: TopicRole) => findTopicByRole(topics, role)?.name ?? null;
   const rawTopic = byRole("raw");
   const forecastsTopic = byRole("forecasts");
   const estimatesTopic = byRole("estimates");

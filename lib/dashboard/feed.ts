@@ -9,7 +9,7 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import type { KafkaConfig, TopicConfig } from "../config/mod.ts";
+import { findTopicByRole, type KafkaConfig, type TopicConfig } from "../config/mod.ts";
 import {
   type Admin,
   type Consumer,
@@ -53,7 +53,7 @@ export function topicNames(
   config: DashboardConfig,
   prefix: string,
 ): Record<FollowedRole, string> {
-  const byRole = (role: FollowedRole) => topics.find((t) => t.role === role)?.name;
+  const byRole = (role: FollowedRole) => findTopicByRole(topics, role)?.name;
   const pending = config.feed.pendingTopics;
   return {
     raw: byRole("raw") ?? `${prefix}airq.readings.raw`,

@@ -11,7 +11,7 @@ import type { IngestResult } from "../../records/mod.ts";
 import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import { type KafkaJars, resolveKafkaJars, startPrivateBroker } from "../broker/mod.ts";
-import { CONFIG_DIR, type KafkaConfig, loadTopicsConfig } from "../../config/mod.ts";
+import { CONFIG_DIR, type KafkaConfig, loadTopicsConfig, topicByRole } from "../../config/mod.ts";
 import { createKafka, ensureTopics, groupLag, withAdmin } from "../../kafka/mod.ts";
 import { fileURLToPath } from "node:url";
 import { spawnTask } from "../tasks.ts";
@@ -125,7 +125,7 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
     const prefix = `bench${crypto.randomUUID().slice(0, 6)}.`;
     const topics =
       (await loadTopicsConfig((k) => (k === "AIRQ_TOPIC_PREFIX" ? prefix : undefined))).topics;
-    const raw = topics.find((t) => t.role === "raw")!.name;
+    const raw = topicByRole(topics, "raw").name;
     const kafka = createKafka(config, { clientId: "airq-bench" });
     await withAdmin(kafka, (admin) => ensureTopics(admin, topics));
     const env = {

@@ -27,7 +27,13 @@
 import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import { startPrivateBroker } from "../broker/mod.ts";
-import { CONFIG_DIR, type KafkaConfig, loadConfig, loadTopicsConfig } from "../../config/mod.ts";
+import {
+  CONFIG_DIR,
+  type KafkaConfig,
+  loadConfig,
+  loadTopicsConfig,
+  topicByRole,
+} from "../../config/mod.ts";
 import { readUciFile } from "../../dataset/mod.ts";
 import {
   buildFeatureMatrix,
@@ -298,7 +304,7 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
       const topics = (await loadTopicsConfig((k) => k === "AIRQ_TOPIC_PREFIX" ? prefix : undefined))
         .topics;
       await withAdmin(kafka, (admin) => ensureTopics(admin, topics));
-      rawTopics.push(topics.find((t) => t.role === "raw")!.name);
+      rawTopics.push(topicByRole(topics, "raw").name);
     }
     const historyEnv = { ...baseEnv, AIRQ_TOPIC_PREFIX: historyPrefix };
     log.info("Parity: producing and consuming the history into the store");

@@ -28,6 +28,7 @@ import {
   CONFIG_DIR,
   type KafkaConfig,
   loadTopicsConfig,
+  topicByRole,
   type TopicConfig,
 } from "../../config/mod.ts";
 import { createKafka, ensureTopics, groupLag, withAdmin } from "../../kafka/mod.ts";
@@ -117,7 +118,7 @@ async function throughputPhase(
   const topics = (await prefixedTopics(prefix)).map((t) =>
     t.role === "raw" && o.rawPartitions !== undefined ? { ...t, partitions: o.rawPartitions } : t
   );
-  const raw = topics.find((t) => t.role === "raw")!;
+  const raw = topicByRole(topics, "raw");
   const kafka = createKafka(config, { clientId: "airq-bench-realtime" });
   await withAdmin(kafka, (admin) => ensureTopics(admin, topics));
   const env = { ...baseEnv, AIRQ_TOPIC_PREFIX: prefix };
@@ -204,7 +205,7 @@ async function latencyPhase(
 ): Promise<{ result: RealtimeResult["latency"]; sorted: number[]; setBytes: number }> {
   const prefix = `rl${crypto.randomUUID().slice(0, 6)}.`;
   const topics = await prefixedTopics(prefix);
-  const forecastsTopic = topics.find((t) => t.role === "forecasts")!.name;
+  const forecastsTopic = topicByRole(topics, "forecasts").name;
   const kafka = createKafka(config, { clientId: "airq-bench-latency" });
   await withAdmin(kafka, (admin) => ensureTopics(admin, topics));
   const env = { ...baseEnv, AIRQ_TOPIC_PREFIX: prefix };
@@ -217,7 +218,7 @@ async function latencyPhase(
   const rss = sampleRss({ forecaster: forecaster.pid });
   const done = forecaster.output();
   // the reader: raw timestamps by position, and the first readable forecast of each reading
-  const rawTopic = topics.find((t) => t.role === "raw")!.name;
+  const rawTopic = topicByRole(topics, "raw").name;
   const rawTs = new Map<string, number>();
   const pending = new Map<string, number>(); // forecast seen before its raw message: position -> seen at
   const seen = new Set<string>();
