@@ -28,7 +28,11 @@
  *
  * @module
  */
-import { IngestResultSchema, RealtimeResultSchema } from "../lib/records/mod.ts";
+import {
+  IngestResultSchema,
+  ParityResultSchema,
+  RealtimeResultSchema,
+} from "../lib/records/mod.ts";
 import { parseArgs } from "node:util";
 import { benchIngest } from "../lib/harness/bench/ingest.ts";
 import { benchParity } from "../lib/harness/bench/parity.ts";
@@ -105,7 +109,11 @@ async function main(): Promise<number> {
     });
   // the one schema of the file, checked by its writer as by its readers
   const text = JSON.stringify(
-    "latency" in result ? RealtimeResultSchema.parse(result) : IngestResultSchema.parse(result),
+    "latency" in result
+      ? RealtimeResultSchema.parse(result)
+      : "rows" in result
+      ? ParityResultSchema.parse(result)
+      : IngestResultSchema.parse(result),
     null,
     2,
   );

@@ -22,6 +22,7 @@ import { brokerRestartDrill, consumerKillDrill, type DrillReport } from "../lib/
 import { env, println, runMain } from "../lib/cli/io.ts";
 import { userPath } from "../lib/cli/paths.ts";
 import { configureLogging } from "../lib/log.ts";
+import { DrillReportSchema } from "../lib/records/mod.ts";
 
 async function main(): Promise<number> {
   const { positionals, values } = parseArgs({
@@ -83,7 +84,8 @@ async function main(): Promise<number> {
   } finally {
     await priv.stop();
   }
-  const text = JSON.stringify(report, null, 2);
+  // the one schema of the file, checked by its writer as by its reader (the final report)
+  const text = JSON.stringify(DrillReportSchema.parse(report), null, 2);
   if (values.json) await Deno.writeTextFile(userPath(values.json), text + "\n");
   println(text);
   return report.ok ? 0 : 1;

@@ -31,6 +31,7 @@ import {
   selectSarimaOnValidation,
 } from "../lib/offline/mod.ts";
 import { loadSarima } from "../lib/models/mod.ts";
+import { EvaluationReportSchema } from "../lib/records/mod.ts";
 import { loadSeries } from "../lib/offline/load.ts";
 import { env, println, runMain } from "../lib/cli/io.ts";
 import { userPath } from "../lib/cli/paths.ts";
@@ -122,7 +123,8 @@ async function main(): Promise<number> {
     ...(sarima === undefined ? {} : { sarima }),
   });
   report.timings_ms.total = performance.now() - started;
-  const json = JSON.stringify(report, null, 2) + "\n";
+  // the one schema of the file, checked by its writer as by its readers
+  const json = JSON.stringify(EvaluationReportSchema.parse(report), null, 2) + "\n";
   if (values.json !== undefined) await writeText(userPath(values.json), json);
   const reportPath = values.report === undefined ? config.reportPath : userPath(values.report);
   const command = `deno task evaluate${values.json === undefined ? "" : " --json PATH"}`;

@@ -17,6 +17,7 @@ import { storeTarget } from "../lib/cli/paths.ts";
 import { parseArgs } from "node:util";
 import { CONFIG_DIR, ConsumerConfigSchema, loadConfig } from "../lib/config/mod.ts";
 import { MONITOR_SNAPSHOT } from "../lib/realtime/observers.ts";
+import { MonitorOutputSchema } from "../lib/monitoring/mod.ts";
 import { openStore, requireExistingStore, storeLabel } from "../lib/storage/mod.ts";
 import { println, runMain } from "../lib/cli/io.ts";
 
@@ -56,7 +57,8 @@ async function main(): Promise<number> {
       );
     }
     const summary = await store.summary();
-    println(JSON.stringify({
+    // the one schema of the output, checked by its writer as by its reader (the final report)
+    println(JSON.stringify(MonitorOutputSchema.parse({
       db: label,
       updated_at: new Date(snapshot.updated_at_ms).toISOString(),
       age_s: Math.round((Date.now() - snapshot.updated_at_ms) / 100) / 10,
@@ -67,7 +69,7 @@ async function main(): Promise<number> {
       },
       monitor: snapshot.value,
       recent_alerts: limit === 0 ? [] : await store.alerts(limit),
-    }));
+    })));
     return 0;
   } finally {
     await store.close();

@@ -27,7 +27,15 @@
  * @module
  */
 import { z } from "zod";
-import { IngestResultSchema, RealtimeResultSchema } from "../lib/records/mod.ts";
+import {
+  DRILL_WRITER,
+  DrillReportSchema,
+  EVALUATION_WRITER,
+  EvaluationReportSchema,
+  IngestResultSchema,
+  parseFileAs,
+  RealtimeResultSchema,
+} from "../lib/records/mod.ts";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -39,12 +47,7 @@ import {
   frameFromRows,
 } from "../lib/analysis/mod.ts";
 import { analysisFigures } from "../lib/render/mod.ts";
-import {
-  type DrillResult,
-  finalFigures,
-  finalReportHtml,
-  parseMonitorOutput,
-} from "../lib/reports/final.ts";
+import { finalFigures, finalReportHtml, parseMonitorOutput } from "../lib/reports/final.ts";
 import { pdfPageCount } from "../lib/render/pdf.ts";
 import { ALERTS_CONFIG_FILE, AlertsConfigSchema } from "../lib/alerts/mod.ts";
 import { env, println, runMain } from "../lib/cli/io.ts";
@@ -57,7 +60,6 @@ import {
 } from "../lib/config/mod.ts";
 import { readUciFile, resolveDatasetPath } from "../lib/dataset/mod.ts";
 import { renderFigures } from "../lib/render/mod.ts";
-import type { EvaluationReport } from "../lib/offline/evaluate.ts";
 import { ForecastConfigSchema } from "../lib/offline/mod.ts";
 import { configureLogging, getLogger } from "../lib/log.ts";
 import { MONITORING_CONFIG_FILE, MonitoringConfigSchema } from "../lib/monitoring/mod.ts";
@@ -79,7 +81,12 @@ async function inputPath(explicit: string | undefined, name: string): Promise<st
   return join("var", name);
 }
 
-async function readJson<T>(path: string, schema?: z.ZodType<T>): Promise<T | null> {
+/** The file at `path` as its one schema says (`writer` is the command that writes it), or null when absent. */
+async function readJson<S extends z.ZodType>(
+  path: string,
+  schema: S,
+  writer: string,
+): Promise<z.output<S> | null> {
   let text: string;
   try {
     text = await readFile(path, "utf8");
@@ -93,14 +100,7 @@ async function readJson<T>(path: string, schema?: z.ZodType<T>): Promise<T | nul
   } catch (error) {
     throw new SyntaxError(`Cannot read "${path}": not JSON (${(error as Error).message})`);
   }
-  if (schema === undefined) return json as T;
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    throw new Error(
-      `"${path}" is not the file its command writes: ${z.prettifyError(parsed.error)}`,
-    );
-  }
-  return parsed.data;
+  return parseFileAs(schema, json, path, writer);
 }
 
 /** Prints `html` to `pdf` (A4, the page's own print CSS) with headless Chromium; returns the page count. */
@@ -177,18 +177,31 @@ export async function main(args: string[]): Promise<number> {
   const benchPath = await inputPath(values.bench, "bench-ingest.json");
   const realtimePath = await inputPath(values.realtime, "bench-realtime.json");
   const monitorPath = await inputPath(values.monitor, "monitor.json");
-  const monitorJson = await readJson<unknown>(monitorPath);
+  const monitorJson = await readJson(monitorPath, z.unknown(), "deno task monitor");
   const inputs = {
-    evaluation: { path: evaluationPath, report: await readJson<EvaluationReport>(evaluationPath) },
-    bench: { path: benchPath, result: await readJson(benchPath, IngestResultSchema) },
-    realtime: { path: realtimePath, result: await readJson(realtimePath, RealtimeResultSchema) },
+    evaluation: {
+      path: evaluationPath,
+      report: await readJson(evaluationPath, EvaluationReportSchema, EVALUATION_WRITER),
+    },
+    bench: {
+      path: benchPath,
+      result: await readJson(benchPath, IngestResultSchema, "deno task bench ingest --json PATH"),
+    },
+    realtime: {
+      path: realtimePath,
+      result: await readJson(
+        realtimePath,
+        RealtimeResultSchema,
+        "deno task bench realtime --json PATH",
+      ),
+    },
     monitor: {
       path: monitorPath,
       output: monitorJson === null ? null : parseMonitorOutput(monitorJson, monitorPath),
     },
     drills: await Promise.all(DRILLS.map(async (name) => {
       const path = await inputPath(undefined, name);
-      return { path, result: await readJson<DrillResult>(path) };
+      return { path, result: await readJson(path, DrillReportSchema, DRILL_WRITER) };
     })),
   };
   const rows = await Array.fromAsync(readUciFile(dataset.path));

@@ -26,20 +26,9 @@ export interface KillDrillOptions {
   seed: number;
 }
 
-/** What a drill measured. */
-export interface DrillReport {
-  drill: string;
-  produced: number;
-  stored_readings: number;
-  expected_readings: number;
-  kills: number;
-  /** Kills that hit a consumer which had stored part of the stream (not idle, not finished). */
-  kills_mid_stream: number;
-  duplicates_absorbed: number;
-  dead_letters: number;
-  seconds: number;
-  ok: boolean;
-}
+/** What a drill measured (its one schema: lib/records/drill.ts). */
+export type { DrillReport } from "../records/drill.ts";
+import type { DrillReport } from "../records/drill.ts";
 
 async function storedCount(dbPath: string): Promise<number> {
   try {

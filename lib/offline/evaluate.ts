@@ -21,54 +21,9 @@ import { sarimaWalkForward } from "./sarima_runs.ts";
 import { type ResultRow, scoreForecasts } from "./score.ts";
 import { walkForward, type WalkForwardOptions } from "./walk_forward.ts";
 
-/** One row of `nowcast` (the virtual sensor). */
-export interface NowcastRow {
-  target: string;
-  n: number;
-  mae: number;
-  rmse: number;
-  ridge_mae: number;
-  gbt_mae: number;
-  detail: string;
-}
-
-/** `warning_no2_200`: the early warning against persistence's. */
-export interface WarningRow {
-  precision: number;
-  recall: number;
-  f1: number;
-  persistence_precision: number;
-  persistence_recall: number;
-  persistence_f1: number;
-  n: number;
-  events: number;
-}
-
-/** Everything `deno task evaluate --json` writes. */
-export interface EvaluationReport {
-  test_window: { from: string; to: string };
-  protocol: {
-    refit_every_h: number;
-    train_window_h: number | null;
-    refits: number;
-    mase_scale: string;
-  };
-  results: ResultRow[];
-  nowcast: NowcastRow[];
-  warning_no2_200: WarningRow;
-  /** Wall time of the SARIMA walk-forward (fits and forecasts), s; null when SARIMA did not run. */
-  sarima_seconds: number | null;
-  /** What SARIMA ran, when it ran. */
-  sarima: {
-    order: string;
-    transform: string;
-    window_h: number;
-    fits: number;
-    failed_fits: number;
-    printed_lines: number;
-  } | null;
-  timings_ms: Record<string, number>;
-}
+// The file's shape, `EvaluationReport` and its rows, is its one schema: lib/records/evaluation.ts.
+export type { EvaluationReport, NowcastRow, WarningRow } from "../records/evaluation.ts";
+import type { EvaluationReport, NowcastRow, WarningRow } from "../records/evaluation.ts";
 
 /** Options of {@linkcode evaluateForecasts}. */
 export interface EvaluateOptions {

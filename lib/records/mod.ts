@@ -65,8 +65,27 @@ export {
   SetForecastSchema,
 } from "./forecast.ts";
 export {
+  type ChunkResult,
+  ChunkResultSchema,
   type IngestResult,
   IngestResultSchema,
+  type ParityResult,
+  ParityResultSchema,
+  type ParityRow,
+  ParityRowSchema,
   type RealtimeResult,
   RealtimeResultSchema,
 } from "./bench.ts";
+export {
+  EVALUATION_WRITER,
+  type EvaluationReport,
+  EvaluationReportSchema,
+  type NowcastRow,
+  NowcastRowSchema,
+  type ResultRow,
+  ResultRowSchema,
+  type WarningRow,
+  WarningRowSchema,
+} from "./evaluation.ts";
+export { DRILL_WRITER, type DrillReport, DrillReportSchema } from "./drill.ts";
+export { parseFileAs } from "./file.ts";

@@ -1,0 +1,105 @@
+/**
+ * The JSON `deno task evaluate --json PATH` writes (`var/evaluation.json`,
+ * committed as `docs/reports/evaluation.json`): one zod schema, used by the
+ * writer (evaluate checks its report before writing it) and by every reader
+ * (the forecaster's interval widths, the parity bench, the final report), so
+ * none restates the shape.
+ *
+ * Objects are strict: a field the writer adds must be added here, the one
+ * place that says what the file holds, or writing it fails.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** The command that writes the file. */
+export const EVALUATION_WRITER = "deno task evaluate --json PATH";
+
+const ci95 = z.tuple([z.number(), z.number()]).nullable();
+
+/** One row of `results`: one model at one target and horizon on the test window. */
+export const ResultRowSchema = z.strictObject({
+  target: z.string(),
+  horizon_h: z.number().int(),
+  model: z.string(),
+  n: z.number().int(),
+  mae: z.number(),
+  rmse: z.number(),
+  mase: z.number(),
+  /** 1 - MAE / min(MAE persistence, MAE seasonal naive 24 h) on the same points. */
+  skill: z.number(),
+  skill_ci95: ci95,
+  skill_vs_persistence: z.number(),
+  skill_vs_persistence_ci95: ci95,
+  skill_vs_seasonal_naive_24h: z.number(),
+  skill_vs_seasonal_naive_24h_ci95: ci95,
+  /** Share of observed targets inside the 90 % conformal interval. */
+  interval_coverage: z.number(),
+  interval_mean_width: z.number(),
+  /** Diebold-Mariano (HLN-corrected) against the better naive baseline; null for baselines. */
+  dm: z.strictObject({ baseline: z.string(), statistic: z.number(), p_value: z.number() })
+    .nullable(),
+  /** What `best` is made of, e.g. `0.50 ridge + 0.50 gbt`. */
+  detail: z.string().optional(),
+});
+
+/** One row of `results`. */
+export type ResultRow = z.infer<typeof ResultRowSchema>;
+
+/** One row of `nowcast` (the virtual sensor). */
+export const NowcastRowSchema = z.strictObject({
+  target: z.string(),
+  n: z.number().int(),
+  mae: z.number(),
+  rmse: z.number(),
+  ridge_mae: z.number(),
+  gbt_mae: z.number(),
+  detail: z.string(),
+});
+
+/** One row of `nowcast`. */
+export type NowcastRow = z.infer<typeof NowcastRowSchema>;
+
+/** `warning_no2_200`: the early warning against persistence's. */
+export const WarningRowSchema = z.strictObject({
+  precision: z.number(),
+  recall: z.number(),
+  f1: z.number(),
+  persistence_precision: z.number(),
+  persistence_recall: z.number(),
+  persistence_f1: z.number(),
+  n: z.number().int(),
+  events: z.number().int(),
+});
+
+/** `warning_no2_200`. */
+export type WarningRow = z.infer<typeof WarningRowSchema>;
+
+/** Everything `deno task evaluate --json PATH` writes. */
+export const EvaluationReportSchema = z.strictObject({
+  test_window: z.strictObject({ from: z.string(), to: z.string() }),
+  protocol: z.strictObject({
+    refit_every_h: z.number().int(),
+    train_window_h: z.number().int().nullable(),
+    refits: z.number().int(),
+    mase_scale: z.string(),
+  }),
+  results: z.array(ResultRowSchema),
+  nowcast: z.array(NowcastRowSchema),
+  warning_no2_200: WarningRowSchema,
+  /** Wall time of the SARIMA walk-forward (fits and forecasts), s; null when SARIMA did not run. */
+  sarima_seconds: z.number().nullable(),
+  /** What SARIMA ran, when it ran. */
+  sarima: z.strictObject({
+    order: z.string(),
+    transform: z.string(),
+    window_h: z.number().int(),
+    fits: z.number().int(),
+    failed_fits: z.number().int(),
+    printed_lines: z.number().int(),
+  }).nullable(),
+  timings_ms: z.record(z.string(), z.number()),
+});
+
+/** Everything `deno task evaluate --json PATH` writes. */
+export type EvaluationReport = z.infer<typeof EvaluationReportSchema>;
