@@ -20,6 +20,7 @@ import { parseArgs } from "node:util";
 import { CONFIG_DIR, ConsumerConfigSchema, loadConfig } from "../lib/config/mod.ts";
 import { openStore, requireExistingStore, storeLabel } from "../lib/storage/mod.ts";
 import { println, runMain } from "../lib/cli/io.ts";
+import { StoreSummarySchema } from "../lib/records/mod.ts";
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
@@ -37,7 +38,7 @@ async function main(): Promise<number> {
   try {
     const summary = await store.summary();
     if (values.json) {
-      println(JSON.stringify(summary));
+      println(JSON.stringify(StoreSummarySchema.parse(summary))); // its one schema, as its readers parse it
       return 0;
     }
     println(

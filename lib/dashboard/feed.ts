@@ -14,6 +14,7 @@ import {
   type Admin,
   type Consumer,
   createKafka,
+  deadLetterReason,
   type EachBatchPayload,
   runStream,
 } from "../kafka/mod.ts";
@@ -225,8 +226,7 @@ export class DashboardFeed {
       return;
     }
     if (role === "dead_letter") {
-      const reason = m.headers?.["airq.reason"];
-      state.observeDeadLetter(reason === undefined ? "unknown" : String(reason));
+      state.observeDeadLetter(deadLetterReason(m.headers));
       return;
     }
     let value: unknown;

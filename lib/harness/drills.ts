@@ -29,6 +29,7 @@ export interface KillDrillOptions {
 /** What a drill measured (its one schema: lib/records/drill.ts). */
 export type { DrillReport } from "../records/drill.ts";
 import type { DrillReport } from "../records/drill.ts";
+import { parseQualityOutput } from "../records/quality.ts";
 
 async function storedCount(dbPath: string): Promise<number> {
   try {
@@ -102,19 +103,19 @@ export async function consumerKillDrill(o: KillDrillOptions): Promise<DrillRepor
   if (final.code !== 0) throw new Error(`the last consumer failed: ${final.stderr.slice(-1000)}`);
   const c = lastJson(final.stdout);
   const quality = await runTask("quality", ["--db", o.dbPath, "--json"], o.env);
-  const q = lastJson(quality.stdout);
+  const q = parseQualityOutput(quality.stdout);
   const expected = o.stations * 9357;
   return {
     drill: "consumer-kill",
     produced: p["sent"] ?? 0,
-    stored_readings: q["stored_readings"] ?? 0,
+    stored_readings: q.stored_readings,
     expected_readings: expected,
     kills: o.kills,
     kills_mid_stream: midStream,
     duplicates_absorbed: c["duplicates"] ?? 0,
-    dead_letters: q["dead_letters"] ?? 0,
+    dead_letters: q.dead_letters,
     seconds: Math.round((performance.now() - t0) / 100) / 10,
-    ok: q["stored_readings"] === expected && p["sent"] === expected && q["dead_letters"] === 0,
+    ok: q.stored_readings === expected && p["sent"] === expected && q.dead_letters === 0,
   };
 }
 
@@ -188,17 +189,19 @@ export async function brokerRestartDrill(o: BrokerRestartOptions): Promise<Drill
     o.env,
   );
   const c = lastJson(final.stdout);
-  const q = lastJson((await runTask("quality", ["--db", o.dbPath, "--json"], o.env)).stdout);
+  const q = parseQualityOutput(
+    (await runTask("quality", ["--db", o.dbPath, "--json"], o.env)).stdout,
+  );
   return {
     drill: "broker-restart",
     produced: p["sent"] ?? 0,
-    stored_readings: q["stored_readings"] ?? 0,
+    stored_readings: q.stored_readings,
     expected_readings: expected,
     kills: 0,
     kills_mid_stream: before > 0 && before < expected ? 1 : 0,
     duplicates_absorbed: c["duplicates"] ?? 0,
-    dead_letters: q["dead_letters"] ?? 0,
+    dead_letters: q.dead_letters,
     seconds: Math.round((performance.now() - t0) / 100) / 10,
-    ok: q["stored_readings"] === expected && p["sent"] === expected && p["failed"] === 0,
+    ok: q.stored_readings === expected && p["sent"] === expected && p["failed"] === 0,
   };
 }

@@ -89,3 +89,4 @@ export {
 } from "./evaluation.ts";
 export { DRILL_WRITER, type DrillReport, DrillReportSchema } from "./drill.ts";
 export { parseFileAs } from "./file.ts";
+export { parseQualityOutput, type StoreSummary, StoreSummarySchema } from "./quality.ts";

@@ -7,7 +7,7 @@
  *
  * @module
  */
-import type { IngestResult } from "../../records/mod.ts";
+import { type IngestResult, parseQualityOutput } from "../../records/mod.ts";
 import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import { type KafkaJars, resolveKafkaJars, startPrivateBroker } from "../broker/mod.ts";
@@ -181,7 +181,7 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
       new TextDecoder().decode((await producerDone).out.stdout).trim().split("\n").at(-1)!,
     );
     const quality = await spawnTask("quality", ["--db", db, "--json"], env).then((c) => c.output());
-    const stored = JSON.parse(new TextDecoder().decode(quality.stdout)).stored_readings as number;
+    const stored = parseQualityOutput(new TextDecoder().decode(quality.stdout)).stored_readings;
     const seconds = (tEnd - t0) / 1000;
     log.info("Ingest done in {seconds} s; now each side alone", { seconds });
     // the consumer alone: a new group re-reads the same topic into a new database
