@@ -23,6 +23,7 @@
  *
  * @module
  */
+import { EVALUATION_WRITER, EvaluationReportSchema, parseFileAs } from "../lib/records/mod.ts";
 import { parseArgs } from "node:util";
 import {
   CONFIG_DIR,
@@ -177,7 +178,11 @@ async function main(): Promise<number> {
   );
   let expected: ExpectedErrors | null = null;
   try {
-    expected = loadExpectedErrors(JSON.parse(await Deno.readTextFile(EVALUATION_PATH)));
+    const json: unknown = JSON.parse(await Deno.readTextFile(EVALUATION_PATH));
+    // the file's one schema first, as the model loader reads it
+    expected = loadExpectedErrors(
+      parseFileAs(EvaluationReportSchema, json, EVALUATION_PATH, EVALUATION_WRITER),
+    );
   } catch (error) {
     log.warn("No offline expectation ({path}: {error}): live MAE is kept but not compared", {
       path: EVALUATION_PATH,
