@@ -21,6 +21,7 @@
  *
  * @module
  */
+import { ConsumeSummarySchema } from "./lib/records/mod.ts";
 import { storeTarget } from "./lib/cli/paths.ts";
 import { parseArgs } from "node:util";
 import {
@@ -109,7 +110,7 @@ async function main(): Promise<number> {
     );
     println(
       values.json
-        ? JSON.stringify(summary)
+        ? JSON.stringify(ConsumeSummarySchema.parse(summary)) // its one schema, as its readers parse it
         : `${summary.outcome}: consumed ${summary.consumed} messages ` +
           `(${summary.stored} new readings, ${summary.duplicates} duplicates, ${summary.dead_letters} dead letters) ` +
           `in ${summary.duration_s} s`,

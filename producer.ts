@@ -25,6 +25,7 @@
  *
  * @module
  */
+import { ProduceSummarySchema } from "./lib/records/mod.ts";
 import { parseArgs } from "node:util";
 import {
   CONFIG_DIR,
@@ -172,7 +173,7 @@ async function main(): Promise<number> {
   );
   println(
     values.json
-      ? JSON.stringify(summary)
+      ? JSON.stringify(ProduceSummarySchema.parse(summary)) // its one schema, as its readers parse it
       : `${summary.outcome}: sent ${summary.sent} readings to ${summary.topic} ` +
         `(${summary.duplicates_sent} duplicate sends, ${summary.late_sent} late), ${summary.failed} failed, ` +
         `${summary.unconfirmed} unconfirmed, ${summary.not_sent} not sent, in ${summary.duration_s} s (${summary.rate_per_s}/s)`,

@@ -88,5 +88,13 @@ export {
   WarningRowSchema,
 } from "./evaluation.ts";
 export { DRILL_WRITER, type DrillReport, DrillReportSchema } from "./drill.ts";
-export { parseFileAs } from "./file.ts";
+export { parseFileAs, parseLastLine } from "./file.ts";
 export { parseQualityOutput, type StoreSummary, StoreSummarySchema } from "./quality.ts";
+export {
+  type ConsumeStats,
+  ConsumeStatsSchema,
+  type ConsumeSummary,
+  ConsumeSummarySchema,
+  type ProduceSummary,
+  ProduceSummarySchema,
+} from "./summary.ts";

@@ -7,6 +7,7 @@
  * @module
  */
 import { z } from "zod";
+import { parseLastLine } from "./file.ts";
 
 const count = z.number().int().min(0);
 
@@ -34,9 +35,9 @@ export type StoreSummary = z.infer<typeof StoreSummarySchema>;
 /**
  * The summary in the output of `deno task quality --json` (its last line).
  *
- * @throws {Error} when that line is not JSON or not a summary.
+ * @throws {SyntaxError} when that line is not JSON.
+ * @throws {TypeError} when it is not a summary.
  */
-export function parseQualityOutput(stdout: string): StoreSummary {
-  const line = stdout.trim().split("\n").at(-1) ?? "";
-  return StoreSummarySchema.parse(JSON.parse(line));
+export function parseQualityOutput(stdout: string | Uint8Array): StoreSummary {
+  return parseLastLine(StoreSummarySchema, stdout, "deno task quality --json");
 }

@@ -12,6 +12,9 @@ import {
   IngestResultSchema,
   ParityResultSchema,
   parseFileAs,
+  parseLastLine,
+  parseQualityOutput,
+  ProduceSummarySchema,
   RealtimeResultSchema,
 } from "../../lib/records/mod.ts";
 import { MonitorOutputSchema } from "../../lib/monitoring/mod.ts";
@@ -83,4 +86,23 @@ Deno.test("an evaluation with a field its schema does not name is refused, namin
     ok: "yes",
   });
   assert.equal(drill.success, false);
+});
+
+Deno.test("a task's summary is its last stdout line, held to its schema", () => {
+  const summary = {
+    stored_readings: 2,
+    stations: 1,
+    missing: { "CO(GT)": 1 },
+    dead_letters: 0,
+    forecasts: 0,
+    estimates: 0,
+    alerts: 0,
+  };
+  const out = `a line before\n${JSON.stringify(summary)}\n`;
+  assert.deepEqual(parseQualityOutput(new TextEncoder().encode(out)), summary);
+  assert.throws(
+    () => parseQualityOutput(JSON.stringify({ ...summary, stations: -1 })),
+    (error: Error) => error instanceof TypeError && /deno task quality --json/.test(error.message),
+  );
+  assert.throws(() => parseLastLine(ProduceSummarySchema, "not json", "produce"), SyntaxError);
 });

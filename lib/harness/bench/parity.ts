@@ -253,19 +253,14 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
     }
     const historyEnv = { ...baseEnv, AIRQ_TOPIC_PREFIX: historyPrefix };
     log.info("Parity: producing and consuming the history into the store");
-    const history = await runTask(
-      "produce",
-      [
-        "--input",
-        o.input,
-        "--speed",
-        "max",
-        "--to",
-        localTime(testFromMs, utcOffsetMin),
-        "--json",
-      ],
-      historyEnv,
-    );
+    // the file at full speed, from `from` (its start when null) to `to`, local times
+    const produce = (env: Record<string, string>, from: string | null, to: string) =>
+      runTask("produce", [
+        ...["--input", o.input, "--speed", "max"],
+        ...(from === null ? [] : ["--from", from]),
+        ...["--to", to, "--json"],
+      ], env);
+    const history = await produce(historyEnv, null, localTime(testFromMs, utcOffsetMin));
     const consumed = await runUntilCaughtUp(
       kafka,
       "consume",
@@ -277,20 +272,10 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
     // 3. the test window through Kafka and the forecaster
     const testEnv = { ...baseEnv, AIRQ_TOPIC_PREFIX: testPrefix };
     log.info("Parity: replaying the test window through the forecaster");
-    const replayed = await runTask(
-      "produce",
-      [
-        "--input",
-        o.input,
-        "--speed",
-        "max",
-        "--from",
-        localTime(testFromMs, utcOffsetMin),
-        "--to",
-        localTime(testEndMs, utcOffsetMin),
-        "--json",
-      ],
+    const replayed = await produce(
       testEnv,
+      localTime(testFromMs, utcOffsetMin),
+      localTime(testEndMs, utcOffsetMin),
     );
     const forecaster = await runUntilCaughtUp(
       kafka,

@@ -20,7 +20,6 @@
  *
  * @module
  */
-import type { RealtimeResult } from "../../records/mod.ts";
 import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import { resolveKafkaJars, startPrivateBroker } from "../broker/mod.ts";
@@ -32,7 +31,12 @@ import {
   type TopicConfig,
 } from "../../config/mod.ts";
 import { createKafka, ensureTopics, groupLag, withAdmin } from "../../kafka/mod.ts";
-import { forecastSetSource } from "../../records/mod.ts";
+import {
+  forecastSetSource,
+  parseLastLine,
+  ProduceSummarySchema,
+  type RealtimeResult,
+} from "../../records/mod.ts";
 import { fileURLToPath } from "node:url";
 import { brokerPerf } from "./ingest.ts";
 import { spawnTask } from "../tasks.ts";
@@ -131,7 +135,8 @@ async function throughputPhase(
     env,
   )).output();
   if (!produced.success) throw new Error("the producer failed");
-  const readings = Number(lastJsonLine(produced.stdout)["sent"]);
+  const readings =
+    parseLastLine(ProduceSummarySchema, produced.stdout, "deno task produce --json").sent;
   const group = "airq-bench-forecaster";
   const t0 = performance.now();
   // one store per member: SQLite takes one writer at a time, and each member stores its own
@@ -307,7 +312,8 @@ async function latencyPhase(
     )).output();
     if (!produced.success) throw new Error("the paced producer failed");
     const p1 = Date.now();
-    const sent = Number(lastJsonLine(produced.stdout)["sent"]);
+    const sent =
+      parseLastLine(ProduceSummarySchema, produced.stdout, "deno task produce --json").sent;
     // let the last forecasts arrive
     const settleBy = performance.now() + 10_000;
     while (seen.size < sent && performance.now() < settleBy) {
