@@ -43,7 +43,11 @@ export class FeatureState implements HistoryView {
     new Float64Array(2 * HISTORY_H).fill(NaN)
   );
   readonly #ring = new HourRing(HISTORY_H, (slot) => {
-    for (const buffer of this.#buffers) buffer[slot] = buffer[slot + HISTORY_H] = NaN;
+    const buffers = this.#buffers;
+    for (let f = 0; f < buffers.length; f++) {
+      const buffer = buffers[f]!;
+      buffer[slot] = buffer[slot + HISTORY_H] = NaN;
+    }
   });
   #head = -1;
   #lastMs: number | undefined;
