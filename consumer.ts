@@ -21,13 +21,16 @@
  *
  * @module
  */
+import { ConsumeSummarySchema } from "./lib/records/mod.ts";
 import { storeTarget } from "./lib/cli/paths.ts";
 import {
   CONFIG_DIR,
   ConsumerConfigSchema,
+  findTopicByRole,
   loadConfig,
   loadKafkaConfig,
   loadTopicsConfig,
+  type TopicRole,
 } from "./lib/config/mod.ts";
 import { runConsumer } from "./lib/pipeline/consume.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
@@ -75,7 +78,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   // first contact, bounded: no broker is one line after clusterWaitMs, not a retry storm
   await awaitCluster(kafka, { signal: stops.signal });
   const topics = (await loadTopicsConfig(env)).topics;
-  const byRole = (role: string) => topics.find((t) => t.role === role)?.name ?? null;
+  const byRole = (role: TopicRole) => findTopicByRole(topics, role)?.name ?? null;
   const rawTopic = byRole("raw");
   const deadLetterTopic = byRole("dead_letter");
   if (!rawTopic || !deadLetterTopic) {
@@ -113,8 +116,9 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
         ...summary,
       },
     );
-    if (values.json !== undefined) await writeJson(values.json, summary);
-    else {
+    if (values.json !== undefined) {
+      await writeJson(values.json, ConsumeSummarySchema.parse(summary)); // its one schema
+    } else {
       println(
         `${summary.outcome}: consumed ${summary.consumed} messages ` +
           `(${summary.stored} new readings, ${summary.duplicates} duplicates, ${summary.dead_letters} dead letters) ` +

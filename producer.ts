@@ -26,8 +26,10 @@
  *
  * @module
  */
+import { ProduceSummarySchema } from "./lib/records/mod.ts";
 import {
   CONFIG_DIR,
+  findTopicByRole,
   loadConfig,
   loadKafkaConfig,
   loadTopicsConfig,
@@ -102,7 +104,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const config = await loadConfig(new URL("producer.json", CONFIG_DIR), ProducerConfigSchema);
   const kafka = await loadKafkaConfig(env);
   const topics = (await loadTopicsConfig(env)).topics;
-  const topic = values.topic ?? topics.find((t) => t.role === "raw")?.name;
+  const topic = values.topic ?? findTopicByRole(topics, "raw")?.name;
   if (!topic) throw new Error('config/topics.json has no topic with role "raw"');
 
   const compression = values.compression ?? config.compression;
@@ -163,7 +165,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
       "{rate_per_s}/s",
     { ...summary },
   );
-  if (values.json !== undefined) await writeJson(values.json, summary);
+  if (values.json !== undefined) await writeJson(values.json, ProduceSummarySchema.parse(summary)); // its one schema
   else {
     println(
       `${summary.outcome}: sent ${summary.sent} readings to ${summary.topic} ` +

@@ -25,12 +25,15 @@
  *
  * @module
  */
+import { EVALUATION_WRITER, EvaluationReportSchema, parseFileAs } from "../lib/records/mod.ts";
 import {
   CONFIG_DIR,
   ConsumerConfigSchema,
+  findTopicByRole,
   loadConfig,
   loadKafkaConfig,
   loadTopicsConfig,
+  type TopicRole,
 } from "../lib/config/mod.ts";
 import { ForecastConfigSchema, offsetMinutes } from "../lib/offline/mod.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "../lib/quality/mod.ts";
@@ -128,7 +131,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   // first contact, bounded: no broker is one line after clusterWaitMs, not a retry storm
   await awaitCluster(kafka, { signal: stops.signal });
   const topics = (await loadTopicsConfig(env)).topics;
-  const byRole = (role: string) => topics.find((t) => t.role === role)?.name ?? null;
+  const byRole = (role: TopicRole) => findTopicByRole(topics, role)?.name ?? null;
   const rawTopic = byRole("raw");
   const forecastsTopic = byRole("forecasts");
   const estimatesTopic = byRole("estimates");
@@ -184,7 +187,11 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   );
   let expected: ExpectedErrors | null = null;
   try {
-    expected = loadExpectedErrors(JSON.parse(await Deno.readTextFile(EVALUATION_PATH)));
+    const json: unknown = JSON.parse(await Deno.readTextFile(EVALUATION_PATH));
+    // the file's one schema first, as the model loader reads it
+    expected = loadExpectedErrors(
+      parseFileAs(EvaluationReportSchema, json, EVALUATION_PATH, EVALUATION_WRITER),
+    );
   } catch (error) {
     log.warn("No offline expectation ({path}: {error}): live MAE is kept but not compared", {
       path: EVALUATION_PATH,

@@ -14,7 +14,9 @@ import {
   loadTopicsConfig,
   type ProducerConfig,
   ProducerConfigSchema,
+  topicByRole,
   type TopicConfig,
+  type TopicRole,
 } from "../lib/config/mod.ts";
 import { QUALITY_CONFIG_FILE, type QualityRules, QualityRulesSchema } from "../lib/quality/mod.ts";
 import { type Kafka, readAll } from "../lib/kafka/mod.ts";
@@ -41,7 +43,7 @@ export async function pipelineContext(): Promise<PipelineContext> {
   const prefix = `t${crypto.randomUUID().slice(0, 8)}.`;
   const topics =
     (await loadTopicsConfig((k) => (k === "AIRQ_TOPIC_PREFIX" ? prefix : undefined))).topics;
-  const name = (role: string) => topics.find((t) => t.role === role)!.name;
+  const name = (role: TopicRole) => topicByRole(topics, role).name;
   const dir = await Deno.makeTempDir({ prefix: "airq-pipeline-" });
   return {
     kafka,

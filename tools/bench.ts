@@ -34,6 +34,7 @@
 import {
   IngestResultSchema,
   LauncherResultSchema,
+  ParityResultSchema,
   RealtimeResultSchema,
 } from "../lib/records/mod.ts";
 import { benchIngest } from "../lib/harness/bench/ingest.ts";
@@ -130,6 +131,8 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   // the one schema of the file, checked by its writer as by its readers
   const checked = "latency" in result
     ? RealtimeResultSchema.parse(result)
+    : "rows" in result
+    ? ParityResultSchema.parse(result)
     : IngestResultSchema.parse(result);
   if (values.json?.path) {
     await writeJson(values.json, checked);

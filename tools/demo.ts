@@ -33,6 +33,8 @@ import {
   loadKafkaConfig,
   loadTopicsConfig,
   ProducerConfigSchema,
+  topicByRole,
+  type TopicRole,
 } from "../lib/config/mod.ts";
 import { resolveDatasetPath } from "../lib/dataset/mod.ts";
 import {
@@ -210,7 +212,7 @@ async function live(values: DemoArgs): Promise<number> {
     ProducerConfigSchema,
   );
   const topics = (await loadTopicsConfig(env)).topics;
-  const raw = topics.find((t) => t.role === "raw")!;
+  const raw = topicByRole(topics, "raw");
   const dashboardConfig = await loadDashboardConfig();
   const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
   const { port, duration, stations } = values;
@@ -412,7 +414,7 @@ async function once(values: DemoArgs): Promise<number> {
     ProducerConfigSchema,
   );
   const topics = (await loadTopicsConfig(env)).topics;
-  const raw = topics.find((t) => t.role === "raw")!;
+  const raw = topicByRole(topics, "raw");
 
   const stops = stopOnSignals({ graceMs: 4500 });
   const controller = { signal: stops.signal };
@@ -484,7 +486,7 @@ async function once(values: DemoArgs): Promise<number> {
     const dbPath = join(resolveDirs(env).stateDir, "demo.db");
     const store = await openSqliteStore(dbPath);
     try {
-      const byRole = (role: string) => topics.find((t) => t.role === role)!.name;
+      const byRole = (role: TopicRole) => topicByRole(topics, role).name;
       const consumed = await runConsumer({
         kafka,
         config: consumerConfig,

@@ -22,6 +22,7 @@ import { env, println } from "../lib/cli/io.ts";
 import { envPath } from "../lib/cli/paths.ts";
 import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
 import { configureLogging } from "../lib/log.ts";
+import { DrillReportSchema } from "../lib/records/mod.ts";
 
 const CLI = defineCommand({
   task: "drill",
@@ -84,10 +85,12 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   } finally {
     await priv.stop();
   }
+  // the one schema of the file, checked by its writer as by its reader (the final report)
+  const checked = DrillReportSchema.parse(report);
   if (values.json?.path) {
-    await writeJson(values.json, report);
-    println(`wrote ${values.json.path}: ${report.ok ? "ok" : "FAILED"}`);
-  } else println(JSON.stringify(report, null, 2));
+    await writeJson(values.json, checked);
+    println(`wrote ${values.json.path}: ${checked.ok ? "ok" : "FAILED"}`);
+  } else println(JSON.stringify(checked, null, 2));
   return report.ok ? 0 : 1;
 }
 

@@ -32,6 +32,7 @@ import {
   selectSarimaOnValidation,
 } from "../lib/offline/mod.ts";
 import { loadSarima } from "../lib/models/mod.ts";
+import { EvaluationReportSchema } from "../lib/records/mod.ts";
 import { loadSeries } from "../lib/offline/load.ts";
 import { println, UsageError } from "../lib/cli/io.ts";
 import { envPath } from "../lib/cli/paths.ts";
@@ -123,7 +124,8 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     ...(sarima === undefined ? {} : { sarima }),
   });
   report.timings_ms.total = performance.now() - started;
-  if (values.json !== undefined) await writeJson(values.json, report);
+  // the one schema of the file, checked by its writer as by its readers
+  if (values.json !== undefined) await writeJson(values.json, EvaluationReportSchema.parse(report));
   const reportPath = values.report ?? config.reportPath;
   const command = `deno task evaluate${values.json?.path ? " --json PATH" : ""}`;
   await writeText(reportPath, renderReport(report, command));

@@ -16,6 +16,7 @@
 import { storeTarget } from "../lib/cli/paths.ts";
 import { CONFIG_DIR, ConsumerConfigSchema, loadConfig } from "../lib/config/mod.ts";
 import { MONITOR_SNAPSHOT } from "../lib/realtime/observers.ts";
+import { MonitorOutputSchema } from "../lib/monitoring/mod.ts";
 import { openStore, requireExistingStore, storeLabel } from "../lib/storage/mod.ts";
 import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
 
@@ -51,18 +52,22 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
       );
     }
     const summary = await store.summary();
-    await writeJson(values.json ?? { path: null }, {
-      db: label,
-      updated_at: new Date(snapshot.updated_at_ms).toISOString(),
-      age_s: Math.round((Date.now() - snapshot.updated_at_ms) / 100) / 10,
-      store: {
-        forecasts: summary.forecasts,
-        estimates: summary.estimates,
-        alerts: summary.alerts,
-      },
-      monitor: snapshot.value,
-      recent_alerts: limit === 0 ? [] : await store.alerts(limit),
-    });
+    // the one schema of the output, checked by its writer as by its reader (the final report)
+    await writeJson(
+      values.json ?? { path: null },
+      MonitorOutputSchema.parse({
+        db: label,
+        updated_at: new Date(snapshot.updated_at_ms).toISOString(),
+        age_s: Math.round((Date.now() - snapshot.updated_at_ms) / 100) / 10,
+        store: {
+          forecasts: summary.forecasts,
+          estimates: summary.estimates,
+          alerts: summary.alerts,
+        },
+        monitor: snapshot.value,
+        recent_alerts: limit === 0 ? [] : await store.alerts(limit),
+      }),
+    );
     return 0;
   } finally {
     await store.close();

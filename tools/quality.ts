@@ -25,6 +25,7 @@ import {
 } from "../lib/storage/mod.ts";
 import { println } from "../lib/cli/io.ts";
 import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
+import { StoreSummarySchema } from "../lib/records/mod.ts";
 
 const CLI = defineCommand({
   task: "quality",
@@ -54,7 +55,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   try {
     const summary = await store.summary();
     if (values.json !== undefined) {
-      await writeJson(values.json, summary);
+      await writeJson(values.json, StoreSummarySchema.parse(summary)); // its one schema
       return 0;
     }
     println(

@@ -28,7 +28,15 @@
  * @module
  */
 import { z } from "zod";
-import { IngestResultSchema, RealtimeResultSchema } from "../lib/records/mod.ts";
+import {
+  DRILL_WRITER,
+  DrillReportSchema,
+  EVALUATION_WRITER,
+  EvaluationReportSchema,
+  IngestResultSchema,
+  parseFileAs,
+  RealtimeResultSchema,
+} from "../lib/records/mod.ts";
 import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { pathToFileURL } from "node:url";
@@ -40,12 +48,7 @@ import {
   frameFromRows,
 } from "../lib/analysis/mod.ts";
 import { analysisFigures } from "../lib/render/mod.ts";
-import {
-  type DrillResult,
-  finalFigures,
-  finalReportHtml,
-  parseMonitorOutput,
-} from "../lib/reports/final.ts";
+import { finalFigures, finalReportHtml, parseMonitorOutput } from "../lib/reports/final.ts";
 import { pdfPageCount } from "../lib/render/pdf.ts";
 import { ALERTS_CONFIG_FILE, AlertsConfigSchema } from "../lib/alerts/mod.ts";
 import { println, UsageError } from "../lib/cli/io.ts";
@@ -59,7 +62,6 @@ import {
 } from "../lib/config/mod.ts";
 import { readUciFile, resolveDatasetPath } from "../lib/dataset/mod.ts";
 import { renderFigures } from "../lib/render/mod.ts";
-import type { EvaluationReport } from "../lib/offline/evaluate.ts";
 import { ForecastConfigSchema } from "../lib/offline/mod.ts";
 import { configureLogging, getLogger } from "../lib/log.ts";
 import { MONITORING_CONFIG_FILE, MonitoringConfigSchema } from "../lib/monitoring/mod.ts";
@@ -206,7 +208,12 @@ async function inputPath(
   );
 }
 
-async function readJson<T>(path: string | null, schema?: z.ZodType<T>): Promise<T | null> {
+/** The file at `path` as its one schema says (`writer` is the command that writes it); null when absent or omitted. */
+async function readJson<S extends z.ZodType>(
+  path: string | null,
+  schema: S,
+  writer: string,
+): Promise<z.output<S> | null> {
   if (path === null) return null;
   let text: string;
   try {
@@ -221,14 +228,7 @@ async function readJson<T>(path: string | null, schema?: z.ZodType<T>): Promise<
   } catch (error) {
     throw new SyntaxError(`Cannot read "${path}": not JSON (${(error as Error).message})`);
   }
-  if (schema === undefined) return json as T;
-  const parsed = schema.safeParse(json);
-  if (!parsed.success) {
-    throw new Error(
-      `"${path}" is not the file its command writes: ${z.prettifyError(parsed.error)}`,
-    );
-  }
-  return parsed.data;
+  return parseFileAs(schema, json, path, writer);
 }
 
 /** Prints `html` to `pdf` (A4, the page's own print CSS) with headless Chromium; returns the page count. */
@@ -293,20 +293,24 @@ async function build(values: ArgsOf<typeof CLI>): Promise<number> {
     explicitPath: values.input ?? envPath("AIRQ_DATASET"),
   });
   const out = values.out ?? "docs/reports/final";
-  const monitorJson = await readJson<unknown>(monitorPath);
+  const monitorJson = await readJson(monitorPath, z.unknown(), "deno task monitor");
   const shown = (path: string | null, name: string) => path ?? join("var", name);
   const inputs = {
     evaluation: {
       path: shown(evaluationPath, "evaluation.json"),
-      report: await readJson<EvaluationReport>(evaluationPath),
+      report: await readJson(evaluationPath, EvaluationReportSchema, EVALUATION_WRITER),
     },
     bench: {
       path: shown(benchPath, "bench-ingest.json"),
-      result: await readJson(benchPath, IngestResultSchema),
+      result: await readJson(benchPath, IngestResultSchema, "deno task bench ingest --json PATH"),
     },
     realtime: {
       path: shown(realtimePath, "bench-realtime.json"),
-      result: await readJson(realtimePath, RealtimeResultSchema),
+      result: await readJson(
+        realtimePath,
+        RealtimeResultSchema,
+        "deno task bench realtime --json PATH",
+      ),
     },
     monitor: {
       path: shown(monitorPath, "monitor.json"),
@@ -316,7 +320,10 @@ async function build(values: ArgsOf<typeof CLI>): Promise<number> {
     },
     drills: await Promise.all(DRILLS.map(async (name) => {
       const path = await presentPath(name);
-      return { path: path ?? join("var", name), result: await readJson<DrillResult>(path) };
+      return {
+        path: path ?? join("var", name),
+        result: await readJson(path, DrillReportSchema, DRILL_WRITER),
+      };
     })),
   };
   const rows = await Array.fromAsync(readUciFile(dataset.path));

@@ -25,7 +25,7 @@ import {
   trainModels,
   trainSarima,
 } from "../lib/offline/mod.ts";
-import { loadSarima } from "../lib/models/mod.ts";
+import { loadSarima, type ModelManifest, ModelManifestSchema } from "../lib/models/mod.ts";
 import { loadSeries } from "../lib/offline/load.ts";
 import { trainingInputReference } from "../lib/offline/train.ts";
 import { println } from "../lib/cli/io.ts";
@@ -93,13 +93,13 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     });
   }
-  const manifest = {
+  const manifest: ModelManifest = {
     format: "airq-model-manifest",
     version: 1,
     dataset: path,
     createdAt: artifacts[0]?.createdAt ?? null,
     models: artifacts.map((a, i) => ({
-      file: files[i],
+      file: files[i]!,
       target: a.target,
       mode: a.mode,
       horizon_h: a.horizonH,
@@ -110,7 +110,10 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     })),
     sarima,
   };
-  await Deno.writeTextFile(join(dir, "manifest.json"), JSON.stringify(manifest, null, 2) + "\n");
+  await Deno.writeTextFile(
+    join(dir, "manifest.json"),
+    JSON.stringify(ModelManifestSchema.parse(manifest), null, 2) + "\n",
+  );
   const reference = trainingInputReference(series, config, createdAt);
   await Deno.writeTextFile(join(dir, "reference.json"), JSON.stringify(reference, null, 2) + "\n");
   const seconds = (performance.now() - started) / 1000;

@@ -1,11 +1,12 @@
 /**
  * Per-station state of the pollution alerter: the last 24 hourly values of
- * each limited field in a ring of typed arrays, and per-limit scratch for
+ * each limited field in a ring of typed arrays (indexed by lib/hour_ring.ts), and per-limit scratch for
  * the forecasts of one call. O(1) per reading, no allocation after the
  * station's first reading.
  *
  * @module
  */
+import { HourRing, type Placement } from "../hour_ring.ts";
 import type { MeasurementField, Measurements } from "../records/reading.ts";
 import type { Scope } from "./book.ts";
 import type { WarningWindow } from "./_emit.ts";
@@ -15,18 +16,12 @@ const HOUR_MS = 3_600_000;
 /** Hours kept per station: the longest averaging (24 h). */
 export const RING_HOURS = 24;
 
-/**
- * Where a reading landed in a station's ring: a new latest hour, an hour
- * already inside the ring (a redelivery or a late reading), or too old.
- */
-export type Placement = "advanced" | "inside" | "too_late";
+export type { Placement };
 
 /** The hourly values and alert scratch of one station. */
 export class StationState {
   /** Episodes of this station in the alerter's book. */
   readonly scope: Scope;
-  /** Latest event hour seen (hours since the epoch), or -Infinity. */
-  latestHour = -Infinity;
   /** `ts` of the latest reading (station local time with its offset). */
   latestTs = "";
   /** Per limit: the value judged last (hourly value or mean), NaN if none. */
@@ -68,12 +63,16 @@ export class StationState {
   readonly #values: Float64Array;
   /** Slot of the latest hour. */
   #latestSlot = 0;
+  readonly #ring: HourRing;
 
   /** An empty station with `fields` limited fields and `limits` limits. */
   constructor(scope: Scope, fields: number, limits: number) {
     this.scope = scope;
     this.#fields = fields;
     this.#values = new Float64Array(fields * RING_HOURS).fill(NaN);
+    this.#ring = new HourRing(RING_HOURS, (slot) => {
+      for (let f = 0; f < fields; f++) this.#values[f * RING_HOURS + slot] = NaN;
+    });
     this.metric = new Float64Array(limits).fill(NaN);
     this.validHours = new Int32Array(limits);
     this.batchP = new Float64Array(limits);
@@ -88,22 +87,19 @@ export class StationState {
    * then written with {@linkcode write}.
    */
   place(hour: number, ts: string): Placement {
-    const latest = this.latestHour;
-    if (hour > latest) {
-      const clear = latest === -Infinity ? RING_HOURS : Math.min(hour - latest, RING_HOURS);
-      const values = this.#values, fields = this.#fields;
-      for (let k = 0, slot = slotOf(hour); k < clear; k++) {
-        for (let f = 0; f < fields; f++) values[f * RING_HOURS + slot] = NaN;
-        slot = slot === 0 ? RING_HOURS - 1 : slot - 1;
-      }
-      this.latestHour = hour;
-      this.#latestSlot = slotOf(hour);
+    const ring = this.#ring;
+    const latest = ring.latestHour;
+    const placement = ring.place(hour);
+    if (placement === "advanced") {
+      this.#latestSlot = ring.slot(hour);
       this.latestTs = ts;
-      return "advanced";
-    }
-    if (hour <= latest - RING_HOURS) return "too_late";
-    if (hour === latest) this.latestTs = ts;
-    return "inside";
+    } else if (placement === "inside" && hour === latest) this.latestTs = ts;
+    return placement;
+  }
+
+  /** Latest event hour seen (hours since the epoch), or -Infinity. */
+  get latestHour(): number {
+    return this.#ring.latestHour;
   }
 
   /**
@@ -112,7 +108,7 @@ export class StationState {
    * value by value to a function may be boxed on the heap.
    */
   write(hour: number, measurements: Measurements, fields: readonly MeasurementField[]): void {
-    const values = this.#values, slot = slotOf(hour);
+    const values = this.#values, slot = this.#ring.take(hour);
     for (let f = 0; f < fields.length; f++) {
       const v = measurements[fields[f]!];
       values[f * RING_HOURS + slot] = v === null ? NaN : v;
@@ -183,10 +179,6 @@ export class StationState {
     this.forecastB = b;
     return n;
   }
-}
-
-function slotOf(hour: number): number {
-  return ((hour % RING_HOURS) + RING_HOURS) % RING_HOURS;
 }
 
 /** Start of the hour containing `ms`, in hours since the epoch. */

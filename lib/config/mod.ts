@@ -38,6 +38,8 @@ import { applyKafkaEnv, type EnvReader } from "./env.ts";
 import {
   type KafkaConfig,
   KafkaConfigSchema,
+  type TopicConfig,
+  type TopicRole,
   type TopicsConfig,
   TopicsConfigSchema,
 } from "./schemas.ts";
@@ -174,4 +176,24 @@ export async function loadTopicsConfig(
     throw new Error(`AIRQ_TOPIC_PREFIX "${prefix}" must be letters, digits, '.', '_' or '-'`);
   }
   return { ...config, topics: config.topics.map((t) => ({ ...t, name: prefix + t.name })) };
+}
+
+/** The topics of `config/topics.json`, or the file as loaded. */
+export type Topics = TopicsConfig | readonly TopicConfig[];
+
+/** The topic with role `role`, or undefined when the configuration has none. */
+export function findTopicByRole(topics: Topics, role: TopicRole): TopicConfig | undefined {
+  const list = "topics" in topics ? topics.topics : topics;
+  return list.find((t) => t.role === role);
+}
+
+/**
+ * The topic with role `role`.
+ *
+ * @throws {Error} when the configuration has no topic with that role.
+ */
+export function topicByRole(topics: Topics, role: TopicRole): TopicConfig {
+  const topic = findTopicByRole(topics, role);
+  if (topic === undefined) throw new Error(`config/topics.json has no topic with role "${role}"`);
+  return topic;
 }

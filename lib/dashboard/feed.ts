@@ -9,11 +9,12 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import type { KafkaConfig, TopicConfig } from "../config/mod.ts";
+import { findTopicByRole, type KafkaConfig, type TopicConfig } from "../config/mod.ts";
 import {
   type Admin,
   type Consumer,
   createKafka,
+  deadLetterReason,
   type EachBatchPayload,
   runStream,
 } from "../kafka/mod.ts";
@@ -53,7 +54,7 @@ export function topicNames(
   config: DashboardConfig,
   prefix: string,
 ): Record<FollowedRole, string> {
-  const byRole = (role: FollowedRole) => topics.find((t) => t.role === role)?.name;
+  const byRole = (role: FollowedRole) => findTopicByRole(topics, role)?.name;
   const pending = config.feed.pendingTopics;
   return {
     raw: byRole("raw") ?? `${prefix}airq.readings.raw`,
@@ -225,8 +226,7 @@ export class DashboardFeed {
       return;
     }
     if (role === "dead_letter") {
-      const reason = m.headers?.["airq.reason"];
-      state.observeDeadLetter(reason === undefined ? "unknown" : String(reason));
+      state.observeDeadLetter(deadLetterReason(m.headers));
       return;
     }
     let value: unknown;

@@ -1,12 +1,13 @@
 /**
  * Incremental features for one station: feed it readings hour by hour, ask for
  * the features at the latest hour. It keeps the last {@linkcode HISTORY_H} hours
- * in a ring buffer; hours that never arrived count as missing.
+ * in a ring buffer (indexed by lib/hour_ring.ts); hours that never arrived count as missing.
  *
  * Pure: no `Deno.*`, no I/O.
  *
  * @module
  */
+import { HourRing } from "../hour_ring.ts";
 import { MEASUREMENT_FIELDS, type Measurements } from "../records/reading.ts";
 import {
   computeFeatureSet,
@@ -41,6 +42,13 @@ export class FeatureState implements HistoryView {
   readonly #buffers: Float64Array[] = MEASUREMENT_FIELDS.map(() =>
     new Float64Array(2 * HISTORY_H).fill(NaN)
   );
+  readonly #ring = new HourRing(HISTORY_H, (slot) => {
+    const buffers = this.#buffers;
+    for (let f = 0; f < buffers.length; f++) {
+      const buffer = buffers[f]!;
+      buffer[slot] = buffer[slot + HISTORY_H] = NaN;
+    }
+  });
   #head = -1;
   #lastMs: number | undefined;
 
@@ -66,19 +74,16 @@ export class FeatureState implements HistoryView {
           }`,
         );
       }
-      for (let gap = 1; gap < Math.min(step, HISTORY_H + 1); gap++) this.#advance(null);
     }
-    this.#advance(measurements);
-    this.#lastMs = epochMs;
-  }
-
-  #advance(measurements: Measurements | null): void {
-    const head = this.#head = (this.#head + 1) % HISTORY_H;
+    const hour = Math.floor(epochMs / HOUR_MS);
+    this.#ring.place(hour); // empties the hours skipped
+    const head = this.#head = this.#ring.take(hour);
     for (let f = 0; f < MEASUREMENT_FIELDS.length; f++) {
-      const v = measurements === null ? null : measurements[MEASUREMENT_FIELDS[f]!];
+      const v = measurements[MEASUREMENT_FIELDS[f]!];
       const buffer = this.#buffers[f]!;
       buffer[head] = buffer[head + HISTORY_H] = v === null ? NaN : v;
     }
+    this.#lastMs = epochMs;
   }
 
   /** Value of field `fieldIndex` `lag` hours before the latest hour; `NaN` if missing or too old. */

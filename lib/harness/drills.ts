@@ -26,20 +26,12 @@ export interface KillDrillOptions {
   seed: number;
 }
 
-/** What a drill measured. */
-export interface DrillReport {
-  drill: string;
-  produced: number;
-  stored_readings: number;
-  expected_readings: number;
-  kills: number;
-  /** Kills that hit a consumer which had stored part of the stream (not idle, not finished). */
-  kills_mid_stream: number;
-  duplicates_absorbed: number;
-  dead_letters: number;
-  seconds: number;
-  ok: boolean;
-}
+/** What a drill measured (its one schema: lib/records/drill.ts). */
+export type { DrillReport } from "../records/drill.ts";
+import type { DrillReport } from "../records/drill.ts";
+import { parseQualityOutput } from "../records/quality.ts";
+import { parseLastLine } from "../records/file.ts";
+import { ConsumeSummarySchema, ProduceSummarySchema } from "../records/summary.ts";
 
 async function storedCount(dbPath: string): Promise<number> {
   try {
@@ -55,10 +47,10 @@ async function storedCount(dbPath: string): Promise<number> {
   }
 }
 
-function lastJson(text: string): Record<string, number> {
-  const line = text.trim().split("\n").at(-1) ?? "{}";
-  return JSON.parse(line);
-}
+const produceSummary = (stdout: string | Uint8Array) =>
+  parseLastLine(ProduceSummarySchema, stdout, "deno task produce --json");
+const consumeSummary = (stdout: string | Uint8Array) =>
+  parseLastLine(ConsumeSummarySchema, stdout, "deno task consume --json");
 
 /**
  * Replays `stations` x the file at full speed while a consumer is killed with
@@ -104,28 +96,28 @@ export async function consumerKillDrill(o: KillDrillOptions): Promise<DrillRepor
       `the producer failed: ${new TextDecoder().decode(produced.stderr).slice(-1000)}`,
     );
   }
-  const p = lastJson(new TextDecoder().decode(produced.stdout));
+  const p = produceSummary(produced.stdout);
   const final = await runTask(
     "consume",
     ["--db", o.dbPath, "--exit-when-idle", "3", "--json"],
     o.env,
   );
   if (final.code !== 0) throw new Error(`the last consumer failed: ${final.stderr.slice(-1000)}`);
-  const c = lastJson(final.stdout);
+  const c = consumeSummary(final.stdout);
   const quality = await runTask("quality", ["--db", o.dbPath, "--json"], o.env);
-  const q = lastJson(quality.stdout);
+  const q = parseQualityOutput(quality.stdout);
   const expected = o.stations * 9357;
   return {
     drill: "consumer-kill",
-    produced: p["sent"] ?? 0,
-    stored_readings: q["stored_readings"] ?? 0,
+    produced: p.sent,
+    stored_readings: q.stored_readings,
     expected_readings: expected,
     kills: o.kills,
     kills_mid_stream: midStream,
-    duplicates_absorbed: c["duplicates"] ?? 0,
-    dead_letters: q["dead_letters"] ?? 0,
+    duplicates_absorbed: c.duplicates,
+    dead_letters: q.dead_letters,
     seconds: Math.round((performance.now() - t0) / 100) / 10,
-    ok: q["stored_readings"] === expected && p["sent"] === expected && q["dead_letters"] === 0,
+    ok: q.stored_readings === expected && p.sent === expected && q.dead_letters === 0,
   };
 }
 
@@ -172,7 +164,7 @@ export async function brokerRestartDrill(o: BrokerRestartOptions): Promise<Drill
   await o.restartBroker();
   log.info("broker back after {s} s", { s: Math.round((performance.now() - t0) / 100) / 10 });
   const produced = await producerDone;
-  const p = lastJson(new TextDecoder().decode(produced.stdout));
+  const p = produceSummary(produced.stdout);
   if (!produced.success) {
     throw new Error(
       `the producer failed: ${new TextDecoder().decode(produced.stderr).slice(-1500)}`,
@@ -198,18 +190,20 @@ export async function brokerRestartDrill(o: BrokerRestartOptions): Promise<Drill
     ["--db", o.dbPath, "--exit-when-idle", "2", "--json"],
     o.env,
   );
-  const c = lastJson(final.stdout);
-  const q = lastJson((await runTask("quality", ["--db", o.dbPath, "--json"], o.env)).stdout);
+  const c = consumeSummary(final.stdout);
+  const q = parseQualityOutput(
+    (await runTask("quality", ["--db", o.dbPath, "--json"], o.env)).stdout,
+  );
   return {
     drill: "broker-restart",
-    produced: p["sent"] ?? 0,
-    stored_readings: q["stored_readings"] ?? 0,
+    produced: p.sent,
+    stored_readings: q.stored_readings,
     expected_readings: expected,
     kills: 0,
     kills_mid_stream: before > 0 && before < expected ? 1 : 0,
-    duplicates_absorbed: c["duplicates"] ?? 0,
-    dead_letters: q["dead_letters"] ?? 0,
+    duplicates_absorbed: c.duplicates,
+    dead_letters: q.dead_letters,
     seconds: Math.round((performance.now() - t0) / 100) / 10,
-    ok: q["stored_readings"] === expected && p["sent"] === expected && p["failed"] === 0,
+    ok: q.stored_readings === expected && p.sent === expected && p.failed === 0,
   };
 }

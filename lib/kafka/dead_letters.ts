@@ -10,6 +10,9 @@
 import { Buffer } from "node:buffer";
 import type { Message } from "./client.ts";
 
+/** The header that says why a message is a dead letter. */
+export const DEAD_LETTER_REASON_HEADER = "airq.reason";
+
 /** Longest `airq.detail` header, characters. */
 export const DEAD_LETTER_DETAIL_MAX = 4000;
 
@@ -32,7 +35,7 @@ export function deadLetterMessage(d: DeadLetterParts): Message {
     key: d.key === null || typeof d.key === "string" ? d.key : Buffer.from(d.key),
     value: d.original === null ? null : Buffer.from(d.original),
     headers: {
-      "airq.reason": d.reason,
+      [DEAD_LETTER_REASON_HEADER]: d.reason,
       "airq.detail": d.detail.slice(0, DEAD_LETTER_DETAIL_MAX),
       "airq.source.topic": d.source.topic,
       "airq.source.partition": String(d.source.partition),
@@ -40,4 +43,10 @@ export function deadLetterMessage(d: DeadLetterParts): Message {
       "airq.rejected_at": d.rejected_at,
     },
   };
+}
+
+/** The reason of a dead-letter message read back (its `airq.reason` header), or `unknown`. */
+export function deadLetterReason(headers: Message["headers"]): string {
+  const reason = headers?.[DEAD_LETTER_REASON_HEADER];
+  return reason === undefined ? "unknown" : String(reason);
 }

@@ -43,7 +43,13 @@ export {
   ClusterUnreachableError,
 } from "./cluster.ts";
 export { idempotentProducer, RetryStablePartitioner } from "./idempotent.ts";
-export { DEAD_LETTER_DETAIL_MAX, deadLetterMessage, type DeadLetterParts } from "./dead_letters.ts";
+export {
+  DEAD_LETTER_DETAIL_MAX,
+  DEAD_LETTER_REASON_HEADER,
+  deadLetterMessage,
+  type DeadLetterParts,
+  deadLetterReason,
+} from "./dead_letters.ts";
 export {
   type Abandoned,
   BatchPublisher,

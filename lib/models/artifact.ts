@@ -159,6 +159,33 @@ export const ModelArtifactSchema = z.strictObject({
 /** A saved model with its metadata. */
 export type ModelArtifact = z.infer<typeof ModelArtifactSchema>;
 
+const artifact = ModelArtifactSchema.shape;
+
+/** Schema of `<modelDir>/manifest.json`: what `deno task train` saved, one row per artifact. */
+export const ModelManifestSchema = z.strictObject({
+  format: z.literal("airq-model-manifest"),
+  version: z.literal(1),
+  /** The dataset trained on. */
+  dataset: z.string(),
+  createdAt: z.string().nullable(),
+  models: z.array(z.strictObject({
+    file: z.string(),
+    target: artifact.target,
+    mode: artifact.mode,
+    horizon_h: artifact.horizonH,
+    name: artifact.name,
+    blend_weight: artifact.blendWeight,
+    training_window: artifact.trainingWindow,
+    metrics: artifact.metrics,
+  })),
+  /** `sarima.json`, when SARIMA was fitted. */
+  sarima: z.strictObject({ file: z.string(), targets: z.array(z.string()), seconds: num })
+    .nullable(),
+});
+
+/** `<modelDir>/manifest.json`. */
+export type ModelManifest = z.infer<typeof ModelManifestSchema>;
+
 /**
  * Reads an artifact from JSON text.
  *

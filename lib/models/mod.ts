@@ -25,6 +25,8 @@ export {
   type FittedModel,
   type ModelArtifact,
   ModelArtifactSchema,
+  type ModelManifest,
+  ModelManifestSchema,
   parseModelArtifact,
   predictModel,
 } from "./artifact.ts";

@@ -1,12 +1,13 @@
 /**
  * Per-station rolling window of the input fields, binned by the training
  * reference, and their PSI. One slot per hour of event time in a ring of
- * `windowH` slots, like the data-quality window (lib/quality/_window.ts): a
+ * `windowH` slots (lib/hour_ring.ts), like the data-quality window: a
  * redelivered hour replaces itself, a late hour inside the window fills its
  * slot, an hour older than the window is left out. O(fields) per reading.
  *
  * @module
  */
+import { HourRing } from "../hour_ring.ts";
 import type { Measurements } from "../records/reading.ts";
 import type { InputReference } from "./reference.ts";
 import { INPUT_FIELDS } from "./targets.ts";
@@ -70,46 +71,42 @@ export class InputWindow {
   readonly counts: Int32Array;
   /** Per field: values in the window. */
   readonly n: Int32Array = new Int32Array(F);
-  /** Latest hour seen (hours since the epoch), or -Infinity. */
-  latestHour = -Infinity;
-  /** Earliest hour seen. */
-  firstHour = Infinity;
   /** Readings older than the window, left out. */
   tooLate = 0;
   readonly #ref: CompiledReference;
-  readonly #slotHour: Float64Array;
+  readonly #ring: HourRing;
   readonly #slotBin: Uint8Array;
 
   constructor(hours: number, reference: CompiledReference) {
     this.hours = hours;
     this.#ref = reference;
     this.counts = new Int32Array(F * reference.bins);
-    this.#slotHour = new Float64Array(hours).fill(NaN);
+    this.#ring = new HourRing(hours, (slot) => this.#clear(slot));
     this.#slotBin = new Uint8Array(hours * F).fill(NONE);
+  }
+
+  /** Latest hour seen (hours since the epoch), or -Infinity. */
+  get latestHour(): number {
+    return this.#ring.latestHour;
+  }
+
+  /** Earliest hour seen. */
+  get firstHour(): number {
+    return this.#ring.firstHour;
   }
 
   /** First hour the window covers (not before the first reading). */
   get startHour(): number {
-    return Math.max(this.latestHour - this.hours + 1, this.firstHour);
+    return this.#ring.startHour;
   }
 
   /** Adds the reading of hour `hour`; false when it is older than the window. */
   observe(hour: number, m: Measurements): boolean {
-    const latest = this.latestHour;
-    if (hour > latest) {
-      if (latest !== -Infinity) {
-        const to = Math.min(hour, latest + this.hours);
-        for (let h = latest + 1; h <= to; h++) this.#clear(this.#slot(h));
-      }
-      this.latestHour = hour;
-    } else if (hour <= latest - this.hours) {
+    if (this.#ring.place(hour) === "too_late") {
       this.tooLate++;
       return false;
     }
-    if (hour < this.firstHour) this.firstHour = hour;
-    const slot = this.#slot(hour);
-    this.#clear(slot);
-    this.#slotHour[slot] = hour;
+    const slot = this.#ring.take(hour);
     const ref = this.#ref, bins = ref.bins, base = slot * F;
     for (let f = 0; f < F; f++) {
       const v = m[INPUT_FIELDS[f]!];
@@ -136,12 +133,8 @@ export class InputWindow {
     return psi;
   }
 
-  #slot(hour: number): number {
-    return ((hour % this.hours) + this.hours) % this.hours;
-  }
-
+  /** Takes the values held in `slot` out of the counts (called by the ring). */
   #clear(slot: number): void {
-    if (this.#slotHour[slot] !== this.#slotHour[slot]) return; // NaN: empty
     const bins = this.#ref.bins, base = slot * F;
     for (let f = 0; f < F; f++) {
       const b = this.#slotBin[base + f]!;
@@ -150,6 +143,5 @@ export class InputWindow {
       this.n[f]!--;
       this.#slotBin[base + f] = NONE;
     }
-    this.#slotHour[slot] = NaN;
   }
 }

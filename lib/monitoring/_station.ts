@@ -10,6 +10,10 @@
  * target time apart; each (hour, key) is scored at most once, so redelivered
  * forecasts and readings are not counted twice.
  *
+ * Not the window of lib/hour_ring.ts: forecasts arrive up to a day ahead of
+ * the readings of their target hours, so a slot goes to the newer target hour
+ * rather than to a window ending at the latest hour seen.
+ *
  * @module
  */
 import type { CleanReading } from "../records/clean.ts";

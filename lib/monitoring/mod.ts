@@ -65,8 +65,11 @@ export {
   type InputHealth,
   InputHealthSchema,
   MONITOR_SNAPSHOT_VERSION,
+  type MonitorOutput,
+  MonitorOutputSchema,
   type MonitorSnapshot,
   MonitorSnapshotSchema,
+  parseMonitorOutput,
   type StationHealth,
   StationHealthSchema,
 } from "./snapshot.ts";

@@ -11,6 +11,7 @@
  * @module
  */
 import { z } from "zod";
+import { AlertSchema } from "../records/alert.ts";
 import { IsoTimestamp, MEASUREMENT_FIELDS } from "../records/reading.ts";
 
 /** Version of the snapshot format. */
@@ -173,3 +174,35 @@ export const MonitorSnapshotSchema = z.strictObject({
  * ```
  */
 export type MonitorSnapshot = z.infer<typeof MonitorSnapshotSchema>;
+
+/** What `deno task monitor --db PATH` prints. */
+export const MonitorOutputSchema = z.object({
+  db: z.string(),
+  updated_at: z.string(),
+  age_s: z.number(),
+  /** Null for a bare snapshot. */
+  store: z.object({ forecasts: z.number(), estimates: z.number(), alerts: z.number() }).nullable(),
+  monitor: MonitorSnapshotSchema,
+  recent_alerts: z.array(AlertSchema),
+});
+
+/** The output of `deno task monitor`. */
+export type MonitorOutput = z.infer<typeof MonitorOutputSchema>;
+
+/**
+ * Reads the output of `deno task monitor` (or a bare snapshot, `format:
+ * "airq-model-monitor"`); throws a `TypeError` naming `path` when it is neither.
+ */
+export function parseMonitorOutput(json: unknown, path: string): MonitorOutput {
+  const bare = MonitorSnapshotSchema.safeParse(json);
+  if (bare.success) {
+    return { db: "", updated_at: "", age_s: 0, store: null, monitor: bare.data, recent_alerts: [] };
+  }
+  const out = MonitorOutputSchema.safeParse(json);
+  if (!out.success) {
+    throw new TypeError(
+      `"${path}" is not the output of \`deno task monitor\`: ${z.prettifyError(out.error)}`,
+    );
+  }
+  return out.data;
+}

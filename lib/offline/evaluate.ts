@@ -28,73 +28,12 @@ import {
 } from "./warning.ts";
 import { walkForward, type WalkForwardOptions } from "./walk_forward.ts";
 
-/** One row of `nowcast` (the virtual sensor). */
-export interface NowcastRow {
-  target: string;
-  n: number;
-  mae: number;
-  rmse: number;
-  ridge_mae: number;
-  gbt_mae: number;
-  detail: string;
-}
+// The file's shape, `EvaluationReport` and its rows, is its one schema: lib/records/evaluation.ts.
+export type { EvaluationReport, NowcastRow, WarningRow } from "../records/evaluation.ts";
+import type { EvaluationReport, NowcastRow, WarningRow } from "../records/evaluation.ts";
 
-/** Precision, recall and F1 of a warning and of persistence at one lead. */
-export interface WarningScores {
-  precision: number;
-  recall: number;
-  f1: number;
-  persistence_precision: number;
-  persistence_recall: number;
-  persistence_f1: number;
-  n: number;
-  events: number;
-}
-
-/**
- * `warning_no2_200`: the early warning against persistence's. The top-level scores are those of
- * the `warning.horizonH` (1 h) lead of `by_lead_h`.
- */
-export interface WarningRow extends WarningScores {
-  /** How a warning is issued, in words. */
-  rule: string;
-  /** The probability rule and persistence at every lead of `warning.leadsH`. */
-  by_lead_h: WarningLeadRow[];
-  /** Exceedance episodes of the test window and the lead time of their warnings. */
-  episodes: WarningEpisodes;
-  /** The earlier rule, `best` 1 h point forecast above the threshold, on its own scored hours. */
-  point_forecast_rule: WarningScores & { lead_h: number };
-}
-
-/** Everything `deno task evaluate --json` writes. */
-export interface EvaluationReport {
-  test_window: { from: string; to: string };
-  protocol: {
-    refit_every_h: number;
-    train_window_h: number | null;
-    refits: number;
-    mase_scale: string;
-  };
-  results: ResultRow[];
-  /** Coverage and interval score of `best`'s 90 % intervals per target, horizon and regime. */
-  coverage_by_regime: RegimeCoverageRow[];
-  /** The high-pollution thresholds (quantile of the values before the test window) per target. */
-  regime_thresholds: Record<string, number>;
-  nowcast: NowcastRow[];
-  warning_no2_200: WarningRow;
-  /** Wall time of the SARIMA walk-forward (fits and forecasts), s; null when SARIMA did not run. */
-  sarima_seconds: number | null;
-  /** What SARIMA ran, when it ran. */
-  sarima: {
-    order: string;
-    transform: string;
-    window_h: number;
-    fits: number;
-    failed_fits: number;
-    printed_lines: number;
-  } | null;
-  timings_ms: Record<string, number>;
-}
+/** Precision, recall and F1 of a warning and of persistence at one lead (the fields every warning row shares). */
+type WarningScores = Omit<WarningRow["point_forecast_rule"], "lead_h">;
 
 /** Options of {@linkcode evaluateForecasts}. */
 export interface EvaluateOptions {

@@ -21,35 +21,9 @@ import {
   skillInterval,
 } from "../scoring/mod.ts";
 
-/** One row of the `results` array of `deno task evaluate --json`. */
-export interface ResultRow {
-  target: string;
-  horizon_h: number;
-  model: string;
-  n: number;
-  mae: number;
-  rmse: number;
-  mase: number;
-  /** 1 - MAE / min(MAE persistence, MAE seasonal naive 24 h) on the same points. */
-  skill: number;
-  skill_ci95: [number, number] | null;
-  skill_vs_persistence: number;
-  skill_vs_persistence_ci95: [number, number] | null;
-  skill_vs_seasonal_naive_24h: number;
-  skill_vs_seasonal_naive_24h_ci95: [number, number] | null;
-  /** Share of observed targets inside the 90 % conformal interval. */
-  interval_coverage: number;
-  interval_mean_width: number;
-  /**
-   * Mean interval score of the 90 % conformal interval (Gneiting and Raftery 2007): width plus
-   * 2/alpha times each miss, in the target's unit; lower is better.
-   */
-  interval_score: number;
-  /** Diebold-Mariano against the better naive baseline; null for baselines. */
-  dm: DmField | null;
-  /** What `best` is made of, e.g. `0.50 ridge + 0.50 gbt`. */
-  detail?: string;
-}
+/** One row of the `results` array of `deno task evaluate --json` (its schema: lib/records/evaluation.ts). */
+export type { ResultRow } from "../records/evaluation.ts";
+import type { ResultRow } from "../records/evaluation.ts";
 
 /**
  * Diebold-Mariano of absolute errors against the better naive baseline: Newey-West variance with

@@ -51,32 +51,9 @@ export interface ConsumeOptions {
   metrics?: Metrics | undefined;
 }
 
-/** Counters of a consumer run. */
-export interface ConsumeStats {
-  consumed: number;
-  stored: number;
-  duplicates: number;
-  dead_letters: number;
-  batches: number;
-  /** Milliseconds spent in each step of the batch loop (where the time goes). */
-  time_ms: {
-    validate: number;
-    store: number;
-    dead_letter_publish: number;
-    commit: number;
-    monitor: number;
-  };
-  commits: number;
-  alerts: number;
-  lag: number | null;
-}
-
-/** The final report of a consumer run. */
-export interface ConsumeSummary extends ConsumeStats {
-  duration_s: number;
-  rate_per_s: number;
-  outcome: "idle" | "stopped";
-}
+// What a consumer run reports: its one schema is lib/records/summary.ts.
+export type { ConsumeStats, ConsumeSummary } from "../records/summary.ts";
+import type { ConsumeStats, ConsumeSummary } from "../records/summary.ts";
 
 /** Consumes until aborted or idle (`exitWhenIdleMs`), replacing crashed group members; never leaves a connection open. */
 export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSummary> {

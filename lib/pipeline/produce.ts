@@ -71,30 +71,9 @@ export interface Progress {
   eta_s: number | null;
 }
 
-/** The final report of a replay. */
-export interface ProduceSummary {
-  topic: string;
-  stations: number;
-  /** Readings taken from the replay (duplicate sends not counted). */
-  readings: number;
-  /** Messages acknowledged by Kafka (including duplicate sends). */
-  sent: number;
-  duplicates_sent: number;
-  late_sent: number;
-  /** Messages whose send failed after retries. */
-  failed: number;
-  /**
-   * Messages handed to kafkajs but not acknowledged when the producer gave up
-   * after a stop signal (the broker was away): they may or may not be in the
-   * topic. Replaying them is safe: the consumer's upsert absorbs a duplicate.
-   */
-  unconfirmed: number;
-  /** Messages built but never handed to Kafka (interrupted). */
-  not_sent: number;
-  duration_s: number;
-  rate_per_s: number;
-  outcome: "completed" | "interrupted" | "failed";
-}
+/** The final report of a replay (its one schema: lib/records/summary.ts). */
+export type { ProduceSummary } from "../records/summary.ts";
+import type { ProduceSummary } from "../records/summary.ts";
 
 /** Counts the rows a replay will read (for progress and ETA). */
 export async function countRows(

@@ -2,13 +2,14 @@
  * Per-station rolling window of event time, kept incrementally in O(1) per reading.
  *
  * The window holds one slot per hour, `hours` slots in a ring indexed by
- * `hour % hours`, ending at the station's latest hour. A reading redelivered
+ * `hour % hours` (lib/hour_ring.ts), ending at the station's latest hour. A reading redelivered
  * for an hour already held replaces it (at-least-once delivery does not
  * double-count); a late reading inside the window fills its hour; a reading
  * older than the window is only counted as too late.
  *
  * @module
  */
+import { HourRing } from "../hour_ring.ts";
 import type { CleanReading } from "../records/clean.ts";
 import { MEASUREMENT_FIELDS, type MeasurementField } from "../records/reading.ts";
 
@@ -42,7 +43,6 @@ export interface StationSnapshot {
   /** Hours the field has repeated its current value. */
   stuck_hours: Record<MeasurementField, number>;
 }
-const EMPTY = -1;
 const N = MEASUREMENT_FIELDS.length;
 
 /** Rolling counts and stuck-sensor runs of one station. */
@@ -59,12 +59,8 @@ export class StationWindow {
   readonly runHours: Int32Array = new Int32Array(N);
   /** Per field: first hour of that run. */
   readonly runStartHour: Float64Array = new Float64Array(N);
-  /** Latest event hour seen (hours since the epoch), or -Infinity. */
-  latestHour = -Infinity;
   /** `ts` of the latest reading (station local time). */
   latestTs = "";
-  /** Earliest event hour seen (the window does not reach before it). */
-  firstHour = Infinity;
   /** Readings observed in total. */
   readingsTotal = 0;
   /** Forward jumps of more than one hour. */
@@ -78,7 +74,7 @@ export class StationWindow {
   /** Readings older than the window. */
   tooLateTotal = 0;
 
-  readonly #slotHour: Float64Array;
+  readonly #ring: HourRing;
   readonly #slotMissing: Uint16Array;
   readonly #slotOutOfRange: Uint16Array;
   readonly #runValue = new Float64Array(N);
@@ -86,14 +82,24 @@ export class StationWindow {
   /** An empty window of `hours` hours. */
   constructor(hours: number) {
     this.hours = hours;
-    this.#slotHour = new Float64Array(hours).fill(EMPTY);
+    this.#ring = new HourRing(hours, (slot) => this.#clear(slot));
     this.#slotMissing = new Uint16Array(hours);
     this.#slotOutOfRange = new Uint16Array(hours);
   }
 
+  /** Latest event hour seen (hours since the epoch), or -Infinity. */
+  get latestHour(): number {
+    return this.#ring.latestHour;
+  }
+
+  /** Earliest event hour seen (the window does not reach before it). */
+  get firstHour(): number {
+    return this.#ring.firstHour;
+  }
+
   /** First hour covered by the window (not before the station's first reading). */
   get windowStartHour(): number {
-    return Math.max(this.latestHour - this.hours + 1, this.firstHour);
+    return this.#ring.startHour;
   }
 
   /** Hours of the window without any reading. */
@@ -106,28 +112,26 @@ export class StationWindow {
   observe(reading: CleanReading): void {
     this.readingsTotal++;
     const hour = Math.floor(reading.ts_utc_ms / HOUR_MS);
-    const latest = this.latestHour;
-    if (hour > latest) {
+    const ring = this.#ring;
+    const latest = ring.latestHour;
+    const duplicate = ring.holds(hour);
+    const placement = ring.place(hour);
+    if (placement === "too_late") {
+      this.tooLateTotal++;
+      return;
+    }
+    if (placement === "advanced") {
       if (latest !== -Infinity && hour - latest > 1) {
         this.gapsTotal++;
         this.gapHoursTotal += hour - latest - 1;
       }
-      if (latest !== -Infinity) {
-        const clearTo = Math.min(hour, latest + this.hours);
-        for (let h = latest + 1; h <= clearTo; h++) this.#clear(this.#slot(h));
-      }
-      this.latestHour = hour;
       this.latestTs = reading.ts;
       this.#advanceRuns(reading, hour, hour === latest + 1);
-    } else if (hour <= latest - this.hours) {
-      this.tooLateTotal++;
-      return;
-    } else if (this.#slotHour[this.#slot(hour)] === hour) {
+    } else if (duplicate) {
       this.duplicatesTotal++;
     } else {
       this.outOfOrderTotal++;
     }
-    if (hour < this.firstHour) this.firstHour = hour;
     this.#place(hour, reading);
   }
 
@@ -159,8 +163,7 @@ export class StationWindow {
   }
 
   #place(hour: number, reading: CleanReading): void {
-    const slot = this.#slot(hour);
-    this.#clear(slot);
+    const slot = this.#ring.take(hour);
     let missing = 0, outOfRange = 0;
     for (let i = 0; i < N; i++) {
       const flags = reading.flags[MEASUREMENT_FIELDS[i]!];
@@ -173,24 +176,18 @@ export class StationWindow {
         this.outOfRange[i]!++;
       }
     }
-    this.#slotHour[slot] = hour;
     this.#slotMissing[slot] = missing;
     this.#slotOutOfRange[slot] = outOfRange;
     this.present++;
   }
 
-  #slot(hour: number): number {
-    return ((hour % this.hours) + this.hours) % this.hours;
-  }
-
+  /** Takes the reading held in `slot` out of the counts (called by the ring). */
   #clear(slot: number): void {
-    if (this.#slotHour[slot] === EMPTY) return;
     const missing = this.#slotMissing[slot]!, outOfRange = this.#slotOutOfRange[slot]!;
     for (let i = 0; i < N; i++) {
       if (missing & (1 << i)) this.missing[i]!--;
       if (outOfRange & (1 << i)) this.outOfRange[i]!--;
     }
-    this.#slotHour[slot] = EMPTY;
     this.present--;
   }
 

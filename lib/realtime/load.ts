@@ -8,7 +8,13 @@
  */
 import { join } from "node:path";
 import { type ModelArtifact, parseModelArtifact } from "../models/mod.ts";
-import { assembleModels, type DeployedModels, type EvaluationSummary } from "./models.ts";
+import {
+  EVALUATION_WRITER,
+  type EvaluationReport,
+  EvaluationReportSchema,
+} from "../records/evaluation.ts";
+import { parseFileAs } from "../records/file.ts";
+import { assembleModels, type DeployedModels } from "./models.ts";
 
 /** The deployed models plus what was found where. */
 export interface LoadedModels extends DeployedModels {
@@ -46,12 +52,15 @@ export async function loadDeployedModels(
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     problems.push(`${modelDir} does not exist`);
   }
-  let evaluation: EvaluationSummary | null = null;
+  let evaluation: EvaluationReport | null = null;
   try {
-    evaluation = JSON.parse(await Deno.readTextFile(evaluationPath)) as EvaluationSummary;
+    const json: unknown = JSON.parse(await Deno.readTextFile(evaluationPath));
+    evaluation = parseFileAs(EvaluationReportSchema, json, evaluationPath, EVALUATION_WRITER);
   } catch (error) {
     problems.push(
-      `${evaluationPath}: ${error instanceof Error ? error.message : String(error)}`,
+      error instanceof TypeError
+        ? error.message
+        : `${evaluationPath}: ${error instanceof Error ? error.message : String(error)}`,
     );
   }
   const models = assembleModels(artifacts, evaluation, utcOffsetMin);

@@ -11,6 +11,7 @@ import { featureCount, featureNames, type FeatureSpec } from "../features/mod.ts
 import type { ModelArtifact } from "../models/mod.ts";
 import { type CompiledModel, compileModel, PreparedRow } from "../models/artifact.ts";
 import { type GbtModel, MergedCuts } from "../models/gbt.ts";
+import type { NowcastRow, ResultRow } from "../records/evaluation.ts";
 import { FORECAST_TARGETS } from "../records/forecast.ts";
 import type { CompiledSarima } from "./sarima_models.ts";
 
@@ -55,15 +56,13 @@ export interface DeployedModels {
   sarima?: CompiledSarima | null;
 }
 
-/** The slice of `var/evaluation.json` used for intervals (tolerant: unknown fields ignored). */
+/**
+ * The part of the evaluation report (its one schema: lib/records/evaluation.ts)
+ * used for intervals: a whole `EvaluationReport` is one.
+ */
 export interface EvaluationSummary {
-  results?: {
-    target: string;
-    horizon_h: number;
-    model: string;
-    interval_mean_width?: number | null;
-  }[];
-  nowcast?: { target: string; rmse?: number | null }[];
+  results?: readonly Pick<ResultRow, "target" | "horizon_h" | "model" | "interval_mean_width">[];
+  nowcast?: readonly Pick<NowcastRow, "target" | "rmse">[];
 }
 
 /** Groups artifacts into blends, checks their feature names, and attaches interval half-widths. */

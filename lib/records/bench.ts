@@ -1,5 +1,5 @@
 /**
- * The JSON files the benchmarks write (`deno task bench ingest|realtime
+ * The JSON files the benchmarks write (`deno task bench ingest|realtime|parity
  * --json PATH`): one zod schema each, used by the writer (the bench checks its
  * result before writing it) and by every reader (the final report), so neither
  * restates the shape.
@@ -126,3 +126,88 @@ export const LauncherResultSchema = z.object({
 
 /** What `deno task bench launcher --json PATH` writes. */
 export type LauncherResult = z.infer<typeof LauncherResultSchema>;
+/** One target at one horizon: live and offline MAE on the same hours. */
+export const ParityRowSchema = z.object({
+  /** Target column, e.g. `CO(GT)`. */
+  target: z.string(),
+  /** Hours ahead. */
+  horizon_h: z.number().int(),
+  /** Target hours scored (test window, observed, both forecasts present). */
+  n: z.number().int(),
+  /** MAE of the forecasts the live path committed to Kafka. */
+  live_mae: z.number(),
+  /** MAE of evaluate's `best` (refit weekly) on the same hours. */
+  offline_mae: z.number(),
+});
+
+/** One target at one horizon of `bench parity`. */
+export type ParityRow = z.infer<typeof ParityRowSchema>;
+
+/** What `deno task bench parity --json PATH` writes; `rows` first. */
+export const ParityResultSchema = z.object({
+  rows: z.array(ParityRowSchema),
+  /** `live_mae / offline_mae - 1` per row, and the largest in absolute value. */
+  relative_difference: z.array(z.object({
+    target: z.string(),
+    horizon_h: z.number().int(),
+    live_vs_offline: z.number(),
+  })),
+  max_abs_relative_difference: z.number(),
+  /**
+   * Forecasts made in the test window's first refit block (its first week), where
+   * evaluate uses the model fitted at the window's start as the live path does:
+   * how many, and the largest |live - offline| / max(1, |offline|).
+   */
+  first_block: z.object({ forecasts: z.number().int(), max_relative_difference: z.number() }),
+  test_window: z.object({ from: z.string(), to: z.string() }),
+  live: z.object({
+    /** Model folder trained once on the hours before the test window. */
+    trained_on_hours: z.number().int(),
+    train_summary: Summary,
+    history_readings_stored: z.number().int(),
+    readings_replayed: z.number().int(),
+    forecaster_summary: Summary,
+    forecast_sets_read: z.number().int(),
+    /** Scored live forecasts that were persistence (warming up, no value), and that blended SARIMA. */
+    scored_baseline: z.number().int(),
+    scored_with_sarima: z.number().int(),
+  }),
+  offline: z.object({
+    protocol: z.string(),
+    sarima_fits: z.number().int(),
+    sarima_failed_fits: z.number().int(),
+    seconds: z.number(),
+  }),
+  /** Offline `best` over every test hour against the evaluation JSON's `best` row (same computation). */
+  evaluation_check: z.object({
+    path: z.string().nullable(),
+    rows: z.array(z.object({
+      target: z.string(),
+      horizon_h: z.number().int(),
+      n: z.number().int(),
+      mae: z.number(),
+      evaluation_n: z.number().int().nullable(),
+      evaluation_mae: z.number().nullable(),
+    })),
+  }),
+  seconds: z.number(),
+  machine: Machine,
+});
+
+/** What `deno task bench parity --json PATH` writes. */
+export type ParityResult = z.infer<typeof ParityResultSchema>;
+
+/** What `tests/realtime/chunk_bench.ts` prints (committed as docs/reports/bench-chunk.json). */
+export const ChunkResultSchema = z.object({
+  readings: z.number().int(),
+  stations: z.number().int(),
+  rounds: z.number().int(),
+  /** Medians over the rounds, readings/s. */
+  readings_per_s_with_observers: z.number(),
+  readings_per_s_without_observers: z.number(),
+  all_rounds: z.object({ with_observers: z.array(z.number()), without: z.array(z.number()) }),
+  machine: Machine,
+});
+
+/** What the chunk bench prints. */
+export type ChunkResult = z.infer<typeof ChunkResultSchema>;

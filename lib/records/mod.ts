@@ -65,10 +65,38 @@ export {
   SetForecastSchema,
 } from "./forecast.ts";
 export {
+  type ChunkResult,
+  ChunkResultSchema,
   type IngestResult,
   IngestResultSchema,
   type LauncherResult,
   LauncherResultSchema,
+  type ParityResult,
+  ParityResultSchema,
+  type ParityRow,
+  ParityRowSchema,
   type RealtimeResult,
   RealtimeResultSchema,
 } from "./bench.ts";
+export {
+  EVALUATION_WRITER,
+  type EvaluationReport,
+  EvaluationReportSchema,
+  type NowcastRow,
+  NowcastRowSchema,
+  type ResultRow,
+  ResultRowSchema,
+  type WarningRow,
+  WarningRowSchema,
+} from "./evaluation.ts";
+export { DRILL_WRITER, type DrillReport, DrillReportSchema } from "./drill.ts";
+export { parseFileAs, parseLastLine } from "./file.ts";
+export { parseQualityOutput, type StoreSummary, StoreSummarySchema } from "./quality.ts";
+export {
+  type ConsumeStats,
+  ConsumeStatsSchema,
+  type ConsumeSummary,
+  ConsumeSummarySchema,
+  type ProduceSummary,
+  ProduceSummarySchema,
+} from "./summary.ts";

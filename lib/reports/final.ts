@@ -9,7 +9,7 @@
  *
  * @module
  */
-import type { TopicsConfig } from "../config/mod.ts";
+import { findTopicByRole, type TopicsConfig } from "../config/mod.ts";
 import type { Figure } from "../render/mod.ts";
 import type { EvaluationReport } from "../offline/evaluate.ts";
 import type { PreprocessingStats } from "./preprocessing.ts";
@@ -73,8 +73,8 @@ const members = (ratio: number) => (ratio <= 1 ? "one member" : `${Math.ceil(rat
 
 /** Recommendations for scaling, sized by the measured throughput where it exists. */
 function scalingSection(x: FinalInputs): string {
-  const raw = x.topics.topics.find((t) => t.role === "raw");
-  const forecasts = x.topics.topics.find((t) => t.role === "forecasts");
+  const raw = findTopicByRole(x.topics, "raw");
+  const forecasts = findTopicByRole(x.topics, "forecasts");
   const replication = [...new Set(x.topics.topics.map((t) => t.replicationFactor))];
   const b = x.bench.result, rt = x.realtime.result;
   const perConsumer = b === null ? null : b.consumer_only_per_s ?? b.readings_per_s;

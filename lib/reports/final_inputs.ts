@@ -8,14 +8,15 @@
  *
  * @module
  */
-import { z } from "zod";
 import type { AlertsConfig } from "../alerts/mod.ts";
 import {
   type MonitoringConfig,
+  type MonitorOutput,
   type MonitorSnapshot,
-  MonitorSnapshotSchema,
 } from "../monitoring/mod.ts";
-import { AlertSchema, type IngestResult, type RealtimeResult } from "../records/mod.ts";
+// What `deno task monitor` prints has its one schema beside the snapshot's (lib/monitoring/snapshot.ts).
+export { type MonitorOutput, MonitorOutputSchema, parseMonitorOutput } from "../monitoring/mod.ts";
+import { type DrillReport, type IngestResult, type RealtimeResult } from "../records/mod.ts";
 
 /** What `deno task bench ingest --json PATH` writes (its one schema: lib/records/bench.ts). */
 export type BenchIngest = IngestResult;
@@ -33,51 +34,8 @@ export const int = (n: number): string => Math.round(n).toLocaleString("en-US");
 const mean = (xs: readonly number[]) =>
   xs.length === 0 ? NaN : xs.reduce((s, x) => s + x, 0) / xs.length;
 
-/** What `deno task drill NAME --json PATH` writes (`DrillReport` of lib/harness/drills.ts). */
-export interface DrillResult {
-  drill: string;
-  produced: number;
-  stored_readings: number;
-  expected_readings: number;
-  kills: number;
-  kills_mid_stream: number;
-  duplicates_absorbed: number;
-  dead_letters: number;
-  seconds: number;
-  ok: boolean;
-}
-
-/** What `deno task monitor --db PATH` prints. */
-export const MonitorOutputSchema = z.object({
-  db: z.string(),
-  updated_at: z.string(),
-  age_s: z.number(),
-  /** Null for a bare snapshot. */
-  store: z.object({ forecasts: z.number(), estimates: z.number(), alerts: z.number() }).nullable(),
-  monitor: MonitorSnapshotSchema,
-  recent_alerts: z.array(AlertSchema),
-});
-
-/** The output of `deno task monitor`. */
-export type MonitorOutput = z.infer<typeof MonitorOutputSchema>;
-
-/**
- * Reads the output of `deno task monitor` (or a bare snapshot, `format:
- * "airq-model-monitor"`); throws a `TypeError` naming `path` when it is neither.
- */
-export function parseMonitorOutput(json: unknown, path: string): MonitorOutput {
-  const bare = MonitorSnapshotSchema.safeParse(json);
-  if (bare.success) {
-    return { db: "", updated_at: "", age_s: 0, store: null, monitor: bare.data, recent_alerts: [] };
-  }
-  const out = MonitorOutputSchema.safeParse(json);
-  if (!out.success) {
-    throw new TypeError(
-      `"${path}" is not the output of \`deno task monitor\`: ${z.prettifyError(out.error)}`,
-    );
-  }
-  return out.data;
-}
+/** What `deno task drill NAME --json PATH` writes (its one schema: lib/records/drill.ts). */
+export type DrillResult = DrillReport;
 
 /** Speed and size goals of PRODUCT.md ("Quality bars"). */
 export const SPEED_GOALS = {

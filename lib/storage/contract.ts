@@ -92,23 +92,9 @@ export interface WriteResult {
   alerts: number;
 }
 
-/** Counts over the whole store. */
-export interface StoreSummary {
-  /** Rows in the reading table (one per station and hour). */
-  stored_readings: number;
-  /** Distinct stations among the stored readings. */
-  stations: number;
-  /** Missing (null) values per measured column, keyed by the SOURCE column name, e.g. `CO(GT)`; all 13 columns. */
-  missing: Record<string, number>;
-  /** Stored dead letters. */
-  dead_letters: number;
-  /** Stored forecasts (one per `forecast_id`). */
-  forecasts: number;
-  /** Stored estimates (one per `estimate_id`). */
-  estimates: number;
-  /** Stored alert events (one per `(alert_id, state, severity)`). */
-  alerts: number;
-}
+/** Counts over the whole store (its one schema: lib/records/quality.ts, what `deno task quality --json` prints). */
+export type { StoreSummary } from "../records/quality.ts";
+import type { StoreSummary } from "../records/quality.ts";
 
 /** Extra statistics for status pages and reports. */
 export interface StoreDetails {

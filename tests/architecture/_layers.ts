@@ -21,6 +21,7 @@ export const LAYERS: Layer[] = [
     paths: [
       "lib/records/",
       "lib/config/",
+      "lib/hour_ring.ts",
       "lib/random.ts",
       "lib/timing.ts",
       "lib/stop.ts",

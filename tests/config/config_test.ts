@@ -2,10 +2,12 @@ import assert from "node:assert/strict";
 import {
   applyKafkaEnv,
   ConfigError,
+  findTopicByRole,
   KafkaConfigSchema,
   loadKafkaConfig,
   loadTopicsConfig,
   parseConfig,
+  topicByRole,
   TopicsConfigSchema,
 } from "../../lib/config/mod.ts";
 
@@ -91,4 +93,15 @@ Deno.test("the real-time config files are valid, and an unknown key is named", a
   parseConfig(await read("monitoring.json"), MonitoringConfigSchema, "monitoring.json");
   const bad = JSON.stringify({ ...forecaster, maxBytesPerSnd: 1 });
   assert.throws(() => parseConfig(bad, ForecasterConfigSchema, "f.json"), /maxBytesPerSnd/);
+});
+
+Deno.test("topicByRole finds a topic by its role in the file or its list, and names a missing role", async () => {
+  const config = await loadTopicsConfig((k) => (k === "AIRQ_TOPIC_PREFIX" ? "p." : undefined));
+  const raw = topicByRole(config, "raw");
+  assert.equal(raw.role, "raw");
+  assert.ok(raw.name.startsWith("p."));
+  assert.equal(topicByRole(config.topics, "alerts").role, "alerts");
+  const withoutAlerts = config.topics.filter((t) => t.role !== "alerts");
+  assert.equal(findTopicByRole(withoutAlerts, "alerts"), undefined);
+  assert.throws(() => topicByRole(withoutAlerts, "alerts"), /no topic with role "alerts"/);
 });

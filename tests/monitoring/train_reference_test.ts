@@ -3,6 +3,7 @@
  * latest `trainWindowH` hours of the real UCI series, the hours `trainModels`
  * fits on.
  */
+import { ModelManifestSchema } from "../../lib/models/mod.ts";
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { CONFIG_DIR, loadConfig } from "../../lib/config/mod.ts";
@@ -44,7 +45,9 @@ Deno.test("deno task train writes <modelDir>/reference.json beside the artifacts
       AIRQ_LOG_LEVEL: "warning",
     }, 3000);
     const saved = loadInputReference(await Deno.readTextFile(join(out, "reference.json")));
-    const manifest = JSON.parse(await Deno.readTextFile(join(out, "manifest.json")));
+    const manifest = ModelManifestSchema.parse(
+      JSON.parse(await Deno.readTextFile(join(out, "manifest.json"))),
+    );
     assert.equal(saved.createdAt, manifest.createdAt);
     const parsed = ForecastConfigSchema.parse(config);
     const rows = await Array.fromAsync(readUciFile(csv, { utcOffset: parsed.utcOffset }));

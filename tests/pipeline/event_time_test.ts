@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { ConfigResourceTypes, createKafka, ensureTopics, withAdmin } from "../../lib/kafka/mod.ts";
+import { topicByRole } from "../../lib/config/mod.ts";
 import { pipelineContext, runTask } from "../_pipeline.ts";
 import { UCI_PATH } from "../_data.ts";
 
@@ -83,7 +84,7 @@ Deno.test("produce stamps raw records with the reading's event time; offsets-for
 Deno.test("ensureTopics gives an existing raw topic with time retention the configured settings", async () => {
   const ctx = await pipelineContext();
   const kafka = createKafka(ctx.kafka, { clientId: "align-test" });
-  const raw = ctx.topics.find((t) => t.role === "raw")!;
+  const raw = topicByRole(ctx.topics, "raw");
   try {
     await withAdmin(kafka, async (admin) => {
       // what an older airq created: 7 days of time retention

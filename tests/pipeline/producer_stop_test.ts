@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { startPrivateBroker } from "../../lib/harness/broker/mod.ts";
 import { createKafka, topicEndOffset, withAdmin } from "../../lib/kafka/mod.ts";
-import { loadTopicsConfig } from "../../lib/config/mod.ts";
+import { loadTopicsConfig, topicByRole } from "../../lib/config/mod.ts";
 import { taskArgv } from "../../lib/harness/tasks.ts";
 import { UCI_PATH } from "../_data.ts";
 
@@ -72,7 +72,7 @@ Deno.test("produce with a frozen broker stops within 5 s of SIGINT and reports w
     await signal(pid, "CONT");
     frozen = false;
     // nothing acknowledged is lost; what was unconfirmed may or may not have been written
-    const raw = (await loadTopicsConfig()).topics.find((t) => t.role === "raw")!.name;
+    const raw = topicByRole(await loadTopicsConfig(), "raw").name;
     const end = await withAdmin(
       createKafka(priv.config, { clientId: "producer-stop-test" }),
       (admin) => topicEndOffset(admin, raw),

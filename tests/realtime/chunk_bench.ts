@@ -35,6 +35,7 @@ import { ChunkProcessor, type RawMessage } from "../../lib/realtime/chunk.ts";
 import { replay } from "../../lib/replay/replay.ts";
 import { virtualStations } from "../../lib/replay/stations.ts";
 import { UCI_PATH } from "../_data.ts";
+import { ChunkResultSchema } from "../../lib/records/mod.ts";
 
 const { values } = parseArgs({
   args: Deno.args,
@@ -105,7 +106,7 @@ for (let r = 0; r < rounds; r++) {
 }
 // deno-lint-ignore no-console
 console.log(JSON.stringify(
-  {
+  ChunkResultSchema.parse({
     readings: messages.length,
     stations,
     rounds,
@@ -113,7 +114,7 @@ console.log(JSON.stringify(
     readings_per_s_without_observers: Math.round(median(without)),
     all_rounds: { with_observers: withObservers.map(Math.round), without: without.map(Math.round) },
     machine: { cpus: navigator.hardwareConcurrency, deno: Deno.version.deno },
-  },
+  }),
   null,
   2,
 ));

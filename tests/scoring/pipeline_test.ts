@@ -11,6 +11,7 @@ import {
   trainModels,
 } from "../../lib/offline/mod.ts";
 import { loadSarima, parseModelArtifact, predictModel } from "../../lib/models/mod.ts";
+import { EvaluationReportSchema } from "../../lib/records/mod.ts";
 import { UCI_PATH } from "../_data.ts";
 
 /** What locates Deno's dependency cache, for a child started with `clearEnv`. */
@@ -48,6 +49,7 @@ Deno.test("evaluateForecasts() and trainModels() run end to end on a slice of th
   const { series } = await slice();
   const report = evaluateForecasts(series, small); // no engine passed: no SARIMA
   assert.equal(report.sarima_seconds, null);
+  EvaluationReportSchema.parse(report); // what `deno task evaluate` checks before writing
   for (const target of small.targets) {
     for (const h of small.horizonsH) {
       const rows = report.results.filter((r) => r.target === target && r.horizon_h === h);
@@ -113,6 +115,7 @@ Deno.test("evaluateForecasts() with SARIMA adds sarima rows, its blend and its o
     clock: () => (now += 1000),
   });
   assert.ok(report.sarima !== null && report.sarima.fits > 0 && report.sarima.failed_fits === 0);
+  EvaluationReportSchema.parse(report);
   assert.ok(typeof report.sarima_seconds === "number" && report.sarima_seconds > 0);
   for (const target of small.targets) {
     for (const h of small.horizonsH) {

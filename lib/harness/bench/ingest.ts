@@ -7,15 +7,24 @@
  *
  * @module
  */
-import type { IngestResult } from "../../records/mod.ts";
+import {
+  ConsumeSummarySchema,
+  type IngestResult,
+  parseLastLine,
+  parseQualityOutput,
+  ProduceSummarySchema,
+} from "../../records/mod.ts";
 import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import { type KafkaJars, resolveKafkaJars, startPrivateBroker } from "../broker/mod.ts";
-import { CONFIG_DIR, type KafkaConfig, loadTopicsConfig } from "../../config/mod.ts";
+import { CONFIG_DIR, type KafkaConfig, loadTopicsConfig, topicByRole } from "../../config/mod.ts";
 import { createKafka, ensureTopics, groupLag, withAdmin } from "../../kafka/mod.ts";
 import { fileURLToPath } from "node:url";
 import { spawnTask } from "../tasks.ts";
 import { watchRss } from "./_process.ts";
+
+const PRODUCE = "deno task produce --json";
+const CONSUME = "deno task consume --json";
 
 const log = getLogger(["airq", "bench"]);
 
@@ -125,7 +134,7 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
     const prefix = `bench${crypto.randomUUID().slice(0, 6)}.`;
     const topics =
       (await loadTopicsConfig((k) => (k === "AIRQ_TOPIC_PREFIX" ? prefix : undefined))).topics;
-    const raw = topics.find((t) => t.role === "raw")!.name;
+    const raw = topicByRole(topics, "raw").name;
     const kafka = createKafka(config, { clientId: "airq-bench" });
     await withAdmin(kafka, (admin) => ensureTopics(admin, topics));
     const env = {
@@ -173,15 +182,11 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
     }
     consumer.kill("SIGTERM");
     const consumerOut = await consumerDone;
-    const consumerSummary = JSON.parse(
-      new TextDecoder().decode(consumerOut.stdout).trim().split("\n").at(-1) ?? "{}",
-    );
+    const consumerSummary = parseLastLine(ConsumeSummarySchema, consumerOut.stdout, CONSUME);
     const peaks = await rss.stop();
-    const p = JSON.parse(
-      new TextDecoder().decode((await producerDone).out.stdout).trim().split("\n").at(-1)!,
-    );
+    const p = parseLastLine(ProduceSummarySchema, (await producerDone).out.stdout, PRODUCE);
     const quality = await spawnTask("quality", ["--db", db, "--json"], env).then((c) => c.output());
-    const stored = JSON.parse(new TextDecoder().decode(quality.stdout)).stored_readings as number;
+    const stored = parseQualityOutput(new TextDecoder().decode(quality.stdout)).stored_readings;
     const seconds = (tEnd - t0) / 1000;
     log.info("Ingest done in {seconds} s; now each side alone", { seconds });
     // the consumer alone: a new group re-reads the same topic into a new database
@@ -199,9 +204,7 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
       ],
       env,
     )).output();
-    const aloneSummary = JSON.parse(
-      new TextDecoder().decode(alone.stdout).trim().split("\n").at(-1)!,
-    );
+    const aloneSummary = parseLastLine(ConsumeSummarySchema, alone.stdout, CONSUME);
     const consumerOnly = aloneSummary.consumed /
       Math.max(1e-9, (performance.now() - c0) / 1000 - 2);
     // the producer alone, into fresh topics
@@ -210,8 +213,7 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
       ["--input", o.input, "--speed", "max", "--stations", String(o.stations), "--json"],
       { ...env, AIRQ_TOPIC_PREFIX: `${prefix}alone.` },
     )).output();
-    const producerOnly =
-      JSON.parse(new TextDecoder().decode(p2.stdout).trim().split("\n").at(-1)!).rate_per_s;
+    const producerOnly = parseLastLine(ProduceSummarySchema, p2.stdout, PRODUCE).rate_per_s;
     log.info("Now the broker's own perf tools");
     const perf = await brokerPerf(config, jars, o.perfRecords, 400);
     const readingsPerS = expected / seconds;
@@ -228,9 +230,9 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
       consumer_peak_rss_mb: Math.round(peaks["consumer"]!),
       producer_seconds: p.duration_s,
       consumer_only_per_s: Math.round(consumerOnly),
-      consumer_time_ms: consumerSummary.time_ms ?? {},
-      consumer_batches: consumerSummary.batches ?? null,
-      consumer_seconds: consumerSummary.duration_s ?? null,
+      consumer_time_ms: consumerSummary.time_ms,
+      consumer_batches: consumerSummary.batches,
+      consumer_seconds: consumerSummary.duration_s,
       producer_only_per_s: producerOnly,
       stored_readings: stored,
       stations: o.stations,

@@ -27,7 +27,13 @@
 import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import { startPrivateBroker } from "../broker/mod.ts";
-import { CONFIG_DIR, type KafkaConfig, loadConfig, loadTopicsConfig } from "../../config/mod.ts";
+import {
+  CONFIG_DIR,
+  type KafkaConfig,
+  loadConfig,
+  loadTopicsConfig,
+  topicByRole,
+} from "../../config/mod.ts";
 import { readUciFile } from "../../dataset/mod.ts";
 import {
   buildFeatureMatrix,
@@ -56,75 +62,20 @@ import {
 } from "../../kafka/mod.ts";
 import { lastJsonLine } from "./_process.ts";
 import { loadSarima } from "../../models/mod.ts";
-import { forecastRows, ForecastSetSchema } from "../../records/mod.ts";
+import {
+  EVALUATION_WRITER,
+  EvaluationReportSchema,
+  forecastRows,
+  ForecastSetSchema,
+  parseFileAs,
+} from "../../records/mod.ts";
 import { spawnTask } from "../tasks.ts";
 
 const log = getLogger(["airq", "bench"]);
 
-/** One target at one horizon: live and offline MAE on the same hours. */
-export interface ParityRow {
-  /** Target column, e.g. `CO(GT)`. */
-  target: string;
-  /** Hours ahead. */
-  horizon_h: number;
-  /** Target hours scored (test window, observed, both forecasts present). */
-  n: number;
-  /** MAE of the forecasts the live path committed to Kafka. */
-  live_mae: number;
-  /** MAE of evaluate's `best` (refit weekly) on the same hours. */
-  offline_mae: number;
-}
-
-/** The JSON `bench parity` writes; `rows` first. */
-export interface ParityResult {
-  rows: ParityRow[];
-  /** `live_mae / offline_mae - 1` per row, and the largest in absolute value. */
-  relative_difference: {
-    target: string;
-    horizon_h: number;
-    live_vs_offline: number;
-  }[];
-  max_abs_relative_difference: number;
-  /**
-   * Forecasts made in the test window's first refit block (its first week), where
-   * evaluate uses the model fitted at the window's start as the live path does:
-   * how many, and the largest |live - offline| / max(1, |offline|).
-   */
-  first_block: { forecasts: number; max_relative_difference: number };
-  test_window: { from: string; to: string };
-  live: {
-    /** Model folder trained once on the hours before the test window. */
-    trained_on_hours: number;
-    train_summary: Record<string, unknown>;
-    history_readings_stored: number;
-    readings_replayed: number;
-    forecaster_summary: Record<string, unknown>;
-    forecast_sets_read: number;
-    /** Scored live forecasts that were persistence (warming up, no value), and that blended SARIMA. */
-    scored_baseline: number;
-    scored_with_sarima: number;
-  };
-  offline: {
-    protocol: string;
-    sarima_fits: number;
-    sarima_failed_fits: number;
-    seconds: number;
-  };
-  /** Offline `best` over every test hour against the evaluation JSON's `best` row (same computation). */
-  evaluation_check: {
-    path: string | null;
-    rows: {
-      target: string;
-      horizon_h: number;
-      n: number;
-      mae: number;
-      evaluation_n: number | null;
-      evaluation_mae: number | null;
-    }[];
-  };
-  seconds: number;
-  machine: { cpus: number; deno: string };
-}
+// The file's shape is its one schema: lib/records/bench.ts.
+export type { ParityResult, ParityRow } from "../../records/bench.ts";
+import type { ParityResult, ParityRow } from "../../records/bench.ts";
 
 /** Options of the parity benchmark. */
 export interface ParityOptions {
@@ -298,23 +249,18 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
       const topics = (await loadTopicsConfig((k) => k === "AIRQ_TOPIC_PREFIX" ? prefix : undefined))
         .topics;
       await withAdmin(kafka, (admin) => ensureTopics(admin, topics));
-      rawTopics.push(topics.find((t) => t.role === "raw")!.name);
+      rawTopics.push(topicByRole(topics, "raw").name);
     }
     const historyEnv = { ...baseEnv, AIRQ_TOPIC_PREFIX: historyPrefix };
     log.info("Parity: producing and consuming the history into the store");
-    const history = await runTask(
-      "produce",
-      [
-        "--input",
-        o.input,
-        "--speed",
-        "max",
-        "--to",
-        localTime(testFromMs, utcOffsetMin),
-        "--json",
-      ],
-      historyEnv,
-    );
+    // the file at full speed, from `from` (its start when null) to `to`, local times
+    const produce = (env: Record<string, string>, from: string | null, to: string) =>
+      runTask("produce", [
+        ...["--input", o.input, "--speed", "max"],
+        ...(from === null ? [] : ["--from", from]),
+        ...["--to", to, "--json"],
+      ], env);
+    const history = await produce(historyEnv, null, localTime(testFromMs, utcOffsetMin));
     const consumed = await runUntilCaughtUp(
       kafka,
       "consume",
@@ -326,20 +272,10 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
     // 3. the test window through Kafka and the forecaster
     const testEnv = { ...baseEnv, AIRQ_TOPIC_PREFIX: testPrefix };
     log.info("Parity: replaying the test window through the forecaster");
-    const replayed = await runTask(
-      "produce",
-      [
-        "--input",
-        o.input,
-        "--speed",
-        "max",
-        "--from",
-        localTime(testFromMs, utcOffsetMin),
-        "--to",
-        localTime(testEndMs, utcOffsetMin),
-        "--json",
-      ],
+    const replayed = await produce(
       testEnv,
+      localTime(testFromMs, utcOffsetMin),
+      localTime(testEndMs, utcOffsetMin),
     );
     const forecaster = await runUntilCaughtUp(
       kafka,
@@ -388,12 +324,12 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
   const offline = await offlineBest(series, config);
   const offlineSeconds = (performance.now() - o0) / 1000;
 
-  let evaluation: {
-    results?: { target: string; horizon_h: number; model: string; n: number; mae: number }[];
-  } | null = null;
-  if (o.evaluationPath !== null) {
-    evaluation = JSON.parse(await Deno.readTextFile(o.evaluationPath));
-  }
+  const evaluation = o.evaluationPath === null ? null : parseFileAs(
+    EvaluationReportSchema,
+    JSON.parse(await Deno.readTextFile(o.evaluationPath)),
+    o.evaluationPath,
+    EVALUATION_WRITER,
+  );
   const result: ParityRow[] = [];
   const check: ParityResult["evaluation_check"]["rows"] = [];
   const firstBlock = { forecasts: 0, max_relative_difference: 0 };
@@ -426,7 +362,7 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
         if (l.sarima) live.scored_with_sarima++;
       }
       result.push({ target, horizon_h: h, n, live_mae: liveSum / n, offline_mae: offlineSum / n });
-      const row = evaluation?.results?.find((r) =>
+      const row = evaluation?.results.find((r) =>
         r.target === target && r.horizon_h === h && r.model === "best"
       );
       check.push({

@@ -20,7 +20,6 @@
  *
  * @module
  */
-import type { RealtimeResult } from "../../records/mod.ts";
 import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import { resolveKafkaJars, startPrivateBroker } from "../broker/mod.ts";
@@ -28,10 +27,16 @@ import {
   CONFIG_DIR,
   type KafkaConfig,
   loadTopicsConfig,
+  topicByRole,
   type TopicConfig,
 } from "../../config/mod.ts";
 import { createKafka, ensureTopics, groupLag, withAdmin } from "../../kafka/mod.ts";
-import { forecastSetSource } from "../../records/mod.ts";
+import {
+  forecastSetSource,
+  parseLastLine,
+  ProduceSummarySchema,
+  type RealtimeResult,
+} from "../../records/mod.ts";
 import { fileURLToPath } from "node:url";
 import { brokerPerf } from "./ingest.ts";
 import { spawnTask } from "../tasks.ts";
@@ -117,7 +122,7 @@ async function throughputPhase(
   const topics = (await prefixedTopics(prefix)).map((t) =>
     t.role === "raw" && o.rawPartitions !== undefined ? { ...t, partitions: o.rawPartitions } : t
   );
-  const raw = topics.find((t) => t.role === "raw")!;
+  const raw = topicByRole(topics, "raw");
   const kafka = createKafka(config, { clientId: "airq-bench-realtime" });
   await withAdmin(kafka, (admin) => ensureTopics(admin, topics));
   const env = { ...baseEnv, AIRQ_TOPIC_PREFIX: prefix };
@@ -130,7 +135,8 @@ async function throughputPhase(
     env,
   )).output();
   if (!produced.success) throw new Error("the producer failed");
-  const readings = Number(lastJsonLine(produced.stdout)["sent"]);
+  const readings =
+    parseLastLine(ProduceSummarySchema, produced.stdout, "deno task produce --json").sent;
   const group = "airq-bench-forecaster";
   const t0 = performance.now();
   // one store per member: SQLite takes one writer at a time, and each member stores its own
@@ -204,7 +210,7 @@ async function latencyPhase(
 ): Promise<{ result: RealtimeResult["latency"]; sorted: number[]; setBytes: number }> {
   const prefix = `rl${crypto.randomUUID().slice(0, 6)}.`;
   const topics = await prefixedTopics(prefix);
-  const forecastsTopic = topics.find((t) => t.role === "forecasts")!.name;
+  const forecastsTopic = topicByRole(topics, "forecasts").name;
   const kafka = createKafka(config, { clientId: "airq-bench-latency" });
   await withAdmin(kafka, (admin) => ensureTopics(admin, topics));
   const env = { ...baseEnv, AIRQ_TOPIC_PREFIX: prefix };
@@ -217,7 +223,7 @@ async function latencyPhase(
   const rss = sampleRss({ forecaster: forecaster.pid });
   const done = forecaster.output();
   // the reader: raw timestamps by position, and the first readable forecast of each reading
-  const rawTopic = topics.find((t) => t.role === "raw")!.name;
+  const rawTopic = topicByRole(topics, "raw").name;
   const rawTs = new Map<string, number>();
   const pending = new Map<string, number>(); // forecast seen before its raw message: position -> seen at
   const seen = new Set<string>();
@@ -306,7 +312,8 @@ async function latencyPhase(
     )).output();
     if (!produced.success) throw new Error("the paced producer failed");
     const p1 = Date.now();
-    const sent = Number(lastJsonLine(produced.stdout)["sent"]);
+    const sent =
+      parseLastLine(ProduceSummarySchema, produced.stdout, "deno task produce --json").sent;
     // let the last forecasts arrive
     const settleBy = performance.now() + 10_000;
     while (seen.size < sent && performance.now() < settleBy) {

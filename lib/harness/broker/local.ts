@@ -8,6 +8,7 @@
 import { join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { getLogger } from "@logtape/logtape";
+import { z } from "zod";
 import type { KafkaConfig } from "../../config/mod.ts";
 import { createKafka } from "../../kafka/client.ts";
 import { BrokerError } from "./errors.ts";
@@ -30,15 +31,18 @@ export function isLocalCluster(config: KafkaConfig): boolean {
   return config.brokers.every((b) => LOOPBACK.has(splitHostPort(b).host));
 }
 
+/** What the pid file records about a broker airq started: its one schema, for the writer (`up()`) and the reader (`running()`). */
+const BrokerRecordSchema = z.strictObject({
+  pid: z.number().int(),
+  brokerPort: z.number().int(),
+  controllerPort: z.number().int(),
+  version: z.string(),
+  jarsFrom: z.enum(["kafka-home", "maven-cache"]),
+  startedAt: z.string(),
+});
+
 /** What the pid file records about a broker airq started. */
-export interface BrokerRecord {
-  pid: number;
-  brokerPort: number;
-  controllerPort: number;
-  version: string;
-  jarsFrom: KafkaJars["source"];
-  startedAt: string;
-}
+export type BrokerRecord = z.infer<typeof BrokerRecordSchema>;
 
 /** Result of `up()`. */
 export interface UpResult {
@@ -119,9 +123,17 @@ export class LocalBroker {
   async running(): Promise<BrokerRecord | null> {
     let record: BrokerRecord;
     try {
-      record = JSON.parse(await Deno.readTextFile(this.files.pidFile)) as BrokerRecord;
+      record = BrokerRecordSchema.parse(JSON.parse(await Deno.readTextFile(this.files.pidFile)));
     } catch (error) {
       if (error instanceof Deno.errors.NotFound) return null;
+      if (error instanceof SyntaxError || error instanceof z.ZodError) {
+        throw new BrokerError(
+          "pid-file",
+          `${this.files.pidFile} is not the pid file \`broker up\` writes (${
+            error instanceof z.ZodError ? z.prettifyError(error) : error.message
+          }); if no broker of airq runs, delete it`,
+        );
+      }
       throw error;
     }
     const cmd = await commandLine(record.pid);
@@ -228,7 +240,10 @@ export class LocalBroker {
       jarsFrom: jars.source,
       startedAt: new Date().toISOString(),
     };
-    await Deno.writeTextFile(this.files.pidFile, JSON.stringify(record, null, 2) + "\n");
+    await Deno.writeTextFile(
+      this.files.pidFile,
+      JSON.stringify(BrokerRecordSchema.parse(record), null, 2) + "\n",
+    );
     log.info("Started Kafka {version} (pid {pid}) on {address}; waiting until it answers", {
       version: jars.version,
       pid: child.pid,

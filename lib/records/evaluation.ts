@@ -1,0 +1,167 @@
+/**
+ * The JSON `deno task evaluate --json PATH` writes (`var/evaluation.json`,
+ * committed as `docs/reports/evaluation.json`): one zod schema, used by the
+ * writer (evaluate checks its report before writing it) and by every reader
+ * (the forecaster's interval widths, the parity bench, the final report), so
+ * none restates the shape.
+ *
+ * Objects are strict: a field the writer adds must be added here, the one
+ * place that says what the file holds, or writing it fails.
+ *
+ * @module
+ */
+import { z } from "zod";
+
+/** The command that writes the file. */
+export const EVALUATION_WRITER = "deno task evaluate --json PATH";
+
+const ci95 = z.tuple([z.number(), z.number()]).nullable();
+
+/** One row of `results`: one model at one target and horizon on the test window. */
+export const ResultRowSchema = z.strictObject({
+  target: z.string(),
+  horizon_h: z.number().int(),
+  model: z.string(),
+  n: z.number().int(),
+  mae: z.number(),
+  rmse: z.number(),
+  mase: z.number(),
+  /** 1 - MAE / min(MAE persistence, MAE seasonal naive 24 h) on the same points. */
+  skill: z.number(),
+  skill_ci95: ci95,
+  skill_vs_persistence: z.number(),
+  skill_vs_persistence_ci95: ci95,
+  skill_vs_seasonal_naive_24h: z.number(),
+  skill_vs_seasonal_naive_24h_ci95: ci95,
+  /** Share of observed targets inside the 90 % conformal interval. */
+  interval_coverage: z.number(),
+  interval_mean_width: z.number(),
+  /**
+   * Mean interval score of the 90 % conformal interval (Gneiting and Raftery 2007): width plus
+   * 2/alpha times each miss, in the target's unit; lower is better.
+   */
+  interval_score: z.number(),
+  /**
+   * Diebold-Mariano of absolute errors against the better naive baseline (Newey-West variance,
+   * `lags` lags), its p-value Holm-adjusted across the target-horizon pairs of the model; null
+   * for baselines.
+   */
+  dm: z.strictObject({
+    baseline: z.string(),
+    statistic: z.number(),
+    p_value: z.number(),
+    p_value_holm: z.number().nullable(),
+    lags: z.number().int(),
+    method: z.string(),
+  }).nullable(),
+  /** What `best` is made of, e.g. `0.50 ridge + 0.50 gbt`. */
+  detail: z.string().optional(),
+});
+
+/** One row of `results`. */
+export type ResultRow = z.infer<typeof ResultRowSchema>;
+
+/** One row of `nowcast` (the virtual sensor). */
+export const NowcastRowSchema = z.strictObject({
+  target: z.string(),
+  n: z.number().int(),
+  mae: z.number(),
+  rmse: z.number(),
+  ridge_mae: z.number(),
+  gbt_mae: z.number(),
+  detail: z.string(),
+});
+
+/** One row of `nowcast`. */
+export type NowcastRow = z.infer<typeof NowcastRowSchema>;
+
+/** Precision, recall and F1 of a warning rule and of persistence on the same scored hours. */
+const warningScores = {
+  precision: z.number(),
+  recall: z.number(),
+  f1: z.number(),
+  persistence_precision: z.number(),
+  persistence_recall: z.number(),
+  persistence_f1: z.number(),
+  n: z.number().int(),
+  events: z.number().int(),
+};
+
+/** One lead of `warning_no2_200.by_lead_h`, with the rule chosen for it on validation. */
+export const WarningLeadRowSchema = z.strictObject({
+  lead_h: z.number().int(),
+  ...warningScores,
+  probability_cutoff: z.number(),
+  combination: z.string(),
+  validation_f1: z.number(),
+  validation_persistence_f1: z.number(),
+});
+
+/**
+ * `warning_no2_200`: the early warning against persistence's; the top-level
+ * scores are those of the 1 h lead of `by_lead_h`.
+ */
+export const WarningRowSchema = z.strictObject({
+  ...warningScores,
+  /** How a warning is issued, in words. */
+  rule: z.string(),
+  by_lead_h: z.array(WarningLeadRowSchema),
+  /** Exceedance episodes of the test window and the lead time of their warnings. */
+  episodes: z.strictObject({
+    count: z.number().int(),
+    warned: z.number().int(),
+    median_lead_h: z.number().nullable(),
+    persistence_warned: z.number().int(),
+    persistence_median_lead_h: z.number().nullable(),
+  }),
+  /** The earlier rule, `best`'s 1 h point forecast above the threshold. */
+  point_forecast_rule: z.strictObject({ lead_h: z.number().int(), ...warningScores }),
+});
+
+/** Coverage and interval score of `best`'s 90 % intervals in one regime. */
+export const RegimeCoverageRowSchema = z.strictObject({
+  target: z.string(),
+  horizon_h: z.number().int(),
+  /** `all`, `high_pollution`, `rush_hour`, `weekend` or `after_outage` (lib/offline/regimes.ts). */
+  regime: z.string(),
+  coverage: z.number(),
+  n: z.number().int(),
+  interval_score: z.number(),
+  interval_mean_width: z.number(),
+});
+
+/** `warning_no2_200`. */
+export type WarningRow = z.infer<typeof WarningRowSchema>;
+
+/** Everything `deno task evaluate --json PATH` writes. */
+export const EvaluationReportSchema = z.strictObject({
+  test_window: z.strictObject({ from: z.string(), to: z.string() }),
+  protocol: z.strictObject({
+    refit_every_h: z.number().int(),
+    train_window_h: z.number().int().nullable(),
+    refits: z.number().int(),
+    mase_scale: z.string(),
+  }),
+  results: z.array(ResultRowSchema),
+  /** Coverage and interval score of `best`'s 90 % intervals per target, horizon and regime. */
+  coverage_by_regime: z.array(RegimeCoverageRowSchema),
+  /** The high-pollution thresholds (quantile of the values before the test window) per target. */
+  regime_thresholds: z.record(z.string(), z.number()),
+  nowcast: z.array(NowcastRowSchema),
+  warning_no2_200: WarningRowSchema,
+  /** Wall time of the SARIMA walk-forward (fits and forecasts), s; null when SARIMA did not run. */
+  sarima_seconds: z.number().nullable(),
+  /** What SARIMA ran, when it ran. */
+  sarima: z.strictObject({
+    order: z.string(),
+    transform: z.string(),
+    window_h: z.number().int(),
+    fits: z.number().int(),
+    failed_fits: z.number().int(),
+    printed_lines: z.number().int(),
+  }).nullable(),
+  timings_ms: z.record(z.string(), z.number()),
+});
+
+/** Everything `deno task evaluate --json PATH` writes. */
+export type EvaluationReport = z.infer<typeof EvaluationReportSchema>;
