@@ -20,12 +20,7 @@ import {
 import { sarimaWalkForward } from "./sarima_runs.ts";
 import { holmAcrossPairs, type ResultRow, scoreForecasts } from "./score.ts";
 import { coverageByRegime, type RegimeCoverageRow, regimeMembership } from "./regimes.ts";
-import {
-  episodeLeadTimes,
-  warningAtLead,
-  type WarningEpisodes,
-  type WarningLeadRow,
-} from "./warning.ts";
+import { episodeLeadTimes, warningAtLead, type WarningLeadRow } from "./warning.ts";
 import { walkForward, type WalkForwardOptions } from "./walk_forward.ts";
 
 // The file's shape, `EvaluationReport` and its rows, is its one schema: lib/records/evaluation.ts.
