@@ -332,8 +332,14 @@ export async function clusterDrill(o: ClusterDrillOptions): Promise<ClusterDrill
     }
   }
   const [c, f] = await Promise.all([consumerDone, forecasterDone]);
+  const forcedStops: string[] = [];
   for (const [what, out] of [["consumer", c], ["forecaster", f]] as const) {
-    if (!out.success && out.signal === null) {
+    // lib/stop.ts's bounded stop: the grace ran out (kafkajs still retrying a connection to the
+    // dead broker) and the process exited with the signal's code; its work was committed or is
+    // redelivered, which the counts below check
+    if (new TextDecoder().decode(out.stderr).includes("after the signal; exiting now")) {
+      forcedStops.push(what);
+    } else if (!out.success && out.signal === null) {
       problems.push(
         `the ${what} exited with ${out.code}: ${new TextDecoder().decode(out.stderr).slice(-600)}`,
       );
@@ -387,6 +393,7 @@ export async function clusterDrill(o: ClusterDrillOptions): Promise<ClusterDrill
     raw_records: rawRecords,
     forecast_records_distinct: setIds.size,
     producer_failed: Number(p["failed"] ?? 0),
+    forced_stops: forcedStops,
     seconds: at(),
     ok: problems.length === 0,
     problems,

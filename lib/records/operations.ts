@@ -105,6 +105,12 @@ export const ClusterDrillResultSchema = z.object({
   raw_records: z.number().int(),
   forecast_records_distinct: z.number().int(),
   producer_failed: z.number().int(),
+  /**
+   * The children (consumer, forecaster) that did not finish their clean stop
+   * within the grace period after SIGTERM and exited by lib/stop.ts's bounded
+   * forced exit (the counts still have to hold).
+   */
+  forced_stops: z.array(z.string()),
   seconds: z.number(),
   ok: z.boolean(),
   /** What did not hold, in words; empty when ok. */
