@@ -1,12 +1,17 @@
 /**
- * `deno task broker up|down|status [--json [PATH]]`: the local Apache Kafka broker.
+ * `deno task broker up [--brokers N]|down|status [--json [PATH]]`: the local Apache Kafka broker.
  *
  * - `up` starts a single-node KRaft broker on loopback (or reuses the running
  *   one), creates airq's topics from `config/topics.json`, and returns once an
  *   admin client can connect. The JVM keeps running after this script exits.
- * - `down` sends SIGTERM to the broker `up` started and waits for it to exit.
- * - `status` prints the broker, its topics with their roles, and every consumer
- *   group's lag; `--json` prints it as JSON. Exits 1 when no broker answers.
+ *   `--brokers N` (N >= 2) starts a cluster of N combined broker+controller
+ *   nodes instead (docs/cluster.md); its topics get replication factor 3 and
+ *   min.insync.replicas 2.
+ * - `down` sends SIGTERM to the broker (or every node of the cluster) `up`
+ *   started and waits for it to exit.
+ * - `status` prints the brokers, the topics with their roles, each partition's
+ *   leader and in-sync replicas, and every consumer group's lag; `--json`
+ *   prints it as JSON (BrokerStatusSchema). Exits 1 when no broker answers.
  *
  * With an external cluster configured (any non-loopback broker), `up` and
  * `down` start and stop nothing; `status` still works.
@@ -23,7 +28,14 @@
  *
  * @module
  */
-import { isLocalCluster, LocalBroker, resolveDirs } from "../lib/harness/broker/mod.ts";
+import {
+  type ClusterRecord,
+  isLocalCluster,
+  LocalBroker,
+  LocalCluster,
+  resolveDirs,
+} from "../lib/harness/broker/mod.ts";
+import { type BrokerStatus, BrokerStatusSchema } from "../lib/records/operations.ts";
 import {
   CONFIG_DIR,
   type KafkaConfig,
@@ -59,6 +71,10 @@ const CLI = defineCommand({
     status: "the broker, its topics and every consumer group's lag (exit 1 when none answers)",
   },
   options: {
+    brokers: opt.int(
+      "up: N >= 2 starts a local cluster of N broker+controller nodes (docs/cluster.md)",
+      { min: 1, max: 9, default: 1 },
+    ),
     json: opt.json("print the result as JSON; with PATH, write it to that file"),
   },
 });
@@ -69,7 +85,9 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const config = await loadKafkaConfig(env);
   switch (values.command) {
     case "up":
-      return await up(config, json);
+      return values.brokers === 1
+        ? await up(config, json)
+        : await upCluster(config, values.brokers, json);
     case "down":
       return await down(config, json);
     case "status":
@@ -115,6 +133,71 @@ async function up(config: KafkaConfig, json: JsonTarget | undefined): Promise<nu
   return 0;
 }
 
+async function openCluster(config: KafkaConfig, size: number): Promise<LocalCluster> {
+  return await LocalCluster.open({
+    config,
+    ...resolveDirs(env),
+    kafkaHome: env("KAFKA_HOME"),
+    configDir: CONFIG_DIR,
+    size,
+  });
+}
+
+/** The record of the local cluster in the state folder, when one was made there. */
+async function clusterRecord(): Promise<ClusterRecord | null> {
+  return await LocalCluster.readRecord(resolveDirs(env).stateDir);
+}
+
+async function upCluster(
+  config: KafkaConfig,
+  size: number,
+  json: JsonTarget | undefined,
+): Promise<number> {
+  if (!isLocalCluster(config)) {
+    throw new Error(
+      `--brokers starts a local cluster; the brokers (${config.brokers.join(",")}) are external`,
+    );
+  }
+  const single = await localBroker(config).running();
+  if (single) {
+    throw new Error(
+      `the single local broker runs (pid ${single.pid}) on the ports a cluster would use: ` +
+        "stop it with `deno task broker down` first",
+    );
+  }
+  const stops = stopOnSignals();
+  const cluster = await openCluster(config, size);
+  stops.beforeForcedExit(async () => void await cluster.killStarted());
+  const started = await cluster.up({ signal: stops.signal });
+  const clusterConfig = { ...config, brokers: cluster.bootstrap.split(",") };
+  const topics = (await loadTopicsConfig(env)).topics;
+  const created = await withAdmin(
+    createKafka(clusterConfig),
+    (admin) => ensureTopics(admin, topics),
+  );
+  const result = {
+    brokers: cluster.bootstrap,
+    mode: "local",
+    outcome: started.started.length > 0 ? "started" : "reused",
+    state_dir: cluster.root,
+    nodes: await cluster.running(),
+    ...started,
+    topics_created: created,
+  };
+  if (json) await writeJson(json, result);
+  else {
+    println(
+      `Kafka cluster of ${size} nodes on ${cluster.bootstrap}: ` +
+        (started.started.length > 0
+          ? `started nodes ${started.started.join(",")}, ready in ${started.readyMs} ms`
+          : "already running"),
+    );
+    println(`use it with AIRQ_KAFKA_BROKERS=${cluster.bootstrap}`);
+    if (created.length > 0) println(`created topics: ${created.join(", ")}`);
+  }
+  return 0;
+}
+
 async function down(config: KafkaConfig, json: JsonTarget | undefined): Promise<number> {
   if (!isLocalCluster(config)) {
     const text = `The brokers (${
@@ -123,6 +206,24 @@ async function down(config: KafkaConfig, json: JsonTarget | undefined): Promise<
     if (json) await writeJson(json, { outcome: "external" });
     else println(text);
     return 0;
+  }
+  const record = await clusterRecord();
+  if (record) {
+    const cluster = await openCluster(config, record.nodes.length);
+    const { stopped } = await cluster.down();
+    if (json) {
+      await writeJson(json, {
+        outcome: stopped.length > 0 ? "stopped" : "not-running",
+        nodes: stopped,
+      });
+    } else {
+      println(
+        stopped.length > 0
+          ? `Kafka cluster: stopped nodes ${stopped.join(",")}.`
+          : "No node of the local cluster is running.",
+      );
+    }
+    if (!(await localBroker(config).running())) return 0;
   }
   const result = await localBroker(config).down();
   if (json) await writeJson(json, result);
@@ -138,10 +239,20 @@ async function down(config: KafkaConfig, json: JsonTarget | undefined): Promise<
   return 0;
 }
 
-async function status(config: KafkaConfig, json: JsonTarget | undefined): Promise<number> {
+async function status(configured: KafkaConfig, json: JsonTarget | undefined): Promise<number> {
+  const local = isLocalCluster(configured);
+  // a local cluster made by `up --brokers N` in this state folder: ask all its nodes
+  const made = local ? await clusterRecord() : null;
+  const cluster = made ? await openCluster(configured, made.nodes.length) : null;
+  const nodes = cluster
+    ? (await cluster.running()).map((n) => ({ node_id: n.id, address: n.address, pid: n.pid }))
+    : [];
+  const clusterRuns = nodes.some((n) => n.pid !== null);
+  const config = cluster && clusterRuns
+    ? { ...configured, brokers: cluster.bootstrap.split(",") }
+    : configured;
   const brokers = config.brokers.join(",");
-  const local = isLocalCluster(config);
-  const record = local ? await localBroker(config).running() : null;
+  const record = local && !clusterRuns ? await localBroker(config).running() : null;
   const known = (await loadTopicsConfig(env)).topics;
   let overview;
   try {
@@ -163,35 +274,54 @@ async function status(config: KafkaConfig, json: JsonTarget | undefined): Promis
     } else println(`Kafka on ${brokers}: not reachable (${reason})`);
     return 1;
   }
-  const report = {
-    brokers,
+  const live = overview.broker_nodes.map((b) => `${b.host}:${b.port}`);
+  const report: BrokerStatus = BrokerStatusSchema.parse({
+    // every broker of the cluster, the way a client bootstraps from it
+    brokers: clusterRuns ? brokers : [...new Set([...config.brokers, ...live])].join(","),
     mode: local ? "local" : "external",
     running: true,
-    managed: record !== null,
+    managed: record !== null || clusterRuns,
     pid: record?.pid ?? null,
     version: record?.version ?? null,
+    cluster_nodes: clusterRuns ? nodes : [],
     ...overview,
-  };
+  });
   if (json) {
     await writeJson(json, report);
     return 0;
   }
   println(
-    `Kafka on ${brokers}: running (${
+    `Kafka on ${report.brokers}: running (${
       local
         ? (record
           ? `local, pid ${record.pid}, Kafka ${record.version}`
+          : clusterRuns
+          ? `local cluster of ${nodes.length} nodes`
           : "local, not started by airq")
         : "external"
-    }), cluster ${overview.cluster_id}`,
+    }), cluster ${overview.cluster_id}, controller ${overview.controller ?? "-"}`,
   );
+  println(`brokers (${overview.broker_nodes.length} answering):`);
+  for (const b of overview.broker_nodes) println(`  node ${b.node_id}  ${b.host}:${b.port}`);
+  for (const n of nodes.filter((n) => n.pid === null)) {
+    println(`  node ${n.node_id}  ${n.address}  NOT RUNNING`);
+  }
   println(`topics (${overview.topics.length}):`);
   for (const t of overview.topics) {
     println(
       `  ${t.name.padEnd(32)} ${String(t.partitions).padStart(3)} partitions  role=${
         t.role ?? "-"
+      }  replication=${t.replication_factor} min.insync=${
+        t.min_insync_replicas ?? "-"
       }  messages=${t.end_offset_total}`,
     );
+    for (const p of t.partition_states) {
+      println(
+        `      partition ${p.partition}: leader ${p.leader}  replicas ${
+          p.replicas.join(",")
+        }  isr ${p.isr.join(",")}`,
+      );
+    }
   }
   println(`consumer groups (${overview.groups.length}):`);
   for (const g of overview.groups) {

@@ -1,13 +1,20 @@
 /**
- * `deno task drill consumer-kill|broker-restart [--stations N] [--kills N] [--json PATH]`:
- * the long versions of the reliability drills, on a private broker (fresh
- * state folder, free ports) that is stopped afterwards. Prints a JSON report
- * and exits 1 when the store does not hold every produced reading exactly once.
+ * `deno task drill NAME [--stations N] [--kills N] [--json PATH]`:
+ * the long versions of the reliability drills, on a private broker or cluster
+ * (fresh state folder, free ports) that is stopped afterwards. Prints a JSON
+ * report and exits 1 when a goal does not hold.
  *
  * - consumer-kill: replay N stations at full speed while the consumer is killed
  *   with SIGKILL `--kills` times (default 10) and restarted each time.
  * - broker-restart: replay N stations with a consumer running; stop the broker
  *   (SIGTERM) and start it again on the same data mid-replay.
+ * - leader-kill, rolling-restart, hung-broker: on a private 3-node cluster
+ *   (docs/cluster.md), the consumer and the forecaster run during a replay of
+ *   N stations (default 10) while the broker leading most partitions gets
+ *   kill -9, every broker is restarted in turn, or the broker leading most
+ *   partitions is stopped with SIGSTOP for `--hang S` seconds (default 30).
+ *   Writes ClusterDrillResultSchema (lib/records/operations.ts): produced,
+ *   stored, duplicates, forecasts, expected_forecasts, recovery_s, ...
  *
  * Permissions: those of `broker`, `produce`, `consume` and `quality`, plus
  * running Deno (the scripts run as their own processes with their task flags).
@@ -15,7 +22,11 @@
  * @module
  */
 import { join } from "node:path";
-import { startPrivateBroker } from "../lib/harness/broker/mod.ts";
+import { startPrivateBroker, startPrivateCluster } from "../lib/harness/broker/mod.ts";
+import { clusterDrill, killDrillChildren } from "../lib/harness/cluster_drills.ts";
+import { stopOnSignals } from "../lib/stop.ts";
+import { loadTopicsConfig } from "../lib/config/mod.ts";
+import { CLUSTER_DRILLS, ClusterDrillResultSchema } from "../lib/records/operations.ts";
 import { resolveDatasetPath } from "../lib/dataset/mod.ts";
 import { brokerRestartDrill, consumerKillDrill, type DrillReport } from "../lib/harness/drills.ts";
 import { env, println } from "../lib/cli/io.ts";
@@ -26,14 +37,25 @@ import { DrillReportSchema } from "../lib/records/mod.ts";
 
 const CLI = defineCommand({
   task: "drill",
-  description: "Reliability drills on a private broker: exits 1 unless the store holds every " +
-    "produced reading exactly once. The report is JSON (on stdout, or in the file of --json PATH).",
+  description: "Reliability drills on a private broker (or a private 3-node cluster): exits 1 " +
+    "unless the store holds every produced reading exactly once (and, on the cluster, exactly " +
+    "one forecast per reading). The report is JSON (on stdout, or in the file of --json PATH).",
   commands: {
     "consumer-kill": "kill the consumer with SIGKILL --kills times during a full-speed replay",
     "broker-restart": "stop the broker and start it again on the same data mid-replay",
+    "leader-kill": "3-node cluster: kill -9 the broker that leads most partitions mid-replay",
+    "rolling-restart": "3-node cluster: restart every broker in turn mid-replay",
+    "hung-broker": "3-node cluster: SIGSTOP one broker for --hang seconds, then SIGCONT",
   },
   options: {
-    stations: opt.int("virtual stations to replay", { min: 1, default: 20 }),
+    stations: opt.int("virtual stations to replay (default 20; the cluster drills 10)", { min: 1 }),
+    limit: opt.int("cluster drills: stop the replay after N readings", { min: 1 }),
+    hang: opt.int("hung-broker: seconds the broker stays stopped", {
+      value: "S",
+      min: 1,
+      default: 30,
+    }),
+    "keep-dir": opt.flag("cluster drills: keep the cluster's folder (logs) afterwards"),
     kills: opt.int("consumer-kill: how many times", { min: 1, default: 10 }),
     input: opt.path("dataset", { input: true, default: "AIRQ_DATASET, the shared copy or cache" }),
     json: opt.json("where the report goes: stdout (the default), or with PATH that file"),
@@ -42,11 +64,63 @@ const CLI = defineCommand({
 
 async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const name = values.command;
+  const cluster = CLUSTER_DRILLS.find((d) => d === name);
   await configureLogging();
   const home = env("HOME") ?? "";
   const dataset = await resolveDatasetPath({
     explicitPath: values.input ?? envPath("AIRQ_DATASET"),
   });
+  if (cluster !== undefined) {
+    const priv = await startPrivateCluster({
+      prefix: "airq-drill-cluster-",
+      cacheDir: env("AIRQ_CACHE_DIR") || `${home}/.cache/airq`,
+      kafkaHome: env("KAFKA_HOME"),
+      size: 3,
+      heapMb: 384,
+    });
+    // Ctrl-C or SIGTERM: the children and the cluster's JVMs go too (after the grace period)
+    stopOnSignals().beforeForcedExit(async () => {
+      killDrillChildren();
+      await priv.cluster.killStarted();
+    });
+    const childEnv = {
+      HOME: home,
+      AIRQ_KAFKA_BROKERS: priv.brokers,
+      AIRQ_LOG_FORMAT: "json",
+      AIRQ_LOG_LEVEL: env("AIRQ_DRILL_LOG_LEVEL") ?? "info",
+    };
+    const dir = join(priv.stateDir, "drill");
+    await Deno.mkdir(dir, { recursive: true });
+    let result;
+    try {
+      result = await clusterDrill({
+        drill: cluster,
+        cluster: priv.cluster,
+        kafka: { ...priv.config, brokers: priv.brokers.split(",") },
+        topics: (await loadTopicsConfig(() => undefined)).topics,
+        env: childEnv,
+        dir,
+        input: dataset.path,
+        stations: values.stations ?? 10,
+        limit: values.limit,
+        hangMs: values.hang * 1000,
+      });
+    } finally {
+      if (values["keep-dir"]) {
+        await priv.cluster.down();
+        println(
+          `kept ${priv.stateDir} (broker logs in kafka-cluster/node-*/logs, children in drill/)`,
+        );
+      } else await priv.stop();
+    }
+    // the one schema of the file, checked by its writer as by its readers
+    const checked = ClusterDrillResultSchema.parse(result);
+    if (values.json?.path) {
+      await writeJson(values.json, checked);
+      println(`wrote ${values.json.path}: ${checked.ok ? "ok" : "FAILED"}`);
+    } else println(JSON.stringify(checked, null, 2));
+    return checked.ok ? 0 : 1;
+  }
   const priv = await startPrivateBroker({
     prefix: "airq-drill-",
     cacheDir: env("AIRQ_CACHE_DIR") || `${home}/.cache/airq`,
@@ -65,7 +139,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
       env: childEnv,
       dbPath: join(stateDir, "drill.db"),
       input: dataset.path,
-      stations: values.stations,
+      stations: values.stations ?? 20,
     };
     report = name === "consumer-kill"
       ? await consumerKillDrill({

@@ -104,6 +104,13 @@ export const KafkaConfigSchema = z.strictObject({
    * with one line (what it tried, what to do) instead of retrying forever.
    */
   clusterWaitMs: z.number().int().min(500).max(600_000),
+  /**
+   * kafkajs `metadataMaxAge` of every producer and consumer: how old the cached
+   * leaders may get before a client asks again. kafkajs's default (5 min) left a
+   * consumer fetching nothing from the partitions of a killed leader until then
+   * (docs/cluster.md).
+   */
+  metadataMaxAgeMs: z.number().int().min(100).max(300_000),
   local: LocalBrokerConfigSchema,
 });
 

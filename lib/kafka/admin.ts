@@ -28,9 +28,11 @@ export type TopicSpec =
  */
 export async function ensureTopics(
   admin: Admin,
-  topics: readonly TopicSpec[],
+  wanted: readonly TopicSpec[],
   { attempts = 8, timeoutMs = 15_000 } = {},
 ): Promise<string[]> {
+  const live = (await admin.describeCluster()).brokers.length;
+  const topics = wanted.map((t) => cappedToBrokers(t, live));
   const created: string[] = [];
   for (let attempt = 1;; attempt++) {
     const existing = new Set(await admin.listTopics());
@@ -57,6 +59,23 @@ export async function ensureTopics(
   await waitForLeaders(admin, topics.map((t) => t.name), timeoutMs);
   await alignTopicConfigs(admin, topics.filter((t) => !created.includes(t.name)), { timeoutMs });
   return created;
+}
+
+/**
+ * A topic as it can exist on `brokers` live brokers: the replication factor
+ * at most the broker count (3 on a 3-node cluster, 1 on the single broker), and
+ * `min.insync.replicas` at most that replication factor (2 on the cluster, 1
+ * alone), so config/topics.json serves both without a topic that cannot be
+ * created or written.
+ */
+export function cappedToBrokers(topic: TopicSpec, brokers: number): TopicSpec {
+  const replicationFactor = Math.max(1, Math.min(topic.replicationFactor, brokers));
+  const configs = { ...topic.configs };
+  const minIsr = configs["min.insync.replicas"];
+  if (minIsr !== undefined) {
+    configs["min.insync.replicas"] = String(Math.min(Number(minIsr), replicationFactor));
+  }
+  return { ...topic, replicationFactor, configs };
 }
 
 /**
@@ -186,8 +205,13 @@ export interface TopicStatus {
   partitions: number;
   /** The role from config/topics.json, null for topics airq does not own. */
   role: TopicRole | null;
+  replication_factor: number;
+  /** The topic's min.insync.replicas, null when it could not be read. */
+  min_insync_replicas: number | null;
   /** Sum over partitions of the high watermark (messages ever written, minus nothing). */
   end_offset_total: number;
+  /** Per partition: its leader (-1: none), replicas and in-sync replicas (node ids). */
+  partition_states: { partition: number; leader: number; replicas: number[]; isr: number[] }[];
 }
 
 /** One consumer group's position. */
@@ -221,15 +245,37 @@ export async function clusterStatus(
   const roles = new Map(known.map((t) => [t.name, t.role]));
   const ends = new Map<string, Map<number, number>>();
   const topics: TopicStatus[] = [];
+  const minIsr = new Map<string, number>();
+  if (names.length > 0) {
+    const described = await admin.describeConfigs({
+      includeSynonyms: false,
+      resources: names.map((name) => ({ type: ConfigResourceTypes.TOPIC, name })),
+    });
+    for (const r of described.resources) {
+      const v = r.configEntries.find((e) => e.configName === "min.insync.replicas")?.configValue;
+      if (v !== undefined) minIsr.set(r.resourceName, Number(v));
+    }
+  }
   for (const t of meta.topics) {
     const offsets = await admin.fetchTopicOffsets(t.name);
     const byPartition = new Map(offsets.map((o) => [o.partition, Number(o.high)]));
     ends.set(t.name, byPartition);
+    const states = t.partitions
+      .map((p) => ({
+        partition: p.partitionId,
+        leader: p.leader,
+        replicas: [...p.replicas].sort((a, b) => a - b),
+        isr: [...p.isr].sort((a, b) => a - b),
+      }))
+      .sort((a, b) => a.partition - b.partition);
     topics.push({
       name: t.name,
       partitions: t.partitions.length,
       role: roles.get(t.name) ?? null,
+      replication_factor: Math.max(0, ...states.map((p) => p.replicas.length)),
+      min_insync_replicas: minIsr.get(t.name) ?? null,
       end_offset_total: [...byPartition.values()].reduce((a, b) => a + b, 0),
+      partition_states: states,
     });
   }
   const groups: GroupStatus[] = [];

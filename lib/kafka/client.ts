@@ -6,9 +6,13 @@
  */
 import {
   type Admin,
-  Kafka,
+  type Consumer,
+  type ConsumerConfig,
+  Kafka as KafkajsKafka,
   type KafkaConfig as KafkajsConfig,
   logLevel,
+  type Producer,
+  type ProducerConfig,
   type SASLOptions,
 } from "kafkajs";
 import process from "node:process";
@@ -67,6 +71,29 @@ export interface CreateKafkaOptions {
   quiet?: boolean;
 }
 
+/**
+ * The kafkajs client, with airq's `metadataMaxAgeMs` as every producer's and
+ * consumer's default `metadataMaxAge`. kafkajs 2.2.4 drops a broker whose
+ * connection closed from its pool without asking for new metadata, so a
+ * consumer kept the dead broker's partitions in its cache and fetched them
+ * from nobody until its metadata expired (5 minutes by default): the consumer
+ * stalls seen after a leader was killed (docs/cluster.md).
+ */
+export class Kafka extends KafkajsKafka {
+  readonly #defaults: { metadataMaxAge?: number };
+  /** `metadataMaxAge` omitted: kafkajs's own default. */
+  constructor(settings: KafkajsConfig, metadataMaxAge?: number) {
+    super(settings);
+    this.#defaults = metadataMaxAge === undefined ? {} : { metadataMaxAge };
+  }
+  override producer(config: ProducerConfig = {}): Producer {
+    return super.producer({ ...this.#defaults, ...config });
+  }
+  override consumer(config: ConsumerConfig): Consumer {
+    return super.consumer({ ...this.#defaults, ...config });
+  }
+}
+
 /** Builds the kafkajs client from airq's config; SSL and SASL are passed through. */
 export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {}): Kafka {
   const settings: KafkajsConfig = {
@@ -92,7 +119,7 @@ export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {
   };
   if (config.sasl !== null) settings.sasl = saslOptions(config.sasl);
   if (options.retry !== undefined) settings.retry = options.retry;
-  return new Kafka(settings);
+  return new Kafka(settings, config.metadataMaxAgeMs);
 }
 
 /** Where each TLS file can be set, for error messages. */
@@ -210,5 +237,3 @@ export async function withAdmin<T>(
     await admin.disconnect();
   }
 }
-
-export { Kafka };

@@ -27,6 +27,7 @@ export {
 } from "./client.ts";
 export {
   alignTopicConfigs,
+  cappedToBrokers,
   type ClusterStatus,
   clusterStatus,
   ensureTopics,

@@ -19,6 +19,7 @@ import {
   RealtimeResultSchema,
 } from "../../lib/records/mod.ts";
 import { MonitorOutputSchema } from "../../lib/monitoring/mod.ts";
+import { ClusterDrillResultSchema } from "../../lib/records/operations.ts";
 
 const DIR = new URL("../../docs/reports/", import.meta.url);
 
@@ -29,7 +30,11 @@ const SCHEMAS: [RegExp, z.ZodType][] = [
   [/^bench-parity\.json$/, ParityResultSchema],
   [/^bench-chunk\.json$/, ChunkResultSchema],
   [/^bench-launcher\.json$/, LauncherResultSchema],
-  [/^drill-[a-z-]+\.json$/, DrillReportSchema],
+  [/^drill-(consumer-kill|broker-restart)\.json$/, DrillReportSchema],
+  [
+    /^drill-(leader-kill|rolling-restart|hung-broker|graceful-stop)\.json$/,
+    ClusterDrillResultSchema,
+  ],
   [/^evaluation\.json$/, EvaluationReportSchema],
   [/^monitor\.json$/, MonitorOutputSchema],
 ];

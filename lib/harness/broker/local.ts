@@ -61,6 +61,23 @@ export interface DownResult {
   pid: number | null;
 }
 
+/** One node of a local multi-node cluster (lib/harness/broker/cluster.ts). */
+export interface ClusterNodeSpec {
+  /** node.id, 1..N. */
+  id: number;
+  brokerPort: number;
+  controllerPort: number;
+  /** controller.quorum.voters: `1@127.0.0.1:<port>,2@...`, every node a voter. */
+  voters: string;
+  /** The cluster id every node is formatted with. */
+  clusterId: string;
+  /** This node's folder under the state folder, e.g. `kafka-cluster/node-2`. */
+  folder: string;
+  /** Replication factor and min.insync.replicas of the internal topics and the defaults. */
+  replication: number;
+  minInsync: number;
+}
+
 /** Options of a local broker. */
 export interface LocalBrokerOptions {
   config: KafkaConfig;
@@ -76,6 +93,8 @@ export interface LocalBrokerOptions {
   serverProperties?: Record<string, string> | undefined;
   /** Extra arguments of `kafka-storage format`, e.g. `--add-scram` for SCRAM users. */
   formatArgs?: string[] | undefined;
+  /** Set for a node of a multi-node cluster; absent for the single broker. */
+  node?: ClusterNodeSpec | undefined;
 }
 
 const children = new Map<number, Deno.ChildProcess>();
@@ -86,6 +105,8 @@ export class LocalBroker {
   readonly address: string;
   readonly brokerPort: number;
   readonly controllerPort: number;
+  /** node.id (1 for the single broker). */
+  readonly nodeId: number;
   readonly #options: LocalBrokerOptions;
   /** The JVM this object started, until it is stopped. */
   #startedPid: number | null = null;
@@ -98,6 +119,17 @@ export class LocalBroker {
           "cluster; airq never starts a local broker for them.",
       );
     }
+    this.#options = options;
+    const node = options.node;
+    if (node) {
+      this.files = brokerFiles(options.stateDir, node.folder);
+      this.address = `127.0.0.1:${node.brokerPort}`;
+      this.brokerPort = node.brokerPort;
+      this.controllerPort = node.controllerPort;
+      this.nodeId = node.id;
+      return;
+    }
+    this.nodeId = 1;
     if (options.config.brokers.length !== 1) {
       throw new BrokerError(
         "local-single",
@@ -105,7 +137,6 @@ export class LocalBroker {
           `not ${options.config.brokers.join(",")}.`,
       );
     }
-    this.#options = options;
     this.files = brokerFiles(options.stateDir);
     this.address = options.config.brokers[0]!;
     this.brokerPort = splitHostPort(this.address).port;
@@ -145,7 +176,12 @@ export class LocalBroker {
   /** True when a kafkajs admin client can connect and describe the cluster. */
   async answers(timeoutMs = 1500): Promise<boolean> {
     const kafka = createKafka(
-      { ...this.#options.config, connectionTimeoutMs: timeoutMs, requestTimeoutMs: timeoutMs },
+      {
+        ...this.#options.config,
+        brokers: [this.address],
+        connectionTimeoutMs: timeoutMs,
+        requestTimeoutMs: timeoutMs,
+      },
       { clientId: "airq-broker-probe", retry: { retries: 0 }, quiet: true },
     );
     const admin = kafka.admin({ retry: { retries: 0 } });
@@ -308,6 +344,30 @@ export class LocalBroker {
   }
 
   /**
+   * Sends `sig` to the running broker (the drills: KILL = a crash, STOP and
+   * CONT = a hung process). After KILL it waits until the process is gone and
+   * forgets it, so `up()` starts it again on the same data. Returns the pid,
+   * null when no broker runs.
+   */
+  async sendSignal(sig: "KILL" | "STOP" | "CONT" | "TERM"): Promise<number | null> {
+    const record = await this.running();
+    if (!record) return null;
+    await signal(record.pid, sig);
+    if (sig === "KILL") {
+      const child = children.get(record.pid);
+      if (child) {
+        child.ref();
+        await child.status;
+        children.delete(record.pid);
+      }
+      while (await isAlive(record.pid)) await delay(50);
+      await Deno.remove(this.files.pidFile).catch(() => {});
+      if (this.#startedPid === record.pid) this.#startedPid = null;
+    }
+    return record.pid;
+  }
+
+  /**
    * SIGKILL for the JVM this object started, if it still runs: the last
    * resort of a command that must exit now (its stop grace is over) and must
    * not leave its broker behind. A broker it reused is left alone.
@@ -332,7 +392,14 @@ export class LocalBroker {
     const template = await Deno.readTextFile(
       new URL("kafka/server.properties", this.#options.configDir),
     );
+    const node = this.#options.node;
     const values: Record<string, string> = {
+      node_id: String(this.nodeId),
+      quorum: node
+        ? `controller.quorum.voters=${node.voters}`
+        : `controller.quorum.bootstrap.servers=127.0.0.1:${this.controllerPort}`,
+      replication: String(node?.replication ?? 1),
+      min_insync: String(node?.minInsync ?? 1),
       broker_port: String(this.brokerPort),
       controller_port: String(this.controllerPort),
       data_dir: this.files.dataDir,
@@ -361,7 +428,10 @@ export class LocalBroker {
     } catch (error) {
       if (!(error instanceof Deno.errors.NotFound)) throw error;
     }
-    const clusterId = randomClusterId();
+    // a cluster's nodes share one id and a static quorum (controller.quorum.voters);
+    // the single broker is a dynamic quorum of one (--standalone)
+    const node = this.#options.node;
+    const clusterId = node?.clusterId ?? randomClusterId();
     const out = await new Deno.Command("java", {
       args: [
         ...this.#logProps(),
@@ -369,7 +439,7 @@ export class LocalBroker {
         jars.classpath,
         "kafka.tools.StorageTool",
         "format",
-        "--standalone",
+        ...(node ? [] : ["--standalone"]),
         "--ignore-formatted",
         "-t",
         clusterId,
@@ -450,7 +520,7 @@ export function randomClusterId(): string {
   }
 }
 
-async function signal(pid: number, sig: "TERM" | "KILL"): Promise<void> {
+async function signal(pid: number, sig: "TERM" | "KILL" | "STOP" | "CONT"): Promise<void> {
   await new Deno.Command("kill", { args: [`-${sig}`, String(pid)], stdout: "null", stderr: "null" })
     .output();
 }

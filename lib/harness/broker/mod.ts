@@ -8,7 +8,17 @@ export { BrokerError } from "./errors.ts";
 export { checkJava, parseJavaMajor } from "./java.ts";
 export { type KafkaJars, pinnedKafkaVersion, resolveKafkaJars } from "./jars.ts";
 export {
+  CLUSTER_FOLDER,
+  type ClusterRecord,
+  defaultClusterPorts,
+  LocalCluster,
+  type LocalClusterOptions,
+  quorumVoters,
+  replicationFor,
+} from "./cluster.ts";
+export {
   type BrokerRecord,
+  type ClusterNodeSpec,
   type DownResult,
   isLocalCluster,
   LocalBroker,
@@ -19,5 +29,11 @@ export {
 } from "./local.ts";
 export { type BrokerDirs, brokerFiles, resolveDirs } from "./paths.ts";
 export { commandLine, findPortOwner, isAlive, isPortFree, type PortOwner } from "./ports.ts";
-export { freePort, type PrivateBroker, startPrivateBroker } from "./private.ts";
+export {
+  freePort,
+  type PrivateBroker,
+  type PrivateCluster,
+  startPrivateBroker,
+  startPrivateCluster,
+} from "./private.ts";
 export { type ConfiguredBroker, upConfiguredBroker } from "./configured.ts";

@@ -43,9 +43,12 @@ export interface BrokerFiles {
   serverLog: string;
 }
 
-/** The files of the local broker that lives in `stateDir`. */
-export function brokerFiles(stateDir: string): BrokerFiles {
-  const root = join(stateDir, "kafka");
+/**
+ * The files of the local broker that lives in `stateDir`: `kafka/` for the
+ * single broker, `folder` (e.g. `kafka-cluster/node-2`) for a cluster's node.
+ */
+export function brokerFiles(stateDir: string, folder = "kafka"): BrokerFiles {
+  const root = join(stateDir, folder);
   const logsDir = join(root, "logs");
   return {
     root,

@@ -6,6 +6,7 @@
  * @module
  */
 import { CONFIG_DIR, type KafkaConfig, loadKafkaConfig } from "../../config/mod.ts";
+import { LocalCluster } from "./cluster.ts";
 import { LocalBroker, type UpResult } from "./local.ts";
 
 /** A loopback port nobody listens on right now. */
@@ -75,6 +76,79 @@ export async function startPrivateBroker(options: {
     up,
     stop: async () => {
       await broker.down();
+      await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+    },
+  };
+}
+
+/** A started private cluster. */
+export interface PrivateCluster {
+  cluster: LocalCluster;
+  config: KafkaConfig;
+  /** Every node's address, comma-separated, for AIRQ_KAFKA_BROKERS. */
+  brokers: string;
+  stateDir: string;
+  readyMs: number;
+  /** Stops every node and removes the state folder. */
+  stop: () => Promise<void>;
+}
+
+/** Starts a cluster of `size` nodes in a new temp folder on free ports. */
+export async function startPrivateCluster(options: {
+  prefix: string;
+  cacheDir: string;
+  kafkaHome?: string | undefined;
+  size: number;
+  /** JVM heap of each node, MB (default: the config's `local.heapMb`). */
+  heapMb?: number;
+}): Promise<PrivateCluster> {
+  const taken = new Set<number>();
+  const port = () => {
+    let p = freePort();
+    while (taken.has(p)) p = freePort();
+    taken.add(p);
+    return p;
+  };
+  const ports = Array.from({ length: options.size }, () => ({
+    broker: port(),
+    controller: port(),
+  }));
+  const brokers = ports.map((p) => `127.0.0.1:${p.broker}`).join(",");
+  const stateDir = await Deno.makeTempDir({ prefix: options.prefix });
+  const loaded = await loadKafkaConfig((name) =>
+    name === "AIRQ_KAFKA_BROKERS"
+      ? brokers
+      : name === "AIRQ_KAFKA_CONTROLLER_PORT"
+      ? String(ports[0]!.controller)
+      : undefined
+  );
+  const config = options.heapMb === undefined
+    ? loaded
+    : { ...loaded, local: { ...loaded.local, heapMb: options.heapMb } };
+  const cluster = await LocalCluster.open({
+    config,
+    stateDir,
+    cacheDir: options.cacheDir,
+    kafkaHome: options.kafkaHome,
+    configDir: CONFIG_DIR,
+    size: options.size,
+    ports,
+  });
+  let readyMs: number;
+  try {
+    readyMs = (await cluster.up()).readyMs;
+  } catch (error) {
+    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+    throw error;
+  }
+  return {
+    cluster,
+    config,
+    brokers,
+    stateDir,
+    readyMs,
+    stop: async () => {
+      await cluster.down();
       await Deno.remove(stateDir, { recursive: true }).catch(() => {});
     },
   };

@@ -1,0 +1,95 @@
+/**
+ * A private 3-node cluster (not the test run's broker): `broker status --json`
+ * lists every broker and, per partition, its leader and ISR, with airq's topics
+ * at replication factor 3 and min.insync.replicas 2; then the short leader-kill
+ * drill (`deno task drill leader-kill` is the long one): kill -9 of the broker
+ * leading most partitions mid-replay loses nothing, doubles nothing, and
+ * leaves exactly one committed forecast set per reading.
+ */
+import assert from "node:assert/strict";
+import { join } from "node:path";
+import { startPrivateCluster } from "../../lib/harness/broker/mod.ts";
+import { clusterDrill } from "../../lib/harness/cluster_drills.ts";
+import { loadTopicsConfig } from "../../lib/config/mod.ts";
+import { createKafka, ensureTopics, withAdmin } from "../../lib/kafka/mod.ts";
+import { BrokerStatusSchema } from "../../lib/records/operations.ts";
+import { runTask } from "../_pipeline.ts";
+import { UCI_PATH } from "../_data.ts";
+
+Deno.test({
+  name:
+    "a 3-node cluster: status shows leaders and ISR; kill -9 of the busiest leader loses nothing",
+  // the nodes are children of this test that outlive single steps
+  sanitizeResources: false,
+  sanitizeOps: false,
+  async fn(t) {
+    const home = Deno.env.get("HOME") ?? "";
+    const priv = await startPrivateCluster({
+      prefix: "airq-test-cluster-",
+      cacheDir: Deno.env.get("AIRQ_CACHE_DIR") || `${home}/.cache/airq`,
+      kafkaHome: Deno.env.get("KAFKA_HOME"),
+      size: 3,
+      heapMb: 256,
+    });
+    const kafkaConfig = { ...priv.config, brokers: priv.brokers.split(",") };
+    const env = {
+      HOME: home,
+      AIRQ_KAFKA_BROKERS: priv.brokers,
+      AIRQ_STATE_DIR: priv.stateDir,
+      AIRQ_LOG_FORMAT: "json",
+      NO_COLOR: "1",
+    };
+    try {
+      const topics = (await loadTopicsConfig(() => undefined)).topics;
+      await t.step("broker status --json: every broker, leader and ISR per partition", async () => {
+        await withAdmin(createKafka(kafkaConfig), (admin) => ensureTopics(admin, topics));
+        const run = await runTask("broker", ["status", "--json"], env);
+        assert.equal(run.code, 0, run.stderr);
+        const status = BrokerStatusSchema.parse(JSON.parse(run.stdout.trim().split("\n").at(-1)!));
+        assert.equal(status.brokers, priv.brokers);
+        assert.deepEqual(status.broker_nodes.map((b) => b.node_id).sort(), [1, 2, 3]);
+        assert.equal(status.cluster_nodes.filter((n) => n.pid !== null).length, 3);
+        for (const topic of topics) {
+          const s = status.topics.find((x) => x.name === topic.name);
+          assert.ok(s, `${topic.name} listed`);
+          assert.equal(s.role, topic.role);
+          assert.equal(s.partitions, topic.partitions);
+          assert.equal(s.replication_factor, 3, topic.name);
+          assert.equal(s.min_insync_replicas, 2, topic.name);
+          assert.equal(s.partition_states.length, topic.partitions);
+          for (const p of s.partition_states) {
+            assert.ok([1, 2, 3].includes(p.leader), `${topic.name}/${p.partition} has a leader`);
+            assert.deepEqual(p.isr, [1, 2, 3], `${topic.name}/${p.partition} fully in sync`);
+          }
+        }
+      });
+      await t.step("leader-kill, short: 0 lost, 0 duplicated, forecasts exactly once", async () => {
+        const dir = join(priv.stateDir, "drill");
+        await Deno.mkdir(dir, { recursive: true });
+        const result = await clusterDrill({
+          drill: "leader-kill",
+          cluster: priv.cluster,
+          kafka: kafkaConfig,
+          topics,
+          env,
+          dir,
+          input: UCI_PATH,
+          stations: 10,
+          limit: 2000,
+          catchUpMs: 120_000,
+        });
+        const text = JSON.stringify(result);
+        assert.equal(result.faults.length, 1);
+        assert.ok(result.faults[0]!.leaders >= 1, text);
+        assert.equal(result.produced, 2000, text);
+        assert.equal(result.stored, 2000, text);
+        assert.equal(result.duplicates, 0, text);
+        assert.equal(result.forecasts, result.expected_forecasts, text);
+        assert.ok(result.recovery_s >= 0 && result.recovery_s < 30, text);
+        assert.deepEqual(result.problems, [], text);
+      });
+    } finally {
+      await priv.stop();
+    }
+  },
+});
