@@ -61,7 +61,9 @@ export class Command<O extends Spec, C extends string = never> {
   help(): string {
     const { task, description, commands, options, notes } = this.spec;
     const names = commands === undefined ? [] : Object.keys(commands);
-    const usage = `Usage: deno task ${task}${names.length ? ` ${names.join("|")}` : ""} [options]`;
+    const listed = `Usage: deno task ${task}${names.length ? ` ${names.join("|")}` : ""} [options]`;
+    // too many commands for one line: name them below, under Commands
+    const usage = listed.length <= 100 ? listed : `Usage: deno task ${task} command [options]`;
     const rows: [string, string][] = Object.entries(options).map(([name, o]) => {
       const value = o.value === undefined ? "" : o.optionalValue ? ` [${o.value}]` : ` ${o.value}`;
       const shown = o.required
