@@ -8,7 +8,8 @@
  * consumed offsets inside it (exactly once for read_committed readers).
  *
  * ```
- * deno task forecast --db PATH [--group ID] [--exit-when-idle SECONDS] [--models DIR] [--json]
+ * deno task forecast --db PATH [--group ID] [--exit-when-idle SECONDS] [--models DIR]
+ *                    [--retrain off|wait|background] [--json]
  * ```
  *
  * `--db` (default: the consumer's database, `AIRQ_DB` or `db` of
@@ -33,8 +34,11 @@ import {
 } from "../lib/config/mod.ts";
 import { ForecastConfigSchema, offsetMinutes } from "../lib/offline/mod.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "../lib/quality/mod.ts";
+import { RETRAIN_MODES, type RetrainMode } from "../lib/records/mod.ts";
+import { Retrainer } from "../lib/realtime/retrainer.ts";
 import {
   alerterObserver,
+  type ForecastObserver,
   loadDeployedModels,
   loadSarimaModels,
   monitorObserver,
@@ -71,6 +75,9 @@ const HELP =
   --group ID                consumer group (default: groupId of config/forecaster.json)
   --exit-when-idle SECONDS  exit 0 once no new message arrived for that long
   --models DIR              model artifacts (default: modelDir of config/forecast.json)
+  --retrain MODE            refit at evaluate's weekly boundaries from the store: off, wait
+                            (the batch waits for the refit: deterministic) or background
+                            (default: retrain.mode of config/forecaster.json)
   --warmup-hours N          hours of history before the model replaces persistence
                             (default: warmupHours of config/forecaster.json, 24)
   --json                    print the final summary as JSON`;
@@ -87,6 +94,7 @@ async function main(): Promise<number> {
       "exit-when-idle": { type: "string" },
       models: { type: "string" },
       "warmup-hours": { type: "string" },
+      retrain: { type: "string" },
       json: { type: "boolean", default: false },
       help: { type: "boolean", short: "h", default: false },
     },
@@ -130,6 +138,10 @@ async function main(): Promise<number> {
   if (!Number.isInteger(warmupH) || warmupH < 0) {
     throw new Error(`--warmup-hours must be a whole number >= 0, got "${values["warmup-hours"]}"`);
   }
+  const retrainMode = values.retrain ?? settings.retrain.mode;
+  if (!(RETRAIN_MODES as readonly string[]).includes(retrainMode)) {
+    throw new Error(`--retrain must be one of ${RETRAIN_MODES.join(", ")}, got "${retrainMode}"`);
+  }
   const db = storeTarget(values.db, consumerConfig.db);
   const utcOffsetMin = offsetMinutes(forecastConfig.utcOffset);
   const modelDir = values.models === undefined ? forecastConfig.modelDir : userPath(values.models);
@@ -160,11 +172,8 @@ async function main(): Promise<number> {
       hours: settings.sarimaMinHours,
     });
   }
-  const engine = new RealtimeForecaster({ ...models, sarima }, {
-    utcOffsetMin,
-    warmupH,
-    sarimaMinHours: settings.sarimaMinHours,
-  });
+  const engineOptions = { utcOffsetMin, warmupH, sarimaMinHours: settings.sarimaMinHours };
+  const engine = new RealtimeForecaster({ ...models, sarima }, engineOptions);
   const alertsConfig = await loadConfig(
     new URL(ALERTS_CONFIG_FILE, CONFIG_DIR),
     AlertsConfigSchema,
@@ -193,7 +202,10 @@ async function main(): Promise<number> {
     });
   }
   const monitor = new ModelMonitor(monitoringConfig, { expected, reference });
-  const observers = [alerterObserver(new PollutionAlerter(alertsConfig)), monitorObserver(monitor)];
+  const observers: ForecastObserver[] = [
+    alerterObserver(new PollutionAlerter(alertsConfig)),
+    monitorObserver(monitor),
+  ];
   const groupId = values.group ?? settings.groupId;
   log.info("Forecasting {rawTopic} in group {groupId} to {forecastsTopic}; store {db}", {
     rawTopic,
@@ -202,6 +214,24 @@ async function main(): Promise<number> {
     db: storeLabel(db),
   });
   const store = await openStore(db, { synchronous: consumerConfig.synchronous });
+  const retrainer = retrainMode === "off" ? null : new Retrainer({
+    mode: retrainMode as RetrainMode,
+    rule: settings.retrain,
+    config: forecastConfig,
+    store,
+    modelDir,
+    evaluationPath: EVALUATION_PATH,
+    engine: engineOptions,
+    initial: engine.models,
+    onEvent: (event, serving) => monitor.retrained(event, serving),
+  });
+  if (retrainer !== null) {
+    observers.push(retrainer.observer());
+    log.info("Retraining {mode} every {hours} h from the store", {
+      mode: retrainMode,
+      hours: forecastConfig.walkForward.refitEveryH,
+    });
+  }
   const summary = await runForecaster({
     kafka,
     config: consumerConfig,
@@ -226,6 +256,7 @@ async function main(): Promise<number> {
     },
     rules,
     engine,
+    retrainer,
     exitWhenIdleMs,
     signal: stops.signal,
     // crash drill (tests/realtime): die like kill -9 with a transaction open, its records in the log

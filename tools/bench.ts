@@ -13,9 +13,12 @@
  *   reading being produced to its forecast set being readable at a steady R
  *   readings/s for S seconds, then Kafka's producer perf tool with records of
  *   the set's size (lib/harness/bench/realtime.ts).
- * - `parity [--evaluation PATH]`: the model trained once on the hours before
- *   the test window, the test window replayed through Kafka into the
- *   forecaster (warm-started from a store holding the hours before it), its
+ * - `parity [--evaluation PATH] [--retrain wait|background|off]`: the model
+ *   trained once on the hours before the test window, the test window replayed
+ *   through Kafka into the forecaster (warm-started from a store holding the
+ *   hours before it; the consumer stores the test window too, and the
+ *   forecaster refits from the store at evaluate's weekly boundaries with
+ *   `--retrain`, default `wait`: deterministic), its
  *   forecasts scored against evaluate's `best` (refit weekly) on the same
  *   hours: `{"rows": [{"target", "horizon_h", "n", "live_mae",
  *   "offline_mae"}], ...}` (lib/harness/bench/parity.ts). `--evaluation` (default
@@ -28,7 +31,13 @@
  *
  * @module
  */
-import { IngestResultSchema, RealtimeResultSchema } from "../lib/records/mod.ts";
+import {
+  IngestResultSchema,
+  ParityResultSchema,
+  RealtimeResultSchema,
+  RETRAIN_MODES,
+  type RetrainMode,
+} from "../lib/records/mod.ts";
 import { parseArgs } from "node:util";
 import { benchIngest } from "../lib/harness/bench/ingest.ts";
 import { benchParity } from "../lib/harness/bench/parity.ts";
@@ -53,6 +62,7 @@ async function main(): Promise<number> {
       "perf-records": { type: "string", default: "1000000" },
       input: { type: "string" },
       evaluation: { type: "string" },
+      retrain: { type: "string", default: "wait" },
     },
   });
   await configureLogging({ format: Deno.stderr.isTerminal() ? "text" : "json" });
@@ -62,7 +72,8 @@ async function main(): Promise<number> {
       "usage: deno task bench ingest [--stations N] [--json PATH]\n" +
         "       deno task bench realtime [--stations N] [--rate R] [--seconds S] [--members N]\n" +
         "                                [--raw-partitions N] [--json PATH]\n" +
-        "       deno task bench parity [--evaluation PATH] [--json PATH]",
+        "       deno task bench parity [--evaluation PATH] [--retrain wait|background|off]\n" +
+        "                              [--json PATH]",
     );
   }
   const positive = (option: string, text: string) => {
@@ -83,7 +94,11 @@ async function main(): Promise<number> {
     kafkaHome: env("KAFKA_HOME"),
   };
   const result = name === "parity"
-    ? await benchParity({ ...common, evaluationPath: await evaluationPath(values.evaluation) })
+    ? await benchParity({
+      ...common,
+      evaluationPath: await evaluationPath(values.evaluation),
+      retrain: retrainMode(values.retrain),
+    })
     : name === "realtime"
     ? await benchRealtime({
       ...common,
@@ -105,13 +120,25 @@ async function main(): Promise<number> {
     });
   // the one schema of the file, checked by its writer as by its readers
   const text = JSON.stringify(
-    "latency" in result ? RealtimeResultSchema.parse(result) : IngestResultSchema.parse(result),
+    "rows" in result
+      ? ParityResultSchema.parse(result)
+      : "latency" in result
+      ? RealtimeResultSchema.parse(result)
+      : IngestResultSchema.parse(result),
     null,
     2,
   );
   if (values.json) await Deno.writeTextFile(userPath(values.json), text + "\n");
   println(text);
   return 0;
+}
+
+/** `--retrain` of `bench parity`. */
+function retrainMode(text: string): RetrainMode {
+  if (!(RETRAIN_MODES as readonly string[]).includes(text)) {
+    throw new Error(`--retrain must be one of ${RETRAIN_MODES.join(", ")}, got "${text}"`);
+  }
+  return text as RetrainMode;
 }
 
 /** The evaluation JSON for the parity cross-check: the one given, var/'s, or the committed copy. */

@@ -7,8 +7,9 @@
  * @module
  */
 import { join } from "node:path";
-import { type ModelArtifact, parseModelArtifact } from "../models/mod.ts";
+import { type ModelArtifact, parseModelArtifact, type SarimaArtifact } from "../models/mod.ts";
 import { assembleModels, type DeployedModels, type EvaluationSummary } from "./models.ts";
+import { compileSarima } from "./sarima_models.ts";
 
 /** The deployed models plus what was found where. */
 export interface LoadedModels extends DeployedModels {
@@ -60,5 +61,31 @@ export async function loadDeployedModels(
     problems: [...problems, ...models.problems],
     artifacts: artifacts.length,
     evaluation: evaluation !== null,
+  };
+}
+
+/**
+ * The deployed models of a refit's artifacts (`retrain.ts`), with the interval
+ * half-widths of `evaluationPath` as {@linkcode loadDeployedModels} takes them
+ * (none when it cannot be read).
+ */
+export async function modelsFromArtifacts(
+  artifacts: readonly ModelArtifact[],
+  sarima: SarimaArtifact | null,
+  evaluationPath: string,
+  utcOffsetMin: number,
+): Promise<DeployedModels> {
+  let evaluation: EvaluationSummary | null = null;
+  try {
+    evaluation = JSON.parse(await Deno.readTextFile(evaluationPath)) as EvaluationSummary;
+  } catch {
+    evaluation = null; // as at start-up: the intervals fall back, the forecasts do not change
+  }
+  const models = assembleModels(artifacts, evaluation, utcOffsetMin);
+  const compiled = sarima === null ? null : compileSarima(sarima);
+  return {
+    ...models,
+    sarima: compiled,
+    problems: [...models.problems, ...(compiled?.problems ?? [])],
   };
 }

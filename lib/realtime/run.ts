@@ -32,6 +32,7 @@ import type { ReadingStore, Snapshot } from "../storage/mod.ts";
 import type { RealtimeForecaster } from "./engine.ts";
 import { type ChunkOutput, ChunkProcessor, type ForecastObserver } from "./chunk.ts";
 import { roundedTimes } from "../timing.ts";
+import type { Retrainer } from "./retrainer.ts";
 
 export type { ForecastObserver };
 
@@ -54,6 +55,8 @@ export interface ForecasterOptions {
   alertsTopic: string | null;
   rules: QualityRules;
   engine: RealtimeForecaster;
+  /** Weekly refits at evaluate's boundaries (null: none). */
+  retrainer?: Retrainer | null | undefined;
   /** Pollution alerts and model monitoring, fed every reading and its forecasts. */
   observers?: readonly ForecastObserver[] | undefined;
   /**
@@ -137,6 +140,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     observers,
     store,
     rules: options.rules,
+    retrainer: options.retrainer,
   });
   const stats = newStats();
   const time_ms: ForecasterSummary["time_ms"] = {
@@ -263,6 +267,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   } finally {
     if (stats.transactions > 0) await writer.lastSnapshot();
     await producers.closeAll();
+    await options.retrainer?.close();
   }
   return {
     ...stats,

@@ -101,3 +101,84 @@ export const RealtimeResultSchema = z.object({
 
 /** What `deno task bench realtime --json PATH` writes. */
 export type RealtimeResult = z.infer<typeof RealtimeResultSchema>;
+
+/** One target at one horizon of `bench parity`: live and offline MAE on the same hours. */
+export const ParityRowSchema = z.strictObject({
+  /** Target column, e.g. `CO(GT)`. */
+  target: z.string(),
+  /** Hours ahead. */
+  horizon_h: z.number().int(),
+  /** Target hours scored (test window, observed, both forecasts present). */
+  n: z.number().int(),
+  /** MAE of the forecasts the live path committed to Kafka. */
+  live_mae: z.number(),
+  /** MAE of evaluate's `best` (refit weekly) on the same hours. */
+  offline_mae: z.number(),
+});
+
+/** What `deno task bench parity --json PATH` writes (lib/harness/bench/parity.ts); `rows` first. */
+export const ParityResultSchema = z.object({
+  rows: z.array(ParityRowSchema),
+  /** `live_mae / offline_mae - 1` per row, and the largest in absolute value. */
+  relative_difference: z.array(
+    z.object({ target: z.string(), horizon_h: z.number().int(), live_vs_offline: z.number() }),
+  ),
+  max_abs_relative_difference: z.number(),
+  /**
+   * Forecasts made in the test window's first refit block (its first week), where
+   * evaluate uses the model fitted at the window's start as the live path does:
+   * how many, and the largest |live - offline| / max(1, |offline|).
+   */
+  first_block: z.object({ forecasts: z.number().int(), max_relative_difference: z.number() }),
+  test_window: z.object({ from: z.string(), to: z.string() }),
+  live: z.object({
+    /** Model folder trained once on the hours before the test window. */
+    trained_on_hours: z.number().int(),
+    train_summary: z.record(z.string(), z.unknown()),
+    history_readings_stored: z.number(),
+    readings_replayed: z.number(),
+    forecaster_summary: z.record(z.string(), z.unknown()),
+    forecast_sets_read: z.number().int(),
+    /** Scored live forecasts that were persistence (warming up, no value), and that blended SARIMA. */
+    scored_baseline: z.number().int(),
+    scored_with_sarima: z.number().int(),
+    /** `--retrain` of the forecaster (absent in files from before retraining). */
+    retrain: z.enum(["off", "wait", "background"]).optional(),
+    /** Distinct model versions (training `createdAt`) among the scored live forecasts. */
+    model_versions: z.array(z.string()).optional(),
+    /** The forecaster's retraining events, from its stored `forecaster.models` snapshot. */
+    retraining_events: z.array(z.object({
+      block: z.number().int(),
+      block_start: z.string(),
+      promoted: z.boolean(),
+      mae_ratio: z.number().nullable(),
+      seconds: z.number(),
+      challenger_version: z.string(),
+    })).optional(),
+  }),
+  offline: z.object({
+    protocol: z.string(),
+    sarima_fits: z.number().int(),
+    sarima_failed_fits: z.number().int(),
+    seconds: z.number(),
+  }),
+  /** Offline `best` over every test hour against the evaluation JSON's `best` row (same computation). */
+  evaluation_check: z.object({
+    path: z.string().nullable(),
+    rows: z.array(z.object({
+      target: z.string(),
+      horizon_h: z.number().int(),
+      n: z.number().int(),
+      mae: z.number(),
+      evaluation_n: z.number().int().nullable(),
+      evaluation_mae: z.number().nullable(),
+    })),
+  }),
+  seconds: z.number(),
+  machine: Machine,
+});
+
+/** The parity benchmark's result. */
+export type ParityResult = z.infer<typeof ParityResultSchema>;
+/** One row of it. */
+export type ParityRow = z.infer<typeof ParityRowSchema>;

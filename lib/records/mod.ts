@@ -67,6 +67,23 @@ export {
 export {
   type IngestResult,
   IngestResultSchema,
+  type ParityResult,
+  ParityResultSchema,
+  type ParityRow,
+  ParityRowSchema,
   type RealtimeResult,
   RealtimeResultSchema,
 } from "./bench.ts";
+export {
+  type ExpectedMae,
+  ExpectedMaeSchema,
+  MODEL_VERSIONS_SNAPSHOT,
+  type ModelRetrainedEvent,
+  ModelRetrainedEventSchema,
+  type ModelVersionsSnapshot,
+  ModelVersionsSnapshotSchema,
+  RETRAIN_MODES,
+  type RetrainMode,
+  type RetrainScore,
+  RetrainScoreSchema,
+} from "./model_version.ts";

@@ -56,75 +56,21 @@ import {
 } from "../../kafka/mod.ts";
 import { lastJsonLine } from "./_process.ts";
 import { loadSarima } from "../../models/mod.ts";
-import { forecastRows, ForecastSetSchema } from "../../records/mod.ts";
+import {
+  forecastRows,
+  ForecastSetSchema,
+  MODEL_VERSIONS_SNAPSHOT,
+  type ParityResult,
+  type ParityRow,
+  type RetrainMode,
+} from "../../records/mod.ts";
+import { ModelVersionsSnapshotSchema } from "../../records/mod.ts";
+import { openStore } from "../../storage/mod.ts";
 import { spawnTask } from "../tasks.ts";
 
 const log = getLogger(["airq", "bench"]);
 
-/** One target at one horizon: live and offline MAE on the same hours. */
-export interface ParityRow {
-  /** Target column, e.g. `CO(GT)`. */
-  target: string;
-  /** Hours ahead. */
-  horizon_h: number;
-  /** Target hours scored (test window, observed, both forecasts present). */
-  n: number;
-  /** MAE of the forecasts the live path committed to Kafka. */
-  live_mae: number;
-  /** MAE of evaluate's `best` (refit weekly) on the same hours. */
-  offline_mae: number;
-}
-
-/** The JSON `bench parity` writes; `rows` first. */
-export interface ParityResult {
-  rows: ParityRow[];
-  /** `live_mae / offline_mae - 1` per row, and the largest in absolute value. */
-  relative_difference: {
-    target: string;
-    horizon_h: number;
-    live_vs_offline: number;
-  }[];
-  max_abs_relative_difference: number;
-  /**
-   * Forecasts made in the test window's first refit block (its first week), where
-   * evaluate uses the model fitted at the window's start as the live path does:
-   * how many, and the largest |live - offline| / max(1, |offline|).
-   */
-  first_block: { forecasts: number; max_relative_difference: number };
-  test_window: { from: string; to: string };
-  live: {
-    /** Model folder trained once on the hours before the test window. */
-    trained_on_hours: number;
-    train_summary: Record<string, unknown>;
-    history_readings_stored: number;
-    readings_replayed: number;
-    forecaster_summary: Record<string, unknown>;
-    forecast_sets_read: number;
-    /** Scored live forecasts that were persistence (warming up, no value), and that blended SARIMA. */
-    scored_baseline: number;
-    scored_with_sarima: number;
-  };
-  offline: {
-    protocol: string;
-    sarima_fits: number;
-    sarima_failed_fits: number;
-    seconds: number;
-  };
-  /** Offline `best` over every test hour against the evaluation JSON's `best` row (same computation). */
-  evaluation_check: {
-    path: string | null;
-    rows: {
-      target: string;
-      horizon_h: number;
-      n: number;
-      mae: number;
-      evaluation_n: number | null;
-      evaluation_mae: number | null;
-    }[];
-  };
-  seconds: number;
-  machine: { cpus: number; deno: string };
-}
+export type { ParityResult, ParityRow };
 
 /** Options of the parity benchmark. */
 export interface ParityOptions {
@@ -138,6 +84,8 @@ export interface ParityOptions {
   kafkaHome?: string | undefined;
   /** `deno task evaluate --json` output to cross-check the offline MAE with; null = none. */
   evaluationPath: string | null;
+  /** The forecaster's `--retrain`: `wait` (deterministic), `background` or `off` (trained once). */
+  retrain: RetrainMode;
 }
 
 /** `YYYY-MM-DDTHH:MM` in station time, as `produce --from/--to` take it. */
@@ -341,14 +289,43 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
       ],
       testEnv,
     );
+    if (o.retrain !== "off") {
+      // the refits read the store, as in a deployment where the consumer stores every reading
+      log.info("Parity: consuming the test window into the store (the refits read it)");
+      await runUntilCaughtUp(
+        kafka,
+        "consume",
+        ["--db", db],
+        testEnv,
+        "airq-bench-parity-test-consumer",
+        rawTopics[1]!,
+      );
+    }
     const forecaster = await runUntilCaughtUp(
       kafka,
       "forecast",
-      ["--db", db, "--models", modelDir],
+      ["--db", db, "--models", modelDir, "--retrain", o.retrain],
       testEnv,
       "airq-bench-parity-forecaster",
       rawTopics[1]!,
     );
+    const store = await openStore(db);
+    let events: NonNullable<ParityResult["live"]["retraining_events"]> = [];
+    try {
+      const snapshot = await store.snapshot(MODEL_VERSIONS_SNAPSHOT);
+      if (snapshot !== null) {
+        events = ModelVersionsSnapshotSchema.parse(snapshot.value).events.map((e) => ({
+          block: e.block,
+          block_start: e.block_start,
+          promoted: e.promoted,
+          mae_ratio: e.mae_ratio,
+          seconds: e.seconds,
+          challenger_version: e.challenger_version,
+        }));
+      }
+    } finally {
+      await store.close();
+    }
     sets = await readCommitted(
       priv.config,
       `${testPrefix}airq.forecasts`,
@@ -363,13 +340,19 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
       forecast_sets_read: sets.length,
       scored_baseline: 0,
       scored_with_sarima: 0,
+      retrain: o.retrain,
+      model_versions: [],
+      retraining_events: events,
     };
   } finally {
     await priv.stop();
   }
 
   // the live forecasts by (reading hour, target, horizon)
-  const liveByKey = new Map<string, { value: number | null; baseline: boolean; sarima: boolean }>();
+  const liveByKey = new Map<
+    string,
+    { value: number | null; baseline: boolean; sarima: boolean; version: string }
+  >();
   const decoder = new TextDecoder();
   for (const bytes of sets) {
     for (const f of forecastRows(ForecastSetSchema.parse(JSON.parse(decoder.decode(bytes))))) {
@@ -378,6 +361,7 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
         value: f.value,
         baseline: f.baseline,
         sarima: f.model_version.includes("+sarima"),
+        version: f.model_version,
       });
     }
   }
@@ -398,6 +382,7 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
   const check: ParityResult["evaluation_check"]["rows"] = [];
   const firstBlock = { forecasts: 0, max_relative_difference: 0 };
   const firstBlockEnd = testFrom + config.walkForward.refitEveryH;
+  const versions = new Set<string>();
   for (const h of config.horizonsH) {
     for (const target of config.targets) {
       const y = series.columns[fieldOf(target)];
@@ -424,6 +409,8 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
         }
         if (l.baseline) live.scored_baseline++;
         if (l.sarima) live.scored_with_sarima++;
+        const at = /@([^+]+)/.exec(l.version)?.[1];
+        if (at !== undefined && !versions.has(at)) versions.add(at);
       }
       result.push({ target, horizon_h: h, n, live_mae: liveSum / n, offline_mae: offlineSum / n });
       const row = evaluation?.results?.find((r) =>
@@ -439,6 +426,7 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
       });
     }
   }
+  live.model_versions = [...versions].sort();
   const relative = result.map((r) => ({
     target: r.target,
     horizon_h: r.horizon_h,
