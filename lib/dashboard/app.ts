@@ -9,6 +9,7 @@ import { getLogger } from "@logtape/logtape";
 import type { KafkaConfig, TopicConfig } from "../config/mod.ts";
 import type { QualityRules } from "../quality/mod.ts";
 import type { ReadingStore } from "../storage/mod.ts";
+import type { ExpectedMae } from "../records/mod.ts";
 import { loadAssets } from "./assets.ts";
 import type { DashboardConfig } from "./dashboard_config.ts";
 import { DashboardFeed } from "./feed.ts";
@@ -31,6 +32,8 @@ export interface DashboardOptions {
   /** Host to bind; default from config (127.0.0.1). */
   hostname?: string | undefined;
   watchGroup?: string | undefined;
+  /** The trained models' offline MAE (`<modelDir>/expected.json`), shown beside the live MAE. */
+  expected?: ExpectedMae | null | undefined;
 }
 
 /** A running dashboard. */
@@ -60,6 +63,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   };
   try {
     const state = new DashboardState(config);
+    if (options.expected) state.setExpected(options.expected);
     const feed = new DashboardFeed({
       kafka: options.kafka,
       topics: options.topics,

@@ -18,8 +18,8 @@ export interface LoadedModels extends DeployedModels {
 }
 
 /**
- * Loads every `*.json` artifact of `modelDir` (not the manifest, `reference.json` or
- * `sarima.json`, which `sarima_load.ts` reads) and the evaluation summary.
+ * Loads every `*.json` artifact of `modelDir` (not the manifest, `reference.json`,
+ * `expected.json` or `sarima.json`, which `sarima_load.ts` reads) and the evaluation summary.
  */
 export async function loadDeployedModels(
   modelDir: string,
@@ -32,7 +32,8 @@ export async function loadDeployedModels(
     for await (const entry of Deno.readDir(modelDir)) {
       if (
         !entry.isFile || !entry.name.endsWith(".json") || entry.name === "manifest.json" ||
-        entry.name === "reference.json" || entry.name === "sarima.json"
+        entry.name === "reference.json" || entry.name === "sarima.json" ||
+        entry.name === "expected.json"
       ) {
         continue;
       }
