@@ -90,11 +90,16 @@ export class ChunkProcessor {
     for (const o of this.#observers) o.reset();
   }
 
-  /** The records of one chunk of `topic`/`partition`. */
+  /**
+   * The records of one chunk of `topic`/`partition`. `heartbeat` keeps the
+   * group membership while the chunk waits for a refit (`--retrain wait`: a
+   * refit takes longer than the session timeout).
+   */
   async process(
     topic: string,
     partition: number,
     messages: readonly RawMessage[],
+    heartbeat?: () => Promise<void>,
   ): Promise<ChunkOutput> {
     const nowMs = Date.now();
     const out: ChunkOutput = {
@@ -119,7 +124,7 @@ export class ChunkProcessor {
         if (retrainer.due(reading)) {
           const refit = retrainer.start(reading);
           // wait: the reading past the boundary is forecast by the refit's winner
-          if (retrainer.mode === "wait") await refit;
+          if (retrainer.mode === "wait") await waitBeating(refit, heartbeat);
         }
         // a finished refit is applied between two readings, its event in this chunk's transaction
         this.#raise(retrainer.apply(this.#engine, Date.now()), out);
@@ -245,6 +250,22 @@ export class ChunkProcessor {
     for (const o of this.#observers) raise(o.forecasts(made.forecasts, nowMs));
   }
 }
+
+/** Awaits `work`, calling `heartbeat` every second meanwhile. */
+async function waitBeating(work: Promise<void>, heartbeat?: () => Promise<void>): Promise<void> {
+  let done = false;
+  const finished = work.finally(() => (done = true));
+  while (!done) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([finished, new Promise((r) => (timer = setTimeout(r, HEARTBEAT_MS)))]);
+    clearTimeout(timer);
+    if (!done) await heartbeat?.();
+  }
+  await finished;
+}
+
+/** How often a chunk waiting for a refit heartbeats (the group's heartbeat interval is 1 s). */
+const HEARTBEAT_MS = 1000;
 
 /** The wall clock as ISO text, formatted once per millisecond. */
 class IssueClock {

@@ -213,7 +213,12 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
         if (!payload.isRunning() || payload.isStale()) return;
         const last = messages[messages.length - 1]!.offset;
         const t0 = performance.now();
-        const out = await chunks.process(batch.topic, batch.partition, messages);
+        const out = await chunks.process(
+          batch.topic,
+          batch.partition,
+          messages,
+          () => payload.heartbeat(),
+        );
         time_ms.process += performance.now() - t0;
         await commit(batch.partition, (BigInt(last) + 1n).toString(), out);
         payload.resolveOffset(last);
