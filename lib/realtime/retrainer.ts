@@ -93,12 +93,13 @@ export class Retrainer {
   #ready: Promise<void> | null = null;
   #pending = new Map<number, (reply: RetrainReply) => void>();
   /** The latest block a refit was asked for (or the initial models serve). */
-  #requested: number;
+  #requested: number | null;
   #inFlight: Promise<void> | null = null;
   #finished: Finished[] = [];
   #events: ModelRetrainedEvent[] = [];
   #served: { version: string; since: string }[] = [];
   #serving: string | null;
+  #closed = false;
 
   constructor(options: RetrainerOptions) {
     this.mode = options.mode;
@@ -107,7 +108,8 @@ export class Retrainer {
     this.#everyH = options.config.walkForward.refitEveryH;
     const through = trainedThroughMs(options.initial);
     // the initial models serve the block right after their training: a refit is due at the next one
-    this.#requested = through === null ? -Infinity : this.#blockOf(through + HOUR_MS);
+    // with no trained model nothing is retrained: a deployment starts with `deno task train`
+    this.#requested = through === null ? null : this.#blockOf(through + HOUR_MS);
     this.#serving = modelsVersion(options.initial);
     if (this.#serving !== null) {
       this.#served.push({ version: this.#serving, since: new Date().toISOString() });
@@ -120,7 +122,8 @@ export class Retrainer {
 
   /** True when `reading` is past a boundary no refit was asked for yet. */
   due(reading: CleanReading): boolean {
-    return this.mode !== "off" && this.#blockOf(reading.ts_utc_ms) > this.#requested;
+    if (this.mode === "off" || this.#requested === null) return false;
+    return this.#blockOf(reading.ts_utc_ms) > this.#requested;
   }
 
   /**
@@ -148,7 +151,7 @@ export class Retrainer {
     const store = this.#o.store;
     // the consumer stores what the forecaster reads: wait (bounded) until it has the hour before
     const deadline = performance.now() + STORE_WAIT_MS;
-    while (performance.now() < deadline) {
+    while (performance.now() < deadline && !this.#closed) {
       const last = await store.readings({
         station_id: stationId,
         from_ms: startMs - HOUR_MS,
@@ -158,6 +161,7 @@ export class Retrainer {
       if (last.length > 0) break;
       await new Promise((r) => setTimeout(r, 200));
     }
+    if (this.#closed) return;
     const readings = await store.readings({
       station_id: stationId,
       from_ms: startMs - this.#o.rule.historyH * HOUR_MS,
@@ -299,6 +303,7 @@ export class Retrainer {
   }
 
   async #ask(request: RetrainRequest & { type: "refit" }): Promise<RetrainReply> {
+    if (this.#closed) return { type: "error", block: null, message: "the forecaster stopped" };
     await this.#start();
     return await new Promise<RetrainReply>((resolve) => {
       this.#pending.set(request.block, resolve);
@@ -349,10 +354,18 @@ export class Retrainer {
     return this.#ready;
   }
 
-  /** Waits for the refit in flight, then stops the worker. */
-  async close(): Promise<void> {
-    await this.#inFlight;
+  /**
+   * Stops the worker at once: a refit in flight is dropped (its result would
+   * serve nobody; the next start refits at its first reading).
+   */
+  close(): Promise<void> {
+    this.#closed = true;
     this.#worker?.terminate();
     this.#worker = null;
+    for (const waiting of this.#pending.values()) {
+      waiting({ type: "error", block: null, message: "the forecaster stopped" });
+    }
+    this.#pending.clear();
+    return Promise.resolve();
   }
 }
