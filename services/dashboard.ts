@@ -18,6 +18,9 @@
  * @module
  */
 import { CONFIG_DIR, loadConfig, loadKafkaConfig, loadTopicsConfig } from "../lib/config/mod.ts";
+import { ForecastConfigSchema } from "../lib/offline/mod.ts";
+import { type ExpectedMae, ExpectedMaeSchema } from "../lib/records/mod.ts";
+import { join } from "node:path";
 import { loadDashboardConfig, startDashboard } from "../lib/dashboard/mod.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "../lib/quality/mod.ts";
 import { openSqliteStore, type ReadingStore } from "../lib/storage/mod.ts";
@@ -64,6 +67,22 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   let store: ReadingStore | undefined;
   if (values.db !== undefined) store = await openSqliteStore(values.db);
 
+  // the offline MAE of the trained version, for the live MAE to be compared with
+  const forecastConfig = await loadConfig(
+    new URL("forecast.json", CONFIG_DIR),
+    ForecastConfigSchema,
+  );
+  const expectedPath = join(forecastConfig.modelDir, "expected.json");
+  let expected: ExpectedMae | null = null;
+  try {
+    expected = ExpectedMaeSchema.parse(JSON.parse(await Deno.readTextFile(expectedPath)));
+  } catch (error) {
+    log.info("No expected MAE ({path}: {error}): the page shows live MAE alone", {
+      path: expectedPath,
+      error: error instanceof Error ? error.message : String(error),
+    });
+  }
+
   const stops = stopOnSignals();
   try {
     await awaitCluster(kafka, { signal: stops.signal });
@@ -77,6 +96,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
       port,
       hostname,
       watchGroup: values.group,
+      expected,
     });
     println(`Dashboard ready: ${dashboard.url}  (Ctrl-C stops it)`);
     await stopped(stops.signal);

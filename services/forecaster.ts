@@ -9,7 +9,7 @@
  *
  * ```
  * deno task forecast --db PATH [--group ID] [--exit-when-idle SECONDS] [--models DIR]
- *                    [--metrics-port N] [--json [PATH]]
+ *                    [--metrics-port N] [--retrain off|wait|background] [--json [PATH]]
  * ```
  *
  * `--db` (default: the consumer's database, `AIRQ_DB` or `db` of
@@ -37,8 +37,11 @@ import {
 } from "../lib/config/mod.ts";
 import { ForecastConfigSchema, offsetMinutes } from "../lib/offline/mod.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "../lib/quality/mod.ts";
+import { RETRAIN_MODES, type RetrainMode } from "../lib/records/mod.ts";
+import { Retrainer } from "../lib/realtime/retrainer.ts";
 import {
   alerterObserver,
+  type ForecastObserver,
   loadDeployedModels,
   loadSarimaModels,
   monitorObserver,
@@ -99,6 +102,11 @@ const CLI = defineCommand({
         "config/forecaster.json)",
       { min: 0 },
     ),
+    retrain: opt.choice(
+      "refit at evaluate's weekly boundaries from the store: off, wait (the batch waits for the " +
+        "refit: deterministic) or background (default: retrain.mode of config/forecaster.json)",
+      RETRAIN_MODES,
+    ),
     "metrics-port": opt.metricsPort("forecaster.json"),
     json: opt.json("print the final summary as JSON; with PATH, write it to that file"),
   },
@@ -142,6 +150,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const idle = values["exit-when-idle"];
   const exitWhenIdleMs = idle === undefined ? undefined : idle * 1000;
   const warmupH = values["warmup-hours"] ?? settings.warmupHours;
+  const retrainMode: RetrainMode = values.retrain ?? settings.retrain.mode;
   const db = storeTarget(values.db, consumerConfig.db);
   const utcOffsetMin = offsetMinutes(forecastConfig.utcOffset);
   const modelDir = values.models ?? forecastConfig.modelDir;
@@ -172,11 +181,8 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
       hours: settings.sarimaMinHours,
     });
   }
-  const engine = new RealtimeForecaster({ ...models, sarima }, {
-    utcOffsetMin,
-    warmupH,
-    sarimaMinHours: settings.sarimaMinHours,
-  });
+  const engineOptions = { utcOffsetMin, warmupH, sarimaMinHours: settings.sarimaMinHours };
+  const engine = new RealtimeForecaster({ ...models, sarima }, engineOptions);
   const alertsConfig = await loadConfig(
     new URL(ALERTS_CONFIG_FILE, CONFIG_DIR),
     AlertsConfigSchema,
@@ -218,7 +224,10 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   for (const [model, blend] of models.blends) {
     forecasterMetrics.modelInfo.set({ model, version: blend.version }, 1);
   }
-  const observers = [alerterObserver(new PollutionAlerter(alertsConfig)), monitorObserver(monitor)];
+  const observers: ForecastObserver[] = [
+    alerterObserver(new PollutionAlerter(alertsConfig)),
+    monitorObserver(monitor),
+  ];
   const groupId = values.group ?? settings.groupId;
   log.info("Forecasting {rawTopic} in group {groupId} to {forecastsTopic}; store {db}", {
     rawTopic,
@@ -230,6 +239,24 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const metricsServer = metricsPort === null
     ? null
     : serveMetrics(processMetrics, { port: metricsPort, name: "forecaster" });
+  const retrainer = retrainMode === "off" ? null : new Retrainer({
+    mode: retrainMode,
+    rule: settings.retrain,
+    config: forecastConfig,
+    store,
+    modelDir,
+    evaluationPath: EVALUATION_PATH,
+    engine: engineOptions,
+    initial: engine.models,
+    onEvent: (event, serving) => monitor.retrained(event, serving),
+  });
+  if (retrainer !== null) {
+    observers.push(retrainer.observer());
+    log.info("Retraining {mode} every {hours} h from the store", {
+      mode: retrainMode,
+      hours: forecastConfig.walkForward.refitEveryH,
+    });
+  }
   const summary = await runForecaster({
     kafka,
     config: consumerConfig,
@@ -254,6 +281,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     },
     rules,
     engine,
+    retrainer,
     exitWhenIdleMs,
     signal: stops.signal,
     // crash drill (tests/realtime): die like kill -9 with a transaction open, its records in the log

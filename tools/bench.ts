@@ -13,9 +13,12 @@
  *   reading being produced to its forecast set being readable at a steady R
  *   readings/s for S seconds, then Kafka's producer perf tool with records of
  *   the set's size (lib/harness/bench/realtime.ts).
- * - `parity [--evaluation PATH]`: the model trained once on the hours before
- *   the test window, the test window replayed through Kafka into the
- *   forecaster (warm-started from a store holding the hours before it), its
+ * - `parity [--evaluation PATH] [--retrain wait|background|off]`: the model
+ *   trained once on the hours before the test window, the test window replayed
+ *   through Kafka into the forecaster (warm-started from a store holding the
+ *   hours before it; the consumer stores the test window too, and the
+ *   forecaster refits from the store at evaluate's weekly boundaries with
+ *   `--retrain`, default `wait`: deterministic), its
  *   forecasts scored against evaluate's `best` (refit weekly) on the same
  *   hours: `{"rows": [{"target", "horizon_h", "n", "live_mae",
  *   "offline_mae"}], ...}` (lib/harness/bench/parity.ts). `--evaluation` (default
@@ -36,6 +39,7 @@ import {
   LauncherResultSchema,
   ParityResultSchema,
   RealtimeResultSchema,
+  RETRAIN_MODES,
 } from "../lib/records/mod.ts";
 import { benchIngest } from "../lib/harness/bench/ingest.ts";
 import { benchLauncher } from "../lib/harness/bench/launcher.ts";
@@ -83,6 +87,7 @@ const CLI = defineCommand({
       input: true,
       default: "var/evaluation.json, else docs/reports/evaluation.json",
     }),
+    retrain: opt.choice("parity: --retrain of the forecaster", RETRAIN_MODES, { default: "wait" }),
     runs: opt.int("launcher: timed runs of each variant", { min: 1, default: 15 }),
     json: opt.json("where the JSON goes: stdout (the default), or with PATH that file"),
   },
@@ -112,7 +117,11 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     kafkaHome: env("KAFKA_HOME"),
   };
   const result = name === "parity"
-    ? await benchParity({ ...common, evaluationPath: values.evaluation ?? await evaluationPath() })
+    ? await benchParity({
+      ...common,
+      evaluationPath: values.evaluation ?? await evaluationPath(),
+      retrain: values.retrain,
+    })
     : name === "realtime"
     ? await benchRealtime({
       ...common,

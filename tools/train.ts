@@ -3,7 +3,9 @@
  * target and horizon, and for the virtual sensor) on the latest training window
  * of `config/forecast.json` and saves them as JSON artifacts with metadata
  * under `modelDir` (default `var/models/`), with a `manifest.json` and the
- * input reference of the training window for drift monitoring (`reference.json`).
+ * input reference of the training window for drift monitoring (`reference.json`)
+ * and the MAE the models are expected to have live (`expected.json`: evaluate's
+ * `best` per target and horizon, tagged with this training's version).
  * When `sarima.enabled`, it also fits SARIMA per target on the latest
  * `sarima.windowH` hours and saves the fits in `sarima.json`.
  *
@@ -33,6 +35,13 @@ import { envPath } from "../lib/cli/paths.ts";
 import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
 import { StepProgress } from "../lib/cli/progress.ts";
 import { configureLogging, getLogger } from "../lib/log.ts";
+import {
+  EVALUATION_WRITER,
+  EvaluationReportSchema,
+  type ExpectedMae,
+  ExpectedMaeSchema,
+  parseFileAs,
+} from "../lib/records/mod.ts";
 
 const CLI = defineCommand({
   task: "train",
@@ -114,6 +123,14 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     join(dir, "manifest.json"),
     JSON.stringify(ModelManifestSchema.parse(manifest), null, 2) + "\n",
   );
+  const expected = await expectedMae(createdAt);
+  if (expected === null) {
+    log.warn("No evaluation to take the expected MAE from ({paths}): no expected.json", {
+      paths: EVALUATION_PATHS.join(", "),
+    });
+  } else {
+    await Deno.writeTextFile(join(dir, "expected.json"), JSON.stringify(expected, null, 2) + "\n");
+  }
   const reference = trainingInputReference(series, config, createdAt);
   await Deno.writeTextFile(join(dir, "reference.json"), JSON.stringify(reference, null, 2) + "\n");
   const seconds = (performance.now() - started) / 1000;
@@ -134,6 +151,46 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     );
   }
   return 0;
+}
+
+/** Where the walk-forward evaluation is read from: the latest run's, else the committed one. */
+const EVALUATION_PATHS = ["var/evaluation.json", "docs/reports/evaluation.json"];
+
+/**
+ * The offline MAE this training's models are expected to have live: evaluate's
+ * `best` per target and horizon on its test window (the walk-forward refits of
+ * the same configuration; the live forecaster refits as they do), tagged with
+ * this training's version (`createdAt`). Null when no evaluation can be read.
+ */
+async function expectedMae(createdAt: string): Promise<ExpectedMae | null> {
+  for (const path of EVALUATION_PATHS) {
+    let text: string;
+    try {
+      text = await Deno.readTextFile(path);
+    } catch {
+      continue;
+    }
+    const evaluation = parseFileAs(
+      EvaluationReportSchema,
+      JSON.parse(text),
+      path,
+      EVALUATION_WRITER,
+    );
+    const rows = evaluation.results.filter((r) => r.model === "best").map((r) => ({
+      target: r.target,
+      horizon_h: r.horizon_h,
+      n: r.n,
+      mae: r.mae,
+    }));
+    return ExpectedMaeSchema.parse({
+      format: "airq-expected-mae",
+      version: 1,
+      model_version: createdAt,
+      source: `${path}: evaluate's best (walk-forward, refit every week) on the test window`,
+      rows,
+    });
+  }
+  return null;
 }
 
 if (import.meta.main) await runCommand(CLI, main);

@@ -9,6 +9,7 @@ import { getLogger } from "@logtape/logtape";
 import type { KafkaConfig, TopicConfig } from "../config/mod.ts";
 import type { QualityRules } from "../quality/mod.ts";
 import type { ReadingStore } from "../storage/mod.ts";
+import type { ExpectedMae } from "../records/mod.ts";
 import { loadAssets } from "./assets.ts";
 import type { DashboardConfig } from "./dashboard_config.ts";
 import { DashboardFeed } from "./feed.ts";
@@ -34,6 +35,8 @@ export interface DashboardOptions {
   watchGroup?: string | undefined;
   /** Served on /metrics, /healthz, /readyz of the page's server (default: this process's). */
   metrics?: Metrics | undefined;
+  /** The trained models' offline MAE (`<modelDir>/expected.json`), shown beside the live MAE. */
+  expected?: ExpectedMae | null | undefined;
 }
 
 /** A running dashboard. */
@@ -63,6 +66,7 @@ export async function startDashboard(options: DashboardOptions): Promise<Dashboa
   };
   try {
     const state = new DashboardState(config);
+    if (options.expected) state.setExpected(options.expected);
     const feed = new DashboardFeed({
       kafka: options.kafka,
       topics: options.topics,

@@ -7,11 +7,19 @@
  *
  * @module
  */
-import type { Alert, CleanReading, MeasurementField } from "../records/mod.ts";
+import {
+  type Alert,
+  type CleanReading,
+  type ExpectedMae,
+  FORECAST_TARGETS,
+  type MeasurementField,
+} from "../records/mod.ts";
 import type { DashboardConfig, PollutantConfig } from "./dashboard_config.ts";
 import type { Estimate, Forecast } from "./records.ts";
 
 const HOUR = 3_600_000;
+/** Retraining events the page lists. */
+const RETRAINING_SHOWN = 5;
 const RATE_WINDOW_MS = 10_000;
 const LIVE_ERROR_WINDOW = 200;
 
@@ -104,7 +112,14 @@ export interface DashboardSnapshot {
   ranking: { station_id: string; rank: number; index: number | null; driver: string | null }[];
   forecasts: { topic: string; exists: boolean; received: number; series: ForecastSeries[] };
   estimates: { topic: string; exists: boolean; received: number };
-  model: { live: LiveError[]; drift: AlertView[] };
+  model: {
+    live: LiveError[];
+    drift: AlertView[];
+    /** The model version whose offline MAE `expected_mae` is (`<modelDir>/expected.json`); null without. */
+    expected_version: string | null;
+    /** The latest `model_retrained` events, newest first. */
+    retraining: AlertView[];
+  };
   alerts: { recent: AlertView[]; firing: number; received: number };
   health: {
     readings_total: number;
@@ -137,6 +152,10 @@ export class DashboardState {
   readonly #stations = new Map<string, StationHistory>();
   readonly #forecasts = new Map<string, (Forecast & { scored: boolean })[]>();
   readonly #errors = new Map<string, { abs: number[]; expected: number | null }>();
+  /** Offline MAE per `field|horizon` of the trained version (`setExpected`). */
+  #expectedMae = new Map<string, number>();
+  #expectedVersion: string | null = null;
+  readonly #retraining: AlertView[] = [];
   readonly #estimates = new Map<string, Estimate>();
   readonly #alerts: AlertView[] = [];
   readonly #alertState = new Map<string, Alert["state"]>();
@@ -216,6 +235,27 @@ export class DashboardState {
     this.#alerts.length = Math.min(this.#alerts.length, this.#config.display.alerts);
     this.#alertState.set(alert.alert_id, alert.state);
     if (alert.kind === "drift") this.#drift.set(`${alert.station_id}|${alert.field}`, view);
+    if (alert.kind === "model_retrained") {
+      const at = this.#retraining.findIndex((a) => a.alert_id === view.alert_id);
+      if (at >= 0) this.#retraining.splice(at, 1);
+      this.#retraining.unshift(view);
+      this.#retraining.length = Math.min(this.#retraining.length, RETRAINING_SHOWN);
+    }
+    this.#version++;
+  }
+
+  /**
+   * The offline MAE the trained models are expected to have live
+   * (`<modelDir>/expected.json` of `deno task train`), shown beside the live MAE.
+   */
+  setExpected(expected: ExpectedMae): void {
+    this.#expectedMae = new Map(
+      expected.rows.flatMap((r) => {
+        const target = FORECAST_TARGETS.find((t) => t.target === r.target);
+        return target === undefined ? [] : [[`${target.field}|${r.horizon_h}`, r.mae]];
+      }),
+    );
+    this.#expectedVersion = expected.model_version;
     this.#version++;
   }
 
@@ -412,7 +452,7 @@ export class DashboardState {
         horizon_h: Number(horizon),
         live_mae: e.abs.length > 0 ? e.abs.reduce((a, b) => a + b, 0) / e.abs.length : null,
         n: e.abs.length,
-        expected_mae: e.expected,
+        expected_mae: e.expected ?? this.#expectedMae.get(key) ?? null,
       };
     }).sort((a, b) => a.field.localeCompare(b.field) || a.horizon_h - b.horizon_h);
     const missing: Record<string, number | null> = {};
@@ -450,7 +490,12 @@ export class DashboardState {
         exists: this.#topics["estimates"] ?? false,
         received: this.#estimateCount,
       },
-      model: { live, drift: [...this.#drift.values()] },
+      model: {
+        live,
+        drift: [...this.#drift.values()],
+        expected_version: this.#expectedVersion,
+        retraining: [...this.#retraining],
+      },
       alerts: {
         recent: [...this.#alerts],
         firing: [...this.#alertState.values()].filter((s) => s === "firing").length,

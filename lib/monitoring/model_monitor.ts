@@ -15,6 +15,7 @@ import { AlertBook, type Transition } from "../alerts/mod.ts";
 import type { Alert, AlertSeverity } from "../records/alert.ts";
 import type { CleanReading } from "../records/clean.ts";
 import type { ForecastRecord } from "../records/forecast.ts";
+import type { ModelRetrainedEvent } from "../records/model_version.ts";
 import { maeAlert, pageHinkleyAlert, psiAlert } from "./_alerts.ts";
 import { CompiledReference } from "./_inputs.ts";
 import { C, type Shared, SLOT_MAE, SLOT_PH, SLOT_PSI, StationState } from "./_station.ts";
@@ -26,6 +27,8 @@ import type { MonitorSnapshot } from "./snapshot.ts";
 import { horizonIndex, INPUT_FIELDS, KEYS, MONITORED_HORIZONS, targetIndex } from "./targets.ts";
 
 const HOUR_MS = 3_600_000;
+/** Retraining events kept in the snapshot. */
+export const RETRAINING_EVENTS_KEPT = 20;
 const H = MONITORED_HORIZONS.length;
 const SEVERITY: readonly (AlertSeverity | null)[] = [null, "warning", "critical"];
 const COUNTERS = Object.keys(C).length;
@@ -54,6 +57,8 @@ export interface ModelMonitorOptions {
  */
 export class ModelMonitor {
   readonly #config: MonitoringConfig;
+  /** Retraining events of the forecaster; null when it never told of one. */
+  #retraining: { serving: string | null; events: ModelRetrainedEvent[] } | null = null;
   readonly #expected: ExpectedErrors;
   readonly #reference: InputReference | null;
   readonly #shared: Shared;
@@ -170,7 +175,7 @@ export class ModelMonitor {
 
   /** Everything the monitor knows, JSON-serializable (see `MonitorSnapshot`). */
   snapshot(): MonitorSnapshot {
-    return buildSnapshot({
+    const snapshot = buildSnapshot({
       config: this.#config,
       expected: this.#expected,
       expectedBaseline: this.#expectedBaseline,
@@ -178,6 +183,21 @@ export class ModelMonitor {
       shared: this.#shared,
       stations: this.#stations,
     });
+    return this.#retraining === null ? snapshot : {
+      ...snapshot,
+      retraining: { serving: this.#retraining.serving, events: [...this.#retraining.events] },
+    };
+  }
+
+  /**
+   * A retraining event of the forecaster (kept in the snapshot, the latest
+   * {@linkcode RETRAINING_EVENTS_KEPT}); `serving` is the model version served after it.
+   */
+  retrained(event: ModelRetrainedEvent, serving: string | null): void {
+    const r = this.#retraining ??= { serving, events: [] };
+    r.serving = serving;
+    r.events.push(event);
+    if (r.events.length > RETRAINING_EVENTS_KEPT) r.events.shift();
   }
 
   /** Forgets every station, score, detector, episode and count (the settings stay). */

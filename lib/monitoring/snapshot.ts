@@ -12,6 +12,7 @@
  */
 import { z } from "zod";
 import { AlertSchema } from "../records/alert.ts";
+import { ModelRetrainedEventSchema } from "../records/mod.ts";
 import { IsoTimestamp, MEASUREMENT_FIELDS } from "../records/reading.ts";
 
 /** Version of the snapshot format. */
@@ -158,6 +159,14 @@ export const MonitorSnapshotSchema = z.strictObject({
     alerts_emitted: count,
   }),
   stations: z.record(z.string(), StationHealthSchema),
+  /**
+   * Retraining (lib/realtime/retrainer.ts): the model version served and the
+   * latest retraining events; absent from monitors that never retrain.
+   */
+  retraining: z.strictObject({
+    serving: z.string().nullable(),
+    events: z.array(ModelRetrainedEventSchema),
+  }).optional(),
 });
 
 /**

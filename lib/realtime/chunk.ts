@@ -24,6 +24,7 @@ import type { RealtimeForecaster } from "./engine.ts";
 import { type SarimaSeed, sarimaSeed } from "./sarima_models.ts";
 import { estimateJson, forecastSetJson } from "./serialize.ts";
 import type { ForecastObserver } from "./observers.ts";
+import type { Retrainer } from "./retrainer.ts";
 
 export type { ForecastObserver };
 
@@ -65,6 +66,7 @@ export class ChunkProcessor {
   readonly #observers: readonly ForecastObserver[];
   readonly #store: ReadingStore | null;
   readonly #rules: QualityRules;
+  readonly #retrainer: Retrainer | null;
   readonly #issued = new IssueClock();
 
   constructor(options: {
@@ -72,11 +74,14 @@ export class ChunkProcessor {
     observers: readonly ForecastObserver[];
     store: ReadingStore | null;
     rules: QualityRules;
+    /** Weekly refits (null or mode `off`: none). */
+    retrainer?: Retrainer | null | undefined;
   }) {
     this.#engine = options.engine;
     this.#observers = options.observers;
     this.#store = options.store;
     this.#rules = options.rules;
+    this.#retrainer = options.retrainer ?? null;
   }
 
   /** Forgets every station (after a failed transaction or a rebalance: batches are re-read). */
@@ -85,11 +90,16 @@ export class ChunkProcessor {
     for (const o of this.#observers) o.reset();
   }
 
-  /** The records of one chunk of `topic`/`partition`. */
+  /**
+   * The records of one chunk of `topic`/`partition`. `heartbeat` keeps the
+   * group membership while the chunk waits for a refit (`--retrain wait`: a
+   * refit takes longer than the session timeout).
+   */
   async process(
     topic: string,
     partition: number,
     messages: readonly RawMessage[],
+    heartbeat?: () => Promise<void>,
   ): Promise<ChunkOutput> {
     const nowMs = Date.now();
     const out: ChunkOutput = {
@@ -108,7 +118,19 @@ export class ChunkProcessor {
     };
     const valid = this.#validate(topic, partition, messages, nowMs, out);
     await this.#warmStart(valid, out);
-    for (const { reading, source } of valid) this.#forecast(reading, source, nowMs, out);
+    const retrainer = this.#retrainer;
+    for (const { reading, source } of valid) {
+      if (retrainer !== null) {
+        if (retrainer.due(reading)) {
+          const refit = retrainer.start(reading);
+          // wait: the reading past the boundary is forecast by the refit's winner
+          if (retrainer.mode === "wait") await waitBeating(refit, heartbeat);
+        }
+        // a finished refit is applied between two readings, its event in this chunk's transaction
+        this.#raise(retrainer.apply(this.#engine, Date.now()), out);
+      }
+      this.#forecast(reading, source, nowMs, out);
+    }
     return out;
   }
 
@@ -196,14 +218,16 @@ export class ChunkProcessor {
     }
   }
 
+  #raise(list: readonly Alert[] | void, out: ChunkOutput): void {
+    if (!list) return;
+    for (const a of list) {
+      out.stored.alerts.push(a);
+      out.alerts.push({ key: a.station_id ?? "pipeline", value: JSON.stringify(a) });
+    }
+  }
+
   #forecast(reading: CleanReading, source: SourcePosition, nowMs: number, out: ChunkOutput): void {
-    const raise = (list: readonly Alert[] | void) => {
-      if (!list) return;
-      for (const a of list) {
-        out.stored.alerts.push(a);
-        out.alerts.push({ key: a.station_id ?? "pipeline", value: JSON.stringify(a) });
-      }
-    };
+    const raise = (list: readonly Alert[] | void) => this.#raise(list, out);
     out.counts.readings++;
     for (const o of this.#observers) raise(o.observe(reading, nowMs));
     const made = this.#engine.process(reading, source);
@@ -226,6 +250,22 @@ export class ChunkProcessor {
     for (const o of this.#observers) raise(o.forecasts(made.forecasts, nowMs));
   }
 }
+
+/** Awaits `work`, calling `heartbeat` every second meanwhile. */
+async function waitBeating(work: Promise<void>, heartbeat?: () => Promise<void>): Promise<void> {
+  let done = false;
+  const finished = work.finally(() => (done = true));
+  while (!done) {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([finished, new Promise((r) => (timer = setTimeout(r, HEARTBEAT_MS)))]);
+    clearTimeout(timer);
+    if (!done) await heartbeat?.();
+  }
+  await finished;
+}
+
+/** How often a chunk waiting for a refit heartbeats (the group's heartbeat interval is 1 s). */
+const HEARTBEAT_MS = 1000;
 
 /** The wall clock as ISO text, formatted once per millisecond. */
 class IssueClock {

@@ -171,7 +171,7 @@ function lastObserved(state: FeatureState, fieldIndex: number): number {
  * ```
  */
 export class RealtimeForecaster {
-  readonly #models: DeployedModels;
+  #models: DeployedModels;
   readonly #options: EngineOptions;
   #states = new StationFeatureStates();
   #firstMs = new Map<string, number>();
@@ -179,15 +179,15 @@ export class RealtimeForecaster {
   readonly #nowcastSpec: FeatureSpec;
   readonly #x: Float64Array[];
   readonly #xNowcast: Float64Array;
-  readonly #compiled: CompiledModels;
-  readonly #sarima: CompiledSarima | null;
+  #compiled!: CompiledModels;
+  #sarima!: CompiledSarima | null;
   #sarimaStates = new Map<string, StationSarima>();
   /** Per horizon, per slot: SARIMA's part, or null (no fit, weight 0, no ridge/trees blend). */
-  readonly #sarimaSlots: (SarimaSlot | null)[][];
+  #sarimaSlots!: (SarimaSlot | null)[][];
   readonly #sarimaMinHours: number;
   /** Scratch: one reading's target values, and each target's forecasts at the horizons. */
-  readonly #sarimaValues: Float64Array;
-  readonly #sarimaOut: Float64Array[];
+  #sarimaValues!: Float64Array;
+  #sarimaOut!: Float64Array[];
 
   /** `models` are compiled here, once: later changes to them are not seen. */
   constructor(models: DeployedModels, options: EngineOptions) {
@@ -201,10 +201,16 @@ export class RealtimeForecaster {
     this.#nowcastSpec = { mode: "nowcast", horizonH: 0, utcOffsetMin: options.utcOffsetMin };
     this.#x = this.#specs.map((s) => new Float64Array(featureCount(s)));
     this.#xNowcast = new Float64Array(featureCount(this.#nowcastSpec));
-    this.#compiled = compileModels(models, options.utcOffsetMin);
+    this.#sarimaMinHours = options.sarimaMinHours ?? DEFAULT_SARIMA_MIN_HOURS;
+    this.#compile(models);
+  }
+
+  /** Compiles `models` into the fields `process` reads. */
+  #compile(models: DeployedModels): void {
+    this.#models = models;
+    this.#compiled = compileModels(models, this.#options.utcOffsetMin);
     const sarima = models.sarima ?? null;
     this.#sarima = sarima !== null && sarima.targets.length > 0 ? sarima : null;
-    this.#sarimaMinHours = options.sarimaMinHours ?? DEFAULT_SARIMA_MIN_HOURS;
     const targets = this.#sarima?.targets ?? [];
     this.#sarimaValues = new Float64Array(targets.length);
     this.#sarimaOut = targets.map(() => new Float64Array(REALTIME_HORIZONS.length));
@@ -223,6 +229,29 @@ export class RealtimeForecaster {
         };
       });
     });
+  }
+
+  /**
+   * Serves other models from the next reading on (a retrained champion): the
+   * feature state of every station is kept (it does not depend on the models),
+   * and each station's SARIMA filters are rebuilt for the new fits from the
+   * values the old ones were fed, so the forecasts are those of an engine that
+   * had served the new models all along. Synchronous: no reading is processed
+   * half with the old models and half with the new.
+   */
+  install(models: DeployedModels): void {
+    this.#compile(models);
+    const sarima = this.#sarima;
+    const states = new Map<string, StationSarima>();
+    if (sarima !== null) {
+      for (const [id, state] of this.#sarimaStates) states.set(id, state.rebuiltFor(sarima));
+    }
+    this.#sarimaStates = states;
+  }
+
+  /** The models served now. */
+  get models(): DeployedModels {
+    return this.#models;
   }
 
   /**

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { MetricsConfigSchema } from "../config/mod.ts";
+import { RETRAIN_MODES } from "../records/mod.ts";
 
 /** File name of the forecaster's settings in the config folder. */
 export const FORECASTER_CONFIG_FILE = "forecaster.json";
@@ -41,6 +42,29 @@ export const ForecasterConfigSchema = z.strictObject({
   sarimaMinHours: z.number().int().min(25),
   /** The metrics and health listener (null: none; `--metrics-port N`). */
   metrics: MetricsConfigSchema,
+  /**
+   * Retraining as data arrives: at each of evaluate's weekly boundaries
+   * (`walkForward.refitEveryH` of config/forecast.json, aligned on
+   * `testWindow.from`) a challenger is fitted, in a worker, on the stored
+   * readings before the boundary, as evaluate refits; it replaces the champion
+   * only when it wins on the hours just before the boundary (docs/realtime.md).
+   */
+  retrain: z.strictObject({
+    /** `off`, `wait` (the batch waits for the refit: deterministic) or `background` (`--retrain`). */
+    mode: z.enum(RETRAIN_MODES),
+    /** Hours before the boundary on which champion and challenger are both scored. */
+    scoreHours: z.number().int().min(1).max(2016),
+    /** Promote when mean(challenger MAE / champion MAE) over the targets and horizons is at most this. */
+    maxMaeRatio: z.number().positive().max(10),
+    /** Most hours of stored readings a refit reads (the fill of SARIMA's missing values reaches far back). */
+    historyH: z.number().int().min(2000),
+    /**
+     * Station whose stored readings train the models (they serve every station,
+     * as the offline models do); null = the station of the first reading past the boundary.
+     */
+    station: z.string().min(1).nullable(),
+    why: z.string().min(1),
+  }),
   why: z.string().min(1),
 });
 

@@ -7,7 +7,7 @@
  * @module
  */
 import { join } from "node:path";
-import { type ModelArtifact, parseModelArtifact } from "../models/mod.ts";
+import { type ModelArtifact, parseModelArtifact, type SarimaArtifact } from "../models/mod.ts";
 import {
   EVALUATION_WRITER,
   type EvaluationReport,
@@ -15,6 +15,7 @@ import {
 } from "../records/evaluation.ts";
 import { parseFileAs } from "../records/file.ts";
 import { assembleModels, type DeployedModels } from "./models.ts";
+import { compileSarima } from "./sarima_models.ts";
 
 /** The deployed models plus what was found where. */
 export interface LoadedModels extends DeployedModels {
@@ -23,8 +24,8 @@ export interface LoadedModels extends DeployedModels {
 }
 
 /**
- * Loads every `*.json` artifact of `modelDir` (not the manifest, `reference.json` or
- * `sarima.json`, which `sarima_load.ts` reads) and the evaluation summary.
+ * Loads every `*.json` artifact of `modelDir` (not the manifest, `reference.json`,
+ * `expected.json` or `sarima.json`, which `sarima_load.ts` reads) and the evaluation summary.
  */
 export async function loadDeployedModels(
   modelDir: string,
@@ -37,7 +38,8 @@ export async function loadDeployedModels(
     for await (const entry of Deno.readDir(modelDir)) {
       if (
         !entry.isFile || !entry.name.endsWith(".json") || entry.name === "manifest.json" ||
-        entry.name === "reference.json" || entry.name === "sarima.json"
+        entry.name === "reference.json" || entry.name === "sarima.json" ||
+        entry.name === "expected.json"
       ) {
         continue;
       }
@@ -69,5 +71,32 @@ export async function loadDeployedModels(
     problems: [...problems, ...models.problems],
     artifacts: artifacts.length,
     evaluation: evaluation !== null,
+  };
+}
+
+/**
+ * The deployed models of a refit's artifacts (`retrain.ts`), with the interval
+ * half-widths of `evaluationPath` as {@linkcode loadDeployedModels} takes them
+ * (none when it cannot be read).
+ */
+export async function modelsFromArtifacts(
+  artifacts: readonly ModelArtifact[],
+  sarima: SarimaArtifact | null,
+  evaluationPath: string,
+  utcOffsetMin: number,
+): Promise<DeployedModels> {
+  let evaluation: EvaluationReport | null = null;
+  try {
+    const json: unknown = JSON.parse(await Deno.readTextFile(evaluationPath));
+    evaluation = parseFileAs(EvaluationReportSchema, json, evaluationPath, EVALUATION_WRITER);
+  } catch {
+    evaluation = null; // as at start-up: the intervals fall back, the forecasts do not change
+  }
+  const models = assembleModels(artifacts, evaluation, utcOffsetMin);
+  const compiled = sarima === null ? null : compileSarima(sarima);
+  return {
+    ...models,
+    sarima: compiled,
+    problems: [...models.problems, ...(compiled?.problems ?? [])],
   };
 }

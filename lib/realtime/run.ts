@@ -33,6 +33,7 @@ import type { RealtimeForecaster } from "./engine.ts";
 import { type ChunkOutput, ChunkProcessor, type ForecastObserver } from "./chunk.ts";
 import { roundedTimes } from "../timing.ts";
 import { type ForecasterMetrics, type Metrics, processMetrics } from "../metrics/mod.ts";
+import type { Retrainer } from "./retrainer.ts";
 
 export type { ForecastObserver };
 
@@ -55,6 +56,8 @@ export interface ForecasterOptions {
   alertsTopic: string | null;
   rules: QualityRules;
   engine: RealtimeForecaster;
+  /** Weekly refits at evaluate's boundaries (null: none). */
+  retrainer?: Retrainer | null | undefined;
   /** Pollution alerts and model monitoring, fed every reading and its forecasts. */
   observers?: readonly ForecastObserver[] | undefined;
   /**
@@ -142,6 +145,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     observers,
     store,
     rules: options.rules,
+    retrainer: options.retrainer,
   });
   const stats = newStats();
   const time_ms: ForecasterSummary["time_ms"] = {
@@ -216,7 +220,12 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
         if (!payload.isRunning() || payload.isStale()) return;
         const last = messages[messages.length - 1]!.offset;
         const t0 = performance.now();
-        const out = await chunks.process(batch.topic, batch.partition, messages);
+        const out = await chunks.process(
+          batch.topic,
+          batch.partition,
+          messages,
+          () => payload.heartbeat(),
+        );
         time_ms.process += performance.now() - t0;
         await commit(batch.partition, (BigInt(last) + 1n).toString(), out);
         payload.resolveOffset(last);
@@ -272,6 +281,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   } finally {
     if (stats.transactions > 0) await writer.lastSnapshot();
     await producers.closeAll();
+    await options.retrainer?.close();
   }
   return {
     ...stats,

@@ -87,10 +87,50 @@ export function compileSarima(artifact: SarimaArtifact): CompiledSarima {
   return { targets, historyH: Math.max(0, ...targets.map((t) => t.model.windowH)), problems };
 }
 
+/**
+ * The values a {@linkcode SarimaFilter} was fed, as it filled them (the value
+ * 24 hours earlier, else the last one seen; leading missing values skipped):
+ * the latest `capacity` of them, so a filter of another fit can be warmed on
+ * exactly what this one saw (a model swap) without reading the store.
+ */
+class FilledHistory {
+  readonly #ring: Float64Array;
+  #n = 0;
+  #lastSeen = NaN;
+
+  constructor(capacity: number) {
+    this.#ring = new Float64Array(Math.max(FILL_PERIOD_H + 1, capacity));
+  }
+
+  /** Feeds the next hour's value (`NaN` = missing), as `SarimaFilter.update` fills it. */
+  push(y: number): void {
+    const ring = this.#ring, keep = ring.length;
+    let v = y;
+    if (v === v) this.#lastSeen = v;
+    else v = this.#n >= FILL_PERIOD_H ? ring[(this.#n - FILL_PERIOD_H) % keep]! : this.#lastSeen;
+    if (v !== v) return; // nothing seen yet: the filter skips it too
+    ring[this.#n % keep] = v;
+    this.#n++;
+  }
+
+  /** The values held, oldest first (no `NaN`). */
+  values(): Float64Array {
+    const ring = this.#ring, keep = ring.length, count = Math.min(this.#n, keep);
+    const out = new Float64Array(count);
+    for (let i = 0; i < count; i++) out[i] = ring[(this.#n - count + i) % keep]!;
+    return out;
+  }
+}
+
+/** Hours back SARIMA's fill of a missing value reaches (the filter's and `fillForState`'s period). */
+const FILL_PERIOD_H = 24;
+
 /** One station's SARIMA filters, one per compiled target. */
 export class StationSarima {
   readonly #compiled: CompiledSarima;
   readonly #filters: SarimaFilter[];
+  /** Per target, the values its filter was fed (filled), for a swap to another fit. */
+  readonly #history: FilledHistory[];
   /** Hour index (epoch hours) of the last value fed, or null. */
   #lastHour: number | null = null;
   /** Hours fed since the filters (re)started, gaps included. */
@@ -107,17 +147,38 @@ export class StationSarima {
     history?: { values: readonly ArrayLike<number>[]; lastHour: number },
   ) {
     this.#compiled = compiled;
+    this.#history = compiled.targets.map(() =>
+      new FilledHistory(compiled.historyH + FILL_PERIOD_H)
+    );
     this.#filters = compiled.targets.map((t, k) => {
       const options = { windowH: t.model.windowH, horizons: REALTIME_HORIZONS };
       const h = history?.values[k];
-      return h === undefined
-        ? new SarimaFilter(t.spec, options)
-        : SarimaFilter.warm(t.spec, h, options);
+      if (h === undefined) return new SarimaFilter(t.spec, options);
+      const filled = fillForState(h, FILL_PERIOD_H);
+      for (let i = 0; i < filled.length; i++) this.#history[k]!.push(filled[i]!);
+      return SarimaFilter.warm(t.spec, filled, options);
     });
     if (history !== undefined) {
       this.#lastHour = history.lastHour;
       this.#hours = Math.max(0, ...history.values.map((v) => v.length));
     }
+  }
+
+  /**
+   * This station's filters for another fit (a retrained model): each warmed on
+   * the values this one's filter of the same target was fed, so its forecasts
+   * are those of filters fed the new fit from the start (a target this one did
+   * not serve starts empty). Hours fed and the last hour carry over.
+   */
+  rebuiltFor(compiled: CompiledSarima): StationSarima {
+    const values = compiled.targets.map((t) => {
+      const k = this.#compiled.targets.findIndex((o) => o.target.target === t.target.target);
+      return k < 0 ? new Float64Array(0) : this.#history[k]!.values();
+    });
+    const next = new StationSarima(compiled, { values, lastHour: this.#lastHour ?? 0 });
+    next.#lastHour = this.#lastHour;
+    next.#hours = this.#hours;
+    return next;
   }
 
   /** Hours fed since the filters (re)started, skipped hours included. */
@@ -152,12 +213,21 @@ export class StationSarima {
           windowH: t.model.windowH,
           horizons: REALTIME_HORIZONS,
         });
+        this.#history[k] = new FilledHistory(this.#compiled.historyH + FILL_PERIOD_H);
       });
     } else {
-      for (let i = 0; i < gap; i++) for (const f of this.#filters) f.update(NaN);
+      for (let i = 0; i < gap; i++) {
+        for (let k = 0; k < this.#filters.length; k++) {
+          this.#filters[k]!.update(NaN);
+          this.#history[k]!.push(NaN);
+        }
+      }
       this.#hours += gap;
     }
-    for (let k = 0; k < this.#filters.length; k++) this.#filters[k]!.update(values[k]!);
+    for (let k = 0; k < this.#filters.length; k++) {
+      this.#filters[k]!.update(values[k]!);
+      this.#history[k]!.push(values[k]!);
+    }
     this.#lastHour = hour;
     this.#hours++;
   }

@@ -28,6 +28,7 @@ export const ALERT_KINDS = [
   "exceedance",
   "early_warning",
   "drift",
+  "model_retrained",
 ] as const;
 
 /** One alert kind. */

@@ -171,6 +171,19 @@ export const ParityResultSchema = z.object({
     /** Scored live forecasts that were persistence (warming up, no value), and that blended SARIMA. */
     scored_baseline: z.number().int(),
     scored_with_sarima: z.number().int(),
+    /** `--retrain` of the forecaster (absent in files from before retraining). */
+    retrain: z.enum(["off", "wait", "background"]).optional(),
+    /** Distinct model versions (training `createdAt`) among the scored live forecasts. */
+    model_versions: z.array(z.string()).optional(),
+    /** The forecaster's retraining events, from its stored `forecaster.models` snapshot. */
+    retraining_events: z.array(z.object({
+      block: z.number().int(),
+      block_start: z.string(),
+      promoted: z.boolean(),
+      mae_ratio: z.number().nullable(),
+      seconds: z.number(),
+      challenger_version: z.string(),
+    })).optional(),
   }),
   offline: z.object({
     protocol: z.string(),

@@ -100,3 +100,16 @@ export {
   type ProduceSummary,
   ProduceSummarySchema,
 } from "./summary.ts";
+export {
+  type ExpectedMae,
+  ExpectedMaeSchema,
+  MODEL_VERSIONS_SNAPSHOT,
+  type ModelRetrainedEvent,
+  ModelRetrainedEventSchema,
+  type ModelVersionsSnapshot,
+  ModelVersionsSnapshotSchema,
+  RETRAIN_MODES,
+  type RetrainMode,
+  type RetrainScore,
+  RetrainScoreSchema,
+} from "./model_version.ts";

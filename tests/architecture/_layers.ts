@@ -35,6 +35,7 @@ export const LAYERS: Layer[] = [
       "lib/realtime/engine.ts",
       "lib/realtime/models.ts",
       "lib/realtime/observers.ts",
+      "lib/realtime/retrain.ts",
       "lib/realtime/sarima_models.ts",
       "lib/realtime/serialize.ts",
       "lib/alerts/",

@@ -261,4 +261,45 @@ Deno.test("forecasts: sets parsed with the records' schema, intervals, actuals a
     n: 1,
     expected_mae: null,
   }]);
+  assert.equal(snap.model.expected_version, null);
+  // the trained version's offline MAE (expected.json of `deno task train`) beside the live one
+  state.setExpected({
+    format: "airq-expected-mae",
+    version: 1,
+    model_version: "2026-12-01T00:00:00.000Z",
+    source: "test",
+    rows: [{ target: "NO2(GT)", horizon_h: 1, n: 2000, mae: 12.5 }],
+  });
+  snap = state.snapshot();
+  assert.equal(snap.model.expected_version, "2026-12-01T00:00:00.000Z");
+  assert.equal(snap.model.live[0]!.expected_mae, 12.5);
+  // retraining events are listed, newest first
+  const retrained = (at: string) => ({
+    schema_version: 1 as const,
+    alert_id: (at === "a" ? "a" : "b").repeat(16),
+    kind: "model_retrained" as const,
+    severity: "info" as const,
+    station_id: "station-001",
+    field: null,
+    state: "resolved" as const,
+    reason: `retrained ${at}`,
+    evidence: {
+      value: 0.9,
+      threshold: 1,
+      unit: "ratio",
+      window: {
+        start: "2005-01-01T00:00:00.000Z",
+        end: "2005-01-08T00:00:00.000Z",
+        size: 168,
+        size_unit: "hours" as const,
+      },
+    },
+    event_ts: "2005-01-08T00:00:00.000Z",
+    raised_at: "2026-12-05T00:00:00.000Z",
+  });
+  state.observeAlert(retrained("a"));
+  state.observeAlert(retrained("b"));
+  snap = state.snapshot();
+  assert.deepEqual(snap.model.retraining.map((r) => r.reason), ["retrained b", "retrained a"]);
+  assert.equal(snap.model.drift.length, 0);
 });

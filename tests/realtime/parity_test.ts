@@ -7,7 +7,8 @@
  * slice (10 trees, to keep the test short); the slice is the next 240 hours,
  * produced with `produce --from/--to`. The forecaster runs with
  * `--warmup-hours 0`, so the model (not persistence) answers from the first
- * reading.
+ * reading, and `--retrain off`: the slice crosses one of evaluate's weekly
+ * boundaries, where the forecaster would otherwise refit.
  *
  * 1. Ridge and trees alone (`sarima.json` removed), with an empty database, so
  *    its history starts with the slice — as the offline series does.
@@ -81,6 +82,10 @@ async function replaySlice(
       slice.modelDir,
       "--warmup-hours",
       "0",
+      // the same models throughout: what is compared is serving, not retraining
+      // (tests/realtime/retrain_broker_test.ts crosses a weekly boundary with refits)
+      "--retrain",
+      "off",
       "--exit-when-idle",
       "2",
       "--json",

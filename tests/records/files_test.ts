@@ -27,7 +27,7 @@ const DIR = new URL("../../docs/reports/", import.meta.url);
 const SCHEMAS: [RegExp, z.ZodType][] = [
   [/^bench-ingest\.json$/, IngestResultSchema],
   [/^bench-realtime\.json$/, RealtimeResultSchema],
-  [/^bench-parity\.json$/, ParityResultSchema],
+  [/^bench-parity(-retrain-off)?\.json$/, ParityResultSchema],
   [/^bench-chunk\.json$/, ChunkResultSchema],
   [/^bench-launcher\.json$/, LauncherResultSchema],
   [/^drill-(consumer-kill|broker-restart)\.json$/, DrillReportSchema],
@@ -112,4 +112,21 @@ Deno.test("a task's summary is its last stdout line, held to its schema", () => 
     (error: Error) => error instanceof TypeError && /deno task quality --json/.test(error.message),
   );
   assert.throws(() => parseLastLine(ProduceSummarySchema, "not json", "produce"), SyntaxError);
+});
+
+Deno.test("docs/reports/bench-parity*.json: 12 rows, retraining recorded in the live run", async () => {
+  const retrained = ParityResultSchema.parse(await read("bench-parity.json"));
+  assert.equal(retrained.rows.length, 12);
+  assert.equal(retrained.live.retrain, "wait");
+  const events = retrained.live.retraining_events ?? [];
+  assert.ok(events.length > 0);
+  // every refit's version served: the initial one and one per promoted challenger
+  assert.equal(
+    retrained.live.model_versions?.length,
+    1 + events.filter((e) => e.promoted).length,
+  );
+  // the run from before retraining, kept for the comparison in docs/realtime.md
+  const once = ParityResultSchema.parse(await read("bench-parity-retrain-off.json"));
+  assert.equal(once.rows.length, 12);
+  assert.equal(once.live.retraining_events, undefined);
 });

@@ -411,7 +411,17 @@ function renderForecasts() {
 }
 
 function renderModel() {
-  const { live, drift } = snap.model;
+  const { live, drift, expected_version: expectedVersion, retraining } = snap.model;
+  byId("expected-version").textContent = expectedVersion === null
+    ? "Expected: no expected.json from `deno task train`."
+    : `Expected: offline MAE (evaluate's best, refit weekly) of version ${expectedVersion}.`;
+  byId("retraining").replaceChildren(
+    ...(retraining.length === 0
+      ? [el("li", "", "No retraining yet.")]
+      : retraining.map((/** @type {any} */ r) =>
+        el("li", r.severity === "warning" ? "warning" : "", `${r.event_ts}: ${r.reason}`)
+      )),
+  );
   const scored = live.filter((/** @type {any} */ l) => l.n > 0);
   byId("model-empty").hidden = scored.length > 0;
   byId("model").hidden = scored.length === 0;
@@ -422,6 +432,11 @@ function renderModel() {
       el("td", "num", `${l.horizon_h} h`),
       el("td", "num", num(l.live_mae)),
       el("td", "num", l.expected_mae === null ? "not sent" : num(l.expected_mae)),
+      el(
+        "td",
+        "num",
+        l.expected_mae === null || l.live_mae === null ? "" : num(l.live_mae / l.expected_mae),
+      ),
       el("td", "num", String(l.n)),
     );
     return tr;

@@ -67,8 +67,12 @@ import {
   EvaluationReportSchema,
   forecastRows,
   ForecastSetSchema,
+  MODEL_VERSIONS_SNAPSHOT,
+  ModelVersionsSnapshotSchema,
   parseFileAs,
+  type RetrainMode,
 } from "../../records/mod.ts";
+import { openStore } from "../../storage/mod.ts";
 import { spawnTask } from "../tasks.ts";
 
 const log = getLogger(["airq", "bench"]);
@@ -89,6 +93,8 @@ export interface ParityOptions {
   kafkaHome?: string | undefined;
   /** `deno task evaluate --json` output to cross-check the offline MAE with; null = none. */
   evaluationPath: string | null;
+  /** The forecaster's `--retrain`: `wait` (deterministic), `background` or `off` (trained once). */
+  retrain: RetrainMode;
 }
 
 /** `YYYY-MM-DDTHH:MM` in station time, as `produce --from/--to` take it. */
@@ -277,14 +283,43 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
       localTime(testFromMs, utcOffsetMin),
       localTime(testEndMs, utcOffsetMin),
     );
+    if (o.retrain !== "off") {
+      // the refits read the store, as in a deployment where the consumer stores every reading
+      log.info("Parity: consuming the test window into the store (the refits read it)");
+      await runUntilCaughtUp(
+        kafka,
+        "consume",
+        ["--db", db],
+        testEnv,
+        "airq-bench-parity-test-consumer",
+        rawTopics[1]!,
+      );
+    }
     const forecaster = await runUntilCaughtUp(
       kafka,
       "forecast",
-      ["--db", db, "--models", modelDir],
+      ["--db", db, "--models", modelDir, "--retrain", o.retrain],
       testEnv,
       "airq-bench-parity-forecaster",
       rawTopics[1]!,
     );
+    const store = await openStore(db);
+    let events: NonNullable<ParityResult["live"]["retraining_events"]> = [];
+    try {
+      const snapshot = await store.snapshot(MODEL_VERSIONS_SNAPSHOT);
+      if (snapshot !== null) {
+        events = ModelVersionsSnapshotSchema.parse(snapshot.value).events.map((e) => ({
+          block: e.block,
+          block_start: e.block_start,
+          promoted: e.promoted,
+          mae_ratio: e.mae_ratio,
+          seconds: e.seconds,
+          challenger_version: e.challenger_version,
+        }));
+      }
+    } finally {
+      await store.close();
+    }
     sets = await readCommitted(
       priv.config,
       `${testPrefix}airq.forecasts`,
@@ -299,13 +334,19 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
       forecast_sets_read: sets.length,
       scored_baseline: 0,
       scored_with_sarima: 0,
+      retrain: o.retrain,
+      model_versions: [],
+      retraining_events: events,
     };
   } finally {
     await priv.stop();
   }
 
   // the live forecasts by (reading hour, target, horizon)
-  const liveByKey = new Map<string, { value: number | null; baseline: boolean; sarima: boolean }>();
+  const liveByKey = new Map<
+    string,
+    { value: number | null; baseline: boolean; sarima: boolean; version: string }
+  >();
   const decoder = new TextDecoder();
   for (const bytes of sets) {
     for (const f of forecastRows(ForecastSetSchema.parse(JSON.parse(decoder.decode(bytes))))) {
@@ -314,6 +355,7 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
         value: f.value,
         baseline: f.baseline,
         sarima: f.model_version.includes("+sarima"),
+        version: f.model_version,
       });
     }
   }
@@ -334,6 +376,7 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
   const check: ParityResult["evaluation_check"]["rows"] = [];
   const firstBlock = { forecasts: 0, max_relative_difference: 0 };
   const firstBlockEnd = testFrom + config.walkForward.refitEveryH;
+  const versions = new Set<string>();
   for (const h of config.horizonsH) {
     for (const target of config.targets) {
       const y = series.columns[fieldOf(target)];
@@ -360,6 +403,8 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
         }
         if (l.baseline) live.scored_baseline++;
         if (l.sarima) live.scored_with_sarima++;
+        const at = /@([^+]+)/.exec(l.version)?.[1];
+        if (at !== undefined && !versions.has(at)) versions.add(at);
       }
       result.push({ target, horizon_h: h, n, live_mae: liveSum / n, offline_mae: offlineSum / n });
       const row = evaluation?.results.find((r) =>
@@ -375,6 +420,7 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
       });
     }
   }
+  live.model_versions = [...versions].sort();
   const relative = result.map((r) => ({
     target: r.target,
     horizon_h: r.horizon_h,
