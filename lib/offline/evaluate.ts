@@ -104,6 +104,8 @@ export interface EvaluateOptions {
   readonly onProgress?: (message: string) => void;
   /** The loaded npm `arima` (`loadSarima()`): adds `sarima` rows (and its blend into `best`). */
   readonly sarima?: SarimaEngine;
+  /** The GRU walk-forward (`cachedSequenceRun()`): adds `gru` rows, not blended into `best`. */
+  readonly sequence?: { forecasts: ReadonlyMap<string, ReadonlyMap<number, Float64Array>> };
 }
 
 /** Index in the series of an ISO timestamp; throws if off the series. */
@@ -290,6 +292,7 @@ export function evaluateForecasts(
       const sarima = sarimaRuns.get(target)?.get(h);
       const v = sarima === undefined ? 0 : sarimaWeightOf(config, target, String(h));
       const best = bestOf(config, target, h, run, sarima);
+      const gru = options.sequence?.forecasts.get(target)?.get(h);
       bestByKey.set(`${target}|${h}`, best);
       const naive = (period: number | null) =>
         Float64Array.from(
@@ -306,6 +309,7 @@ export function evaluateForecasts(
         ridge: run.ridge,
         gbt: run.gbt,
         ...(sarima === undefined ? {} : { sarima }),
+        ...(gru === undefined ? {} : { gru }),
         best,
       };
       results.push(...scoreForecasts(y, forecasts, {
@@ -316,7 +320,7 @@ export function evaluateForecasts(
         scale: naiveScale(y, 24, 0, testFrom),
         bootstrap,
         conformal: config.conformal,
-        tested: ["ridge", "gbt", "sarima", "best"],
+        tested: ["ridge", "gbt", "sarima", "gru", "best"],
         details: { best: blendLabel(w, v) },
       }));
       const intervals = conformalIntervals(best, y, h, config.conformal, 0);
