@@ -3,10 +3,12 @@
  * cache when its inputs have not changed, or `--refresh`), scored on the validation and the test
  * windows in the evaluation's metrics, with its cost; `--backends` also times tfjs's WebAssembly
  * and JavaScript backends on a fixed small workload. Writes `docs/reports/sequence.json` (or
- * `--json PATH`).
+ * `--json PATH`), and the comparison block of docs/forecasting.md (`--doc`) against
+ * docs/reports/evaluation.json (`--evaluation`).
  *
  * ```
- * deno task sequence [--input PATH] [--config PATH] [--json PATH] [--refresh] [--backends]
+ * deno task sequence [--input PATH] [--config PATH] [--json PATH] [--evaluation PATH] [--doc PATH]
+ *                   [--refresh] [--backends] [--skip-validation]
  * ```
  *
  * @module
@@ -17,12 +19,17 @@ import { loadSeries } from "../lib/offline/load.ts";
 import { cachedSequenceRun } from "../lib/offline/sequence_cache.ts";
 import { sequenceChannels } from "../lib/offline/sequence.ts";
 import {
+  EvaluationSliceSchema,
   meanSkill,
+  renderSequenceBlock,
+  replaceSequenceBlock,
   type SequenceReport,
   SequenceReportSchema,
   sequenceRows,
+  validationBlend,
   validationSpan,
 } from "../lib/offline/sequence_report.ts";
+import { loadSarima } from "../lib/models/mod.ts";
 import { GruNetwork, type TfBackendName, useTfBackend } from "../lib/models/gru.ts";
 import { mulberry32 } from "../lib/random.ts";
 import { envPath } from "../lib/cli/paths.ts";
@@ -40,8 +47,19 @@ const CLI = defineCommand({
     }),
     config: opt.path("forecasting config", { input: true, default: "config/forecast.json" }),
     json: opt.json("the report: with PATH in that file (default docs/reports/sequence.json)"),
+    evaluation: opt.path("the evaluation JSON the docs block compares against", {
+      input: true,
+      default: "docs/reports/evaluation.json",
+    }),
+    doc: opt.path("the Markdown file whose sequence block is rewritten", {
+      default: "docs/forecasting.md",
+    }),
     refresh: opt.flag("fit again even when the cache holds this run"),
     backends: opt.flag("also time the wasm and cpu tfjs backends on a fixed small workload"),
+    "skip-validation": opt.flag(
+      "skip the blend search on validation (it walks ridge, trees and SARIMA over the validation " +
+        "window: a few minutes)",
+    ),
   },
 });
 
@@ -88,6 +106,10 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   );
   const settings = config.sequence;
   if (settings === undefined) throw new Error("the config has no sequence section");
+  // loaded before anything else touches npm:arima, so its C printf never reaches stdout
+  const sarima = !values["skip-validation"] && config.sarima.enabled
+    ? await loadSarima()
+    : undefined;
   const { series } = await loadSeries(values.input ?? envPath("AIRQ_DATASET"), config.utcOffset);
   const window = evaluationWindow(series, config);
   const backends = values.backends ? [await timeBackend("cpu"), await timeBackend("wasm")] : null;
@@ -103,9 +125,14 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const v = validationSpan(series, config, window);
   const validation = sequenceRows(series, config, cached.run, v.from, v.to);
   const test = sequenceRows(series, config, cached.run, window.testFrom, window.testTo);
+  const blend = values["skip-validation"]
+    ? null
+    : validationBlend(series, config, cached.run, v, sarima, (m) => log.info(m));
+  const weighted = blend?.filter((b) => b.g > 0) ?? [];
   const { enabled: _e, cacheDir: _c, ...fit } = settings;
   const report: SequenceReport = SequenceReportSchema.parse({
-    command: "deno task sequence" + (values.backends ? " --backends" : ""),
+    command: "deno task sequence" + (values.backends ? " --backends" : "") +
+      (values["skip-validation"] ? " --skip-validation" : ""),
     settings: fit,
     schedule: `fit ${settings.epochs} epochs on the ${settings.trainWindowH} h before the first ` +
       `block, then fine-tune ${settings.fineTuneEpochs} epochs on the latest ` +
@@ -128,12 +155,30 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     validation,
     test,
     mean_skill: { validation: meanSkill(validation), test: meanSkill(test) },
+    validation_blend: blend,
     in_best: false,
-    in_best_reason: "not blended: best stays the ridge/trees/SARIMA blend chosen on validation; " +
-      "the GRU is scored as its own `gru` rows (a blend weight for it has not been searched)",
+    in_best_reason: blend === null
+      ? "not searched (--skip-validation); best stays the ridge/trees/SARIMA blend"
+      : weighted.length === 0
+      ? "validation gives the GRU weight 0 at every target and horizon"
+      : `validation gives the GRU a weight at ${weighted.length} of ${blend.length} pairs ` +
+        `(mean validation skill ${mean(blend.map((b) => b.skill_without)).toFixed(3)} without, ` +
+        `${mean(blend.map((b) => b.skill_with)).toFixed(3)} with); not applied to best, because ` +
+        "the real-time forecaster does not serve the GRU and evaluate's best is what it serves",
   });
   await writeJson(values.json ?? { path: "docs/reports/sequence.json" }, report);
+  const evaluation = EvaluationSliceSchema.parse(
+    JSON.parse(await Deno.readTextFile(values.evaluation ?? "docs/reports/evaluation.json")),
+  );
+  const doc = values.doc ?? "docs/forecasting.md";
+  const text = await Deno.readTextFile(doc);
+  await Deno.writeTextFile(
+    doc,
+    replaceSequenceBlock(text, renderSequenceBlock(report, evaluation)),
+  );
   return 0;
 }
+
+const mean = (xs: number[]) => xs.reduce((a, x) => a + x, 0) / xs.length;
 
 if (import.meta.main) await runCommand(CLI, main);
