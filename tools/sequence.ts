@@ -129,7 +129,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     ? null
     : validationBlend(series, config, cached.run, v, sarima, (m) => log.info(m));
   const weighted = blend?.filter((b) => b.g > 0) ?? [];
-  const { enabled: _e, cacheDir: _c, ...fit } = settings;
+  const { enabled: _e, cacheDir: _c, blendWeight: _w, ...fit } = settings;
   const report: SequenceReport = SequenceReportSchema.parse({
     command: "deno task sequence" + (values.backends ? " --backends" : "") +
       (values["skip-validation"] ? " --skip-validation" : ""),
@@ -163,8 +163,9 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
       ? "validation gives the GRU weight 0 at every target and horizon"
       : `validation gives the GRU a weight at ${weighted.length} of ${blend.length} pairs ` +
         `(mean validation skill ${mean(blend.map((b) => b.skill_without)).toFixed(3)} without, ` +
-        `${mean(blend.map((b) => b.skill_with)).toFixed(3)} with); not applied to best, because ` +
-        "the real-time forecaster does not serve the GRU and evaluate's best is what it serves",
+        `${mean(blend.map((b) => b.skill_with)).toFixed(3)} with); those weights ` +
+        "(sequence.blendWeight) make evaluate's best_gru rows, and best itself stays unchanged, " +
+        "because the real-time forecaster does not serve the GRU and best is what it serves",
   });
   await writeJson(values.json ?? { path: "docs/reports/sequence.json" }, report);
   const evaluation = EvaluationSliceSchema.parse(

@@ -120,8 +120,8 @@ export const ForecastConfigSchema = z.strictObject({
    * The GRU sequence model (issue 17; `lib/offline/sequence.ts`): fitted for `epochs` on the
    * `trainWindowH` hours before the first block, fine-tuned for `fineTuneEpochs` on the latest
    * `trainWindowH` hours every `fineTuneEveryH`. `enabled`: `deno task evaluate` adds its `gru`
-   * rows (cached under `cacheDir`, keyed by a hash of its inputs and these settings). It is not
-   * in `best`.
+   * rows (cached under `cacheDir`, keyed by a hash of its inputs and these settings), and
+   * `best_gru` rows with `blendWeight`. It is not in `best` (the live forecaster does not serve it).
    */
   sequence: z.strictObject({
     enabled: z.boolean(),
@@ -136,6 +136,11 @@ export const ForecastConfigSchema = z.strictObject({
     trainWindowH: z.number().int().min(168),
     seed: z.number().int(),
     cacheDir: z.string().min(1),
+    /**
+     * Weight g of the GRU per target and horizon in the `best_gru` rows, (1 - g) best + g GRU,
+     * chosen on validation by `deno task sequence` (`validation_blend`); `best` itself is unchanged.
+     */
+    blendWeight: weights.default({}),
   }).optional(),
   /** Where `deno task train` writes artifacts (relative to the repository). */
   modelDir: z.string().min(1),

@@ -60,7 +60,8 @@ async function keyOf(
   settings: SequenceSettings,
   span: { fromTarget: number; toTarget: number; anchor: number },
 ): Promise<string> {
-  const { enabled: _enabled, cacheDir: _dir, ...fit } = settings;
+  // what the forecasts depend on: not where they are stored, nor how evaluate blends them
+  const { enabled: _enabled, cacheDir: _dir, blendWeight: _weights, ...fit } = settings;
   const head = new TextEncoder().encode(JSON.stringify({
     code: SEQUENCE_CODE_VERSION,
     tfjs: TFJS_VERSION,
