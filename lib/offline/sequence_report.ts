@@ -318,7 +318,17 @@ export function renderSequenceBlock(report: SequenceReport, evaluation: Evaluati
     `${(wfMs / 1000).toFixed(1)} s of weekly walk-forward; SARIMA ${
       evaluation.sarima_seconds == null ? "-" : evaluation.sarima_seconds.toFixed(1)
     } s.` + (backends === "" ? "" : ` tfjs backends on ${report.backends!.workload}: ${backends}.`);
-  const skill = `Mean GRU skill: ${mean(report.mean_skill.test)} on test; ` +
+  const meanOf = (model: string) => {
+    const at = (h: number) => {
+      const xs = evaluation.results.filter((r) => r.model === model && r.horizon_h === h);
+      return xs.length === 0 ? "-" : (xs.reduce((t, r) => t + r.skill, 0) / xs.length).toFixed(3);
+    };
+    return Object.keys(report.mean_skill.test).map((h) => `${at(Number(h))} at ${h} h`).join(", ");
+  };
+  const skill =
+    `Mean test skill of \`best\`: ${meanOf("best")}; of \`best_gru\`: ${
+      meanOf("best_gru")
+    }. Mean GRU skill: ${mean(report.mean_skill.test)} on test; ` +
     `${mean(report.mean_skill.validation)} on validation. In \`best\`: ${
       report.in_best ? "yes" : "no"
     }, ${report.in_best_reason}.`;

@@ -18,6 +18,7 @@ const SETTINGS: SequenceSettings = {
   trainWindowH: 200,
   seed: 7,
   cacheDir: "var/cache/sequence-test",
+  blendWeight: {},
 };
 const OPTIONS = {
   targets: ["CO(GT)", "NO2(GT)"],
