@@ -6,7 +6,7 @@
  *
  * @module
  */
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { z } from "zod";
 import type { HourlySeries } from "../features/mod.ts";
 import { TFJS_VERSION, useTfBackend } from "../models/gru.ts";
@@ -105,7 +105,7 @@ export async function cachedSequenceRun(
   if (settings === undefined) throw new Error("config has no sequence section");
   const span = { ...sequenceSpan(series, config, window), anchor: window.testFrom };
   const key = await keyOf(series, config, settings, span);
-  const dir = join(options.root ?? ".", settings.cacheDir);
+  const dir = resolve(options.root ?? ".", settings.cacheDir);
   const path = join(dir, `${key}.json`);
   const base = { key, path, fromTarget: span.fromTarget, toTarget: span.toTarget };
   if (options.refresh !== true) {
