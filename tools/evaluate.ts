@@ -24,6 +24,7 @@ import { CONFIG_DIR, loadConfig } from "../lib/config/mod.ts";
 import {
   evaluateForecasts,
   evaluationSteps,
+  evaluationWindow,
   ForecastConfigSchema,
   renderReport,
   renderSummary,
@@ -34,6 +35,7 @@ import {
 import { loadSarima } from "../lib/models/mod.ts";
 import { EvaluationReportSchema } from "../lib/records/mod.ts";
 import { loadSeries } from "../lib/offline/load.ts";
+import { cachedSequenceRun } from "../lib/offline/sequence_cache.ts";
 import { println, UsageError } from "../lib/cli/io.ts";
 import { envPath } from "../lib/cli/paths.ts";
 import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
@@ -118,11 +120,21 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     return 0;
   }
   const progress = new StepProgress(evaluationSteps(config, sarima !== undefined), log);
+  // the GRU (issue 17): cached under sequence.cacheDir, keyed by its inputs; `gru` rows only
+  const t0 = performance.now();
+  const sequence = config.sequence?.enabled
+    ? await cachedSequenceRun(series, config, evaluationWindow(series, config), {
+      clock: () => performance.now(),
+    })
+    : undefined;
+  const sequenceMs = performance.now() - t0;
   const report = evaluateForecasts(series, config, {
     clock: () => performance.now(),
     onProgress: (message) => progress.step(message),
     ...(sarima === undefined ? {} : { sarima }),
+    ...(sequence === undefined ? {} : { sequence: sequence.run }),
   });
+  if (sequence !== undefined) report.timings_ms.sequence = sequenceMs;
   report.timings_ms.total = performance.now() - started;
   // the one schema of the file, checked by its writer as by its readers
   if (values.json !== undefined) await writeJson(values.json, EvaluationReportSchema.parse(report));

@@ -38,6 +38,11 @@ export interface EvaluateOptions {
   readonly onProgress?: (message: string) => void;
   /** The loaded npm `arima` (`loadSarima()`): adds `sarima` rows (and its blend into `best`). */
   readonly sarima?: SarimaEngine;
+  /**
+   * The GRU walk-forward (`cachedSequenceRun()`): adds `gru` rows, and `best_gru` rows blended with
+   * `sequence.blendWeight`; `best` is unchanged.
+   */
+  readonly sequence?: { forecasts: ReadonlyMap<string, ReadonlyMap<number, Float64Array>> };
 }
 
 /** Index in the series of an ISO timestamp; throws if off the series. */
@@ -145,6 +150,9 @@ export function bestOf(
   return sarima === undefined || v === 0 ? mix : blend(mix, sarima, v);
 }
 
+const gruWeightOf = (config: ForecastConfig, target: string, h: number) =>
+  config.sequence?.blendWeight[target]?.[String(h)] ?? 0;
+
 /** Runs the whole protocol of `config` on `series`. */
 export function evaluateForecasts(
   series: HourlySeries,
@@ -224,6 +232,7 @@ export function evaluateForecasts(
       const sarima = sarimaRuns.get(target)?.get(h);
       const v = sarima === undefined ? 0 : sarimaWeightOf(config, target, String(h));
       const best = bestOf(config, target, h, run, sarima);
+      const gru = options.sequence?.forecasts.get(target)?.get(h);
       bestByKey.set(`${target}|${h}`, best);
       const naive = (period: number | null) =>
         Float64Array.from(
@@ -240,6 +249,9 @@ export function evaluateForecasts(
         ridge: run.ridge,
         gbt: run.gbt,
         ...(sarima === undefined ? {} : { sarima }),
+        ...(gru === undefined
+          ? {}
+          : { gru, best_gru: blend(best, gru, gruWeightOf(config, target, h)) }),
         best,
       };
       results.push(...scoreForecasts(y, forecasts, {
@@ -250,8 +262,13 @@ export function evaluateForecasts(
         scale: naiveScale(y, 24, 0, testFrom),
         bootstrap,
         conformal: config.conformal,
-        tested: ["ridge", "gbt", "sarima", "best"],
-        details: { best: blendLabel(w, v) },
+        tested: ["ridge", "gbt", "sarima", "gru", "best_gru", "best"],
+        details: {
+          best: blendLabel(w, v),
+          best_gru: `${(1 - gruWeightOf(config, target, h)).toFixed(2)} best + ${
+            gruWeightOf(config, target, h).toFixed(2)
+          } gru`,
+        },
       }));
       const intervals = conformalIntervals(best, y, h, config.conformal, 0);
       coverageRows.push(...coverageByRegime(

@@ -116,11 +116,40 @@ export const ForecastConfigSchema = z.strictObject({
     outageMinMissingH: 3,
     afterOutageH: 6,
   }),
+  /**
+   * The GRU sequence model (issue 17; `lib/offline/sequence.ts`): fitted for `epochs` on the
+   * `trainWindowH` hours before the first block, fine-tuned for `fineTuneEpochs` on the latest
+   * `trainWindowH` hours every `fineTuneEveryH`. `enabled`: `deno task evaluate` adds its `gru`
+   * rows (cached under `cacheDir`, keyed by a hash of its inputs and these settings), and
+   * `best_gru` rows with `blendWeight`. It is not in `best` (the live forecaster does not serve it).
+   */
+  sequence: z.strictObject({
+    enabled: z.boolean(),
+    backend: z.enum(["wasm", "cpu"]),
+    lookbackH: z.number().int().min(1).max(168),
+    units: z.number().int().min(1).max(256),
+    learningRate: z.number().positive(),
+    batchSize: z.number().int().min(1),
+    epochs: z.number().int().min(1),
+    fineTuneEpochs: z.number().int().min(0),
+    fineTuneEveryH: z.number().int().min(1),
+    trainWindowH: z.number().int().min(168),
+    seed: z.number().int(),
+    cacheDir: z.string().min(1),
+    /**
+     * Weight g of the GRU per target and horizon in the `best_gru` rows, (1 - g) best + g GRU,
+     * chosen on validation by `deno task sequence` (`validation_blend`); `best` itself is unchanged.
+     */
+    blendWeight: weights.default({}),
+  }).optional(),
   /** Where `deno task train` writes artifacts (relative to the repository). */
   modelDir: z.string().min(1),
   /** Where `deno task evaluate` writes its Markdown summary. */
   reportPath: z.string().min(1),
 });
+
+/** Settings of the GRU sequence model. */
+export type SequenceSettings = NonNullable<z.infer<typeof ForecastConfigSchema>["sequence"]>;
 
 /** `config/forecast.json`. */
 export type ForecastConfig = z.infer<typeof ForecastConfigSchema>;

@@ -56,6 +56,7 @@ export const LAYERS: Layer[] = [
     paths: [
       "lib/dataset/",
       "lib/offline/load.ts",
+      "lib/offline/sequence_cache.ts",
       "lib/realtime/",
       "lib/dashboard/",
       "lib/kafka/",
@@ -81,6 +82,10 @@ export const PACKAGE_OWNERS: Record<string, string[]> = {
   "node:sqlite": ["lib/storage/sqlite.ts"],
   "postgres": ["lib/storage/postgres.ts"],
   "redis": ["apps/leaderboard/lib/store.ts"],
+  "@tensorflow/tfjs-core": ["lib/models/gru.ts"],
+  "@tensorflow/tfjs-layers": ["lib/models/gru.ts"],
+  "@tensorflow/tfjs-backend-cpu": ["lib/models/gru.ts"],
+  "@tensorflow/tfjs-backend-wasm": ["lib/models/gru.ts"],
 };
 
 /** What the leaderboard app may use from the shared lib/ (issue "One house"). */

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { readUciFile } from "../../lib/dataset/mod.ts";
 import { sliceSeries, toHourlySeries } from "../../lib/features/mod.ts";
 import {
@@ -138,7 +139,19 @@ Deno.test("evaluate.ts --json writes the contract of issue 4 (subprocess, task p
     const input = join(dir, "slice.csv");
     await Deno.writeTextFile(input, [lines[0], ...lines.slice(first, last)].join("\r\n") + "\r\n");
     const configPath = join(dir, "forecast.json");
-    await Deno.writeTextFile(configPath, JSON.stringify(small));
+    // the GRU, small, its cache in the temporary folder
+    const sequence = {
+      ...base.sequence!,
+      units: 8,
+      epochs: 2,
+      fineTuneEpochs: 1,
+      cacheDir: join(dir, "cache"),
+    };
+    await Deno.writeTextFile(configPath, JSON.stringify({ ...small, sequence }));
+    // the tfjs WebAssembly backend reads its .wasm file from the package in the Deno cache
+    const wasmDir = fileURLToPath(
+      new URL(".", import.meta.resolve("@tensorflow/tfjs-backend-wasm")),
+    );
     const json = join(dir, "out.json");
     const root = new URL("../../", import.meta.url).pathname;
     const out = await new Deno.Command(Deno.execPath(), {
@@ -146,7 +159,7 @@ Deno.test("evaluate.ts --json writes the contract of issue 4 (subprocess, task p
         "run",
         "--no-prompt",
         "--cached-only",
-        `--allow-read=${root},${dir}`,
+        `--allow-read=${root},${dir},${wasmDir}`,
         `--allow-write=${dir}`,
         "--allow-env=AIRQ_*,INIT_CWD,HOME",
         "tools/evaluate.ts",
@@ -176,9 +189,11 @@ Deno.test("evaluate.ts --json writes the contract of issue 4 (subprocess, task p
     for (const row of result.results) {
       for (const k of [...keys, "interval_coverage"]) assert.ok(k in row, k);
     }
-    for (const model of ["persistence", "seasonal_naive_24h", "best"]) {
+    for (const model of ["persistence", "seasonal_naive_24h", "best", "gru", "best_gru"]) {
       assert.equal(result.results.filter((r: { model: string }) => r.model === model).length, 8);
     }
+    // the GRU's forecasts were cached under their key
+    assert.equal((await Array.fromAsync(Deno.readDir(join(dir, "cache")))).length, 1);
     assert.deepEqual(
       result.nowcast.map((r: { target: string }) => r.target),
       ["CO(GT)", "NOx(GT)", "NO2(GT)", "C6H6(GT)"],
