@@ -209,7 +209,7 @@ export function validationBlend(
       const y = ys[s]!;
       const obs = new Float64Array(y.length).fill(NaN);
       for (let t = from - h; t <= to - h; t++) obs[t] = y[t + h]!;
-      const best = bestOf(config, target, h, wf[s]!, sarima?.[s]!.get(h));
+      const best = bestOf(config, target, h, wf[s]!, sarima?.[s]?.get(h));
       const gru = run.forecasts.get(target)!.get(h)!;
       // score only where both exist, so every weight is judged on the same hours
       const both = Float64Array.from(
@@ -316,7 +316,7 @@ export function renderSequenceBlock(report: SequenceReport, evaluation: Evaluati
       report.cost.predict_seconds.toFixed(1)
     } s predicting, ${report.cost.cached ? "from the cache" : "fresh"}); ridge and trees ` +
     `${(wfMs / 1000).toFixed(1)} s of weekly walk-forward; SARIMA ${
-      evaluation.sarima_seconds == null ? "-" : evaluation.sarima_seconds.toFixed(1)
+      evaluation.sarima_seconds === null ? "-" : evaluation.sarima_seconds.toFixed(1)
     } s.` + (backends === "" ? "" : ` tfjs backends on ${report.backends!.workload}: ${backends}.`);
   const meanOf = (model: string) => {
     const at = (h: number) => {
