@@ -316,7 +316,7 @@ export function renderSequenceBlock(report: SequenceReport, evaluation: Evaluati
       report.cost.predict_seconds.toFixed(1)
     } s predicting, ${report.cost.cached ? "from the cache" : "fresh"}); ridge and trees ` +
     `${(wfMs / 1000).toFixed(1)} s of weekly walk-forward; SARIMA ${
-      evaluation.sarima_seconds === null ? "-" : evaluation.sarima_seconds.toFixed(1)
+      (evaluation.sarima_seconds ?? null) === null ? "-" : evaluation.sarima_seconds!.toFixed(1)
     } s.` + (backends === "" ? "" : ` tfjs backends on ${report.backends!.workload}: ${backends}.`);
   const meanOf = (model: string) => {
     const at = (h: number) => {
