@@ -20,6 +20,7 @@ import {
 } from "../../lib/records/mod.ts";
 import { MonitorOutputSchema } from "../../lib/monitoring/mod.ts";
 import { ClusterDrillResultSchema } from "../../lib/records/operations.ts";
+import { SequenceReportSchema } from "../../lib/offline/sequence_report.ts";
 
 const DIR = new URL("../../docs/reports/", import.meta.url);
 
@@ -36,6 +37,7 @@ const SCHEMAS: [RegExp, z.ZodType][] = [
     ClusterDrillResultSchema,
   ],
   [/^evaluation\.json$/, EvaluationReportSchema],
+  [/^sequence\.json$/, SequenceReportSchema],
   [/^monitor\.json$/, MonitorOutputSchema],
 ];
 
