@@ -8,12 +8,11 @@
  * @module
  */
 import { buildFeatureMatrix, fieldOf, type HourlySeries, indexAt } from "../features/mod.ts";
-import { classify, conformalIntervals, mae, naiveScale, rmse } from "../scoring/mod.ts";
+import { classify, conformalIntervals, naiveScale } from "../scoring/mod.ts";
 import { lastObserved, type SarimaEngine, seasonalNaiveForecast } from "../models/mod.ts";
 import {
   type ForecastConfig,
   gbtWeightOf,
-  nowcastTrainWindowOf,
   offsetMinutes,
   sarimaWeightOf,
 } from "./forecast_config.ts";
@@ -27,17 +26,9 @@ import {
   type WarningLeadRow,
 } from "./warning.ts";
 import { walkForward, type WalkForwardOptions } from "./walk_forward.ts";
+import { evaluateNowcasts, type NowcastRow } from "./nowcast.ts";
 
-/** One row of `nowcast` (the virtual sensor). */
-export interface NowcastRow {
-  target: string;
-  n: number;
-  mae: number;
-  rmse: number;
-  ridge_mae: number;
-  gbt_mae: number;
-  detail: string;
-}
+export type { NowcastRow } from "./nowcast.ts";
 
 /** Precision, recall and F1 of a warning and of persistence at one lead. */
 export interface WarningScores {
@@ -333,7 +324,14 @@ export function evaluateForecasts(
     }
   }
   const t0 = clock();
-  const nowcast = evaluateNowcast(series, config, testFrom, testTo, utcOffsetMin, wf);
+  const nowcast = evaluateNowcasts(
+    series,
+    buildFeatureMatrix(series, { mode: "nowcast", horizonH: 0, utcOffsetMin }),
+    config,
+    testFrom,
+    testTo,
+    wf,
+  );
   refits += nowcast.refits;
   timings.nowcast = clock() - t0;
   options.onProgress?.("nowcast done");
@@ -375,52 +373,6 @@ export function evaluateForecasts(
     sarima: sarimaInfo,
     timings_ms: timings,
   };
-}
-
-function evaluateNowcast(
-  series: HourlySeries,
-  config: ForecastConfig,
-  testFrom: number,
-  testTo: number,
-  utcOffsetMin: number,
-  wf: Omit<Parameters<typeof walkForward>[2], "horizonH" | "fromTarget" | "toTarget">,
-): { rows: NowcastRow[]; refits: number } {
-  const features = buildFeatureMatrix(series, { mode: "nowcast", horizonH: 0, utcOffsetMin });
-  let refits = 0;
-  // one walk-forward per distinct training window (chosen per target on validation)
-  const runs: ReturnType<typeof walkForward> = [];
-  const windows = [...new Set(config.targets.map((t) => nowcastTrainWindowOf(config, t)))];
-  for (const window of windows) {
-    const group = config.targets.flatMap((t, s) =>
-      nowcastTrainWindowOf(config, t) === window ? [s] : []
-    );
-    const out = walkForward(
-      features,
-      group.map((s) => series.columns[fieldOf(config.targets[s]!)]),
-      { ...wf, trainWindowH: window, horizonH: 0, fromTarget: testFrom, toTarget: testTo },
-    );
-    group.forEach((s, k) => (runs[s] = out[k]!));
-  }
-  const rows = config.targets.map((target, s): NowcastRow => {
-    const y = series.columns[fieldOf(target)];
-    const run = runs[s]!;
-    refits += run.refits;
-    const w = gbtWeightOf(config, target, "nowcast");
-    const best = blend(run.ridge, run.gbt, w);
-    const window = (a: Float64Array) => a.subarray(testFrom, testTo + 1);
-    const obs = window(y);
-    const n = obs.reduce((c, v, i) => (v === v && !Number.isNaN(window(best)[i]!) ? c + 1 : c), 0);
-    return {
-      target,
-      n,
-      mae: mae(window(best), obs),
-      rmse: rmse(window(best), obs),
-      ridge_mae: mae(window(run.ridge), obs),
-      gbt_mae: mae(window(run.gbt), obs),
-      detail: blendLabel(w),
-    };
-  });
-  return { rows, refits };
 }
 
 /**
