@@ -515,3 +515,38 @@ export function selectNowcast(
     seconds: (clock() - t0) / 1000,
   };
 }
+
+/**
+ * The search as Markdown table rows, for docs/forecasting.md: one row per candidate and hour bias
+ * correction, one column per target with "validation / test" MAE (at the tree weight best on
+ * validation); `*` marks each target's choice.
+ */
+export function nowcastCandidatesTable(selection: NowcastSelection): string[] {
+  const targets = Object.keys(selection.chosen);
+  const digits = (target: string) => (target === "NOx(GT)" || target === "NO2(GT)" ? 1 : 3);
+  const lines = [
+    `| extra features | fits | hour bias | ${targets.join(" | ")} |`,
+    `| --- | --- | --- | ${targets.map(() => "--:").join(" | ")} |`,
+  ];
+  const key = (r: NowcastSelection["candidates"][number]) =>
+    `${r.features.join("+")}|${r.fits}|${r.hour_bias_days}`;
+  const seen = new Set<string>();
+  for (const r of selection.candidates) {
+    if (seen.has(key(r))) continue;
+    seen.add(key(r));
+    const cells = targets.map((target) => {
+      const c = selection.candidates.find((x) => x.target === target && key(x) === key(r))!;
+      const o = selection.chosen[target]!.nowcast;
+      const chosen = key(c) === `${o.features.join("+")}|${o.target}|${o.hourBiasDays}`;
+      return `${c.validation_mae.toFixed(digits(target))} / ${c.test_mae.toFixed(digits(target))}${
+        chosen ? " *" : ""
+      }`;
+    });
+    lines.push(
+      `| ${r.features.join(", ") || "none"} | ${r.fits} | ${
+        r.hour_bias_days === null ? "none" : `${r.hour_bias_days} d`
+      } | ${cells.join(" | ")} |`,
+    );
+  }
+  return lines;
+}
