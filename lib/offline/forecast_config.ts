@@ -23,6 +23,13 @@ export const NowcastOptionsSchema = z.strictObject({
   target: z.enum(NOWCAST_TARGETS),
   /** Days of same-hour errors the hour-of-day bias correction averages; null = no correction. */
   hourBiasDays: z.number().int().min(1).max(60).nullable(),
+  /**
+   * Training window (hours, null = all history) and tree weight of this virtual sensor. The
+   * served (level, shared-feature) model keeps `walkForward.nowcastTrainWindowH` and
+   * `gbtWeight[target].nowcast`.
+   */
+  trainWindowH: z.number().int().min(168).nullable(),
+  gbtWeight: z.number().min(0).max(1),
 });
 /** Weight of the boosted trees in the ridge/trees blend, per target and per horizon key. */
 const weights = z.record(z.string(), z.record(z.string(), z.number().min(0).max(1)));
@@ -61,8 +68,9 @@ export const ForecastConfigSchema = z.strictObject({
   /** Chosen on validation by `deno task evaluate --select`; keys: target, then horizon or "nowcast". */
   gbtWeight: weights,
   /**
-   * The virtual sensor per target, chosen on validation by `deno task evaluate --select --nowcast`
-   * (with its `gbtWeight.nowcast`); a target left out uses the shared features only.
+   * The evaluated virtual sensor per target, chosen on validation by
+   * `deno task evaluate --select --nowcast`; a target left out is evaluated as served (shared
+   * features, level, `nowcastTrainWindowH` and `gbtWeight.nowcast`).
    */
   nowcast: z.record(z.string(), NowcastOptionsSchema).optional(),
   /**
@@ -158,7 +166,13 @@ export function nowcastOptionsOf(
   config: ForecastConfig,
   target: string,
 ): z.infer<typeof NowcastOptionsSchema> {
-  return config.nowcast?.[target] ?? { features: [], target: "level", hourBiasDays: null };
+  return config.nowcast?.[target] ?? {
+    features: [],
+    target: "level",
+    hourBiasDays: null,
+    trainWindowH: nowcastTrainWindowOf(config, target),
+    gbtWeight: gbtWeightOf(config, target, "nowcast"),
+  };
 }
 
 /** The weight of SARIMA in `best` for a target and a horizon key; default 0. */

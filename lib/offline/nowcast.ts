@@ -27,7 +27,6 @@ import { z } from "zod";
 import { mae, rmse } from "../scoring/mod.ts";
 import {
   type ForecastConfig,
-  gbtWeightOf,
   NOWCAST_FEATURE_GROUPS,
   NOWCAST_TARGETS,
   nowcastOptionsOf,
@@ -340,7 +339,7 @@ export function evaluateNowcasts(
       target,
       key: {
         features: options[s]!.features,
-        trainWindowH: nowcastTrainWindowOf(config, target),
+        trainWindowH: options[s]!.trainWindowH,
         target: options[s]!.target,
       },
     })),
@@ -351,8 +350,8 @@ export function evaluateNowcasts(
     const y = series.columns[fieldOf(target)];
     const run = runs[s]!;
     refits += run.refits;
-    const w = gbtWeightOf(config, target, "nowcast");
     const o = options[s]!;
+    const w = o.gbtWeight;
     const estimate = nowcastEstimate(run, y, w, o.hourBiasDays);
     const window = (a: Float64Array) => a.subarray(testFrom, testTo + 1);
     const obs = window(y);
@@ -378,6 +377,8 @@ export function evaluateNowcasts(
 export interface NowcastCandidate {
   readonly features: readonly NowcastFeatureGroup[];
   readonly target: NowcastTarget;
+  /** Training window (hours, null = all history); absent: each target's configured window. */
+  readonly trainWindowH?: number | null;
 }
 
 /** The candidates of `deno task evaluate --select --nowcast`. */
@@ -387,8 +388,11 @@ export const NOWCAST_CANDIDATES: readonly NowcastCandidate[] = [
   { features: ["weather"], target: "level" },
   { features: ["age"], target: "level" },
   { features: ["ratios", "weather", "age"], target: "level" },
-  { features: ["age"], target: "change" },
-  { features: ["ratios", "age"], target: "change" },
+  // the change target with both training windows of issue 4's search (it was chosen for `level`)
+  { features: ["age"], target: "change", trainWindowH: 2688 },
+  { features: ["age"], target: "change", trainWindowH: null },
+  { features: ["ratios", "age"], target: "change", trainWindowH: 2688 },
+  { features: ["ratios", "age"], target: "change", trainWindowH: null },
 ];
 /** Days of the hour-of-day bias correction the search tries (null = none). */
 export const HOUR_BIAS_CANDIDATES: readonly (number | null)[] = [null, 7, 28];
@@ -405,6 +409,8 @@ export const NowcastSelectionSchema = z.strictObject({
     target: z.string(),
     features: z.array(z.enum(NOWCAST_FEATURE_GROUPS)),
     fits: z.enum(NOWCAST_TARGETS),
+    /** Training window, hours (null = all history). */
+    train_window_h: z.number().nullable(),
     hour_bias_days: z.number().nullable(),
     gbt_weight: z.number(),
     validation_mae: z.number(),
@@ -455,7 +461,13 @@ export function selectNowcast(
       base,
       config.targets.map((target) => ({
         target,
-        key: { ...candidate, trainWindowH: nowcastTrainWindowOf(config, target) },
+        key: {
+          features: candidate.features,
+          target: candidate.target,
+          trainWindowH: candidate.trainWindowH === undefined
+            ? nowcastTrainWindowOf(config, target)
+            : candidate.trainWindowH,
+        },
       })),
       {
         fromTarget: Math.max(0, validationFrom - warmupH),
@@ -479,6 +491,9 @@ export function selectNowcast(
           target,
           features: [...candidate.features],
           fits: candidate.target,
+          train_window_h: candidate.trainWindowH === undefined
+            ? nowcastTrainWindowOf(config, target)
+            : candidate.trainWindowH,
           hour_bias_days: days,
           gbt_weight: best!.w,
           validation_mae: best!.m,
@@ -486,7 +501,10 @@ export function selectNowcast(
         });
       }
     });
-    onProgress?.(`nowcast validation: ${candidate.target} ${candidate.features.join("+")}`);
+    onProgress?.(
+      `nowcast validation: ${candidate.target} ${candidate.features.join("+")} ` +
+        `window ${candidate.trainWindowH === undefined ? "configured" : candidate.trainWindowH}`,
+    );
   }
   const chosen: NowcastSelection["chosen"] = {};
   for (const target of config.targets) {
@@ -497,6 +515,8 @@ export function selectNowcast(
         features: byValidation.features,
         target: byValidation.fits,
         hourBiasDays: byValidation.hour_bias_days,
+        trainWindowH: byValidation.train_window_h,
+        gbtWeight: byValidation.gbt_weight,
       },
       gbt_weight: byValidation.gbt_weight,
       validation_mae: byValidation.validation_mae,
@@ -525,25 +545,35 @@ export function nowcastCandidatesTable(selection: NowcastSelection): string[] {
   const targets = Object.keys(selection.chosen);
   const digits = (target: string) => (target === "NOx(GT)" || target === "NO2(GT)" ? 1 : 3);
   const lines = [
-    `| extra features | fits | hour bias | ${targets.join(" | ")} |`,
-    `| --- | --- | --- | ${targets.map(() => "--:").join(" | ")} |`,
+    `| extra features | fits | window | hour bias | ${targets.join(" | ")} |`,
+    `| --- | --- | --- | --- | ${targets.map(() => "--:").join(" | ")} |`,
   ];
+  // level rows ran with each target's configured window; change rows name theirs
   const key = (r: NowcastSelection["candidates"][number]) =>
-    `${r.features.join("+")}|${r.fits}|${r.hour_bias_days}`;
+    `${r.features.join("+")}|${r.fits}|${r.hour_bias_days}|${
+      r.fits === "level" ? "configured" : r.train_window_h
+    }`;
   const seen = new Set<string>();
   for (const r of selection.candidates) {
     if (seen.has(key(r))) continue;
     seen.add(key(r));
     const cells = targets.map((target) => {
       const c = selection.candidates.find((x) => x.target === target && key(x) === key(r))!;
-      const o = selection.chosen[target]!.nowcast;
-      const chosen = key(c) === `${o.features.join("+")}|${o.target}|${o.hourBiasDays}`;
+      const o = selection.chosen[target]!;
+      const chosen = c.features.join("+") === o.nowcast.features.join("+") &&
+        c.fits === o.nowcast.target && c.hour_bias_days === o.nowcast.hourBiasDays &&
+        c.train_window_h === o.nowcast.trainWindowH && c.gbt_weight === o.nowcast.gbtWeight;
       return `${c.validation_mae.toFixed(digits(target))} / ${c.test_mae.toFixed(digits(target))}${
         chosen ? " *" : ""
       }`;
     });
+    const window = r.fits === "level"
+      ? "configured"
+      : r.train_window_h === null
+      ? "all"
+      : `${r.train_window_h} h`;
     lines.push(
-      `| ${r.features.join(", ") || "none"} | ${r.fits} | ${
+      `| ${r.features.join(", ") || "none"} | ${r.fits} | ${window} | ${
         r.hour_bias_days === null ? "none" : `${r.hour_bias_days} d`
       } | ${cells.join(" | ")} |`,
     );

@@ -21,7 +21,6 @@ Deno.test("config/forecast.json takes the virtual sensor's validation choice", a
   const config = await json("config/forecast.json");
   for (const [target, chosen] of Object.entries(selection.chosen)) {
     assert.deepEqual(config.nowcast[target], chosen.nowcast, target);
-    assert.equal(config.gbtWeight[target].nowcast, chosen.gbt_weight, target);
   }
 });
 

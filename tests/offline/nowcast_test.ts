@@ -138,7 +138,11 @@ function estimates(series: HourlySeries, options: NowcastOptions, from: number, 
     base,
     TARGETS.map((target) => ({
       target,
-      key: { features: options.features, trainWindowH: null, target: options.target },
+      key: {
+        features: options.features,
+        trainWindowH: options.trainWindowH,
+        target: options.target,
+      },
     })),
     {
       fromTarget: from - 24 * (options.hourBiasDays ?? 0),
@@ -150,14 +154,25 @@ function estimates(series: HourlySeries, options: NowcastOptions, from: number, 
     },
   );
   return TARGETS.map((target, s) =>
-    nowcastEstimate(runs[s]!, series.columns[fieldOf(target)], 0.5, options.hourBiasDays)
+    nowcastEstimate(
+      runs[s]!,
+      series.columns[fieldOf(target)],
+      options.gbtWeight,
+      options.hourBiasDays,
+    )
   );
 }
 
 for (
   const options of [
-    { features: [], target: "level", hourBiasDays: null },
-    { features: ["ratios", "weather", "age"], target: "change", hourBiasDays: 3 },
+    { features: [], target: "level", hourBiasDays: null, trainWindowH: null, gbtWeight: 0.5 },
+    {
+      features: ["ratios", "weather", "age"],
+      target: "change",
+      hourBiasDays: 3,
+      trainWindowH: 300,
+      gbtWeight: 0.5,
+    },
   ] satisfies NowcastOptions[]
 ) {
   Deno.test(
