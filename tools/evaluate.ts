@@ -11,6 +11,7 @@
  * deno task evaluate --select [--windows 1344,2688,all] [--json PATH]   # validation search only
  * deno task evaluate --sarima [--json PATH]      # adds SARIMA rows (slow; timed as sarima_seconds)
  * deno task evaluate --select --sarima           # SARIMA's window, scale and blend weight on validation
+ * deno task evaluate --select --nowcast [--json PATH]  # the virtual sensor's options on validation
  * ```
  *
  * Permissions (the `evaluate` task): `--allow-read` (config, the dataset),
@@ -26,12 +27,16 @@ import {
   evaluationSteps,
   evaluationWindow,
   ForecastConfigSchema,
+  offsetMinutes,
   renderReport,
   renderSummary,
   replaceResultsBlock,
+  selectNowcast,
   selectOnValidation,
   selectSarimaOnValidation,
+  seriesIndex,
 } from "../lib/offline/mod.ts";
+import { buildFeatureMatrix } from "../lib/features/mod.ts";
 import { loadSarima } from "../lib/models/mod.ts";
 import { EvaluationReportSchema } from "../lib/records/mod.ts";
 import { loadSeries } from "../lib/offline/load.ts";
@@ -58,6 +63,10 @@ const CLI = defineCommand({
     sarima: opt.flag(
       "also run SARIMA (npm arima; about 1.5 minutes, reported as sarima_seconds); on when " +
         '"sarima.enabled" is true in the config',
+    ),
+    nowcast: opt.flag(
+      "with --select: the virtual sensor's search only (its candidates' validation and test MAE; " +
+        "the choice reads validation only)",
     ),
     select: opt.flag(
       "run the validation search instead (its JSON on stdout, or --json PATH); with --sarima: " +
@@ -92,6 +101,29 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const input = values.input ?? envPath("AIRQ_DATASET");
   const { series, path } = await loadSeries(input, config.utcOffset);
   log.info("Loaded {hours} hours from {path}", { hours: series.length, path });
+  if (values.select && values.nowcast) {
+    const steps = new StepProgress(null, log);
+    const window = evaluationWindow(series, config);
+    const selection = selectNowcast(
+      series,
+      buildFeatureMatrix(series, {
+        mode: "nowcast",
+        horizonH: 0,
+        utcOffsetMin: offsetMinutes(config.utcOffset),
+      }),
+      config,
+      {
+        validationFrom: seriesIndex(series, config.validationWindow.from),
+        validationTo: seriesIndex(series, config.validationWindow.to),
+        testFrom: window.testFrom,
+        testTo: window.testTo,
+      },
+      () => performance.now(),
+      (message) => steps.step(message),
+    );
+    await writeJson(values.json ?? { path: null }, selection);
+    return 0;
+  }
   const withSarima = values.sarima || config.sarima.enabled;
   // loaded before anything else touches npm:arima, so its C printf never reaches stdout
   const sarima = withSarima ? await loadSarima() : undefined;

@@ -8,12 +8,11 @@
  * @module
  */
 import { buildFeatureMatrix, fieldOf, type HourlySeries, indexAt } from "../features/mod.ts";
-import { classify, conformalIntervals, mae, naiveScale, rmse } from "../scoring/mod.ts";
+import { classify, conformalIntervals, naiveScale } from "../scoring/mod.ts";
 import { lastObserved, type SarimaEngine, seasonalNaiveForecast } from "../models/mod.ts";
 import {
   type ForecastConfig,
   gbtWeightOf,
-  nowcastTrainWindowOf,
   offsetMinutes,
   sarimaWeightOf,
 } from "./forecast_config.ts";
@@ -22,10 +21,11 @@ import { holmAcrossPairs, type ResultRow, scoreForecasts } from "./score.ts";
 import { coverageByRegime, type RegimeCoverageRow, regimeMembership } from "./regimes.ts";
 import { episodeLeadTimes, warningAtLead, type WarningLeadRow } from "./warning.ts";
 import { walkForward, type WalkForwardOptions } from "./walk_forward.ts";
+import { evaluateNowcasts } from "./nowcast.ts";
 
 // The file's shape, `EvaluationReport` and its rows, is its one schema: lib/records/evaluation.ts.
 export type { EvaluationReport, NowcastRow, WarningRow } from "../records/evaluation.ts";
-import type { EvaluationReport, NowcastRow, WarningRow } from "../records/evaluation.ts";
+import type { EvaluationReport, WarningRow } from "../records/evaluation.ts";
 
 /** Precision, recall and F1 of a warning and of persistence at one lead (the fields every warning row shares). */
 type WarningScores = Omit<WarningRow["point_forecast_rule"], "lead_h">;
@@ -284,7 +284,14 @@ export function evaluateForecasts(
     }
   }
   const t0 = clock();
-  const nowcast = evaluateNowcast(series, config, testFrom, testTo, utcOffsetMin, wf);
+  const nowcast = evaluateNowcasts(
+    series,
+    buildFeatureMatrix(series, { mode: "nowcast", horizonH: 0, utcOffsetMin }),
+    config,
+    testFrom,
+    testTo,
+    wf,
+  );
   refits += nowcast.refits;
   timings.nowcast = clock() - t0;
   options.onProgress?.("nowcast done");
@@ -326,52 +333,6 @@ export function evaluateForecasts(
     sarima: sarimaInfo,
     timings_ms: timings,
   };
-}
-
-function evaluateNowcast(
-  series: HourlySeries,
-  config: ForecastConfig,
-  testFrom: number,
-  testTo: number,
-  utcOffsetMin: number,
-  wf: Omit<Parameters<typeof walkForward>[2], "horizonH" | "fromTarget" | "toTarget">,
-): { rows: NowcastRow[]; refits: number } {
-  const features = buildFeatureMatrix(series, { mode: "nowcast", horizonH: 0, utcOffsetMin });
-  let refits = 0;
-  // one walk-forward per distinct training window (chosen per target on validation)
-  const runs: ReturnType<typeof walkForward> = [];
-  const windows = [...new Set(config.targets.map((t) => nowcastTrainWindowOf(config, t)))];
-  for (const window of windows) {
-    const group = config.targets.flatMap((t, s) =>
-      nowcastTrainWindowOf(config, t) === window ? [s] : []
-    );
-    const out = walkForward(
-      features,
-      group.map((s) => series.columns[fieldOf(config.targets[s]!)]),
-      { ...wf, trainWindowH: window, horizonH: 0, fromTarget: testFrom, toTarget: testTo },
-    );
-    group.forEach((s, k) => (runs[s] = out[k]!));
-  }
-  const rows = config.targets.map((target, s): NowcastRow => {
-    const y = series.columns[fieldOf(target)];
-    const run = runs[s]!;
-    refits += run.refits;
-    const w = gbtWeightOf(config, target, "nowcast");
-    const best = blend(run.ridge, run.gbt, w);
-    const window = (a: Float64Array) => a.subarray(testFrom, testTo + 1);
-    const obs = window(y);
-    const n = obs.reduce((c, v, i) => (v === v && !Number.isNaN(window(best)[i]!) ? c + 1 : c), 0);
-    return {
-      target,
-      n,
-      mae: mae(window(best), obs),
-      rmse: rmse(window(best), obs),
-      ridge_mae: mae(window(run.ridge), obs),
-      gbt_mae: mae(window(run.gbt), obs),
-      detail: blendLabel(w),
-    };
-  });
-  return { rows, refits };
 }
 
 /**

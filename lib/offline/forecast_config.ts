@@ -13,6 +13,24 @@ export const FORECAST_TARGETS = ["CO(GT)", "NOx(GT)", "NO2(GT)", "C6H6(GT)"] as 
 const window = z.strictObject({ from: IsoTimestamp, to: IsoTimestamp });
 const fraction = z.number().positive().max(1);
 const transform = z.enum(["none", "log1p"]);
+/** Groups of nowcast-only features of the virtual sensor (`lib/offline/nowcast.ts`). */
+export const NOWCAST_FEATURE_GROUPS = ["ratios", "weather", "age"] as const;
+/** What the virtual sensor's models fit: the value, or its change since the last observed value. */
+export const NOWCAST_TARGETS = ["level", "change"] as const;
+/** The virtual sensor of one target: its extra features, what it fits, the hour-of-day bias correction. */
+export const NowcastOptionsSchema = z.strictObject({
+  features: z.array(z.enum(NOWCAST_FEATURE_GROUPS)),
+  target: z.enum(NOWCAST_TARGETS),
+  /** Days of same-hour errors the hour-of-day bias correction averages; null = no correction. */
+  hourBiasDays: z.number().int().min(1).max(60).nullable(),
+  /**
+   * Training window (hours, null = all history) and tree weight of this virtual sensor. The
+   * served (level, shared-feature) model keeps `walkForward.nowcastTrainWindowH` and
+   * `gbtWeight[target].nowcast`.
+   */
+  trainWindowH: z.number().int().min(168).nullable(),
+  gbtWeight: z.number().min(0).max(1),
+});
 /** Weight of the boosted trees in the ridge/trees blend, per target and per horizon key. */
 const weights = z.record(z.string(), z.record(z.string(), z.number().min(0).max(1)));
 
@@ -49,6 +67,12 @@ export const ForecastConfigSchema = z.strictObject({
   }),
   /** Chosen on validation by `deno task evaluate --select`; keys: target, then horizon or "nowcast". */
   gbtWeight: weights,
+  /**
+   * The evaluated virtual sensor per target, chosen on validation by
+   * `deno task evaluate --select --nowcast`; a target left out is evaluated as served (shared
+   * features, level, `nowcastTrainWindowH` and `gbtWeight.nowcast`).
+   */
+  nowcast: z.record(z.string(), NowcastOptionsSchema).optional(),
   /**
    * SARIMA (npm `arima`) per target, refit every `walkForward.refitEveryH` on the last `windowH`
    * hours. `enabled`: run it in `deno task evaluate` without `--sarima` (it is slow; its time is
@@ -164,6 +188,20 @@ export function offsetMinutes(offset: string): number {
 export function nowcastTrainWindowOf(config: ForecastConfig, target: string): number | null {
   const w = config.walkForward.nowcastTrainWindowH?.[target];
   return w === undefined ? config.walkForward.trainWindowH : w;
+}
+
+/** The virtual sensor's options of a target; default the shared features, level, no correction. */
+export function nowcastOptionsOf(
+  config: ForecastConfig,
+  target: string,
+): z.infer<typeof NowcastOptionsSchema> {
+  return config.nowcast?.[target] ?? {
+    features: [],
+    target: "level",
+    hourBiasDays: null,
+    trainWindowH: nowcastTrainWindowOf(config, target),
+    gbtWeight: gbtWeightOf(config, target, "nowcast"),
+  };
 }
 
 /** The weight of SARIMA in `best` for a target and a horizon key; default 0. */

@@ -17,7 +17,8 @@ export const GOALS = {
   regimeCoverage: [0.85, 0.95] as const,
   /** Issue 17: warning F1 at least persistence's plus this, at every lead. */
   warningF1Margin: 0.05,
-  nowcastMae: { "CO(GT)": 0.25, "NOx(GT)": 40, "NO2(GT)": 14 } as Record<string, number>,
+  /** Issue 17: the virtual sensor bars (issue 4 had NOx 40, NO2 14). */
+  nowcastMae: { "CO(GT)": 0.25, "NOx(GT)": 38, "NO2(GT)": 12 } as Record<string, number>,
 };
 
 /** A Markdown table padded the way `deno fmt` pads it, so generated files stay fmt-clean. */

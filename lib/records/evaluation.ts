@@ -70,6 +70,12 @@ export const NowcastRowSchema = z.strictObject({
   ridge_mae: z.number(),
   gbt_mae: z.number(),
   detail: z.string(),
+  /** The nowcast-only feature groups (`nowcast` in config/forecast.json). */
+  features: z.array(z.string()),
+  /** What the models fit: `level`, or `change` since the last observed value. */
+  fits: z.string(),
+  /** Days of the hour-of-day bias correction; null = none. */
+  hour_bias_days: z.number().nullable(),
 });
 
 /** One row of `nowcast`. */
