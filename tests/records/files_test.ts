@@ -21,6 +21,7 @@ import {
 import { MonitorOutputSchema } from "../../lib/monitoring/mod.ts";
 import { ClusterDrillResultSchema } from "../../lib/records/operations.ts";
 import { SequenceReportSchema } from "../../lib/offline/sequence_report.ts";
+import { NowcastSelectionSchema } from "../../lib/offline/nowcast.ts";
 
 const DIR = new URL("../../docs/reports/", import.meta.url);
 
@@ -38,6 +39,7 @@ const SCHEMAS: [RegExp, z.ZodType][] = [
   ],
   [/^evaluation\.json$/, EvaluationReportSchema],
   [/^sequence\.json$/, SequenceReportSchema],
+  [/^nowcast-candidates\.json$/, NowcastSelectionSchema],
   [/^monitor\.json$/, MonitorOutputSchema],
 ];
 
