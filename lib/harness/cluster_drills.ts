@@ -18,8 +18,8 @@ import {
   type ClusterDrillResult,
   ClusterDrillResultSchema,
 } from "../records/operations.ts";
-import { openSqliteStore } from "../storage/mod.ts";
 import type { LocalBroker, LocalCluster } from "./broker/mod.ts";
+import { storedCount } from "./drills.ts";
 import { spawnTask } from "./tasks.ts";
 
 const log = getLogger(["airq", "drill"]);
@@ -129,20 +129,6 @@ const FORECASTER_GROUP = "drill-forecaster";
 
 function sleep(ms: number): Promise<void> {
   return new Promise((r) => setTimeout(r, ms));
-}
-
-async function storedCount(dbPath: string): Promise<number> {
-  try {
-    await Deno.stat(dbPath);
-  } catch {
-    return 0;
-  }
-  const store = await openSqliteStore(dbPath);
-  try {
-    return (await store.summary()).stored_readings;
-  } finally {
-    await store.close();
-  }
 }
 
 /** Partition leaders per node over `topics`. */

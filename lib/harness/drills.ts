@@ -33,7 +33,8 @@ import { parseQualityOutput } from "../records/quality.ts";
 import { parseLastLine } from "../records/file.ts";
 import { ConsumeSummarySchema, ProduceSummarySchema } from "../records/summary.ts";
 
-async function storedCount(dbPath: string): Promise<number> {
+/** Readings in the drill's SQLite store; 0 before the consumer has created it. */
+export async function storedCount(dbPath: string): Promise<number> {
   try {
     await Deno.stat(dbPath);
   } catch {

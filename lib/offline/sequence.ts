@@ -19,24 +19,13 @@
 import { fieldOf, HOUR_MS, type HourlySeries, localHour } from "../features/mod.ts";
 import { lastObserved } from "../models/mod.ts";
 import { GruNetwork } from "../models/gru.ts";
-import type { MeasurementField } from "../records/reading.ts";
+import { MEASUREMENT_FIELDS, type MeasurementField } from "../records/reading.ts";
 import type { SequenceSettings } from "./forecast_config.ts";
 
-/** The measured columns the network reads (NMHC is left out: 90 % missing). */
-export const SEQUENCE_FIELDS: readonly MeasurementField[] = [
-  "co_mg_m3",
-  "pt08_s1_co",
-  "c6h6_ug_m3",
-  "pt08_s2_nmhc",
-  "nox_ppb",
-  "pt08_s3_nox",
-  "no2_ug_m3",
-  "pt08_s4_no2",
-  "pt08_s5_o3",
-  "t_c",
-  "rh_pct",
-  "ah",
-];
+/** The measured columns the network reads (NMHC is left out: 90 % missing), in file order. */
+export const SEQUENCE_FIELDS: readonly MeasurementField[] = MEASUREMENT_FIELDS.filter((f) =>
+  f !== "nmhc_ug_m3"
+);
 
 /** Where the walk-forward runs. */
 export interface SequenceRunOptions {
