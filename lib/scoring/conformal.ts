@@ -82,7 +82,7 @@ export function conformalIntervals(
 }
 
 /** The latest `capacity` values, kept both in arrival order and sorted. */
-class SortedWindow {
+export class SortedWindow {
   readonly #ring: Float64Array;
   readonly #sorted: Float64Array;
   #head = 0;

@@ -33,3 +33,8 @@ export {
   intervalScore,
   intervalScores,
 } from "./conformal.ts";
+export {
+  conditionalConformalIntervals,
+  type ConditionalConformalOptions,
+  type ResidualScale,
+} from "./conditional_conformal.ts";
