@@ -40,6 +40,17 @@ export interface SarimaWalkForwardResult {
   readonly failedFits: number;
 }
 
+/** The SARIMA runs of every target: forecasts by information index per horizon, and counts. */
+export interface SarimaRuns {
+  readonly runs: Map<string, Map<number, Float64Array>>;
+  readonly fits: number;
+  readonly failedFits: number;
+  /** Lines the C code printed (to the sink, never stdout). */
+  readonly printedLines: number;
+  /** Wall time of the run that computed them, s. */
+  readonly seconds: number;
+}
+
 /** Runs SARIMA walk-forward on `y` (`NaN` = missing). */
 export function sarimaWalkForward(
   engine: SarimaEngine,

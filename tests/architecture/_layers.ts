@@ -57,6 +57,7 @@ export const LAYERS: Layer[] = [
       "lib/dataset/",
       "lib/offline/load.ts",
       "lib/offline/sequence_cache.ts",
+      "lib/offline/sarima_cache.ts",
       "lib/realtime/",
       "lib/dashboard/",
       "lib/kafka/",

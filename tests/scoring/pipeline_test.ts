@@ -147,7 +147,9 @@ Deno.test("evaluate.ts --json writes the contract of issue 4 (subprocess, task p
       fineTuneEpochs: 1,
       cacheDir: join(dir, "cache"),
     };
-    await Deno.writeTextFile(configPath, JSON.stringify({ ...small, sequence }));
+    // SARIMA's cache too (var/ is not writable here)
+    const sarima = { ...small.sarima, cacheDir: join(dir, "sarima") };
+    await Deno.writeTextFile(configPath, JSON.stringify({ ...small, sequence, sarima }));
     // the tfjs WebAssembly backend reads its .wasm file from the package in the Deno cache
     const wasmDir = fileURLToPath(
       new URL(".", import.meta.resolve("@tensorflow/tfjs-backend-wasm")),
@@ -192,8 +194,10 @@ Deno.test("evaluate.ts --json writes the contract of issue 4 (subprocess, task p
     for (const model of ["persistence", "seasonal_naive_24h", "best", "gru", "best_gru"]) {
       assert.equal(result.results.filter((r: { model: string }) => r.model === model).length, 8);
     }
-    // the GRU's forecasts were cached under their key
+    // the GRU's and SARIMA's forecasts were cached under their keys
     assert.equal((await Array.fromAsync(Deno.readDir(join(dir, "cache")))).length, 1);
+    assert.equal((await Array.fromAsync(Deno.readDir(join(dir, "sarima")))).length, 1);
+    assert.equal(result.sarima.cached, false);
     assert.deepEqual(
       result.nowcast.map((r: { target: string }) => r.target),
       ["CO(GT)", "NOx(GT)", "NO2(GT)", "C6H6(GT)"],
