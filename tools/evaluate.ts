@@ -12,6 +12,7 @@
  * deno task evaluate --sarima [--json PATH]      # adds SARIMA rows (slow; timed as sarima_seconds)
  * deno task evaluate --select --sarima           # SARIMA's window, scale and blend weight on validation
  * deno task evaluate --select --nowcast [--json PATH]  # the virtual sensor's options on validation
+ * deno task evaluate --select --intervals [--json PATH]  # the regime-aware interval rule on validation
  * ```
  *
  * Permissions (the `evaluate` task): `--allow-read` (config, the dataset),
@@ -23,6 +24,7 @@
 import { dirname, join } from "node:path";
 import { CONFIG_DIR, loadConfig } from "../lib/config/mod.ts";
 import {
+  computeSarimaRuns,
   evaluateForecasts,
   evaluationSteps,
   evaluationWindow,
@@ -31,6 +33,7 @@ import {
   renderReport,
   renderSummary,
   replaceResultsBlock,
+  sarimaWindow,
   selectNowcast,
   selectOnValidation,
   selectSarimaOnValidation,
@@ -41,6 +44,8 @@ import { loadSarima } from "../lib/models/mod.ts";
 import { EvaluationReportSchema } from "../lib/records/mod.ts";
 import { loadSeries } from "../lib/offline/load.ts";
 import { cachedSequenceRun } from "../lib/offline/sequence_cache.ts";
+import { cachedSarimaRuns } from "../lib/offline/sarima_cache.ts";
+import { IntervalSelectionSchema, selectIntervals } from "../lib/offline/select_intervals.ts";
 import { println, UsageError } from "../lib/cli/io.ts";
 import { envPath } from "../lib/cli/paths.ts";
 import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
@@ -63,6 +68,10 @@ const CLI = defineCommand({
     sarima: opt.flag(
       "also run SARIMA (npm arima; about 1.5 minutes, reported as sarima_seconds); on when " +
         '"sarima.enabled" is true in the config',
+    ),
+    intervals: opt.flag(
+      "with --select: the regime-aware interval rules scored on the validation window (needs " +
+        "SARIMA's walk-forward over it: a few minutes)",
     ),
     nowcast: opt.flag(
       "with --select: the virtual sensor's search only (its candidates' validation and test MAE; " +
@@ -125,9 +134,18 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     return 0;
   }
   const withSarima = values.sarima || config.sarima.enabled;
-  // loaded before anything else touches npm:arima, so its C printf never reaches stdout
-  const sarima = withSarima ? await loadSarima() : undefined;
+  if (values.select && values.intervals) {
+    const sarima = withSarima ? await loadSarima() : undefined;
+    const steps = new StepProgress(null, log);
+    const selection = IntervalSelectionSchema.parse(
+      selectIntervals(series, config, sarima, (message) => steps.step(message)),
+    );
+    await writeJson(values.json ?? { path: null }, selection);
+    return 0;
+  }
   if (values.select) {
+    // loaded before anything else touches npm:arima, so its C printf never reaches stdout
+    const sarima = withSarima ? await loadSarima() : undefined;
     // the search's steps are not counted ahead: k steps and the time so far
     const steps = new StepProgress(null, log);
     const selection = sarima !== undefined
@@ -151,22 +169,53 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     await writeJson(values.json ?? { path: null }, selection);
     return 0;
   }
-  const progress = new StepProgress(evaluationSteps(config, sarima !== undefined), log);
+  const progress = new StepProgress(evaluationSteps(config, withSarima), log);
+  const window = evaluationWindow(series, config);
+  // SARIMA runs from before the validation window when the warning uses `best` there
+  const sarimaSpan = sarimaWindow(series, config, window);
   // the GRU (issue 17): cached under sequence.cacheDir, keyed by its inputs; `gru` rows only
   const t0 = performance.now();
   const sequence = config.sequence?.enabled
-    ? await cachedSequenceRun(series, config, evaluationWindow(series, config), {
+    ? await cachedSequenceRun(series, config, window, {
       clock: () => performance.now(),
     })
     : undefined;
   const sequenceMs = performance.now() - t0;
+  // SARIMA: cached under sarima.cacheDir, keyed by its inputs; npm:arima is loaded on a miss only
+  const t1 = performance.now();
+  const sarima = withSarima
+    ? await cachedSarimaRuns(
+      series,
+      config,
+      sarimaSpan,
+      async () =>
+        computeSarimaRuns(
+          await loadSarima(),
+          series,
+          config,
+          sarimaSpan,
+          () => performance.now(),
+          (target, fits) => progress.step(`sarima ${target}: ${fits} fits`),
+        ),
+    )
+    : undefined;
+  if (sarima?.cached === true) {
+    for (const target of config.targets) progress.step(`sarima ${target}: cached (${sarima.path})`);
+  }
+  const sarimaMs = performance.now() - t1;
   const report = evaluateForecasts(series, config, {
     clock: () => performance.now(),
     onProgress: (message) => progress.step(message),
-    ...(sarima === undefined ? {} : { sarima }),
+    ...(sarima === undefined ? {} : { sarimaRuns: sarima.runs }),
     ...(sequence === undefined ? {} : { sequence: sequence.run }),
   });
   if (sequence !== undefined) report.timings_ms.sequence = sequenceMs;
+  if (sarima !== undefined && report.sarima !== null) {
+    report.timings_ms.sarima = sarimaMs;
+    report.sarima_seconds = sarimaMs / 1000;
+    report.sarima.cached = sarima.cached;
+    report.sarima.computed_seconds = sarima.runs.seconds;
+  }
   report.timings_ms.total = performance.now() - started;
   // the one schema of the file, checked by its writer as by its readers
   if (values.json !== undefined) await writeJson(values.json, EvaluationReportSchema.parse(report));

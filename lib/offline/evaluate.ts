@@ -16,12 +16,13 @@ import {
   offsetMinutes,
   sarimaWeightOf,
 } from "./forecast_config.ts";
-import { sarimaWalkForward } from "./sarima_runs.ts";
+import { type SarimaRuns, sarimaWalkForward } from "./sarima_runs.ts";
 import { holmAcrossPairs, type ResultRow, scoreForecasts } from "./score.ts";
 import { coverageByRegime, type RegimeCoverageRow, regimeMembership } from "./regimes.ts";
 import { episodeLeadTimes, warningAtLead, type WarningLeadRow } from "./warning.ts";
 import { walkForward, type WalkForwardOptions } from "./walk_forward.ts";
 import { evaluateNowcasts } from "./nowcast.ts";
+import { conditionalCoverage, describeConditionalRule } from "./conditional_intervals.ts";
 
 // The file's shape, `EvaluationReport` and its rows, is its one schema: lib/records/evaluation.ts.
 export type { EvaluationReport, NowcastRow, WarningRow } from "../records/evaluation.ts";
@@ -38,6 +39,8 @@ export interface EvaluateOptions {
   readonly onProgress?: (message: string) => void;
   /** The loaded npm `arima` (`loadSarima()`): adds `sarima` rows (and its blend into `best`). */
   readonly sarima?: SarimaEngine;
+  /** SARIMA's runs computed beforehand (`cachedSarimaRuns()`): used instead of `sarima`. */
+  readonly sarimaRuns?: SarimaRuns;
   /**
    * The GRU walk-forward (`cachedSequenceRun()`): adds `gru` rows, and `best_gru` rows blended with
    * `sequence.blendWeight`; `best` is unchanged.
@@ -134,6 +137,53 @@ export function sarimaRunsOf(
   return { runs, fits, failedFits };
 }
 
+/** `forecast` (by information index) with NaN before the information index `fromTarget - h`. */
+function fromHour(
+  forecast: Float64Array | undefined,
+  h: number,
+  fromTarget: number,
+): Float64Array | undefined {
+  return forecast?.map((v, t) => (t + h >= fromTarget ? v : NaN));
+}
+
+/**
+ * Where SARIMA runs: the evaluation window, and with `warning.forecast` = `best` from
+ * `conformal.warmupH` hours before the validation window, so the warning's rule can be chosen on
+ * validation with the forecast it is scored with. The main scores use the evaluation window only.
+ */
+export function sarimaWindow(
+  series: HourlySeries,
+  config: ForecastConfig,
+  window: EvaluationWindow,
+): EvaluationWindow {
+  if (config.warning.forecast !== "best") return window;
+  const validationFrom = seriesIndex(series, config.validationWindow.from);
+  return {
+    ...window,
+    warmFrom: Math.max(0, Math.min(window.warmFrom, validationFrom - config.conformal.warmupH)),
+  };
+}
+
+/** {@linkcode sarimaRunsOf} timed with `clock` (ms), as {@linkcode SarimaRuns}. */
+export function computeSarimaRuns(
+  engine: SarimaEngine,
+  series: HourlySeries,
+  config: ForecastConfig,
+  window: EvaluationWindow,
+  clock: () => number,
+  onTarget?: (target: string, fits: number) => void,
+): SarimaRuns {
+  const t0 = clock();
+  const { runs, fits, failedFits } = sarimaRunsOf(engine, series, config, window, onTarget);
+  return {
+    runs,
+    fits,
+    failedFits,
+    printedLines: engine.output.length,
+    seconds: (clock() - t0) / 1000,
+  };
+}
+
 /**
  * `best` of one target and horizon: ridge and trees blended with the gbt
  * weight of `config`, then SARIMA (when it ran) with its weight.
@@ -173,6 +223,7 @@ export function evaluateForecasts(
   };
   const results: ResultRow[] = [];
   const coverageRows: RegimeCoverageRow[] = [];
+  const conditionalRows: RegimeCoverageRow[] = [];
   const memberships = new Map(config.targets.map((target) => [
     target,
     regimeMembership(
@@ -184,32 +235,34 @@ export function evaluateForecasts(
     ),
   ]));
   const bestByKey = new Map<string, Float64Array>();
+  // the warning target's ridge/trees runs at the main horizons, reused by the warning's leads
+  const warningRuns = new Map<number, { ridge: Float64Array; gbt: Float64Array }>();
   let refits = 0;
   let sarimaRuns = new Map<string, Map<number, Float64Array>>();
   let sarimaInfo: EvaluationReport["sarima"] = null;
   let sarimaSeconds: number | null = null;
-  if (options.sarima !== undefined) {
-    const engine = options.sarima;
-    const t0 = clock();
-    const { order, transform, windowH } = config.sarima;
-    const { runs, fits, failedFits: failed } = sarimaRunsOf(
-      engine,
+  const sarimaPre = options.sarimaRuns ??
+    (options.sarima === undefined ? undefined : computeSarimaRuns(
+      options.sarima,
       series,
       config,
-      window,
+      sarimaWindow(series, config, window),
+      clock,
       (target, fits) => options.onProgress?.(`sarima ${target}: ${fits} fits`),
-    );
-    sarimaRuns = runs;
-    sarimaSeconds = (clock() - t0) / 1000;
-    timings.sarima = sarimaSeconds * 1000;
+    ));
+  if (sarimaPre !== undefined) {
+    const { order, transform, windowH } = config.sarima;
+    sarimaRuns = sarimaPre.runs;
+    sarimaSeconds = sarimaPre.seconds;
+    timings.sarima = options.sarimaRuns === undefined ? sarimaPre.seconds * 1000 : 0;
     const { p, d, q, P, D, Q, s } = order;
     sarimaInfo = {
       order: `(${p},${d},${q})(${P},${D},${Q},${s})`,
       transform,
       window_h: windowH,
-      fits,
-      failed_fits: failed,
-      printed_lines: engine.output.length,
+      fits: sarimaPre.fits,
+      failed_fits: sarimaPre.failedFits,
+      printed_lines: sarimaPre.printedLines,
     };
   }
   for (const h of config.horizonsH) {
@@ -229,11 +282,13 @@ export function evaluateForecasts(
       const run = runs[s]!;
       refits += run.refits;
       const w = gbtWeightOf(config, target, String(h));
-      const sarima = sarimaRuns.get(target)?.get(h);
+      // SARIMA may run from before the validation window (for the warning): only the main span here
+      const sarima = fromHour(sarimaRuns.get(target)?.get(h), h, warmFrom);
       const v = sarima === undefined ? 0 : sarimaWeightOf(config, target, String(h));
       const best = bestOf(config, target, h, run, sarima);
       const gru = options.sequence?.forecasts.get(target)?.get(h);
       bestByKey.set(`${target}|${h}`, best);
+      if (target === config.warning.target) warningRuns.set(h, run);
       const naive = (period: number | null) =>
         Float64Array.from(
           y,
@@ -279,6 +334,12 @@ export function evaluateForecasts(
         { target, horizonH: h, testFrom, testTo },
         memberships.get(target)!.isIn,
       ));
+      if (config.conformal.conditional !== undefined) {
+        conditionalRows.push(...conditionalCoverage(y, best, h, config, window, series.startMs, {
+          target,
+          isIn: memberships.get(target)!.isIn,
+        }));
+      }
       timings[`score_${target}_h${h}`] = clock() - t0;
       options.onProgress?.(`${target} h=${h}: ${run.refits} refits`);
     }
@@ -311,7 +372,10 @@ export function evaluateForecasts(
     testTo,
   );
   const t1 = clock();
-  const warning = evaluateWarning(series, config, window, utcOffsetMin, wf, pointRule);
+  const warning = evaluateWarning(series, config, window, utcOffsetMin, wf, pointRule, {
+    runs: warningRuns,
+    sarima: sarimaRuns.get(config.warning.target),
+  });
   timings.warning = clock() - t1;
   options.onProgress?.("warning done");
   return {
@@ -324,6 +388,11 @@ export function evaluateForecasts(
     },
     results,
     coverage_by_regime: coverageRows,
+    coverage_by_regime_conditional: config.conformal.conditional === undefined ? null : {
+      rule: describeConditionalRule(config.conformal.conditional),
+      served_live: false,
+      rows: conditionalRows,
+    },
     regime_thresholds: Object.fromEntries(
       [...memberships].map(([target, m]) => [target, m.threshold]),
     ),
@@ -348,6 +417,10 @@ function evaluateWarning(
   utcOffsetMin: number,
   wf: Omit<WalkForwardOptions, "horizonH" | "fromTarget" | "toTarget">,
   pointRule: WarningScores,
+  reuse: {
+    runs: ReadonlyMap<number, { ridge: Float64Array; gbt: Float64Array }>;
+    sarima: ReadonlyMap<number, Float64Array> | undefined;
+  },
 ): WarningRow {
   const { target, threshold, horizonH, leadsH } = config.warning;
   const y = series.columns[fieldOf(target)];
@@ -366,14 +439,24 @@ function evaluateWarning(
   const persistenceWarns = new Map<number, (t: number) => boolean>();
   for (const lead of leadsH) {
     const features = buildFeatureMatrix(series, { mode: "forecast", horizonH: lead, utcOffsetMin });
+    // at a main horizon, the main run (same blocks, same fits) covers the warm-up and test: only
+    // the hours before it are walked forward here, and the two are joined per information hour
+    const main = reuse.runs.get(lead);
     const [run] = walkForward(features, [y], {
       ...wf,
       horizonH: lead,
       fromTarget: Math.max(0, validation.from - config.conformal.warmupH),
-      toTarget: window.testTo,
+      toTarget: main === undefined ? window.testTo : window.warmFrom - 1,
     });
     const w = gbtWeightOf(config, target, String(lead));
-    const forecast = blend(run!.ridge, run!.gbt, w);
+    const joined = (own: Float64Array, other: Float64Array | undefined) =>
+      other === undefined ? own : own.map((v, t) => (other[t] === other[t] ? other[t]! : v));
+    const mix = { ridge: joined(run!.ridge, main?.ridge), gbt: joined(run!.gbt, main?.gbt) };
+    // `best` (with SARIMA) where SARIMA ran at this lead and `warning.forecast` says so
+    const sarima = config.warning.forecast === "best" ? reuse.sarima?.get(lead) : undefined;
+    const forecast = sarima === undefined
+      ? blend(mix.ridge, mix.gbt, w)
+      : bestOf(config, target, lead, mix, sarima);
     const scored = warningAtLead(y, forecast, lead, rule, validation, {
       from: window.testFrom,
       to: window.testTo,
@@ -395,7 +478,11 @@ function evaluateWarning(
     n: head.n,
     events: head.events,
     rule: `warn at t for t + L when P(${target} > ${threshold}) >= the lead's cut-off; P from ` +
-      `the ridge/trees forecast and its latest ${rule.residualWindowH} multiplicative errors ` +
+      `${
+        config.warning.forecast === "best" && reuse.sarima !== undefined
+          ? "`best` (with SARIMA) at the main horizons, else the ridge/trees blend"
+          : "the ridge/trees forecast"
+      } and its latest ${rule.residualWindowH} multiplicative errors ` +
       "(log1p residuals), alone or combined with persistence (either or both); cut-off and " +
       "combination chosen per lead on the validation window for the best F1",
     by_lead_h: rows,

@@ -5,6 +5,11 @@
  * @module
  */
 import { z } from "zod";
+
+/** How the regime-aware intervals group forecasts: by the target hour's clock, the forecast level, or both. */
+export const INTERVAL_GROUPINGS = ["none", "rush", "level", "rush_level", "day_level"] as const;
+/** One of {@linkcode INTERVAL_GROUPINGS}. */
+export type IntervalGrouping = typeof INTERVAL_GROUPINGS[number];
 import { IsoTimestamp } from "../records/reading.ts";
 
 /** Targets airq forecasts. NMHC(GT) is left out: 90 % missing and absent after May 2004. */
@@ -93,6 +98,8 @@ export const ForecastConfigSchema = z.strictObject({
     transform,
     windowH: z.number().int().min(200),
     blendWeight: weights,
+    /** Where `deno task evaluate` caches the walk-forward, keyed by its inputs; none: no cache. */
+    cacheDir: z.string().min(1).optional(),
   }),
   conformal: z.strictObject({
     alpha: z.number().positive().max(0.5),
@@ -101,6 +108,16 @@ export const ForecastConfigSchema = z.strictObject({
     minResiduals: z.number().int().min(1),
     /** Hours of walk-forward forecasts before the test window that calibrate the first intervals. */
     warmupH: z.number().int().min(0),
+    /**
+     * The regime-aware intervals of `best` (lib/offline/conditional_intervals.ts), reported in
+     * `coverage_by_regime_conditional`; chosen with `deno task evaluate --select --intervals`.
+     */
+    conditional: z.strictObject({
+      scale: z.enum(["absolute", "log1p"]),
+      grouping: z.enum(INTERVAL_GROUPINGS),
+      levelQuantiles: z.array(z.number().gt(0).lt(1)),
+      dayHours: z.tuple([z.number().int().min(0).max(23), z.number().int().min(0).max(23)]),
+    }).optional(),
   }),
   bootstrap: z.strictObject({
     resamples: z.number().int().min(10),
@@ -123,6 +140,12 @@ export const ForecastConfigSchema = z.strictObject({
     residualWindowH: z.number().int().min(10).default(720),
     minResiduals: z.number().int().min(1).default(50),
     probabilityCutoffs: z.array(z.number().gt(0).max(1)).min(1).default([0.5]),
+    /**
+     * The forecast behind P(exceedance) at leads that are main horizons when SARIMA runs: `best`
+     * (ridge/trees then SARIMA), or `blend` (ridge/trees only, as at the other leads). Chosen on
+     * the validation window (docs/forecasting.md).
+     */
+    forecast: z.enum(["blend", "best"]).default("blend"),
   }),
   /**
    * Regimes of `coverage_by_regime`: high pollution = above the `highQuantile` of the target's

@@ -14,12 +14,14 @@ export {
   sarimaWeightOf,
 } from "./forecast_config.ts";
 export {
+  type SarimaRuns,
   sarimaWalkForward,
   type SarimaWalkForwardOptions,
   type SarimaWalkForwardResult,
 } from "./sarima_runs.ts";
 export {
   bestOf,
+  computeSarimaRuns,
   evaluateForecasts,
   type EvaluateOptions,
   type EvaluationReport,
@@ -28,6 +30,7 @@ export {
   evaluationWindow,
   type NowcastRow,
   sarimaRunsOf,
+  sarimaWindow,
   seriesIndex,
   walkForwardSettings,
   type WarningRow,

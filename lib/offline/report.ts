@@ -7,6 +7,7 @@
  * @module
  */
 import type { EvaluationReport } from "./evaluate.ts";
+import { conditionalGoalRows, conditionalSection } from "./conditional_report.ts";
 
 /** Goals from PRODUCT.md. */
 export const GOALS = {
@@ -116,6 +117,7 @@ function goalRows(report: EvaluationReport): string[][] {
       inside === at.length ? "met" : `**missed** (${inside} of ${at.length} inside)`,
     ]);
   }
+  rows.push(...conditionalGoalRows(report, GOALS.regimeCoverage));
   const w = report.warning_no2_200;
   for (const lead of w.by_lead_h) {
     const goal = lead.persistence_f1 + GOALS.warningF1Margin;
@@ -199,6 +201,7 @@ export function renderSummary(report: EvaluationReport, command: string): string
     ),
     "",
     ...regimeSection(report),
+    ...conditionalSection(report),
     "",
     ...warningSection(report),
   ].join("\n");
@@ -289,8 +292,11 @@ function warningSection(report: EvaluationReport): string[] {
 function timing(report: EvaluationReport): string {
   const total = (report.timings_ms.total ?? NaN) / 1000;
   if (report.sarima_seconds === null) return `${total.toFixed(1)} s (SARIMA not run)`;
+  const cached = report.sarima?.cached === true
+    ? `, read from its cache; computing it took ${report.sarima.computed_seconds?.toFixed(1)} s`
+    : "";
   return `${total.toFixed(1)} s, of which SARIMA ${report.sarima_seconds.toFixed(1)} s ` +
-    `(${(total - report.sarima_seconds).toFixed(1)} s without it)`;
+    `(${(total - report.sarima_seconds).toFixed(1)} s without it${cached})`;
 }
 
 /** Renders the summary; `command` is the command line that produced the report. */
@@ -408,6 +414,7 @@ export function renderReport(report: EvaluationReport, command: string): string 
     "## Coverage by regime",
     "",
     ...regimeSection(report),
+    ...conditionalSection(report),
     "",
     "## Early warning: NO2 above 200 ug/m3",
     "",

@@ -151,11 +151,25 @@ export const EvaluationReportSchema = z.strictObject({
   results: z.array(ResultRowSchema),
   /** Coverage and interval score of `best`'s 90 % intervals per target, horizon and regime. */
   coverage_by_regime: z.array(RegimeCoverageRowSchema),
+  /**
+   * The regime-aware intervals of `best` (issue 17; `conformal.conditional`, chosen on validation
+   * with `deno task evaluate --select --intervals`), scored like `coverage_by_regime`. Offline only:
+   * the real-time forecaster serves the rule of `results` and `coverage_by_regime`.
+   */
+  coverage_by_regime_conditional: z.strictObject({
+    rule: z.string(),
+    /** False: the live forecaster does not serve these intervals. */
+    served_live: z.boolean(),
+    rows: z.array(RegimeCoverageRowSchema),
+  }).nullable().optional(),
   /** The high-pollution thresholds (quantile of the values before the test window) per target. */
   regime_thresholds: z.record(z.string(), z.number()),
   nowcast: z.array(NowcastRowSchema),
   warning_no2_200: WarningRowSchema,
-  /** Wall time of the SARIMA walk-forward (fits and forecasts), s; null when SARIMA did not run. */
+  /**
+   * Wall time of the SARIMA walk-forward in this run (fits and forecasts, or reading them from the
+   * cache), s; null when SARIMA did not run.
+   */
   sarima_seconds: z.number().nullable(),
   /** What SARIMA ran, when it ran. */
   sarima: z.strictObject({
@@ -165,6 +179,10 @@ export const EvaluationReportSchema = z.strictObject({
     fits: z.number().int(),
     failed_fits: z.number().int(),
     printed_lines: z.number().int(),
+    /** True when the runs were read from `sarima.cacheDir`; `sarima_seconds` is then the read. */
+    cached: z.boolean().optional(),
+    /** Wall time of the run that computed the forecasts, s. */
+    computed_seconds: z.number().optional(),
   }).nullable(),
   timings_ms: z.record(z.string(), z.number()),
 });

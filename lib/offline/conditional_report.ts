@@ -1,0 +1,75 @@
+/**
+ * The Markdown of `coverage_by_regime_conditional` (the regime-aware intervals of `best`, offline
+ * only): goal rows beside the served rule's, and a table of coverage and interval score per
+ * regime next to the served rule's.
+ *
+ * Pure: no `Deno.*`, no I/O.
+ *
+ * @module
+ */
+import type { EvaluationReport } from "../records/evaluation.ts";
+import { markdownTable, wrapParagraph } from "./report.ts";
+
+const f = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : "n/a");
+
+/** Goal rows (check, goal, measured, result) of the regime-aware intervals; none without them. */
+export function conditionalGoalRows(
+  report: EvaluationReport,
+  range: readonly [number, number],
+): string[][] {
+  const c = report.coverage_by_regime_conditional;
+  if (c === null || c === undefined) return [];
+  const [lo, hi] = range;
+  return [...new Set(c.rows.map((r) => r.regime))].flatMap((regime) => {
+    const at = c.rows.filter((r) => r.regime === regime && r.n > 0);
+    if (at.length === 0) return [];
+    const cov = at.map((r) => r.coverage);
+    const inside = at.filter((r) => r.coverage >= lo && r.coverage <= hi).length;
+    return [[
+      `90 % coverage, regime-aware intervals (offline only), regime ${regime} (${at.length} pairs)`,
+      `${lo} to ${hi}`,
+      `${f(Math.min(...cov))} to ${f(Math.max(...cov))}`,
+      inside === at.length ? "met" : `**missed** (${inside} of ${at.length} inside)`,
+    ]];
+  });
+}
+
+/** Coverage (n) and interval score, served rule / regime-aware rule, per target, horizon and regime. */
+export function conditionalSection(report: EvaluationReport): string[] {
+  const c = report.coverage_by_regime_conditional;
+  if (c === null || c === undefined) return [];
+  const regimes = [...new Set(c.rows.map((r) => r.regime))];
+  const keys = [...new Set(c.rows.map((r) => `${r.target}|${r.horizon_h}`))];
+  const find = (rows: typeof c.rows, key: string, regime: string) =>
+    rows.find((r) => `${r.target}|${r.horizon_h}` === key && r.regime === regime);
+  return [
+    "",
+    wrapParagraph(
+      `Regime-aware intervals of \`best\` (offline only; the live forecaster serves the rule ` +
+        `above): ${c.rule}; chosen on the validation window (\`deno task evaluate --select ` +
+        "--intervals\`). Each cell: coverage served / regime-aware, then the mean interval score " +
+        "served / regime-aware (lower is better).",
+    ),
+    "",
+    ...markdownTable(
+      ["target", "h", ...regimes],
+      [false, true, ...regimes.map(() => true)],
+      keys.map((key) => {
+        const [target, h] = key.split("|");
+        return [
+          target!,
+          h!,
+          ...regimes.map((regime) => {
+            const a = find(report.coverage_by_regime, key, regime);
+            const b = find(c.rows, key, regime);
+            if (a === undefined || b === undefined) return "";
+            const digits = a.interval_score >= 100 ? 0 : a.interval_score >= 10 ? 1 : 2;
+            return `${f(a.coverage, 2)} / ${f(b.coverage, 2)}; IS ${
+              f(a.interval_score, digits)
+            } / ${f(b.interval_score, digits)}`;
+          }),
+        ];
+      }),
+    ),
+  ];
+}
