@@ -22,6 +22,7 @@ import { MonitorOutputSchema } from "../../lib/monitoring/mod.ts";
 import { ClusterDrillResultSchema } from "../../lib/records/operations.ts";
 import { SequenceReportSchema } from "../../lib/offline/sequence_report.ts";
 import { NowcastSelectionSchema } from "../../lib/offline/nowcast.ts";
+import { IntervalSelectionSchema } from "../../lib/offline/select_intervals.ts";
 
 const DIR = new URL("../../docs/reports/", import.meta.url);
 
@@ -40,6 +41,7 @@ const SCHEMAS: [RegExp, z.ZodType][] = [
   [/^evaluation\.json$/, EvaluationReportSchema],
   [/^sequence\.json$/, SequenceReportSchema],
   [/^nowcast-candidates\.json$/, NowcastSelectionSchema],
+  [/^interval-candidates\.json$/, IntervalSelectionSchema],
   [/^monitor\.json$/, MonitorOutputSchema],
 ];
 
