@@ -36,14 +36,8 @@ import { runConsumer } from "./lib/pipeline/consume.ts";
 import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
 import { openStore, storeLabel } from "./lib/storage/mod.ts";
 import { env, println } from "./lib/cli/io.ts";
-import {
-  type ArgsOf,
-  defineCommand,
-  opt,
-  runCommand,
-  serviceOptions,
-  writeJson,
-} from "./lib/cli/command.ts";
+import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "./lib/cli/command.ts";
+import { serviceOptions } from "./lib/cli/options.ts";
 import { processMetrics, serveMetrics } from "./lib/metrics/mod.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
 import { awaitCluster } from "./lib/kafka/mod.ts";

@@ -65,14 +65,8 @@ import {
 } from "../lib/realtime/forecaster_config.ts";
 import { openStore, storeLabel } from "../lib/storage/mod.ts";
 import { env, println } from "../lib/cli/io.ts";
-import {
-  type ArgsOf,
-  defineCommand,
-  opt,
-  runCommand,
-  serviceOptions,
-  writeJson,
-} from "../lib/cli/command.ts";
+import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
+import { serviceOptions } from "../lib/cli/options.ts";
 import { storeTarget } from "../lib/cli/paths.ts";
 import { processMetrics, serveMetrics } from "../lib/metrics/mod.ts";
 import { configureLogging, getLogger } from "../lib/log.ts";

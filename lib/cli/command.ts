@@ -27,7 +27,7 @@ import type { JsonTarget, Option } from "./options.ts";
 import { permissionMessage } from "./permissions.ts";
 
 export { CliExit, UsageError };
-export { type JsonTarget, opt, type Option, required, serviceOptions } from "./options.ts";
+export { type JsonTarget, opt, type Option, required } from "./options.ts";
 
 /** The options of a command, by name. */
 export type Spec = Record<string, Option<unknown>>;

@@ -28,9 +28,9 @@ const STROKE = { process: "#4c78a8", topic: "#e0a000", store: "#54a24b" } as con
 function placed(
   kind: Box["kind"],
   [x, y, w, h]: readonly [number, number, number, number],
-  lines: string[],
+  lines: readonly string[],
 ): Box {
-  return { x, y, w, h, kind, lines };
+  return { x, y, w, h, kind, lines: [...lines] };
 }
 
 function box(b: Box): string {
@@ -57,6 +57,15 @@ function arrow(a: Box, b: Box, label: string, dy = 0): string {
       }" text-anchor="middle" font-size="8.5" fill="#333">${esc(label)}</text>`);
 }
 
+/** The boxes that do not depend on the configuration: kind, [x, y, width, height], lines. */
+// deno-fmt-ignore
+const FIXED = {
+  producer: ["process", [10, 120, 120, 58], ["producer.ts", "idempotent, acks=all", "event-time timestamps"]],
+  store: ["store", [590, 20, 160, 58], ["SQLite or PostgreSQL", "idempotent upserts,", "one transaction per batch"]],
+  forecaster: ["process", [370, 200, 150, 58], ["services/forecaster.ts", "Kafka transactions", "read_committed"]],
+  dashboard: ["process", [370, 330, 150, 44], ["services/dashboard.ts", "WebSocket to browsers"]],
+} as const;
+
 function topicLines(t: TopicsConfig["topics"][number], key: string): string[] {
   return [
     t.name,
@@ -70,11 +79,7 @@ export function architectureSvg(topics: TopicsConfig, consumerGroup: string): st
   const byRole = (role: string) => topics.topics.find((t) => t.role === role);
   const raw = byRole("raw"), dlq = byRole("dead_letter");
   const outs = ["forecasts", "estimates", "alerts"].flatMap((r) => byRole(r) ?? []);
-  const producer = placed("process", [10, 120, 120, 58], [
-    "producer.ts",
-    "idempotent, acks=all",
-    "event-time timestamps",
-  ]);
+  const producer = placed(...FIXED.producer);
   const rawBox = placed(
     "topic",
     [175, 120, 140, 58],
@@ -85,31 +90,20 @@ export function architectureSvg(topics: TopicsConfig, consumerGroup: string): st
     `group ${consumerGroup}`,
     "commit after the write",
   ]);
-  const store = placed("store", [590, 20, 160, 58], [
-    "SQLite or PostgreSQL",
-    "idempotent upserts,",
-    "one transaction per batch",
-  ]);
+  const store = placed(...FIXED.store);
   const dlqBox = placed(
     "topic",
     [590, 96, 160, 44],
     dlq === undefined ? ["dead letters"] : [dlq.name, "bytes + reason"],
   );
-  const forecaster = placed("process", [370, 200, 150, 58], [
-    "services/forecaster.ts",
-    "Kafka transactions",
-    "read_committed",
-  ]);
+  const forecaster = placed(...FIXED.forecaster);
   const outBoxes = outs.map((t, i) =>
     placed("topic", [590, 160 + i * 50, 160, 44], [
       t.name,
       `${t.partitions} partitions · exactly once`,
     ])
   );
-  const dashboard = placed("process", [370, 330, 150, 44], [
-    "services/dashboard.ts",
-    "WebSocket to browsers",
-  ]);
+  const dashboard = placed(...FIXED.dashboard);
   const parts = [
     box(producer),
     box(rawBox),
