@@ -232,7 +232,11 @@ async function latencyPhase(
   let setBytes = 0;
   let sets = 0;
   const settle = (raw: { produced: number; seen: number }, at: number) =>
-    latencies.push({ rawTs: raw.produced, ms: at - raw.produced, produceMs: raw.seen - raw.produced });
+    latencies.push({
+      rawTs: raw.produced,
+      ms: at - raw.produced,
+      produceMs: raw.seen - raw.produced,
+    });
   const reader = kafka.consumer({
     groupId: `airq-bench-reader-${crypto.randomUUID().slice(0, 6)}`,
     readUncommitted: false,
