@@ -10,7 +10,8 @@ import assert from "node:assert/strict";
 import { BatchPublisher } from "../../lib/kafka/publisher.ts";
 import type { Message, Producer } from "../../lib/kafka/client.ts";
 
-function standIn() {
+/** A publisher with `lingerMs` on a stand-in producer, its requests and their acknowledgements. */
+function standIn(lingerMs: number) {
   const sent: Message[][] = [];
   const acks: (() => void)[] = [];
   const producer = {
@@ -19,7 +20,13 @@ function standIn() {
       return new Promise<void>((resolve) => acks.push(resolve));
     },
   } as unknown as Producer;
-  return { producer, sent, acks };
+  const publisher = new BatchPublisher(producer, {
+    topic: "t",
+    batchSize: 100,
+    lingerMs,
+    compression: "none",
+  });
+  return { publisher, sent, acks };
 }
 
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
@@ -31,13 +38,7 @@ const ticks = async () => {
 };
 
 Deno.test("publisher: a queue that waited behind a request goes when the request is acknowledged", async () => {
-  const { producer, sent, acks } = standIn();
-  const publisher = new BatchPublisher(producer, {
-    topic: "t",
-    batchSize: 100,
-    lingerMs: 5,
-    compression: "none",
-  });
+  const { publisher, sent, acks } = standIn(5);
   await publisher.publish({ value: "1" });
   await until(() => sent.length === 1);
   assert.equal(sent.length, 1, "the first message goes after its linger");
@@ -54,13 +55,7 @@ Deno.test("publisher: a queue that waited behind a request goes when the request
 });
 
 Deno.test("publisher: a young queue behind a request still waits out its linger", async () => {
-  const { producer, sent, acks } = standIn();
-  const publisher = new BatchPublisher(producer, {
-    topic: "t",
-    batchSize: 100,
-    lingerMs: 200,
-    compression: "none",
-  });
+  const { publisher, sent, acks } = standIn(200);
   await publisher.publish({ value: "1" });
   await until(() => sent.length === 1);
   assert.equal(sent.length, 1);
