@@ -37,9 +37,8 @@ import {
   parseFileAs,
   RealtimeResultSchema,
 } from "../lib/records/mod.ts";
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import {
   ANALYSIS_CONFIG_FILE,
   AnalysisConfigSchema,
@@ -49,7 +48,7 @@ import {
 } from "../lib/analysis/mod.ts";
 import { analysisFigures } from "../lib/render/mod.ts";
 import { finalFigures, finalReportHtml, parseMonitorOutput } from "../lib/reports/final.ts";
-import { pdfPageCount } from "../lib/render/pdf.ts";
+import { printPages } from "../lib/cli/print.ts";
 import { ALERTS_CONFIG_FILE, AlertsConfigSchema } from "../lib/alerts/mod.ts";
 import { println, UsageError } from "../lib/cli/io.ts";
 import { envPath } from "../lib/cli/paths.ts";
@@ -70,44 +69,6 @@ import { preprocessingStats } from "../lib/reports/preprocessing.ts";
 
 const FIGURES = ["exceedances", "profiles", "drift"];
 const DRILLS = ["drill-consumer-kill.json", "drill-broker-restart.json"];
-/** Renders every page of `pdf` to `<dir>/page-N.png` with pdftoppm; returns the files in page order. */
-export async function pagesToPng(pdf: string, dir: string, dpi = 60): Promise<string[]> {
-  for await (const e of Deno.readDir(dir)) {
-    if (/^page-\d+\.png$/.test(e.name)) await rm(join(dir, e.name));
-  }
-  const out = await new Deno.Command("pdftoppm", {
-    args: ["-r", String(dpi), "-png", resolve(pdf), join(resolve(dir), "page")],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output().catch((error) => {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error("--png needs pdftoppm: install Debian's poppler-utils");
-    }
-    throw error;
-  });
-  if (!out.success) {
-    throw new Error(`pdftoppm exited with ${out.code}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  // pdftoppm pads page numbers to the width of the last one (page-01.png …); drop the padding.
-  const files: string[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    const m = /^page-(\d+)\.png$/.exec(e.name);
-    if (m !== null) files.push(e.name);
-  }
-  files.sort();
-  const named: string[] = [];
-  for (const name of files) {
-    const n = Number(/^page-(\d+)\.png$/.exec(name)![1]);
-    const to = join(dir, `page-${n}.png`);
-    if (name !== `page-${n}.png`) await Deno.rename(join(dir, name), to);
-    named.push(to);
-  }
-  return named.sort((a, b) =>
-    Number(/(\d+)\.png$/.exec(a)![1]) - Number(/(\d+)\.png$/.exec(b)![1])
-  );
-}
-
 const SECTIONS = ["evaluation", "bench", "realtime", "monitor"] as const;
 type Section = typeof SECTIONS[number];
 
@@ -231,42 +192,6 @@ async function readJson<S extends z.ZodType>(
   return parseFileAs(schema, json, path, writer);
 }
 
-/** Prints `html` to `pdf` (A4, the page's own print CSS) with headless Chromium; returns the page count. */
-async function printPdf(html: string, pdf: string): Promise<number> {
-  const profile = await Deno.makeTempDir({ prefix: "airq-report-chromium-" });
-  try {
-    const out = await new Deno.Command("chromium", {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        `--user-data-dir=${profile}`,
-        "--no-pdf-header-footer",
-        `--print-to-pdf=${resolve(pdf)}`,
-        pathToFileURL(resolve(html)).href,
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).output().catch((error) => {
-      if (error instanceof Deno.errors.NotFound) {
-        throw new Error("--pdf needs Chromium: no `chromium` on PATH");
-      }
-      throw error;
-    });
-    if (!out.success) {
-      const tail = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join("\n");
-      throw new Error(`chromium exited with ${out.code} printing ${pdf}:\n${tail}`);
-    }
-  } finally {
-    await rm(profile, { recursive: true, force: true });
-  }
-  return pdfPageCount(await readFile(pdf));
-}
-
 /** Builds the final report from `args` (command-line arguments); returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   return await build(CLI.parse(args));
@@ -362,12 +287,8 @@ async function build(values: ArgsOf<typeof CLI>): Promise<number> {
   let summary: Record<string, unknown> = { html: file };
   if (values.pdf) {
     const pdf = join(out, "index.pdf");
-    const pages = await printPdf(file, pdf);
+    const { pages, png: pngs } = await printPages(file, pdf, values.png);
     log.info("Printed {pdf}: {pages} A4 pages", { pdf, pages });
-    const pngs = values.png ? await pagesToPng(pdf, out) : [];
-    if (pngs.length !== 0 && pngs.length !== pages) {
-      throw new Error(`pdftoppm rendered ${pngs.length} pages of a ${pages}-page PDF`);
-    }
     summary = { html: file, pdf, pages, ...(values.png ? { png: pngs } : {}) };
   }
   await writeJson(values.json ?? { path: null }, summary);
