@@ -6,14 +6,16 @@
  * the preprocessing statistics, the configs (topics, consumer, forecast,
  * alerts, monitoring) and these JSON files. A missing file is a usage error
  * unless `--omit` names its section (which then says which command writes
- * it); the drill reports are read when present. Nothing heavy is run:
+ * it); the drill reports are read when present. The monitoring is that of
+ * the test window (after the models' training window), replayed by
+ * `deno task bench parity --keep-store PATH` with weekly refits. Nothing heavy is run:
  *
  * | option         | file                      | written by                                         |
  * | -------------- | ------------------------- | -------------------------------------------------- |
  * | `--evaluation` | `evaluation.json`         | `deno task evaluate --json PATH`                   |
  * | `--bench`      | `bench-ingest.json`       | `deno task bench ingest --json PATH`               |
  * | `--realtime`   | `bench-realtime.json`     | `deno task bench realtime --json PATH`             |
- * | `--monitor`    | `monitor.json`            | `deno task monitor --db PATH --json PATH`          |
+ * | `--monitor`    | `monitor-test-window.json` | `deno task monitor --db PATH --episodes --json PATH` |
  * |                | `drill-consumer-kill.json`, `drill-broker-restart.json` | `deno task drill NAME --json PATH` |
  *
  * Without its option a file is read from `var/`, or else from its committed
@@ -99,10 +101,11 @@ const CLI = defineCommand({
       input: true,
       default: "bench-realtime.json",
     }),
-    monitor: opt.path("written by deno task monitor --json PATH", {
-      input: true,
-      default: "monitor.json",
-    }),
+    monitor: opt.path(
+      "written by deno task monitor --episodes --json PATH on the store of " +
+        "deno task bench parity --keep-store PATH (the test window, out of sample)",
+      { input: true, default: "monitor-test-window.json" },
+    ),
     omit: opt.custom(
       "sections to leave out (they say which command writes their file) instead of failing " +
         "on a missing file",
@@ -203,7 +206,12 @@ async function build(values: ArgsOf<typeof CLI>): Promise<number> {
   const evaluationPath = await inputPath(values.evaluation, "evaluation.json", "evaluation", omit);
   const benchPath = await inputPath(values.bench, "bench-ingest.json", "bench", omit);
   const realtimePath = await inputPath(values.realtime, "bench-realtime.json", "realtime", omit);
-  const monitorPath = await inputPath(values.monitor, "monitor.json", "monitor", omit);
+  const monitorPath = await inputPath(
+    values.monitor,
+    "monitor-test-window.json",
+    "monitor",
+    omit,
+  );
   const config = await loadConfig(new URL(ANALYSIS_CONFIG_FILE, CONFIG_DIR), AnalysisConfigSchema);
   const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
   const topics = await loadTopicsConfig();
@@ -238,7 +246,7 @@ async function build(values: ArgsOf<typeof CLI>): Promise<number> {
       ),
     },
     monitor: {
-      path: shown(monitorPath, "monitor.json"),
+      path: shown(monitorPath, "monitor-test-window.json"),
       output: monitorJson === null || monitorPath === null
         ? null
         : parseMonitorOutput(monitorJson, monitorPath),
