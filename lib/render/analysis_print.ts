@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { figureHtml, htmlPage } from "./html.ts";
+import { esc, figureHtml, htmlPage } from "./html.ts";
 import { markdownToHtml } from "./markdown_html.ts";
 import type { Figure } from "./vega.ts";
 
@@ -19,6 +19,19 @@ export function citedFigures(markdown: string): string[] {
     if (!ids.includes(m[1]!)) ids.push(m[1]!);
   }
   return ids;
+}
+
+/** For each figure id, the headings of the `###` sections (the findings) that cite it. */
+export function citingSections(markdown: string): Map<string, string[]> {
+  const by = new Map<string, string[]>();
+  for (const section of markdown.split(/\n(?=### )/).slice(1)) {
+    const title = section.slice(
+      4,
+      section.indexOf("\n") === -1 ? undefined : section.indexOf("\n"),
+    );
+    for (const id of citedFigures(section)) by.set(id, [...(by.get(id) ?? []), title.trim()]);
+  }
+  return by;
 }
 
 /**
@@ -40,6 +53,14 @@ export function analysisPrintHtml(
     markdownToHtml(markdown, local);
   if (!withFigures) return htmlPage("airq — air-quality analysis", prose);
   const cited = citedFigures(markdown);
+  const citing = citingSections(markdown);
+  const figure = (f: Figure) => {
+    const by = citing.get(f.id) ?? [];
+    return figureHtml(f, svgs.get(f.id) ?? "") +
+      (by.length === 0
+        ? ""
+        : `<p class="cited">Finding ${by.map((t) => esc(t)).join("; finding ")}</p>`);
+  };
   const order = [
     ...cited.flatMap((id) => figures.filter((f) => f.id === id)),
     ...figures.filter((f) => !cited.includes(f.id)),
@@ -47,7 +68,8 @@ export function analysisPrintHtml(
   const body = [
     prose,
     `<h2 id="figures" style="break-before:page">Figures</h2>`,
-    ...order.map((f) => figureHtml(f, svgs.get(f.id) ?? "")),
+    `<style>.cited{font-size:.85em;color:#555;margin-top:-.6em}</style>`,
+    ...order.map(figure),
   ];
   return htmlPage("airq — air-quality analysis", body.join("\n"));
 }

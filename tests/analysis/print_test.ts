@@ -38,6 +38,15 @@ Deno.test("analyze.ts --pdf --png: the prose prints on 2 to 3 A4 pages, then eve
       assert.ok(html.includes(`href="#fig-${id}"`), `the prose links figure ${id} in the document`);
     }
     assert.equal(html.match(/<figure /g)?.length, summary.figures, "every figure is printed");
+    // each cited figure says which finding it belongs to
+    const findings = md.split("\n### ").length - 1;
+    for (let n = 1; n <= findings; n++) {
+      assert.match(
+        html,
+        new RegExp(`class="cited">(Finding|[^<]*; finding) ${n}\\. `),
+        `finding ${n}`,
+      );
+    }
     assert.ok(!html.includes("<details"), "nothing folded away from print");
     for (let n = 1; n <= pages; n++) {
       const png = await Deno.readFile(join(out, `page-${n}.png`));
