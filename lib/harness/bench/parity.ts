@@ -95,6 +95,12 @@ export interface ParityOptions {
   evaluationPath: string | null;
   /** The forecaster's `--retrain`: `wait` (deterministic), `background` or `off` (trained once). */
   retrain: RetrainMode;
+  /**
+   * Where to keep a copy of the store after the replay (readings, forecasts,
+   * alerts, the monitoring and model-version snapshots), for `deno task
+   * monitor --db PATH --episodes`: the drift monitoring of the test window; null = none.
+   */
+  keepStore?: string | null;
 }
 
 /** `YYYY-MM-DDTHH:MM` in station time, as `produce --from/--to` take it. */
@@ -320,6 +326,8 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
     } finally {
       await store.close();
     }
+    // closed by every process, so the WAL is checkpointed into the file
+    if (o.keepStore) await Deno.copyFile(db, o.keepStore);
     sets = await readCommitted(
       priv.config,
       `${testPrefix}airq.forecasts`,
