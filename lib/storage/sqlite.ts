@@ -21,23 +21,8 @@
  */
 import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
-import {
-  type Alert,
-  type CleanReading,
-  type DeadLetter,
-  type EstimateRecord,
-  type ForecastRecord,
-  MEASUREMENT_FIELDS,
-} from "../records/mod.ts";
-import type {
-  ForecastQuery,
-  ReadingQuery,
-  ReadingStore,
-  StoreDetails,
-  StoreSummary,
-  WriteBatch,
-  WriteResult,
-} from "./contract.ts";
+import { MEASUREMENT_FIELDS } from "../records/mod.ts";
+import type * as Contract from "./contract.ts";
 import {
   alertProblem,
   checkLimit,
@@ -110,7 +95,7 @@ const REASON_COUNTS = "SELECT reason AS k, count(*) AS n FROM dead_letters GROUP
 export async function openSqliteStore(
   path: string,
   options: SqliteStoreOptions = {},
-): Promise<ReadingStore> {
+): Promise<Contract.ReadingStore> {
   const { synchronous = "NORMAL", busyTimeoutMs = 5000 } = options;
   if (synchronous !== "NORMAL" && synchronous !== "FULL") {
     throw new RangeError(`synchronous must be "NORMAL" or "FULL", not "${synchronous}"`);
@@ -134,7 +119,7 @@ export async function openSqliteStore(
   }
 }
 
-class SqliteStore implements ReadingStore {
+class SqliteStore implements Contract.ReadingStore {
   readonly #db: DatabaseSync;
   readonly #path: string;
   /** `#upserts[n]` upserts n readings in one statement (1 to CHUNK), prepared when first needed. */
@@ -155,7 +140,7 @@ class SqliteStore implements ReadingStore {
     this.#upsertSnapshot = db.prepare(UPSERT_SNAPSHOT);
   }
 
-  writeBatch(batch: WriteBatch): Promise<WriteResult> {
+  writeBatch(batch: Contract.WriteBatch): Promise<Contract.WriteResult> {
     const { readings, deadLetters, forecasts = [], estimates = [] } = batch;
     return this.#use((db) => {
       const storedAt = new Date().toISOString(); // one time for the whole batch
@@ -190,7 +175,7 @@ class SqliteStore implements ReadingStore {
   }
 
   /** Inserts the dead letters (the first one of a position stays); returns how many were new. */
-  #writeDeadLetters(deadLetters: readonly DeadLetter[]): number {
+  #writeDeadLetters(deadLetters: readonly Contract.DeadLetter[]): number {
     let stored = 0;
     for (const [j, d] of deadLetters.entries()) {
       const { topic, partition, offset } = d.source;
@@ -207,7 +192,7 @@ class SqliteStore implements ReadingStore {
   }
 
   /** Writes the batch's estimates, alert events and snapshots; returns the alert events new. */
-  #writeRecords(batch: WriteBatch, storedAt: string): number {
+  #writeRecords(batch: Contract.WriteBatch, storedAt: string): number {
     const { estimates = [], alerts = [], snapshots = [] } = batch;
     let newAlerts = 0;
     for (const [j, e] of estimates.entries()) {
@@ -270,7 +255,12 @@ class SqliteStore implements ReadingStore {
   }
 
   /** Upserts readings `i` to `i + n - 1` in one statement; returns how many were new. */
-  #chunk(readings: readonly CleanReading[], i: number, n: number, storedAt: string): number {
+  #chunk(
+    readings: readonly Contract.CleanReading[],
+    i: number,
+    n: number,
+    storedAt: string,
+  ): number {
     const params: SqlValue[] = new Array(n * COLUMNS_WRITTEN);
     for (let j = 0; j < n; j++) {
       readingParams(readings, i + j, storedAt, params, j * COLUMNS_WRITTEN);
@@ -288,11 +278,11 @@ class SqliteStore implements ReadingStore {
     }
   }
 
-  summary(): Promise<StoreSummary> {
+  summary(): Promise<Contract.StoreSummary> {
     return this.#use((db) => summaryOf(db.prepare(SUMMARY).get() ?? {}));
   }
 
-  details(): Promise<StoreDetails> {
+  details(): Promise<Contract.StoreDetails> {
     return this.#use((db) => {
       const row: Row = db.prepare(DETAILS).get() ?? {};
       const flags = db.prepare(FLAG_COUNTS).all();
@@ -300,7 +290,7 @@ class SqliteStore implements ReadingStore {
     });
   }
 
-  readings(query: ReadingQuery = {}): Promise<CleanReading[]> {
+  readings(query: Contract.ReadingQuery = {}): Promise<Contract.CleanReading[]> {
     return this.#use((db) => {
       const [sql, params] = selectReadings(query);
       return db.prepare(sql).all(...params).map((row) =>
@@ -309,7 +299,7 @@ class SqliteStore implements ReadingStore {
     });
   }
 
-  deadLetters(limit?: number): Promise<DeadLetter[]> {
+  deadLetters(limit?: number): Promise<Contract.DeadLetter[]> {
     return this.#use((db) => {
       checkLimit(limit);
       return db.prepare(SELECT_DEAD_LETTERS).all(limit ?? -1).map((r) => ({
@@ -327,25 +317,25 @@ class SqliteStore implements ReadingStore {
     });
   }
 
-  forecasts(query: ForecastQuery = {}): Promise<ForecastRecord[]> {
+  forecasts(query: Contract.ForecastQuery = {}): Promise<Contract.ForecastRecord[]> {
     return this.#use(() => this.#forecasts.query(query));
   }
 
-  estimates(query: ReadingQuery = {}): Promise<EstimateRecord[]> {
+  estimates(query: Contract.ReadingQuery = {}): Promise<Contract.EstimateRecord[]> {
     return this.#use((db) => {
       const [where, params] = recordFilters(query, () => "?");
       const sql = `SELECT record FROM estimates ${where}
         ORDER BY ts_ms, station_id, target, estimate_id LIMIT ?`;
       return db.prepare(sql).all(...params, query.limit ?? -1)
-        .map((row) => JSON.parse(String(row.record)) as EstimateRecord);
+        .map((row) => JSON.parse(String(row.record)) as Contract.EstimateRecord);
     });
   }
 
-  alerts(limit?: number): Promise<Alert[]> {
+  alerts(limit?: number): Promise<Contract.Alert[]> {
     return this.#use((db) => {
       checkLimit(limit);
       return db.prepare(SELECT_ALERTS).all(limit ?? -1)
-        .map((row) => JSON.parse(String(row.record)) as Alert);
+        .map((row) => JSON.parse(String(row.record)) as Contract.Alert);
     });
   }
 
