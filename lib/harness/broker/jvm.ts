@@ -1,7 +1,7 @@
 /**
- * The broker JVM as a process: spawned in a session of its own (`setsid`) and
- * unref'd, so that it can outlive the command that started it (`broker up`);
- * signalled by pid, and reaped once it is gone. `local.ts` decides when.
+ * The broker JVM as a process: spawned in a session of its own (`setsid`: a
+ * Ctrl-C in the terminal does not reach it, and it outlives `broker up`) and
+ * unref'd; signalled by pid, and reaped once it is gone. `local.ts` decides when.
  *
  * @module
  */
