@@ -37,6 +37,7 @@ import { QUALITY_CONFIG_FILE, QualityRulesSchema } from "./lib/quality/mod.ts";
 import { openStore, storeLabel } from "./lib/storage/mod.ts";
 import { env, println } from "./lib/cli/io.ts";
 import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "./lib/cli/command.ts";
+import { serviceOptions } from "./lib/cli/options.ts";
 import { processMetrics, serveMetrics } from "./lib/metrics/mod.ts";
 import { configureLogging, getLogger } from "./lib/log.ts";
 import { awaitCluster } from "./lib/kafka/mod.ts";
@@ -47,17 +48,9 @@ const CLI = defineCommand({
   description: "Consume raw readings from Kafka: validate, clean, store (SQLite or PostgreSQL), " +
     "dead-letter what cannot be accepted, monitor data quality.",
   options: {
-    db: opt.string("SQLite file (relative to where you run it), or a postgres:// URL", {
-      value: "PATH|URL",
-      expected: "a SQLite file path or a postgres:// URL",
-      default: undefined,
-    }),
-    group: opt.string("consumer group (default: airq-consumer); run several to share partitions", {
-      value: "ID",
-    }),
-    "exit-when-idle": opt.number("exit 0 once no new message arrived for that long", {
-      value: "SECONDS",
-      above: 0,
+    ...serviceOptions({
+      db: "SQLite file (relative to where you run it), or a postgres:// URL",
+      group: "consumer group (default: airq-consumer); run several to share partitions",
     }),
     "metrics-port": opt.metricsPort("consumer.json"),
     json: opt.json("print the final summary as JSON; with PATH, write it to that file"),

@@ -14,7 +14,7 @@
  *
  * @module
  */
-import { getLogger } from "@logtape/logtape";
+import { getLogger, type Logger } from "@logtape/logtape";
 
 const log = getLogger(["airq", "stop"]);
 const encoder = new TextEncoder();
@@ -155,4 +155,37 @@ export function untilAborted<T>(promise: Promise<T>, signal: AbortSignal): Promi
       },
     );
   });
+}
+
+/**
+ * What a start-up function started, stopped in reverse order: `push` each part's stop as the
+ * part starts; `run()` stops them all, last first, logging a failure on `logger` and going on,
+ * so that one part failing to stop does not leave the others running. Used when a start-up
+ * fails halfway and by the started app's own `stop()`.
+ */
+export class CleanupStack {
+  readonly #logger: Logger;
+  readonly #stops: (() => unknown)[] = [];
+
+  constructor(logger: Logger) {
+    this.#logger = logger;
+  }
+
+  /** Registers the stop of a part that has just started. */
+  push(stop: () => unknown): void {
+    this.#stops.push(stop);
+  }
+
+  /** Stops every registered part, last first; each runs once. */
+  async run(): Promise<void> {
+    for (const stop of this.#stops.splice(0).reverse()) {
+      try {
+        await stop();
+      } catch (error) {
+        this.#logger.warn("Stopping: {error}", {
+          error: error instanceof Error ? error.message : String(error),
+        });
+      }
+    }
+  }
 }

@@ -1,6 +1,7 @@
 /**
  * Where a process's time goes, per step, summed over a run: the consumer's
  * and the forecaster's `time_ms` summaries.
+ * Also the one `sleep()` the polling loops share.
  *
  * @module
  */
@@ -37,4 +38,9 @@ export function roundedTimes<K extends string>(totals: Record<K, number>): Recor
   return Object.fromEntries(
     Object.entries<number>(totals).map(([k, v]) => [k, Math.round(v)]),
   ) as Record<K, number>;
+}
+
+/** Resolves after `ms` milliseconds (a pause between polls; not cancellable). */
+export function sleep(ms: number): Promise<void> {
+  return new Promise((resolve) => setTimeout(resolve, ms));
 }

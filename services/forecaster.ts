@@ -66,6 +66,7 @@ import {
 import { openStore, storeLabel } from "../lib/storage/mod.ts";
 import { env, println } from "../lib/cli/io.ts";
 import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
+import { serviceOptions } from "../lib/cli/options.ts";
 import { storeTarget } from "../lib/cli/paths.ts";
 import { processMetrics, serveMetrics } from "../lib/metrics/mod.ts";
 import { configureLogging, getLogger } from "../lib/log.ts";
@@ -77,21 +78,10 @@ const CLI = defineCommand({
   description: "Forecast every reading: 4 targets x 3 horizons, virtual-sensor estimates, " +
     "exactly once (one Kafka transaction per batch).",
   options: {
-    db: opt.string(
-      "warm start from, and store forecasts, estimates and alerts in, this SQLite file or " +
+    ...serviceOptions({
+      db: "warm start from, and store forecasts, estimates and alerts in, this SQLite file or " +
         "postgres:// URL",
-      {
-        value: "PATH|URL",
-        expected: "a SQLite file path or a postgres:// URL",
-        default: undefined,
-      },
-    ),
-    group: opt.string("consumer group (default: groupId of config/forecaster.json)", {
-      value: "ID",
-    }),
-    "exit-when-idle": opt.number("exit 0 once no new message arrived for that long", {
-      value: "SECONDS",
-      above: 0,
+      group: "consumer group (default: groupId of config/forecaster.json)",
     }),
     models: opt.path("model artifacts", {
       value: "DIR",

@@ -2,7 +2,10 @@
  * `deno task test`: starts a private Kafka broker for the test run (a fresh
  * state folder in the temp dir, free loopback ports), runs `deno test` against
  * it with `AIRQ_KAFKA_BROKERS` set, and stops the broker whatever happens.
- * Extra arguments go to `deno test` (e.g. a file or `--filter`).
+ * Its command line is lib/cli/command.ts's, like every task's: test files or
+ * folders (relative to where it was run) and the few `deno test` flags it
+ * passes on (`--filter`, `--fail-fast`, `--parallel`, `--trace-leaks`); `--help`
+ * exits 0, anything else exits 2 with one line before a broker starts.
  *
  * The broker is started by the same code as `deno task broker up`
  * (lib/harness/broker), so the test run also proves that path works.
@@ -22,17 +25,11 @@
  */
 import { join } from "node:path";
 import { startPrivateBroker } from "../lib/harness/broker/mod.ts";
-import { env, eprintln, println } from "../lib/cli/io.ts";
+import { type ArgsOf, runCommand } from "../lib/cli/command.ts";
+import { env, eprintln } from "../lib/cli/io.ts";
 import { resolveDatasetPath, UCI_CSV_NAME, UCI_CSV_SHA256 } from "../lib/dataset/mod.ts";
-import { checkLogEnv, configureLogging } from "../lib/log.ts";
-
-const HELP = `Usage: deno task test [options]
-
-All tests, against a private Kafka broker started (and stopped) for the run.
-
-Options:
-  (any)         passed on to \`deno test\`: a file or folder, --filter TEXT, ...
-  -h, --help    show this help and exit`;
+import { configureLogging } from "../lib/log.ts";
+import { CLI, denoTestArgs } from "./_run_cli.ts";
 
 /** `deno install --frozen`: every dependency in DENO_DIR before a child needs it. */
 async function cacheDependencies(): Promise<void> {
@@ -70,17 +67,7 @@ async function prepareDataset(dir: string): Promise<string> {
   return copy;
 }
 
-async function main(): Promise<number> {
-  // the other arguments belong to `deno test`, which checks them
-  if (Deno.args.includes("--help") || Deno.args.includes("-h")) {
-    println(HELP);
-    return 0;
-  }
-  const problem = checkLogEnv();
-  if (problem !== null) {
-    eprintln(`deno task test: ${problem}`);
-    return 2;
-  }
+async function main(args: ArgsOf<typeof CLI>): Promise<number> {
   await configureLogging({ format: "text", level: "info" });
   await cacheDependencies();
   const dataDir = await Deno.makeTempDir({ dir: "/tmp", prefix: "airq-test-data-" });
@@ -88,7 +75,7 @@ async function main(): Promise<number> {
   try {
     const dataset = await prepareDataset(dataDir);
     const env = { AIRQ_DATASET: dataset, AIRQ_DENO_CACHED_ONLY: "1" };
-    return await withBroker(env, removeData);
+    return await withBroker(denoTestArgs(args), env, removeData);
   } finally {
     await removeData();
   }
@@ -96,6 +83,7 @@ async function main(): Promise<number> {
 
 /** Starts the private broker, runs `deno test` against it, stops it; `onExit` runs on Ctrl-C. */
 async function withBroker(
+  testArgs: string[],
   childEnv: Record<string, string>,
   onExit: () => Promise<void>,
 ): Promise<number> {
@@ -139,7 +127,7 @@ async function withBroker(
         "--allow-env",
         "--allow-net=127.0.0.1,localhost",
         "--allow-run",
-        ...Deno.args,
+        ...testArgs,
       ],
       env: {
         ...childEnv,
@@ -159,4 +147,4 @@ async function withBroker(
   return code;
 }
 
-Deno.exit(await main());
+await runCommand(CLI, main);

@@ -23,7 +23,9 @@
  *   hours: `{"rows": [{"target", "horizon_h", "n", "live_mae",
  *   "offline_mae"}], ...}` (lib/harness/bench/parity.ts). `--evaluation` (default
  *   var/evaluation.json, else docs/reports/evaluation.json) is the
- *   cross-check of the offline MAE.
+ *   cross-check of the offline MAE. `--keep-store PATH` keeps a copy of the
+ *   store after the replay, for `deno task monitor --db PATH --episodes`
+ *   (the drift monitoring of the test window, docs/monitoring.md).
  * - `launcher [--runs N]`: the cost of the launcher in front of the Kafka
  *   tasks (tools/_launch.ts, docs/security.md): a script run directly with its
  *   widened flags against the same behind the launcher (lib/harness/bench/launcher.ts).
@@ -88,6 +90,10 @@ const CLI = defineCommand({
       default: "var/evaluation.json, else docs/reports/evaluation.json",
     }),
     retrain: opt.choice("parity: --retrain of the forecaster", RETRAIN_MODES, { default: "wait" }),
+    "keep-store": opt.path(
+      "parity: copy the store (readings, forecasts, alerts, monitoring) to PATH after the replay",
+      { value: "PATH" },
+    ),
     runs: opt.int("launcher: timed runs of each variant", { min: 1, default: 15 }),
     json: opt.json("where the JSON goes: stdout (the default), or with PATH that file"),
   },
@@ -121,6 +127,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
       ...common,
       evaluationPath: values.evaluation ?? await evaluationPath(),
       retrain: values.retrain,
+      keepStore: values["keep-store"] ?? null,
     })
     : name === "realtime"
     ? await benchRealtime({

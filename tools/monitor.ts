@@ -1,5 +1,5 @@
 /**
- * `deno task monitor --db PATH|URL [--alerts N] [--json [PATH]]`: the forecaster's live model
+ * `deno task monitor --db PATH|URL [--alerts N] [--episodes] [--json [PATH]]`: the forecaster's live model
  * monitoring as JSON — live MAE per station, target and horizon beside the
  * offline expectation, the Page-Hinkley and PSI drift state, and the latest
  * alerts — as the forecaster last stored it (at most once a second, in the
@@ -7,7 +7,9 @@
  * holds no snapshot yet.
  *
  * Prints `{"db", "updated_at", "age_s", "store": {"forecasts", "estimates", "alerts"},
- * "monitor": <snapshot, docs/monitoring.md>, "recent_alerts": [...]}`.
+ * "monitor": <snapshot, docs/monitoring.md>, "recent_alerts": [...]}`; with
+ * `--episodes`, also `"drift_episodes": [...]`, every drift episode in the
+ * store (lib/monitoring/episodes.ts).
  *
  * Permissions: those of `quality` (read the store; SQLite opens its WAL files).
  *
@@ -16,7 +18,12 @@
 import { storeTarget } from "../lib/cli/paths.ts";
 import { CONFIG_DIR, ConsumerConfigSchema, loadConfig } from "../lib/config/mod.ts";
 import { MONITOR_SNAPSHOT } from "../lib/realtime/observers.ts";
-import { MonitorOutputSchema } from "../lib/monitoring/mod.ts";
+import {
+  driftEpisodes,
+  MonitorEpisodesOutputSchema,
+  MonitorOutputSchema,
+  MonitorSnapshotSchema,
+} from "../lib/monitoring/mod.ts";
 import { openStore, requireExistingStore, storeLabel } from "../lib/storage/mod.ts";
 import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
 
@@ -31,6 +38,10 @@ const CLI = defineCommand({
       default: undefined,
     }),
     alerts: opt.int("how many of the latest alerts to include", { min: 0, default: 20 }),
+    episodes: opt.flag(
+      "also list every drift episode in the store (detector, field, target, horizon, when it " +
+        "fired and resolved, evidence) as drift_episodes",
+    ),
     json: opt.json("where the JSON goes: stdout (the default), or with PATH that file"),
   },
   notes: "--db defaults to AIRQ_DB, else db of config/consumer.json.",
@@ -52,21 +63,34 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
       );
     }
     const summary = await store.summary();
-    // the one schema of the output, checked by its writer as by its reader (the final report)
+    // the readings the monitor saw (the store may hold earlier ones: a warm start's history)
+    const range = MonitorSnapshotSchema.parse(snapshot.value).event_range;
+    const monitoredReadings = () =>
+      range.from === null || range.to === null ? Promise.resolve([]) : store.readings({
+        from_ms: Date.parse(range.from),
+        to_ms: Date.parse(range.to) + 1,
+      });
+    const output = {
+      db: label,
+      updated_at: new Date(snapshot.updated_at_ms).toISOString(),
+      age_s: Math.round((Date.now() - snapshot.updated_at_ms) / 100) / 10,
+      store: {
+        forecasts: summary.forecasts,
+        estimates: summary.estimates,
+        alerts: summary.alerts,
+      },
+      monitor: snapshot.value,
+      recent_alerts: limit === 0 ? [] : await store.alerts(limit),
+    };
+    // the one schema of the output, checked by its writer as by its readers (the final report)
     await writeJson(
       values.json ?? { path: null },
-      MonitorOutputSchema.parse({
-        db: label,
-        updated_at: new Date(snapshot.updated_at_ms).toISOString(),
-        age_s: Math.round((Date.now() - snapshot.updated_at_ms) / 100) / 10,
-        store: {
-          forecasts: summary.forecasts,
-          estimates: summary.estimates,
-          alerts: summary.alerts,
-        },
-        monitor: snapshot.value,
-        recent_alerts: limit === 0 ? [] : await store.alerts(limit),
-      }),
+      values.episodes
+        ? MonitorEpisodesOutputSchema.parse({
+          ...output,
+          drift_episodes: driftEpisodes(await store.alerts(), await monitoredReadings()),
+        })
+        : MonitorOutputSchema.parse(output),
     );
     return 0;
   } finally {

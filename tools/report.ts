@@ -6,14 +6,16 @@
  * the preprocessing statistics, the configs (topics, consumer, forecast,
  * alerts, monitoring) and these JSON files. A missing file is a usage error
  * unless `--omit` names its section (which then says which command writes
- * it); the drill reports are read when present. Nothing heavy is run:
+ * it); the drill reports are read when present. The monitoring is that of
+ * the test window (after the models' training window), replayed by
+ * `deno task bench parity --keep-store PATH` with weekly refits. Nothing heavy is run:
  *
  * | option         | file                      | written by                                         |
  * | -------------- | ------------------------- | -------------------------------------------------- |
  * | `--evaluation` | `evaluation.json`         | `deno task evaluate --json PATH`                   |
  * | `--bench`      | `bench-ingest.json`       | `deno task bench ingest --json PATH`               |
  * | `--realtime`   | `bench-realtime.json`     | `deno task bench realtime --json PATH`             |
- * | `--monitor`    | `monitor.json`            | `deno task monitor --db PATH --json PATH`          |
+ * | `--monitor`    | `monitor-test-window.json` | `deno task monitor --db PATH --episodes --json PATH` |
  * |                | `drill-consumer-kill.json`, `drill-broker-restart.json` | `deno task drill NAME --json PATH` |
  *
  * Without its option a file is read from `var/`, or else from its committed
@@ -37,9 +39,8 @@ import {
   parseFileAs,
   RealtimeResultSchema,
 } from "../lib/records/mod.ts";
-import { mkdir, readFile, rm, stat, writeFile } from "node:fs/promises";
-import { join, resolve } from "node:path";
-import { pathToFileURL } from "node:url";
+import { mkdir, readFile, stat, writeFile } from "node:fs/promises";
+import { join } from "node:path";
 import {
   ANALYSIS_CONFIG_FILE,
   AnalysisConfigSchema,
@@ -49,7 +50,7 @@ import {
 } from "../lib/analysis/mod.ts";
 import { analysisFigures } from "../lib/render/mod.ts";
 import { finalFigures, finalReportHtml, parseMonitorOutput } from "../lib/reports/final.ts";
-import { pdfPageCount } from "../lib/render/pdf.ts";
+import { printPages } from "../lib/cli/print.ts";
 import { ALERTS_CONFIG_FILE, AlertsConfigSchema } from "../lib/alerts/mod.ts";
 import { println, UsageError } from "../lib/cli/io.ts";
 import { envPath } from "../lib/cli/paths.ts";
@@ -70,44 +71,6 @@ import { preprocessingStats } from "../lib/reports/preprocessing.ts";
 
 const FIGURES = ["exceedances", "profiles", "drift"];
 const DRILLS = ["drill-consumer-kill.json", "drill-broker-restart.json"];
-/** Renders every page of `pdf` to `<dir>/page-N.png` with pdftoppm; returns the files in page order. */
-export async function pagesToPng(pdf: string, dir: string, dpi = 60): Promise<string[]> {
-  for await (const e of Deno.readDir(dir)) {
-    if (/^page-\d+\.png$/.test(e.name)) await rm(join(dir, e.name));
-  }
-  const out = await new Deno.Command("pdftoppm", {
-    args: ["-r", String(dpi), "-png", resolve(pdf), join(resolve(dir), "page")],
-    stdin: "null",
-    stdout: "null",
-    stderr: "piped",
-  }).output().catch((error) => {
-    if (error instanceof Deno.errors.NotFound) {
-      throw new Error("--png needs pdftoppm: install Debian's poppler-utils");
-    }
-    throw error;
-  });
-  if (!out.success) {
-    throw new Error(`pdftoppm exited with ${out.code}: ${new TextDecoder().decode(out.stderr)}`);
-  }
-  // pdftoppm pads page numbers to the width of the last one (page-01.png …); drop the padding.
-  const files: string[] = [];
-  for await (const e of Deno.readDir(dir)) {
-    const m = /^page-(\d+)\.png$/.exec(e.name);
-    if (m !== null) files.push(e.name);
-  }
-  files.sort();
-  const named: string[] = [];
-  for (const name of files) {
-    const n = Number(/^page-(\d+)\.png$/.exec(name)![1]);
-    const to = join(dir, `page-${n}.png`);
-    if (name !== `page-${n}.png`) await Deno.rename(join(dir, name), to);
-    named.push(to);
-  }
-  return named.sort((a, b) =>
-    Number(/(\d+)\.png$/.exec(a)![1]) - Number(/(\d+)\.png$/.exec(b)![1])
-  );
-}
-
 const SECTIONS = ["evaluation", "bench", "realtime", "monitor"] as const;
 type Section = typeof SECTIONS[number];
 
@@ -138,10 +101,11 @@ const CLI = defineCommand({
       input: true,
       default: "bench-realtime.json",
     }),
-    monitor: opt.path("written by deno task monitor --json PATH", {
-      input: true,
-      default: "monitor.json",
-    }),
+    monitor: opt.path(
+      "written by deno task monitor --episodes --json PATH on the store of " +
+        "deno task bench parity --keep-store PATH (the test window, out of sample)",
+      { input: true, default: "monitor-test-window.json" },
+    ),
     omit: opt.custom(
       "sections to leave out (they say which command writes their file) instead of failing " +
         "on a missing file",
@@ -231,42 +195,6 @@ async function readJson<S extends z.ZodType>(
   return parseFileAs(schema, json, path, writer);
 }
 
-/** Prints `html` to `pdf` (A4, the page's own print CSS) with headless Chromium; returns the page count. */
-async function printPdf(html: string, pdf: string): Promise<number> {
-  const profile = await Deno.makeTempDir({ prefix: "airq-report-chromium-" });
-  try {
-    const out = await new Deno.Command("chromium", {
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--no-first-run",
-        `--user-data-dir=${profile}`,
-        "--no-pdf-header-footer",
-        `--print-to-pdf=${resolve(pdf)}`,
-        pathToFileURL(resolve(html)).href,
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "piped",
-    }).output().catch((error) => {
-      if (error instanceof Deno.errors.NotFound) {
-        throw new Error("--pdf needs Chromium: no `chromium` on PATH");
-      }
-      throw error;
-    });
-    if (!out.success) {
-      const tail = new TextDecoder().decode(out.stderr).trim().split("\n").slice(-5).join("\n");
-      throw new Error(`chromium exited with ${out.code} printing ${pdf}:\n${tail}`);
-    }
-  } finally {
-    await rm(profile, { recursive: true, force: true });
-  }
-  return pdfPageCount(await readFile(pdf));
-}
-
 /** Builds the final report from `args` (command-line arguments); returns the exit code. */
 export async function main(args: string[]): Promise<number> {
   return await build(CLI.parse(args));
@@ -278,7 +206,12 @@ async function build(values: ArgsOf<typeof CLI>): Promise<number> {
   const evaluationPath = await inputPath(values.evaluation, "evaluation.json", "evaluation", omit);
   const benchPath = await inputPath(values.bench, "bench-ingest.json", "bench", omit);
   const realtimePath = await inputPath(values.realtime, "bench-realtime.json", "realtime", omit);
-  const monitorPath = await inputPath(values.monitor, "monitor.json", "monitor", omit);
+  const monitorPath = await inputPath(
+    values.monitor,
+    "monitor-test-window.json",
+    "monitor",
+    omit,
+  );
   const config = await loadConfig(new URL(ANALYSIS_CONFIG_FILE, CONFIG_DIR), AnalysisConfigSchema);
   const rules = await loadConfig(new URL(QUALITY_CONFIG_FILE, CONFIG_DIR), QualityRulesSchema);
   const topics = await loadTopicsConfig();
@@ -313,7 +246,7 @@ async function build(values: ArgsOf<typeof CLI>): Promise<number> {
       ),
     },
     monitor: {
-      path: shown(monitorPath, "monitor.json"),
+      path: shown(monitorPath, "monitor-test-window.json"),
       output: monitorJson === null || monitorPath === null
         ? null
         : parseMonitorOutput(monitorJson, monitorPath),
@@ -362,12 +295,8 @@ async function build(values: ArgsOf<typeof CLI>): Promise<number> {
   let summary: Record<string, unknown> = { html: file };
   if (values.pdf) {
     const pdf = join(out, "index.pdf");
-    const pages = await printPdf(file, pdf);
+    const { pages, png: pngs } = await printPages(file, pdf, values.png);
     log.info("Printed {pdf}: {pages} A4 pages", { pdf, pages });
-    const pngs = values.png ? await pagesToPng(pdf, out) : [];
-    if (pngs.length !== 0 && pngs.length !== pages) {
-      throw new Error(`pdftoppm rendered ${pngs.length} pages of a ${pages}-page PDF`);
-    }
     summary = { html: file, pdf, pages, ...(values.png ? { png: pngs } : {}) };
   }
   await writeJson(values.json ?? { path: null }, summary);

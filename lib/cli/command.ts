@@ -24,6 +24,7 @@ import { z } from "zod";
 import { checkLogEnv } from "../log.ts";
 import { CliExit, println, runMain, UsageError } from "./io.ts";
 import type { JsonTarget, Option } from "./options.ts";
+import { userPath } from "./paths.ts";
 import { permissionMessage } from "./permissions.ts";
 
 export { CliExit, UsageError };
@@ -32,10 +33,14 @@ export { type JsonTarget, opt, type Option, required } from "./options.ts";
 /** The options of a command, by name. */
 export type Spec = Record<string, Option<unknown>>;
 
-/** The parsed arguments: one field per option, and `command` when the task has commands. */
+/**
+ * The parsed arguments: one field per option, `command` when the task has commands, and
+ * `operands` (the positional paths) when the task declares them.
+ */
 export type Args<O extends Spec, C extends string = never> =
   & { [K in keyof O]: O[K] extends Option<infer T> ? T : never }
-  & ([C] extends [never] ? unknown : { command: C });
+  & ([C] extends [never] ? unknown : { command: C })
+  & { operands?: string[] };
 
 /** The parsed arguments of a `Command`: `ArgsOf<typeof CLI>`. */
 export type ArgsOf<X> = X extends Command<infer O, infer C> ? Args<O, C> : never;
@@ -49,6 +54,11 @@ export interface CommandSpec<O extends Spec, C extends string> {
   /** Sub-commands (the first positional argument) with their help. */
   commands?: Record<C, string>;
   options: O;
+  /**
+   * Positional paths (files or folders; not with `commands`), each resolved like a path option
+   * and required to exist. Absent: the task takes no positional argument.
+   */
+  operands?: { value: string; help: string };
   /** Text after the options (environment variables, examples). */
   notes?: string;
 }
@@ -59,7 +69,7 @@ export class Command<O extends Spec, C extends string = never> {
 
   /** The help text: usage line, description, commands, options with defaults, notes. */
   help(): string {
-    const { task, description, commands, options, notes } = this.spec;
+    const { task, description, commands, options, operands, notes } = this.spec;
     const names = commands === undefined ? [] : Object.keys(commands);
     const listed = `Usage: deno task ${task}${names.length ? ` ${names.join("|")}` : ""} [options]`;
     // too many commands for one line: name them below, under Commands
@@ -89,6 +99,9 @@ export class Command<O extends Spec, C extends string = never> {
         parts.push(line([name, text]));
       }
       parts.push("");
+    }
+    if (operands !== undefined) {
+      parts.push("Arguments:", line([`${operands.value} ...`, operands.help]), "");
     }
     parts.push("Options:", ...rows.map(line));
     if (notes !== undefined) parts.push("", ...wrap(notes, HELP_WIDTH));
@@ -122,8 +135,15 @@ export class Command<O extends Spec, C extends string = never> {
         );
       }
       if (option.input && typeof result[name] === "string") {
-        checkInput(`--${name}`, result[name] as string, this.spec.task);
+        checkInput(`--${name} ${result[name]}`, result[name] as string, this.spec.task);
       }
+    }
+    if (this.spec.operands !== undefined) {
+      result["operands"] = values.positionals.map((given) => {
+        const path = userPath(given);
+        checkInput(given, path, this.spec.task);
+        return path;
+      });
     }
     if (commands !== undefined) {
       const [command, ...rest] = values.positionals;
@@ -171,7 +191,7 @@ export class Command<O extends Spec, C extends string = never> {
       return parseArgs({
         args,
         strict: true,
-        allowPositionals: commands.length > 0,
+        allowPositionals: commands.length > 0 || this.spec.operands !== undefined,
         options: Object.fromEntries(
           Object.entries(this.spec.options).map(([name, o]) => [name, { type: o.type }]),
         ),
@@ -230,15 +250,16 @@ export function defineCommand<O extends Spec, C extends string = never>(
   return new Command(spec);
 }
 
-function checkInput(flag: string, path: string, task: string): void {
+/** Usage error unless `path` exists and may be read; `label` names it in the message. */
+function checkInput(label: string, path: string, task: string): void {
   try {
     statSync(path);
   } catch (error) {
     if (error instanceof Deno.errors.NotFound || (error as { code?: string }).code === "ENOENT") {
-      throw new UsageError(`${flag} ${path}: no such file or folder`);
+      throw new UsageError(`${label}: no such file or folder`);
     }
     const permission = permissionMessage(error, task, "this task");
-    if (permission !== null) throw new UsageError(`${flag} ${path}: ${permission}`);
+    if (permission !== null) throw new UsageError(`${label}: ${permission}`);
     throw error;
   }
 }

@@ -203,3 +203,29 @@ export const opt = {
     };
   },
 };
+
+/** The options of a service that consumes a topic into a store: `--db`, `--group`, `--exit-when-idle`. */
+export interface ServiceOptions {
+  readonly db: Option<string | undefined>;
+  readonly group: Option<string | undefined>;
+  readonly "exit-when-idle": Option<number | undefined>;
+}
+
+/**
+ * The option set the consumer and the forecaster share (spread it into `options`); `help`
+ * says what `--db` holds and where `--group` defaults from for this service.
+ */
+export function serviceOptions(help: { db: string; group: string }): ServiceOptions {
+  return {
+    db: opt.string(help.db, {
+      value: "PATH|URL",
+      expected: "a SQLite file path or a postgres:// URL",
+      default: undefined,
+    }),
+    group: opt.string(help.group, { value: "ID" }),
+    "exit-when-idle": opt.number("exit 0 once no new message arrived for that long", {
+      value: "SECONDS",
+      above: 0,
+    }),
+  };
+}

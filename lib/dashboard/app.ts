@@ -17,6 +17,7 @@ import { EventHub } from "./hub.ts";
 import { createHandler, withRoutes } from "./server.ts";
 import { type Metrics, metricsRoutes, processMetrics } from "../metrics/mod.ts";
 import { DashboardState } from "./state.ts";
+import { CleanupStack } from "../stop.ts";
 
 const log = getLogger(["airq", "dashboard"]);
 
@@ -52,18 +53,8 @@ export interface Dashboard {
 export async function startDashboard(options: DashboardOptions): Promise<Dashboard> {
   const { config } = options;
   const hostname = options.hostname ?? config.server.hostname;
-  const cleanups: (() => Promise<unknown> | unknown)[] = [];
-  const cleanup = async () => {
-    for (const fn of cleanups.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch (error) {
-        log.warn("Stopping: {error}", {
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
-    }
-  };
+  const cleanups = new CleanupStack(log);
+  const cleanup = () => cleanups.run();
   try {
     const state = new DashboardState(config);
     if (options.expected) state.setExpected(options.expected);

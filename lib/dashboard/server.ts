@@ -7,10 +7,15 @@
  * Every response carries a strict Content-Security-Policy (no inline script or
  * style, nothing from elsewhere) and the usual hardening headers. Every request
  * must name a loopback host (or a configured one) in `Host`, against DNS
- * rebinding; the event stream also refuses a cross-site `Origin`.
+ * rebinding; the event stream also refuses a cross-site `Origin`. The headers,
+ * the Host check and the static-file answer are the web pages' shared ones
+ * (lib/web/static.ts, also the leaderboard's).
  *
  * @module
  */
+import { type Asset, hostCheck, pageAnswers, securityHeaders } from "../web/mod.ts";
+
+export { type Asset, hostCheck };
 
 /** The page's Content-Security-Policy. */
 export const CONTENT_SECURITY_POLICY = [
@@ -26,22 +31,9 @@ export const CONTENT_SECURITY_POLICY = [
 ].join("; ");
 
 /** Headers on every response. */
-export const SECURITY_HEADERS: Readonly<Record<string, string>> = {
-  "content-security-policy": CONTENT_SECURITY_POLICY,
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-  "cross-origin-opener-policy": "same-origin",
-  "cross-origin-resource-policy": "same-origin",
-  "x-frame-options": "DENY",
-  "permissions-policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-  "cache-control": "no-store",
-};
-
-/** One static file. */
-export interface Asset {
-  body: Uint8Array<ArrayBuffer>;
-  type: string;
-}
+export const SECURITY_HEADERS: Readonly<Record<string, string>> = securityHeaders(
+  CONTENT_SECURITY_POLICY,
+);
 
 /** What the handler needs. */
 export interface HandlerDeps {
@@ -53,41 +45,14 @@ export interface HandlerDeps {
   hostnames?: readonly string[];
 }
 
-function respond(status: number, body: BodyInit | null, headers: Record<string, string> = {}) {
-  return new Response(body, { status, headers: { ...SECURITY_HEADERS, ...headers } });
-}
-
-function json(status: number, value: unknown, headers: Record<string, string> = {}): Response {
-  return respond(status, JSON.stringify(value), {
-    "content-type": "application/json; charset=utf-8",
-    ...headers,
-  });
-}
-
-/**
- * Whether a request names a loopback host (or one of `hostnames`) in `Host`:
- * the check against DNS rebinding, shared with the /metrics routes.
- */
-export function hostCheck(hostnames: readonly string[] = []): (request: Request) => boolean {
-  const allowed = new Set(
-    ["127.0.0.1", "localhost", "[::1]", ...hostnames].map((h) => h.toLowerCase()),
-  );
-  return (request) => {
-    const hostHeader = request.headers.get("host") ?? new URL(request.url).host;
-    return allowed.has(hostHeader.replace(/:\d+$/, "").toLowerCase());
-  };
-}
-
 /** Builds the request handler for `Deno.serve`. */
 export function createHandler(deps: HandlerDeps): (request: Request) => Response {
-  const hostAllowed = hostCheck(deps.hostnames);
+  const { respond, json, wrongHost, file } = pageAnswers(CONTENT_SECURITY_POLICY, deps.hostnames);
   return (request) => {
     const url = new URL(request.url);
     const hostHeader = request.headers.get("host") ?? url.host;
-    if (!hostAllowed(request)) {
-      return json(421, { error: "unknown host; open the page on 127.0.0.1" });
-    }
-    const readOnly = request.method === "GET" || request.method === "HEAD";
+    const refused = wrongHost(request);
+    if (refused !== null) return refused;
     if (url.pathname === "/events") {
       if (request.method !== "GET") return json(405, { error: "GET only" }, { allow: "GET" });
       const origin = request.headers.get("origin");
@@ -101,12 +66,7 @@ export function createHandler(deps: HandlerDeps): (request: Request) => Response
         "x-accel-buffering": "no",
       });
     }
-    const asset = deps.assets.get(url.pathname);
-    if (asset === undefined) return json(404, { error: "not found" });
-    if (!readOnly) return json(405, { error: "GET only" }, { allow: "GET, HEAD" });
-    return respond(200, request.method === "HEAD" ? null : asset.body, {
-      "content-type": asset.type,
-    });
+    return file(request, deps.assets);
   };
 }
 

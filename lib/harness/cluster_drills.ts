@@ -19,6 +19,7 @@ import {
   ClusterDrillResultSchema,
 } from "../records/operations.ts";
 import type { LocalBroker, LocalCluster } from "./broker/mod.ts";
+import { sleep } from "../timing.ts";
 import { storedCount } from "./drills.ts";
 import { spawnTask } from "./tasks.ts";
 
@@ -126,10 +127,6 @@ async function spawnChild(
 
 const CONSUMER_GROUP = "drill-consumer";
 const FORECASTER_GROUP = "drill-forecaster";
-
-function sleep(ms: number): Promise<void> {
-  return new Promise((r) => setTimeout(r, ms));
-}
 
 /** Partition leaders per node over `topics`. */
 async function leadersByNode(kafka: Kafka, topics: string[]): Promise<Map<number, number>> {

@@ -7,6 +7,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import { openSqliteStore } from "../storage/mod.ts";
+import { sleep } from "../timing.ts";
 import { runTask, spawnTask } from "./tasks.ts";
 
 const log = getLogger(["airq", "drill"]);
@@ -76,10 +77,10 @@ export async function consumerKillDrill(o: KillDrillOptions): Promise<DrillRepor
     // wait until it has stored something new (it is mid-stream), then let it run a little
     const deadline = Date.now() + 30_000;
     while ((await storedCount(o.dbPath)) <= before && Date.now() < deadline) {
-      await new Promise((r) => setTimeout(r, 50));
+      await sleep(50);
     }
     const life = o.lifeMs[0] + next() * (o.lifeMs[1] - o.lifeMs[0]);
-    await new Promise((r) => setTimeout(r, life));
+    await sleep(life);
     const at = await storedCount(o.dbPath);
     consumer.kill("SIGKILL");
     const status = await output;
@@ -159,7 +160,7 @@ export async function brokerRestartDrill(o: BrokerRestartOptions): Promise<Drill
     o.env,
   );
   const producerDone = producer.output();
-  await new Promise((r) => setTimeout(r, o.afterMs));
+  await sleep(o.afterMs);
   const before = await storedCount(o.dbPath);
   log.info("restarting the broker mid-replay (store has {before} readings)", { before });
   await o.restartBroker();
@@ -175,7 +176,7 @@ export async function brokerRestartDrill(o: BrokerRestartOptions): Promise<Drill
   const expected = o.stations * 9357;
   const deadline = Date.now() + 60_000;
   while ((await storedCount(o.dbPath)) < expected && Date.now() < deadline) {
-    await new Promise((r) => setTimeout(r, 200));
+    await sleep(200);
   }
   try {
     consumer.kill("SIGTERM");

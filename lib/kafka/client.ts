@@ -19,6 +19,7 @@ import process from "node:process";
 import { getLogger } from "@logtape/logtape";
 import type { ConnectionOptions } from "node:tls";
 import type { KafkaConfig, SaslConfig } from "../config/mod.ts";
+import { cacheCoordinators, type CoordinatorStats } from "./coordinators.ts";
 
 export type {
   Admin,
@@ -81,10 +82,16 @@ export interface CreateKafkaOptions {
  */
 export class Kafka extends KafkajsKafka {
   readonly #defaults: { metadataMaxAge?: number };
-  /** `metadataMaxAge` omitted: kafkajs's own default. */
+  /** Coordinator lookups of this client's producers, consumers and admins. */
+  readonly coordinatorStats: CoordinatorStats = { hits: 0, lookups: 0 };
+  /**
+   * `metadataMaxAge` omitted: kafkajs's own default. Coordinator answers are
+   * kept as long as metadata (5 s when omitted; lib/kafka/coordinators.ts).
+   */
   constructor(settings: KafkajsConfig, metadataMaxAge?: number) {
     super(settings);
     this.#defaults = metadataMaxAge === undefined ? {} : { metadataMaxAge };
+    cacheCoordinators(this, metadataMaxAge ?? 5_000, this.coordinatorStats);
   }
   override producer(config: ProducerConfig = {}): Producer {
     return super.producer({ ...this.#defaults, ...config });

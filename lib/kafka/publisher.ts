@@ -54,6 +54,8 @@ export class BatchPublisher {
   readonly #producer: Producer;
   readonly #options: PublisherOptions;
   #queue: Message[] = [];
+  /** When the oldest queued message was queued (performance.now()). */
+  #queuedSince = 0;
   #inFlight: Promise<void> | null = null;
   #timer: ReturnType<typeof setTimeout> | null = null;
   #error: unknown = null;
@@ -70,6 +72,7 @@ export class BatchPublisher {
   async publish(message: Message): Promise<void> {
     if (this.#error !== null) throw this.#error;
     if (this.#abandoned) throw new Error(`the publisher to ${this.#options.topic} was abandoned`);
+    if (this.#queue.length === 0) this.#queuedSince = performance.now();
     this.#queue.push(message);
     this.stats.pending++;
     if (this.#queue.length >= this.#options.batchSize) {
@@ -78,13 +81,20 @@ export class BatchPublisher {
     } else this.#arm();
   }
 
+  /**
+   * Sends the queue once its oldest message has waited `lingerMs` and nothing
+   * is in flight. The wait counts from that message's arrival, not from the
+   * end of the request before it: messages that queued behind a request have
+   * already waited it out and go as soon as it is acknowledged.
+   */
   #arm(): void {
     if (this.#timer !== null) return;
+    const wait = this.#options.lingerMs - (performance.now() - this.#queuedSince);
     this.#timer = setTimeout(() => {
       this.#timer = null;
+      // in flight: its acknowledgement sends the queue (or arms again)
       if (!this.#inFlight) this.#sendQueued();
-      else this.#arm();
-    }, this.#options.lingerMs);
+    }, Math.max(0, wait));
   }
 
   /** Sends everything queued and waits for every acknowledgement. */
@@ -162,7 +172,9 @@ export class BatchPublisher {
     ).finally(() => {
       this.#inFlight = null;
       this.#inFlightCount = 0;
-      if (this.#queue.length > 0 && !this.#abandoned) this.#arm();
+      if (this.#queue.length === 0 || this.#abandoned) return;
+      if (performance.now() - this.#queuedSince >= this.#options.lingerMs) this.#sendQueued();
+      else this.#arm();
     });
   }
 }

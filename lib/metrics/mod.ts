@@ -6,14 +6,14 @@
  */
 export {
   BATCH_BUCKETS_S,
-  ConsumerMetrics,
-  DashboardMetrics,
+  type ConsumerMetrics,
+  type DashboardMetrics,
   DRIFT_STATE_VALUES,
-  ForecasterMetrics,
+  type ForecasterMetrics,
   LATENCY_BUCKETS_S,
   Metrics,
   processMetrics,
-  StreamMetrics,
+  type StreamMetrics,
   type TopicStreamMetrics,
 } from "./registry.ts";
 export { METRICS_PATHS, metricsRoutes, type MetricsServer, serveMetrics } from "./http.ts";

@@ -5,7 +5,9 @@
  * @module
  */
 import { z } from "zod";
-import { type BinnedRow, CompiledGbt, type GbtModel, type MergedCuts, predictGbt } from "./gbt.ts";
+import { type GbtModel, predictGbt } from "./gbt.ts";
+import type { BinnedRow, MergedCuts } from "./gbt_cuts.ts";
+import { CompiledGbt } from "./gbt_compiled.ts";
 import type { DesignMatrix } from "./matrix.ts";
 import {
   CompiledRidge,

@@ -65,12 +65,21 @@ export {
   type InputHealth,
   InputHealthSchema,
   MONITOR_SNAPSHOT_VERSION,
+  type MonitorEpisodesOutput,
+  MonitorEpisodesOutputSchema,
   type MonitorOutput,
   MonitorOutputSchema,
   type MonitorSnapshot,
   MonitorSnapshotSchema,
+  type ParsedMonitorOutput,
   parseMonitorOutput,
   type StationHealth,
   StationHealthSchema,
 } from "./snapshot.ts";
+export {
+  DRIFT_DETECTORS,
+  type DriftEpisode,
+  driftEpisodes,
+  DriftEpisodeSchema,
+} from "./episodes.ts";
 export { INPUT_FIELDS, keyOf, KEYS, MONITORED_HORIZONS, MONITORED_TARGETS } from "./targets.ts";

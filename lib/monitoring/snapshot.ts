@@ -14,6 +14,7 @@ import { z } from "zod";
 import { AlertSchema } from "../records/alert.ts";
 import { ModelRetrainedEventSchema } from "../records/mod.ts";
 import { IsoTimestamp, MEASUREMENT_FIELDS } from "../records/reading.ts";
+import { DriftEpisodeSchema } from "./episodes.ts";
 
 /** Version of the snapshot format. */
 export const MONITOR_SNAPSHOT_VERSION = 1;
@@ -199,14 +200,36 @@ export const MonitorOutputSchema = z.object({
 export type MonitorOutput = z.infer<typeof MonitorOutputSchema>;
 
 /**
- * Reads the output of `deno task monitor` (or a bare snapshot, `format:
+ * What `deno task monitor --db PATH --episodes` prints: the output above and
+ * every drift episode the store holds (docs/reports/monitor-test-window.json).
+ */
+export const MonitorEpisodesOutputSchema = MonitorOutputSchema.extend({
+  drift_episodes: z.array(DriftEpisodeSchema),
+});
+
+/** The output of `deno task monitor --episodes`. */
+export type MonitorEpisodesOutput = z.infer<typeof MonitorEpisodesOutputSchema>;
+
+/** What {@linkcode parseMonitorOutput} reads: the output, with its drift episodes when listed. */
+export type ParsedMonitorOutput = MonitorOutput & {
+  drift_episodes?: z.infer<typeof DriftEpisodeSchema>[];
+};
+
+/**
+ * Reads the output of `deno task monitor` (with its `drift_episodes` when it
+ * was run with `--episodes`), or a bare snapshot (`format:
  * "airq-model-monitor"`); throws a `TypeError` naming `path` when it is neither.
  */
-export function parseMonitorOutput(json: unknown, path: string): MonitorOutput {
+export function parseMonitorOutput(
+  json: unknown,
+  path: string,
+): ParsedMonitorOutput {
   const bare = MonitorSnapshotSchema.safeParse(json);
   if (bare.success) {
     return { db: "", updated_at: "", age_s: 0, store: null, monitor: bare.data, recent_alerts: [] };
   }
+  const episodes = MonitorEpisodesOutputSchema.safeParse(json);
+  if (episodes.success) return episodes.data;
   const out = MonitorOutputSchema.safeParse(json);
   if (!out.success) {
     throw new TypeError(

@@ -18,8 +18,72 @@ import {
 } from "../models/mod.ts";
 import { type ForecastConfig, gbtWeightOf, offsetMinutes } from "./forecast_config.ts";
 import { sarimaWalkForward } from "./sarima_runs.ts";
-import { seriesIndex } from "./evaluate.ts";
-import { walkForward } from "./walk_forward.ts";
+import { type EvaluationWindow, seriesIndex, walkForwardSettings } from "./evaluate.ts";
+import { walkForward, type WalkForwardResult } from "./walk_forward.ts";
+
+/** A span of target indices, first and last inclusive (the validation window here). */
+export interface TargetSpan {
+  readonly from: number;
+  readonly to: number;
+}
+
+/**
+ * What `y` observed `h` hours after each information index whose target lies in `span`
+ * (`NaN` elsewhere): the truth a forecast made at that index is scored against.
+ */
+export function observedAhead(y: Float64Array, h: number, span: TargetSpan): Float64Array {
+  const obs = new Float64Array(y.length).fill(NaN);
+  for (let t = span.from - h; t <= span.to - h; t++) obs[t] = y[t + h]!;
+  return obs;
+}
+
+/**
+ * The ridge/trees walk-forward of `ys` at horizon `h` over `span`, with the settings of `config`
+ * (evaluate's {@linkcode walkForwardSettings}) anchored at the span's start.
+ */
+export function walkForwardOnSpan(
+  series: HourlySeries,
+  ys: readonly Float64Array[],
+  config: ForecastConfig,
+  h: number,
+  span: TargetSpan,
+): WalkForwardResult[] {
+  const utcOffsetMin = offsetMinutes(config.utcOffset);
+  const features = buildFeatureMatrix(series, { mode: "forecast", horizonH: h, utcOffsetMin });
+  // the span stands where evaluate's test window stands: the walk-forward is anchored at its start
+  const window: EvaluationWindow = { testFrom: span.from, testTo: span.to, warmFrom: span.from };
+  return walkForward(features, ys, {
+    horizonH: h,
+    fromTarget: span.from,
+    toTarget: span.to,
+    ...walkForwardSettings(config, window),
+  });
+}
+
+/**
+ * SARIMA walk-forward of each of `ys` over `span` at every horizon of `config`, refits every
+ * `config.walkForward.refitEveryH` anchored at the span's start; `model` defaults to
+ * `config.sarima`'s window and transform.
+ */
+export function sarimaOnSpan(
+  engine: SarimaEngine,
+  ys: readonly Float64Array[],
+  config: ForecastConfig,
+  span: TargetSpan,
+  model: { windowH: number; transform: SarimaParams["transform"] } = config.sarima,
+): Map<number, Float64Array>[] {
+  return ys.map((y) =>
+    sarimaWalkForward(engine, y, {
+      params: { ...config.sarima.order, transform: model.transform },
+      windowH: model.windowH,
+      horizonsH: config.horizonsH,
+      fromTarget: span.from,
+      toTarget: span.to,
+      anchor: span.from,
+      refitEveryH: config.walkForward.refitEveryH,
+    }).forecasts
+  );
+}
 
 /** What the search found. */
 export interface SelectionReport {
@@ -79,8 +143,7 @@ export function selectOnValidation(
       config.targets.forEach((target, s) => {
         const y = ys[s]!;
         const run = runs[s]!;
-        const obs = new Float64Array(y.length).fill(NaN);
-        for (let t = from - h; t <= to - h; t++) obs[t] = y[t + h]!;
+        const obs = observedAhead(y, h, { from, to });
         const naive = Math.min(
           mae(Float64Array.from(y, (_, t) => lastObserved(y, h === 0 ? t - 1 : t)), obs),
           h === 0
@@ -176,20 +239,15 @@ export function selectSarimaOnValidation(
   clock: () => number,
   onProgress?: (message: string) => void,
 ): SarimaSelectionReport {
-  const utcOffsetMin = offsetMinutes(config.utcOffset);
   const from = seriesIndex(series, config.validationWindow.from);
   const to = seriesIndex(series, config.validationWindow.to);
   if (to >= seriesIndex(series, config.testWindow.from)) {
     throw new RangeError("The validation window must end before the test window");
   }
   const ys = config.targets.map((t) => series.columns[fieldOf(t)]);
-  const observed = (y: Float64Array, h: number) => {
-    const obs = new Float64Array(y.length).fill(NaN);
-    for (let t = from - h; t <= to - h; t++) obs[t] = y[t + h]!;
-    return obs;
-  };
+  const span = { from, to };
   const naiveMae = (y: Float64Array, h: number) => {
-    const obs = observed(y, h);
+    const obs = observedAhead(y, h, span);
     return Math.min(
       mae(Float64Array.from(y, (_, t) => lastObserved(y, t)), obs),
       mae(Float64Array.from(y, (_, t) => seasonalNaiveForecast(y, t, h, 24)), obs),
@@ -197,23 +255,13 @@ export function selectSarimaOnValidation(
   };
   const runs = candidates.map((c) => {
     const t0 = clock();
-    const forecasts = ys.map((y) =>
-      sarimaWalkForward(engine, y, {
-        params: { ...config.sarima.order, transform: c.transform },
-        windowH: c.windowH,
-        horizonsH: config.horizonsH,
-        fromTarget: from,
-        toTarget: to,
-        anchor: from,
-        refitEveryH: config.walkForward.refitEveryH,
-      }).forecasts
-    );
+    const forecasts = sarimaOnSpan(engine, ys, config, span, c);
     const skill: Record<string, Record<string, number>> = {};
     let sum = 0, count = 0;
     config.targets.forEach((target, s) => {
       for (const h of config.horizonsH) {
         const y = ys[s]!;
-        const k = 1 - mae(forecasts[s]!.get(h)!, observed(y, h)) / naiveMae(y, h);
+        const k = 1 - mae(forecasts[s]!.get(h)!, observedAhead(y, h, span)) / naiveMae(y, h);
         (skill[target] ??= {})[String(h)] = k;
         sum += k;
         count++;
@@ -228,20 +276,10 @@ export function selectSarimaOnValidation(
   const blendWeight: Record<string, Record<string, number>> = {};
   const validation: SarimaSelectionReport["validation"] = [];
   for (const h of config.horizonsH) {
-    const features = buildFeatureMatrix(series, { mode: "forecast", horizonH: h, utcOffsetMin });
-    const wf = walkForward(features, ys, {
-      horizonH: h,
-      fromTarget: from,
-      toTarget: to,
-      anchor: from,
-      refitEveryH: config.walkForward.refitEveryH,
-      trainWindowH: config.walkForward.trainWindowH,
-      ridge: config.ridge,
-      gbt: config.gbt,
-    });
+    const wf = walkForwardOnSpan(series, ys, config, h, span);
     config.targets.forEach((target, s) => {
       const y = ys[s]!;
-      const obs = observed(y, h);
+      const obs = observedAhead(y, h, span);
       const w = gbtWeightOf(config, target, String(h));
       const run = wf[s]!;
       const sar = chosen.forecasts[s]!.get(h)!;

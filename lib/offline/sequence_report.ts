@@ -8,16 +8,15 @@
  * @module
  */
 import { z } from "zod";
-import { buildFeatureMatrix, fieldOf, type HourlySeries } from "../features/mod.ts";
+import { fieldOf, type HourlySeries } from "../features/mod.ts";
 import { lastObserved, type SarimaEngine, seasonalNaiveForecast } from "../models/mod.ts";
 import { mae, naiveScale } from "../scoring/mod.ts";
-import { type ForecastConfig, offsetMinutes } from "./forecast_config.ts";
+import type { ForecastConfig } from "./forecast_config.ts";
 import { bestOf, type EvaluationWindow, seriesIndex } from "./evaluate.ts";
-import { sarimaWalkForward } from "./sarima_runs.ts";
 import { markdownTable, wrapParagraph } from "./report.ts";
 import { scoreForecasts } from "./score.ts";
 import type { SequenceRun } from "./sequence.ts";
-import { walkForward } from "./walk_forward.ts";
+import { observedAhead, sarimaOnSpan, type TargetSpan, walkForwardOnSpan } from "./select.ts";
 
 const row = z.strictObject({
   target: z.string(),
@@ -173,42 +172,19 @@ export function validationBlend(
   series: HourlySeries,
   config: ForecastConfig,
   run: SequenceRun,
-  span: { from: number; to: number },
+  span: TargetSpan,
   engine: SarimaEngine | undefined,
   onProgress?: (message: string) => void,
 ): NonNullable<SequenceReport["validation_blend"]> {
-  const { from, to } = span;
-  const utcOffsetMin = offsetMinutes(config.utcOffset);
   const ys = config.targets.map((t) => series.columns[fieldOf(t)]);
-  const sarima = engine === undefined ? undefined : ys.map((y) =>
-    sarimaWalkForward(engine, y, {
-      params: { ...config.sarima.order, transform: config.sarima.transform },
-      windowH: config.sarima.windowH,
-      horizonsH: config.horizonsH,
-      fromTarget: from,
-      toTarget: to,
-      anchor: from,
-      refitEveryH: config.walkForward.refitEveryH,
-    }).forecasts
-  );
+  const sarima = engine === undefined ? undefined : sarimaOnSpan(engine, ys, config, span);
   onProgress?.("validation: sarima done");
   const out: NonNullable<SequenceReport["validation_blend"]> = [];
   for (const h of config.horizonsH) {
-    const features = buildFeatureMatrix(series, { mode: "forecast", horizonH: h, utcOffsetMin });
-    const wf = walkForward(features, ys, {
-      horizonH: h,
-      fromTarget: from,
-      toTarget: to,
-      anchor: from,
-      refitEveryH: config.walkForward.refitEveryH,
-      trainWindowH: config.walkForward.trainWindowH,
-      ridge: config.ridge,
-      gbt: config.gbt,
-    });
+    const wf = walkForwardOnSpan(series, ys, config, h, span);
     config.targets.forEach((target, s) => {
       const y = ys[s]!;
-      const obs = new Float64Array(y.length).fill(NaN);
-      for (let t = from - h; t <= to - h; t++) obs[t] = y[t + h]!;
+      const obs = observedAhead(y, h, span);
       const best = bestOf(config, target, h, wf[s]!, sarima?.[s]?.get(h));
       const gru = run.forecasts.get(target)!.get(h)!;
       // score only where both exist, so every weight is judged on the same hours

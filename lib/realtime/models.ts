@@ -10,7 +10,8 @@
 import { featureCount, featureNames, type FeatureSpec } from "../features/mod.ts";
 import type { ModelArtifact } from "../models/mod.ts";
 import { type CompiledModel, compileModel, PreparedRow } from "../models/artifact.ts";
-import { type GbtModel, MergedCuts } from "../models/gbt.ts";
+import type { GbtModel } from "../models/gbt.ts";
+import { MergedCuts } from "../models/gbt_cuts.ts";
 import type { NowcastRow, ResultRow } from "../records/evaluation.ts";
 import { FORECAST_TARGETS } from "../records/forecast.ts";
 import type { CompiledSarima } from "./sarima_models.ts";

@@ -92,6 +92,17 @@ export const RealtimeResultSchema = z.object({
     measured_readings: z.number(),
     latency_ms_mean: z.number(),
     latency_ms_max: z.number(),
+    /**
+     * The two legs of each measured reading's latency, as quantiles (ms):
+     * `produce`, from `produced_at` to the raw record readable by the reader;
+     * `forecast`, from there to its forecast set readable (read_committed).
+     */
+    legs_ms: z.strictObject({
+      produce_p50: z.number(),
+      produce_p99: z.number(),
+      forecast_p50: z.number(),
+      forecast_p99: z.number(),
+    }).optional(),
     peak_rss_mb: z.number(),
     forecaster_summary: Summary,
   }),

@@ -28,3 +28,5 @@ export {
   htmlTable,
 } from "./html.ts";
 export { analysisMarkdown, fmt, type ReportSource } from "./markdown.ts";
+export { markdownToHtml } from "./markdown_html.ts";
+export { analysisPrintHtml, citedFigures } from "./analysis_print.ts";

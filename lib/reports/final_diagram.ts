@@ -24,6 +24,15 @@ interface Box {
 const FILL = { process: "#e8f0fb", topic: "#fff4e0", store: "#eaf6ea" } as const;
 const STROKE = { process: "#4c78a8", topic: "#e0a000", store: "#54a24b" } as const;
 
+/** A box of `kind` at `[x, y, width, height]` with its lines (the first in bold). */
+function placed(
+  kind: Box["kind"],
+  [x, y, w, h]: readonly [number, number, number, number],
+  lines: readonly string[],
+): Box {
+  return { x, y, w, h, kind, lines: [...lines] };
+}
+
 function box(b: Box): string {
   const rx = b.kind === "topic" ? 14 : 4;
   const text = b.lines.map((line, i) =>
@@ -48,6 +57,15 @@ function arrow(a: Box, b: Box, label: string, dy = 0): string {
       }" text-anchor="middle" font-size="8.5" fill="#333">${esc(label)}</text>`);
 }
 
+/** The boxes that do not depend on the configuration: kind, [x, y, width, height], lines. */
+// deno-fmt-ignore
+const FIXED = {
+  producer: ["process", [10, 120, 120, 58], ["producer.ts", "idempotent, acks=all", "event-time timestamps"]],
+  store: ["store", [590, 20, 160, 58], ["SQLite or PostgreSQL", "idempotent upserts,", "one transaction per batch"]],
+  forecaster: ["process", [370, 200, 150, 58], ["services/forecaster.ts", "Kafka transactions", "read_committed"]],
+  dashboard: ["process", [370, 330, 150, 44], ["services/dashboard.ts", "WebSocket to browsers"]],
+} as const;
+
 function topicLines(t: TopicsConfig["topics"][number], key: string): string[] {
   return [
     t.name,
@@ -61,70 +79,31 @@ export function architectureSvg(topics: TopicsConfig, consumerGroup: string): st
   const byRole = (role: string) => topics.topics.find((t) => t.role === role);
   const raw = byRole("raw"), dlq = byRole("dead_letter");
   const outs = ["forecasts", "estimates", "alerts"].flatMap((r) => byRole(r) ?? []);
-  const producer: Box = {
-    x: 10,
-    y: 120,
-    w: 120,
-    h: 58,
-    kind: "process",
-    lines: ["producer.ts", "idempotent, acks=all", "event-time timestamps"],
-  };
-  const rawBox: Box = {
-    x: 175,
-    y: 120,
-    w: 140,
-    h: 58,
-    kind: "topic",
-    lines: raw === undefined ? ["raw topic"] : topicLines(raw, "key = station id"),
-  };
-  const consumer: Box = {
-    x: 370,
-    y: 20,
-    w: 150,
-    h: 58,
-    kind: "process",
-    lines: ["consumer.ts", `group ${consumerGroup}`, "commit after the write"],
-  };
-  const store: Box = {
-    x: 590,
-    y: 20,
-    w: 160,
-    h: 58,
-    kind: "store",
-    lines: ["SQLite or PostgreSQL", "idempotent upserts,", "one transaction per batch"],
-  };
-  const dlqBox: Box = {
-    x: 590,
-    y: 96,
-    w: 160,
-    h: 44,
-    kind: "topic",
-    lines: dlq === undefined ? ["dead letters"] : [dlq.name, "bytes + reason"],
-  };
-  const forecaster: Box = {
-    x: 370,
-    y: 200,
-    w: 150,
-    h: 58,
-    kind: "process",
-    lines: ["services/forecaster.ts", "Kafka transactions", "read_committed"],
-  };
-  const outBoxes: Box[] = outs.map((t, i) => ({
-    x: 590,
-    y: 160 + i * 50,
-    w: 160,
-    h: 44,
-    kind: "topic",
-    lines: [t.name, `${t.partitions} partitions · exactly once`],
-  }));
-  const dashboard: Box = {
-    x: 370,
-    y: 330,
-    w: 150,
-    h: 44,
-    kind: "process",
-    lines: ["services/dashboard.ts", "WebSocket to browsers"],
-  };
+  const producer = placed(...FIXED.producer);
+  const rawBox = placed(
+    "topic",
+    [175, 120, 140, 58],
+    raw === undefined ? ["raw topic"] : topicLines(raw, "key = station id"),
+  );
+  const consumer = placed("process", [370, 20, 150, 58], [
+    "consumer.ts",
+    `group ${consumerGroup}`,
+    "commit after the write",
+  ]);
+  const store = placed(...FIXED.store);
+  const dlqBox = placed(
+    "topic",
+    [590, 96, 160, 44],
+    dlq === undefined ? ["dead letters"] : [dlq.name, "bytes + reason"],
+  );
+  const forecaster = placed(...FIXED.forecaster);
+  const outBoxes = outs.map((t, i) =>
+    placed("topic", [590, 160 + i * 50, 160, 44], [
+      t.name,
+      `${t.partitions} partitions · exactly once`,
+    ])
+  );
+  const dashboard = placed(...FIXED.dashboard);
   const parts = [
     box(producer),
     box(rawBox),

@@ -11,11 +11,16 @@
 import type { AlertsConfig } from "../alerts/mod.ts";
 import {
   type MonitoringConfig,
-  type MonitorOutput,
   type MonitorSnapshot,
+  type ParsedMonitorOutput,
 } from "../monitoring/mod.ts";
 // What `deno task monitor` prints has its one schema beside the snapshot's (lib/monitoring/snapshot.ts).
-export { type MonitorOutput, MonitorOutputSchema, parseMonitorOutput } from "../monitoring/mod.ts";
+export {
+  type MonitorOutput,
+  MonitorOutputSchema,
+  type ParsedMonitorOutput,
+  parseMonitorOutput,
+} from "../monitoring/mod.ts";
 import { type DrillReport, type IngestResult, type RealtimeResult } from "../records/mod.ts";
 
 /** What `deno task bench ingest --json PATH` writes (its one schema: lib/records/bench.ts). */
@@ -51,7 +56,7 @@ export const SPEED_GOALS = {
 export interface RealtimeInputs {
   bench: { path: string; result: BenchIngest | null };
   realtime: { path: string; result: BenchRealtime | null };
-  monitor: { path: string; output: MonitorOutput | null };
+  monitor: { path: string; output: ParsedMonitorOutput | null };
   drills: readonly { path: string; result: DrillResult | null }[];
   alerts: AlertsConfig;
   monitoring: MonitoringConfig;

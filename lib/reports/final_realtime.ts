@@ -10,6 +10,7 @@
  * @module
  */
 import type { Alert } from "../records/mod.ts";
+import type { DriftEpisode } from "../monitoring/mod.ts";
 import { int, monitorRows, note, type RealtimeInputs, SPEED_GOALS } from "./final_inputs.ts";
 import { esc, htmlTable } from "../render/html.ts";
 import { dateOf, fmt } from "../render/markdown.ts";
@@ -292,6 +293,7 @@ export function realtimeSection(x: RealtimeInputs, figure: string): string {
     benchDetails(x),
     `<h3>Live model monitoring and drift</h3>`,
     monitorPart(x),
+    episodesPart(x),
     figure,
     `<p>Data quality: over the whole file the consumer's monitor raises ${
       q.reduce((s, [, n]) => s + n, 0)
@@ -301,6 +303,99 @@ export function realtimeSection(x: RealtimeInputs, figure: string): string {
     alertDesign(x),
     exactlyOnce(x),
   ].join("\n");
+}
+
+/** "CO(GT) 6 h", "t_c": what an episode watched. */
+const watched = (e: DriftEpisode) =>
+  e.target === null ? e.field : `${e.target} ${e.horizon_h ?? "?"} h`;
+
+/** `iso`'s calendar day in the station's own time (the `ts` of a reading carries its offset). */
+const day = (iso: string) => dateOf(iso);
+
+/**
+ * Where the monitored hours lie against the training window, and what the
+ * drift detectors flagged there, episode by episode (with `--episodes`).
+ */
+function episodesPart(x: RealtimeInputs): string {
+  const o = x.monitor.output;
+  if (o === null) return "";
+  const m = o.monitor, w = m.settings.reference_window;
+  const parts: string[] = [];
+  const from = m.event_range.from, to = m.event_range.to;
+  if (w !== null && from !== null && Date.parse(from) >= Date.parse(w.to)) {
+    const events = m.retraining?.events ?? [];
+    parts.push(
+      `<b>Out of sample:</b> every monitored hour (${day(from)} to ${
+        day(to ?? from)
+      }, the evaluation's test window) comes after the window the deployed models were first trained on (${
+        dateOf(w.from)
+      } to ${
+        dateOf(w.to)
+      }), and the forecaster refit weekly from the store as in a deployment: ${events.length} refits, ${
+        events.filter((e) => e.promoted).length
+      } promoted.`,
+    );
+  }
+  const eps = o.drift_episodes;
+  if (eps !== undefined) {
+    const of = (d: DriftEpisode["detector"]) => eps.filter((e) => e.detector === d);
+    const open = eps.filter((e) => e.resolved_ts === null);
+    const critical = eps.filter((e) => e.severity === "critical").length;
+    parts.push(
+      `The detectors opened ${eps.length} drift episodes (${
+        critical === 0 ? "none critical" : `${critical} critical`
+      }): ${of("page_hinkley").length} Page-Hinkley, ${of("mae_ratio").length} MAE-ratio, ${
+        of("psi").length
+      } PSI; ${open.length} still firing at the end (${open.map(watched).join(", ") || "none"}).`,
+    );
+    const errors = eps.filter((e) => e.detector !== "psi");
+    const mae = of("mae_ratio").filter((e) => e.level !== null && e.level_all !== null);
+    if (errors.length > 0) {
+      const first = errors[0]!, last = errors.at(-1)!;
+      const resolved = errors.map((e) => e.resolved_ts).filter((t) => t !== null).sort().at(-1);
+      // the live all-time MAE against the offline MAE, worst target and horizon
+      const rows = monitorRows(m).filter((r) => Number.isFinite(r.all) && r.expected > 0);
+      const gap = rows.length === 0
+        ? null
+        : Math.max(...rows.map((r) => Math.abs(r.all / r.expected - 1)));
+      const ratio = mae.length === 0
+        ? null
+        : mae.reduce((sum, e) => sum + e.level! / e.level_all!, 0) / mae.length;
+      parts.push(
+        `Forecast-error episodes fired from ${day(first.fired_ts)} to ${day(last.fired_ts)} (${
+          [...new Set(errors.map((e) => e.target))].join(", ")
+        })${resolved === undefined ? "" : ` and had all resolved by ${day(resolved)}`}.${
+          ratio === null
+            ? ""
+            : ` Over the MAE-ratio episodes' evidence windows the pollutant stood at ${
+              fmt(ratio, 2)
+            }× its mean over the whole window: errors grow with the level, so these are the high-pollution spells of the winter${
+              gap === null
+                ? ""
+                : `, not a model going stale (over the whole window the live MAE is within ${
+                  fmt(gap * 100, 1)
+                } % of the offline MAE at every target and horizon)`
+            }.`
+        }`,
+      );
+    }
+    const psi = of("psi");
+    if (psi.length > 0) {
+      const early = psi.filter((e) =>
+        Date.parse(e.fired_ts) - Date.parse(from ?? e.fired_ts) < 14 * 86_400_000
+      );
+      parts.push(
+        `${early.length} of the ${psi.length} PSI episodes fired in the first two weeks, while the ${m.settings.psi_window_h}-hour input window held little more than its minimum of a week of readings (one week of one weather regime against a longer reference); ${
+          early.filter((e) => e.resolved_ts !== null).length
+        } of them resolved as the window filled. The ones still firing (${
+          open.filter((e) => e.detector === "psi").map((e) => e.field).join(", ")
+        }) compare the last 30 days with the first training window${
+          w === null ? "" : ` (${dateOf(w.from)} to ${dateOf(w.to)})`
+        }, which the weekly refits do not move: the season changed in between.`,
+      );
+    }
+  }
+  return parts.length === 0 ? "" : `<p>${parts.join(" ")}</p>`;
 }
 
 /**

@@ -46,6 +46,9 @@ import type {
   ForecastTarget,
 } from "../records/mod.ts";
 
+// The record types the interface speaks, so that a store can import its whole contract as one namespace.
+export type { Alert, CleanReading, DeadLetter, EstimateRecord, ForecastRecord };
+
 /** What one `writeBatch()` call stores, in one transaction. */
 export interface WriteBatch {
   /** Clean readings, upserted by `(station_id, ts_utc_ms)`. */

@@ -19,29 +19,10 @@
  *
  * @module
  */
-import { DatabaseSync, type SQLInputValue, type StatementSync } from "node:sqlite";
+import { DatabaseSync, type StatementSync } from "node:sqlite";
 import { dirname } from "node:path";
-import {
-  type Alert,
-  CLEAN_SCHEMA_VERSION,
-  type CleanReading,
-  CleanReadingSchema,
-  COLUMNS,
-  type DeadLetter,
-  type EstimateRecord,
-  type FieldFlag,
-  type ForecastRecord,
-  MEASUREMENT_FIELDS,
-} from "../records/mod.ts";
-import type {
-  ForecastQuery,
-  ReadingQuery,
-  ReadingStore,
-  StoreDetails,
-  StoreSummary,
-  WriteBatch,
-  WriteResult,
-} from "./contract.ts";
+import { MEASUREMENT_FIELDS } from "../records/mod.ts";
+import type * as Contract from "./contract.ts";
 import {
   alertProblem,
   checkLimit,
@@ -51,8 +32,22 @@ import {
   recordFilters,
   snapshotProblem,
 } from "./_checks.ts";
-import { appendMatching, type ForecastSet, forecastSets, mergeSet } from "./_forecast_sets.ts";
-import { ForecastCodec } from "./_forecast_codec.ts";
+import { forecastSets } from "./_forecast_sets.ts";
+import { detailsOf, readingOf, type Row, summaryOf } from "./_rows.ts";
+import { migrate, SQLITE_SCHEMA_VERSION } from "./_sqlite_schema.ts";
+import {
+  CHUNK,
+  COLUMNS_WRITTEN,
+  offsetValue,
+  readingLabel,
+  readingParams,
+  selectReadings,
+  type SqlValue,
+  upsertReadings,
+} from "./_sqlite_readings.ts";
+import { SqliteForecasts } from "./_sqlite_forecasts.ts";
+
+export { SQLITE_SCHEMA_VERSION };
 
 /** Options of {@linkcode openSqliteStore}. */
 export interface SqliteStoreOptions {
@@ -62,176 +57,12 @@ export interface SqliteStoreOptions {
   busyTimeoutMs?: number;
 }
 
-/**
- * Schema migrations, in order: entry `i` takes `PRAGMA user_version` from `i` to
- * `i + 1`. Never edit a released entry; append one. The columns are written out,
- * not generated from MEASUREMENT_FIELDS, so that migration 1 never changes meaning.
- */
-const MIGRATIONS: readonly string[] = [
-  `CREATE TABLE readings (
-    station_id TEXT NOT NULL CHECK (length(station_id) > 0),
-    ts_utc_ms INTEGER NOT NULL,
-    ts_local TEXT NOT NULL,
-    co_mg_m3 REAL, pt08_s1_co REAL, nmhc_ug_m3 REAL, c6h6_ug_m3 REAL, pt08_s2_nmhc REAL,
-    nox_ppb REAL, pt08_s3_nox REAL, no2_ug_m3 REAL, pt08_s4_no2 REAL, pt08_s5_o3 REAL,
-    t_c REAL, rh_pct REAL, ah REAL,
-    flags TEXT NOT NULL,
-    rejected TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('ok', 'flagged', 'outage')),
-    source_topic TEXT NOT NULL,
-    source_partition INTEGER NOT NULL CHECK (source_partition >= 0),
-    source_offset INTEGER NOT NULL CHECK (source_offset >= 0),
-    revision INTEGER NOT NULL DEFAULT 1,
-    stored_at TEXT NOT NULL,
-    PRIMARY KEY (station_id, ts_utc_ms)
-  ) STRICT;
-  CREATE INDEX readings_ts ON readings (ts_utc_ms);
-  CREATE TABLE dead_letters (
-    source_topic TEXT NOT NULL,
-    source_partition INTEGER NOT NULL CHECK (source_partition >= 0),
-    source_offset INTEGER NOT NULL CHECK (source_offset >= 0),
-    msg_key TEXT,
-    reason TEXT NOT NULL,
-    detail TEXT NOT NULL,
-    original BLOB,
-    rejected_at TEXT NOT NULL,
-    PRIMARY KEY (source_topic, source_partition, source_offset)
-  ) STRICT;
-  CREATE INDEX dead_letters_reason ON dead_letters (reason);`,
-  // 2: forecasts, estimates, alert events and snapshots, each kept whole as JSON text (`record`,
-  // `value`) beside the columns that queries filter and sort on; times in epoch ms.
-  `CREATE TABLE IF NOT EXISTS forecasts (
-    forecast_id TEXT PRIMARY KEY CHECK (length(forecast_id) > 0),
-    station_id TEXT NOT NULL CHECK (length(station_id) > 0),
-    ts_ms INTEGER NOT NULL,
-    target TEXT NOT NULL,
-    horizon_h REAL NOT NULL,
-    target_ts_ms INTEGER NOT NULL,
-    value REAL,
-    baseline INTEGER NOT NULL CHECK (baseline IN (0, 1)),
-    record TEXT NOT NULL CHECK (json_valid(record)),
-    stored_at TEXT NOT NULL
-  ) STRICT;
-  CREATE INDEX IF NOT EXISTS forecasts_ts ON forecasts (ts_ms, station_id, target, horizon_h);
-  CREATE INDEX IF NOT EXISTS forecasts_station ON forecasts (station_id, ts_ms);
-  CREATE TABLE IF NOT EXISTS estimates (
-    estimate_id TEXT PRIMARY KEY CHECK (length(estimate_id) > 0),
-    station_id TEXT NOT NULL CHECK (length(station_id) > 0),
-    ts_ms INTEGER NOT NULL,
-    target TEXT NOT NULL,
-    value REAL NOT NULL,
-    record TEXT NOT NULL CHECK (json_valid(record)),
-    stored_at TEXT NOT NULL
-  ) STRICT;
-  CREATE INDEX IF NOT EXISTS estimates_ts ON estimates (ts_ms, station_id, target);
-  CREATE TABLE IF NOT EXISTS alerts (
-    alert_id TEXT NOT NULL,
-    state TEXT NOT NULL,
-    severity TEXT NOT NULL,
-    kind TEXT NOT NULL,
-    station_id TEXT,
-    raised_at_ms INTEGER NOT NULL,
-    record TEXT NOT NULL CHECK (json_valid(record)),
-    stored_at TEXT NOT NULL,
-    PRIMARY KEY (alert_id, state, severity)
-  ) STRICT;
-  CREATE INDEX IF NOT EXISTS alerts_raised ON alerts (raised_at_ms);
-  CREATE TABLE IF NOT EXISTS snapshots (
-    name TEXT PRIMARY KEY CHECK (length(name) > 0),
-    value TEXT NOT NULL CHECK (json_valid(value)),
-    updated_at_ms INTEGER NOT NULL,
-    stored_at TEXT NOT NULL
-  ) STRICT;`,
-  // 3: forecasts as one row per reading, a "forecast set" keyed by station and feature time
-  // (lib/storage/_forecast_sets.ts): `n` forecasts, `records` and `numbers` as
-  // lib/storage/_forecast_codec.ts writes them, with what the forecasts of many readings share
-  // stored once in `forecast_templates`. Version-2 rows move over as the JSON array of their
-  // records, their text unchanged.
-  `CREATE TABLE forecast_templates (
-    id INTEGER PRIMARY KEY,
-    text TEXT NOT NULL UNIQUE
-  ) STRICT;
-  CREATE TABLE forecast_sets (
-    station_id TEXT NOT NULL CHECK (length(station_id) > 0),
-    ts_ms INTEGER NOT NULL,
-    n INTEGER NOT NULL,
-    records TEXT NOT NULL,
-    numbers BLOB,
-    stored_at TEXT NOT NULL,
-    PRIMARY KEY (station_id, ts_ms)
-  ) STRICT;
-  CREATE INDEX forecast_sets_ts ON forecast_sets (ts_ms, station_id, n);
-  INSERT INTO forecast_sets (station_id, ts_ms, n, records, numbers, stored_at)
-    SELECT station_id, ts_ms, count(*), '[' || group_concat(record, ',') || ']', NULL,
-      max(stored_at)
-    FROM forecasts GROUP BY station_id, ts_ms;
-  DROP TABLE forecasts;`,
-  // 4: readings keyed by time first, (ts_utc_ms, station_id), in place of (station_id, ts_utc_ms)
-  // plus an index on ts_utc_ms. Readings arrive in time order, so a batch now appends to the end
-  // of one index instead of touching a leaf page per station in one and appending to another: the
-  // upserts of a year of 100 stations took about a third of the time. The same keys are unique;
-  // a station's time range is read along the time order, the station checked in the index.
-  `CREATE TABLE readings_v4 (
-    station_id TEXT NOT NULL CHECK (length(station_id) > 0),
-    ts_utc_ms INTEGER NOT NULL,
-    ts_local TEXT NOT NULL,
-    co_mg_m3 REAL, pt08_s1_co REAL, nmhc_ug_m3 REAL, c6h6_ug_m3 REAL, pt08_s2_nmhc REAL,
-    nox_ppb REAL, pt08_s3_nox REAL, no2_ug_m3 REAL, pt08_s4_no2 REAL, pt08_s5_o3 REAL,
-    t_c REAL, rh_pct REAL, ah REAL,
-    flags TEXT NOT NULL,
-    rejected TEXT NOT NULL,
-    status TEXT NOT NULL CHECK (status IN ('ok', 'flagged', 'outage')),
-    source_topic TEXT NOT NULL,
-    source_partition INTEGER NOT NULL CHECK (source_partition >= 0),
-    source_offset INTEGER NOT NULL CHECK (source_offset >= 0),
-    revision INTEGER NOT NULL DEFAULT 1,
-    stored_at TEXT NOT NULL,
-    PRIMARY KEY (ts_utc_ms, station_id)
-  ) STRICT;
-  INSERT INTO readings_v4 SELECT * FROM readings ORDER BY ts_utc_ms, station_id;
-  DROP TABLE readings;
-  ALTER TABLE readings_v4 RENAME TO readings;`,
-];
-
-/** The schema version this code creates and understands (`PRAGMA user_version`). */
-export const SQLITE_SCHEMA_VERSION: number = MIGRATIONS.length;
-
-const FIELDS = MEASUREMENT_FIELDS.join(", ");
-const WRITTEN = `station_id, ts_utc_ms, ts_local, ${FIELDS}, flags, rejected, status, ` +
-  "source_topic, source_partition, source_offset, stored_at";
-const COLUMNS_WRITTEN = WRITTEN.split(", ").length;
-const ROW = `(${Array(COLUMNS_WRITTEN).fill("?").join(", ")})`;
-const UPDATED = WRITTEN.split(", ").slice(2).map((c) => `${c} = excluded.${c}`).join(", ");
-/** Readings per multi-row upsert (32 × 24 parameters), about 25 % faster than one by one. */
-const CHUNK = 32;
-// The conflict policy of mod.ts. RETURNING gives 1 for an insert, more for a
-// replacement, and no row for a duplicate that changed nothing.
-const upsert = (rows: number) =>
-  `INSERT INTO readings (${WRITTEN}) VALUES ${Array(rows).fill(ROW).join(", ")}
-  ON CONFLICT (ts_utc_ms, station_id) DO UPDATE SET ${UPDATED}, revision = readings.revision + 1
-  WHERE excluded.source_topic IS NOT readings.source_topic
-    OR excluded.source_partition IS NOT readings.source_partition
-    OR excluded.source_offset > readings.source_offset
-  RETURNING revision`;
 const INSERT_DEAD_LETTER = `INSERT INTO dead_letters (source_topic, source_partition,
   source_offset, msg_key, reason, detail, original, rejected_at)
   VALUES (?, ?, ?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING`;
-const SELECT_READINGS = `SELECT station_id, ts_utc_ms, ts_local, ${FIELDS}, flags, rejected,
-  status, source_topic, source_partition, CAST(source_offset AS TEXT) AS source_offset
-  FROM readings`;
 const SELECT_DEAD_LETTERS = `SELECT source_topic AS topic, source_partition AS partition,
   CAST(source_offset AS TEXT) AS offset, msg_key, reason, detail, original, rejected_at
   FROM dead_letters ORDER BY rowid DESC LIMIT ?`;
-// A set is inserted; only when its key is stored already is the stored set read and merged.
-const INSERT_FORECAST_SET = `INSERT INTO forecast_sets (station_id, ts_ms, n, records, numbers,
-  stored_at) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT (station_id, ts_ms) DO NOTHING`;
-const SELECT_FORECAST_SET = `SELECT records, numbers FROM forecast_sets
-  WHERE station_id = ? AND ts_ms = ?`;
-const UPDATE_FORECAST_SET = `UPDATE forecast_sets SET n = ?, records = ?, numbers = ?,
-  stored_at = ? WHERE station_id = ? AND ts_ms = ?`;
-const SELECT_TEMPLATE_NUMBER = "SELECT id FROM forecast_templates WHERE text = ?";
-const INSERT_TEMPLATE = "INSERT INTO forecast_templates (text) VALUES (?)";
-const SELECT_TEMPLATE_TEXT = "SELECT text FROM forecast_templates WHERE id = ?";
 const UPSERT_ESTIMATE = `INSERT INTO estimates (estimate_id, station_id, ts_ms, target, value,
   record, stored_at) VALUES (?, ?, ?, ?, ?, ?, ?) ON CONFLICT (estimate_id) DO UPDATE SET
   station_id = excluded.station_id, ts_ms = excluded.ts_ms, target = excluded.target,
@@ -256,8 +87,6 @@ const FLAG_COUNTS = `SELECT f.key AS k, g.value AS v, count(*) AS n
   FROM readings, json_each(readings.flags) AS f, json_each(f.value) AS g GROUP BY k, v`;
 const REASON_COUNTS = "SELECT reason AS k, count(*) AS n FROM dead_letters GROUP BY reason";
 
-type Row = Record<string, unknown>;
-
 /**
  * Opens the SQLite store at `path` (creating the file and its parent folders
  * if needed), switches it to WAL and applies pending migrations in one
@@ -266,7 +95,7 @@ type Row = Record<string, unknown>;
 export async function openSqliteStore(
   path: string,
   options: SqliteStoreOptions = {},
-): Promise<ReadingStore> {
+): Promise<Contract.ReadingStore> {
   const { synchronous = "NORMAL", busyTimeoutMs = 5000 } = options;
   if (synchronous !== "NORMAL" && synchronous !== "FULL") {
     throw new RangeError(`synchronous must be "NORMAL" or "FULL", not "${synchronous}"`);
@@ -290,38 +119,13 @@ export async function openSqliteStore(
   }
 }
 
-function migrate(db: DatabaseSync): void {
-  const known = MIGRATIONS.length;
-  const version = () => Number(db.prepare("PRAGMA user_version").get()?.user_version);
-  if (version() === known) return;
-  db.exec("BEGIN IMMEDIATE");
-  try {
-    const from = version(); // again: another process may have migrated meanwhile
-    if (from > known) {
-      throw new Error(
-        `its schema version is ${from}, but this airq knows versions up to ${known}. ` +
-          "A newer airq wrote it: run that version, or use another file.",
-      );
-    }
-    for (const sql of MIGRATIONS.slice(from)) db.exec(sql);
-    db.exec(`PRAGMA user_version = ${known}; COMMIT`);
-  } catch (e) {
-    if (db.isTransaction) db.exec("ROLLBACK");
-    throw e;
-  }
-}
-
-class SqliteStore implements ReadingStore {
+class SqliteStore implements Contract.ReadingStore {
   readonly #db: DatabaseSync;
   readonly #path: string;
   /** `#upserts[n]` upserts n readings in one statement (1 to CHUNK), prepared when first needed. */
   readonly #upserts: StatementSync[] = [];
   readonly #insertDeadLetter: StatementSync;
-  readonly #insertForecastSet: StatementSync;
-  readonly #selectForecastSet: StatementSync;
-  readonly #updateForecastSet: StatementSync;
-  /** Encodes forecast sets, numbering their templates in `forecast_templates`. */
-  readonly #codec: ForecastCodec;
+  readonly #forecasts: SqliteForecasts;
   readonly #upsertEstimate: StatementSync;
   readonly #insertAlert: StatementSync;
   readonly #upsertSnapshot: StatementSync;
@@ -330,31 +134,14 @@ class SqliteStore implements ReadingStore {
     this.#db = db;
     this.#path = path;
     this.#insertDeadLetter = db.prepare(INSERT_DEAD_LETTER);
-    this.#insertForecastSet = db.prepare(INSERT_FORECAST_SET);
-    this.#selectForecastSet = db.prepare(SELECT_FORECAST_SET);
-    this.#updateForecastSet = db.prepare(UPDATE_FORECAST_SET);
-    const selectNumber = db.prepare(SELECT_TEMPLATE_NUMBER);
-    const insertTemplate = db.prepare(INSERT_TEMPLATE);
-    const selectText = db.prepare(SELECT_TEMPLATE_TEXT);
-    this.#codec = new ForecastCodec({
-      find: (text) => {
-        const row = selectNumber.get(text);
-        return row === undefined ? undefined : Number(row.id);
-      },
-      add: (text) => Number(insertTemplate.run(text).lastInsertRowid),
-      text: (number) => {
-        const row = selectText.get(number);
-        return row === undefined ? undefined : String(row.text);
-      },
-    });
+    this.#forecasts = new SqliteForecasts(db);
     this.#upsertEstimate = db.prepare(UPSERT_ESTIMATE);
     this.#insertAlert = db.prepare(INSERT_ALERT);
     this.#upsertSnapshot = db.prepare(UPSERT_SNAPSHOT);
   }
 
-  writeBatch(batch: WriteBatch): Promise<WriteResult> {
-    const { readings, deadLetters, forecasts = [], estimates = [], alerts = [] } = batch;
-    const { snapshots = [] } = batch;
+  writeBatch(batch: Contract.WriteBatch): Promise<Contract.WriteResult> {
+    const { readings, deadLetters, forecasts = [], estimates = [] } = batch;
     return this.#use((db) => {
       const storedAt = new Date().toISOString(); // one time for the whole batch
       let inserted = 0;
@@ -365,61 +152,14 @@ class SqliteStore implements ReadingStore {
         for (let i = 0; i < readings.length; i += CHUNK) {
           inserted += this.#chunk(readings, i, Math.min(CHUNK, readings.length - i), storedAt);
         }
-        for (const [j, d] of deadLetters.entries()) {
-          const { topic, partition, offset } = d.source;
-          try {
-            const params = [d.key, d.reason, d.detail, d.original, d.rejected_at];
-            stored += Number(
-              this.#insertDeadLetter.run(topic, partition, offsetValue(offset), ...params).changes,
-            );
-          } catch (e) {
-            throw failure(`dead letter ${j} (${topic}/${partition}@${offset})`, e);
-          }
-        }
-        for (const set of forecastSets(forecasts)) this.#writeForecastSet(set, storedAt);
-        for (const [j, e] of estimates.entries()) {
-          this.#write(
-            `estimate ${j} ("${e.estimate_id}")`,
-            estimateProblem(e),
-            () =>
-              this.#upsertEstimate.run(
-                e.estimate_id,
-                e.station_id,
-                Date.parse(e.ts),
-                e.target,
-                e.value,
-                JSON.stringify(e),
-                storedAt,
-              ),
-          );
-        }
-        for (const [j, a] of alerts.entries()) {
-          const item = `alert ${j} (${a.alert_id} ${a.state} ${a.severity})`;
-          newAlerts += this.#write(item, alertProblem(a), () =>
-            this.#insertAlert.run(
-              a.alert_id,
-              a.state,
-              a.severity,
-              a.kind,
-              a.station_id,
-              Date.parse(a.raised_at),
-              JSON.stringify(a),
-              storedAt,
-            ));
-        }
-        for (const [j, s] of snapshots.entries()) {
-          this.#write(
-            `snapshot ${j} ("${s.name}")`,
-            snapshotProblem(s),
-            () =>
-              this.#upsertSnapshot.run(s.name, JSON.stringify(s.value), s.updated_at_ms, storedAt),
-          );
-        }
+        stored = this.#writeDeadLetters(deadLetters);
+        for (const set of forecastSets(forecasts)) this.#forecasts.write(set, storedAt);
+        newAlerts = this.#writeRecords(batch, storedAt);
         db.exec("COMMIT");
-        this.#codec.committed();
+        this.#forecasts.committed();
       } catch (e) {
         if (db.isTransaction) db.exec("ROLLBACK");
-        this.#codec.rolledBack();
+        this.#forecasts.rolledBack();
         const where = `reading store "${this.#path}" (nothing was written)`;
         throw failure(`Cannot write the batch to ${where}`, e);
       }
@@ -432,6 +172,67 @@ class SqliteStore implements ReadingStore {
         alerts: newAlerts,
       };
     });
+  }
+
+  /** Inserts the dead letters (the first one of a position stays); returns how many were new. */
+  #writeDeadLetters(deadLetters: readonly Contract.DeadLetter[]): number {
+    let stored = 0;
+    for (const [j, d] of deadLetters.entries()) {
+      const { topic, partition, offset } = d.source;
+      try {
+        const params = [d.key, d.reason, d.detail, d.original, d.rejected_at];
+        stored += Number(
+          this.#insertDeadLetter.run(topic, partition, offsetValue(offset), ...params).changes,
+        );
+      } catch (e) {
+        throw failure(`dead letter ${j} (${topic}/${partition}@${offset})`, e);
+      }
+    }
+    return stored;
+  }
+
+  /** Writes the batch's estimates, alert events and snapshots; returns the alert events new. */
+  #writeRecords(batch: Contract.WriteBatch, storedAt: string): number {
+    const { estimates = [], alerts = [], snapshots = [] } = batch;
+    let newAlerts = 0;
+    for (const [j, e] of estimates.entries()) {
+      this.#write(
+        `estimate ${j} ("${e.estimate_id}")`,
+        estimateProblem(e),
+        () =>
+          this.#upsertEstimate.run(
+            e.estimate_id,
+            e.station_id,
+            Date.parse(e.ts),
+            e.target,
+            e.value,
+            JSON.stringify(e),
+            storedAt,
+          ),
+      );
+    }
+    for (const [j, a] of alerts.entries()) {
+      const item = `alert ${j} (${a.alert_id} ${a.state} ${a.severity})`;
+      newAlerts += this.#write(item, alertProblem(a), () =>
+        this.#insertAlert.run(
+          a.alert_id,
+          a.state,
+          a.severity,
+          a.kind,
+          a.station_id,
+          Date.parse(a.raised_at),
+          JSON.stringify(a),
+          storedAt,
+        ));
+    }
+    for (const [j, s] of snapshots.entries()) {
+      this.#write(
+        `snapshot ${j} ("${s.name}")`,
+        snapshotProblem(s),
+        () => this.#upsertSnapshot.run(s.name, JSON.stringify(s.value), s.updated_at_ms, storedAt),
+      );
+    }
+    return newAlerts;
   }
 
   /** Runs `statement` for `item` unless the checks found a `problem`; returns rows changed. */
@@ -448,45 +249,19 @@ class SqliteStore implements ReadingStore {
     }
   }
 
-  /**
-   * Inserts the forecast set `set`, or, when the store holds a set of its station
-   * and time, merges it into that one by `forecast_id`.
-   */
-  #writeForecastSet(set: ForecastSet, storedAt: string): void {
-    const { station_id, ts_ms, forecasts } = set;
-    try {
-      const encoded = this.#codec.encode(station_id, forecasts, set.irregular);
-      const { records, numbers } = encoded;
-      const n = forecasts.length;
-      const insert = this.#insertForecastSet.run(station_id, ts_ms, n, records, numbers, storedAt);
-      if (Number(insert.changes) === 1) return;
-      const row = this.#selectForecastSet.get(station_id, ts_ms) ?? {};
-      const bytes = row.numbers as Uint8Array | null;
-      const stored = this.#codec.decode(station_id, String(row.records), bytes);
-      const merged = mergeSet(stored, forecasts);
-      const again = merged === forecasts ? encoded : this.#codec.encode(station_id, merged, null);
-      this.#updateForecastSet.run(
-        merged.length,
-        again.records,
-        again.numbers,
-        storedAt,
-        station_id,
-        ts_ms,
-      );
-    } catch (e) {
-      const at = new Date(ts_ms).toISOString();
-      throw failure(`the forecasts of station "${station_id}" at ${at}`, e);
-    }
-  }
-
   /** The statement that upserts `rows` readings. */
   #upsert(rows: number): StatementSync {
-    return this.#upserts[rows] ??= this.#db.prepare(upsert(rows));
+    return this.#upserts[rows] ??= this.#db.prepare(upsertReadings(rows));
   }
 
   /** Upserts readings `i` to `i + n - 1` in one statement; returns how many were new. */
-  #chunk(readings: readonly CleanReading[], i: number, n: number, storedAt: string): number {
-    const params: SQLInputValue[] = new Array(n * COLUMNS_WRITTEN);
+  #chunk(
+    readings: readonly Contract.CleanReading[],
+    i: number,
+    n: number,
+    storedAt: string,
+  ): number {
+    const params: SqlValue[] = new Array(n * COLUMNS_WRITTEN);
     for (let j = 0; j < n; j++) {
       readingParams(readings, i + j, storedAt, params, j * COLUMNS_WRITTEN);
     }
@@ -499,62 +274,32 @@ class SqliteStore implements ReadingStore {
       for (let j = i; j < i + n && n > 1 && this.#db.isTransaction; j++) {
         this.#chunk(readings, j, 1, storedAt);
       }
-      throw n > 1 ? e : failure(label(readings, i), e);
+      throw n > 1 ? e : failure(readingLabel(readings, i), e);
     }
   }
 
-  summary(): Promise<StoreSummary> {
-    return this.#use((db) => {
-      const row: Row = db.prepare(SUMMARY).get() ?? {};
-      return {
-        stored_readings: Number(row.stored_readings),
-        stations: Number(row.stations),
-        missing: Object.fromEntries(COLUMNS.map((c) => [c.source, Number(row[c.field])])),
-        dead_letters: Number(row.dead_letters),
-        forecasts: Number(row.forecasts),
-        estimates: Number(row.estimates),
-        alerts: Number(row.alerts),
-      };
-    });
+  summary(): Promise<Contract.StoreSummary> {
+    return this.#use((db) => summaryOf(db.prepare(SUMMARY).get() ?? {}));
   }
 
-  details(): Promise<StoreDetails> {
+  details(): Promise<Contract.StoreDetails> {
     return this.#use((db) => {
       const row: Row = db.prepare(DETAILS).get() ?? {};
-      const source = new Map<string, string>(COLUMNS.map((c) => [c.field, c.source]));
-      const flags: StoreDetails["flags"] = {};
-      for (const { k, v, n } of db.prepare(FLAG_COUNTS).all()) {
-        (flags[source.get(String(k)) ?? String(k)] ??= {})[v as FieldFlag] = Number(n);
-      }
-      const reasons = db.prepare(REASON_COUNTS).all().map(({ k, n }) => [String(k), Number(n)]);
-      return {
-        first_ts_utc_ms: row.first === null ? null : Number(row.first),
-        last_ts_utc_ms: row.last === null ? null : Number(row.last),
-        status: { ok: Number(row.ok), flagged: Number(row.flagged), outage: Number(row.outage) },
-        flags,
-        rewritten_readings: Number(row.rewritten),
-        dead_letter_reasons: Object.fromEntries(reasons),
-      };
+      const flags = db.prepare(FLAG_COUNTS).all();
+      return detailsOf(row, flags, db.prepare(REASON_COUNTS).all());
     });
   }
 
-  readings(query: ReadingQuery = {}): Promise<CleanReading[]> {
+  readings(query: Contract.ReadingQuery = {}): Promise<Contract.CleanReading[]> {
     return this.#use((db) => {
-      const { station_id, from_ms, to_ms, limit } = query;
-      checkLimit(limit);
-      const filters = ([
-        ["station_id = ?", station_id],
-        ["ts_utc_ms >= ?", from_ms],
-        ["ts_utc_ms < ?", to_ms],
-      ] as const).filter((f) => f[1] !== undefined);
-      const where = filters.length > 0 ? `WHERE ${filters.map((f) => f[0]).join(" AND ")}` : "";
-      const params = filters.map((f) => f[1] as string | number);
-      const sql = `${SELECT_READINGS} ${where} ORDER BY ts_utc_ms, station_id LIMIT ?`;
-      return db.prepare(sql).all(...params, limit ?? -1).map((row) => this.#toReading(row));
+      const [sql, params] = selectReadings(query);
+      return db.prepare(sql).all(...params).map((row) =>
+        readingOf(row, JSON.parse(String(row.flags)), JSON.parse(String(row.rejected)), this.#path)
+      );
     });
   }
 
-  deadLetters(limit?: number): Promise<DeadLetter[]> {
+  deadLetters(limit?: number): Promise<Contract.DeadLetter[]> {
     return this.#use((db) => {
       checkLimit(limit);
       return db.prepare(SELECT_DEAD_LETTERS).all(limit ?? -1).map((r) => ({
@@ -572,41 +317,25 @@ class SqliteStore implements ReadingStore {
     });
   }
 
-  forecasts(query: ForecastQuery = {}): Promise<ForecastRecord[]> {
-    return this.#use((db) => {
-      const [where, params] = recordFilters(query, () => "?");
-      const limit = query.limit ?? Infinity;
-      const found: ForecastRecord[] = [];
-      if (limit === 0) return found;
-      // Set by set, in time and station order; target and horizon are filtered within a set.
-      const sql = `SELECT station_id, records, numbers FROM forecast_sets ${where}
-        ORDER BY ts_ms, station_id`;
-      for (const row of db.prepare(sql).iterate(...params)) {
-        const station = String(row.station_id);
-        const numbers = row.numbers as Uint8Array | null;
-        const set = this.#codec.decode(station, String(row.records), numbers);
-        appendMatching(found, set, query, limit);
-        if (found.length >= limit) break;
-      }
-      return found;
-    });
+  forecasts(query: Contract.ForecastQuery = {}): Promise<Contract.ForecastRecord[]> {
+    return this.#use(() => this.#forecasts.query(query));
   }
 
-  estimates(query: ReadingQuery = {}): Promise<EstimateRecord[]> {
+  estimates(query: Contract.ReadingQuery = {}): Promise<Contract.EstimateRecord[]> {
     return this.#use((db) => {
       const [where, params] = recordFilters(query, () => "?");
       const sql = `SELECT record FROM estimates ${where}
         ORDER BY ts_ms, station_id, target, estimate_id LIMIT ?`;
       return db.prepare(sql).all(...params, query.limit ?? -1)
-        .map((row) => JSON.parse(String(row.record)) as EstimateRecord);
+        .map((row) => JSON.parse(String(row.record)) as Contract.EstimateRecord);
     });
   }
 
-  alerts(limit?: number): Promise<Alert[]> {
+  alerts(limit?: number): Promise<Contract.Alert[]> {
     return this.#use((db) => {
       checkLimit(limit);
       return db.prepare(SELECT_ALERTS).all(limit ?? -1)
-        .map((row) => JSON.parse(String(row.record)) as Alert);
+        .map((row) => JSON.parse(String(row.record)) as Contract.Alert);
     });
   }
 
@@ -637,86 +366,4 @@ class SqliteStore implements ReadingStore {
       return f(this.#db);
     });
   }
-
-  #toReading(row: Row): CleanReading {
-    const parsed = CleanReadingSchema.safeParse({
-      schema_version: CLEAN_SCHEMA_VERSION,
-      station_id: row.station_id,
-      ts: row.ts_local,
-      ts_utc_ms: row.ts_utc_ms,
-      measurements: Object.fromEntries(MEASUREMENT_FIELDS.map((f) => [f, row[f]])),
-      flags: JSON.parse(String(row.flags)),
-      rejected: JSON.parse(String(row.rejected)),
-      status: row.status,
-      source: {
-        topic: row.source_topic,
-        partition: row.source_partition,
-        offset: row.source_offset,
-      },
-    });
-    if (parsed.success) return parsed.data;
-    const which = `station "${row.station_id}" at ${row.ts_local}`;
-    throw new TypeError(
-      `Reading store "${this.#path}" holds an invalid reading (${which}): ${parsed.error.message}`,
-    );
-  }
-}
-
-/** Writes the upsert's parameters for reading `i`, in `WRITTEN` order, into `into` from `at`. */
-function readingParams(
-  readings: readonly CleanReading[],
-  i: number,
-  storedAt: string,
-  into: SQLInputValue[],
-  at: number,
-): void {
-  // deno-lint-ignore no-non-null-assertion -- callers stay below readings.length
-  const r = readings[i]!;
-  try {
-    const m = r.measurements;
-    const { topic, partition, offset } = r.source;
-    into[at] = r.station_id;
-    into[at + 1] = r.ts_utc_ms;
-    into[at + 2] = r.ts;
-    let k = at + 3;
-    for (const f of MEASUREMENT_FIELDS) into[k++] = finiteOrNull(f, m[f]);
-    into[k++] = JSON.stringify(r.flags);
-    into[k++] = JSON.stringify(r.rejected);
-    into[k++] = r.status;
-    into[k++] = topic;
-    into[k++] = partition;
-    into[k++] = offsetValue(offset);
-    into[k] = storedAt;
-  } catch (e) {
-    throw failure(label(readings, i), e);
-  }
-}
-
-/** `v`, unless it is a number SQLite (and JSON) would store as NULL without a word. */
-function finiteOrNull(field: string, v: number | null): number | null {
-  if (v !== null && !Number.isFinite(v)) throw new RangeError(`${field} must be finite, not ${v}`);
-  return v;
-}
-
-const MAX_OFFSET = "9223372036854775807"; // SQLite's largest integer
-
-/** Refuses an offset that is not decimal digits SQLite's 64-bit integer holds exactly. */
-function checkOffset(offset: string): void {
-  // BigInt() alone would also take " 7" and "0x7".
-  if (!/^\d+$/.test(offset)) throw new RangeError(`offset must be decimal digits, not "${offset}"`);
-  const digits = offset.replace(/^0+(?=\d)/, "");
-  if (
-    digits.length > MAX_OFFSET.length ||
-    (digits.length === MAX_OFFSET.length && digits > MAX_OFFSET)
-  ) throw new RangeError(`offset ${offset} is above ${MAX_OFFSET}, the largest Kafka offset`);
-}
-
-/** A Kafka offset as SQLite's 64-bit integer: exact, and ordered as a number. */
-function offsetValue(offset: string): bigint {
-  checkOffset(offset);
-  return BigInt(offset);
-}
-
-function label(readings: readonly CleanReading[], i: number): string {
-  return `reading ${i} (station "${readings[i]?.station_id}" at ${readings[i]?.ts})`;
 }

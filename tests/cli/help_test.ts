@@ -7,7 +7,9 @@
  * against the repository instead of the caller's folder.
  */
 import assert from "node:assert/strict";
+import { fileURLToPath } from "node:url";
 import { runTask } from "../../lib/harness/tasks.ts";
+import { CLI as TEST_CLI, denoTestArgs } from "../_run_cli.ts";
 
 const config = JSON.parse(await Deno.readTextFile(new URL("../../deno.json", import.meta.url)));
 const TASKS: string[] = Object.keys(config.tasks);
@@ -15,8 +17,6 @@ const commandOf = (task: string): string => {
   const entry = config.tasks[task];
   return typeof entry === "string" ? entry : entry.command;
 };
-/** `test` hands every other argument to `deno test`, which judges them itself. */
-const FORWARDS_ARGUMENTS = new Set(["test"]);
 const ENV = { NO_COLOR: "1" };
 
 /** Runs `fn` over `items`, at most `limit` at a time (2 cores, shared with other runs). */
@@ -65,7 +65,8 @@ Deno.test("every deno task answers --help: exit 0, one format; a path-taking tas
 });
 
 Deno.test("every deno task rejects an unknown option with exit 2 and one line", async () => {
-  const tasks = TASKS.filter((t) => !FORWARDS_ARGUMENTS.has(t));
+  const tasks = TASKS;
+  assert.ok(tasks.includes("test"), "deno task test is checked like the others");
   const results = await pool(tasks, 3, (task) => runTask(task, ["--no-such-option"], ENV));
   for (const [i, task] of tasks.entries()) {
     const { code, stdout, stderr } = results[i]!;
@@ -75,6 +76,39 @@ Deno.test("every deno task rejects an unknown option with exit 2 and one line", 
     assert.equal(lines.length, 1, `${task}: one line, got:\n${stderr}`);
     assert.match(lines[0]!, new RegExp(`^deno task ${task}: unknown option --no-such-option: `));
   }
+});
+
+Deno.test("deno task test: a path that does not exist is one line and exit 2, before a broker starts", async () => {
+  const t0 = performance.now();
+  const { code, stdout, stderr } = await runTask("test", ["tests/no_such_test.ts"], ENV);
+  assert.equal(code, 2);
+  assert.equal(stdout, "");
+  assert.equal(stderr.trim(), "deno task test: tests/no_such_test.ts: no such file or folder");
+  assert.ok(performance.now() - t0 < 30_000, "no broker was started");
+});
+
+Deno.test("deno task test hands its paths and supported flags to deno test", () => {
+  // relative paths are the caller's (INIT_CWD): here, as if run at the repository root
+  const before = Deno.env.get("INIT_CWD");
+  Deno.env.set("INIT_CWD", fileURLToPath(new URL("../../", import.meta.url)));
+  try {
+    const args = denoTestArgs(
+      TEST_CLI.parse(["--filter", "every deno task", "--fail-fast", "tests/cli", "tests/run.ts"]),
+    );
+    assert.deepEqual(args.slice(0, 2), ["--filter=every deno task", "--fail-fast"]);
+    assert.deepEqual(args.slice(2), [
+      fileURLToPath(new URL("../cli", import.meta.url)),
+      fileURLToPath(new URL("../run.ts", import.meta.url)),
+    ]);
+  } finally {
+    if (before === undefined) Deno.env.delete("INIT_CWD");
+    else Deno.env.set("INIT_CWD", before);
+  }
+  assert.deepEqual(denoTestArgs(TEST_CLI.parse(["--parallel", "--trace-leaks"])), [
+    "--parallel",
+    "--trace-leaks",
+  ]);
+  assert.deepEqual(denoTestArgs(TEST_CLI.parse([])), [], "no path: deno test runs every test");
 });
 
 Deno.test("a bad value is refused before anything starts (demo --speed fast)", async () => {

@@ -74,6 +74,17 @@ Deno.test("read-only: the page and uPlot are served, anything else is 404 or 405
   const uplot = handle(new Request("http://127.0.0.1:8788/vendor/uPlot.esm.js"));
   assert.equal(uplot.status, 200, "uPlot is served from its npm package");
   await uplot.body?.cancel();
+  // the helpers shared with the leaderboard, where the page's relative imports land
+  const shared: [string, RegExp][] = [
+    ["/web/shared/live.js", /javascript/],
+    ["/web/shared/base.css", /css/],
+  ];
+  for (const [path, type] of shared) {
+    const res = handle(new Request(`http://127.0.0.1:8788${path}`));
+    assert.equal(res.status, 200, path);
+    assert.match(res.headers.get("content-type")!, type);
+    await res.body?.cancel();
+  }
   for (const method of ["POST", "PUT", "DELETE", "PATCH"]) {
     const res = handle(new Request("http://127.0.0.1:8788/", { method }));
     assert.equal(res.status, 405, method);
@@ -83,7 +94,8 @@ Deno.test("read-only: the page and uPlot are served, anything else is 404 or 405
     assert.equal(events.status, 405, `${method} /events`);
     await events.body?.cancel();
   }
-  for (const path of ["/api/vote", "/../deno.json", "/index.html.bak", "/web/dashboard/app.js"]) {
+  const unlisted = ["/api/vote", "/../deno.json", "/index.html.bak", "/web/dashboard/app.js"];
+  for (const path of [...unlisted, "/web/shared/", "/web/shared/nothing.js"]) {
     const res = handle(new Request(`http://127.0.0.1:8788${path}`));
     assert.equal(res.status, 404, path);
     await res.body?.cancel();
@@ -135,8 +147,15 @@ Deno.test("/metrics, /healthz, /readyz on the page's server, behind the same Hos
 });
 
 Deno.test("the page never parses server text as HTML and has no inline script or style", async () => {
-  for (const name of ["app.js", "charts.js", "format.js"]) {
-    const js = await Deno.readTextFile(new URL(`../../web/dashboard/${name}`, import.meta.url));
+  for (
+    const name of [
+      "dashboard/app.js",
+      "dashboard/charts.js",
+      "dashboard/format.js",
+      "shared/live.js",
+    ]
+  ) {
+    const js = await Deno.readTextFile(new URL(`../../web/${name}`, import.meta.url));
     assert.doesNotMatch(js, /innerHTML|outerHTML|insertAdjacentHTML|document\.write|eval\(/, name);
   }
   const html = await Deno.readTextFile(new URL("../../web/dashboard/index.html", import.meta.url));

@@ -8,7 +8,9 @@
  *   on the real file today (only the generation date may differ);
  * - the evaluation's wall time and SARIMA time, in docs/forecasting.md and
  *   docs/reports/model-report.md, are evaluation.json's;
- * - the monitoring counts in docs/monitoring.md are monitor.json's;
+ * - the monitoring counts in docs/monitoring.md are monitor.json's (in sample) and
+ *   monitor-test-window.json's (the test window, out of sample), and the final
+ *   report's are the test window's;
  * - the realtime bench's headline in docs/realtime.md is bench-realtime.json's;
  * - the NO2 exceedance hours in docs/alerts.md are the analysis's count.
  *
@@ -27,6 +29,7 @@ import { ALERTS_CONFIG_FILE, AlertsConfigSchema } from "../../lib/alerts/mod.ts"
 import { CONFIG_DIR, loadConfig } from "../../lib/config/mod.ts";
 import { readUciFile } from "../../lib/dataset/mod.ts";
 import { RealtimeResultSchema } from "../../lib/records/mod.ts";
+import { MonitorEpisodesOutputSchema } from "../../lib/monitoring/mod.ts";
 import { analysisMarkdown } from "../../lib/render/mod.ts";
 import { UCI_PATH } from "../_data.ts";
 
@@ -74,6 +77,56 @@ Deno.test("docs/monitoring.md quotes monitor.json's counts", async () => {
       `drift state is \`${m.drift}\``,
     ]
   ) assert.ok(doc.includes(quoted), `docs/monitoring.md says "${quoted}"`);
+});
+
+Deno.test("docs/monitoring.md and the final report quote monitor-test-window.json", async () => {
+  const out = MonitorEpisodesOutputSchema.parse(
+    await json("docs/reports/monitor-test-window.json"),
+  );
+  const m = out.monitor, eps = out.drift_episodes;
+  const doc = (await text("docs/monitoring.md")).replace(/\s+/g, " ");
+  const of = (d: string) => eps.filter((e) => e.detector === d).length;
+  const open = eps.filter((e) => e.resolved_ts === null);
+  const mae = eps.filter((e) => e.detector === "mae_ratio");
+  const levelRatio = mae.reduce((s, e) => s + e.level! / e.level_all!, 0) / mae.length;
+  const events = m.retraining?.events ?? [];
+  const gap = Math.max(
+    ...Object.values(m.stations).flatMap((st) =>
+      st.forecasts.map((f) => Math.abs(f.mae_all! / f.expected_mae! - 1))
+    ),
+  );
+  const ah = eps.find((e) => e.detector === "psi" && e.field === "ah")!;
+  const early = eps.filter((e) =>
+    e.detector === "psi" &&
+    Date.parse(e.fired_ts) - Date.parse(m.event_range.from!) < 14 * 86_400_000
+  );
+  for (
+    const quoted of [
+      `${int(m.counts.readings)} readings, ${int(m.counts.scored_model)} model forecasts scored`,
+      `${m.counts.page_hinkley_detections} Page-Hinkley detections and ${m.counts.alerts_emitted} drift alert events`,
+      `in ${eps.length} episodes: ${of("page_hinkley")} Page-Hinkley, ${
+        of("mae_ratio")
+      } MAE-ratio and ${of("psi")} PSI, none critical`,
+      `drift state is \`${m.drift}\`, with ${open.length} episodes still firing`,
+      `All ${events.length} weekly refits were promoted`,
+      `within ${(gap * 100).toFixed(1)} % of evaluate's`,
+      `on average ${levelRatio.toFixed(2)}x its mean`,
+      `PSI ${ah.value.toFixed(2)} when it fired`,
+      `${early.length} of the ${of("psi")} PSI episodes`,
+    ]
+  ) assert.ok(doc.includes(quoted), `docs/monitoring.md says "${quoted}"`);
+  assert.equal(eps.filter((e) => e.severity === "critical").length, 0, "none critical");
+  assert.ok(events.every((e) => e.promoted));
+  // the final report's monitoring section is the test window's
+  const report = (await text("docs/reports/final/index.html")).replace(/<[^>]+>/g, "");
+  for (
+    const quoted of [
+      `${int(m.counts.readings)} readings, ${int(m.counts.scored_model)} model`,
+      `opened ${eps.length} drift episodes`,
+      `stood at ${levelRatio.toFixed(2)}× its mean`,
+      "Out of sample:",
+    ]
+  ) assert.ok(report.includes(quoted), `the final report says "${quoted}"`);
 });
 
 Deno.test("docs/realtime.md's headline is bench-realtime.json's", async () => {

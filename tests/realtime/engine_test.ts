@@ -32,7 +32,7 @@ import {
   predictModel,
 } from "../../lib/models/mod.ts";
 import { compileModel, PreparedRow } from "../../lib/models/artifact.ts";
-import { CompiledGbt } from "../../lib/models/gbt.ts";
+import { CompiledGbt } from "../../lib/models/gbt_compiled.ts";
 import {
   CLEAN_SCHEMA_VERSION,
   type CleanReading,

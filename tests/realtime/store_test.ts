@@ -11,6 +11,8 @@ import { join } from "node:path";
 import { createKafka } from "../../lib/kafka/mod.ts";
 import { type PipelineContext, pipelineContext, readCommitted, runTask } from "../_pipeline.ts";
 import { trainSmallModels } from "../_models.ts";
+import { MonitorEpisodesOutputSchema } from "../../lib/monitoring/mod.ts";
+import type { Alert } from "../../lib/records/mod.ts";
 
 const FIXTURE = "tests/fixtures/uci_head.csv";
 const READINGS = 48;
@@ -92,6 +94,13 @@ Deno.test("forecaster + store: stored forecasts and alerts, an NO2 exceedance al
     assert.ok(snapshot.counts.scored_model > 0, "model forecasts were scored against readings");
     assert.equal((monitor["store"] as { forecasts: number }).forecasts, READINGS * 12);
     assert.ok((monitor["recent_alerts"] as unknown[]).length >= 1);
+    // --episodes: every drift episode of the store, one per alert id, in the one schema
+    const all = await run(ctx, "monitor", ["--db", db, "--alerts", "100000", "--episodes"]);
+    const episodes = MonitorEpisodesOutputSchema.parse(all).drift_episodes;
+    const driftIds = new Set(
+      (all["recent_alerts"] as Alert[]).filter((a) => a.kind === "drift").map((a) => a.alert_id),
+    );
+    assert.deepEqual(new Set(episodes.map((e) => e.alert_id)), driftIds);
 
     // warm start: a new forecaster group on fresh topics gets only hours 30..47; the store has
     // hours 0..29, so the model answers from the first reading on

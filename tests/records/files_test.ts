@@ -18,7 +18,7 @@ import {
   ProduceSummarySchema,
   RealtimeResultSchema,
 } from "../../lib/records/mod.ts";
-import { MonitorOutputSchema } from "../../lib/monitoring/mod.ts";
+import { MonitorEpisodesOutputSchema, MonitorOutputSchema } from "../../lib/monitoring/mod.ts";
 import { ClusterDrillResultSchema } from "../../lib/records/operations.ts";
 import { SequenceReportSchema } from "../../lib/offline/sequence_report.ts";
 import { NowcastSelectionSchema } from "../../lib/offline/nowcast.ts";
@@ -43,6 +43,7 @@ const SCHEMAS: [RegExp, z.ZodType][] = [
   [/^nowcast-candidates\.json$/, NowcastSelectionSchema],
   [/^interval-candidates\.json$/, IntervalSelectionSchema],
   [/^monitor\.json$/, MonitorOutputSchema],
+  [/^monitor-test-window\.json$/, MonitorEpisodesOutputSchema],
 ];
 
 /**

@@ -1,5 +1,5 @@
 /**
- * The record checks every store runs (lib/storage/_checks.ts): forecasts and
+ * The record checks every store runs (lib/storage/_checks.ts, _shapes.ts): forecasts and
  * estimates have their known fields checked directly, yet are refused exactly
  * when, and with exactly the message, the generic walk of every value refused
  * them; the id prefix a forecast set needs is the one new rule.
@@ -7,12 +7,8 @@
 import assert from "node:assert/strict";
 import fc from "fast-check";
 import { type EstimateRecord, type ForecastRecord, IsoTimestamp } from "../../lib/records/mod.ts";
-import {
-  checkForecast,
-  estimateProblem,
-  forecastProblem,
-  jsonProblem,
-} from "../../lib/storage/_checks.ts";
+import { checkForecast, estimateProblem, forecastProblem } from "../../lib/storage/_checks.ts";
+import { jsonProblem } from "../../lib/storage/_shapes.ts";
 import { estimate, forecast } from "./_store_cases.ts";
 
 // ---- The checks as they were, walking every value ----------------------------------------------

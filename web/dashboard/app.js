@@ -3,16 +3,16 @@
 /**
  * The dashboard page: follows the server's snapshots over Server-Sent Events
  * and renders them. Every text from the server goes through textContent (see
- * format.js); the station ranking glides with FLIP (First: measure, Last:
- * reorder, Invert: translate back, Play: transition the translation away).
+ * format.js); the station ranking glides with FLIP (web/shared/live.js, shared
+ * with the leaderboard page).
  * No build step, no framework; charts with uPlot when it is available.
  */
 import { Chart, loadCharts, PALETTE } from "./charts.js";
-import { byId, el, num, pct, stationTime } from "./format.js";
+import { el, num, pct, stationTime } from "./format.js";
+import { byId, dropRows, measureRows, setStatus, slideMoved } from "../../web/shared/live.js";
 
 const MOVE_MS = 600;
 const TREND_MS = 3000;
-const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)");
 
 /** @type {any} the last snapshot */
 let snap = null;
@@ -32,16 +32,6 @@ function pollutant(field) {
 /** @param {string} field */
 function label(field) {
   return pollutant(field)?.label ?? field;
-}
-
-/**
- * @param {string} state
- * @param {string} text
- */
-function setStatus(state, text) {
-  const s = byId("status");
-  s.dataset["state"] = state;
-  s.textContent = text;
 }
 
 /**
@@ -167,19 +157,8 @@ function renderRanking() {
   const tbody = byId("ranking-rows");
   const ranking = snap.ranking;
   byId("ranking-empty").hidden = ranking.length > 0;
-  const first = new Map();
-  const oldRank = new Map();
-  for (const [id, tr] of rankRows) {
-    first.set(id, tr.getBoundingClientRect().top);
-    oldRank.set(id, Number(tr.dataset["rank"]));
-  }
-  const keep = new Set(ranking.map((/** @type {any} */ r) => r.station_id));
-  for (const [id, tr] of rankRows) {
-    if (!keep.has(id)) {
-      tr.remove();
-      rankRows.delete(id);
-    }
-  }
+  const { tops, ranks: oldRank } = measureRows(rankRows);
+  dropRows(rankRows, new Set(ranking.map((/** @type {any} */ r) => r.station_id)));
   ranking.forEach((/** @type {any} */ r, /** @type {number} */ i) => {
     let tr = rankRows.get(r.station_id);
     if (tr === undefined) {
@@ -223,26 +202,7 @@ function renderRanking() {
     const here = tbody.children[i] ?? null;
     if (here !== tr) tbody.insertBefore(tr, here);
   });
-  if (reducedMotion.matches) return;
-  /** @type {HTMLTableRowElement[]} */
-  const moved = [];
-  for (const [id, tr] of rankRows) {
-    const top = first.get(id);
-    if (top === undefined) continue;
-    const dy = top - tr.getBoundingClientRect().top;
-    if (Math.abs(dy) < 0.5) continue;
-    tr.style.transition = "none";
-    tr.style.transform = `translateY(${dy}px)`;
-    moved.push(tr);
-  }
-  if (moved.length === 0) return;
-  requestAnimationFrame(() => {
-    for (const tr of moved) {
-      tr.style.transition = `transform ${MOVE_MS}ms cubic-bezier(0.2, 0.8, 0.2, 1)`;
-      tr.style.transform = "";
-      tr.addEventListener("transitionend", () => (tr.style.transition = ""), { once: true });
-    }
-  });
+  slideMoved(rankRows, tops, MOVE_MS);
 }
 
 function renderAlerts() {

@@ -20,13 +20,6 @@ export function el(tag, className, text) {
   return e;
 }
 
-/** @param {string} id */
-export function byId(id) {
-  const e = document.getElementById(id);
-  if (e === null) throw new Error(`#${id} is missing from the page`);
-  return e;
-}
-
 /**
  * Minutes east of UTC of an offset like "+01:00".
  * @param {string} offset

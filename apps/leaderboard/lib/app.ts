@@ -7,6 +7,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import type { KafkaConfig } from "../../../lib/config/mod.ts";
+import { CleanupStack } from "../../../lib/stop.ts";
 import { type LeaderboardConfig, topicByRole } from "./leaderboard_config.ts";
 import { runVoteConsumer, type VoteConsumerStats } from "./consume.ts";
 import { BoardHub } from "./hub.ts";
@@ -49,18 +50,8 @@ export interface LeaderboardApp {
 /** Starts the leaderboard; on a start-up failure, stops whatever it had started. */
 export async function startLeaderboardApp(options: AppOptions): Promise<LeaderboardApp> {
   const { config } = options;
-  const cleanups: (() => Promise<unknown>)[] = [];
-  const cleanup = async () => {
-    for (const fn of cleanups.splice(0).reverse()) {
-      try {
-        await fn();
-      } catch (error) {
-        log.warn("Stopping: {error}", {
-          error: error instanceof Error ? error.message : String(error),
-        });
-      }
-    }
-  };
+  const cleanups = new CleanupStack(log);
+  const cleanup = () => cleanups.run();
   try {
     let redisUrl = options.redisUrl;
     if (redisUrl === undefined) {

@@ -14,12 +14,15 @@
  * vote need an `Origin` equal to the page's own; the vote also needs
  * `Content-Type: application/json` (which a cross-site form cannot send), a body
  * under the size limit that the zod schema accepts, and a free token in the
- * caller's rate-limit bucket.
+ * caller's rate-limit bucket. The headers, the Host check and the static files
+ * (with the browser helpers of web/shared/) are the web pages' shared ones
+ * (lib/web/static.ts, also the dashboard's).
  *
  * @module
  */
 import { z } from "zod";
 import { getLogger } from "@logtape/logtape";
+import { type Asset, loadPageFiles, pageAnswers } from "../../../lib/web/mod.ts";
 import { newVoteEvent, SkinIdSchema, VOTE_KINDS, type VoteEvent } from "./event.ts";
 import type { BoardHub } from "./hub.ts";
 import { RateLimiter } from "./rate_limit.ts";
@@ -38,44 +41,20 @@ export const CONTENT_SECURITY_POLICY = [
   "frame-ancestors 'none'",
 ].join("; ");
 
-const SECURITY_HEADERS: Record<string, string> = {
-  "content-security-policy": CONTENT_SECURITY_POLICY,
-  "x-content-type-options": "nosniff",
-  "referrer-policy": "no-referrer",
-  "cross-origin-opener-policy": "same-origin",
-  "cross-origin-resource-policy": "same-origin",
-  "x-frame-options": "DENY",
-  "permissions-policy": "camera=(), microphone=(), geolocation=(), interest-cohort=()",
-  "cache-control": "no-store",
-};
-
 /** The body of POST /api/vote. */
 export const VoteRequestSchema = z.strictObject({
   skin_id: SkinIdSchema,
   kind: z.enum(VOTE_KINDS),
 });
 
-/** One static file of the page. */
-export interface Asset {
-  body: Uint8Array<ArrayBuffer>;
-  type: string;
-}
+export type { Asset };
 
-const ASSET_TYPES: Record<string, string> = {
-  "index.html": "text/html; charset=utf-8",
-  "app.js": "text/javascript; charset=utf-8",
-  "style.css": "text/css; charset=utf-8",
-  "favicon.svg": "image/svg+xml",
-};
-
-/** Reads the page's files (only those listed, nothing else under the folder is served). */
-export async function loadAssets(dir: URL): Promise<Map<string, Asset>> {
-  const assets = new Map<string, Asset>();
-  for (const [name, type] of Object.entries(ASSET_TYPES)) {
-    const body = await Deno.readFile(new URL(name, dir));
-    assets.set(name === "index.html" ? "/" : `/${name}`, { body, type });
-  }
-  return assets;
+/**
+ * Reads the page's files and the shared browser helpers (only those listed, nothing else under
+ * the folders is served).
+ */
+export function loadAssets(dir: URL): Promise<Map<string, Asset>> {
+  return loadPageFiles(dir, ["index.html", "app.js", "style.css", "favicon.svg"]);
 }
 
 /** What the handler needs. */
@@ -88,17 +67,6 @@ export interface HandlerDeps {
   hostnames?: readonly string[];
   maxBodyBytes: number;
   rateLimit: { burst: number; perSecond: number };
-}
-
-function respond(status: number, body: BodyInit | null, headers: Record<string, string> = {}) {
-  return new Response(body, { status, headers: { ...SECURITY_HEADERS, ...headers } });
-}
-
-function json(status: number, value: unknown, headers: Record<string, string> = {}): Response {
-  return respond(status, JSON.stringify(value), {
-    "content-type": "application/json; charset=utf-8",
-    ...headers,
-  });
 }
 
 async function readLimited(request: Request, max: number): Promise<Uint8Array | null> {
@@ -123,7 +91,7 @@ async function readLimited(request: Request, max: number): Promise<Uint8Array | 
 export function createLeaderboardHandler(
   deps: HandlerDeps,
 ): (request: Request, info: Deno.ServeHandlerInfo<Deno.NetAddr>) => Promise<Response> {
-  const hostnames = new Set(["127.0.0.1", "localhost", "[::1]", ...(deps.hostnames ?? [])]);
+  const { json, wrongHost, file } = pageAnswers(CONTENT_SECURITY_POLICY, deps.hostnames);
   const limiter = new RateLimiter(deps.rateLimit);
 
   const vote = async (request: Request, client: string): Promise<Response> => {
@@ -166,10 +134,8 @@ export function createLeaderboardHandler(
 
   return async (request, info) => {
     const url = new URL(request.url);
-    const host = url.hostname.startsWith("[") ? url.hostname : url.hostname.toLowerCase();
-    if (!hostnames.has(host)) {
-      return json(421, { error: `unknown host "${url.host}"; open the page on 127.0.0.1` });
-    }
+    const refused = wrongHost(request);
+    if (refused !== null) return refused;
     const origin = request.headers.get("origin");
     const sameOrigin = origin === url.origin;
     const fetchSite = request.headers.get("sec-fetch-site");
@@ -192,13 +158,6 @@ export function createLeaderboardHandler(
       }
       return await vote(request, info.remoteAddr.hostname);
     }
-    const asset = deps.assets.get(url.pathname);
-    if (asset === undefined) return json(404, { error: "not found" });
-    if (request.method !== "GET" && request.method !== "HEAD") {
-      return json(405, { error: "GET only" }, { allow: "GET, HEAD" });
-    }
-    return respond(200, request.method === "HEAD" ? null : asset.body, {
-      "content-type": asset.type,
-    });
+    return file(request, deps.assets);
   };
 }

@@ -64,6 +64,9 @@ Deno.test("the leaderboard server guards POST /api/vote and sends strict securit
     assert.match(page.headers.get("content-type") ?? "", /^text\/html/);
     assert.match(await page.text(), /Waiting for votes/);
     assert.equal(await status(new Request(`${ORIGIN}/app.js`)), 200);
+    // the helpers shared with the dashboard (web/shared/), where app.js's import lands
+    assert.equal(await status(new Request(`${ORIGIN}/web/shared/live.js`)), 200);
+    assert.equal(await status(new Request(`${ORIGIN}/web/shared/base.css`)), 200);
     assert.equal(await status(new Request(`${ORIGIN}/server.ts`)), 404);
     assert.equal(await status(new Request(`${ORIGIN}/../config/kafka.json`)), 404);
     // DNS rebinding: a foreign host name that resolves to 127.0.0.1

@@ -6,8 +6,17 @@
  * technique (First: measure, Last: reorder, Invert: translate back to where
  * they were, Play: transition the translation away), scores tick to their new
  * values, and new rows fade in. No dependencies, no build step; everything from
- * the server is written with textContent.
+ * the server is written with textContent. The helpers both pages use (elements, the
+ * connection pill, the FLIP slide) are in web/shared/live.js.
  */
+import {
+  byId,
+  dropRows,
+  measureRows,
+  reducedMotion,
+  setStatus,
+  slideMoved,
+} from "../../../web/shared/live.js";
 
 /** @typedef {{ rank: number, skin_id: string, score: number, favorites: number }} Row */
 /** @typedef {{ events: number, duplicates: number, skins: number }} Totals */
@@ -20,38 +29,19 @@ const MOVE_MS = 600;
 const TICK_MS = 500;
 const TREND_MS = 3000;
 
-/** @param {string} id */
-function byId(id) {
-  const el = document.getElementById(id);
-  if (el === null) throw new Error(`#${id} is missing from the page`);
-  return el;
-}
-
 const tbody = /** @type {HTMLTableSectionElement} */ (byId("rows"));
 const empty = byId("empty");
-const status = byId("status");
 const totalsEl = byId("totals");
 const datalist = byId("skins");
 const form = /** @type {HTMLFormElement} */ (byId("vote-form"));
 const skinInput = /** @type {HTMLInputElement} */ (byId("skin"));
 const voteResult = byId("vote-result");
 
-const reducedMotion = matchMedia("(prefers-reduced-motion: reduce)");
-
 /** @type {Map<string, Row>} the board as the server last described it */
 const board = new Map();
 /** @type {Map<string, HTMLTableRowElement>} */
 const rowEls = new Map();
 const numberFormat = new Intl.NumberFormat("en");
-
-/**
- * @param {string} state
- * @param {string} text
- */
-function setStatus(state, text) {
-  status.dataset["state"] = state;
-  status.textContent = text;
-}
 
 /** @param {Totals} t */
 function renderTotals(t) {
@@ -146,21 +136,10 @@ function showTrend(tr, row, before) {
 function render() {
   const rows = [...board.values()].sort((a, b) => a.rank - b.rank);
   // First: where every row is now
-  /** @type {Map<string, number>} */
-  const first = new Map();
-  for (const [id, tr] of rowEls) first.set(id, tr.getBoundingClientRect().top);
-  /** @type {Map<string, number>} */
-  const oldRank = new Map();
-  for (const [id, tr] of rowEls) oldRank.set(id, Number(tr.dataset["rank"]));
+  const { tops, ranks: oldRank } = measureRows(rowEls);
 
   // Last: the new order in the DOM
-  const keep = new Set(rows.map((r) => r.skin_id));
-  for (const [id, tr] of rowEls) {
-    if (!keep.has(id)) {
-      tr.remove();
-      rowEls.delete(id);
-    }
-  }
+  dropRows(rowEls, new Set(rows.map((r) => r.skin_id)));
   for (const [index, row] of rows.entries()) {
     let tr = rowEls.get(row.skin_id);
     if (tr === undefined) {
@@ -185,31 +164,8 @@ function render() {
     option.value = r.skin_id;
     return option;
   }));
-  if (reducedMotion.matches) return;
-
-  // Invert: put moved rows back where they were, without a transition
-  /** @type {HTMLTableRowElement[]} */
-  const moved = [];
-  for (const [id, tr] of rowEls) {
-    const top = first.get(id);
-    if (top === undefined) continue;
-    const dy = top - tr.getBoundingClientRect().top;
-    if (Math.abs(dy) < 0.5) continue;
-    tr.style.transition = "none";
-    tr.style.transform = `translateY(${dy}px)`;
-    moved.push(tr);
-  }
-  if (moved.length === 0) return;
-  // Play: on the next frame, let the translation transition away
-  requestAnimationFrame(() => {
-    for (const tr of moved) {
-      tr.style.transition = `transform ${MOVE_MS}ms cubic-bezier(0.2, 0.8, 0.2, 1)`;
-      tr.style.transform = "";
-      tr.addEventListener("transitionend", () => {
-        tr.style.transition = "";
-      }, { once: true });
-    }
-  });
+  // Invert and Play
+  slideMoved(rowEls, tops, MOVE_MS);
 }
 
 /** @param {ServerMessage} message */

@@ -22,18 +22,13 @@
  * model. A cross-check compares the offline MAE over every test hour with
  * `evaluation.json`'s `best` row when one is given.
  *
+ * Steps 1 to 3, the live half, are `_parity_live.ts`; this module runs the
+ * offline half and scores both.
+ *
  * @module
  */
-import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
-import { startPrivateBroker } from "../broker/mod.ts";
-import {
-  CONFIG_DIR,
-  type KafkaConfig,
-  loadConfig,
-  loadTopicsConfig,
-  topicByRole,
-} from "../../config/mod.ts";
+import { CONFIG_DIR, loadConfig } from "../../config/mod.ts";
 import { readUciFile } from "../../dataset/mod.ts";
 import {
   buildFeatureMatrix,
@@ -52,28 +47,17 @@ import {
   walkForward,
   walkForwardSettings,
 } from "../../offline/mod.ts";
-import {
-  createKafka,
-  ensureTopics,
-  groupLag,
-  type Kafka,
-  readAll,
-  withAdmin,
-} from "../../kafka/mod.ts";
-import { lastJsonLine } from "./_process.ts";
 import { loadSarima } from "../../models/mod.ts";
 import {
   EVALUATION_WRITER,
+  type EvaluationReport,
   EvaluationReportSchema,
   forecastRows,
   ForecastSetSchema,
-  MODEL_VERSIONS_SNAPSHOT,
-  ModelVersionsSnapshotSchema,
   parseFileAs,
   type RetrainMode,
 } from "../../records/mod.ts";
-import { openStore } from "../../storage/mod.ts";
-import { spawnTask } from "../tasks.ts";
+import { runLive } from "./_parity_live.ts";
 
 const log = getLogger(["airq", "bench"]);
 
@@ -95,74 +79,12 @@ export interface ParityOptions {
   evaluationPath: string | null;
   /** The forecaster's `--retrain`: `wait` (deterministic), `background` or `off` (trained once). */
   retrain: RetrainMode;
-}
-
-/** `YYYY-MM-DDTHH:MM` in station time, as `produce --from/--to` take it. */
-function localTime(epochMs: number, utcOffsetMin: number): string {
-  return new Date(epochMs + utcOffsetMin * 60_000).toISOString().slice(0, 16);
-}
-
-async function runTask(
-  name: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<Record<string, unknown>> {
-  const out = await (await spawnTask(name, args, env)).output();
-  if (!out.success) {
-    const stderr = new TextDecoder().decode(out.stderr).slice(-2000);
-    throw new Error(`deno task ${name} ${args.join(" ")} failed (exit ${out.code}):\n${stderr}`);
-  }
-  return lastJsonLine(out.stdout);
-}
-
-/**
- * Runs a consuming task in group `group` until the group's committed offsets
- * reach the end of `topic`, then stops it (SIGTERM) and returns its summary.
- * Not `--exit-when-idle`: its idle clock runs while one long batch is worked
- * off in chunks, so a batch longer than the idle time ends the run early.
- */
-async function runUntilCaughtUp(
-  kafka: Kafka,
-  task: string,
-  args: string[],
-  env: Record<string, string>,
-  group: string,
-  topic: string,
-): Promise<Record<string, unknown>> {
-  const child = await spawnTask(task, [...args, "--group", group, "--json"], env);
-  const done = child.output();
-  let exited = false;
-  done.then(() => (exited = true), () => (exited = true));
-  const deadline = performance.now() + 900_000;
-  for (;;) {
-    await new Promise((r) => setTimeout(r, 250));
-    if (exited) break;
-    // the group coordinator may still be loading: errors are retried
-    const lag = await groupLag(kafka, group, topic).catch(() => null);
-    if (lag === 0) break;
-    if (performance.now() > deadline) {
-      child.kill("SIGKILL");
-      await done;
-      throw new Error(`deno task ${task} did not catch up with ${topic} in 15 minutes`);
-    }
-  }
-  if (!exited) child.kill("SIGTERM");
-  const out = await done;
-  if (!out.success) {
-    const stderr = new TextDecoder().decode(out.stderr).slice(-2000);
-    throw new Error(`deno task ${task} failed (exit ${out.code}):\n${stderr}`);
-  }
-  return lastJsonLine(out.stdout);
-}
-
-/** Every committed record of `topic`, until `expected` were read (and a second more) or 60 s. */
-function readCommitted(
-  config: KafkaConfig,
-  topic: string,
-  expected: number,
-): Promise<Uint8Array[]> {
-  const kafka = createKafka(config, { clientId: "airq-bench-parity" });
-  return readAll(kafka, topic, expected, { timeoutMs: 60_000 });
+  /**
+   * Where to keep a copy of the store after the replay (readings, forecasts,
+   * alerts, the monitoring and model-version snapshots), for `deno task
+   * monitor --db PATH --episodes`: the drift monitoring of the test window; null = none.
+   */
+  keepStore?: string | null;
 }
 
 /**
@@ -217,148 +139,8 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
   const testEndMs = series.startMs + (testTo + 1) * HOUR_MS;
   const trainRows = rows.filter((r) => r.epochMs < testFromMs).length;
 
-  const priv = await startPrivateBroker({
-    prefix: "airq-bench-parity-",
-    cacheDir: o.cacheDir,
-    kafkaHome: o.kafkaHome,
-  });
-  let live: ParityResult["live"];
-  let sets: Uint8Array[];
-  try {
-    const dir = priv.stateDir;
-    // 1. the model a deployment would have had at the start of the test window
-    const lines = (await Deno.readTextFile(o.input)).split(/\r?\n/);
-    const csv = join(dir, "before-test.csv");
-    await Deno.writeTextFile(csv, lines.slice(0, 1 + trainRows).join("\n") + "\n");
-    const modelDir = join(dir, "models");
-    const baseEnv = {
-      HOME: o.home,
-      AIRQ_KAFKA_BROKERS: priv.brokers,
-      AIRQ_LOG_FORMAT: "json",
-      AIRQ_LOG_LEVEL: "warning",
-    };
-    log.info("Parity: training on the {hours} hours before the test window", {
-      hours: trainRows,
-    });
-    const trained = await runTask(
-      "train",
-      ["--input", csv, "--out", modelDir, "--json"],
-      baseEnv,
-    );
-    // 2. the hours before the test window into the store, under their own topic prefix
-    const db = join(dir, "parity.db");
-    const historyPrefix = `ph${crypto.randomUUID().slice(0, 6)}.`;
-    const testPrefix = `pt${crypto.randomUUID().slice(0, 6)}.`;
-    const kafka = createKafka(priv.config, { clientId: "airq-bench-parity" });
-    const rawTopics: string[] = [];
-    for (const prefix of [historyPrefix, testPrefix]) {
-      const topics = (await loadTopicsConfig((k) => k === "AIRQ_TOPIC_PREFIX" ? prefix : undefined))
-        .topics;
-      await withAdmin(kafka, (admin) => ensureTopics(admin, topics));
-      rawTopics.push(topicByRole(topics, "raw").name);
-    }
-    const historyEnv = { ...baseEnv, AIRQ_TOPIC_PREFIX: historyPrefix };
-    log.info("Parity: producing and consuming the history into the store");
-    // the file at full speed, from `from` (its start when null) to `to`, local times
-    const produce = (env: Record<string, string>, from: string | null, to: string) =>
-      runTask("produce", [
-        ...["--input", o.input, "--speed", "max"],
-        ...(from === null ? [] : ["--from", from]),
-        ...["--to", to, "--json"],
-      ], env);
-    const history = await produce(historyEnv, null, localTime(testFromMs, utcOffsetMin));
-    const consumed = await runUntilCaughtUp(
-      kafka,
-      "consume",
-      ["--db", db],
-      historyEnv,
-      "airq-bench-parity-consumer",
-      rawTopics[0]!,
-    );
-    // 3. the test window through Kafka and the forecaster
-    const testEnv = { ...baseEnv, AIRQ_TOPIC_PREFIX: testPrefix };
-    log.info("Parity: replaying the test window through the forecaster");
-    const replayed = await produce(
-      testEnv,
-      localTime(testFromMs, utcOffsetMin),
-      localTime(testEndMs, utcOffsetMin),
-    );
-    if (o.retrain !== "off") {
-      // the refits read the store, as in a deployment where the consumer stores every reading
-      log.info("Parity: consuming the test window into the store (the refits read it)");
-      await runUntilCaughtUp(
-        kafka,
-        "consume",
-        ["--db", db],
-        testEnv,
-        "airq-bench-parity-test-consumer",
-        rawTopics[1]!,
-      );
-    }
-    const forecaster = await runUntilCaughtUp(
-      kafka,
-      "forecast",
-      ["--db", db, "--models", modelDir, "--retrain", o.retrain],
-      testEnv,
-      "airq-bench-parity-forecaster",
-      rawTopics[1]!,
-    );
-    const store = await openStore(db);
-    let events: NonNullable<ParityResult["live"]["retraining_events"]> = [];
-    try {
-      const snapshot = await store.snapshot(MODEL_VERSIONS_SNAPSHOT);
-      if (snapshot !== null) {
-        events = ModelVersionsSnapshotSchema.parse(snapshot.value).events.map((e) => ({
-          block: e.block,
-          block_start: e.block_start,
-          promoted: e.promoted,
-          mae_ratio: e.mae_ratio,
-          seconds: e.seconds,
-          challenger_version: e.challenger_version,
-        }));
-      }
-    } finally {
-      await store.close();
-    }
-    sets = await readCommitted(
-      priv.config,
-      `${testPrefix}airq.forecasts`,
-      Number(forecaster["forecast_sets"]),
-    );
-    live = {
-      trained_on_hours: trainRows,
-      train_summary: trained,
-      history_readings_stored: Number(consumed["stored"] ?? history["sent"]),
-      readings_replayed: Number(replayed["sent"]),
-      forecaster_summary: forecaster,
-      forecast_sets_read: sets.length,
-      scored_baseline: 0,
-      scored_with_sarima: 0,
-      retrain: o.retrain,
-      model_versions: [],
-      retraining_events: events,
-    };
-  } finally {
-    await priv.stop();
-  }
-
-  // the live forecasts by (reading hour, target, horizon)
-  const liveByKey = new Map<
-    string,
-    { value: number | null; baseline: boolean; sarima: boolean; version: string }
-  >();
-  const decoder = new TextDecoder();
-  for (const bytes of sets) {
-    for (const f of forecastRows(ForecastSetSchema.parse(JSON.parse(decoder.decode(bytes))))) {
-      const t = Math.round((Date.parse(f.ts) - series.startMs) / HOUR_MS);
-      liveByKey.set(`${t}|${f.target}|${f.horizon_h}`, {
-        value: f.value,
-        baseline: f.baseline,
-        sarima: f.model_version.includes("+sarima"),
-        version: f.model_version,
-      });
-    }
-  }
+  const { live, sets } = await runLive({ ...o, trainRows, testFromMs, testEndMs, utcOffsetMin });
+  const liveByKey = liveForecasts(sets, series);
 
   // 4. offline: evaluate's best, refit every week
   log.info("Parity: offline best (evaluate's walk-forward: about a minute)");
@@ -372,55 +154,15 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
     o.evaluationPath,
     EVALUATION_WRITER,
   );
-  const result: ParityRow[] = [];
-  const check: ParityResult["evaluation_check"]["rows"] = [];
-  const firstBlock = { forecasts: 0, max_relative_difference: 0 };
-  const firstBlockEnd = testFrom + config.walkForward.refitEveryH;
-  const versions = new Set<string>();
+  const scores = new Scores(testFrom, testFrom + config.walkForward.refitEveryH, evaluation, live);
   for (const h of config.horizonsH) {
     for (const target of config.targets) {
       const y = series.columns[fieldOf(target)];
-      const best = offline.best.get(`${target}|${h}`)!;
-      let n = 0, liveSum = 0, offlineSum = 0, allN = 0, allSum = 0;
-      for (let tau = testFrom; tau <= testTo; tau++) {
-        const t = tau - h;
-        const actual = y[tau]!;
-        const off = best[t]!;
-        if (t < 0 || actual !== actual || off !== off) continue;
-        allN++;
-        allSum += Math.abs(off - actual);
-        const l = liveByKey.get(`${t}|${target}|${h}`);
-        if (l === undefined || l.value === null) continue;
-        n++;
-        liveSum += Math.abs(l.value - actual);
-        offlineSum += Math.abs(off - actual);
-        if (t >= testFrom && t < firstBlockEnd) {
-          firstBlock.forecasts++;
-          firstBlock.max_relative_difference = Math.max(
-            firstBlock.max_relative_difference,
-            Math.abs(l.value - off) / Math.max(1, Math.abs(off)),
-          );
-        }
-        if (l.baseline) live.scored_baseline++;
-        if (l.sarima) live.scored_with_sarima++;
-        const at = /@([^+]+)/.exec(l.version)?.[1];
-        if (at !== undefined && !versions.has(at)) versions.add(at);
-      }
-      result.push({ target, horizon_h: h, n, live_mae: liveSum / n, offline_mae: offlineSum / n });
-      const row = evaluation?.results.find((r) =>
-        r.target === target && r.horizon_h === h && r.model === "best"
-      );
-      check.push({
-        target,
-        horizon_h: h,
-        n: allN,
-        mae: allSum / allN,
-        evaluation_n: row?.n ?? null,
-        evaluation_mae: row?.mae ?? null,
-      });
+      scores.add(target, h, testTo, y, offline.best.get(`${target}|${h}`)!, liveByKey);
     }
   }
-  live.model_versions = [...versions].sort();
+  live.model_versions = [...scores.versions].sort();
+  const result = scores.rows;
   const relative = result.map((r) => ({
     target: r.target,
     horizon_h: r.horizon_h,
@@ -430,7 +172,7 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
     rows: result,
     relative_difference: relative,
     max_abs_relative_difference: Math.max(...relative.map((r) => Math.abs(r.live_vs_offline))),
-    first_block: firstBlock,
+    first_block: scores.firstBlock,
     test_window: config.testWindow,
     live,
     offline: {
@@ -440,8 +182,104 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
       sarima_failed_fits: offline.failedFits,
       seconds: Math.round(offlineSeconds * 10) / 10,
     },
-    evaluation_check: { path: o.evaluationPath, rows: check },
+    evaluation_check: { path: o.evaluationPath, rows: scores.check },
     seconds: Math.round((performance.now() - t0) / 100) / 10,
     machine: { cpus: navigator.hardwareConcurrency, deno: Deno.version.deno },
   };
+}
+
+/** A live forecast as the scoring needs it. */
+interface LiveForecast {
+  value: number | null;
+  baseline: boolean;
+  sarima: boolean;
+  version: string;
+}
+
+/** The live forecasts of the committed sets by `reading hour|target|horizon`. */
+function liveForecasts(sets: Uint8Array[], series: HourlySeries): Map<string, LiveForecast> {
+  const liveByKey = new Map<string, LiveForecast>();
+  const decoder = new TextDecoder();
+  for (const bytes of sets) {
+    for (const f of forecastRows(ForecastSetSchema.parse(JSON.parse(decoder.decode(bytes))))) {
+      const t = Math.round((Date.parse(f.ts) - series.startMs) / HOUR_MS);
+      liveByKey.set(`${t}|${f.target}|${f.horizon_h}`, {
+        value: f.value,
+        baseline: f.baseline,
+        sarima: f.model_version.includes("+sarima"),
+        version: f.model_version,
+      });
+    }
+  }
+  return liveByKey;
+}
+
+/**
+ * Live and offline scored on the same target hours (in the test window, target
+ * observed, a live and an offline forecast for it), one target and horizon at a
+ * time; the offline MAE over every test hour beside evaluation.json's `best`.
+ */
+class Scores {
+  readonly rows: ParityRow[] = [];
+  readonly check: ParityResult["evaluation_check"]["rows"] = [];
+  readonly firstBlock = { forecasts: 0, max_relative_difference: 0 };
+  /** The training times (`@...`) of the live models scored. */
+  readonly versions = new Set<string>();
+
+  constructor(
+    readonly testFrom: number,
+    readonly firstBlockEnd: number,
+    readonly evaluation: EvaluationReport | null,
+    /** Its counts of baseline and SARIMA forecasts scored grow here. */
+    readonly live: ParityResult["live"],
+  ) {}
+
+  /** Scores `target` at horizon `h`: observations `y`, offline forecasts `best` by hour. */
+  add(
+    target: string,
+    h: number,
+    testTo: number,
+    y: ArrayLike<number>,
+    best: Float64Array,
+    liveByKey: Map<string, LiveForecast>,
+  ): void {
+    const { testFrom, firstBlock, live } = this;
+    let n = 0, liveSum = 0, offlineSum = 0, allN = 0, allSum = 0;
+    for (let tau = testFrom; tau <= testTo; tau++) {
+      const t = tau - h;
+      const actual = y[tau]!;
+      const off = best[t]!;
+      if (t < 0 || actual !== actual || off !== off) continue;
+      allN++;
+      allSum += Math.abs(off - actual);
+      const l = liveByKey.get(`${t}|${target}|${h}`);
+      if (l === undefined || l.value === null) continue;
+      n++;
+      liveSum += Math.abs(l.value - actual);
+      offlineSum += Math.abs(off - actual);
+      if (t >= testFrom && t < this.firstBlockEnd) {
+        firstBlock.forecasts++;
+        firstBlock.max_relative_difference = Math.max(
+          firstBlock.max_relative_difference,
+          Math.abs(l.value - off) / Math.max(1, Math.abs(off)),
+        );
+      }
+      if (l.baseline) live.scored_baseline++;
+      if (l.sarima) live.scored_with_sarima++;
+      const at = /@([^+]+)/.exec(l.version)?.[1];
+      if (at !== undefined && !this.versions.has(at)) this.versions.add(at);
+    }
+    this.rows.push({ target, horizon_h: h, n, live_mae: liveSum / n, offline_mae: offlineSum / n });
+    const row = this.evaluation?.results.find((r) =>
+      r.target === target && r.horizon_h === h && r.model === "best"
+    );
+    this.check.push({
+      target,
+      horizon_h: h,
+      n: allN,
+      mae: allSum / allN,
+      evaluation_n: row?.n ?? null,
+      evaluation_mae: row?.mae ?? null,
+    });
+  }
 }

@@ -224,13 +224,19 @@ async function latencyPhase(
   const done = forecaster.output();
   // the reader: raw timestamps by position, and the first readable forecast of each reading
   const rawTopic = topicByRole(topics, "raw").name;
-  const rawTs = new Map<string, number>();
+  // position -> produced_at and when the reader saw the raw record
+  const rawTs = new Map<string, { produced: number; seen: number }>();
   const pending = new Map<string, number>(); // forecast seen before its raw message: position -> seen at
   const seen = new Set<string>();
-  const latencies: { rawTs: number; ms: number }[] = [];
+  const latencies: { rawTs: number; ms: number; produceMs: number }[] = [];
   let setBytes = 0;
   let sets = 0;
-  const settle = (raw: number, at: number) => latencies.push({ rawTs: raw, ms: at - raw });
+  const settle = (raw: { produced: number; seen: number }, at: number) =>
+    latencies.push({
+      rawTs: raw.produced,
+      ms: at - raw.produced,
+      produceMs: raw.seen - raw.produced,
+    });
   const reader = kafka.consumer({
     groupId: `airq-bench-reader-${crypto.randomUUID().slice(0, 6)}`,
     readUncommitted: false,
@@ -249,11 +255,12 @@ async function latencyPhase(
             // the record's timestamp is the reading's event time: take the send time it carries
             const ts = producedAtMs(m.value!);
             if (Number.isNaN(ts)) continue; // not written by airq's producer
-            rawTs.set(position, ts);
+            const raw = { produced: ts, seen: now };
+            rawTs.set(position, raw);
             const at = pending.get(position);
             if (at !== undefined) {
               pending.delete(position);
-              settle(ts, at);
+              settle(raw, at);
             }
             continue;
           }
@@ -321,6 +328,8 @@ async function latencyPhase(
     }
     const measured = latencies.filter((l) => l.rawTs >= p0 + o.warmupSeconds * 1000);
     const sorted = measured.map((l) => l.ms).sort((a, b) => a - b);
+    const produceLeg = measured.map((l) => l.produceMs).sort((a, b) => a - b);
+    const forecastLeg = measured.map((l) => l.ms - l.produceMs).sort((a, b) => a - b);
     if (seen.size < sent) {
       log.warn("Latency: {seen} of {sent} readings got forecasts in time", {
         seen: seen.size,
@@ -341,6 +350,12 @@ async function latencyPhase(
         measured_readings: sorted.length,
         latency_ms_mean: round(sorted.reduce((s, x) => s + x, 0) / Math.max(1, sorted.length)),
         latency_ms_max: sorted.at(-1) ?? NaN,
+        legs_ms: {
+          produce_p50: quantile(produceLeg, 0.5),
+          produce_p99: quantile(produceLeg, 0.99),
+          forecast_p50: quantile(forecastLeg, 0.5),
+          forecast_p99: quantile(forecastLeg, 0.99),
+        },
         peak_rss_mb: round(Math.max(0, ...samples)),
         forecaster_summary: summary,
       },

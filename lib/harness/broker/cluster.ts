@@ -14,7 +14,8 @@ import { fileURLToPath as fromFileUrl } from "node:url";
 import type { KafkaConfig } from "../../config/mod.ts";
 import { BrokerError } from "./errors.ts";
 import { resolveKafkaJars } from "./jars.ts";
-import { type ClusterNodeSpec, LocalBroker, randomClusterId, splitHostPort } from "./local.ts";
+import { type ClusterNodeSpec, LocalBroker, splitHostPort } from "./local.ts";
+import { randomClusterId } from "./kraft.ts";
 import { isPortFree } from "./ports.ts";
 
 /** The folder of the cluster under the state folder. */

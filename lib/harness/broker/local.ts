@@ -5,16 +5,17 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { fileURLToPath as fromFileUrl } from "node:url";
 import { getLogger } from "@logtape/logtape";
-import { z } from "zod";
 import type { KafkaConfig } from "../../config/mod.ts";
 import { createKafka } from "../../kafka/client.ts";
 import { BrokerError } from "./errors.ts";
 import { checkJava } from "./java.ts";
-import { type KafkaJars, resolveKafkaJars } from "./jars.ts";
+import { resolveKafkaJars } from "./jars.ts";
+import { delay, reap, signal, spawnBroker } from "./jvm.ts";
+import { formatStorage, logProps, type NodeSetup, writeServerProperties } from "./kraft.ts";
 import { type BrokerFiles, brokerFiles } from "./paths.ts";
+import { type BrokerRecord, readPidFile, writePidFile } from "./pid_file.ts";
 import { commandLine, findPortOwner, isAlive, isPortFree } from "./ports.ts";
 
 const log = getLogger(["airq", "broker"]);
@@ -30,19 +31,6 @@ export function splitHostPort(address: string): { host: string; port: number } {
 export function isLocalCluster(config: KafkaConfig): boolean {
   return config.brokers.every((b) => LOOPBACK.has(splitHostPort(b).host));
 }
-
-/** What the pid file records about a broker airq started: its one schema, for the writer (`up()`) and the reader (`running()`). */
-const BrokerRecordSchema = z.strictObject({
-  pid: z.number().int(),
-  brokerPort: z.number().int(),
-  controllerPort: z.number().int(),
-  version: z.string(),
-  jarsFrom: z.enum(["kafka-home", "maven-cache"]),
-  startedAt: z.string(),
-});
-
-/** What the pid file records about a broker airq started. */
-export type BrokerRecord = z.infer<typeof BrokerRecordSchema>;
 
 /** Result of `up()`. */
 export interface UpResult {
@@ -97,8 +85,6 @@ export interface LocalBrokerOptions {
   node?: ClusterNodeSpec | undefined;
 }
 
-const children = new Map<number, Deno.ChildProcess>();
-
 /** Manages the local broker that lives in one state folder. */
 export class LocalBroker {
   readonly files: BrokerFiles;
@@ -152,21 +138,8 @@ export class LocalBroker {
 
   /** The pid file's record when the broker it names still runs, else null. */
   async running(): Promise<BrokerRecord | null> {
-    let record: BrokerRecord;
-    try {
-      record = BrokerRecordSchema.parse(JSON.parse(await Deno.readTextFile(this.files.pidFile)));
-    } catch (error) {
-      if (error instanceof Deno.errors.NotFound) return null;
-      if (error instanceof SyntaxError || error instanceof z.ZodError) {
-        throw new BrokerError(
-          "pid-file",
-          `${this.files.pidFile} is not the pid file \`broker up\` writes (${
-            error instanceof z.ZodError ? z.prettifyError(error) : error.message
-          }); if no broker of airq runs, delete it`,
-        );
-      }
-      throw error;
-    }
+    const record = await readPidFile(this.files.pidFile);
+    if (record === null) return null;
     const cmd = await commandLine(record.pid);
     if (await isAlive(record.pid) && cmd.includes(this.files.properties)) return record;
     await Deno.remove(this.files.pidFile).catch(() => {});
@@ -232,7 +205,11 @@ export class LocalBroker {
     if (!isPortFree(this.controllerPort)) {
       throw await this.#portTaken(this.controllerPort, "controller");
     }
+    return await this.#start(signal);
+  }
 
+  /** Prepares the node's files, starts its JVM and waits until it answers (`up()`'s last step). */
+  async #start(signal: AbortSignal | undefined): Promise<UpResult> {
     await checkJava();
     const jars = await resolveKafkaJars({
       pomPath: fromFileUrl(new URL("kafka/pom.xml", this.#options.configDir)),
@@ -240,53 +217,30 @@ export class LocalBroker {
       kafkaHome: this.#options.kafkaHome,
     });
     await Deno.mkdir(this.files.logsDir, { recursive: true });
-    await this.#writeProperties();
-    await this.#format(jars);
+    const setup = this.#setup;
+    await writeServerProperties(setup);
+    await formatStorage(setup, jars);
     signal?.throwIfAborted();
 
     const t0 = performance.now();
     const heap = this.#options.config.local.heapMb;
-    const child = new Deno.Command("setsid", {
-      args: [
-        "java",
-        `-Xms${Math.min(256, heap)}m`,
-        `-Xmx${heap}m`,
-        "-XX:+UseG1GC",
-        "-XX:MaxGCPauseMillis=20",
-        "-Djava.awt.headless=true",
-        `-XX:ErrorFile=${join(this.files.logsDir, "hs_err_pid%p.log")}`,
-        ...this.#logProps(),
-        "-cp",
-        jars.classpath,
-        "kafka.Kafka",
-        this.files.properties,
-      ],
-      stdin: "null",
-      stdout: "null",
-      stderr: "null",
-    }).spawn();
-    child.unref();
-    children.set(child.pid, child);
-    this.#startedPid = child.pid;
-    const record: BrokerRecord = {
-      pid: child.pid,
+    const pid = spawnBroker(jars, this.files, heap, logProps(setup));
+    this.#startedPid = pid;
+    await writePidFile(this.files.pidFile, {
+      pid,
       brokerPort: this.brokerPort,
       controllerPort: this.controllerPort,
       version: jars.version,
       jarsFrom: jars.source,
       startedAt: new Date().toISOString(),
-    };
-    await Deno.writeTextFile(
-      this.files.pidFile,
-      JSON.stringify(BrokerRecordSchema.parse(record), null, 2) + "\n",
-    );
+    });
     log.info("Started Kafka {version} (pid {pid}) on {address}; waiting until it answers", {
       version: jars.version,
-      pid: child.pid,
+      pid,
       address: this.address,
     });
     try {
-      await this.#waitReady(child.pid, t0, signal);
+      await this.#waitReady(pid, t0, signal);
     } catch (error) {
       await this.down(signal?.aborted ? { timeoutMs: 3000 } : {}).catch(() => {});
       throw error;
@@ -296,13 +250,7 @@ export class LocalBroker {
       address: this.address,
       readyMs,
     });
-    return {
-      outcome: "started",
-      address: this.address,
-      pid: child.pid,
-      version: jars.version,
-      readyMs,
-    };
+    return { outcome: "started", address: this.address, pid, version: jars.version, readyMs };
   }
 
   /**
@@ -329,17 +277,7 @@ export class LocalBroker {
       }
       await delay(100);
     }
-    const child = children.get(pid);
-    if (child) {
-      // it was unref'd so that a running broker does not keep this process alive; awaiting its
-      // status must, or the event loop may end with the await pending (seen after SIGSTOP/SIGCONT)
-      child.ref();
-      await child.status;
-      children.delete(pid);
-    }
-    while (await isAlive(pid)) await delay(50);
-    await Deno.remove(this.files.pidFile).catch(() => {});
-    if (this.#startedPid === pid) this.#startedPid = null;
+    await this.#forget(pid);
     return { outcome, pid };
   }
 
@@ -353,18 +291,15 @@ export class LocalBroker {
     const record = await this.running();
     if (!record) return null;
     await signal(record.pid, sig);
-    if (sig === "KILL") {
-      const child = children.get(record.pid);
-      if (child) {
-        child.ref();
-        await child.status;
-        children.delete(record.pid);
-      }
-      while (await isAlive(record.pid)) await delay(50);
-      await Deno.remove(this.files.pidFile).catch(() => {});
-      if (this.#startedPid === record.pid) this.#startedPid = null;
-    }
+    if (sig === "KILL") await this.#forget(record.pid);
     return record.pid;
+  }
+
+  /** After the broker `pid` stopped or was killed: waits until it is gone, then forgets it. */
+  async #forget(pid: number): Promise<void> {
+    await reap(pid);
+    await Deno.remove(this.files.pidFile).catch(() => {});
+    if (this.#startedPid === pid) this.#startedPid = null;
   }
 
   /**
@@ -379,88 +314,20 @@ export class LocalBroker {
     return pid;
   }
 
-  #logProps(): string[] {
-    return [
-      `-Dlog4j2.configurationFile=${
-        fromFileUrl(new URL("kafka/log4j2.xml", this.#options.configDir))
-      }`,
-      `-Dkafka.logs.dir=${this.files.logsDir}`,
-    ];
-  }
-
-  async #writeProperties(): Promise<void> {
-    const template = await Deno.readTextFile(
-      new URL("kafka/server.properties", this.#options.configDir),
-    );
-    const node = this.#options.node;
-    const values: Record<string, string> = {
-      node_id: String(this.nodeId),
-      quorum: node
-        ? `controller.quorum.voters=${node.voters}`
-        : `controller.quorum.bootstrap.servers=127.0.0.1:${this.controllerPort}`,
-      replication: String(node?.replication ?? 1),
-      min_insync: String(node?.minInsync ?? 1),
-      broker_port: String(this.brokerPort),
-      controller_port: String(this.controllerPort),
-      data_dir: this.files.dataDir,
+  /** What `kraft.ts` makes this node's files from. */
+  get #setup(): NodeSetup {
+    const { configDir, node, serverProperties, formatArgs } = this.#options;
+    const { files, nodeId, brokerPort, controllerPort } = this;
+    return {
+      configDir,
+      files,
+      nodeId,
+      brokerPort,
+      controllerPort,
+      node,
+      serverProperties,
+      formatArgs,
     };
-    let text = template.replace(/\$\{(\w+)\}/g, (whole, key: string) => values[key] ?? whole);
-    for (const [key, value] of Object.entries(this.#options.serverProperties ?? {})) {
-      const line = `${key}=${value}`;
-      const at = new RegExp(`^${key.replaceAll(".", "\\.")}=.*$`, "m");
-      text = at.test(text) ? text.replace(at, () => line) : `${text.trimEnd()}\n${line}\n`;
-    }
-    if (/\$\{\w+\}/.test(text)) {
-      throw new Error(
-        `config/kafka/server.properties has an unknown placeholder: ${
-          text.match(/\$\{\w+\}/)?.[0]
-        }`,
-      );
-    }
-    await Deno.writeTextFile(this.files.properties, text);
-  }
-
-  /** Formats KRaft storage once; an already formatted folder is left alone. */
-  async #format(jars: KafkaJars): Promise<void> {
-    try {
-      await Deno.stat(join(this.files.dataDir, "meta.properties"));
-      return;
-    } catch (error) {
-      if (!(error instanceof Deno.errors.NotFound)) throw error;
-    }
-    // a cluster's nodes share one id and a static quorum (controller.quorum.voters);
-    // the single broker is a dynamic quorum of one (--standalone)
-    const node = this.#options.node;
-    const clusterId = node?.clusterId ?? randomClusterId();
-    const out = await new Deno.Command("java", {
-      args: [
-        ...this.#logProps(),
-        "-cp",
-        jars.classpath,
-        "kafka.tools.StorageTool",
-        "format",
-        ...(node ? [] : ["--standalone"]),
-        "--ignore-formatted",
-        "-t",
-        clusterId,
-        "-c",
-        this.files.properties,
-        ...(this.#options.formatArgs ?? []),
-      ],
-      stdout: "piped",
-      stderr: "piped",
-    }).output();
-    if (!out.success) {
-      const text = new TextDecoder().decode(out.stdout) + new TextDecoder().decode(out.stderr);
-      throw new BrokerError(
-        "format-failed",
-        `Formatting KRaft storage failed:\n${text.slice(-2000)}`,
-      );
-    }
-    log.info("Formatted KRaft storage in {dir} (cluster id {clusterId})", {
-      dir: this.files.dataDir,
-      clusterId,
-    });
   }
 
   async #waitReady(pid: number, t0: number, signal?: AbortSignal): Promise<void> {
@@ -508,23 +375,4 @@ export class LocalBroker {
         `answers there. Stop that process or ${hint}.`,
     );
   }
-}
-
-/** A KRaft cluster id: 16 random bytes, base64url without padding (Kafka's Uuid format). */
-export function randomClusterId(): string {
-  for (;;) {
-    const bytes = crypto.getRandomValues(new Uint8Array(16));
-    const id = btoa(String.fromCharCode(...bytes)).replaceAll("+", "-").replaceAll("/", "_")
-      .replace(/=+$/, "");
-    if (!id.startsWith("-")) return id; // a leading dash would read as a CLI flag
-  }
-}
-
-async function signal(pid: number, sig: "TERM" | "KILL" | "STOP" | "CONT"): Promise<void> {
-  await new Deno.Command("kill", { args: [`-${sig}`, String(pid)], stdout: "null", stderr: "null" })
-    .output();
-}
-
-function delay(ms: number): Promise<void> {
-  return new Promise((resolve) => setTimeout(resolve, ms));
 }

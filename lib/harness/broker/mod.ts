@@ -17,16 +17,16 @@ export {
   replicationFor,
 } from "./cluster.ts";
 export {
-  type BrokerRecord,
   type ClusterNodeSpec,
   type DownResult,
   isLocalCluster,
   LocalBroker,
   type LocalBrokerOptions,
-  randomClusterId,
   splitHostPort,
   type UpResult,
 } from "./local.ts";
+export { randomClusterId } from "./kraft.ts";
+export type { BrokerRecord } from "./pid_file.ts";
 export { type BrokerDirs, brokerFiles, resolveDirs } from "./paths.ts";
 export { commandLine, findPortOwner, isAlive, isPortFree, type PortOwner } from "./ports.ts";
 export {
