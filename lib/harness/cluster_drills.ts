@@ -434,8 +434,13 @@ export async function clusterDrill(o: ClusterDrillOptions): Promise<ClusterDrill
   // both groups caught up with everything in the raw topic, then stopped
   const deadline = performance.now() + (o.catchUpMs ?? 600_000);
   for (;;) {
+    const t = performance.now();
     const c = await offsets(kafka, CONSUMER_GROUP, raw).catch(() => null);
     const f = await offsets(kafka, FORECASTER_GROUP, raw).catch(() => null);
+    // an observation like the sampler's: the sampler may have had none since the groups caught
+    // up (its admin calls fail while a dead node is still in the metadata), and without it a
+    // drill that recovered in 15 s read as never recovered
+    if (c && f) samples.push({ t, consumer: c.committed, forecaster: f.committed, end: c.end });
     if (c && f && c.committed >= c.end && f.committed >= f.end) break;
     if (performance.now() > deadline) {
       problems.push(
@@ -481,6 +486,7 @@ export async function clusterDrill(o: ClusterDrillOptions): Promise<ClusterDrill
   const forecasts = setValues.length;
   setValues.length = 0;
   const duplicates = (rawRecords - rawIds.size) + (forecasts - setIds.size);
+  samples.sort((a, b) => a.t - b.t);
   const recoveries = faultTimes.map((tf) =>
     Math.max(recoveryAfter(samples, tf, "consumer"), recoveryAfter(samples, tf, "forecaster"))
   );
