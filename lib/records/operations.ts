@@ -91,7 +91,7 @@ export const ChildStopSchema = z.object({
   lag_at_signal: z.number().int().nullable(),
   /** Seconds from the signal until the process had exited. */
   exit_s: z.number(),
-  /** Its exit code (143 = stopped by SIGTERM). */
+  /** Its exit code: 0 after a clean stop, 143 (SIGTERM) when lib/stop.ts forced the exit. */
   code: z.number().int(),
   /** True when lib/stop.ts's grace ran out and the process exited by the forced exit. */
   forced: z.boolean(),
