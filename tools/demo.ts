@@ -80,6 +80,11 @@ const CLI = defineCommand({
       value: "SECONDS",
       above: 0,
     }),
+    "metrics-port": opt.int(
+      "Prometheus metrics and health of the children on 127.0.0.1: the consumer on N, the " +
+        "forecaster on N+1 (default: their configs, off)",
+      { value: "N", min: 1, max: 65534 },
+    ),
     "keep-broker": opt.flag("leave a broker this command started running"),
     once: opt.flag("the one-shot demo: full-speed replay, read back, summary, no page"),
   },
@@ -92,6 +97,7 @@ interface DemoArgs {
   "keep-broker": boolean;
   port: number | undefined;
   duration: number | undefined;
+  "metrics-port": number | undefined;
 }
 
 async function main(values: ArgsOf<typeof CLI>): Promise<number> {
@@ -103,6 +109,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     "keep-broker": values["keep-broker"],
     port: values.port,
     duration: values.duration,
+    "metrics-port": values["metrics-port"],
   };
   return values.once ? await once(args) : await live(args);
 }
@@ -269,8 +276,14 @@ async function live(values: DemoArgs): Promise<number> {
     stop.signal.throwIfAborted();
     const dbPath = join(resolveDirs(env).stateDir, "demo.db");
     const group = "airq-demo";
-    children.push(await startChild("consumer", "consume", ["--db", dbPath, "--group", group]));
-    println(`3. consumer: deno task consume --db ${dbPath} --group ${group} (a child process)`);
+    // --metrics-port N: the consumer serves on N, the forecaster on N + 1
+    const metricsArgs = (offset: number) =>
+      values["metrics-port"] === undefined
+        ? []
+        : ["--metrics-port", String(values["metrics-port"] + offset)];
+    const consumerArgs = ["--db", dbPath, "--group", group, ...metricsArgs(0)];
+    children.push(await startChild("consumer", "consume", consumerArgs));
+    println(`3. consumer: deno task consume ${consumerArgs.join(" ")} (a child process)`);
     const hasForecaster = await Deno.stat(new URL("../services/forecaster.ts", import.meta.url))
       .then(
         () => true,
@@ -280,8 +293,9 @@ async function live(values: DemoArgs): Promise<number> {
       .tasks ?? {};
     if (hasForecaster && "forecast" in tasks) {
       await trainIfNoModel(producerConfig.input);
-      children.push(await startChild("forecaster", "forecast", ["--db", dbPath]));
-      println(`4. forecaster: deno task forecast --db ${dbPath} (a child process)`);
+      const forecasterArgs = ["--db", dbPath, ...metricsArgs(1)];
+      children.push(await startChild("forecaster", "forecast", forecasterArgs));
+      println(`4. forecaster: deno task forecast ${forecasterArgs.join(" ")} (a child process)`);
     } else {
       println(
         "4. forecaster: not built yet (no forecaster.ts and forecast task): skipped; " +

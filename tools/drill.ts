@@ -8,11 +8,13 @@
  *   with SIGKILL `--kills` times (default 10) and restarted each time.
  * - broker-restart: replay N stations with a consumer running; stop the broker
  *   (SIGTERM) and start it again on the same data mid-replay.
- * - leader-kill, rolling-restart, hung-broker: on a private 3-node cluster
- *   (docs/cluster.md), the consumer and the forecaster run during a replay of
- *   N stations (default 10) while the broker leading most partitions gets
- *   kill -9, every broker is restarted in turn, or the broker leading most
- *   partitions is stopped with SIGSTOP for `--hang S` seconds (default 30).
+ * - leader-kill, rolling-restart, hung-broker, graceful-stop: on a private
+ *   3-node cluster (docs/cluster.md), the consumer and the forecaster run
+ *   during a replay of N stations (default 10) while the broker leading most
+ *   partitions gets kill -9, every broker is restarted in turn, the broker
+ *   leading most partitions is stopped with SIGSTOP for `--hang S` seconds
+ *   (default 30), or the consumer and the forecaster themselves get SIGTERM
+ *   mid-batch and are started again.
  *   Writes ClusterDrillResultSchema (lib/records/operations.ts): produced,
  *   stored, duplicates, forecasts, expected_forecasts, recovery_s, ...
  *
@@ -46,6 +48,8 @@ const CLI = defineCommand({
     "leader-kill": "3-node cluster: kill -9 the broker that leads most partitions mid-replay",
     "rolling-restart": "3-node cluster: restart every broker in turn mid-replay",
     "hung-broker": "3-node cluster: SIGSTOP one broker for --hang seconds, then SIGCONT",
+    "graceful-stop": "3-node cluster: SIGTERM the consumer and the forecaster mid-replay, " +
+      "then start them again (each must exit within 5 s)",
   },
   options: {
     stations: opt.int("virtual stations to replay (default 20; the cluster drills 10)", { min: 1 }),
@@ -55,6 +59,9 @@ const CLI = defineCommand({
       min: 1,
       default: 30,
     }),
+    coordinator: opt.flag(
+      "leader-kill: kill -9 the consumer group's coordinator instead of the busiest leader",
+    ),
     "keep-dir": opt.flag("cluster drills: keep the cluster's folder (logs) afterwards"),
     kills: opt.int("consumer-kill: how many times", { min: 1, default: 10 }),
     input: opt.path("dataset", { input: true, default: "AIRQ_DATASET, the shared copy or cache" }),
@@ -88,6 +95,8 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
       AIRQ_KAFKA_BROKERS: priv.brokers,
       AIRQ_LOG_FORMAT: "json",
       AIRQ_LOG_LEVEL: env("AIRQ_DRILL_LOG_LEVEL") ?? "info",
+      // kafkajs's own level (its debug lines arrive as trace), for diagnosing a drill
+      ...(env("KAFKAJS_LOG_LEVEL") ? { KAFKAJS_LOG_LEVEL: env("KAFKAJS_LOG_LEVEL")! } : {}),
     };
     const dir = join(priv.stateDir, "drill");
     await Deno.mkdir(dir, { recursive: true });
@@ -104,6 +113,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
         stations: values.stations ?? 10,
         limit: values.limit,
         hangMs: values.hang * 1000,
+        victim: values.coordinator ? "consumer-coordinator" : "most-leaders",
       });
     } finally {
       if (values["keep-dir"]) {

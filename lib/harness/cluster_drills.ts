@@ -14,6 +14,7 @@ import { getLogger } from "@logtape/logtape";
 import type { KafkaConfig, TopicConfig } from "../config/mod.ts";
 import { createKafka, ensureTopics, type Kafka, readAll, withAdmin } from "../kafka/mod.ts";
 import {
+  type ChildStop,
   type CLUSTER_DRILLS,
   type ClusterDrillResult,
   ClusterDrillResultSchema,
@@ -48,6 +49,12 @@ export interface ClusterDrillOptions {
   speed?: string;
   /** The fault comes once this share of the readings is in the raw topic (default 0.3). */
   faultAt?: number;
+  /**
+   * leader-kill's victim: the node leading most partitions (default), or the
+   * coordinator of the consumer's group (the node whose death once stalled the
+   * consumer for minutes: lib/kafka/commit.ts).
+   */
+  victim?: "most-leaders" | "consumer-coordinator";
   /** hung-broker: how long the broker stays stopped, ms (default 30 000). */
   hangMs?: number;
   /** How long the consumer and forecaster may take to catch up after the replay, ms. */
@@ -114,6 +121,71 @@ export function killDrillChildren(): void {
   }
 }
 
+/** The children a drill stops with SIGTERM. */
+type StoppedProcess = ChildStop["process"];
+
+/** graceful-stop's goal: each stopped process gone within this long after SIGTERM (issue 14). */
+const STOP_GOAL_S = 5;
+
+/** The text lib/stop.ts prints when its grace ran out and it exits by force. */
+const FORCED_EXIT_TEXT = "after the signal; exiting now";
+
+/** A running child; its stderr goes to `log` as it comes (kept with --keep-dir). */
+interface Running {
+  child: Deno.ChildProcess;
+  log: string;
+  done: Promise<Deno.CommandStatus>;
+}
+
+async function startChild(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  log: string,
+): Promise<Running> {
+  const child = await spawnChild(name, args, env);
+  const file = await Deno.open(log, { write: true, create: true, append: true });
+  const copied = child.stderr.pipeTo(file.writable).catch(() => {});
+  const drained = child.stdout.pipeTo(new WritableStream()).catch(() => {});
+  const done = Promise.all([child.status, copied, drained]).then(([status]) => status);
+  return { child, log, done };
+}
+
+/**
+ * SIGTERM to a running child; resolves with how it ended once it has exited
+ * (also pushed to `stops`). A child that had already exited is recorded with
+ * the time it took to notice.
+ */
+async function stopChild(
+  what: StoppedProcess,
+  running: Running,
+  when: ChildStop["when"],
+  atS: number,
+  lag: number | null,
+  stops: ChildStop[],
+): Promise<ChildStop> {
+  const t = performance.now();
+  try {
+    running.child.kill("SIGTERM");
+  } catch {
+    // already exited
+  }
+  const status = await running.done;
+  const exitS = Math.round((performance.now() - t) / 100) / 10;
+  const stderr = await Deno.readTextFile(running.log);
+  const stop: ChildStop = {
+    process: what,
+    when,
+    at_s: atS,
+    lag_at_signal: lag,
+    exit_s: exitS,
+    code: status.code,
+    forced: stderr.includes(FORCED_EXIT_TEXT),
+  };
+  stops.push(stop);
+  return stop;
+}
+
 async function spawnChild(
   name: string,
   args: string[],
@@ -137,6 +209,29 @@ async function leadersByNode(kafka: Kafka, topics: string[]): Promise<Map<number
       for (const p of t.partitions) count.set(p.leader, (count.get(p.leader) ?? 0) + 1);
     }
     return count;
+  });
+}
+
+/** Java's String.hashCode, as Kafka computes it for a group id. */
+function javaHashCode(s: string): number {
+  let h = 0;
+  for (let i = 0; i < s.length; i++) h = (Math.imul(31, h) + s.charCodeAt(i)) | 0;
+  return h;
+}
+
+/**
+ * The node coordinating `groupId`: the leader of its __consumer_offsets
+ * partition, abs(hashCode(groupId)) % partitions as Kafka's group coordinator
+ * maps it. Null when the topic does not exist yet.
+ */
+export async function groupCoordinator(kafka: Kafka, groupId: string): Promise<number | null> {
+  return await withAdmin(kafka, async (admin) => {
+    const meta = await admin.fetchTopicMetadata({ topics: ["__consumer_offsets"] });
+    const partitions = meta.topics[0]?.partitions ?? [];
+    if (partitions.length === 0) return null;
+    const h = javaHashCode(groupId);
+    const index = (h === -2147483648 ? 0 : Math.abs(h)) % partitions.length;
+    return partitions.find((p) => p.partitionId === index)?.leader ?? null;
   });
 }
 
@@ -167,6 +262,18 @@ async function offsets(
   });
 }
 
+/** Both groups' uncommitted raw-topic records (null when the cluster did not answer). */
+async function groupLags(
+  kafka: Kafka,
+  raw: string,
+): Promise<Record<StoppedProcess, number | null>> {
+  const lag = async (group: string) => {
+    const x = await offsets(kafka, group, raw).catch(() => null);
+    return x === null ? null : Math.max(0, x.end - x.committed);
+  };
+  return { consumer: await lag(CONSUMER_GROUP), forecaster: await lag(FORECASTER_GROUP) };
+}
+
 /**
  * Runs one drill and returns its counts (checked against
  * ClusterDrillResultSchema). Never throws for a failed goal: `ok` is false and
@@ -184,21 +291,23 @@ export async function clusterDrill(o: ClusterDrillOptions): Promise<ClusterDrill
   const modelDir = join(o.dir, "no-models");
   await Deno.mkdir(modelDir, { recursive: true });
 
-  const consumer = await spawnTask(
-    "consume",
-    ["--db", readingsDb, "--group", CONSUMER_GROUP],
-    o.env,
-  );
-  const forecaster = await spawnChild("forecast", [
+  const consumerArgs = ["--db", readingsDb, "--group", CONSUMER_GROUP];
+  const forecasterArgs = [
     "--db",
     join(o.dir, "forecasts.db"),
     "--group",
     FORECASTER_GROUP,
     "--models",
     modelDir,
-  ], o.env);
-  const consumerDone = consumer.output();
-  const forecasterDone = forecaster.output();
+  ];
+  // stderr of each run of a child in its own file (a graceful-stop starts them twice)
+  let consumer = await startChild("consume", consumerArgs, o.env, join(o.dir, "consumer.log"));
+  let forecaster = await startChild(
+    "forecast",
+    forecasterArgs,
+    o.env,
+    join(o.dir, "forecaster.log"),
+  );
   const producer = await spawnChild("produce", [
     "--input",
     o.input,
@@ -235,6 +344,7 @@ export async function clusterDrill(o: ClusterDrillOptions): Promise<ClusterDrill
   }
   const allTopics = o.topics.map((t) => t.name);
   const faults: ClusterDrillResult["faults"] = [];
+  const stops: ChildStop[] = [];
   /** performance.now() of each fault that stops a broker (kill, SIGSTOP, SIGTERM). */
   const faultTimes: number[] = [];
   const leaderMost = async (): Promise<LocalBroker> => {
@@ -243,11 +353,15 @@ export async function clusterDrill(o: ClusterDrillOptions): Promise<ClusterDrill
     return o.cluster.node(id);
   };
   if (o.drill === "leader-kill") {
-    const node = await leaderMost();
+    const coordinator = await groupCoordinator(kafka, CONSUMER_GROUP);
+    const node = o.victim === "consumer-coordinator" && coordinator !== null
+      ? o.cluster.node(coordinator)
+      : await leaderMost();
     const leaders = (await leadersByNode(kafka, allTopics)).get(node.nodeId) ?? 0;
     faultTimes.push(performance.now());
     await node.sendSignal("KILL");
-    faults.push({ node_id: node.nodeId, action: "kill -9", at_s: at(), leaders });
+    const role = node.nodeId === coordinator ? " (the consumer group's coordinator)" : "";
+    faults.push({ node_id: node.nodeId, action: `kill -9${role}`, at_s: at(), leaders });
     log.info("kill -9 node {id} ({leaders} leaders) at {s} s", {
       id: node.nodeId,
       leaders,
@@ -262,6 +376,30 @@ export async function clusterDrill(o: ClusterDrillOptions): Promise<ClusterDrill
     await sleep(o.hangMs ?? 30_000);
     await node.sendSignal("CONT");
     faults.push({ node_id: node.nodeId, action: "SIGCONT", at_s: at(), leaders: 0 });
+  } else if (o.drill === "graceful-stop") {
+    // SIGTERM both mid-batch (the replay runs at full speed: both are behind and busy), wait for
+    // each to exit, then start them again on the same stores and groups
+    const lag = await groupLags(kafka, raw);
+    faultTimes.push(performance.now());
+    const atS = at();
+    const [c, f] = await Promise.all([
+      stopChild("consumer", consumer, "fault", atS, lag.consumer, stops),
+      stopChild("forecaster", forecaster, "fault", atS, lag.forecaster, stops),
+    ]);
+    faults.push({ node_id: -1, action: "SIGTERM consumer and forecaster", at_s: atS, leaders: 0 });
+    log.info("SIGTERM at {s} s: consumer exited after {c} s, forecaster after {f} s", {
+      s: atS,
+      c: c.exit_s,
+      f: f.exit_s,
+    });
+    consumer = await startChild("consume", consumerArgs, o.env, join(o.dir, "consumer-2.log"));
+    forecaster = await startChild(
+      "forecast",
+      forecasterArgs,
+      o.env,
+      join(o.dir, "forecaster-2.log"),
+    );
+    faults.push({ node_id: -1, action: "restart consumer and forecaster", at_s: at(), leaders: 0 });
   } else {
     for (const node of o.cluster.nodes) {
       const leaders = (await leadersByNode(kafka, allTopics)).get(node.nodeId) ?? 0;
@@ -293,8 +431,13 @@ export async function clusterDrill(o: ClusterDrillOptions): Promise<ClusterDrill
   // both groups caught up with everything in the raw topic, then stopped
   const deadline = performance.now() + (o.catchUpMs ?? 600_000);
   for (;;) {
+    const t = performance.now();
     const c = await offsets(kafka, CONSUMER_GROUP, raw).catch(() => null);
     const f = await offsets(kafka, FORECASTER_GROUP, raw).catch(() => null);
+    // an observation like the sampler's: the sampler may have had none since the groups caught
+    // up (its admin calls fail while a dead node is still in the metadata), and without it a
+    // drill that recovered in 15 s read as never recovered
+    if (c && f) samples.push({ t, consumer: c.committed, forecaster: f.committed, end: c.end });
     if (c && f && c.committed >= c.end && f.committed >= f.end) break;
     if (performance.now() > deadline) {
       problems.push(
@@ -307,29 +450,23 @@ export async function clusterDrill(o: ClusterDrillOptions): Promise<ClusterDrill
   }
   sampling = false;
   await sampler;
-  for (const child of [consumer, forecaster]) {
-    try {
-      child.kill("SIGTERM");
-    } catch {
-      // already exited
-    }
-  }
-  const [c, f] = await Promise.all([consumerDone, forecasterDone]);
+  const lagEnd = await groupLags(kafka, raw);
+  const endAt = at();
+  await Promise.all([
+    stopChild("consumer", consumer, "end", endAt, lagEnd.consumer, stops),
+    stopChild("forecaster", forecaster, "end", endAt, lagEnd.forecaster, stops),
+  ]);
   const forcedStops: string[] = [];
-  for (const [what, out] of [["consumer", c], ["forecaster", f]] as const) {
+  for (const s of stops) {
     // lib/stop.ts's bounded stop: the grace ran out (kafkajs still retrying a connection to the
     // dead broker) and the process exited with the signal's code; its work was committed or is
     // redelivered, which the counts below check
-    if (new TextDecoder().decode(out.stderr).includes("after the signal; exiting now")) {
-      forcedStops.push(what);
-    } else if (!out.success && out.signal === null) {
-      problems.push(
-        `the ${what} exited with ${out.code}: ${new TextDecoder().decode(out.stderr).slice(-600)}`,
-      );
+    if (s.forced) {
+      if (!forcedStops.includes(s.process)) forcedStops.push(s.process);
+    } else if (s.code !== 0 && s.code !== 143) {
+      problems.push(`the ${s.process} exited with ${s.code} after SIGTERM at ${s.at_s} s`);
     }
   }
-  await Deno.writeTextFile(join(o.dir, "consumer.log"), new TextDecoder().decode(c.stderr));
-  await Deno.writeTextFile(join(o.dir, "forecaster.log"), new TextDecoder().decode(f.stderr));
   await Deno.writeTextFile(join(o.dir, "producer.log"), new TextDecoder().decode(produced.stderr));
 
   const stored = await storedCount(readingsDb);
@@ -346,6 +483,7 @@ export async function clusterDrill(o: ClusterDrillOptions): Promise<ClusterDrill
   const forecasts = setValues.length;
   setValues.length = 0;
   const duplicates = (rawRecords - rawIds.size) + (forecasts - setIds.size);
+  samples.sort((a, b) => a.t - b.t);
   const recoveries = faultTimes.map((tf) =>
     Math.max(recoveryAfter(samples, tf, "consumer"), recoveryAfter(samples, tf, "forecaster"))
   );
@@ -362,6 +500,13 @@ export async function clusterDrill(o: ClusterDrillOptions): Promise<ClusterDrill
   if (duplicates > 0) problems.push(`${duplicates} duplicates`);
   if (forecasts !== sent) problems.push(`${forecasts} forecast sets for ${sent} readings`);
   if (!(recovery < goal)) problems.push(`recovery took ${recovery} s (goal < ${goal} s)`);
+  if (o.drill === "graceful-stop") {
+    for (const s of stops.filter((x) => x.when === "fault")) {
+      if (!(s.exit_s <= STOP_GOAL_S)) {
+        problems.push(`the ${s.process} took ${s.exit_s} s to exit after SIGTERM`);
+      }
+    }
+  }
   return ClusterDrillResultSchema.parse({
     drill: o.drill,
     produced: sent,
@@ -377,6 +522,8 @@ export async function clusterDrill(o: ClusterDrillOptions): Promise<ClusterDrill
     forecast_records_distinct: setIds.size,
     producer_failed: Number(p["failed"] ?? 0),
     forced_stops: forcedStops,
+    stops,
+    ...(o.drill === "graceful-stop" ? { stop_goal_s: STOP_GOAL_S } : {}),
     seconds: at(),
     ok: problems.length === 0,
     problems,

@@ -57,6 +57,13 @@ export {
   type PublisherOptions,
   type PublisherStats,
 } from "./publisher.ts";
+export {
+  batchHeartbeat,
+  commitBatchOffset,
+  CoordinatorUnreachable,
+  coordinatorUnreachable,
+  rejoinOnUnreachable,
+} from "./commit.ts";
 export { readAll, type ReadBack, readBack } from "./readback.ts";
 export { SupervisedMember, type SupervisedMemberOptions } from "./supervised.ts";
 export {

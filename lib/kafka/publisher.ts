@@ -6,6 +6,17 @@
  * can break idempotence). The buffer is bounded: `publish` waits while a full
  * batch is queued behind the one in flight, which is the back-pressure.
  *
+ * Each batch goes out as one `send` per partition (concurrently; kafkajs
+ * serializes the requests to one broker), never one `send` across partitions:
+ * kafkajs 2.2.4 keeps, across the retries of a send, the answers of the
+ * brokers that already answered, keyed by broker, and retries only the
+ * brokers without one. When a partition's leader moved to a broker that had
+ * answered for other partitions of the same send, the retry sent that
+ * partition nothing and the send resolved as acknowledged: the hung-broker
+ * drill lost 600 acknowledged readings that way (docs/cluster.md; upstream
+ * tulios/kafkajs#1303, #1798). A send that covers one partition has one
+ * broker, whose answer is dropped when it fails.
+ *
  * A send blocked in kafkajs's retries (the broker went away) cannot be
  * cancelled inside kafkajs; `abandon()` stops waiting for it and says how
  * many messages were left unconfirmed and how many were never handed over,
@@ -15,7 +26,7 @@
  */
 import { getLogger } from "@logtape/logtape";
 import type { Message, Producer } from "./client.ts";
-import { CompressionTypes } from "./client.ts";
+import { CompressionTypes, Partitioners } from "./client.ts";
 
 const log = getLogger(["airq", "kafka", "publisher"]);
 
@@ -27,6 +38,34 @@ export interface PublisherOptions {
   /** Longest time a message waits for its batch to fill, ms. */
   lingerMs: number;
   compression: "none" | "gzip";
+  /**
+   * The topic's partition count, to split each batch into one send per
+   * partition (the key's murmur2 partition, as kafkajs places it). Keyless
+   * messages go out in one send of their own.
+   */
+  partitions: number;
+}
+
+/** Splits `messages` into the batches of one partition each (keyless ones together). */
+export function byPartition(messages: readonly Message[], partitions: number): Message[][] {
+  const partition = Partitioners.DefaultPartitioner();
+  const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({
+    partitionId: i,
+    leader: 0,
+    replicas: [0],
+    isr: [0],
+    partitionErrorCode: 0,
+  }));
+  const groups = new Map<number, Message[]>();
+  for (const message of messages) {
+    const p = message.key === null || message.key === undefined
+      ? -1
+      : partition({ topic: "", partitionMetadata, message });
+    const group = groups.get(p);
+    if (group === undefined) groups.set(p, [message]);
+    else group.push(message);
+  }
+  return [...groups.values()];
 }
 
 /** Counters of a publisher. */
@@ -145,14 +184,14 @@ export class BatchPublisher {
     }
     this.stats.batches++;
     this.#inFlightCount = batch.length;
-    this.#inFlight = this.#producer.send({
-      topic: this.#options.topic,
-      acks: -1,
-      compression: this.#options.compression === "gzip"
-        ? CompressionTypes.GZIP
-        : CompressionTypes.None,
-      messages: batch,
-    }).then(
+    const compression = this.#options.compression === "gzip"
+      ? CompressionTypes.GZIP
+      : CompressionTypes.None;
+    this.#inFlight = Promise.all(
+      byPartition(batch, this.#options.partitions).map((messages) =>
+        this.#producer.send({ topic: this.#options.topic, acks: -1, compression, messages })
+      ),
+    ).then(
       () => {
         if (this.#abandoned) return;
         this.stats.sent += batch.length;

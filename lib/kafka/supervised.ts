@@ -73,8 +73,14 @@ export class SupervisedMember {
     const { kafka, consumer, name } = this.#options;
     const c = kafka.consumer({
       ...consumer,
-      // ride out a broker restart: about a minute of retries before kafkajs gives up
-      retry: { initialRetryTime: 300, maxRetryTime: 10_000, retries: 10 },
+      // About 18 s of retries (0.3 s doubling to 2 s, ten times) before kafkajs gives up and
+      // starts the member afresh. kafkajs retries with the group coordinator it found at the
+      // last join: after that node died, every retry of a heartbeat went to it again, and with
+      // the former minute of retries (10 s each) the consumer sat out a coordinator's kill -9
+      // for 33 s and more. A fresh member (kafkajs's restart, or ours after a crash it does
+      // not restart) looks the coordinator up again; a broker restart is ridden out by
+      // restarts (lib/kafka/commit.ts, docs/cluster.md).
+      retry: { initialRetryTime: 300, maxRetryTime: 2000, retries: 10 },
     });
     c.on(c.events.GROUP_JOIN, (e) => this.#options.onJoin?.(e.payload));
     c.on(c.events.CRASH, (e) => {

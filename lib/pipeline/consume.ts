@@ -14,7 +14,8 @@
 import { getLogger } from "@logtape/logtape";
 import type { ConsumerConfig, KafkaConfig, TopicConfig } from "../config/mod.ts";
 import {
-  type Consumer,
+  batchHeartbeat,
+  commitBatchOffset,
   createKafka,
   deadLetterMessage,
   type EachBatchPayload,
@@ -96,7 +97,7 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     });
   };
 
-  const handleBatch = async (payload: EachBatchPayload, member: Consumer) => {
+  const handleBatch = async (payload: EachBatchPayload) => {
     const { batch } = payload;
     if (batch.messages.length === 0) return;
     const readings: CleanReading[] = [];
@@ -141,11 +142,8 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     lap("dead_letter_publish");
     // 3. only now: commit the offsets of what is stored
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
-    await member.commitOffsets([{
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: next,
-    }]);
+    // once, to the coordinator of now: a dead one makes the member rejoin (lib/kafka/commit.ts)
+    await commitBatchOffset(payload, next);
     payload.resolveOffset(batch.lastOffset());
     lap("commit");
     stats.commits++;
@@ -166,7 +164,7 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     lagByPartition.set(batch.partition, Number(batch.offsetLag()));
     stats.lag = [...lagByPartition.values()].reduce((a, b) => a + b, 0);
     monitor.observeLag(stats.lag);
-    await payload.heartbeat();
+    await batchHeartbeat(payload);
   };
 
   const rate = () => Math.round(stats.consumed / Math.max(1e-9, (performance.now() - t0) / 1000));

@@ -178,6 +178,8 @@ export async function runProducer(options: ProduceOptions): Promise<ProduceSumma
     batchSize: options.batchSize,
     lingerMs: options.lingerMs,
     compression: options.compression,
+    // one send per partition (lib/kafka/publisher.ts); the count the topic is created with
+    partitions: options.topics.find((t) => t.name === options.topic)?.partitions ?? 1,
   });
   const pacer = new Pacer(options.speed, () => performance.now(), abortableSleep(options.signal));
   const t0 = performance.now();

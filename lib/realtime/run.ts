@@ -19,6 +19,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { ConsumerConfig, KafkaConfig, TopicConfig } from "../config/mod.ts";
 import {
+  batchHeartbeat,
   createKafka,
   type EachBatchPayload,
   type Message,
@@ -224,14 +225,14 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
           batch.topic,
           batch.partition,
           messages,
-          () => payload.heartbeat(),
+          () => batchHeartbeat(payload),
         );
         time_ms.process += performance.now() - t0;
         await commit(batch.partition, (BigInt(last) + 1n).toString(), out);
         payload.resolveOffset(last);
         addCounts(stats, out, messages.length);
         countCommitted(counters, out);
-        await payload.heartbeat();
+        await batchHeartbeat(payload);
       } finally {
         slots.release(taken);
       }

@@ -73,9 +73,32 @@ export const BrokerStatusSchema = z.object({
 export type BrokerStatus = z.infer<typeof BrokerStatusSchema>;
 
 /** The drills on the local cluster. */
-export const CLUSTER_DRILLS = ["leader-kill", "rolling-restart", "hung-broker"] as const;
+export const CLUSTER_DRILLS = [
+  "leader-kill",
+  "rolling-restart",
+  "hung-broker",
+  "graceful-stop",
+] as const;
 
-/** What `deno task drill leader-kill|rolling-restart|hung-broker --json PATH` writes. */
+/** One SIGTERM a drill sent to the consumer or the forecaster, and how that process ended. */
+export const ChildStopSchema = z.object({
+  process: z.enum(["consumer", "forecaster"]),
+  /** "fault": mid-replay (graceful-stop, restarted afterwards); "end": after the catch-up. */
+  when: z.enum(["fault", "end"]),
+  /** Seconds into the drill when the signal was sent. */
+  at_s: z.number(),
+  /** Raw-topic records the process's group had not committed when the signal was sent. */
+  lag_at_signal: z.number().int().nullable(),
+  /** Seconds from the signal until the process had exited. */
+  exit_s: z.number(),
+  /** Its exit code: 0 after a clean stop, 143 (SIGTERM) when lib/stop.ts forced the exit. */
+  code: z.number().int(),
+  /** True when lib/stop.ts's grace ran out and the process exited by the forced exit. */
+  forced: z.boolean(),
+});
+export type ChildStop = z.infer<typeof ChildStopSchema>;
+
+/** What `deno task drill leader-kill|rolling-restart|hung-broker|graceful-stop --json PATH` writes. */
 export const ClusterDrillResultSchema = z.object({
   drill: z.enum(CLUSTER_DRILLS),
   /** Readings the producer had acknowledged (acks=all) when it finished. */
@@ -89,11 +112,15 @@ export const ClusterDrillResultSchema = z.object({
   /** One per produced reading. */
   expected_forecasts: z.number().int(),
   /**
-   * Seconds from the fault (the kill, the first restart, the SIGSTOP) until the
-   * consumer had stored and the forecaster had committed something new again.
+   * Seconds from the fault (the kill, the first restart, the SIGSTOP, the
+   * SIGTERM of both children) until the consumer had stored and the
+   * forecaster had committed something new again.
    */
   recovery_s: z.number(),
-  /** Nodes hit, in order, and how many partition leaders each had when it was hit. */
+  /**
+   * Nodes hit, in order, and how many partition leaders each had when it was
+   * hit (node_id -1: the fault hit the consumer and forecaster, no broker).
+   */
   faults: z.array(z.object({
     node_id: z.number().int(),
     action: z.string(),
@@ -111,6 +138,14 @@ export const ClusterDrillResultSchema = z.object({
    * forced exit (the counts still have to hold).
    */
   forced_stops: z.array(z.string()),
+  /**
+   * Every SIGTERM the drill sent to the consumer and the forecaster (mid-replay
+   * for graceful-stop, at the end for every drill); absent in files written
+   * before it was recorded.
+   */
+  stops: z.array(ChildStopSchema).default([]),
+  /** graceful-stop's goal: every process it stopped had exited within this long, seconds. */
+  stop_goal_s: z.number().optional(),
   seconds: z.number(),
   ok: z.boolean(),
   /** What did not hold, in words; empty when ok. */

@@ -1,5 +1,5 @@
 /**
- * docs/cluster.md's results table holds the numbers of the committed drill
+ * docs/cluster.md's results tables hold the numbers of the committed drill
  * files, which match their one schema (the drill checks it before writing).
  */
 import assert from "node:assert/strict";
@@ -7,23 +7,45 @@ import { ClusterDrillResultSchema } from "../../lib/records/operations.ts";
 
 const root = new URL("../../", import.meta.url);
 
+async function drill(name: string) {
+  return ClusterDrillResultSchema.parse(
+    JSON.parse(await Deno.readTextFile(new URL(`docs/reports/drill-${name}.json`, root))),
+  );
+}
+
+function cells(doc: string, first: string): string[] {
+  const row = doc.split("\n").find((l) => l.startsWith(`| ${first} `));
+  assert.ok(row, `a row for ${first}`);
+  return row.split("|").map((c) => c.trim()).filter((c) => c !== "");
+}
+
 Deno.test("docs/cluster.md's drill table is the committed drill JSON", async () => {
   const doc = await Deno.readTextFile(new URL("docs/cluster.md", root));
-  for (const name of ["leader-kill", "rolling-restart"]) {
-    const r = ClusterDrillResultSchema.parse(
-      JSON.parse(await Deno.readTextFile(new URL(`docs/reports/drill-${name}.json`, root))),
-    );
+  for (const name of ["leader-kill", "rolling-restart", "hung-broker", "graceful-stop"]) {
+    const r = await drill(name);
     assert.ok(r.ok, `${name}: ${r.problems.join("; ")}`);
-    const row = doc.split("\n").find((l) => l.startsWith(`| ${name} `));
-    assert.ok(row, `a row for ${name}`);
-    const cells = row.split("|").map((c) => c.trim()).filter((c) => c !== "");
-    assert.deepEqual(cells.slice(1).map(Number), [
+    assert.deepEqual(cells(doc, name).slice(1).map(Number), [
       r.produced,
       r.stored,
       r.duplicates,
       r.forecasts,
       r.expected_forecasts,
       r.recovery_s,
+    ]);
+  }
+});
+
+Deno.test("docs/cluster.md's graceful-stop exit times are the committed drill JSON", async () => {
+  const doc = await Deno.readTextFile(new URL("docs/cluster.md", root));
+  const r = await drill("graceful-stop");
+  const midBatch = r.stops.filter((s) => s.when === "fault");
+  assert.equal(midBatch.length, 2);
+  for (const s of midBatch) {
+    assert.deepEqual(cells(doc, `${s.process} (SIGTERM at ${s.at_s} s)`).slice(1), [
+      String(s.lag_at_signal),
+      String(s.exit_s),
+      String(s.code),
+      s.forced ? "yes" : "no",
     ]);
   }
 });

@@ -17,7 +17,8 @@
 import { getLogger } from "@logtape/logtape";
 import type { KafkaConfig } from "../../../lib/config/mod.ts";
 import {
-  type Consumer,
+  batchHeartbeat,
+  commitBatchOffset,
   createKafka,
   deadLetterMessage,
   type EachBatchPayload,
@@ -75,10 +76,8 @@ export async function runVoteConsumer(options: VoteConsumerOptions): Promise<Vot
     rebuilt: false,
   };
 
-  const handleBatch = async (
-    { batch, resolveOffset, heartbeat }: EachBatchPayload,
-    consumer: Consumer,
-  ) => {
+  const handleBatch = async (payload: EachBatchPayload) => {
+    const { batch, resolveOffset } = payload;
     if (batch.messages.length === 0) return;
     const events: VoteEvent[] = [];
     const rejectedAt = new Date().toISOString();
@@ -114,18 +113,15 @@ export async function runVoteConsumer(options: VoteConsumerOptions): Promise<Vot
     const result = await store.applyEvents(events);
     // 3. only now the offsets
     const next = (BigInt(batch.lastOffset()) + 1n).toString();
-    await consumer.commitOffsets([{
-      topic: batch.topic,
-      partition: batch.partition,
-      offset: next,
-    }]);
+    // once, to the coordinator of now: a dead one makes the member rejoin (lib/kafka/commit.ts)
+    await commitBatchOffset(payload, next);
     resolveOffset(batch.lastOffset());
     stats.batches++;
     stats.consumed += batch.messages.length;
     stats.applied += result.applied;
     stats.duplicates += result.duplicates;
     stats.dead_letters += deadLetters.length;
-    await heartbeat();
+    await batchHeartbeat(payload);
   };
 
   try {

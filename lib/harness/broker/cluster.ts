@@ -69,6 +69,9 @@ export function replicationFor(size: number): { replication: number; minInsync: 
   return { replication, minInsync: Math.min(2, replication) };
 }
 
+/** How long `down` lets a node stop gracefully once a voter of the quorum is already down. */
+const QUORUM_LOST_STOP_MS = 5000;
+
 /** A local cluster of `size` combined broker+controller nodes. */
 export class LocalCluster {
   readonly nodes: LocalBroker[];
@@ -224,9 +227,25 @@ export class LocalCluster {
     };
   }
 
-  /** Stops every node (SIGTERM, then SIGKILL after the timeout), all at once. */
+  /**
+   * Stops every node (SIGTERM, then SIGKILL after the timeout), all at once.
+   * With a voter already down (a drill's kill -9), the survivors lose the
+   * quorum majority as soon as one of them has stopped, and the last one's
+   * controlled shutdown can only wait for a controller that cannot be elected
+   * (a `down` after a leader-kill was seen taking the whole 30 s stop
+   * timeout). So then each node gets at most QUORUM_LOST_STOP_MS before its
+   * SIGKILL (Kafka recovers its log on the next start, as after any crash).
+   */
   async down(options: { timeoutMs?: number } = {}): Promise<{ stopped: number[] }> {
-    const results = await Promise.all(this.nodes.map((n) => n.down(options)));
+    const running = await Promise.all(this.nodes.map(async (n) => (await n.running()) !== null));
+    const voterDown = running.some((r) => !r);
+    const results = await Promise.all(this.nodes.map((n) =>
+      n.down(
+        voterDown
+          ? { timeoutMs: Math.min(options.timeoutMs ?? QUORUM_LOST_STOP_MS, QUORUM_LOST_STOP_MS) }
+          : options,
+      )
+    ));
     return {
       stopped: results.flatMap((r, i) =>
         r.outcome === "not-running" ? [] : [this.nodes[i]!.nodeId]
