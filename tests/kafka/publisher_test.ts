@@ -25,6 +25,7 @@ function standIn(lingerMs: number) {
     batchSize: 100,
     lingerMs,
     compression: "none",
+    partitions: 1,
   });
   return { publisher, sent, acks };
 }
