@@ -15,7 +15,6 @@ import {
   HOUR_MS,
   StationFeatureStates,
 } from "../features/mod.ts";
-import { MEASUREMENT_FIELDS } from "../records/reading.ts";
 import type { CleanReading } from "../records/mod.ts";
 import {
   type EstimateRecord,
@@ -36,13 +35,23 @@ import {
   type CompiledModels,
   compileModels,
   type DeployedModels,
-  type HalfWidth,
   REALTIME_HORIZONS,
 } from "./models.ts";
+import {
+  estimatesOf,
+  FALLBACK_RELATIVE_HALF_WIDTH,
+  interval,
+  persistenceValue,
+} from "./engine_records.ts";
+import { stationTime } from "./station_time.ts";
+
+export { FALLBACK_RELATIVE_HALF_WIDTH, stationTime };
 import {
   blendWithSarima,
   type CompiledSarima,
   type SarimaSeed,
+  type SarimaSlot,
+  sarimaSlotsOf,
   StationSarima,
 } from "./sarima_models.ts";
 
@@ -64,96 +73,24 @@ export interface EngineOptions {
 /** Default of {@linkcode EngineOptions.sarimaMinHours}: a week, seven daily cycles for the seasonal part. */
 export const DEFAULT_SARIMA_MIN_HOURS = 168;
 
-/** SARIMA's part in one target's forecast at one horizon. */
-interface SarimaSlot {
-  /** Index of the target in the compiled SARIMA (and in the station's filters). */
-  readonly k: number;
-  /** Index of the horizon in `REALTIME_HORIZONS`. */
-  readonly hi: number;
-  readonly weight: number;
-  /** The ridge/trees blend's version with SARIMA appended. */
-  readonly version: string;
+/** One reading on its way through {@linkcode RealtimeForecaster.process}. */
+interface Pass {
+  readonly reading: CleanReading;
+  readonly state: FeatureState;
+  /** Whether the station's state took the reading (not late, duplicate or off the grid). */
+  readonly inOrder: boolean;
+  /** Whether the station is past the warm-up (the models replace persistence). */
+  readonly warm: boolean;
+  /** Whether SARIMA's forecasts for this reading are in the scratch buffers. */
+  readonly useSarima: boolean;
+  readonly idPrefix: string;
+  readonly source: SourcePosition | null;
 }
-
-/** Relative half-width used when neither the artifacts nor the evaluation give one. */
-export const FALLBACK_RELATIVE_HALF_WIDTH = 0.5;
 
 /** What one reading produced. */
 export interface EngineOutput {
   forecasts: ForecastRecord[];
   estimates: EstimateRecord[];
-}
-
-const FIELD_INDEX = new Map<string, number>(MEASUREMENT_FIELDS.map((f, i) => [f, i]));
-
-/** Formats an instant as station time, e.g. `2004-03-11T14:00:00+01:00`. */
-export function stationTime(epochMs: number, utcOffsetMin: number): string {
-  const local = epochMs + utcOffsetMin * 60_000;
-  // years 0000..9999 at whole-minute offsets: the date part of the day from a cache,
-  // the rest by arithmetic (what toISOString() would print)
-  if (
-    !Number.isSafeInteger(local) || local < MIN_4_DIGIT_MS || local > MAX_4_DIGIT_MS ||
-    !Number.isInteger(utcOffsetMin)
-  ) {
-    return stationTimeByDate(epochMs, utcOffsetMin);
-  }
-  const day = Math.floor(local / DAY_MS);
-  const ms = local - day * DAY_MS;
-  const slot = day & 63;
-  let date = DATE_CACHE[slot];
-  if (date === undefined || date.day !== day) {
-    date = { day, text: new Date(day * DAY_MS).toISOString().slice(0, 11) };
-    DATE_CACHE[slot] = date;
-  }
-  let offset = OFFSET_CACHE.get(utcOffsetMin);
-  if (offset === undefined) {
-    offset = offsetText(utcOffsetMin);
-    OFFSET_CACHE.set(utcOffsetMin, offset);
-  }
-  return date.text + TWO_DIGITS[Math.floor(ms / HOUR_MS)] + ":" +
-    TWO_DIGITS[Math.floor(ms / 60_000) % 60] + ":" + TWO_DIGITS[Math.floor(ms / 1000) % 60] +
-    offset;
-}
-
-function stationTimeByDate(epochMs: number, utcOffsetMin: number): string {
-  const local = new Date(epochMs + utcOffsetMin * 60_000).toISOString().slice(0, 19);
-  return `${local}${offsetText(utcOffsetMin)}`;
-}
-
-/** `+01:00` for 60. */
-function offsetText(utcOffsetMin: number): string {
-  const sign = utcOffsetMin < 0 ? "-" : "+";
-  const abs = Math.abs(utcOffsetMin);
-  const hh = String(Math.floor(abs / 60)).padStart(2, "0");
-  const mm = String(abs % 60).padStart(2, "0");
-  return `${sign}${hh}:${mm}`;
-}
-
-const DAY_MS = 24 * HOUR_MS;
-const MIN_4_DIGIT_MS = Date.parse("0000-01-01T00:00:00.000Z");
-const MAX_4_DIGIT_MS = Date.parse("9999-12-31T23:59:59.999Z");
-const TWO_DIGITS = Array.from({ length: 60 }, (_, i) => String(i).padStart(2, "0"));
-const DATE_CACHE: ({ day: number; text: string } | undefined)[] = new Array(64);
-const OFFSET_CACHE = new Map<number, string>();
-
-function interval(value: number, hw: HalfWidth | undefined): Interval {
-  const half = hw?.value ?? FALLBACK_RELATIVE_HALF_WIDTH * Math.abs(value);
-  // concentrations are not negative: clip the lower bound at 0, never above the value
-  return {
-    lower: Math.min(value, Math.max(0, value - half)),
-    upper: value + half,
-    level: 0.9,
-    source: hw?.source ?? "fallback",
-  };
-}
-
-/** The latest observed value of `field` in `state` (lag 0 up to a week); NaN if none. */
-function lastObserved(state: FeatureState, fieldIndex: number): number {
-  for (let lag = 0; lag < 169; lag++) {
-    const v = state.value(fieldIndex, lag);
-    if (v === v) return v;
-  }
-  return NaN;
 }
 
 /**
@@ -214,21 +151,7 @@ export class RealtimeForecaster {
     const targets = this.#sarima?.targets ?? [];
     this.#sarimaValues = new Float64Array(targets.length);
     this.#sarimaOut = targets.map(() => new Float64Array(REALTIME_HORIZONS.length));
-    this.#sarimaSlots = this.#compiled.horizons.map(({ horizonH, slots }) => {
-      const hi = REALTIME_HORIZONS.indexOf(horizonH);
-      return slots.map((slot): SarimaSlot | null => {
-        const k = targets.findIndex((t) => t.target.target === slot.target.target);
-        const t = targets[k];
-        const weight = t?.weights[hi] ?? 0;
-        if (t === undefined || weight === 0 || slot.blend === undefined) return null;
-        return {
-          k,
-          hi,
-          weight,
-          version: `${slot.blend.version}+sarima${weight.toFixed(2)}@${t.fitEnd}`,
-        };
-      });
-    });
+    this.#sarimaSlots = sarimaSlotsOf(this.#compiled, this.#sarima);
   }
 
   /**
@@ -353,119 +276,115 @@ export class RealtimeForecaster {
       this.#firstMs.set(id, t);
     }
     const warm = inOrder && (t - firstMs) / HOUR_MS >= this.#options.warmupH;
-    const compiled = this.#compiled;
-    const { utcOffsetMin } = this.#options;
-    const measurements = reading.measurements;
-    const idPrefix = `${id}|${reading.ts}|`;
-    const horizons = compiled.horizons;
-    if (warm && compiled.anyForecastModel) {
-      // every horizon's features at once (they share all but a few), binned once for all trees
-      state.featuresFor(this.#specs, this.#x);
-      const first = horizons[0]!.row.prepare(this.#x[0]!);
-      for (let hi = 1; hi < horizons.length; hi++) {
-        horizons[hi]!.row.prepareLike(this.#x[hi]!, this.#x[0]!, first);
-      }
-    }
-    // SARIMA's forecasts of every target at every horizon, once the station's filters have enough
-    const stationSarima = warm ? this.#sarimaStates.get(id) : undefined;
-    const sarimaOut = this.#sarimaOut;
-    const useSarima = stationSarima !== undefined &&
-      stationSarima.hours >= this.#sarimaMinHours;
-    if (useSarima) {
-      for (let k = 0; k < sarimaOut.length; k++) stationSarima.forecast(k, sarimaOut[k]!);
-    }
+    const pass: Pass = {
+      reading,
+      state,
+      inOrder,
+      warm,
+      useSarima: warm && this.#sarimaForecasts(id),
+      idPrefix: `${id}|${reading.ts}|`,
+      source,
+    };
+    if (warm && this.#compiled.anyForecastModel) this.#prepareFeatures(state);
     const forecasts: ForecastRecord[] = [];
+    const horizons = this.#compiled.horizons;
     for (let hi = 0; hi < horizons.length; hi++) {
-      const { horizonH: h, slots, row } = horizons[hi]!;
-      const targetTs = stationTime(t + h * HOUR_MS, utcOffsetMin);
-      const sarimaSlots = this.#sarimaSlots[hi]!;
-      for (let si = 0; si < slots.length; si++) {
-        const slot = slots[si]!;
-        const { blend, compiled: model, target } = slot;
-        let value: number | null = null;
-        let fallbackReason: string | null = null;
-        let version = blend?.version ?? "none";
-        if (warm && model !== undefined) {
-          let v = model.predict(this.#x[hi]!, row);
-          const part = sarimaSlots[si] ?? null;
-          if (useSarima && part !== null) {
-            const s = sarimaOut[part.k]![part.hi]!;
-            // as evaluate's `best`: (1 - v) x blend + v x SARIMA, the blend alone without a SARIMA value
-            if (Number.isFinite(s)) {
-              v = blendWithSarima(v, s, part.weight);
-              version = part.version;
-            }
-          }
-          if (Number.isFinite(v)) value = v;
-          else fallbackReason = "model_not_finite";
-        } else {
-          fallbackReason = !inOrder
-            ? "late_or_duplicate"
-            : blend === undefined
-            ? (compiled.anyModel ? "no_model_for_target" : "no_model")
-            : "warming_up";
-        }
-        let hw = slot.halfWidth;
-        if (value === null) {
-          const own = measurements[target.field];
-          const v = inOrder
-            ? lastObserved(state, FIELD_INDEX.get(target.field)!)
-            : own ?? lastObserved(state, FIELD_INDEX.get(target.field)!);
-          if (Number.isFinite(v)) value = v;
-          else fallbackReason = "no_observation";
-          version = "persistence";
-          hw = slot.persistenceHalfWidth;
-        }
-        forecasts.push({
-          schema_version: FORECAST_SCHEMA_VERSION,
-          kind: "forecast",
-          forecast_id: idPrefix + slot.idSuffix,
-          station_id: id,
-          target: target.target,
-          field: target.field,
-          horizon_h: h,
-          value,
-          interval: value === null ? null : interval(value, hw),
-          ts: reading.ts,
-          target_ts: targetTs,
-          model_version: version,
-          baseline: fallbackReason !== null,
-          fallback: fallbackReason === null ? null : "persistence",
-          fallback_reason: fallbackReason,
-          source,
-        });
+      const targetTs = stationTime(
+        t + horizons[hi]!.horizonH * HOUR_MS,
+        this.#options.utcOffsetMin,
+      );
+      for (let si = 0; si < horizons[hi]!.slots.length; si++) {
+        forecasts.push(this.#forecast(pass, hi, si, targetTs));
       }
     }
-    const estimates: EstimateRecord[] = [];
-    const sensorsPresent = measurements.pt08_s1_co !== null;
-    if (inOrder && sensorsPresent) {
-      let x: Float64Array | null = null;
-      const row = compiled.nowcastRow;
-      for (const slot of compiled.estimates) {
-        const { target } = slot;
-        if (measurements[target.field] !== null) continue;
-        if (x === null) {
-          x = state.features(this.#nowcastSpec, this.#xNowcast);
-          row.prepare(x);
-        }
-        const v = Math.max(0, slot.compiled.predict(x, row));
-        if (!Number.isFinite(v)) continue;
-        estimates.push({
-          schema_version: FORECAST_SCHEMA_VERSION,
-          kind: "estimate",
-          estimated: true,
-          estimate_id: `${id}|${reading.ts}|${target.target}`,
-          station_id: id,
-          target: target.target,
-          field: target.field,
-          ts: reading.ts,
-          value: v,
-          interval: interval(v, slot.halfWidth),
-          model_version: slot.blend.version,
-          source,
-        });
-      }
-    }
+    const estimates = inOrder
+      ? estimatesOf({
+        reading,
+        state,
+        compiled: this.#compiled,
+        nowcastSpec: this.#nowcastSpec,
+        xNowcast: this.#xNowcast,
+        source,
+      })
+      : [];
     return { forecasts, estimates };
+  }
+
+  /** Every horizon's features at once (they share all but a few), binned once for all trees. */
+  #prepareFeatures(state: FeatureState): void {
+    const horizons = this.#compiled.horizons;
+    state.featuresFor(this.#specs, this.#x);
+    const first = horizons[0]!.row.prepare(this.#x[0]!);
+    for (let hi = 1; hi < horizons.length; hi++) {
+      horizons[hi]!.row.prepareLike(this.#x[hi]!, this.#x[0]!, first);
+    }
+  }
+
+  /**
+   * SARIMA's forecasts of every target at every horizon into the scratch
+   * buffers, once the station's filters have had enough hours; false if not.
+   */
+  #sarimaForecasts(id: string): boolean {
+    const stationSarima = this.#sarimaStates.get(id);
+    if (stationSarima === undefined || stationSarima.hours < this.#sarimaMinHours) return false;
+    const sarimaOut = this.#sarimaOut;
+    for (let k = 0; k < sarimaOut.length; k++) stationSarima.forecast(k, sarimaOut[k]!);
+    return true;
+  }
+
+  /** One target's forecast at one horizon: the model's (SARIMA blended in), else persistence. */
+  #forecast(pass: Pass, hi: number, si: number, targetTs: string): ForecastRecord {
+    const { horizonH: h, slots, row } = this.#compiled.horizons[hi]!;
+    const slot = slots[si]!;
+    const { blend, compiled: model, target } = slot;
+    let value: number | null = null;
+    let fallbackReason: string | null = null;
+    let version = blend?.version ?? "none";
+    if (pass.warm && model !== undefined) {
+      let v = model.predict(this.#x[hi]!, row);
+      const part = this.#sarimaSlots[hi]![si] ?? null;
+      if (pass.useSarima && part !== null) {
+        const s = this.#sarimaOut[part.k]![part.hi]!;
+        // as evaluate's `best`: (1 - v) x blend + v x SARIMA, the blend alone without a SARIMA value
+        if (Number.isFinite(s)) {
+          v = blendWithSarima(v, s, part.weight);
+          version = part.version;
+        }
+      }
+      if (Number.isFinite(v)) value = v;
+      else fallbackReason = "model_not_finite";
+    } else {
+      fallbackReason = !pass.inOrder
+        ? "late_or_duplicate"
+        : blend === undefined
+        ? (this.#compiled.anyModel ? "no_model_for_target" : "no_model")
+        : "warming_up";
+    }
+    let hw = slot.halfWidth;
+    if (value === null) {
+      const v = persistenceValue(pass.state, pass.inOrder, pass.reading.measurements, target.field);
+      if (Number.isFinite(v)) value = v;
+      else fallbackReason = "no_observation";
+      version = "persistence";
+      hw = slot.persistenceHalfWidth;
+    }
+    return {
+      schema_version: FORECAST_SCHEMA_VERSION,
+      kind: "forecast",
+      forecast_id: pass.idPrefix + slot.idSuffix,
+      station_id: pass.reading.station_id,
+      target: target.target,
+      field: target.field,
+      horizon_h: h,
+      value,
+      interval: value === null ? null : interval(value, hw),
+      ts: pass.reading.ts,
+      target_ts: targetTs,
+      model_version: version,
+      baseline: fallbackReason !== null,
+      fallback: fallbackReason === null ? null : "persistence",
+      fallback_reason: fallbackReason,
+      source: pass.source,
+    };
   }
 }

@@ -21,7 +21,12 @@ import {
   sarimaFilterSpec,
   type SarimaTargetModel,
 } from "../models/mod.ts";
-import { REALTIME_HORIZONS, REALTIME_TARGETS, type RealtimeTarget } from "./models.ts";
+import {
+  type CompiledModels,
+  REALTIME_HORIZONS,
+  REALTIME_TARGETS,
+  type RealtimeTarget,
+} from "./models.ts";
 
 /** One target's SARIMA, compiled. */
 export interface CompiledSarimaTarget {
@@ -239,6 +244,43 @@ export class StationSarima {
   forecast(k: number, out: Float64Array): Float64Array {
     return this.#filters[k]!.forecast(out);
   }
+}
+
+/** SARIMA's part in one target's forecast at one horizon. */
+export interface SarimaSlot {
+  /** Index of the target in the compiled SARIMA (and in the station's filters). */
+  readonly k: number;
+  /** Index of the horizon in `REALTIME_HORIZONS`. */
+  readonly hi: number;
+  readonly weight: number;
+  /** The ridge/trees blend's version with SARIMA appended. */
+  readonly version: string;
+}
+
+/**
+ * Per horizon, per forecast slot of `compiled`: SARIMA's part, or null (no fit
+ * for the target, weight 0 at the horizon, or no ridge/trees blend to join).
+ */
+export function sarimaSlotsOf(
+  compiled: CompiledModels,
+  sarima: CompiledSarima | null,
+): (SarimaSlot | null)[][] {
+  const targets = sarima?.targets ?? [];
+  return compiled.horizons.map(({ horizonH, slots }) => {
+    const hi = REALTIME_HORIZONS.indexOf(horizonH);
+    return slots.map((slot): SarimaSlot | null => {
+      const k = targets.findIndex((t) => t.target.target === slot.target.target);
+      const t = targets[k];
+      const weight = t?.weights[hi] ?? 0;
+      if (t === undefined || weight === 0 || slot.blend === undefined) return null;
+      return {
+        k,
+        hi,
+        weight,
+        version: `${slot.blend.version}+sarima${weight.toFixed(2)}@${t.fitEnd}`,
+      };
+    });
+  });
 }
 
 /** `best` as evaluate blends it: (1 - v) x the ridge/trees blend + v x SARIMA; the blend alone when SARIMA has no value. */

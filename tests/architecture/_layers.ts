@@ -33,11 +33,13 @@ export const LAYERS: Layer[] = [
     paths: [
       "lib/dataset/uci_csv.ts",
       "lib/realtime/engine.ts",
+      "lib/realtime/engine_records.ts",
       "lib/realtime/models.ts",
       "lib/realtime/observers.ts",
       "lib/realtime/retrain.ts",
       "lib/realtime/sarima_models.ts",
       "lib/realtime/serialize.ts",
+      "lib/realtime/station_time.ts",
       "lib/alerts/",
       "lib/analysis/",
       "lib/features/",

@@ -1,0 +1,112 @@
+/**
+ * The parts of the forecaster's records that do not depend on the engine's
+ * state: the 90% interval around a value, the persistence value a forecast
+ * falls back to, and the virtual-sensor estimates of one reading.
+ *
+ * Pure: no `Deno.*`, no I/O.
+ *
+ * @module
+ */
+import type { FeatureSpec, FeatureState } from "../features/mod.ts";
+import { MEASUREMENT_FIELDS } from "../records/reading.ts";
+import type { CleanReading } from "../records/mod.ts";
+import {
+  type EstimateRecord,
+  FORECAST_SCHEMA_VERSION,
+  type Interval,
+  type SourcePosition,
+} from "../records/forecast.ts";
+import type { CompiledModels, HalfWidth, RealtimeTarget } from "./models.ts";
+
+/** Relative half-width used when neither the artifacts nor the evaluation give one. */
+export const FALLBACK_RELATIVE_HALF_WIDTH = 0.5;
+
+const FIELD_INDEX = new Map<string, number>(MEASUREMENT_FIELDS.map((f, i) => [f, i]));
+
+/** The 90% interval around `value`: the model's half-width, else the fallback; never below 0. */
+export function interval(value: number, hw: HalfWidth | undefined): Interval {
+  const half = hw?.value ?? FALLBACK_RELATIVE_HALF_WIDTH * Math.abs(value);
+  // concentrations are not negative: clip the lower bound at 0, never above the value
+  return {
+    lower: Math.min(value, Math.max(0, value - half)),
+    upper: value + half,
+    level: 0.9,
+    source: hw?.source ?? "fallback",
+  };
+}
+
+/** The latest observed value of `field` in `state` (lag 0 up to a week); NaN if none. */
+function lastObserved(state: FeatureState, fieldIndex: number): number {
+  for (let lag = 0; lag < 169; lag++) {
+    const v = state.value(fieldIndex, lag);
+    if (v === v) return v;
+  }
+  return NaN;
+}
+
+/**
+ * The persistence forecast of `field`: its latest observed value in `state`;
+ * for a reading the state did not take (late, duplicate), the reading's own
+ * value first. NaN if none.
+ */
+export function persistenceValue(
+  state: FeatureState,
+  inOrder: boolean,
+  measurements: CleanReading["measurements"],
+  field: RealtimeTarget["field"],
+): number {
+  const own = measurements[field];
+  return inOrder
+    ? lastObserved(state, FIELD_INDEX.get(field)!)
+    : own ?? lastObserved(state, FIELD_INDEX.get(field)!);
+}
+
+/** What {@linkcode estimatesOf} needs of the engine for one in-order reading. */
+export interface EstimateInputs {
+  reading: CleanReading;
+  state: FeatureState;
+  compiled: CompiledModels;
+  nowcastSpec: FeatureSpec;
+  /** Scratch for the nowcast features. */
+  xNowcast: Float64Array;
+  source: SourcePosition | null;
+}
+
+/**
+ * The virtual-sensor estimates of an in-order reading: one per target whose
+ * reference value is missing, when the sensors reported and the estimate is finite.
+ */
+export function estimatesOf(inputs: EstimateInputs): EstimateRecord[] {
+  const { reading, state, compiled, source } = inputs;
+  const measurements = reading.measurements;
+  const estimates: EstimateRecord[] = [];
+  if (measurements.pt08_s1_co === null) return estimates;
+  const id = reading.station_id;
+  let x: Float64Array | null = null;
+  const row = compiled.nowcastRow;
+  for (const slot of compiled.estimates) {
+    const { target } = slot;
+    if (measurements[target.field] !== null) continue;
+    if (x === null) {
+      x = state.features(inputs.nowcastSpec, inputs.xNowcast);
+      row.prepare(x);
+    }
+    const v = Math.max(0, slot.compiled.predict(x, row));
+    if (!Number.isFinite(v)) continue;
+    estimates.push({
+      schema_version: FORECAST_SCHEMA_VERSION,
+      kind: "estimate",
+      estimated: true,
+      estimate_id: `${id}|${reading.ts}|${target.target}`,
+      station_id: id,
+      target: target.target,
+      field: target.field,
+      ts: reading.ts,
+      value: v,
+      interval: interval(v, slot.halfWidth),
+      model_version: slot.blend.version,
+      source,
+    });
+  }
+  return estimates;
+}
