@@ -50,12 +50,8 @@ export {
   selectOnValidation,
   selectSarimaOnValidation,
 } from "./select.ts";
-export {
-  evaluateNowcasts,
-  type NowcastSelection,
-  NowcastSelectionSchema,
-  selectNowcast,
-} from "./nowcast.ts";
+export { evaluateNowcasts } from "./nowcast.ts";
+export { type NowcastSelection, NowcastSelectionSchema, selectNowcast } from "./nowcast_select.ts";
 export { artifactFileName, trainingSteps, trainModels } from "./train.ts";
 export { type SarimaTraining, trainSarima } from "./train_sarima.ts";
 export { GOALS, renderReport, renderSummary, replaceResultsBlock } from "./report.ts";

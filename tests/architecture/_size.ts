@@ -66,8 +66,6 @@ export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
   "lib/kafka/stream.ts#runStream",
   "lib/offline/evaluate.ts",
   "lib/offline/evaluate.ts#evaluateForecasts",
-  "lib/offline/nowcast.ts",
-  "lib/offline/nowcast.ts#selectNowcast",
   "lib/offline/report.ts",
   "lib/offline/report.ts#renderReport",
   "lib/offline/select.ts#selectOnValidation",

@@ -9,7 +9,7 @@
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
 import { NowcastSelectionSchema } from "../../lib/offline/mod.ts";
-import { nowcastCandidatesTable } from "../../lib/offline/nowcast.ts";
+import { nowcastCandidatesTable } from "../../lib/offline/nowcast_select.ts";
 
 const text = (path: string) => readFile(new URL(`../../${path}`, import.meta.url), "utf8");
 const json = async (path: string) => JSON.parse(await text(path));

@@ -21,7 +21,7 @@ import {
 import { MonitorEpisodesOutputSchema, MonitorOutputSchema } from "../../lib/monitoring/mod.ts";
 import { ClusterDrillResultSchema } from "../../lib/records/operations.ts";
 import { SequenceReportSchema } from "../../lib/offline/sequence_report.ts";
-import { NowcastSelectionSchema } from "../../lib/offline/nowcast.ts";
+import { NowcastSelectionSchema } from "../../lib/offline/nowcast_select.ts";
 import { IntervalSelectionSchema } from "../../lib/offline/select_intervals.ts";
 
 const DIR = new URL("../../docs/reports/", import.meta.url);
