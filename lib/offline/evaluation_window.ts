@@ -1,0 +1,79 @@
+/**
+ * Where and how the evaluation protocol runs on a series: the test window and
+ * its conformal warm-up as series indices, the walk-forward settings anchored
+ * on it, the number of progress steps, and the blends every `best` is made of.
+ *
+ * Pure: no `Deno.*`, no I/O.
+ *
+ * @module
+ */
+import { type HourlySeries, indexAt } from "../features/mod.ts";
+import { type ForecastConfig, gbtWeightOf, sarimaWeightOf } from "./forecast_config.ts";
+import type { WalkForwardOptions } from "./walk_forward.ts";
+
+/** Index in the series of an ISO timestamp; throws if off the series. */
+export function seriesIndex(series: HourlySeries, iso: string): number {
+  const i = indexAt(series, Date.parse(iso));
+  if (!Number.isInteger(i)) throw new RangeError(`${iso} is not on the hourly grid of the series`);
+  return i;
+}
+
+/** `(1 - w) x a + w x b`, index by index. */
+export function blend(ridge: Float64Array, gbt: Float64Array, w: number): Float64Array {
+  return Float64Array.from(ridge, (r, i) => (1 - w) * r + w * gbt[i]!);
+}
+
+/** Where the protocol runs on a series: the test window, and the conformal warm-up before it. */
+export interface EvaluationWindow {
+  /** First and last index of the test window. */
+  testFrom: number;
+  testTo: number;
+  /** First index forecast: `conformal.warmupH` before the test window. */
+  warmFrom: number;
+}
+
+/** The test window of `config` on `series` and where its warm-up starts. */
+export function evaluationWindow(series: HourlySeries, config: ForecastConfig): EvaluationWindow {
+  const testFrom = Math.max(0, seriesIndex(series, config.testWindow.from));
+  const testTo = Math.min(series.length - 1, seriesIndex(series, config.testWindow.to));
+  return { testFrom, testTo, warmFrom: Math.max(0, testFrom - config.conformal.warmupH) };
+}
+
+/** The walk-forward settings (refits, window, models) of `config`, anchored on the test window. */
+export function walkForwardSettings(
+  config: ForecastConfig,
+  window: EvaluationWindow,
+): Omit<WalkForwardOptions, "horizonH" | "fromTarget" | "toTarget"> {
+  return {
+    anchor: window.testFrom,
+    refitEveryH: config.walkForward.refitEveryH,
+    trainWindowH: config.walkForward.trainWindowH,
+    ridge: config.ridge,
+    gbt: config.gbt,
+  };
+}
+
+/**
+ * How many progress messages `evaluateForecasts` sends for `config`: one per
+ * target and horizon, one for the nowcast, and with SARIMA one per target.
+ */
+export function evaluationSteps(config: ForecastConfig, withSarima: boolean): number {
+  const targets = config.targets.length;
+  return targets * config.horizonsH.length + 1 + (withSarima ? targets : 0);
+}
+
+/**
+ * `best` of one target and horizon: ridge and trees blended with the gbt
+ * weight of `config`, then SARIMA (when it ran) with its weight.
+ */
+export function bestOf(
+  config: ForecastConfig,
+  target: string,
+  h: number,
+  run: { ridge: Float64Array; gbt: Float64Array },
+  sarima: Float64Array | undefined,
+): Float64Array {
+  const mix = blend(run.ridge, run.gbt, gbtWeightOf(config, target, String(h)));
+  const v = sarima === undefined ? 0 : sarimaWeightOf(config, target, String(h));
+  return sarima === undefined || v === 0 ? mix : blend(mix, sarima, v);
+}
