@@ -64,8 +64,6 @@ export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
   "lib/harness/bench/realtime.ts#latencyPhase",
   "lib/harness/cluster_drills.ts#clusterDrill",
   "lib/kafka/stream.ts#runStream",
-  "lib/offline/report.ts",
-  "lib/offline/report.ts#renderReport",
   "lib/offline/select.ts#selectOnValidation",
   "lib/offline/select.ts#selectSarimaOnValidation",
   "lib/offline/sequence.ts#sequenceWalkForward",
