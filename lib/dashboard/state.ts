@@ -14,136 +14,39 @@ import {
   FORECAST_TARGETS,
   type MeasurementField,
 } from "../records/mod.ts";
-import type { DashboardConfig, PollutantConfig } from "./dashboard_config.ts";
+import type { DashboardConfig } from "./dashboard_config.ts";
 import type { Estimate, Forecast } from "./records.ts";
+import {
+  type AlertView,
+  type DashboardSnapshot,
+  type ForecastSeries,
+  historyOf,
+  type LagView,
+  type LiveError,
+  missing24h,
+  rankingOf,
+  type StationHistory,
+  stationNow,
+  type StoreView,
+} from "./snapshot.ts";
+
+export type {
+  AlertView,
+  DashboardSnapshot,
+  ForecastPoint,
+  ForecastSeries,
+  LagView,
+  LiveError,
+  PollutantNow,
+  StationNow,
+  StoreView,
+} from "./snapshot.ts";
 
 const HOUR = 3_600_000;
 /** Retraining events the page lists. */
 const RETRAINING_SHOWN = 5;
 const RATE_WINDOW_MS = 10_000;
 const LIVE_ERROR_WINDOW = 200;
-
-/** One pollutant's current state at one station. */
-export interface PollutantNow {
-  field: MeasurementField;
-  /** The latest hourly value; null when missing. */
-  value: number | null;
-  /** Mean of the last 8 hours (at least 6 values), null otherwise. */
-  mean_8h: number | null;
-  /** Mean of the last 24 hours (at least 18 values), null otherwise. */
-  mean_24h: number | null;
-  /** A virtual-sensor estimate for the latest hour, when the analyser value is missing. */
-  estimate: number | null;
-}
-
-/** One station's current state. */
-export interface StationNow {
-  station_id: string;
-  ts_ms: number;
-  pollutants: PollutantNow[];
-  /** Worst ratio of a value to its EU limit (1 = at the limit); null without data. */
-  index: number | null;
-  /** The pollutant field behind `index`. */
-  driver: MeasurementField | null;
-  status: CleanReading["status"];
-}
-
-/** One forecast point against what was then measured. */
-export interface ForecastPoint {
-  target_ms: number;
-  value: number;
-  lower: number | null;
-  upper: number | null;
-  actual: number | null;
-}
-
-/** Forecasts of one target and horizon at the focus station. */
-export interface ForecastSeries {
-  field: MeasurementField;
-  horizon_h: number;
-  points: ForecastPoint[];
-  model_version: string | null;
-  baseline: boolean;
-}
-
-/** Live error of one target and horizon (all stations). */
-export interface LiveError {
-  field: MeasurementField;
-  horizon_h: number;
-  live_mae: number | null;
-  n: number;
-  expected_mae: number | null;
-}
-
-/** The alert fields the page shows. */
-export type AlertView = Pick<
-  Alert,
-  "alert_id" | "kind" | "severity" | "station_id" | "field" | "state" | "reason" | "event_ts"
->;
-
-/** Store counts (only with --db). */
-export interface StoreView {
-  stored_readings: number;
-  stations: number;
-  dead_letters: number;
-  checked_at_ms: number;
-}
-
-/** The pipeline consumer group's lag. */
-export interface LagView {
-  group: string;
-  /** Messages behind the end of the raw topic; null when the group has committed nothing. */
-  lag: number | null;
-  checked_at_ms: number;
-}
-
-/** What the page receives on every push. */
-export interface DashboardSnapshot {
-  version: number;
-  now_ms: number;
-  utc_offset: string;
-  pollutants: PollutantConfig[];
-  focus_station: string | null;
-  /** Latest event time seen on the raw topic. */
-  event_ms: number | null;
-  stations: StationNow[];
-  /** Hourly history at the focus station and the others: times and values per field. */
-  history: { station_id: string; ts_ms: number[]; values: Record<string, (number | null)[]> }[];
-  ranking: { station_id: string; rank: number; index: number | null; driver: string | null }[];
-  forecasts: { topic: string; exists: boolean; received: number; series: ForecastSeries[] };
-  estimates: { topic: string; exists: boolean; received: number };
-  model: {
-    live: LiveError[];
-    drift: AlertView[];
-    /** The model version whose offline MAE `expected_mae` is (`<modelDir>/expected.json`); null without. */
-    expected_version: string | null;
-    /** The latest `model_retrained` events, newest first. */
-    retraining: AlertView[];
-  };
-  alerts: { recent: AlertView[]; firing: number; received: number };
-  health: {
-    readings_total: number;
-    readings_per_s: number;
-    unreadable: Record<string, number>;
-    dead_letters_total: number;
-    dead_letter_reasons: Record<string, number>;
-    missing_24h: Record<string, number | null>;
-    lag: LagView | null;
-    store: StoreView | null;
-    topics: Record<string, boolean>;
-    feed_error: string | null;
-  };
-}
-
-interface StationHistory {
-  ts: number[];
-  rows: CleanReading[];
-}
-
-const mean = (xs: (number | null)[], min: number): number | null => {
-  const v = xs.filter((x): x is number => x !== null);
-  return v.length >= min ? v.reduce((a, b) => a + b, 0) / v.length : null;
-};
 
 /** The dashboard's in-memory model. */
 export class DashboardState {
@@ -361,70 +264,69 @@ export class DashboardState {
     }
   }
 
-  #stationNow(id: string, s: StationHistory): StationNow {
-    const last = s.rows[s.rows.length - 1]!;
-    const t = last.ts_utc_ms;
-    const since = (hours: number) => s.rows.filter((r) => r.ts_utc_ms > t - hours * HOUR);
-    const last8 = since(8);
-    const last24 = since(24);
-    let index: number | null = null;
-    let driver: MeasurementField | null = null;
-    const pollutants = this.#config.pollutants.map((p): PollutantNow => {
-      const value = last.measurements[p.field];
-      const mean8 = mean(last8.map((r) => r.measurements[p.field]), 6);
-      const mean24 = mean(last24.map((r) => r.measurements[p.field]), 18);
-      const est = this.#estimates.get(`${id}|${p.field}`);
-      for (const limit of p.limits) {
-        if (limit.kind !== "limit") continue;
-        const v = limit.averaging === "1h"
-          ? value
-          : limit.averaging === "8h"
-          ? mean8 ?? value
-          : null;
-        if (v === null) continue;
-        const ratio = v / limit.value;
-        if (index === null || ratio > index) {
-          index = ratio;
-          driver = p.field;
-        }
-      }
-      return {
-        field: p.field,
-        value,
-        mean_8h: mean8,
-        mean_24h: mean24,
-        estimate: value === null && est !== undefined && est.ts_ms === t ? est.value : null,
-      };
-    });
-    return { station_id: id, ts_ms: t, pollutants, index, driver, status: last.status };
-  }
-
   /** Everything the page shows, JSON-able. */
   snapshot(): DashboardSnapshot {
     const now = this.#now();
     while (this.#arrivals.length > 0 && this.#arrivals[0]! < now - RATE_WINDOW_MS) {
       this.#arrivals.shift();
     }
-    const ids = [...this.#stations.keys()].sort().slice(0, this.#config.display.maxStations);
-    const stations = ids.map((id) => this.#stationNow(id, this.#stations.get(id)!));
-    const focus = this.#stations.has(this.#config.display.focusStation)
-      ? this.#config.display.focusStation
-      : ids[0] ?? null;
+    const display = this.#config.display;
+    const ids = [...this.#stations.keys()].sort().slice(0, display.maxStations);
+    const stations = ids.map((id) =>
+      stationNow(id, this.#stations.get(id)!, this.#config.pollutants, this.#estimates)
+    );
+    const focus = this.#stations.has(display.focusStation) ? display.focusStation : ids[0] ?? null;
     const eventMs = stations.reduce<number | null>((m, s) => Math.max(m ?? 0, s.ts_ms), null);
     const fields = this.#config.pollutants.map((p) => p.field);
-    const history = ids.map((id) => {
-      const s = this.#stations.get(id)!;
-      const from = s.ts[s.ts.length - 1]! - this.#config.display.historyHours * HOUR;
-      const rows = s.rows.filter((r) => r.ts_utc_ms > from);
-      return {
-        station_id: id,
-        ts_ms: rows.map((r) => r.ts_utc_ms),
-        values: Object.fromEntries(fields.map((f) => [f, rows.map((r) => r.measurements[f])])),
-      };
-    });
-    const ranking = [...stations]
-      .sort((a, b) => (b.index ?? -1) - (a.index ?? -1) || a.station_id.localeCompare(b.station_id))
-      .map((s, i) => ({ station_id: s.station_id, rank: i + 1, index: s.index, driver: s.driver }));
+    return {
+      version: this.#version,
+      now_ms: now,
+      utc_offset: this.#config.display.utcOffset,
+      pollutants: this.#config.pollutants,
+      focus_station: focus,
+      event_ms: eventMs,
+      stations,
+      history: historyOf(ids, this.#stations, fields, display.historyHours),
+      ranking: rankingOf(stations),
+      forecasts: {
+        topic: this.#topicNames.forecasts,
+        exists: this.#topics["forecasts"] ?? false,
+        received: this.#forecastCount,
+        series: this.#forecastSeries(focus),
+      },
+      estimates: {
+        topic: this.#topicNames.estimates,
+        exists: this.#topics["estimates"] ?? false,
+        received: this.#estimateCount,
+      },
+      model: {
+        live: this.#liveErrors(),
+        drift: [...this.#drift.values()],
+        expected_version: this.#expectedVersion,
+        retraining: [...this.#retraining],
+      },
+      alerts: {
+        recent: [...this.#alerts],
+        firing: [...this.#alertState.values()].filter((s) => s === "firing").length,
+        received: this.#alertCount,
+      },
+      health: {
+        readings_total: this.#readings,
+        readings_per_s: Math.round((this.#arrivals.length / (RATE_WINDOW_MS / 1000)) * 10) / 10,
+        unreadable: { ...this.#unreadable },
+        dead_letters_total: this.#deadLetters,
+        dead_letter_reasons: { ...this.#deadReasons },
+        missing_24h: missing24h(fields, this.#stations.values()),
+        lag: this.#lag,
+        store: this.#store,
+        topics: { ...this.#topics },
+        feed_error: this.#feedError,
+      },
+    };
+  }
+
+  /** The focus station's forecasts per field and horizon, against what was then measured. */
+  #forecastSeries(focus: string | null): ForecastSeries[] {
     const series: ForecastSeries[] = [];
     for (const [key, list] of this.#forecasts) {
       const [station, field, horizon] = key.split("|") as [string, MeasurementField, string];
@@ -444,8 +346,12 @@ export class DashboardState {
         })),
       });
     }
-    series.sort((a, b) => a.field.localeCompare(b.field) || a.horizon_h - b.horizon_h);
-    const live = [...this.#errors].map(([key, e]): LiveError => {
+    return series.sort((a, b) => a.field.localeCompare(b.field) || a.horizon_h - b.horizon_h);
+  }
+
+  /** The live MAE of every field and horizon, beside the offline one expected. */
+  #liveErrors(): LiveError[] {
+    return [...this.#errors].map(([key, e]): LiveError => {
       const [field, horizon] = key.split("|") as [MeasurementField, string];
       return {
         field,
@@ -455,64 +361,5 @@ export class DashboardState {
         expected_mae: e.expected ?? this.#expectedMae.get(key) ?? null,
       };
     }).sort((a, b) => a.field.localeCompare(b.field) || a.horizon_h - b.horizon_h);
-    const missing: Record<string, number | null> = {};
-    for (const f of fields) {
-      let n = 0;
-      let miss = 0;
-      for (const s of this.#stations.values()) {
-        const t = s.ts[s.ts.length - 1]!;
-        for (const r of s.rows) {
-          if (r.ts_utc_ms <= t - 24 * HOUR) continue;
-          n++;
-          if (r.measurements[f] === null) miss++;
-        }
-      }
-      missing[f] = n === 0 ? null : miss / n;
-    }
-    return {
-      version: this.#version,
-      now_ms: now,
-      utc_offset: this.#config.display.utcOffset,
-      pollutants: this.#config.pollutants,
-      focus_station: focus,
-      event_ms: eventMs,
-      stations,
-      history,
-      ranking,
-      forecasts: {
-        topic: this.#topicNames.forecasts,
-        exists: this.#topics["forecasts"] ?? false,
-        received: this.#forecastCount,
-        series,
-      },
-      estimates: {
-        topic: this.#topicNames.estimates,
-        exists: this.#topics["estimates"] ?? false,
-        received: this.#estimateCount,
-      },
-      model: {
-        live,
-        drift: [...this.#drift.values()],
-        expected_version: this.#expectedVersion,
-        retraining: [...this.#retraining],
-      },
-      alerts: {
-        recent: [...this.#alerts],
-        firing: [...this.#alertState.values()].filter((s) => s === "firing").length,
-        received: this.#alertCount,
-      },
-      health: {
-        readings_total: this.#readings,
-        readings_per_s: Math.round((this.#arrivals.length / (RATE_WINDOW_MS / 1000)) * 10) / 10,
-        unreadable: { ...this.#unreadable },
-        dead_letters_total: this.#deadLetters,
-        dead_letter_reasons: { ...this.#deadReasons },
-        missing_24h: missing,
-        lag: this.#lag,
-        store: this.#store,
-        topics: { ...this.#topics },
-        feed_error: this.#feedError,
-      },
-    };
   }
 }
