@@ -70,8 +70,6 @@ export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
   "lib/pipeline/consume.ts#runConsumer",
   "lib/pipeline/produce.ts#runProducer",
   "lib/quality/data_monitor.ts#evaluateStation",
-  "lib/render/analysis_figures.ts",
-  "lib/render/analysis_figures.ts#analysisFigures",
   "lib/render/html.ts#analysisHtml",
   "lib/render/markdown.ts#analysisMarkdown",
   "lib/reports/final.ts#finalReportHtml",
