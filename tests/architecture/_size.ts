@@ -56,7 +56,6 @@ export const TEMPORARY_ALLOW: ReadonlySet<string> = new Set([
 export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
   "lib/analysis/findings.ts#findingsOf",
   "lib/config/properties.ts#applyKafkaProperties",
-  "lib/features/compute.ts",
   "lib/harness/bench/ingest.ts#benchIngest",
   "lib/harness/bench/realtime.ts#throughputPhase",
   "lib/harness/bench/realtime.ts#latencyPhase",
