@@ -143,34 +143,7 @@ export function analysisHtml(
       esc(a.range.last)
     } (local station time, fixed offset). This page holds the figures and tables; the findings, each with its number and its physical explanation, and the recommendations are in the analytical report, <a href="../../analysis.md">docs/analysis.md</a>.</p>`,
     `<h2 id="summary">Summary</h2>`,
-    htmlTable(
-      [
-        "pollutant",
-        "missing %",
-        "mean",
-        "p95",
-        "weekday peak",
-        "weekend drop %",
-        "daily %",
-        "weekly %",
-        "trend %",
-        "residual %",
-        "trend %/year",
-      ],
-      f.pollutants.map((p) => [
-        `${p.name} (${p.unit})`,
-        fmt(p.missingPct),
-        fmt(p.mean),
-        fmt(p.p95),
-        `${p.peakHour}:00`,
-        fmt(p.weekendDropPct, 0),
-        fmt(p.sharesPct.daily, 0),
-        fmt(p.sharesPct.weekly, 0),
-        fmt(p.sharesPct.trend, 0),
-        fmt(p.sharesPct.residual, 0),
-        fmt(p.trendPerYearPct, 0),
-      ]),
-    ),
+    summaryTable(f),
     `<h2 id="trends">Trends and outages</h2>`,
     fig("timeseries"),
     `<h2 id="cycles">Daily, weekly and seasonal cycles</h2>`,
@@ -195,29 +168,71 @@ export function analysisHtml(
     `<details open><summary>All episodes</summary>${episodeTable(a)}</details>`,
     `<h2 id="exceedances">Limit exceedances</h2>`,
     fig("exceedances"),
-    htmlTable(
-      ["limit", "series", "threshold", "periods above", "periods measured"],
-      a.exceedances.map((e) => [
-        e.label,
-        e.name,
-        `${e.threshold} ${e.unit}`,
-        `${e.above} ${e.averaging === "1h" ? "hours" : "days"}`,
-        String(e.present),
-      ]),
-    ),
+    exceedanceTable(a),
     `<h2 id="drift">Cheap sensors drifting against the reference</h2>`,
     fig("drift"),
-    htmlTable(
-      ["sensor vs reference", "months", "slope change %", "slope range %", "R² min", "R² max"],
-      f.drift.map((d) => [
-        d.pair,
-        `${d.firstMonth} – ${d.lastMonth}`,
-        fmt(d.slopeChangePct, 0),
-        fmt(d.slopeRangePct, 0),
-        fmt(d.r2Min, 2),
-        fmt(d.r2Max, 2),
-      ]),
-    ),
+    driftTable(f),
   ];
   return htmlPage("airq — air-quality analysis", body.join("\n"));
+}
+
+/** Per pollutant: missing share, level, cycles, variance shares and trend. */
+function summaryTable(f: ReturnType<typeof findingsOf>): string {
+  return htmlTable(
+    [
+      "pollutant",
+      "missing %",
+      "mean",
+      "p95",
+      "weekday peak",
+      "weekend drop %",
+      "daily %",
+      "weekly %",
+      "trend %",
+      "residual %",
+      "trend %/year",
+    ],
+    f.pollutants.map((p) => [
+      `${p.name} (${p.unit})`,
+      fmt(p.missingPct),
+      fmt(p.mean),
+      fmt(p.p95),
+      `${p.peakHour}:00`,
+      fmt(p.weekendDropPct, 0),
+      fmt(p.sharesPct.daily, 0),
+      fmt(p.sharesPct.weekly, 0),
+      fmt(p.sharesPct.trend, 0),
+      fmt(p.sharesPct.residual, 0),
+      fmt(p.trendPerYearPct, 0),
+    ]),
+  );
+}
+
+/** Per limit: the periods above it among those measured. */
+function exceedanceTable(a: Analysis): string {
+  return htmlTable(
+    ["limit", "series", "threshold", "periods above", "periods measured"],
+    a.exceedances.map((e) => [
+      e.label,
+      e.name,
+      `${e.threshold} ${e.unit}`,
+      `${e.above} ${e.averaging === "1h" ? "hours" : "days"}`,
+      String(e.present),
+    ]),
+  );
+}
+
+/** Per sensor and reference pair: how the monthly slope and fit moved. */
+function driftTable(f: ReturnType<typeof findingsOf>): string {
+  return htmlTable(
+    ["sensor vs reference", "months", "slope change %", "slope range %", "R² min", "R² max"],
+    f.drift.map((d) => [
+      d.pair,
+      `${d.firstMonth} – ${d.lastMonth}`,
+      fmt(d.slopeChangePct, 0),
+      fmt(d.slopeRangePct, 0),
+      fmt(d.r2Min, 2),
+      fmt(d.r2Max, 2),
+    ]),
+  );
 }

@@ -69,8 +69,6 @@ export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
   "lib/pipeline/consume.ts#runConsumer",
   "lib/pipeline/produce.ts#runProducer",
   "lib/quality/data_monitor.ts#evaluateStation",
-  "lib/render/html.ts#analysisHtml",
-  "lib/render/markdown.ts#analysisMarkdown",
   "lib/reports/final.ts#finalReportHtml",
   "lib/reports/final_diagram.ts#architectureSvg",
   "lib/reports/final_model.ts#modelSection",
