@@ -149,6 +149,21 @@ function lessonsList(maxMissingPct: number): string {
 
 /** Renders the final report. */
 export function finalReportHtml(x: FinalInputs): string {
+  const c = reportContext(x);
+  const body = [
+    ...introPart(c),
+    ...keyFindingsPart(c),
+    ...recommendationsPart(c),
+    ...architecturePart(c),
+    ...dataPart(c),
+    ...modelsRealtimePart(c),
+    ...conclusionsPart(c),
+  ];
+  return htmlPage("airq — final report", body.join("\n"));
+}
+
+/** What the final report's parts share: the inputs, the findings, and names for their parts. */
+function reportContext(x: FinalInputs) {
   const a = x.analysis, f = findingsOf(a), pre = x.preprocessing;
   const fig = (id: string) => {
     const figure = x.figures.find((g) => g.id === id);
@@ -181,7 +196,34 @@ export function finalReportHtml(x: FinalInputs): string {
           fmt(100 * no2Hour.when.coldShare, 0)
         } % of those hours fell between October and March`
     }.`;
-  const body = [
+  return {
+    x,
+    a,
+    f,
+    pre,
+    fig,
+    ps,
+    list,
+    ev,
+    rt,
+    mon,
+    skill,
+    no2Hour,
+    no2Day,
+    noxDrift,
+    nox,
+    w,
+    exceedance,
+  };
+}
+
+/** What {@linkcode reportContext} returns. */
+type ReportContext = ReturnType<typeof reportContext>;
+
+/** The title and section 1's business context. */
+function introPart(c: ReportContext): string[] {
+  const { x, a, pre } = c;
+  return [
     PRINT_CSS,
     `<h1>airq — final report</h1>`,
     `<p>Real-time air-quality monitoring and forecasting on Apache Kafka. Built by <code>deno task report</code> on ${
@@ -195,6 +237,13 @@ export function finalReportHtml(x: FinalInputs): string {
     }, replayed as many virtual stations) through Apache Kafka, validates and stores them exactly once, analyses them, forecasts CO, NOx, NO2 and benzene ${
       x.forecast.horizonsH.map((h) => `${h} h`).join(", ")
     } ahead in real time, raises alerts and watches its own errors for drift.</p>`,
+  ];
+}
+
+/** Section 1's key findings: NO2, traffic, NOx, forecasts, throughput. */
+function keyFindingsPart(c: ReportContext): string[] {
+  const { x, list, ev, rt, mon, skill, noxDrift, nox, w, exceedance } = c;
+  return [
     `<h3>Key findings</h3><ul>`,
     exceedance === "" ? "" : `<li><b>NO2 breaks the limits.</b> ${exceedance}</li>`,
     `<li><b>Traffic drives the station.</b> Weekday peaks at ${
@@ -239,6 +288,13 @@ export function finalReportHtml(x: FinalInputs): string {
     }: the goals are not met on this 2-core machine (section 5).${
       mon === null ? "" : ` Live drift state: ${esc(mon.monitor.drift)}.`
     }</li></ul>`,
+  ];
+}
+
+/** Section 1's recommendations. */
+function recommendationsPart(c: ReportContext): string[] {
+  const { noxDrift, f } = c;
+  return [
     `<h3>Recommendations</h3><ul>`,
     `<li>Act on NO2 in the cold months' rush hours, where the exceedances are; use airq's early warnings to apply the air-quality plan's short-term traffic measures before the limit is crossed.</li>`,
     `<li>Ask the operator whether the NOx analyser was changed during its ${
@@ -248,6 +304,13 @@ export function finalReportHtml(x: FinalInputs): string {
       fmt(Math.max(...f.drift.map((d) => Math.abs(d.largestStep.pct))), 0)
     } % from one month to the next), and keep the virtual sensor to cover analyser outages.</li>`,
     `<li>To scale, add partitions and consumer or forecaster members (section 6); run on a replicated cluster (RF 3, min.insync.replicas 2) before relying on it for public warnings.</li></ul>`,
+  ];
+}
+
+/** Section 2: architecture, the reasons, topics and challenges. */
+function architecturePart(c: ReportContext): string[] {
+  const { x } = c;
+  return [
     `<h2 id="architecture">2. Architecture and infrastructure</h2>`,
     `<figure id="fig-architecture"><h3>Processes, topics and guarantees</h3>${
       architectureSvg(x.topics, x.consumerGroup)
@@ -270,6 +333,13 @@ export function finalReportHtml(x: FinalInputs): string {
     ),
     `<h3>Challenges and solutions</h3>`,
     `<p>JSR is unreachable here, so npm replacements stand in for Deno's std modules. kafkajs 2.2.4 meets Kafka 4, which removed old protocol versions: a test on the real broker proves compatibility, and its idempotent producer is limited to one request in flight. A batch of forecasts once overflowed the broker's message size, so sends are chunked. Replayed 2004 timestamps would be deleted at once by time retention, so the raw topic keeps data by size. Details in docs/decisions.md.</p>`,
+  ];
+}
+
+/** Section 3: what the data says. */
+function dataPart(c: ReportContext): string[] {
+  const { a, f, fig, list, noxDrift, exceedance } = c;
+  return [
     `<h2 id="data">3. Data intelligence</h2>`,
     `<p>${exceedance} The exceedances cluster in the rush hours of the cold months, when a shallow boundary layer traps the traffic's emissions:</p>`,
     fig("exceedances"),
@@ -291,10 +361,24 @@ export function finalReportHtml(x: FinalInputs): string {
       f.causes["real pollution event"]
     } real pollution events on ${f.eventDays} days. The full analysis, with every figure: docs/analysis.md.</p>`,
     fig("drift"),
+  ];
+}
+
+/** Sections 4 and 5: models against the baselines, the real-time deployment. */
+function modelsRealtimePart(c: ReportContext): string[] {
+  const { x, fig } = c;
+  return [
     `<h2 id="models">4. Model development and performance against the baselines</h2>`,
     modelSection(x.evaluation, fig("skill")),
     `<h2 id="realtime">5. Real-time deployment, monitoring and drift</h2>`,
     realtimeSection(x, fig("monitor")),
+  ];
+}
+
+/** Section 6: limitations, lessons learned, scaling. */
+function conclusionsPart(c: ReportContext): string[] {
+  const { x, a, f, ps } = c;
+  return [
     `<h2 id="limitations">6. Conclusions: limitations, lessons learned, scaling</h2>`,
     `<h3>Limitations</h3><ul><li>One station, one year: seasonal findings rest on a single cycle, and the virtual stations of the benchmarks are copies of it; ${
       int(a.sensorOutageHours)
@@ -305,5 +389,4 @@ export function finalReportHtml(x: FinalInputs): string {
     lessonsList(Math.max(...ps.map((p) => p.missingPct))),
     scalingSection(x),
   ];
-  return htmlPage("airq — final report", body.join("\n"));
 }

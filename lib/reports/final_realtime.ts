@@ -10,7 +10,7 @@
  * @module
  */
 import type { Alert } from "../records/mod.ts";
-import type { DriftEpisode } from "../monitoring/mod.ts";
+import type { DriftEpisode, MonitorSnapshot } from "../monitoring/mod.ts";
 import { int, monitorRows, note, type RealtimeInputs, SPEED_GOALS } from "./final_inputs.ts";
 import { esc, htmlTable } from "../render/html.ts";
 import { dateOf, fmt } from "../render/markdown.ts";
@@ -135,22 +135,7 @@ function monitorPart(x: RealtimeInputs): string {
   }
   const m = o.monitor, s = m.settings, c = m.counts;
   const stations = Object.entries(m.stations);
-  const psi = Object.keys(stations[0]?.[1].inputs ?? {}).map((field) => {
-    const at = stations.map(([id, st]) => ({ id, h: st.inputs[field as keyof typeof st.inputs]! }));
-    const judged = at.filter((a) => a.h.psi !== null);
-    const top = judged.reduce<(typeof at)[number] | null>(
-      (w, a) => (w === null || a.h.psi! > w.h.psi! ? a : w),
-      null,
-    );
-    return { field, top, over: judged.filter((a) => a.h.psi! >= s.psi_warning).length };
-  }).filter((p) => p.top !== null).sort((a, b) => b.top!.h.psi! - a.top!.h.psi!).slice(0, 5);
-  const byKind = new Map<string, { firing: number; resolved: number; severities: Set<string> }>();
-  for (const a of o.recent_alerts as Alert[]) {
-    const k = byKind.get(a.kind) ?? { firing: 0, resolved: 0, severities: new Set() };
-    k[a.state]++;
-    if (a.state === "firing") k.severities.add(a.severity);
-    byKind.set(a.kind, k);
-  }
+  const psi = psiRows(stations, s.psi_warning);
   const rows = monitorRows(m);
   return [
     `<p>The monitoring snapshot after a replay through the live forecaster: ${
@@ -196,26 +181,55 @@ function monitorPart(x: RealtimeInputs): string {
       ["input (largest PSI)", "PSI", "station", `stations ≥ ${s.psi_warning}`],
       psi.map((p) => [p.field, fmt(p.top!.h.psi!, 2), p.top!.id, String(p.over)]),
     ),
-    `<p>Alerts: ${
-      o.store === null
-        ? ""
-        : `the store holds ${int(o.store.forecasts)} forecasts, ${
-          int(o.store.estimates)
-        } estimates and ${int(o.store.alerts)} alert events; `
-    }the monitor emitted ${int(c.alerts_emitted)} drift alert events (${
-      int(c.page_hinkley_detections)
-    } Page-Hinkley detections). ${
-      byKind.size === 0
-        ? ""
-        : `Of the latest ${o.recent_alerts.length} alert events: ${
-          [...byKind].map(([kind, k]) =>
-            `${esc(kind)} ${k.firing} firing${
-              k.severities.size === 0 ? "" : ` (${[...k.severities].join(", ")})`
-            }, ${k.resolved} resolved`
-          ).join("; ")
-        }.`
-    }</p>`,
+    alertsParagraph(o),
   ].join("\n");
+}
+
+/** The inputs with the largest PSI (top 5): the station where it is largest, and how many stations are over the warning. */
+function psiRows(
+  stations: [string, MonitorSnapshot["stations"][string]][],
+  warning: number,
+) {
+  return Object.keys(stations[0]?.[1].inputs ?? {}).map((field) => {
+    const at = stations.map(([id, st]) => ({ id, h: st.inputs[field as keyof typeof st.inputs]! }));
+    const judged = at.filter((a) => a.h.psi !== null);
+    const top = judged.reduce<(typeof at)[number] | null>(
+      (w, a) => (w === null || a.h.psi! > w.h.psi! ? a : w),
+      null,
+    );
+    return { field, top, over: judged.filter((a) => a.h.psi! >= warning).length };
+  }).filter((p) => p.top !== null).sort((a, b) => b.top!.h.psi! - a.top!.h.psi!).slice(0, 5);
+}
+
+/** What the store and the monitor raised, and the latest alert events by kind. */
+function alertsParagraph(o: NonNullable<RealtimeInputs["monitor"]["output"]>): string {
+  const c = o.monitor.counts;
+  const byKind = new Map<string, { firing: number; resolved: number; severities: Set<string> }>();
+  for (const a of o.recent_alerts as Alert[]) {
+    const k = byKind.get(a.kind) ?? { firing: 0, resolved: 0, severities: new Set() };
+    k[a.state]++;
+    if (a.state === "firing") k.severities.add(a.severity);
+    byKind.set(a.kind, k);
+  }
+  return `<p>Alerts: ${
+    o.store === null
+      ? ""
+      : `the store holds ${int(o.store.forecasts)} forecasts, ${
+        int(o.store.estimates)
+      } estimates and ${int(o.store.alerts)} alert events; `
+  }the monitor emitted ${int(c.alerts_emitted)} drift alert events (${
+    int(c.page_hinkley_detections)
+  } Page-Hinkley detections). ${
+    byKind.size === 0
+      ? ""
+      : `Of the latest ${o.recent_alerts.length} alert events: ${
+        [...byKind].map(([kind, k]) =>
+          `${esc(kind)} ${k.firing} firing${
+            k.severities.size === 0 ? "" : ` (${[...k.severities].join(", ")})`
+          }, ${k.resolved} resolved`
+        ).join("; ")
+      }.`
+  }</p>`;
 }
 
 function alertDesign(x: RealtimeInputs): string {

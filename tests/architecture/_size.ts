@@ -69,10 +69,7 @@ export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
   "lib/pipeline/consume.ts#runConsumer",
   "lib/pipeline/produce.ts#runProducer",
   "lib/quality/data_monitor.ts#evaluateStation",
-  "lib/reports/final.ts#finalReportHtml",
   "lib/reports/final_diagram.ts#architectureSvg",
-  "lib/reports/final_model.ts#modelSection",
-  "lib/reports/final_realtime.ts#monitorPart",
   "lib/reports/preprocessing.ts#preprocessingStats",
 ]);
 
