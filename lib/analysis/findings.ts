@@ -154,50 +154,84 @@ function rho(a: Analysis, x: string, y: string): number {
 
 /** Computes the headline numbers of an analysis. */
 export function findingsOf(a: Analysis): Findings {
-  const pollutants = a.pollutants.map((p): PollutantFindings => {
-    const s = p.decomposition.varianceShare;
-    const seasons = p.seasons.filter((x) => x.n > 0);
-    const high = seasons.reduce((x, y) => (y.mean > x.mean ? y : x));
-    const low = seasons.reduce((x, y) => (y.mean < x.mean ? y : x));
-    return {
-      name: p.name,
-      unit: p.unit,
-      missingPct: 100 * p.missingShare,
-      mean: p.level.mean,
-      p95: p.level.p95,
-      peakHour: p.peaks.weekdayPeakHour,
-      peakToTrough: p.peaks.weekdayPeak / p.peaks.weekdayTrough,
-      weekendDropPct: 100 * (1 - p.peaks.weekendRatio),
-      sharesPct: {
-        trend: 100 * s.trend,
-        daily: 100 * s.daily,
-        weekly: 100 * s.weekly,
-        residual: 100 * s.residual,
-      },
-      trendPerYearPct: p.trend.perYearPct,
-      season: { high: high.season, highMean: high.mean, low: low.season, lowMean: low.mean },
-      acf: { lag1: p.acf[1] ?? NaN, lag24: p.acf[24] ?? NaN, lag168: p.acf[168] ?? NaN },
-      pacfLags: Array.from(p.pacf).flatMap((v, k) => (k > 0 && Math.abs(v) > p.bound ? [k] : [])),
-      pacfTop: Array.from(p.pacf, (value, lag) => ({ lag, value }))
-        .filter((x) => x.lag > 0)
-        .sort((x, y) => Math.abs(y.value) - Math.abs(x.value))
-        .slice(0, 6)
-        .sort((x, y) => x.lag - y.lag),
-      explainedPct: 100 * (1 - s.residual),
-      ...monthFindings(p),
-      longestOutage: p.outages.reduce<PollutantFindings["longestOutage"]>(
-        (m, o) =>
-          m === null || o.hours > m.hours
-            ? { first: a.calendar.day[o.start]!, last: a.calendar.day[o.end]!, hours: o.hours }
-            : m,
-        null,
-      ),
-      rhoT: rho(a, p.name, "T"),
-      rhoRH: rho(a, p.name, "RH"),
-    };
-  });
+  const pollutants = a.pollutants.map((p) => pollutantFindings(a, p));
+  const drift = driftFindings(a);
+  const { causes, methods, reasons } = episodeCounts(a);
+  const events = a.episodes.filter((e) => e.cause === "real pollution event");
+  return {
+    pollutants,
+    drift,
+    causes,
+    reasons,
+    eventDays: new Set(events.map((e) => a.calendar.day[e.start])).size,
+    methods,
+    largestEvent: events.reduce<Episode | null>(
+      (m, e) => (m === null || Math.abs(e.peakZ) > Math.abs(m.peakZ) ? e : m),
+      null,
+    ),
+    pairs: a.pairs,
+    tests: {
+      count: a.correlations.length,
+      significantHolm: a.correlations.filter((c) => c.holmSpearman < 0.05).length,
+      significantBh: a.correlations.filter((c) => c.bhSpearman < 0.05).length,
+      significantEff: a.correlations.filter((c) => c.holmEffSpearman < 0.05).length,
+      nEffRange: [
+        Math.min(...a.correlations.map((c) => c.nEff)),
+        Math.max(...a.correlations.map((c) => c.nEff)),
+      ],
+    },
+    exceedances: a.exceedances,
+  };
+}
+
+/** One pollutant's findings: level, cycles, variance shares, trend, ACF/PACF, months, outages. */
+function pollutantFindings(a: Analysis, p: Analysis["pollutants"][number]): PollutantFindings {
+  const s = p.decomposition.varianceShare;
+  const seasons = p.seasons.filter((x) => x.n > 0);
+  const high = seasons.reduce((x, y) => (y.mean > x.mean ? y : x));
+  const low = seasons.reduce((x, y) => (y.mean < x.mean ? y : x));
+  return {
+    name: p.name,
+    unit: p.unit,
+    missingPct: 100 * p.missingShare,
+    mean: p.level.mean,
+    p95: p.level.p95,
+    peakHour: p.peaks.weekdayPeakHour,
+    peakToTrough: p.peaks.weekdayPeak / p.peaks.weekdayTrough,
+    weekendDropPct: 100 * (1 - p.peaks.weekendRatio),
+    sharesPct: {
+      trend: 100 * s.trend,
+      daily: 100 * s.daily,
+      weekly: 100 * s.weekly,
+      residual: 100 * s.residual,
+    },
+    trendPerYearPct: p.trend.perYearPct,
+    season: { high: high.season, highMean: high.mean, low: low.season, lowMean: low.mean },
+    acf: { lag1: p.acf[1] ?? NaN, lag24: p.acf[24] ?? NaN, lag168: p.acf[168] ?? NaN },
+    pacfLags: Array.from(p.pacf).flatMap((v, k) => (k > 0 && Math.abs(v) > p.bound ? [k] : [])),
+    pacfTop: Array.from(p.pacf, (value, lag) => ({ lag, value }))
+      .filter((x) => x.lag > 0)
+      .sort((x, y) => Math.abs(y.value) - Math.abs(x.value))
+      .slice(0, 6)
+      .sort((x, y) => x.lag - y.lag),
+    explainedPct: 100 * (1 - s.residual),
+    ...monthFindings(p),
+    longestOutage: p.outages.reduce<PollutantFindings["longestOutage"]>(
+      (m, o) =>
+        m === null || o.hours > m.hours
+          ? { first: a.calendar.day[o.start]!, last: a.calendar.day[o.end]!, hours: o.hours }
+          : m,
+      null,
+    ),
+    rhoT: rho(a, p.name, "T"),
+    rhoRH: rho(a, p.name, "RH"),
+  };
+}
+
+/** Per cheap sensor and reference pair: how the monthly fit moved, and its largest step. */
+function driftFindings(a: Analysis): DriftFindings[] {
   const pairs = [...new Set(a.drift.map((d) => `${d.sensor} vs ${d.reference}`))];
-  const drift = pairs.map((pair): DriftFindings => {
+  return pairs.map((pair): DriftFindings => {
     const ds = a.drift.filter((d) => `${d.sensor} vs ${d.reference}` === pair);
     const first = ds[0]!, last = ds.at(-1)!;
     const rel = ds.map((d) => d.slope / first.slope);
@@ -225,6 +259,16 @@ export function findingsOf(a: Analysis): Findings {
       outagesAtStep: { count: atStep.length, hours: atStep.reduce((n, o) => n + o.hours, 0) },
     };
   });
+}
+
+/** The anomalous episodes counted by cause, by detector and by reason. */
+function episodeCounts(
+  a: Analysis,
+): {
+  causes: Record<Cause, number>;
+  methods: Record<Episode["method"], number>;
+  reasons: Record<Reason, number>;
+} {
   const causes: Record<Cause, number> = {
     "analyser outage": 0,
     "sensor fault": 0,
@@ -245,29 +289,5 @@ export function findingsOf(a: Analysis): Findings {
     "agree": 0,
   };
   for (const e of a.episodes) (causes[e.cause]++, methods[e.method]++, reasons[e.reason]++);
-  const events = a.episodes.filter((e) => e.cause === "real pollution event");
-  return {
-    pollutants,
-    drift,
-    causes,
-    reasons,
-    eventDays: new Set(events.map((e) => a.calendar.day[e.start])).size,
-    methods,
-    largestEvent: events.reduce<Episode | null>(
-      (m, e) => (m === null || Math.abs(e.peakZ) > Math.abs(m.peakZ) ? e : m),
-      null,
-    ),
-    pairs: a.pairs,
-    tests: {
-      count: a.correlations.length,
-      significantHolm: a.correlations.filter((c) => c.holmSpearman < 0.05).length,
-      significantBh: a.correlations.filter((c) => c.bhSpearman < 0.05).length,
-      significantEff: a.correlations.filter((c) => c.holmEffSpearman < 0.05).length,
-      nEffRange: [
-        Math.min(...a.correlations.map((c) => c.nEff)),
-        Math.max(...a.correlations.map((c) => c.nEff)),
-      ],
-    },
-    exceedances: a.exceedances,
-  };
+  return { causes, methods, reasons };
 }
