@@ -10,7 +10,12 @@
  */
 import type { UciRow } from "../dataset/uci_csv.ts";
 import { QualityMonitor, type QualityRules, validateMessage } from "../quality/mod.ts";
-import { COLUMNS, type MeasurementField, READING_SCHEMA_VERSION } from "../records/mod.ts";
+import {
+  type CleanReading,
+  COLUMNS,
+  type MeasurementField,
+  READING_SCHEMA_VERSION,
+} from "../records/mod.ts";
 
 /** Per-column results. */
 export interface ColumnStats {
@@ -51,24 +56,7 @@ export async function preprocessingStats(
 ): Promise<PreprocessingStats> {
   const monitor = new QualityMonitor(rules.config.thresholds);
   const encoder = new TextEncoder();
-  const columns = new Map<MeasurementField, ColumnStats & { run: number }>(
-    COLUMNS.map((c) => [c.field, {
-      column: c.source,
-      field: c.field,
-      kind: c.kind,
-      present: 0,
-      missing: 0,
-      missing_pct: 0,
-      implausible: 0,
-      atypical: 0,
-      inconsistent: 0,
-      longest_gap_h: 0,
-      outages_24h: 0,
-      first_present: null,
-      last_present: null,
-      run: 0,
-    }]),
-  );
+  const columns = emptyColumns();
   const status = { ok: 0, flagged: 0, outage: 0 };
   const alerts: Record<string, number> = {};
   let rowsSeen = 0;
@@ -77,30 +65,11 @@ export async function preprocessingStats(
   let deviceOutage = 0;
   let first: string | null = null;
   let last: string | null = null;
-  const closeRun = (c: ColumnStats & { run: number }) => {
-    c.longest_gap_h = Math.max(c.longest_gap_h, c.run);
-    if (c.run >= 24) c.outages_24h++;
-    c.run = 0;
-  };
   for await (const row of rows) {
     rowsSeen++;
     first ??= row.ts;
     last = row.ts;
-    const message = {
-      schema_version: READING_SCHEMA_VERSION,
-      station_id: "station-001",
-      ts: row.ts,
-      measurements: row.measurements,
-    };
-    const result = validateMessage(
-      encoder.encode(JSON.stringify(message)),
-      {
-        source: { topic: "file", partition: 0, offset: String(row.line) },
-        key: "station-001",
-        now: row.epochMs,
-      },
-      rules,
-    );
+    const result = validateRow(row, rules, encoder);
     if (!result.ok) {
       dead++;
       monitor.observeDeadLetter(result.deadLetter.reason);
@@ -113,21 +82,7 @@ export async function preprocessingStats(
     if (COLUMNS.every((c) => c.kind === "reference" || r.measurements[c.field] === null)) {
       deviceOutage++;
     }
-    for (const c of columns.values()) {
-      const flags = r.flags[c.field] ?? [];
-      if (r.measurements[c.field] === null) {
-        c.missing++;
-        c.run++;
-      } else {
-        c.present++;
-        c.first_present ??= r.ts;
-        c.last_present = r.ts;
-        closeRun(c);
-      }
-      if (flags.includes("implausible")) c.implausible++;
-      if (flags.includes("atypical")) c.atypical++;
-      if (flags.includes("inconsistent")) c.inconsistent++;
-    }
+    for (const c of columns.values()) countColumn(c, r);
     for (const a of monitor.evaluate(row.epochMs)) {
       if (a.state === "firing") alerts[a.kind] = (alerts[a.kind] ?? 0) + 1;
     }
@@ -147,6 +102,78 @@ export async function preprocessingStats(
     columns: [...columns.values()].map(({ run: _run, ...c }) => c),
     alerts,
   };
+}
+
+/** Running counts per column, with the current run of missing hours. */
+type ColumnCount = ColumnStats & { run: number };
+
+/** Every column's counts at zero. */
+function emptyColumns(): Map<MeasurementField, ColumnCount> {
+  return new Map<MeasurementField, ColumnCount>(
+    COLUMNS.map((c) => [c.field, {
+      column: c.source,
+      field: c.field,
+      kind: c.kind,
+      present: 0,
+      missing: 0,
+      missing_pct: 0,
+      implausible: 0,
+      atypical: 0,
+      inconsistent: 0,
+      longest_gap_h: 0,
+      outages_24h: 0,
+      first_present: null,
+      last_present: null,
+      run: 0,
+    }]),
+  );
+}
+
+/** Ends a column's run of missing hours: the longest gap, and outages of a day or more. */
+function closeRun(c: ColumnCount): void {
+  c.longest_gap_h = Math.max(c.longest_gap_h, c.run);
+  if (c.run >= 24) c.outages_24h++;
+  c.run = 0;
+}
+
+/** Counts one clean reading's value and flags of column `c`. */
+function countColumn(c: ColumnCount, r: CleanReading): void {
+  const flags = r.flags[c.field] ?? [];
+  if (r.measurements[c.field] === null) {
+    c.missing++;
+    c.run++;
+  } else {
+    c.present++;
+    c.first_present ??= r.ts;
+    c.last_present = r.ts;
+    closeRun(c);
+  }
+  if (flags.includes("implausible")) c.implausible++;
+  if (flags.includes("atypical")) c.atypical++;
+  if (flags.includes("inconsistent")) c.inconsistent++;
+}
+
+/** A file row through the consumer's validation, as the producer would have sent it. */
+function validateRow(
+  row: UciRow,
+  rules: QualityRules,
+  encoder: TextEncoder,
+): ReturnType<typeof validateMessage> {
+  const message = {
+    schema_version: READING_SCHEMA_VERSION,
+    station_id: "station-001",
+    ts: row.ts,
+    measurements: row.measurements,
+  };
+  return validateMessage(
+    encoder.encode(JSON.stringify(message)),
+    {
+      source: { topic: "file", partition: 0, offset: String(row.line) },
+      key: "station-001",
+      now: row.epochMs,
+    },
+    rules,
+  );
 }
 
 /** Renders the stats as the Markdown of docs/reports/preprocessing.md. */

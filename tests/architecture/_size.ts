@@ -66,7 +66,6 @@ export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
   "lib/pipeline/consume.ts#runConsumer",
   "lib/pipeline/produce.ts#runProducer",
   "lib/quality/data_monitor.ts#evaluateStation",
-  "lib/reports/preprocessing.ts#preprocessingStats",
 ]);
 
 const ROOT = new URL("../../", import.meta.url).pathname;
