@@ -15,7 +15,7 @@
 import type { Alert, AlertEvidence } from "../records/alert.ts";
 import type { CleanReading } from "../records/clean.ts";
 import { MEASUREMENT_FIELDS } from "../records/reading.ts";
-import { AlertBook, type Details } from "../alerts/mod.ts";
+import { AlertBook, type Details, type Scope } from "../alerts/mod.ts";
 import { type StationSnapshot, StationWindow } from "./_window.ts";
 
 export type { StationSnapshot };
@@ -50,6 +50,17 @@ export interface QualitySnapshot {
 
 const pct = (x: number) => `${(x * 100).toFixed(x < 0.1 ? 1 : 0)} %`;
 const iso = (ms: number) => new Date(ms).toISOString();
+
+/** One station's evaluation: its window and the lazily built evidence text both checks share. */
+interface StationContext {
+  id: string;
+  w: StationWindow;
+  scope: Scope;
+  nowMs: number;
+  window: () => AlertEvidence["window"];
+  span: () => string;
+  ratio: (firing: Details["firing"], resolved: Details["resolved"]) => () => Details;
+}
 
 /**
  * Incremental data-quality monitor. Memory is O(stations × window hours);
@@ -144,64 +155,8 @@ export class QualityMonitor {
       firing,
       resolved,
     });
-    for (let i = 0; i < MEASUREMENT_FIELDS.length; i++) {
-      const field = MEASUREMENT_FIELDS[i]!;
-      const missing = w.missing[i]!, present = w.present - missing;
-      if (w.present >= t.window.minReadings) {
-        const levels = t.missingRate.perField[field] ?? t.missingRate;
-        const rate = missing / w.present;
-        this.#book.judge(
-          out,
-          scope,
-          "data_quality.missing_rate",
-          field,
-          { value: rate, warning: levels.warning, critical: levels.critical, nowMs },
-          ratio(
-            (_, th) =>
-              `${field} was missing in ${missing} of ${w.present} readings in ${span()} ` +
-              `(${pct(rate)}, threshold ${pct(th)}).`,
-            (th) => `${field} missing rate at ${id} is back to ${pct(rate)} (below ${pct(th)}).`,
-          ),
-        );
-      }
-      if (present >= t.window.minReadings) {
-        const oor = w.outOfRange[i]!, rate = oor / present;
-        this.#book.judge(
-          out,
-          scope,
-          "data_quality.out_of_range",
-          field,
-          { ...t.outOfRangeRate, value: rate, nowMs },
-          ratio(
-            (_, th) =>
-              `${oor} of ${present} ${field} values in ${span()} were implausible or atypical ` +
-              `(${pct(rate)}, threshold ${pct(th)}).`,
-            (th) =>
-              `${field} out-of-range rate at ${id} is back to ${pct(rate)} (below ${pct(th)}).`,
-          ),
-        );
-      }
-      const hours = w.runHours[i]!, n = t.stuck.hours[field];
-      this.#book.judge(out, scope, "data_quality.stuck_sensor", field, {
-        value: hours,
-        warning: n,
-        critical: Number.POSITIVE_INFINITY,
-        nowMs,
-      }, () => ({
-        unit: "hours",
-        window: {
-          start: iso((hours > 0 ? w.runStartHour[i]! : w.latestHour) * HOUR_MS),
-          end: iso(w.latestHour * HOUR_MS),
-          size: hours,
-          size_unit: "hours",
-        },
-        eventTs: w.latestTs,
-        firing: (_, th) =>
-          `${field} at ${id} has repeated the same value for ${hours} consecutive hours ` +
-          `(threshold ${th} h): the sensor may be stuck.`,
-        resolved: () => `${field} at ${id} is changing again.`,
-      }));
-    }
+    const c: StationContext = { id, w, scope, nowMs, window, span, ratio };
+    for (let i = 0; i < MEASUREMENT_FIELDS.length; i++) this.#judgeField(out, c, i);
     const gap = w.gapHours;
     this.#book.judge(
       out,
@@ -218,6 +173,66 @@ export class QualityMonitor {
         resolved: () => `${id} has no missing hour left in its last ${window().size} h.`,
       }),
     );
+  }
+  /** One field of a station: its missing rate, out-of-range rate and stuck run. */
+  #judgeField(out: Alert[], c: StationContext, i: number): void {
+    const t = this.#t;
+    const { id, w, scope, nowMs, span, ratio } = c;
+    const field = MEASUREMENT_FIELDS[i]!;
+    const missing = w.missing[i]!, present = w.present - missing;
+    if (w.present >= t.window.minReadings) {
+      const levels = t.missingRate.perField[field] ?? t.missingRate;
+      const rate = missing / w.present;
+      this.#book.judge(
+        out,
+        scope,
+        "data_quality.missing_rate",
+        field,
+        { value: rate, warning: levels.warning, critical: levels.critical, nowMs },
+        ratio(
+          (_, th) =>
+            `${field} was missing in ${missing} of ${w.present} readings in ${span()} ` +
+            `(${pct(rate)}, threshold ${pct(th)}).`,
+          (th) => `${field} missing rate at ${id} is back to ${pct(rate)} (below ${pct(th)}).`,
+        ),
+      );
+    }
+    if (present >= t.window.minReadings) {
+      const oor = w.outOfRange[i]!, rate = oor / present;
+      this.#book.judge(
+        out,
+        scope,
+        "data_quality.out_of_range",
+        field,
+        { ...t.outOfRangeRate, value: rate, nowMs },
+        ratio(
+          (_, th) =>
+            `${oor} of ${present} ${field} values in ${span()} were implausible or atypical ` +
+            `(${pct(rate)}, threshold ${pct(th)}).`,
+          (th) => `${field} out-of-range rate at ${id} is back to ${pct(rate)} (below ${pct(th)}).`,
+        ),
+      );
+    }
+    const hours = w.runHours[i]!, n = t.stuck.hours[field];
+    this.#book.judge(out, scope, "data_quality.stuck_sensor", field, {
+      value: hours,
+      warning: n,
+      critical: Number.POSITIVE_INFINITY,
+      nowMs,
+    }, () => ({
+      unit: "hours",
+      window: {
+        start: iso((hours > 0 ? w.runStartHour[i]! : w.latestHour) * HOUR_MS),
+        end: iso(w.latestHour * HOUR_MS),
+        size: hours,
+        size_unit: "hours",
+      },
+      eventTs: w.latestTs,
+      firing: (_, th) =>
+        `${field} at ${id} has repeated the same value for ${hours} consecutive hours ` +
+        `(threshold ${th} h): the sensor may be stuck.`,
+      resolved: () => `${field} at ${id} is changing again.`,
+    }));
   }
 
   #evaluatePipeline(out: Alert[], nowMs: number): void {

@@ -65,7 +65,6 @@ export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
   "lib/offline/train.ts#trainModels",
   "lib/pipeline/consume.ts#runConsumer",
   "lib/pipeline/produce.ts#runProducer",
-  "lib/quality/data_monitor.ts#evaluateStation",
 ]);
 
 const ROOT = new URL("../../", import.meta.url).pathname;
