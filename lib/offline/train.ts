@@ -73,22 +73,13 @@ export function trainModels(
     const x = { n: features.n, p: features.p, data: features.data };
     for (const target of config.targets) {
       const y = series.columns[fieldOf(target)];
-      // the window's rows, and those with an observed target (the training rows)
-      const window: number[] = [];
-      const windowTargets: number[] = [];
-      const rows: number[] = [];
-      const targets: number[] = [];
-      const since = oldestOf(target);
-      for (let r = 0; r < features.n; r++) {
-        const tau = features.from + r + h;
-        if (tau < since || tau >= end) continue;
-        window.push(r);
-        windowTargets.push(y[tau]!);
-        if (!Number.isNaN(y[tau]!)) {
-          rows.push(r);
-          targets.push(y[tau]!);
-        }
-      }
+      const { window, windowTargets, rows, targets } = trainingRows(
+        features,
+        y,
+        h,
+        oldestOf(target),
+        end,
+      );
       if (rows.length < 50) {
         throw new RangeError(`Only ${rows.length} training rows for ${target} (${key}); need 50`);
       }
@@ -124,10 +115,7 @@ export function trainModels(
             to: iso(features.from + rows[rows.length - 1]! + h),
             rows: rows.length,
           },
-          metrics: {
-            in_sample_mae: mae(fitted, targets),
-            in_sample_rmse: rmse(fitted, targets),
-          },
+          metrics: { in_sample_mae: mae(fitted, targets), in_sample_rmse: rmse(fitted, targets) },
           intervalHalfWidth: null,
           createdAt,
           model,
@@ -137,6 +125,35 @@ export function trainModels(
     }
   }
   return artifacts;
+}
+
+/**
+ * The rows of `features` whose target hour (row + `h`) lies in `[since, end)`:
+ * all of them with their targets (missing included: the trees are binned on
+ * them), and those with an observed target (the training rows).
+ */
+function trainingRows(
+  features: { n: number; from: number },
+  y: ArrayLike<number>,
+  h: number,
+  since: number,
+  end: number,
+): { window: number[]; windowTargets: number[]; rows: number[]; targets: number[] } {
+  const window: number[] = [];
+  const windowTargets: number[] = [];
+  const rows: number[] = [];
+  const targets: number[] = [];
+  for (let r = 0; r < features.n; r++) {
+    const tau = features.from + r + h;
+    if (tau < since || tau >= end) continue;
+    window.push(r);
+    windowTargets.push(y[tau]!);
+    if (!Number.isNaN(y[tau]!)) {
+      rows.push(r);
+      targets.push(y[tau]!);
+    }
+  }
+  return { window, windowTargets, rows, targets };
 }
 
 /** File name of an artifact, e.g. `co_gt_h6_gbt.json`, `no2_gt_nowcast_ridge.json`. */

@@ -62,7 +62,6 @@ export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
   "lib/offline/select.ts#selectSarimaOnValidation",
   "lib/offline/sequence.ts#sequenceWalkForward",
   "lib/offline/sequence_report.ts#renderSequenceBlock",
-  "lib/offline/train.ts#trainModels",
   "lib/pipeline/consume.ts#runConsumer",
   "lib/pipeline/produce.ts#runProducer",
 ]);
