@@ -116,77 +116,11 @@ export function applyKafkaProperties(
   shown: string,
 ): KafkaConfig {
   const next: KafkaConfig = structuredClone(config);
-  const values = new Map<string, Property>();
-  for (const p of properties) {
-    const where = `${shown}:${p.line}: ${p.key}`;
-    if (p.key in REFUSED) throw new Error(`${where} is not supported: ${REFUSED[p.key]}`);
-    if (!(p.key in KNOWN_PROPERTIES)) {
-      throw new Error(
-        `${where} is not a property airq understands. Known keys: ${
-          Object.keys(KNOWN_PROPERTIES).join(", ")
-        } (docs/security.md)`,
-      );
-    }
-    values.set(p.key, p);
-  }
-  const fail = (key: string, message: string): never => {
-    const p = values.get(key)!;
-    throw new Error(`${shown}:${p.line}: ${key}=${p.value}: ${message}`);
-  };
-  const get = (key: string): string | undefined => values.get(key)?.value.trim();
-  const path = (key: string): string | undefined => {
-    const v = get(key);
-    if (v === undefined) return undefined;
-    if (v === "") fail(key, "is empty");
-    return isAbsolute(v) ? v : join(dirname(shown), v);
-  };
-
-  const servers = get("bootstrap.servers");
-  if (servers !== undefined) {
-    next.brokers = servers.split(",").map((b) => b.trim().replace(/^[A-Za-z_]+:\/\//, ""))
-      .filter((b) => b !== "");
-  }
-  const clientId = get("client.id");
-  if (clientId !== undefined) next.clientId = clientId;
-  const timeout = get("request.timeout.ms");
-  if (timeout !== undefined) {
-    if (!/^\d+$/.test(timeout)) fail("request.timeout.ms", "must be a whole number");
-    next.requestTimeoutMs = Number(timeout);
-  }
-  const algorithm = get("ssl.endpoint.identification.algorithm");
-  if (algorithm !== undefined && algorithm.toLowerCase() !== "https") {
-    fail(
-      "ssl.endpoint.identification.algorithm",
-      "airq always verifies the broker's host name; fix the certificate (or set ssl " +
-        "servername in config/kafka.json) instead of turning the check off",
-    );
-  }
-  const storeType = get("ssl.truststore.type");
-  if (storeType !== undefined && storeType.toUpperCase() !== "PEM") {
-    fail(
-      "ssl.truststore.type",
-      "only PEM truststores are read; export the CA: keytool -exportcert -rfc -alias <ca> " +
-        "-keystore truststore.jks -file ca.pem",
-    );
-  }
-  if (
-    values.has("ssl.truststore.location") && storeType === undefined &&
-    !/\.(pem|crt|cer)$/i.test(get("ssl.truststore.location")!)
-  ) {
-    fail(
-      "ssl.truststore.location",
-      "Java's default truststore type is JKS, which airq cannot read: export the CA as PEM " +
-        "(keytool -exportcert -rfc ...) and set ssl.truststore.type=PEM",
-    );
-  }
-
-  const files: TlsFiles = typeof next.ssl === "object" ? { ...next.ssl } : {};
-  const ca = path("ssl.truststore.location") ?? path("ssl.ca.location");
-  const cert = path("ssl.certificate.location");
-  const key = path("ssl.key.location");
-  if (ca !== undefined) files.ca = ca;
-  if (cert !== undefined) files.cert = cert;
-  if (key !== undefined) files.key = key;
+  const r = propertyReader(knownValues(properties, shown), shown);
+  const { values, get, fail } = r;
+  applyConnection(next, r);
+  checkTlsSettings(r);
+  const files = tlsFilesOf(next, r);
   const hasFiles = Object.keys(files).length > 0;
 
   const protocol = get("security.protocol")?.toUpperCase();
@@ -214,6 +148,109 @@ export function applyKafkaProperties(
   }
   next.sasl = saslOf(mechanism, values, fail, shown, next.sasl);
   return next;
+}
+
+/** The properties by key; fails on a refused or unknown key, with its line. */
+function knownValues(properties: Property[], shown: string): Map<string, Property> {
+  const values = new Map<string, Property>();
+  for (const p of properties) {
+    const where = `${shown}:${p.line}: ${p.key}`;
+    if (p.key in REFUSED) throw new Error(`${where} is not supported: ${REFUSED[p.key]}`);
+    if (!(p.key in KNOWN_PROPERTIES)) {
+      throw new Error(
+        `${where} is not a property airq understands. Known keys: ${
+          Object.keys(KNOWN_PROPERTIES).join(", ")
+        } (docs/security.md)`,
+      );
+    }
+    values.set(p.key, p);
+  }
+  return values;
+}
+
+/** Reads the properties' values: trimmed, as paths (relative to the file), or fails with the line. */
+interface PropertyReader {
+  values: Map<string, Property>;
+  get: (key: string) => string | undefined;
+  path: (key: string) => string | undefined;
+  fail: (key: string, message: string) => never;
+}
+
+/** A {@linkcode PropertyReader} over `values` of the file `shown`. */
+function propertyReader(values: Map<string, Property>, shown: string): PropertyReader {
+  const fail = (key: string, message: string): never => {
+    const p = values.get(key)!;
+    throw new Error(`${shown}:${p.line}: ${key}=${p.value}: ${message}`);
+  };
+  const get = (key: string): string | undefined => values.get(key)?.value.trim();
+  const path = (key: string): string | undefined => {
+    const v = get(key);
+    if (v === undefined) return undefined;
+    if (v === "") fail(key, "is empty");
+    return isAbsolute(v) ? v : join(dirname(shown), v);
+  };
+  return { values, get, path, fail };
+}
+
+/** `bootstrap.servers`, `client.id` and `request.timeout.ms`. */
+function applyConnection(next: KafkaConfig, r: PropertyReader): void {
+  const { get, fail } = r;
+  const servers = get("bootstrap.servers");
+  if (servers !== undefined) {
+    next.brokers = servers.split(",").map((b) => b.trim().replace(/^[A-Za-z_]+:\/\//, ""))
+      .filter((b) => b !== "");
+  }
+  const clientId = get("client.id");
+  if (clientId !== undefined) next.clientId = clientId;
+  const timeout = get("request.timeout.ms");
+  if (timeout !== undefined) {
+    if (!/^\d+$/.test(timeout)) fail("request.timeout.ms", "must be a whole number");
+    next.requestTimeoutMs = Number(timeout);
+  }
+}
+
+/** Refuses what would turn host name checks off, or a truststore airq cannot read. */
+function checkTlsSettings(r: PropertyReader): void {
+  const { values, get, fail } = r;
+  const algorithm = get("ssl.endpoint.identification.algorithm");
+  if (algorithm !== undefined && algorithm.toLowerCase() !== "https") {
+    fail(
+      "ssl.endpoint.identification.algorithm",
+      "airq always verifies the broker's host name; fix the certificate (or set ssl " +
+        "servername in config/kafka.json) instead of turning the check off",
+    );
+  }
+  const storeType = get("ssl.truststore.type");
+  if (storeType !== undefined && storeType.toUpperCase() !== "PEM") {
+    fail(
+      "ssl.truststore.type",
+      "only PEM truststores are read; export the CA: keytool -exportcert -rfc -alias <ca> " +
+        "-keystore truststore.jks -file ca.pem",
+    );
+  }
+  if (
+    values.has("ssl.truststore.location") && storeType === undefined &&
+    !/\.(pem|crt|cer)$/i.test(get("ssl.truststore.location")!)
+  ) {
+    fail(
+      "ssl.truststore.location",
+      "Java's default truststore type is JKS, which airq cannot read: export the CA as PEM " +
+        "(keytool -exportcert -rfc ...) and set ssl.truststore.type=PEM",
+    );
+  }
+}
+
+/** The TLS files of the config, with those the properties name. */
+function tlsFilesOf(next: KafkaConfig, r: PropertyReader): TlsFiles {
+  const { path } = r;
+  const files: TlsFiles = typeof next.ssl === "object" ? { ...next.ssl } : {};
+  const ca = path("ssl.truststore.location") ?? path("ssl.ca.location");
+  const cert = path("ssl.certificate.location");
+  const key = path("ssl.key.location");
+  if (ca !== undefined) files.ca = ca;
+  if (cert !== undefined) files.cert = cert;
+  if (key !== undefined) files.key = key;
+  return files;
 }
 
 function saslOf(

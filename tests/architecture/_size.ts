@@ -54,7 +54,6 @@ export const TEMPORARY_ALLOW: ReadonlySet<string> = new Set([
  * helper dup's branch.
  */
 export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
-  "lib/config/properties.ts#applyKafkaProperties",
   "lib/harness/bench/ingest.ts#benchIngest",
   "lib/harness/cluster_drills.ts#clusterDrill",
   "lib/kafka/stream.ts#runStream",
