@@ -19,11 +19,20 @@ import {
   createKafka,
   ensureTopics,
   idempotentProducer,
+  type Kafka,
   PRODUCED_AT_HEADER,
+  type Producer,
   withAdmin,
 } from "../kafka/mod.ts";
 import { untilAborted } from "../stop.ts";
-import { type FaultOptions, Pacer, replay, type Speed, virtualStations } from "../replay/mod.ts";
+import {
+  type FaultOptions,
+  Pacer,
+  replay,
+  type ReplayEvent,
+  type Speed,
+  virtualStations,
+} from "../replay/mod.ts";
 
 const log = getLogger(["airq", "producer"]);
 
@@ -162,6 +171,116 @@ export async function runProducer(options: ProduceOptions): Promise<ProduceSumma
     : await countRows(options.datasetPath, options.utcOffset, options.fromMs, options.toMs);
   const total = rows === null ? null : Math.min(rows * stations.length, options.limit ?? Infinity);
 
+  const { kafka, producer, publisher } = producerClient(options);
+  const pacer = new Pacer(options.speed, () => performance.now(), abortableSleep(options.signal));
+  const t0 = performance.now();
+  const counts: Counts = { readings: 0, duplicates: 0, late: 0, built: 0 };
+  let outcome: ProduceSummary["outcome"] = "completed";
+
+  const progress = progressOf(t0, publisher, total, counts);
+  const ticker = setInterval(() => options.onProgress?.(progress()), options.progressIntervalMs);
+  const signal = options.signal;
+  let left: Abandoned = { unconfirmed: 0, notSent: 0 };
+  let replayed = false;
+  try {
+    // each wait below can block in kafkajs's retries (the broker went away): abandon it on a signal
+    await setUpTopics(kafka, options, signal);
+    await untilAborted(producer.connect(), signal);
+    await publishAll(eventsOf(options, stations), pacer, publisher, counts, signal);
+    replayed = !signal.aborted;
+  } catch (error) {
+    if (!signal.aborted) {
+      outcome = "failed";
+      log.error("Replay stopped: {error}", {
+        error: error instanceof Error ? error.message : String(error),
+      });
+    }
+  } finally {
+    const flushed = await flushOrAbandon(publisher, signal, options.flushGraceMs ?? 2000);
+    left = flushed.left;
+    if (flushed.failed) outcome = "failed";
+    clearInterval(ticker);
+    const disconnect = graceAfter(AbortSignal.abort(), 1000);
+    await untilAborted(producer.disconnect(), disconnect.signal).catch(() => {});
+    disconnect.dispose();
+  }
+  if (outcome === "completed" && (!replayed || left.unconfirmed + left.notSent > 0)) {
+    outcome = "interrupted";
+  }
+  options.onProgress?.(progress());
+  const duration = (performance.now() - t0) / 1000;
+  const { sent, failed } = publisher.stats;
+  const unconfirmed = left.unconfirmed;
+  return {
+    topic: options.topic,
+    stations: stations.length,
+    readings: counts.readings,
+    sent,
+    duplicates_sent: counts.duplicates,
+    late_sent: counts.late,
+    failed,
+    unconfirmed,
+    not_sent: counts.built - sent - failed - unconfirmed,
+    duration_s: Math.round(duration * 1000) / 1000,
+    rate_per_s: Math.round(sent / Math.max(duration, 1e-9)),
+    outcome,
+  };
+}
+
+/** The progress report so far: sent, rate, and the time left when the total is known. */
+function progressOf(
+  t0: number,
+  publisher: BatchPublisher,
+  total: number | null,
+  counts: Counts,
+): () => Progress {
+  return () => {
+    const elapsed = (performance.now() - t0) / 1000;
+    const sent = publisher.stats.sent;
+    const rate = elapsed > 0 ? sent / elapsed : 0;
+    return {
+      sent,
+      total,
+      elapsed_s: Math.round(elapsed * 10) / 10,
+      rate_per_s: Math.round(rate),
+      eta_s: total !== null && rate > 0
+        ? Math.max(0, Math.round((total - counts.readings) / rate))
+        : null,
+    };
+  };
+}
+
+/** The replay of the file as the options ask: stations, window, limit, loop, faults. */
+function eventsOf(
+  options: ProduceOptions,
+  stations: ReturnType<typeof virtualStations>,
+): AsyncIterable<ReplayEvent> {
+  return replay(
+    () => readUciFile(options.datasetPath, { utcOffset: options.utcOffset }),
+    {
+      stations,
+      seed: options.seed,
+      fromMs: options.fromMs,
+      toMs: options.toMs,
+      limit: options.limit,
+      loop: options.loop,
+      faults: options.faults,
+    },
+  );
+}
+
+/** What the replay built and counted, by kind. */
+interface Counts {
+  readings: number;
+  duplicates: number;
+  late: number;
+  built: number;
+}
+
+/** The Kafka client, its idempotent producer and the batching publisher. */
+function producerClient(
+  options: ProduceOptions,
+): { kafka: Kafka; producer: Producer; publisher: BatchPublisher } {
   const kafka = createKafka(options.kafka, {
     clientId: `${options.kafka.clientId}-producer`,
     retry: {
@@ -181,121 +300,71 @@ export async function runProducer(options: ProduceOptions): Promise<ProduceSumma
     // one send per partition (lib/kafka/publisher.ts); the count the topic is created with
     partitions: options.topics.find((t) => t.name === options.topic)?.partitions ?? 1,
   });
-  const pacer = new Pacer(options.speed, () => performance.now(), abortableSleep(options.signal));
-  const t0 = performance.now();
-  let readings = 0;
-  let duplicates = 0;
-  let late = 0;
-  let built = 0;
-  let outcome: ProduceSummary["outcome"] = "completed";
+  return { kafka, producer, publisher };
+}
 
-  const progress = (): Progress => {
-    const elapsed = (performance.now() - t0) / 1000;
-    const sent = publisher.stats.sent;
-    const rate = elapsed > 0 ? sent / elapsed : 0;
-    return {
-      sent,
-      total,
-      elapsed_s: Math.round(elapsed * 10) / 10,
-      rate_per_s: Math.round(rate),
-      eta_s: total !== null && rate > 0 ? Math.max(0, Math.round((total - readings) / rate)) : null,
-    };
-  };
-  const ticker = setInterval(() => options.onProgress?.(progress()), options.progressIntervalMs);
-  const signal = options.signal;
-  let left: Abandoned = { unconfirmed: 0, notSent: 0 };
-  let replayed = false;
-  try {
-    // each wait below can block in kafkajs's retries (the broker went away): abandon it on a signal
-    await setUpTopics(kafka, options, signal);
-    await untilAborted(producer.connect(), signal);
-    const events = replay(
-      () => readUciFile(options.datasetPath, { utcOffset: options.utcOffset }),
-      {
-        stations,
-        seed: options.seed,
-        fromMs: options.fromMs,
-        toMs: options.toMs,
-        limit: options.limit,
-        loop: options.loop,
-        faults: options.faults,
-      },
+/** Paces and publishes every event, counting them, until the events end or a stop signal. */
+async function publishAll(
+  events: AsyncIterable<ReplayEvent>,
+  pacer: Pacer,
+  publisher: BatchPublisher,
+  counts: Counts,
+  signal: AbortSignal,
+): Promise<void> {
+  for await (const event of events) {
+    if (signal.aborted) break;
+    await pacer.wait(event.sendAtMs, event.jitterMs);
+    if (signal.aborted) break;
+    const producedMs = Date.now();
+    const reading = { ...event.reading, produced_at: new Date(producedMs).toISOString() };
+    counts.built++;
+    if (event.kind === "duplicate") counts.duplicates++;
+    else {
+      counts.readings++;
+      if (event.kind === "late") counts.late++;
+    }
+    // the record's timestamp (CreateTime) is the reading's event time, not the send time:
+    // Kafka tools and offsets-for-times then work on event time (docs/architecture.md)
+    await untilAborted(
+      publisher.publish({
+        key: reading.station_id,
+        value: JSON.stringify(reading),
+        timestamp: String(Date.parse(reading.ts)),
+        // the send time, for the consumers' end-to-end latency metric (lib/kafka/stream.ts)
+        headers: { [PRODUCED_AT_HEADER]: String(producedMs) },
+      }),
+      signal,
     );
-    for await (const event of events) {
-      if (signal.aborted) break;
-      await pacer.wait(event.sendAtMs, event.jitterMs);
-      if (signal.aborted) break;
-      const producedMs = Date.now();
-      const reading = { ...event.reading, produced_at: new Date(producedMs).toISOString() };
-      built++;
-      if (event.kind === "duplicate") duplicates++;
-      else {
-        readings++;
-        if (event.kind === "late") late++;
-      }
-      // the record's timestamp (CreateTime) is the reading's event time, not the send time:
-      // Kafka tools and offsets-for-times then work on event time (docs/architecture.md)
-      await untilAborted(
-        publisher.publish({
-          key: reading.station_id,
-          value: JSON.stringify(reading),
-          timestamp: String(Date.parse(reading.ts)),
-          // the send time, for the consumers' end-to-end latency metric (lib/kafka/stream.ts)
-          headers: { [PRODUCED_AT_HEADER]: String(producedMs) },
-        }),
-        signal,
+  }
+}
+
+/**
+ * Flushes the publisher; after a stop signal, what is still unacknowledged
+ * `flushGraceMs` later is abandoned and reported. Disconnects nothing.
+ */
+async function flushOrAbandon(
+  publisher: BatchPublisher,
+  signal: AbortSignal,
+  flushGraceMs: number,
+): Promise<{ left: Abandoned; failed: boolean }> {
+  let left: Abandoned = { unconfirmed: 0, notSent: 0 };
+  let failed = false;
+  // what was handed over gets flushGraceMs after a stop signal to be acknowledged, then is
+  // abandoned and reported (unconfirmed: may or may not be in the topic; not_sent: never handed over)
+  const grace = graceAfter(signal, flushGraceMs);
+  try {
+    await untilAborted(publisher.flush(), grace.signal);
+  } catch {
+    if (grace.signal.aborted) {
+      left = publisher.abandon();
+      log.warn(
+        "Gave up waiting for Kafka after the stop signal: {unconfirmed} readings unconfirmed, " +
+          "{notSent} not sent",
+        { ...left },
       );
-    }
-    replayed = !signal.aborted;
-  } catch (error) {
-    if (!signal.aborted) {
-      outcome = "failed";
-      log.error("Replay stopped: {error}", {
-        error: error instanceof Error ? error.message : String(error),
-      });
-    }
+    } else failed = true;
   } finally {
-    // what was handed over gets flushGraceMs after a stop signal to be acknowledged, then is
-    // abandoned and reported (unconfirmed: may or may not be in the topic; not_sent: never handed over)
-    const grace = graceAfter(signal, options.flushGraceMs ?? 2000);
-    try {
-      await untilAborted(publisher.flush(), grace.signal);
-    } catch {
-      if (grace.signal.aborted) {
-        left = publisher.abandon();
-        log.warn(
-          "Gave up waiting for Kafka after the stop signal: {unconfirmed} readings unconfirmed, " +
-            "{notSent} not sent",
-          { ...left },
-        );
-      } else outcome = "failed";
-    } finally {
-      grace.dispose();
-    }
-    clearInterval(ticker);
-    const disconnect = graceAfter(AbortSignal.abort(), 1000);
-    await untilAborted(producer.disconnect(), disconnect.signal).catch(() => {});
-    disconnect.dispose();
+    grace.dispose();
   }
-  if (outcome === "completed" && (!replayed || left.unconfirmed + left.notSent > 0)) {
-    outcome = "interrupted";
-  }
-  options.onProgress?.(progress());
-  const duration = (performance.now() - t0) / 1000;
-  const { sent, failed } = publisher.stats;
-  const unconfirmed = left.unconfirmed;
-  return {
-    topic: options.topic,
-    stations: stations.length,
-    readings,
-    sent,
-    duplicates_sent: duplicates,
-    late_sent: late,
-    failed,
-    unconfirmed,
-    not_sent: built - sent - failed - unconfirmed,
-    duration_s: Math.round(duration * 1000) / 1000,
-    rate_per_s: Math.round(sent / Math.max(duration, 1e-9)),
-    outcome,
-  };
+  return { left, failed };
 }

@@ -62,7 +62,6 @@ export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
   "lib/offline/sequence.ts#sequenceWalkForward",
   "lib/offline/sequence_report.ts#renderSequenceBlock",
   "lib/pipeline/consume.ts#runConsumer",
-  "lib/pipeline/produce.ts#runProducer",
 ]);
 
 const ROOT = new URL("../../", import.meta.url).pathname;
