@@ -20,6 +20,7 @@ import {
   deadLetterMessage,
   type EachBatchPayload,
   idempotentProducer,
+  type Producer,
   runStream,
 } from "../kafka/mod.ts";
 import { QualityMonitor, type QualityRules, validateMessage } from "../quality/mod.ts";
@@ -58,114 +59,24 @@ import type { ConsumeStats, ConsumeSummary } from "../records/summary.ts";
 
 /** Consumes until aborted or idle (`exitWhenIdleMs`), replacing crashed group members; never leaves a connection open. */
 export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSummary> {
-  const now = options.now ?? Date.now;
   const { config } = options;
   const kafka = createKafka(options.kafka, { clientId: `${options.kafka.clientId}-consumer` });
-  // dead letters keep their key, which may be null: a retry must not move them (idempotent.ts)
-  const producer = idempotentProducer(kafka);
-  const monitor = new QualityMonitor(options.rules.config.thresholds);
-  const stats: ConsumeStats = {
-    consumed: 0,
-    stored: 0,
-    duplicates: 0,
-    dead_letters: 0,
-    batches: 0,
-    time_ms: { validate: 0, store: 0, dead_letter_publish: 0, commit: 0, monitor: 0 },
-    commits: 0,
-    alerts: 0,
-    lag: null,
-  };
-  const lagByPartition = new Map<number, number>();
   const metrics = options.metrics ?? processMetrics;
-  const counters = metrics.consumer;
+  const run: ConsumerRun = {
+    options,
+    now: options.now ?? Date.now,
+    // dead letters keep their key, which may be null: a retry must not move them (idempotent.ts)
+    producer: idempotentProducer(kafka),
+    monitor: new QualityMonitor(options.rules.config.thresholds),
+    stats: newStats(),
+    lagByPartition: new Map(),
+    counters: metrics.consumer,
+  };
+  const { now, producer, monitor, stats } = run;
   const t0 = performance.now();
   let outcome: ConsumeSummary["outcome"] = "stopped";
-
-  const publishAlerts = async (alerts: Alert[]) => {
-    if (alerts.length === 0) return;
-    stats.alerts += alerts.length;
-    counters.alerts.inc({ source: "quality" }, alerts.length);
-    for (const a of alerts) {
-      const level = a.state === "resolved" || a.severity === "info" ? "info" : "warn";
-      log[level]("alert {kind} {state} {station_id} {field}: {reason}", { ...a });
-    }
-    if (options.alertsTopic === null) return;
-    await producer.send({
-      topic: options.alertsTopic,
-      acks: -1,
-      messages: alerts.map((a) => ({ key: a.station_id ?? "pipeline", value: JSON.stringify(a) })),
-    });
-  };
-
-  const handleBatch = async (payload: EachBatchPayload) => {
-    const { batch } = payload;
-    if (batch.messages.length === 0) return;
-    const readings: CleanReading[] = [];
-    const deadLetters: DeadLetter[] = [];
-    const nowMs = now();
-    const rejectedAt = new Date(nowMs).toISOString();
-    const lap = lapTimer(stats.time_ms);
-    for (const message of batch.messages) {
-      const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
-      const key = message.key === null ? null : message.key.toString();
-      let result;
-      try {
-        result = validateMessage(message.value, { source, key, now: nowMs }, options.rules);
-      } catch (error) {
-        // validation must never take the consumer down: an unexpected failure is a dead letter too
-        result = {
-          ok: false as const,
-          deadLetter: {
-            source,
-            key,
-            reason: "internal_error" as const,
-            detail: `validation threw: ${error instanceof Error ? error.message : String(error)}`,
-            original: message.value,
-          },
-        };
-      }
-      if (result.ok) readings.push(result.reading);
-      else deadLetters.push({ ...result.deadLetter, rejected_at: rejectedAt });
-    }
-    lap("validate");
-    // 1. durable write (one transaction)
-    const written = await options.store.writeBatch({ readings, deadLetters });
-    lap("store");
-    // 2. dead letters to their topic, original bytes + reason in headers
-    if (deadLetters.length > 0) {
-      await producer.send({
-        topic: options.deadLetterTopic,
-        acks: -1,
-        messages: deadLetters.map(deadLetterMessage),
-      });
-    }
-    lap("dead_letter_publish");
-    // 3. only now: commit the offsets of what is stored
-    const next = (BigInt(batch.lastOffset()) + 1n).toString();
-    // once, to the coordinator of now: a dead one makes the member rejoin (lib/kafka/commit.ts)
-    await commitBatchOffset(payload, next);
-    payload.resolveOffset(batch.lastOffset());
-    lap("commit");
-    stats.commits++;
-    stats.batches++;
-    stats.consumed += batch.messages.length;
-    stats.stored += written.inserted;
-    stats.duplicates += written.duplicates;
-    stats.dead_letters += deadLetters.length;
-    counters.stored.inc(written.inserted);
-    counters.duplicates.inc(written.duplicates);
-    if (deadLetters.length > 0) {
-      counters.deadLetters.inc(deadLetters.length);
-      for (const d of deadLetters) counters.validationFailures.inc({ reason: d.reason });
-    }
-    for (const r of readings) monitor.observe(r);
-    lap("monitor");
-    for (const d of deadLetters) monitor.observeDeadLetter(d.reason);
-    lagByPartition.set(batch.partition, Number(batch.offsetLag()));
-    stats.lag = [...lagByPartition.values()].reduce((a, b) => a + b, 0);
-    monitor.observeLag(stats.lag);
-    await batchHeartbeat(payload);
-  };
+  const publishAlerts = (alerts: Alert[]) => publishAlertsOf(run, alerts);
+  const handleBatch = (payload: EachBatchPayload) => handleBatchOf(run, payload);
 
   const rate = () => Math.round(stats.consumed / Math.max(1e-9, (performance.now() - t0) / 1000));
   const evaluate = () =>
@@ -216,4 +127,143 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     rate_per_s: rate(),
     outcome,
   };
+}
+
+/** What one consumer run's batches share. */
+interface ConsumerRun {
+  options: ConsumeOptions;
+  now: () => number;
+  producer: Producer;
+  monitor: QualityMonitor;
+  stats: ConsumeStats;
+  lagByPartition: Map<number, number>;
+  counters: Metrics["consumer"];
+}
+
+/** Every count at zero. */
+function newStats(): ConsumeStats {
+  return {
+    consumed: 0,
+    stored: 0,
+    duplicates: 0,
+    dead_letters: 0,
+    batches: 0,
+    time_ms: { validate: 0, store: 0, dead_letter_publish: 0, commit: 0, monitor: 0 },
+    commits: 0,
+    alerts: 0,
+    lag: null,
+  };
+}
+
+/** Logs the data-quality alerts and publishes them to the alerts topic (if any). */
+async function publishAlertsOf(run: ConsumerRun, alerts: Alert[]): Promise<void> {
+  if (alerts.length === 0) return;
+  run.stats.alerts += alerts.length;
+  run.counters.alerts.inc({ source: "quality" }, alerts.length);
+  for (const a of alerts) {
+    const level = a.state === "resolved" || a.severity === "info" ? "info" : "warn";
+    log[level]("alert {kind} {state} {station_id} {field}: {reason}", { ...a });
+  }
+  if (run.options.alertsTopic === null) return;
+  await run.producer.send({
+    topic: run.options.alertsTopic,
+    acks: -1,
+    messages: alerts.map((a) => ({ key: a.station_id ?? "pipeline", value: JSON.stringify(a) })),
+  });
+}
+
+/**
+ * One fetched batch: validate, store (one transaction), dead-letter to their
+ * topic, and only then commit the offsets of what is stored.
+ */
+async function handleBatchOf(run: ConsumerRun, payload: EachBatchPayload): Promise<void> {
+  const { batch } = payload;
+  if (batch.messages.length === 0) return;
+  const nowMs = run.now();
+  const lap = lapTimer(run.stats.time_ms);
+  const { readings, deadLetters } = validateBatch(batch, nowMs, run.options.rules);
+  lap("validate");
+  // 1. durable write (one transaction)
+  const written = await run.options.store.writeBatch({ readings, deadLetters });
+  lap("store");
+  // 2. dead letters to their topic, original bytes + reason in headers
+  if (deadLetters.length > 0) {
+    await run.producer.send({
+      topic: run.options.deadLetterTopic,
+      acks: -1,
+      messages: deadLetters.map(deadLetterMessage),
+    });
+  }
+  lap("dead_letter_publish");
+  // 3. only now: commit the offsets of what is stored
+  const next = (BigInt(batch.lastOffset()) + 1n).toString();
+  // once, to the coordinator of now: a dead one makes the member rejoin (lib/kafka/commit.ts)
+  await commitBatchOffset(payload, next);
+  payload.resolveOffset(batch.lastOffset());
+  lap("commit");
+  countBatch(run, batch, written, readings, deadLetters, lap);
+  await batchHeartbeat(payload);
+}
+
+/** Each message validated: the clean readings, and the rest as dead letters (never a throw). */
+function validateBatch(
+  batch: EachBatchPayload["batch"],
+  nowMs: number,
+  rules: ConsumeOptions["rules"],
+): { readings: CleanReading[]; deadLetters: DeadLetter[] } {
+  const readings: CleanReading[] = [];
+  const deadLetters: DeadLetter[] = [];
+  const rejectedAt = new Date(nowMs).toISOString();
+  for (const message of batch.messages) {
+    const source = { topic: batch.topic, partition: batch.partition, offset: message.offset };
+    const key = message.key === null ? null : message.key.toString();
+    let result;
+    try {
+      result = validateMessage(message.value, { source, key, now: nowMs }, rules);
+    } catch (error) {
+      // validation must never take the consumer down: an unexpected failure is a dead letter too
+      result = {
+        ok: false as const,
+        deadLetter: {
+          source,
+          key,
+          reason: "internal_error" as const,
+          detail: `validation threw: ${error instanceof Error ? error.message : String(error)}`,
+          original: message.value,
+        },
+      };
+    }
+    if (result.ok) readings.push(result.reading);
+    else deadLetters.push({ ...result.deadLetter, rejected_at: rejectedAt });
+  }
+  return { readings, deadLetters };
+}
+
+/** A stored batch's counts, on the summary, /metrics and the quality monitor. */
+function countBatch(
+  run: ConsumerRun,
+  batch: EachBatchPayload["batch"],
+  written: { inserted: number; duplicates: number },
+  readings: CleanReading[],
+  deadLetters: DeadLetter[],
+  lap: (phase: keyof ConsumeStats["time_ms"]) => void,
+): void {
+  run.stats.commits++;
+  run.stats.batches++;
+  run.stats.consumed += batch.messages.length;
+  run.stats.stored += written.inserted;
+  run.stats.duplicates += written.duplicates;
+  run.stats.dead_letters += deadLetters.length;
+  run.counters.stored.inc(written.inserted);
+  run.counters.duplicates.inc(written.duplicates);
+  if (deadLetters.length > 0) {
+    run.counters.deadLetters.inc(deadLetters.length);
+    for (const d of deadLetters) run.counters.validationFailures.inc({ reason: d.reason });
+  }
+  for (const r of readings) run.monitor.observe(r);
+  lap("monitor");
+  for (const d of deadLetters) run.monitor.observeDeadLetter(d.reason);
+  run.lagByPartition.set(batch.partition, Number(batch.offsetLag()));
+  run.stats.lag = [...run.lagByPartition.values()].reduce((a, b) => a + b, 0);
+  run.monitor.observeLag(run.stats.lag);
 }

@@ -61,7 +61,6 @@ export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
   "lib/offline/select.ts#selectSarimaOnValidation",
   "lib/offline/sequence.ts#sequenceWalkForward",
   "lib/offline/sequence_report.ts#renderSequenceBlock",
-  "lib/pipeline/consume.ts#runConsumer",
 ]);
 
 const ROOT = new URL("../../", import.meta.url).pathname;
