@@ -115,10 +115,7 @@ export interface StreamRun {
  */
 export async function runStream(options: StreamOptions): Promise<StreamRun> {
   const t0 = performance.now();
-  let lastActivity = performance.now();
-  /** Batches being handled: a long one (handled chunk by chunk) is activity throughout. */
-  let handling = 0;
-  let joined = false;
+  const activity: Activity = { last: performance.now(), handling: 0, joined: false };
   let finish!: (o: StreamRun["outcome"]) => void;
   const finished = new Promise<StreamRun["outcome"]>((resolve) => (finish = resolve));
   const { group, topic } = options;
@@ -133,70 +130,27 @@ export async function runStream(options: StreamOptions): Promise<StreamRun> {
     name: options.name,
     topic,
     fromBeginning: options.fromBeginning ?? true,
-    consumer: {
-      groupId: group.groupId,
-      sessionTimeout: group.sessionTimeoutMs,
-      heartbeatInterval: group.heartbeatIntervalMs,
-      maxBytesPerPartition: group.maxBytesPerPartition,
-      maxWaitTimeInMs: group.maxWaitTimeMs,
-      readUncommitted: group.readCommitted === false,
-    },
+    consumer: consumerSettings(group),
     run: {
       autoCommit: false,
       eachBatchAutoResolve: false,
       partitionsConsumedConcurrently: options.partitionsConsumedConcurrently ?? 1,
       eachBatch: async (payload) => {
-        handling++;
+        activity.handling++;
         const started = performance.now();
         try {
           await options.eachBatch(payload, member.consumer);
           recordBatch(topicMetrics, payload, (performance.now() - started) / 1000);
         } finally {
-          handling--;
-          lastActivity = performance.now();
+          activity.handling--;
+          activity.last = performance.now();
         }
       },
     },
-    onJoin: (joinedGroup) => {
-      joined = true;
-      metrics.setReady(readiness, true);
-      streamMetrics.joined.set({ stream: options.name }, 1);
-      streamMetrics.rebalances.inc({ stream: options.name });
-      lastActivity = performance.now();
-      log.info("Joined group {groupId} as {memberId} ({name}); partitions {assignment}", {
-        name: options.name,
-        groupId: joinedGroup.groupId,
-        memberId: joinedGroup.memberId,
-        assignment: JSON.stringify(joinedGroup.memberAssignment),
-      });
-      options.onAssign?.(assignedPartitions(joinedGroup.memberAssignment, topic));
-    },
-    onRestart: () => {
-      streamMetrics.restarts.inc({ stream: options.name });
-      options.onRestart?.();
-    },
-    onRunning: (consumer) => options.onRunning?.(consumer),
-    onCrash: (error) => {
-      metrics.setReady(readiness, false);
-      streamMetrics.joined.set({ stream: options.name }, 0);
-      options.onCrash?.(error);
-    },
+    ...memberHooks(options, metrics, activity, readiness),
   });
 
-  const timers: ReturnType<typeof setInterval>[] = [];
-  if (options.onStats !== undefined && options.statsIntervalMs !== undefined) {
-    timers.push(setInterval(options.onStats, options.statsIntervalMs));
-  }
-  for (const t of options.timers ?? []) timers.push(setInterval(t.run, t.everyMs));
-  timers.push(setInterval(() => {
-    const idleMs = options.exitWhenIdleMs;
-    if (
-      idleMs !== undefined && joined && handling === 0 &&
-      performance.now() - lastActivity >= idleMs
-    ) {
-      finish("idle");
-    }
-  }, 100));
+  const timers = startTimers(options, activity, () => finish("idle"));
   const onAbort = () => finish("stopped");
   options.signal.addEventListener("abort", onAbort, { once: true });
 
@@ -217,6 +171,85 @@ export async function runStream(options: StreamOptions): Promise<StreamRun> {
     await member.stop();
   }
   return { outcome, duration_s: Math.round(performance.now() - t0) / 1000 };
+}
+
+/** A stream's liveness: when it last did something, the batches in hand, whether it joined. */
+interface Activity {
+  last: number;
+  /** Batches being handled: a long one (handled chunk by chunk) is activity throughout. */
+  handling: number;
+  joined: boolean;
+}
+
+/** kafkajs consumer settings of the group options. */
+function consumerSettings(group: StreamOptions["group"]) {
+  return {
+    groupId: group.groupId,
+    sessionTimeout: group.sessionTimeoutMs,
+    heartbeatInterval: group.heartbeatIntervalMs,
+    maxBytesPerPartition: group.maxBytesPerPartition,
+    maxWaitTimeInMs: group.maxWaitTimeMs,
+    readUncommitted: group.readCommitted === false,
+  };
+}
+
+/** The member's join, restart, running and crash hooks: readiness, metrics, logs, the options' own. */
+function memberHooks(
+  options: StreamOptions,
+  metrics: Metrics,
+  activity: Activity,
+  readiness: string,
+) {
+  const streamMetrics = metrics.stream;
+  return {
+    onJoin: (joinedGroup: { groupId: string; memberId: string; memberAssignment: unknown }) => {
+      activity.joined = true;
+      metrics.setReady(readiness, true);
+      streamMetrics.joined.set({ stream: options.name }, 1);
+      streamMetrics.rebalances.inc({ stream: options.name });
+      activity.last = performance.now();
+      log.info("Joined group {groupId} as {memberId} ({name}); partitions {assignment}", {
+        name: options.name,
+        groupId: joinedGroup.groupId,
+        memberId: joinedGroup.memberId,
+        assignment: JSON.stringify(joinedGroup.memberAssignment),
+      });
+      options.onAssign?.(assignedPartitions(joinedGroup.memberAssignment, options.topic));
+    },
+    onRestart: () => {
+      streamMetrics.restarts.inc({ stream: options.name });
+      options.onRestart?.();
+    },
+    onRunning: (consumer: Consumer) => options.onRunning?.(consumer),
+    onCrash: (error: unknown) => {
+      metrics.setReady(readiness, false);
+      streamMetrics.joined.set({ stream: options.name }, 0);
+      options.onCrash?.(error);
+    },
+  };
+}
+
+/** The stats timer, the options' timers, and the idle check every 100 ms (calls `idle`). */
+function startTimers(
+  options: StreamOptions,
+  activity: Activity,
+  idle: () => void,
+): ReturnType<typeof setInterval>[] {
+  const timers: ReturnType<typeof setInterval>[] = [];
+  if (options.onStats !== undefined && options.statsIntervalMs !== undefined) {
+    timers.push(setInterval(options.onStats, options.statsIntervalMs));
+  }
+  for (const t of options.timers ?? []) timers.push(setInterval(t.run, t.everyMs));
+  timers.push(setInterval(() => {
+    const idleMs = options.exitWhenIdleMs;
+    if (
+      idleMs !== undefined && activity.joined && activity.handling === 0 &&
+      performance.now() - activity.last >= idleMs
+    ) {
+      idle();
+    }
+  }, 100));
+  return timers;
 }
 
 /**

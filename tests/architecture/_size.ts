@@ -56,7 +56,6 @@ export const TEMPORARY_ALLOW: ReadonlySet<string> = new Set([
 export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
   "lib/harness/bench/ingest.ts#benchIngest",
   "lib/harness/cluster_drills.ts#clusterDrill",
-  "lib/kafka/stream.ts#runStream",
   "lib/offline/select.ts#selectOnValidation",
   "lib/offline/select.ts#selectSarimaOnValidation",
   "lib/offline/sequence.ts#sequenceWalkForward",
