@@ -90,8 +90,6 @@ export function sequenceWalkForward(
 ): SequenceRun {
   const { targets, horizonsH, anchor } = options;
   const L = settings.lookbackH;
-  const F = sequenceChannels();
-  const K = targets.length * horizonsH.length;
   const maxH = Math.max(...horizonsH);
   const minH = Math.min(...horizonsH);
   const n = series.length;
@@ -103,43 +101,7 @@ export function sequenceWalkForward(
       [t, new Map(horizonsH.map((h) => [h, new Float64Array(n).fill(NaN)]))] as const
     ),
   );
-  const cols = SEQUENCE_FIELDS.map((f) => series.columns[f]);
-  const targetCols = targets.map((t) => series.columns[fieldOf(t)]);
-  const targetField = targets.map((t) => SEQUENCE_FIELDS.indexOf(fieldOf(t)));
-  if (targetField.some((i) => i < 0)) throw new RangeError("a target is not a sequence field");
-  let scales: ReturnType<typeof scalesOf> | null = null;
-  const z = (f: number, v: number) => {
-    const s = scales![f]!;
-    return ((s.log ? Math.log1p(Math.max(0, v)) : v) - s.mean) / s.sd;
-  };
-  const hourInfo = Array.from({ length: n }, (_, i) => {
-    const local = localHour(series.startMs + i * HOUR_MS, options.utcOffsetMin);
-    const a = (2 * Math.PI * local.hour) / 24;
-    return [Math.sin(a), Math.cos(a), local.dow >= 5 ? 1 : 0];
-  });
-  // the window ending at t: rows t-L+1..t, nothing after t
-  const windowsOf = (infos: readonly number[]) => {
-    const x = new Float32Array(infos.length * L * F);
-    infos.forEach((t, r) => {
-      for (let l = 0; l < L; l++) {
-        const i = t - L + 1 + l;
-        const at = (r * L + l) * F;
-        cols.forEach((col, f) => {
-          const v = i >= 0 ? col[i]! : NaN;
-          if (v === v) x[at + f] = z(f, v);
-          else x[at + SEQUENCE_FIELDS.length + f] = 1;
-        });
-        const cal = i >= 0 ? hourInfo[i]! : [0, 0, 0];
-        for (let c = 0; c < CALENDAR; c++) x[at + 2 * SEQUENCE_FIELDS.length + c] = cal[c]!;
-      }
-    });
-    return x;
-  };
-  // the anchor of target s at t: the last observed value up to t, standardised (0 = none)
-  const anchorOf = (s: number, t: number) => {
-    const v = lastObserved(targetCols[s]!, t);
-    return v === v ? z(targetField[s]!, v) : 0;
-  };
+  const data = new SequenceData(series, targets, horizonsH, L, options.utcOffsetMin);
   let network: GruNetwork | null = null;
   let fits = 0, fitMs = 0, predictMs = 0;
   const losses: number[] = [];
@@ -151,7 +113,7 @@ export function sequenceWalkForward(
       const to = Math.min(lastInfo, blockStart + cadence - 1);
       if (from > to) continue;
       let t0 = clock();
-      if (scales === null) scales = scalesOf(series, targets, blockStart);
+      data.scaleBefore(blockStart);
       const trainInfos: number[] = [];
       for (
         let t = Math.max(L - 1, blockStart - settings.trainWindowH - minH);
@@ -160,54 +122,156 @@ export function sequenceWalkForward(
       ) {
         trainInfos.push(t);
       }
-      const y = new Float32Array(trainInfos.length * K).fill(NaN);
-      trainInfos.forEach((t, r) => {
-        targets.forEach((_, s) => {
-          const a = anchorOf(s, t);
-          horizonsH.forEach((h, j) => {
-            const tau = t + h;
-            // a target at or after the block start is the future of this fit
-            if (tau >= blockStart) return;
-            const v = targetCols[s]![tau]!;
-            if (v === v) y[r * K + s * horizonsH.length + j] = z(targetField[s]!, v) - a;
-          });
-        });
-      });
+      const y = data.trainingTargets(trainInfos, blockStart);
       const epochs = network === null ? settings.epochs : settings.fineTuneEpochs;
-      if (network === null) {
-        network = new GruNetwork({
-          lookback: L,
-          inputs: F,
-          outputs: K,
-          units: settings.units,
-          learningRate: settings.learningRate,
-          batchSize: settings.batchSize,
-          seed: settings.seed,
-        });
-      }
+      network ??= newNetwork(settings, data.outputs);
       if (trainInfos.length > 0 && epochs > 0) {
-        losses.push(network.fit(windowsOf(trainInfos), y, trainInfos.length, epochs));
+        losses.push(network.fit(data.windowsOf(trainInfos), y, trainInfos.length, epochs));
         fits++;
       }
       fitMs += clock() - t0;
       t0 = clock();
       const infos = Array.from({ length: to - from + 1 }, (_, j) => from + j);
-      const out = network.predict(windowsOf(infos), infos.length);
-      infos.forEach((t, r) => {
-        targets.forEach((target, s) => {
-          const a = anchorOf(s, t);
-          const sc = scales![targetField[s]!]!;
-          horizonsH.forEach((h, j) => {
-            if (t + h < options.fromTarget || t + h > options.toTarget) return;
-            const zHat = out[r * K + s * horizonsH.length + j]! + a;
-            forecasts.get(target)!.get(h)![t] = Math.max(0, Math.expm1(zHat * sc.sd + sc.mean));
-          });
-        });
-      });
+      const out = network.predict(data.windowsOf(infos), infos.length);
+      data.writeForecasts(out, infos, options, forecasts);
       predictMs += clock() - t0;
     }
   } finally {
     network?.dispose();
   }
   return { forecasts, fits, fitSeconds: fitMs / 1000, predictSeconds: predictMs / 1000, losses };
+}
+
+/** The network of `settings` for `outputs` targets x horizons. */
+function newNetwork(settings: SequenceSettings, outputs: number): GruNetwork {
+  return new GruNetwork({
+    lookback: settings.lookbackH,
+    inputs: sequenceChannels(),
+    outputs,
+    units: settings.units,
+    learningRate: settings.learningRate,
+    batchSize: settings.batchSize,
+    seed: settings.seed,
+  });
+}
+
+/**
+ * The series as the network sees it: standardised windows of the fields,
+ * their missing flags and the calendar, and the targets as standardised
+ * changes from their last observed value (the anchor). The scales are taken
+ * once, from the hours before the first block.
+ */
+class SequenceData {
+  readonly #targets: readonly string[];
+  readonly #horizonsH: readonly number[];
+  readonly #L: number;
+  readonly #cols: ArrayLike<number>[];
+  readonly #targetCols: ArrayLike<number>[];
+  readonly #targetField: number[];
+  readonly #hourInfo: number[][];
+  readonly #series: HourlySeries;
+  #scales: ReturnType<typeof scalesOf> | null = null;
+  /** Targets x horizons. */
+  readonly outputs: number;
+
+  constructor(
+    series: HourlySeries,
+    targets: readonly string[],
+    horizonsH: readonly number[],
+    lookbackH: number,
+    utcOffsetMin: number,
+  ) {
+    this.#series = series;
+    this.#targets = targets;
+    this.#horizonsH = horizonsH;
+    this.#L = lookbackH;
+    this.outputs = targets.length * horizonsH.length;
+    this.#cols = SEQUENCE_FIELDS.map((f) => series.columns[f]);
+    this.#targetCols = targets.map((t) => series.columns[fieldOf(t)]);
+    this.#targetField = targets.map((t) => SEQUENCE_FIELDS.indexOf(fieldOf(t)));
+    if (this.#targetField.some((i) => i < 0)) {
+      throw new RangeError("a target is not a sequence field");
+    }
+    this.#hourInfo = Array.from({ length: series.length }, (_, i) => {
+      const local = localHour(series.startMs + i * HOUR_MS, utcOffsetMin);
+      const a = (2 * Math.PI * local.hour) / 24;
+      return [Math.sin(a), Math.cos(a), local.dow >= 5 ? 1 : 0];
+    });
+  }
+
+  /** Takes the scales from the hours before `blockStart`, the first time only. */
+  scaleBefore(blockStart: number): void {
+    if (this.#scales === null) this.#scales = scalesOf(this.#series, this.#targets, blockStart);
+  }
+
+  #z(f: number, v: number): number {
+    const s = this.#scales![f]!;
+    return ((s.log ? Math.log1p(Math.max(0, v)) : v) - s.mean) / s.sd;
+  }
+
+  /** The windows ending at each of `infos`: rows t-L+1..t, nothing after t. */
+  windowsOf(infos: readonly number[]): Float32Array {
+    const L = this.#L, F = sequenceChannels();
+    const x = new Float32Array(infos.length * L * F);
+    infos.forEach((t, r) => {
+      for (let l = 0; l < L; l++) {
+        const i = t - L + 1 + l;
+        const at = (r * L + l) * F;
+        this.#cols.forEach((col, f) => {
+          const v = i >= 0 ? col[i]! : NaN;
+          if (v === v) x[at + f] = this.#z(f, v);
+          else x[at + SEQUENCE_FIELDS.length + f] = 1;
+        });
+        const cal = i >= 0 ? this.#hourInfo[i]! : [0, 0, 0];
+        for (let c = 0; c < CALENDAR; c++) x[at + 2 * SEQUENCE_FIELDS.length + c] = cal[c]!;
+      }
+    });
+    return x;
+  }
+
+  /** The anchor of target s at t: the last observed value up to t, standardised (0 = none). */
+  #anchorOf(s: number, t: number): number {
+    const v = lastObserved(this.#targetCols[s]!, t);
+    return v === v ? this.#z(this.#targetField[s]!, v) : 0;
+  }
+
+  /** What a fit before `blockStart` learns at `trainInfos`: changes from the anchor (NaN: none). */
+  trainingTargets(trainInfos: readonly number[], blockStart: number): Float32Array {
+    const K = this.outputs, horizonsH = this.#horizonsH;
+    const y = new Float32Array(trainInfos.length * K).fill(NaN);
+    trainInfos.forEach((t, r) => {
+      this.#targets.forEach((_, s) => {
+        const a = this.#anchorOf(s, t);
+        horizonsH.forEach((h, j) => {
+          const tau = t + h;
+          // a target at or after the block start is the future of this fit
+          if (tau >= blockStart) return;
+          const v = this.#targetCols[s]![tau]!;
+          if (v === v) y[r * K + s * horizonsH.length + j] = this.#z(this.#targetField[s]!, v) - a;
+        });
+      });
+    });
+    return y;
+  }
+
+  /** The network's outputs at `infos` back to concentrations, into `forecasts` (in the run's targets only). */
+  writeForecasts(
+    out: ArrayLike<number>,
+    infos: readonly number[],
+    options: SequenceRunOptions,
+    forecasts: Map<string, Map<number, Float64Array>>,
+  ): void {
+    const K = this.outputs, horizonsH = this.#horizonsH;
+    infos.forEach((t, r) => {
+      this.#targets.forEach((target, s) => {
+        const a = this.#anchorOf(s, t);
+        const sc = this.#scales![this.#targetField[s]!]!;
+        horizonsH.forEach((h, j) => {
+          if (t + h < options.fromTarget || t + h > options.toTarget) return;
+          const zHat = out[r * K + s * horizonsH.length + j]! + a;
+          forecasts.get(target)!.get(h)![t] = Math.max(0, Math.expm1(zHat * sc.sd + sc.mean));
+        });
+      });
+    });
+  }
 }

@@ -58,7 +58,6 @@ export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
   "lib/harness/cluster_drills.ts#clusterDrill",
   "lib/offline/select.ts#selectOnValidation",
   "lib/offline/select.ts#selectSarimaOnValidation",
-  "lib/offline/sequence.ts#sequenceWalkForward",
   "lib/offline/sequence_report.ts#renderSequenceBlock",
 ]);
 
