@@ -54,7 +54,6 @@ export const TEMPORARY_ALLOW: ReadonlySet<string> = new Set([
  * helper dup's branch.
  */
 export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
-  "lib/harness/bench/ingest.ts#benchIngest",
   "lib/harness/cluster_drills.ts#clusterDrill",
   "lib/offline/select.ts#selectOnValidation",
   "lib/offline/select.ts#selectSarimaOnValidation",

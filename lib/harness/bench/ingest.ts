@@ -18,7 +18,7 @@ import { join } from "node:path";
 import { getLogger } from "@logtape/logtape";
 import { type KafkaJars, resolveKafkaJars, startPrivateBroker } from "../broker/mod.ts";
 import { CONFIG_DIR, type KafkaConfig, loadTopicsConfig, topicByRole } from "../../config/mod.ts";
-import { createKafka, ensureTopics, groupLag, withAdmin } from "../../kafka/mod.ts";
+import { createKafka, ensureTopics, groupLag, type Kafka, withAdmin } from "../../kafka/mod.ts";
 import { fileURLToPath } from "node:url";
 import { spawnTask } from "../tasks.ts";
 import { watchRss } from "./_process.ts";
@@ -137,13 +137,7 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
     const raw = topicByRole(topics, "raw").name;
     const kafka = createKafka(config, { clientId: "airq-bench" });
     await withAdmin(kafka, (admin) => ensureTopics(admin, topics));
-    const env = {
-      HOME: o.home,
-      AIRQ_KAFKA_BROKERS: brokers,
-      AIRQ_TOPIC_PREFIX: prefix,
-      AIRQ_LOG_FORMAT: "json",
-      AIRQ_LOG_LEVEL: "warning",
-    };
+    const env = taskEnv(o, brokers, prefix);
     const db = join(stateDir, "bench.db");
     const expected = o.stations * 9357;
     const group = "airq-bench";
@@ -163,23 +157,7 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
     const producerDone = producer.output().then((out) => ({ out, at: performance.now() }));
     const consumerDone = consumer.output();
     // done = the group's committed offsets reach the end of every partition, all readings produced
-    let tEnd = 0;
-    let producedAt = 0;
-    let producerOk = false;
-    producerDone.then((p) => {
-      producedAt = p.at;
-      producerOk = p.out.success;
-    });
-    for (;;) {
-      await new Promise((r) => setTimeout(r, 100));
-      if (producedAt === 0) continue;
-      if (!producerOk) throw new Error("the producer failed");
-      const lag = await groupLag(kafka, group, raw);
-      if (lag === 0) {
-        tEnd = performance.now();
-        break;
-      }
-    }
+    const tEnd = await ingested(kafka, group, raw, producerDone);
     consumer.kill("SIGTERM");
     const consumerOut = await consumerDone;
     const consumerSummary = parseLastLine(ConsumeSummarySchema, consumerOut.stdout, CONSUME);
@@ -189,31 +167,8 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
     const stored = parseQualityOutput(new TextDecoder().decode(quality.stdout)).stored_readings;
     const seconds = (tEnd - t0) / 1000;
     log.info("Ingest done in {seconds} s; now each side alone", { seconds });
-    // the consumer alone: a new group re-reads the same topic into a new database
-    const c0 = performance.now();
-    const alone = await (await spawnTask(
-      "consume",
-      [
-        "--db",
-        join(stateDir, "alone.db"),
-        "--group",
-        "airq-bench-alone",
-        "--exit-when-idle",
-        "2",
-        "--json",
-      ],
-      env,
-    )).output();
-    const aloneSummary = parseLastLine(ConsumeSummarySchema, alone.stdout, CONSUME);
-    const consumerOnly = aloneSummary.consumed /
-      Math.max(1e-9, (performance.now() - c0) / 1000 - 2);
-    // the producer alone, into fresh topics
-    const p2 = await (await spawnTask(
-      "produce",
-      ["--input", o.input, "--speed", "max", "--stations", String(o.stations), "--json"],
-      { ...env, AIRQ_TOPIC_PREFIX: `${prefix}alone.` },
-    )).output();
-    const producerOnly = parseLastLine(ProduceSummarySchema, p2.stdout, PRODUCE).rate_per_s;
+    const consumerOnly = await consumerAlone(stateDir, env);
+    const producerOnly = await producerAlone(o, { ...env, AIRQ_TOPIC_PREFIX: `${prefix}alone.` });
     log.info("Now the broker's own perf tools");
     const perf = await brokerPerf(config, jars, o.perfRecords, 400);
     const readingsPerS = expected / seconds;
@@ -242,4 +197,70 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
   } finally {
     await priv.stop();
   }
+}
+
+/** The tasks' environment: the private broker, the run's topic prefix, JSON logs at warning. */
+function taskEnv(o: IngestOptions, brokers: string, prefix: string): Record<string, string> {
+  return {
+    HOME: o.home,
+    AIRQ_KAFKA_BROKERS: brokers,
+    AIRQ_TOPIC_PREFIX: prefix,
+    AIRQ_LOG_FORMAT: "json",
+    AIRQ_LOG_LEVEL: "warning",
+  };
+}
+
+/**
+ * When the ingest is done: the producer has finished (successfully) and the
+ * group's committed offsets reach the end of every partition. Polls every 100 ms.
+ */
+async function ingested(
+  kafka: Kafka,
+  group: string,
+  raw: string,
+  producerDone: Promise<{ out: { success: boolean }; at: number }>,
+): Promise<number> {
+  let producedAt = 0;
+  let producerOk = false;
+  producerDone.then((p) => {
+    producedAt = p.at;
+    producerOk = p.out.success;
+  });
+  for (;;) {
+    await new Promise((r) => setTimeout(r, 100));
+    if (producedAt === 0) continue;
+    if (!producerOk) throw new Error("the producer failed");
+    const lag = await groupLag(kafka, group, raw);
+    if (lag === 0) return performance.now();
+  }
+}
+
+/** The consumer alone: a new group re-reads the same topic into a new database; readings/s. */
+async function consumerAlone(stateDir: string, env: Record<string, string>): Promise<number> {
+  const c0 = performance.now();
+  const alone = await (await spawnTask(
+    "consume",
+    [
+      "--db",
+      join(stateDir, "alone.db"),
+      "--group",
+      "airq-bench-alone",
+      "--exit-when-idle",
+      "2",
+      "--json",
+    ],
+    env,
+  )).output();
+  const aloneSummary = parseLastLine(ConsumeSummarySchema, alone.stdout, CONSUME);
+  return aloneSummary.consumed / Math.max(1e-9, (performance.now() - c0) / 1000 - 2);
+}
+
+/** The producer alone, into the fresh topics of `env`'s prefix; its readings/s. */
+async function producerAlone(o: IngestOptions, env: Record<string, string>): Promise<number> {
+  const p2 = await (await spawnTask(
+    "produce",
+    ["--input", o.input, "--speed", "max", "--stations", String(o.stations), "--json"],
+    env,
+  )).output();
+  return parseLastLine(ProduceSummarySchema, p2.stdout, PRODUCE).rate_per_s;
 }
