@@ -60,7 +60,7 @@ export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
   "lib/offline/sequence_report.ts#renderSequenceBlock",
 ]);
 
-const ROOT = new URL("../../", import.meta.url).pathname;
+const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
 
 /** The repository-relative path of a linted file (absolute under the root, or already relative). */
 function relative(filename: string): string {
