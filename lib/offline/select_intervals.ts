@@ -119,29 +119,58 @@ export function selectIntervals(
         const iv = c === null
           ? conformalIntervals(best, y, h, config.conformal, 0)
           : conditionalIntervalsOf(best, y, h, config.conformal, c, calendar, from);
-        for (
-          const r of coverageByRegime(y, iv.lower, iv.upper, config.conformal.alpha, {
-            target,
-            horizonH: h,
-            testFrom: from,
-            testTo: to,
-          }, isIn)
-        ) {
-          rows[k]!.push({
-            target,
-            horizon_h: h,
-            regime: r.regime,
-            coverage: r.coverage,
-            n: r.n,
-            interval_score: r.interval_score,
-          });
-        }
+        rows[k]!.push(...coverageRows(y, iv, config.conformal.alpha, target, h, from, to, isIn));
       });
     });
     onProgress?.(`intervals: ${h} h`);
   }
+  const scored = scoreCandidates(candidates, rows);
+  const chosen = [...scored].sort((a, b) =>
+    a.criterion - b.criterion || a.relative_interval_score - b.relative_interval_score
+  )[0]!;
+  return {
+    validation_window: config.validationWindow,
+    criterion: "sum over target-horizon pairs of the coverage outside 0.85-0.95 per regime " +
+      "(after_outage only with n >= 20) and outside 0.88-0.92 overall; ties: mean interval " +
+      "score relative to the served rule",
+    candidates: scored,
+    chosen: chosen.rule,
+  };
+}
+
+/** A candidate's coverage rows on the validation window for one target and horizon. */
+function coverageRows(
+  y: Float64Array,
+  iv: { lower: Float64Array; upper: Float64Array },
+  alpha: number,
+  target: string,
+  h: number,
+  from: number,
+  to: number,
+  isIn: Parameters<typeof coverageByRegime>[5],
+): IntervalSelection["candidates"][number]["coverage"] {
+  return coverageByRegime(y, iv.lower, iv.upper, alpha, {
+    target,
+    horizonH: h,
+    testFrom: from,
+    testTo: to,
+  }, isIn).map((r) => ({
+    target,
+    horizon_h: h,
+    regime: r.regime,
+    coverage: r.coverage,
+    n: r.n,
+    interval_score: r.interval_score,
+  }));
+}
+
+/** Each candidate's criterion and interval score relative to the served rule (`rows[0]`). */
+function scoreCandidates(
+  candidates: ReturnType<typeof intervalCandidates>,
+  rows: IntervalSelection["candidates"][number]["coverage"][],
+): IntervalSelection["candidates"] {
   const served = rows[0]!;
-  const scored = candidates.map((c, k) => {
+  return candidates.map((c, k) => {
     const coverage = rows[k]!;
     let criterion = 0, relative = 0, pairs = 0;
     coverage.forEach((r, i) => {
@@ -167,15 +196,4 @@ export function selectIntervals(
       coverage,
     };
   });
-  const chosen = [...scored].sort((a, b) =>
-    a.criterion - b.criterion || a.relative_interval_score - b.relative_interval_score
-  )[0]!;
-  return {
-    validation_window: config.validationWindow,
-    criterion: "sum over target-horizon pairs of the coverage outside 0.85-0.95 per regime " +
-      "(after_outage only with n >= 20) and outside 0.88-0.92 overall; ties: mean interval " +
-      "score relative to the served rule",
-    candidates: scored,
-    chosen: chosen.rule,
-  };
 }
