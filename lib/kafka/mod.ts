@@ -54,6 +54,7 @@ export {
 export {
   type Abandoned,
   BatchPublisher,
+  byPartition,
   type PublisherOptions,
   type PublisherStats,
 } from "./publisher.ts";

@@ -8,7 +8,12 @@
  * @module
  */
 import { getLogger } from "@logtape/logtape";
-import type { Message, Transaction, TransactionalProducers } from "../kafka/mod.ts";
+import {
+  byPartition,
+  type Message,
+  type Transaction,
+  type TransactionalProducers,
+} from "../kafka/mod.ts";
 import type { ForecasterMetrics } from "../metrics/mod.ts";
 import type { ReadingStore, Snapshot } from "../storage/mod.ts";
 import type { ChunkOutput, ChunkProcessor, ForecastObserver } from "./chunk.ts";
@@ -25,6 +30,8 @@ export interface Committer {
   /** null: no alerts published. */
   alertsTopic: string | null;
   maxBytesPerSend: number;
+  /** The partition count of each topic sent to (from the topics' config). */
+  partitionsOf: (topic: string) => number;
   /** Fault injection for the crash drill: called after the sends, before the commit. */
   beforeCommit: (() => void) | undefined;
   chunks: ChunkProcessor;
@@ -50,11 +57,16 @@ export async function commitChunk(
   const time_ms = c.timeMs;
   const sendAndStore = async (transaction: Transaction) => {
     const t0 = performance.now();
-    const sending = sendAll(transaction, [
-      { topic: c.forecastsTopic, messages: out.forecasts },
-      { topic: c.estimatesTopic, messages: out.estimates },
-      ...(c.alertsTopic === null ? [] : [{ topic: c.alertsTopic, messages: out.alerts }]),
-    ], c.maxBytesPerSend);
+    const sending = sendAll(
+      transaction,
+      [
+        { topic: c.forecastsTopic, messages: out.forecasts },
+        { topic: c.estimatesTopic, messages: out.estimates },
+        ...(c.alertsTopic === null ? [] : [{ topic: c.alertsTopic, messages: out.alerts }]),
+      ],
+      c.partitionsOf,
+      c.maxBytesPerSend,
+    );
     sending.catch(() => {}); // awaited below; a store failure must not leave it unobserved
     const t1 = performance.now();
     await c.writer.write(out.stored);
@@ -78,31 +90,55 @@ export async function commitChunk(
   }
 }
 
-/** Sends every topic's messages in requests of at most `maxBytes` bytes of values. */
-async function sendAll(
+/**
+ * Sends every topic's messages, one partition per request (the partitions
+ * concurrently; kafkajs queues the requests to one broker), each partition's
+ * in order and in requests of at most `maxBytes` bytes of values. Never one
+ * request across partitions: kafkajs 2.2.4 keeps, across a send's retries,
+ * the answers of the brokers that already answered and retries only the
+ * others, so a partition whose leader moved to a broker that had answered for
+ * another partition was sent nothing and the send resolved; inside a
+ * transaction that commits the offsets of readings whose forecasts were never
+ * written (the producer lost acknowledged readings this way in the hung-broker
+ * drill, lib/kafka/publisher.ts). A request to one partition has one broker,
+ * whose failed answer is not kept.
+ */
+export async function sendAll(
   transaction: Transaction,
   byTopic: readonly { topic: string; messages: readonly Message[] }[],
+  partitionsOf: (topic: string) => number,
   maxBytes: number,
 ): Promise<void> {
-  let request: { topic: string; messages: Message[] }[] = [];
-  let bytes = 0;
+  const sends: Promise<void>[] = [];
   for (const { topic, messages } of byTopic) {
-    let current: Message[] = [];
-    for (const m of messages) {
-      const size = 64 + (m.value?.length ?? 0); // chars ~ bytes: values are mostly ASCII JSON
-      if (bytes + size > maxBytes && bytes > 0) {
-        if (current.length > 0) request.push({ topic, messages: current });
-        await transaction.sendBatch({ topicMessages: request });
-        request = [];
-        current = [];
-        bytes = 0;
-      }
-      current.push(m);
-      bytes += size;
+    if (messages.length === 0) continue;
+    for (const group of byPartition(messages, partitionsOf(topic))) {
+      sends.push(sendInOrder(transaction, topic, group, maxBytes));
     }
-    if (current.length > 0) request.push({ topic, messages: current });
   }
-  if (request.length > 0) await transaction.sendBatch({ topicMessages: request });
+  await Promise.all(sends);
+}
+
+/** One partition's messages, in requests of at most `maxBytes` bytes of values, one after another. */
+async function sendInOrder(
+  transaction: Transaction,
+  topic: string,
+  messages: readonly Message[],
+  maxBytes: number,
+): Promise<void> {
+  let current: Message[] = [];
+  let bytes = 0;
+  for (const m of messages) {
+    const size = 64 + (m.value?.length ?? 0); // chars ~ bytes: values are mostly ASCII JSON
+    if (bytes + size > maxBytes && current.length > 0) {
+      await transaction.send({ topic, messages: current });
+      current = [];
+      bytes = 0;
+    }
+    current.push(m);
+    bytes += size;
+  }
+  if (current.length > 0) await transaction.send({ topic, messages: current });
 }
 
 /**
