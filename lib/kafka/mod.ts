@@ -57,6 +57,7 @@ export {
   byPartition,
   type PublisherOptions,
   type PublisherStats,
+  sendPerPartition,
 } from "./publisher.ts";
 export {
   batchHeartbeat,

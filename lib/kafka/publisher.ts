@@ -68,6 +68,24 @@ export function byPartition(messages: readonly Message[], partitions: number): M
   return [...groups.values()];
 }
 
+/**
+ * `messages` to `topic` as one `send` per partition (concurrently; kafkajs
+ * queues the requests to one broker), acks=all: never one request across
+ * partitions, for the reason in this module's doc.
+ */
+export async function sendPerPartition(
+  producer: Producer,
+  topic: string,
+  messages: readonly Message[],
+  partitions: number,
+): Promise<void> {
+  await Promise.all(
+    byPartition(messages, partitions).map((group) =>
+      producer.send({ topic, acks: -1, messages: group })
+    ),
+  );
+}
+
 /** Counters of a publisher. */
 export interface PublisherStats {
   /** Messages acknowledged by the broker (acks=all). */
