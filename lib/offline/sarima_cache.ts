@@ -14,6 +14,7 @@ import { fieldOf, type HourlySeries } from "../features/mod.ts";
 import type { ForecastConfig } from "./forecast_config.ts";
 import type { EvaluationWindow } from "./evaluate.ts";
 import type { SarimaRuns } from "./sarima_runs.ts";
+import { cacheKey } from "./cache_key.ts";
 
 /** Bump when `sarima_runs.ts`, `lib/models/sarima.ts` or `fillForState` change what they compute. */
 export const SARIMA_CODE_VERSION = 1;
@@ -42,34 +43,22 @@ async function keyOf(
   window: EvaluationWindow,
 ): Promise<string> {
   const { order, transform, windowH } = config.sarima;
-  const head = new TextEncoder().encode(JSON.stringify({
-    code: SARIMA_CODE_VERSION,
-    arima: ARIMA_PACKAGE,
-    order,
-    transform,
-    windowH,
-    horizonsH: config.horizonsH,
-    refitEveryH: config.walkForward.refitEveryH,
-    window,
-    targets: config.targets,
-    startMs: series.startMs,
-    length: series.length,
-  }));
-  const parts = [
-    head,
-    ...config.targets.map((target) => {
-      const c = series.columns[fieldOf(target)];
-      return new Uint8Array(c.buffer, c.byteOffset, c.byteLength);
-    }),
-  ];
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.length;
-  }
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return cacheKey(
+    {
+      code: SARIMA_CODE_VERSION,
+      arima: ARIMA_PACKAGE,
+      order,
+      transform,
+      windowH,
+      horizonsH: config.horizonsH,
+      refitEveryH: config.walkForward.refitEveryH,
+      window,
+      targets: config.targets,
+      startMs: series.startMs,
+      length: series.length,
+    },
+    config.targets.map((target) => series.columns[fieldOf(target)]),
+  );
 }
 
 /**

@@ -13,6 +13,7 @@ import { TFJS_VERSION, useTfBackend } from "../models/gru.ts";
 import { type ForecastConfig, offsetMinutes, type SequenceSettings } from "./forecast_config.ts";
 import { type EvaluationWindow, seriesIndex } from "./evaluate.ts";
 import { SEQUENCE_FIELDS, type SequenceRun, sequenceWalkForward } from "./sequence.ts";
+import { cacheKey } from "./cache_key.ts";
 
 /** Bump when `sequence.ts` or `gru.ts` change what they compute. */
 export const SEQUENCE_CODE_VERSION = 1;
@@ -62,33 +63,21 @@ async function keyOf(
 ): Promise<string> {
   // what the forecasts depend on: not where they are stored, nor how evaluate blends them
   const { enabled: _enabled, cacheDir: _dir, blendWeight: _weights, ...fit } = settings;
-  const head = new TextEncoder().encode(JSON.stringify({
-    code: SEQUENCE_CODE_VERSION,
-    tfjs: TFJS_VERSION,
-    fit,
-    span,
-    targets: config.targets,
-    horizonsH: config.horizonsH,
-    utcOffset: config.utcOffset,
-    startMs: series.startMs,
-    length: series.length,
-    fields: SEQUENCE_FIELDS,
-  }));
-  const parts = [
-    head,
-    ...SEQUENCE_FIELDS.map((f) => {
-      const c = series.columns[f];
-      return new Uint8Array(c.buffer, c.byteOffset, c.byteLength);
-    }),
-  ];
-  const bytes = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let at = 0;
-  for (const p of parts) {
-    bytes.set(p, at);
-    at += p.length;
-  }
-  const digest = new Uint8Array(await crypto.subtle.digest("SHA-256", bytes));
-  return Array.from(digest, (b) => b.toString(16).padStart(2, "0")).join("");
+  return cacheKey(
+    {
+      code: SEQUENCE_CODE_VERSION,
+      tfjs: TFJS_VERSION,
+      fit,
+      span,
+      targets: config.targets,
+      horizonsH: config.horizonsH,
+      utcOffset: config.utcOffset,
+      startMs: series.startMs,
+      length: series.length,
+      fields: SEQUENCE_FIELDS,
+    },
+    SEQUENCE_FIELDS.map((f) => series.columns[f]),
+  );
 }
 
 /**
