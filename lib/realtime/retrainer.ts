@@ -97,6 +97,8 @@ export class Retrainer {
   #inFlight: Promise<void> | null = null;
   #finished: Finished[] = [];
   #events: ModelRetrainedEvent[] = [];
+  /** Refits applied and promoted over the run (the events list keeps only the latest). */
+  readonly counts = { refits: 0, promoted: 0, refit_seconds: 0 };
   #served: { version: string; since: string }[] = [];
   #serving: string | null;
   #closed = false;
@@ -237,6 +239,9 @@ export class Retrainer {
         decided_at: decidedAt,
       };
       this.#events.push(event);
+      this.counts.refits++;
+      if (event.promoted) this.counts.promoted++;
+      this.counts.refit_seconds = Math.round((this.counts.refit_seconds + reply.seconds) * 10) / 10;
       this.#o.onEvent?.(event, this.#serving);
       if (this.#events.length > MAX_EVENTS) this.#events.shift();
       log.info("Block {block}: {reason} ({seconds} s)", {

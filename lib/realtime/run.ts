@@ -154,6 +154,9 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
     duration_s: Math.round(performance.now() - t0) / 1000,
     forecasts_per_s: rate(),
     outcome,
+    ...(options.retrainer
+      ? { retraining: { mode: options.retrainer.mode, ...options.retrainer.counts } }
+      : {}),
   };
 }
 

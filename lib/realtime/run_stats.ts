@@ -34,12 +34,18 @@ export interface ForecasterSummary {
   duration_s: number;
   forecasts_per_s: number;
   outcome: "idle" | "stopped";
+  /**
+   * Weekly refits applied during the run (`--retrain`), how many were
+   * promoted, and the refits' own time summed, s (off the hot path in
+   * `background` mode). Absent without a retrainer.
+   */
+  retraining?: { mode: string; refits: number; promoted: number; refit_seconds: number };
 }
 
 /** The summary's counts, added to as chunks commit. */
 export type Stats = Omit<
   ForecasterSummary,
-  "time_ms" | "duration_s" | "forecasts_per_s" | "outcome"
+  "time_ms" | "duration_s" | "forecasts_per_s" | "outcome" | "retraining"
 >;
 
 /** All counts at zero. */

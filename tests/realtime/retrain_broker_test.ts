@@ -121,6 +121,14 @@ Deno.test("retrain wait: a weekly boundary crossed live gives a new model versio
       timeoutMs: 5_000,
     })).map((a) => AlertSchema.parse(a)).filter((a) => a.kind === "model_retrained");
     assert.equal(alerts.length, boundaries.length);
+    // the run's summary counts them too (bench realtime reads it from there)
+    const summary = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
+    assert.equal(summary.retraining.mode, "wait");
+    assert.equal(summary.retraining.refits, boundaries.length);
+    assert.equal(
+      summary.retraining.promoted,
+      alerts.filter((a) => a.severity === "info").length,
+    );
     assert.equal(alerts[0]!.event_ts, new Date(boundary).toISOString());
     const store = await openStore(db);
     try {
