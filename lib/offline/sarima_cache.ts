@@ -37,7 +37,7 @@ export const SarimaCacheSchema = z.strictObject({
   })),
 });
 
-async function keyOf(
+function keyOf(
   series: HourlySeries,
   config: ForecastConfig,
   window: EvaluationWindow,

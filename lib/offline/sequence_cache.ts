@@ -55,7 +55,7 @@ export function sequenceSpan(
   return { fromTarget: Math.min(validationFrom, window.warmFrom), toTarget: window.testTo };
 }
 
-async function keyOf(
+function keyOf(
   series: HourlySeries,
   config: ForecastConfig,
   settings: SequenceSettings,
