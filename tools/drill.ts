@@ -25,7 +25,8 @@
  */
 import { join } from "node:path";
 import { startPrivateBroker, startPrivateCluster } from "../lib/harness/broker/mod.ts";
-import { clusterDrill, killDrillChildren } from "../lib/harness/cluster_drills.ts";
+import { clusterDrill } from "../lib/harness/cluster_drills.ts";
+import { killDrillChildren } from "../lib/harness/drill_children.ts";
 import { stopOnSignals } from "../lib/stop.ts";
 import { loadTopicsConfig } from "../lib/config/mod.ts";
 import { CLUSTER_DRILLS, ClusterDrillResultSchema } from "../lib/records/operations.ts";

@@ -44,12 +44,8 @@ export {
   type ScoreOptions,
 } from "./score.ts";
 export { walkForward, type WalkForwardOptions, type WalkForwardResult } from "./walk_forward.ts";
-export {
-  type SarimaSelectionReport,
-  type SelectionReport,
-  selectOnValidation,
-  selectSarimaOnValidation,
-} from "./select.ts";
+export { type SelectionReport, selectOnValidation } from "./select.ts";
+export { type SarimaSelectionReport, selectSarimaOnValidation } from "./select_sarima.ts";
 export { evaluateNowcasts } from "./nowcast.ts";
 export { type NowcastSelection, NowcastSelectionSchema, selectNowcast } from "./nowcast_select.ts";
 export { artifactFileName, trainingSteps, trainModels } from "./train.ts";

@@ -2,13 +2,20 @@
  * The small validation search behind `config/forecast.json`: training-window
  * length, refit cadence (checked with ridge only, the cheap model) and the
  * ridge/trees blend weight per target and horizon, all scored on the
- * validation window (before the test window) and never on test data.
+ * validation window (before the test window) and never on test data. The
+ * span helpers here are shared with SARIMA's search (select_sarima.ts) and the
+ * GRU's blend (sequence_report.ts).
  *
  * Pure: no `Deno.*`, no I/O.
  *
  * @module
  */
-import { buildFeatureMatrix, fieldOf, type HourlySeries } from "../features/mod.ts";
+import {
+  buildFeatureMatrix,
+  type FeatureMatrix,
+  fieldOf,
+  type HourlySeries,
+} from "../features/mod.ts";
 import { mae } from "../scoring/mod.ts";
 import {
   lastObserved,
@@ -16,7 +23,7 @@ import {
   type SarimaParams,
   seasonalNaiveForecast,
 } from "../models/mod.ts";
-import { type ForecastConfig, gbtWeightOf, offsetMinutes } from "./forecast_config.ts";
+import { type ForecastConfig, offsetMinutes } from "./forecast_config.ts";
 import { sarimaWalkForward } from "./sarima_runs.ts";
 import { type EvaluationWindow, seriesIndex, walkForwardSettings } from "./evaluate.ts";
 import { walkForward, type WalkForwardResult } from "./walk_forward.ts";
@@ -101,21 +108,46 @@ export interface SelectionReport {
 
 const WEIGHTS = [0, 0.25, 0.5, 0.75, 1];
 
-/** Runs the search. `trainWindows` are the candidate lengths in hours (null = all history). */
-export function selectOnValidation(
-  series: HourlySeries,
-  config: ForecastConfig,
-  trainWindows: readonly (number | null)[],
-  cadences: readonly number[],
-  onProgress?: (message: string) => void,
-): SelectionReport {
-  const utcOffsetMin = offsetMinutes(config.utcOffset);
+/** The validation window of `config` as a span of `series`; throws when it reaches the test window. */
+export function validationSpanOf(series: HourlySeries, config: ForecastConfig): TargetSpan {
   const from = seriesIndex(series, config.validationWindow.from);
   const to = seriesIndex(series, config.validationWindow.to);
-  const testFrom = seriesIndex(series, config.testWindow.from);
-  if (to >= testFrom) throw new RangeError("The validation window must end before the test window");
-  const keys = [...config.horizonsH.map((h) => String(h)), "nowcast"];
-  const matrices = new Map(keys.map((key) => [
+  if (to >= seriesIndex(series, config.testWindow.from)) {
+    throw new RangeError("The validation window must end before the test window");
+  }
+  return { from, to };
+}
+
+/** The best blend of one target at one horizon key, scored on validation. */
+interface Scored {
+  target: string;
+  key: string;
+  weight: number;
+  skill: number;
+  mae: number;
+}
+
+/** What every scoring pass of {@linkcode selectOnValidation} shares. */
+interface BlendSearch {
+  config: ForecastConfig;
+  span: TargetSpan;
+  /** `"1"`, ..., `"nowcast"`. */
+  keys: readonly string[];
+  matrices: Map<string, FeatureMatrix>;
+  ys: readonly Float64Array[];
+}
+
+/** The horizon of a key (`"nowcast"` is 0). */
+const horizonOfKey = (key: string): number => key === "nowcast" ? 0 : Number(key);
+
+/** The feature matrix of each horizon key. */
+function keyMatrices(
+  series: HourlySeries,
+  config: ForecastConfig,
+  keys: readonly string[],
+): Map<string, FeatureMatrix> {
+  const utcOffsetMin = offsetMinutes(config.utcOffset);
+  return new Map(keys.map((key) => [
     key,
     buildFeatureMatrix(
       series,
@@ -124,60 +156,108 @@ export function selectOnValidation(
         : { mode: "forecast", horizonH: Number(key), utcOffsetMin },
     ),
   ]));
-  const ys = config.targets.map((t) => series.columns[fieldOf(t)]);
-  type Scored = { target: string; key: string; weight: number; skill: number; mae: number };
-  const score = (trainWindowH: number | null, cadence: number, gbt: boolean): Scored[] => {
-    const out: Scored[] = [];
-    for (const key of keys) {
-      const h = key === "nowcast" ? 0 : Number(key);
-      const runs = walkForward(matrices.get(key)!, ys, {
-        horizonH: h,
-        fromTarget: from,
-        toTarget: to,
-        anchor: from,
-        refitEveryH: cadence,
-        trainWindowH,
-        ridge: config.ridge,
-        gbt: gbt ? config.gbt : null,
-      });
-      config.targets.forEach((target, s) => {
-        const y = ys[s]!;
-        const run = runs[s]!;
-        const obs = observedAhead(y, h, { from, to });
-        const naive = Math.min(
-          mae(Float64Array.from(y, (_, t) => lastObserved(y, h === 0 ? t - 1 : t)), obs),
-          h === 0
-            ? Infinity
-            : mae(Float64Array.from(y, (_, t) => seasonalNaiveForecast(y, t, h, 24)), obs),
-        );
-        let best: Scored | undefined;
-        for (const w of gbt ? WEIGHTS : [0]) {
-          const m = mae(
-            w === 0
-              ? run.ridge
-              : Float64Array.from(run.ridge, (r, i) => (1 - w) * r + w * run.gbt[i]!),
-            obs,
-          );
-          if (best === undefined || m < best.mae) {
-            best = { target, key, weight: w, skill: 1 - m / naive, mae: m };
-          }
-        }
-        out.push(best!);
-      });
-      onProgress?.(`validation: window ${trainWindowH ?? "all"} h, cadence ${cadence} h, ${key}`);
+}
+
+/**
+ * The lower validation MAE of the naive baselines at `h`: persistence (for the nowcast, the
+ * previous hour's value) and, for forecasts, the value 24 h before the target.
+ */
+function naiveValidationMae(y: Float64Array, h: number, obs: Float64Array): number {
+  return Math.min(
+    mae(Float64Array.from(y, (_, t) => lastObserved(y, h === 0 ? t - 1 : t)), obs),
+    h === 0
+      ? Infinity
+      : mae(Float64Array.from(y, (_, t) => seasonalNaiveForecast(y, t, h, 24)), obs),
+  );
+}
+
+/** The trees' weight in `weights` whose blend with ridge has the lowest validation MAE. */
+function bestBlend(
+  target: string,
+  key: string,
+  run: WalkForwardResult,
+  obs: Float64Array,
+  naive: number,
+  weights: readonly number[],
+): Scored {
+  let best: Scored | undefined;
+  for (const w of weights) {
+    const m = mae(
+      w === 0 ? run.ridge : Float64Array.from(run.ridge, (r, i) => (1 - w) * r + w * run.gbt[i]!),
+      obs,
+    );
+    if (best === undefined || m < best.mae) {
+      best = { target, key, weight: w, skill: 1 - m / naive, mae: m };
     }
-    return out;
+  }
+  return best!;
+}
+
+/** One pass: every target's best blend at every key, for one training window and cadence. */
+function scoreBlends(
+  search: BlendSearch,
+  trainWindowH: number | null,
+  cadence: number,
+  gbt: boolean,
+  onProgress?: (message: string) => void,
+): Scored[] {
+  const { config, span, ys } = search;
+  const out: Scored[] = [];
+  for (const key of search.keys) {
+    const h = horizonOfKey(key);
+    const runs = walkForward(search.matrices.get(key)!, ys, {
+      horizonH: h,
+      fromTarget: span.from,
+      toTarget: span.to,
+      anchor: span.from,
+      refitEveryH: cadence,
+      trainWindowH,
+      ridge: config.ridge,
+      gbt: gbt ? config.gbt : null,
+    });
+    config.targets.forEach((target, s) => {
+      const y = ys[s]!;
+      const obs = observedAhead(y, h, span);
+      const naive = naiveValidationMae(y, h, obs);
+      out.push(bestBlend(target, key, runs[s]!, obs, naive, gbt ? WEIGHTS : [0]));
+    });
+    onProgress?.(`validation: window ${trainWindowH ?? "all"} h, cadence ${cadence} h, ${key}`);
+  }
+  return out;
+}
+
+/** Mean skill of the forecast rows (the nowcast left out). */
+function meanForecastSkill(rows: readonly Scored[]): number {
+  const forecasts = rows.filter((r) => r.key !== "nowcast");
+  return forecasts.reduce((s, r) => s + r.skill, 0) / forecasts.length;
+}
+
+/** Runs the search. `trainWindows` are the candidate lengths in hours (null = all history). */
+export function selectOnValidation(
+  series: HourlySeries,
+  config: ForecastConfig,
+  trainWindows: readonly (number | null)[],
+  cadences: readonly number[],
+  onProgress?: (message: string) => void,
+): SelectionReport {
+  const span = validationSpanOf(series, config);
+  const keys = [...config.horizonsH.map((h) => String(h)), "nowcast"];
+  const search: BlendSearch = {
+    config,
+    span,
+    keys,
+    matrices: keyMatrices(series, config, keys),
+    ys: config.targets.map((t) => series.columns[fieldOf(t)]),
   };
-  const meanSkill = (rows: Scored[]) => {
-    const forecasts = rows.filter((r) => r.key !== "nowcast");
-    return forecasts.reduce((s, r) => s + r.skill, 0) / forecasts.length;
-  };
-  const byWindow = trainWindows.map((w) => ({ w, rows: score(w, 168, true) }));
-  byWindow.sort((a, b) => meanSkill(b.rows) - meanSkill(a.rows));
+  const byWindow = trainWindows.map((w) => ({
+    w,
+    rows: scoreBlends(search, w, 168, true, onProgress),
+  }));
+  byWindow.sort((a, b) => meanForecastSkill(b.rows) - meanForecastSkill(a.rows));
   const chosen = byWindow[0]!;
   const cadenceCandidates = cadences.map((c) => ({
     refit_every_h: c,
-    mean_ridge_skill: meanSkill(score(chosen.w, c, false)),
+    mean_ridge_skill: meanForecastSkill(scoreBlends(search, chosen.w, c, false, onProgress)),
   }));
   const gbtWeight: Record<string, Record<string, number>> = {};
   for (const r of chosen.rows) (gbtWeight[r.target] ??= {})[r.key] = r.weight;
@@ -185,7 +265,7 @@ export function selectOnValidation(
     validation_window: config.validationWindow,
     train_window_candidates: byWindow.map((b) => ({
       train_window_h: b.w,
-      mean_skill: meanSkill(b.rows),
+      mean_skill: meanForecastSkill(b.rows),
     })),
     train_window_h: chosen.w,
     cadence_candidates: cadenceCandidates,
@@ -197,122 +277,5 @@ export function selectOnValidation(
       skill: r.skill,
       mae: r.mae,
     })),
-  };
-}
-
-/** What the SARIMA search found (validation window only). */
-export interface SarimaSelectionReport {
-  validation_window: { from: string; to: string };
-  /** Mean validation skill of SARIMA alone, per candidate window and transform. */
-  candidates: {
-    window_h: number;
-    transform: string;
-    mean_skill: number;
-    skill: Record<string, Record<string, number>>;
-    seconds: number;
-  }[];
-  window_h: number;
-  transform: string;
-  /** Weight of SARIMA in `best` per target and horizon: (1 - v) ridge/gbt blend + v SARIMA. */
-  blend_weight: Record<string, Record<string, number>>;
-  /** Validation skill of the ridge/gbt blend alone and with SARIMA at the chosen weight. */
-  validation: {
-    target: string;
-    horizon_h: number;
-    v: number;
-    skill_without: number;
-    skill_with: number;
-  }[];
-}
-
-const SARIMA_WEIGHTS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
-
-/**
- * Chooses SARIMA's window length and scale, then its weight in `best`, on the
- * validation window (weekly refits anchored at its start, as the main search).
- */
-export function selectSarimaOnValidation(
-  series: HourlySeries,
-  config: ForecastConfig,
-  engine: SarimaEngine,
-  candidates: readonly { windowH: number; transform: SarimaParams["transform"] }[],
-  clock: () => number,
-  onProgress?: (message: string) => void,
-): SarimaSelectionReport {
-  const from = seriesIndex(series, config.validationWindow.from);
-  const to = seriesIndex(series, config.validationWindow.to);
-  if (to >= seriesIndex(series, config.testWindow.from)) {
-    throw new RangeError("The validation window must end before the test window");
-  }
-  const ys = config.targets.map((t) => series.columns[fieldOf(t)]);
-  const span = { from, to };
-  const naiveMae = (y: Float64Array, h: number) => {
-    const obs = observedAhead(y, h, span);
-    return Math.min(
-      mae(Float64Array.from(y, (_, t) => lastObserved(y, t)), obs),
-      mae(Float64Array.from(y, (_, t) => seasonalNaiveForecast(y, t, h, 24)), obs),
-    );
-  };
-  const runs = candidates.map((c) => {
-    const t0 = clock();
-    const forecasts = sarimaOnSpan(engine, ys, config, span, c);
-    const skill: Record<string, Record<string, number>> = {};
-    let sum = 0, count = 0;
-    config.targets.forEach((target, s) => {
-      for (const h of config.horizonsH) {
-        const y = ys[s]!;
-        const k = 1 - mae(forecasts[s]!.get(h)!, observedAhead(y, h, span)) / naiveMae(y, h);
-        (skill[target] ??= {})[String(h)] = k;
-        sum += k;
-        count++;
-      }
-    });
-    const seconds = (clock() - t0) / 1000;
-    onProgress?.(`sarima validation: ${c.windowH} h ${c.transform}, mean skill ${sum / count}`);
-    return { c, forecasts, skill, mean: sum / count, seconds };
-  });
-  runs.sort((a, b) => b.mean - a.mean);
-  const chosen = runs[0]!;
-  const blendWeight: Record<string, Record<string, number>> = {};
-  const validation: SarimaSelectionReport["validation"] = [];
-  for (const h of config.horizonsH) {
-    const wf = walkForwardOnSpan(series, ys, config, h, span);
-    config.targets.forEach((target, s) => {
-      const y = ys[s]!;
-      const obs = observedAhead(y, h, span);
-      const w = gbtWeightOf(config, target, String(h));
-      const run = wf[s]!;
-      const sar = chosen.forecasts[s]!.get(h)!;
-      const mix = Float64Array.from(run.ridge, (r, i) => (1 - w) * r + w * run.gbt[i]!);
-      const naive = naiveMae(y, h);
-      let best = { v: 0, m: Infinity };
-      for (const v of SARIMA_WEIGHTS) {
-        const m = mae(Float64Array.from(mix, (x, i) => (1 - v) * x + v * sar[i]!), obs);
-        if (m < best.m) best = { v, m };
-      }
-      (blendWeight[target] ??= {})[String(h)] = best.v;
-      validation.push({
-        target,
-        horizon_h: h,
-        v: best.v,
-        skill_without: 1 - mae(mix, obs) / naive,
-        skill_with: 1 - best.m / naive,
-      });
-    });
-    onProgress?.(`sarima validation: blend weights at ${h} h`);
-  }
-  return {
-    validation_window: config.validationWindow,
-    candidates: runs.map((r) => ({
-      window_h: r.c.windowH,
-      transform: r.c.transform,
-      mean_skill: r.mean,
-      skill: r.skill,
-      seconds: r.seconds,
-    })),
-    window_h: chosen.c.windowH,
-    transform: chosen.c.transform,
-    blend_weight: blendWeight,
-    validation,
   };
 }

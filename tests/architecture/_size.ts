@@ -30,21 +30,6 @@ export const MAX_MODULE_LINES = 400;
 /** Longest function in lib/, in lines. */
 export const MAX_FUNCTION_LINES = 80;
 
-/**
- * TEMPORARY: offenders not split yet, as `path` (the module's length) or
- * `path#function`. Each entry is skipped; size_test.ts fails on an entry that
- * no longer offends, so this list can only shrink. These functions, in
- * lib/offline/select.ts, lib/offline/sequence_report.ts and
- * lib/harness/cluster_drills.ts, are helper dup's to split.
- */
-export const TEMPORARY_PENDING: ReadonlySet<string> = new Set([
-  "lib/harness/cluster_drills.ts",
-  "lib/harness/cluster_drills.ts#clusterDrill",
-  "lib/offline/select.ts#selectOnValidation",
-  "lib/offline/select.ts#selectSarimaOnValidation",
-  "lib/offline/sequence_report.ts#renderSequenceBlock",
-]);
-
 const ROOT = decodeURIComponent(new URL("../../", import.meta.url).pathname);
 
 /** The repository-relative path of a linted file (absolute under the root, or already relative). */
@@ -117,8 +102,8 @@ function located(node: FunctionNode): { start: number; name: string } {
   return { start: node.range[0], name: "(anonymous)" };
 }
 
-/** The rule, skipping the given pending entries (the test passes none, to see them all). */
-export function sizeRule(pending: ReadonlySet<string>): Deno.lint.Rule {
+/** The rule. */
+export function sizeRule(): Deno.lint.Rule {
   return {
     create(context) {
       const path = relative(context.filename);
@@ -133,7 +118,6 @@ export function sizeRule(pending: ReadonlySet<string>): Deno.lint.Rule {
         const { start, name } = located(node);
         const lines = lineAt(text, node.range[1]) - lineAt(text, start) + 1;
         if (lines <= MAX_FUNCTION_LINES || exceptions.functions.has(name)) return;
-        if (pending.has(`${path}#${name}`)) return;
         context.report({
           range: firstLine(start),
           message: `function \`${name}\` is ${lines} lines (limit ${MAX_FUNCTION_LINES})`,
@@ -149,7 +133,7 @@ export function sizeRule(pending: ReadonlySet<string>): Deno.lint.Rule {
           );
           exceptions = sizeExceptions(doc?.value);
           const lines = text.split("\n").length - (text.endsWith("\n") ? 1 : 0);
-          if (lines <= MAX_MODULE_LINES || exceptions.module || pending.has(path)) return;
+          if (lines <= MAX_MODULE_LINES || exceptions.module) return;
           context.report({
             range: firstLine(0),
             message: `module is ${lines} lines (limit ${MAX_MODULE_LINES})`,
@@ -167,6 +151,6 @@ export function sizeRule(pending: ReadonlySet<string>): Deno.lint.Rule {
 /** The plugin: one rule, `airq-size/max-lines`. */
 const plugin: Deno.lint.Plugin = {
   name: "airq-size",
-  rules: { "max-lines": sizeRule(TEMPORARY_PENDING) },
+  rules: { "max-lines": sizeRule() },
 };
 export default plugin;

@@ -1,0 +1,176 @@
+/**
+ * The processes of a cluster drill (lib/harness/cluster_drills.ts): the
+ * consumer and the forecaster, started with their task permissions on the
+ * drill's stores and consumer groups, stopped with SIGTERM and timed, and
+ * every child of a running drill tracked for a forced exit
+ * (`killDrillChildren`).
+ *
+ * @module
+ */
+import { join } from "node:path";
+import type { ChildStop } from "../records/operations.ts";
+import { spawnTask } from "./tasks.ts";
+
+/** The consumer groups of a drill's consumer and forecaster. */
+export const DRILL_GROUPS = { consumer: "drill-consumer", forecaster: "drill-forecaster" } as const;
+
+/** The children a drill stops with SIGTERM. */
+export type StoppedProcess = ChildStop["process"];
+
+/** The text lib/stop.ts prints when its grace ran out and it exits by force. */
+const FORCED_EXIT_TEXT = "after the signal; exiting now";
+
+/** The children of running drills, for a forced exit (`killDrillChildren`). */
+const live = new Set<Deno.ChildProcess>();
+
+/** SIGKILL for every child a running drill started (the drill's own forced exit). */
+export function killDrillChildren(): void {
+  for (const child of live) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
+/** Spawns task `name` with its permissions, tracked until it exits. */
+export async function spawnChild(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+): Promise<Deno.ChildProcess> {
+  const child = await spawnTask(name, args, env);
+  live.add(child);
+  child.status.finally(() => live.delete(child));
+  return child;
+}
+
+/** A running child; its stderr goes to `log` as it comes (kept with --keep-dir). */
+export interface Running {
+  child: Deno.ChildProcess;
+  log: string;
+  done: Promise<Deno.CommandStatus>;
+}
+
+async function startChild(
+  name: string,
+  args: string[],
+  env: Record<string, string>,
+  log: string,
+): Promise<Running> {
+  const child = await spawnChild(name, args, env);
+  const file = await Deno.open(log, { write: true, create: true, append: true });
+  const copied = child.stderr.pipeTo(file.writable).catch(() => {});
+  const drained = child.stdout.pipeTo(new WritableStream()).catch(() => {});
+  const done = Promise.all([child.status, copied, drained]).then(([status]) => status);
+  return { child, log, done };
+}
+
+/**
+ * SIGTERM to a running child; resolves with how it ended once it has exited
+ * (also pushed to `stops`). A child that had already exited is recorded with
+ * the time it took to notice.
+ */
+async function stopChild(
+  what: StoppedProcess,
+  running: Running,
+  when: ChildStop["when"],
+  atS: number,
+  lag: number | null,
+  stops: ChildStop[],
+): Promise<ChildStop> {
+  const t = performance.now();
+  try {
+    running.child.kill("SIGTERM");
+  } catch {
+    // already exited
+  }
+  const status = await running.done;
+  const exitS = Math.round((performance.now() - t) / 100) / 10;
+  const stderr = await Deno.readTextFile(running.log);
+  const stop: ChildStop = {
+    process: what,
+    when,
+    at_s: atS,
+    lag_at_signal: lag,
+    exit_s: exitS,
+    code: status.code,
+    forced: stderr.includes(FORCED_EXIT_TEXT),
+  };
+  stops.push(stop);
+  return stop;
+}
+
+/** How a drill starts its consumer and forecaster. */
+export interface ServiceLaunch {
+  /** The drill's folder: the stores, the (empty) model folder and the children's logs. */
+  dir: string;
+  env: Record<string, string>;
+  consumerArgs: string[];
+  forecasterArgs: string[];
+}
+
+/** The launch of the consumer and forecaster in `dir` (creating its empty model folder). */
+export async function serviceLaunch(
+  dir: string,
+  env: Record<string, string>,
+): Promise<ServiceLaunch> {
+  const modelDir = join(dir, "no-models");
+  await Deno.mkdir(modelDir, { recursive: true });
+  return {
+    dir,
+    env,
+    consumerArgs: ["--db", readingsDbOf(dir), "--group", DRILL_GROUPS.consumer],
+    forecasterArgs: [
+      "--db",
+      join(dir, "forecasts.db"),
+      "--group",
+      DRILL_GROUPS.forecaster,
+      "--models",
+      modelDir,
+    ],
+  };
+}
+
+/** The consumer's store of a drill in `dir`. */
+export function readingsDbOf(dir: string): string {
+  return join(dir, "readings.db");
+}
+
+/** A drill's running consumer and forecaster. */
+export type Services = Record<StoppedProcess, Running>;
+
+/**
+ * Starts the consumer and the forecaster; `suffix` names this run's logs
+ * (`consumer${suffix}.log`: a graceful-stop starts them twice).
+ */
+export async function startServices(launch: ServiceLaunch, suffix: string): Promise<Services> {
+  const consumer = await startChild(
+    "consume",
+    launch.consumerArgs,
+    launch.env,
+    join(launch.dir, `consumer${suffix}.log`),
+  );
+  const forecaster = await startChild(
+    "forecast",
+    launch.forecasterArgs,
+    launch.env,
+    join(launch.dir, `forecaster${suffix}.log`),
+  );
+  return { consumer, forecaster };
+}
+
+/** SIGTERM to both services at once; resolves once both have exited (each pushed to `stops`). */
+export async function stopServices(
+  services: Services,
+  when: ChildStop["when"],
+  atS: number,
+  lag: Record<StoppedProcess, number | null>,
+  stops: ChildStop[],
+): Promise<[ChildStop, ChildStop]> {
+  return await Promise.all([
+    stopChild("consumer", services.consumer, when, atS, lag.consumer, stops),
+    stopChild("forecaster", services.forecaster, when, atS, lag.forecaster, stops),
+  ]);
+}
