@@ -19,7 +19,7 @@ import {
   loadLeaderboardConfig,
   newVoteEvent,
   SkinIdSchema,
-  topicByRole,
+  topicSpecByRole,
   VOTE_KINDS,
   VotePublisher,
 } from "./lib/mod.ts";
@@ -50,7 +50,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const config = await loadLeaderboardConfig(env);
   const stops = stopOnSignals();
   await awaitCluster(kafka, { signal: stops.signal });
-  const publisher = new VotePublisher(kafka, topicByRole(config, "votes"), {
+  const publisher = new VotePublisher(kafka, topicSpecByRole(config, "votes"), {
     clientId: `${kafka.clientId}-vote`,
   });
   const { skin, kind, count } = values;

@@ -8,7 +8,7 @@
 import { getLogger } from "@logtape/logtape";
 import type { KafkaConfig } from "../../../lib/config/mod.ts";
 import { CleanupStack } from "../../../lib/stop.ts";
-import { type LeaderboardConfig, topicByRole } from "./leaderboard_config.ts";
+import { type LeaderboardConfig, topicByRole, topicSpecByRole } from "./leaderboard_config.ts";
 import { runVoteConsumer, type VoteConsumerStats } from "./consume.ts";
 import { BoardHub } from "./hub.ts";
 import { VotePublisher } from "./kafka.ts";
@@ -64,7 +64,7 @@ export async function startLeaderboardApp(options: AppOptions): Promise<Leaderbo
     const store = await connectStore(redisUrl, config.redis);
     cleanups.push(() => store.close());
 
-    const publisher = new VotePublisher(options.kafka, topicByRole(config, "votes"));
+    const publisher = new VotePublisher(options.kafka, topicSpecByRole(config, "votes"));
     cleanups.push(() => publisher.disconnect());
     await publisher.connect(config.topics);
 

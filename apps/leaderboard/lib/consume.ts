@@ -24,6 +24,7 @@ import {
   type EachBatchPayload,
   idempotentProducer,
   runStream,
+  sendPerPartition,
   withAdmin,
 } from "../../../lib/kafka/mod.ts";
 import type { LeaderboardConfig, LeaderboardTopic } from "./leaderboard_config.ts";
@@ -67,6 +68,7 @@ export async function runVoteConsumer(options: VoteConsumerOptions): Promise<Vot
     clientId: `${options.kafka.clientId}-leaderboard-consumer`,
   });
   const producer = idempotentProducer(kafka); // dead letters keep their key, which may be null
+  const deadLetterPartitions = partitionsOf(options.topics, options.deadLetterTopic);
   const stats: VoteConsumerStats = {
     consumed: 0,
     applied: 0,
@@ -107,7 +109,8 @@ export async function runVoteConsumer(options: VoteConsumerOptions): Promise<Vot
     }
     // 1. the dead letters, durably (a redelivery may send them twice: at least once)
     if (deadLetters.length > 0) {
-      await producer.send({ topic: options.deadLetterTopic, acks: -1, messages: deadLetters });
+      // one request per partition (lib/kafka/publisher.ts: a send across partitions can lose some)
+      await sendPerPartition(producer, options.deadLetterTopic, deadLetters, deadLetterPartitions);
     }
     // 2. Redis, idempotently
     const result = await store.applyEvents(events);
@@ -176,4 +179,9 @@ export async function runVoteConsumer(options: VoteConsumerOptions): Promise<Vot
     { ...stats },
   );
   return stats;
+}
+
+/** The partition count `topic` is created with (1 when it is not among `topics`: created elsewhere). */
+function partitionsOf(topics: readonly LeaderboardTopic[], topic: string): number {
+  return topics.find((t) => t.name === topic)?.partitions ?? 1;
 }

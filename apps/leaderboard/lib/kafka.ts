@@ -11,6 +11,7 @@ import {
   ensureTopics,
   idempotentProducer,
   type Kafka,
+  sendPerPartition,
   withAdmin,
 } from "../../../lib/kafka/mod.ts";
 import type { LeaderboardTopic } from "./leaderboard_config.ts";
@@ -24,17 +25,29 @@ export function ensureLeaderboardTopics(
   return ensureTopics(admin, topics);
 }
 
-/** Publishes votes (acks=all, idempotent producer, key = skin id). */
+/**
+ * Publishes votes (acks=all, idempotent producer, key = skin id), one request
+ * per partition: kafkajs 2.2.4 can resolve a send across partitions with some
+ * of them never written when a leader moves during its retries
+ * (lib/kafka/publisher.ts).
+ */
 export class VotePublisher {
   readonly #kafka: Kafka;
   readonly #topic: string;
+  readonly #partitions: number;
   readonly #producer;
   #connected = false;
   #tail: Promise<unknown> = Promise.resolve();
 
-  constructor(kafka: KafkaConfig, topic: string, options: { clientId?: string } = {}) {
+  /** `topic`: the votes topic, with the partition count it is created with. */
+  constructor(
+    kafka: KafkaConfig,
+    topic: { name: string; partitions: number },
+    options: { clientId?: string } = {},
+  ) {
     this.#kafka = createKafka(kafka, { clientId: options.clientId ?? `${kafka.clientId}-votes` });
-    this.#topic = topic;
+    this.#topic = topic.name;
+    this.#partitions = topic.partitions;
     this.#producer = idempotentProducer(this.#kafka);
   }
 
@@ -59,7 +72,7 @@ export class VotePublisher {
   send(events: readonly VoteEvent[]): Promise<void> {
     if (events.length === 0) return Promise.resolve();
     const next = this.#tail.catch(() => {}).then(() =>
-      this.#producer.send({ topic: this.#topic, acks: -1, messages: events.map(encodeVote) })
+      sendPerPartition(this.#producer, this.#topic, events.map(encodeVote), this.#partitions)
     );
     this.#tail = next;
     return next.then(() => {});

@@ -120,7 +120,15 @@ export function topicByRole(
   config: LeaderboardConfig,
   role: typeof LEADERBOARD_TOPIC_ROLES[number],
 ): string {
+  return topicSpecByRole(config, role).name;
+}
+
+/** The topic with `role`, as configured (name, partitions, ...). */
+export function topicSpecByRole(
+  config: LeaderboardConfig,
+  role: typeof LEADERBOARD_TOPIC_ROLES[number],
+): LeaderboardTopic {
   const topic = config.topics.find((t) => t.role === role);
   if (!topic) throw new Error(`config/leaderboard.json has no topic with role "${role}"`);
-  return topic.name;
+  return topic;
 }

@@ -22,6 +22,7 @@ export {
   type LeaderboardTopic,
   loadLeaderboardConfig,
   topicByRole,
+  topicSpecByRole,
 } from "./leaderboard_config.ts";
 export { runVoteConsumer, type VoteConsumerOptions, type VoteConsumerStats } from "./consume.ts";
 export {

@@ -12,7 +12,7 @@
  * README shows.
  */
 import assert from "node:assert/strict";
-import { newVoteEvent, topicByRole, VotePublisher } from "../lib/mod.ts";
+import { newVoteEvent, topicSpecByRole, VotePublisher } from "../lib/mod.ts";
 import { freePort, waitFor } from "../../../tests/_kafka.ts";
 import { runTask, spawnTask } from "../../../tests/_pipeline.ts";
 import { leaderboardContext } from "./_leaderboard.ts";
@@ -39,7 +39,7 @@ Deno.test("deno task leaderboard: the page loads cleanly, and a row climbs with 
     return s;
   });
   const browser = new Browser(new URL("./_browser.ts", import.meta.url));
-  const publisher = new VotePublisher(kafka, topicByRole(config, "votes"));
+  const publisher = new VotePublisher(kafka, topicSpecByRole(config, "votes"));
   try {
     await waitFor(() => exited || stdout.text().includes("leaderboard: http"), {
       timeoutMs: 45_000,
