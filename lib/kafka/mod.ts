@@ -43,7 +43,18 @@ export {
   type ClusterContact,
   ClusterUnreachableError,
 } from "./cluster.ts";
-export { idempotentProducer, RetryStablePartitioner } from "./idempotent.ts";
+export {
+  attachLedger,
+  type BatchSender,
+  idempotentProducer,
+  IncompleteSendError,
+  ledgerOf,
+  PartitionLedger,
+  RetryStablePartitioner,
+  sendComplete,
+  type SendCompleteOptions,
+  type TopicMessages,
+} from "./idempotent.ts";
 export {
   DEAD_LETTER_DETAIL_MAX,
   DEAD_LETTER_REASON_HEADER,
@@ -54,10 +65,8 @@ export {
 export {
   type Abandoned,
   BatchPublisher,
-  byPartition,
   type PublisherOptions,
   type PublisherStats,
-  sendPerPartition,
 } from "./publisher.ts";
 export {
   batchHeartbeat,

@@ -6,16 +6,14 @@
  * can break idempotence). The buffer is bounded: `publish` waits while a full
  * batch is queued behind the one in flight, which is the back-pressure.
  *
- * Each batch goes out as one `send` per partition (concurrently; kafkajs
- * serializes the requests to one broker), never one `send` across partitions:
- * kafkajs 2.2.4 keeps, across the retries of a send, the answers of the
- * brokers that already answered, keyed by broker, and retries only the
- * brokers without one. When a partition's leader moved to a broker that had
- * answered for other partitions of the same send, the retry sent that
- * partition nothing and the send resolved as acknowledged: the hung-broker
- * drill lost 600 acknowledged readings that way (docs/cluster.md; upstream
- * tulios/kafkajs#1303, #1798). A send that covers one partition has one
- * broker, whose answer is dropped when it fails.
+ * Each batch goes out as one request across its partitions, checked for
+ * completeness by `sendComplete` (lib/kafka/idempotent.ts): kafkajs 2.2.4 can
+ * resolve a send across partitions with a partition never written after its
+ * leader moved (the hung-broker drill lost 600 acknowledged readings that way,
+ * docs/cluster.md; upstream tulios/kafkajs#1303, #1798), and the messages of
+ * such a partition are sent again before the batch counts as acknowledged.
+ * The producer must come from `idempotentProducer`, whose partition ledger
+ * the check reads.
  *
  * A send blocked in kafkajs's retries (the broker went away) cannot be
  * cancelled inside kafkajs; `abandon()` stops waiting for it and says how
@@ -26,7 +24,8 @@
  */
 import { getLogger } from "@logtape/logtape";
 import type { Message, Producer } from "./client.ts";
-import { CompressionTypes, Partitioners } from "./client.ts";
+import { CompressionTypes } from "./client.ts";
+import { ledgerOf, type PartitionLedger, sendComplete } from "./idempotent.ts";
 
 const log = getLogger(["airq", "kafka", "publisher"]);
 
@@ -38,52 +37,6 @@ export interface PublisherOptions {
   /** Longest time a message waits for its batch to fill, ms. */
   lingerMs: number;
   compression: "none" | "gzip";
-  /**
-   * The topic's partition count, to split each batch into one send per
-   * partition (the key's murmur2 partition, as kafkajs places it). Keyless
-   * messages go out in one send of their own.
-   */
-  partitions: number;
-}
-
-/** Splits `messages` into the batches of one partition each (keyless ones together). */
-export function byPartition(messages: readonly Message[], partitions: number): Message[][] {
-  const partition = Partitioners.DefaultPartitioner();
-  const partitionMetadata = Array.from({ length: partitions }, (_, i) => ({
-    partitionId: i,
-    leader: 0,
-    replicas: [0],
-    isr: [0],
-    partitionErrorCode: 0,
-  }));
-  const groups = new Map<number, Message[]>();
-  for (const message of messages) {
-    const p = message.key === null || message.key === undefined
-      ? -1
-      : partition({ topic: "", partitionMetadata, message });
-    const group = groups.get(p);
-    if (group === undefined) groups.set(p, [message]);
-    else group.push(message);
-  }
-  return [...groups.values()];
-}
-
-/**
- * `messages` to `topic` as one `send` per partition (concurrently; kafkajs
- * queues the requests to one broker), acks=all: never one request across
- * partitions, for the reason in this module's doc.
- */
-export async function sendPerPartition(
-  producer: Producer,
-  topic: string,
-  messages: readonly Message[],
-  partitions: number,
-): Promise<void> {
-  await Promise.all(
-    byPartition(messages, partitions).map((group) =>
-      producer.send({ topic, acks: -1, messages: group })
-    ),
-  );
 }
 
 /** Counters of a publisher. */
@@ -94,7 +47,7 @@ export interface PublisherStats {
   failed: number;
   /** Messages accepted by `publish` and not yet acknowledged or failed. */
   pending: number;
-  /** Requests sent. */
+  /** Batches handed to kafkajs (one request each, and a resend per round that finds a partition unwritten). */
   batches: number;
 }
 
@@ -109,6 +62,7 @@ export interface Abandoned {
 /** Gathers messages into batches and sends them in order, one request at a time. */
 export class BatchPublisher {
   readonly #producer: Producer;
+  readonly #ledger: PartitionLedger;
   readonly #options: PublisherOptions;
   #queue: Message[] = [];
   /** When the oldest queued message was queued (performance.now()). */
@@ -122,6 +76,7 @@ export class BatchPublisher {
 
   constructor(producer: Producer, options: PublisherOptions) {
     this.#producer = producer;
+    this.#ledger = ledgerOf(producer);
     this.#options = options;
   }
 
@@ -205,10 +160,11 @@ export class BatchPublisher {
     const compression = this.#options.compression === "gzip"
       ? CompressionTypes.GZIP
       : CompressionTypes.None;
-    this.#inFlight = Promise.all(
-      byPartition(batch, this.#options.partitions).map((messages) =>
-        this.#producer.send({ topic: this.#options.topic, acks: -1, compression, messages })
-      ),
+    this.#inFlight = sendComplete(
+      this.#producer,
+      this.#ledger,
+      [{ topic: this.#options.topic, messages: batch }],
+      { compression },
     ).then(
       () => {
         if (this.#abandoned) return;

@@ -14,10 +14,15 @@
  * fenced producer cannot be used again); the caller re-reads the partition
  * from its committed offset.
  *
+ * Each producer places messages with the `RetryStablePartitioner` and its
+ * ledger, attached to the producer and to every transaction it opens, so the
+ * caller's sends can check that kafkajs wrote every partition
+ * (`sendComplete`, lib/kafka/idempotent.ts) before the offsets and the commit.
+ *
  * @module
  */
 import type { Kafka, Producer, Transaction } from "./client.ts";
-import { Partitioners } from "./client.ts";
+import { attachLedger, ledgerOf, PartitionLedger, RetryStablePartitioner } from "./idempotent.ts";
 
 /** Settings of the per-partition producers. */
 export interface TransactionalProducersOptions {
@@ -66,14 +71,16 @@ export class TransactionalProducers {
   producer(partition: number): Promise<Producer> {
     let ready = this.#producers.get(partition);
     if (ready === undefined) {
+      const ledger = new PartitionLedger();
       const producer = this.#o.kafka.producer({
         transactionalId: `${this.#o.transactionalIdPrefix}.${partition}`,
         idempotent: true,
         maxInFlightRequests: 1,
         transactionTimeout: this.#o.transactionTimeoutMs ?? 30_000,
-        createPartitioner: Partitioners.DefaultPartitioner,
+        createPartitioner: () => RetryStablePartitioner(ledger),
         ...(this.#o.retry === undefined ? {} : { retry: this.#o.retry }),
       });
+      attachLedger(producer, ledger);
       ready = producer.connect().then(() => producer);
       ready.catch(() => this.#producers.delete(partition));
       this.#producers.set(partition, ready);
@@ -92,7 +99,8 @@ export class TransactionalProducers {
   }
 
   /**
-   * One transaction on the partition's producer: `work` sends its records,
+   * One transaction on the partition's producer: `work` sends its records
+   * (`ledgerOf(transaction)` is the producer's partition ledger),
    * then the partition's `nextOffset` is committed for the group inside the
    * transaction, then the transaction commits. `beforeCommit` runs between
    * the two (fault injection). On any failure the transaction is aborted, the
@@ -109,6 +117,7 @@ export class TransactionalProducers {
       const producer = await this.producer(partition);
       const t0 = performance.now();
       transaction = await producer.transaction();
+      attachLedger(transaction, ledgerOf(producer)); // for sendComplete in `work`
       await work(transaction);
       const t1 = performance.now();
       await transaction.sendOffsets({

@@ -20,9 +20,10 @@ import {
   deadLetterMessage,
   type EachBatchPayload,
   idempotentProducer,
+  ledgerOf,
   type Producer,
   runStream,
-  sendPerPartition,
+  sendComplete,
 } from "../kafka/mod.ts";
 import { QualityMonitor, type QualityRules, validateMessage } from "../quality/mod.ts";
 import type { Alert, CleanReading, DeadLetter } from "../records/mod.ts";
@@ -166,13 +167,11 @@ async function publishAlertsOf(run: ConsumerRun, alerts: Alert[]): Promise<void>
     log[level]("alert {kind} {state} {station_id} {field}: {reason}", { ...a });
   }
   if (run.options.alertsTopic === null) return;
-  // one request per partition (lib/kafka/publisher.ts says why)
-  await sendPerPartition(
-    run.producer,
-    run.options.alertsTopic,
-    alerts.map((a) => ({ key: a.station_id ?? "pipeline", value: JSON.stringify(a) })),
-    partitionsOf(run.options, run.options.alertsTopic),
-  );
+  // every partition checked for (lib/kafka/idempotent.ts says why)
+  await sendComplete(run.producer, ledgerOf(run.producer), [{
+    topic: run.options.alertsTopic,
+    messages: alerts.map((a) => ({ key: a.station_id ?? "pipeline", value: JSON.stringify(a) })),
+  }]);
 }
 
 /**
@@ -191,12 +190,9 @@ async function handleBatchOf(run: ConsumerRun, payload: EachBatchPayload): Promi
   lap("store");
   // 2. dead letters to their topic, original bytes + reason in headers
   if (deadLetters.length > 0) {
-    await sendPerPartition(
-      run.producer,
-      run.options.deadLetterTopic,
-      deadLetters.map(deadLetterMessage),
-      partitionsOf(run.options, run.options.deadLetterTopic),
-    );
+    await sendComplete(run.producer, ledgerOf(run.producer), [
+      { topic: run.options.deadLetterTopic, messages: deadLetters.map(deadLetterMessage) },
+    ]);
   }
   lap("dead_letter_publish");
   // 3. only now: commit the offsets of what is stored
@@ -270,9 +266,4 @@ function countBatch(
   run.lagByPartition.set(batch.partition, Number(batch.offsetLag()));
   run.stats.lag = [...run.lagByPartition.values()].reduce((a, b) => a + b, 0);
   run.monitor.observeLag(run.stats.lag);
-}
-
-/** A topic's partition count from the consumer's topics config (1 when it is not there). */
-function partitionsOf(options: ConsumeOptions, topic: string): number {
-  return options.topics.find((t) => t.name === topic)?.partitions ?? 1;
 }

@@ -297,8 +297,6 @@ function producerClient(
     batchSize: options.batchSize,
     lingerMs: options.lingerMs,
     compression: options.compression,
-    // one send per partition (lib/kafka/publisher.ts); the count the topic is created with
-    partitions: options.topics.find((t) => t.name === options.topic)?.partitions ?? 1,
   });
   return { kafka, producer, publisher };
 }

@@ -9,8 +9,9 @@
  */
 import { getLogger } from "@logtape/logtape";
 import {
-  byPartition,
+  ledgerOf,
   type Message,
+  sendComplete,
   type Transaction,
   type TransactionalProducers,
 } from "../kafka/mod.ts";
@@ -30,8 +31,6 @@ export interface Committer {
   /** null: no alerts published. */
   alertsTopic: string | null;
   maxBytesPerSend: number;
-  /** The partition count of each topic sent to (from the topics' config). */
-  partitionsOf: (topic: string) => number;
   /** Fault injection for the crash drill: called after the sends, before the commit. */
   beforeCommit: (() => void) | undefined;
   chunks: ChunkProcessor;
@@ -64,7 +63,6 @@ export async function commitChunk(
         { topic: c.estimatesTopic, messages: out.estimates },
         ...(c.alertsTopic === null ? [] : [{ topic: c.alertsTopic, messages: out.alerts }]),
       ],
-      c.partitionsOf,
       c.maxBytesPerSend,
     );
     sending.catch(() => {}); // awaited below; a store failure must not leave it unobserved
@@ -91,54 +89,27 @@ export async function commitChunk(
 }
 
 /**
- * Sends every topic's messages, one partition per request (the partitions
- * concurrently; kafkajs queues the requests to one broker), each partition's
- * in order and in requests of at most `maxBytes` bytes of values. Never one
- * request across partitions: kafkajs 2.2.4 keeps, across a send's retries,
- * the answers of the brokers that already answered and retries only the
- * others, so a partition whose leader moved to a broker that had answered for
- * another partition was sent nothing and the send resolved; inside a
- * transaction that commits the offsets of readings whose forecasts were never
- * written (the producer lost acknowledged readings this way in the hung-broker
- * drill, lib/kafka/publisher.ts). A request to one partition has one broker,
- * whose failed answer is not kept.
+ * Sends every topic's messages in one request across the topics and their
+ * partitions, in consecutive requests of at most `maxBytes` bytes of values
+ * (each partition's messages in order), and makes sure kafkajs wrote every
+ * partition it placed messages on (`sendComplete`, lib/kafka/idempotent.ts):
+ * kafkajs 2.2.4 can resolve a send across partitions with a partition whose
+ * leader moved never written, and inside a transaction that would commit the
+ * offsets of readings whose forecasts were never written. The missing
+ * partitions' messages are sent again before this resolves, so before the
+ * offsets and the commit. Resolves to the number of requests.
  */
-export async function sendAll(
+export function sendAll(
   transaction: Transaction,
   byTopic: readonly { topic: string; messages: readonly Message[] }[],
-  partitionsOf: (topic: string) => number,
   maxBytes: number,
-): Promise<void> {
-  const sends: Promise<void>[] = [];
-  for (const { topic, messages } of byTopic) {
-    if (messages.length === 0) continue;
-    for (const group of byPartition(messages, partitionsOf(topic))) {
-      sends.push(sendInOrder(transaction, topic, group, maxBytes));
-    }
-  }
-  await Promise.all(sends);
-}
-
-/** One partition's messages, in requests of at most `maxBytes` bytes of values, one after another. */
-async function sendInOrder(
-  transaction: Transaction,
-  topic: string,
-  messages: readonly Message[],
-  maxBytes: number,
-): Promise<void> {
-  let current: Message[] = [];
-  let bytes = 0;
-  for (const m of messages) {
-    const size = 64 + (m.value?.length ?? 0); // chars ~ bytes: values are mostly ASCII JSON
-    if (bytes + size > maxBytes && current.length > 0) {
-      await transaction.send({ topic, messages: current });
-      current = [];
-      bytes = 0;
-    }
-    current.push(m);
-    bytes += size;
-  }
-  if (current.length > 0) await transaction.send({ topic, messages: current });
+): Promise<number> {
+  return sendComplete(
+    transaction,
+    ledgerOf(transaction),
+    byTopic.filter((t) => t.messages.length > 0),
+    { maxBytes },
+  );
 }
 
 /**

@@ -175,7 +175,6 @@ function newCommitter(
     estimatesTopic: options.estimatesTopic,
     alertsTopic: options.alertsTopic,
     maxBytesPerSend: options.maxBytesPerSend ?? 800_000,
-    partitionsOf: partitionCounts(options),
     beforeCommit: options.beforeCommit,
     chunks: new ChunkProcessor({
       engine: options.engine,
@@ -246,16 +245,4 @@ function batchHandler(
       }
     }
   };
-}
-
-/** The partition count of each topic the forecaster sends to, from its topics' config. */
-function partitionCounts(options: ForecasterOptions): (topic: string) => number {
-  const counts = new Map(options.topics.map((t) => [t.name, t.partitions]));
-  const sent = [options.forecastsTopic, options.estimatesTopic, options.alertsTopic];
-  for (const topic of sent) {
-    if (topic !== null && !counts.has(topic)) {
-      throw new Error(`the forecaster sends to ${topic}, which is not among its topics' config`);
-    }
-  }
-  return (topic) => counts.get(topic)!;
 }

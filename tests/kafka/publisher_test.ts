@@ -8,24 +8,33 @@
  */
 import assert from "node:assert/strict";
 import { BatchPublisher } from "../../lib/kafka/publisher.ts";
-import type { Message, Producer } from "../../lib/kafka/client.ts";
+import { attachLedger, PartitionLedger } from "../../lib/kafka/idempotent.ts";
+import type { Message, Producer, RecordMetadata } from "../../lib/kafka/client.ts";
 
-/** A publisher with `lingerMs` on a stand-in producer, its requests and their acknowledgements. */
+/**
+ * A publisher with `lingerMs` on a stand-in producer of one partition, its
+ * requests and their acknowledgements (the partition written, in kafkajs's
+ * answer, which the publisher checks against the producer's ledger).
+ */
 function standIn(lingerMs: number) {
   const sent: Message[][] = [];
   const acks: (() => void)[] = [];
+  const ledger = new PartitionLedger();
   const producer = {
-    send: ({ messages }: { messages: Message[] }) => {
+    sendBatch: ({ topicMessages }: { topicMessages: { topic: string; messages: Message[] }[] }) => {
+      const { topic, messages } = topicMessages[0]!;
+      for (const m of messages) ledger.record(m, topic, 0);
       sent.push(messages);
-      return new Promise<void>((resolve) => acks.push(resolve));
+      const written: RecordMetadata[] = [{ topicName: topic, partition: 0, errorCode: 0 }];
+      return new Promise<RecordMetadata[]>((resolve) => acks.push(() => resolve(written)));
     },
   } as unknown as Producer;
+  attachLedger(producer, ledger);
   const publisher = new BatchPublisher(producer, {
     topic: "t",
     batchSize: 100,
     lingerMs,
     compression: "none",
-    partitions: 1,
   });
   return { publisher, sent, acks };
 }

@@ -1,62 +1,126 @@
 /**
- * The forecaster's transactional sends (lib/realtime/commit.ts `sendAll`)
- * never put two partitions in one request: kafkajs 2.2.4 could resolve such a
- * send without writing a partition whose leader moved mid-retry (the lost
- * acknowledged readings of the hung-broker drill), and inside a transaction
- * that would commit the offsets of readings whose forecasts were never
- * written. Each partition's messages keep their order, split by size.
+ * The forecaster's transactional sends (lib/realtime/commit.ts `sendAll`):
+ * one request across the forecasts, estimates and alerts topics and their
+ * partitions, split by size, each message placed on its key's partition as
+ * kafkajs's own partitioner places it; and a partition that kafkajs 2.2.4
+ * acknowledged without writing (a leader that moved mid-retry, the lost
+ * readings of the hung-broker drill) is written before `sendAll` resolves,
+ * i.e. before the transaction's offsets and commit.
  */
 import assert from "node:assert/strict";
-import { byPartition, type Message, type Transaction } from "../../lib/kafka/mod.ts";
+import {
+  attachLedger,
+  type Message,
+  Partitioners,
+  PartitionLedger,
+  type RecordMetadata,
+  RetryStablePartitioner,
+  type Transaction,
+} from "../../lib/kafka/mod.ts";
 import { sendAll } from "../../lib/realtime/commit.ts";
 
-Deno.test("sendAll: one partition per request, every message once, in order, split by size", async () => {
-  const requests: { topic: string; messages: Message[] }[] = [];
-  const transaction = {
-    send: ({ topic, messages }: { topic: string; messages: Message[] }) => {
-      requests.push({ topic, messages });
-      return Promise.resolve([]);
-    },
-    sendBatch: () => Promise.reject(new Error("sendBatch spans partitions")),
-  } as unknown as Transaction;
-  const stations = Array.from({ length: 40 }, (_, i) => `station-${i}`);
-  const forecasts = stations.flatMap((key) =>
-    [0, 1, 2].map((n) => ({ key, value: `${key}|${n}|${"x".repeat(300)}` }))
-  );
-  const alerts = stations.slice(0, 7).map((key) => ({ key, value: `${key}|alert` }));
-  await sendAll(
-    transaction,
-    [
-      { topic: "forecasts", messages: forecasts },
-      { topic: "estimates", messages: [] },
-      { topic: "alerts", messages: alerts },
-    ],
-    (topic) => (topic === "alerts" ? 3 : 6),
-    2_000,
-  );
+const COUNTS: Record<string, number> = { forecasts: 6, estimates: 6, alerts: 3 };
+const metadataOf = (topic: string) =>
+  Array.from({ length: COUNTS[topic]! }, (_, partitionId) => ({
+    partitionErrorCode: 0,
+    partitionId,
+    leader: 1,
+    replicas: [1],
+    isr: [1],
+  }));
 
-  // byPartition's groups of all stations: one group per partition, so membership names it
-  const groups = (n: number) => byPartition(stations.map((key) => ({ key, value: "" })), n);
-  const partitionsOf = { forecasts: groups(6), alerts: groups(3) } as Record<string, Message[][]>;
-  const partitionOf = (topic: string, key: string) =>
-    partitionsOf[topic]!.findIndex((g) => g.some((m) => m.key === key));
+/**
+ * A stand-in transaction placing messages as kafkajs does (with the
+ * producer's partitioner and ledger); its first answer leaves out `omit`
+ * ("topic/partition").
+ */
+function standIn(omit: string | null) {
+  const ledger = new PartitionLedger();
+  const place = RetryStablePartitioner(ledger);
+  const requests: { topic: string; messages: Message[] }[][] = [];
+  const landed: { topic: string; partition: number; message: Message }[] = [];
+  const transaction = {
+    send: () => Promise.reject(new Error("sendAll uses sendBatch")),
+    sendBatch: ({ topicMessages }: { topicMessages: { topic: string; messages: Message[] }[] }) => {
+      const first = requests.length === 0;
+      requests.push(topicMessages);
+      const written = new Map<string, RecordMetadata>();
+      for (const { topic, messages } of topicMessages) {
+        for (const message of messages) {
+          const partition = place({ topic, partitionMetadata: metadataOf(topic), message });
+          if (first && omit === `${topic}/${partition}`) continue;
+          landed.push({ topic, partition, message });
+          written.set(`${topic}/${partition}`, { topicName: topic, partition, errorCode: 0 });
+        }
+      }
+      return Promise.resolve([...written.values()]);
+    },
+  } as unknown as Transaction;
+  attachLedger(transaction, ledger);
+  return { transaction, requests, landed };
+}
+
+const stations = Array.from({ length: 40 }, (_, i) => `station-${i}`);
+const forecasts = stations.flatMap((key) =>
+  [0, 1, 2].map((n) => ({ key, value: `${key}|${n}|${"x".repeat(300)}` }))
+);
+const alerts = stations.slice(0, 7).map((key) => ({ key, value: `${key}|alert` }));
+const output = [
+  { topic: "forecasts", messages: forecasts },
+  { topic: "estimates", messages: [] },
+  { topic: "alerts", messages: alerts },
+];
+/** kafkajs's own partition for a key. */
+const partitionOf = (topic: string, key: string) =>
+  Partitioners.DefaultPartitioner()({
+    topic,
+    partitionMetadata: metadataOf(topic),
+    message: { key, value: "" },
+  });
+
+Deno.test("sendAll: requests across topics and partitions, split by size, each record on its key's partition, in order", async () => {
+  const { transaction, requests, landed } = standIn(null);
+  const count = await sendAll(transaction, output, 2_000);
+  assert.equal(count, requests.length);
+  assert.ok(requests.length > 6, `${requests.length} requests: the size limit split them`);
+  assert.ok(
+    requests.some((r) => new Set(r.map((t) => t.topic)).size === 2),
+    "a request across the forecasts and alerts topics",
+  );
   for (const r of requests) {
-    const parts = new Set(r.messages.map((m) => partitionOf(r.topic, String(m.key))));
-    assert.equal(parts.size, 1, `a request to ${r.topic} spans partitions ${[...parts]}`);
-    const bytes = r.messages.reduce((s, m) => s + 64 + String(m.value).length, 0);
-    assert.ok(r.messages.length === 1 || bytes <= 2_000, `a request of ${bytes} bytes`);
+    const messages = r.flatMap((t) => t.messages);
+    const bytes = messages.reduce((s, m) => s + 64 + String(m.value).length, 0);
+    assert.ok(messages.length === 1 || bytes <= 2_000, `a request of ${bytes} bytes`);
+    assert.ok(!r.some((t) => t.topic === "estimates"), "no messages for an empty topic");
+    const partitions = new Set(r.flatMap((t) => t.messages.map((m) => `${t.topic}/${m.key}`)));
+    assert.ok(partitions.size > 1, "one request spans several keys");
   }
-  assert.ok(!requests.some((r) => r.topic === "estimates"), "no request for an empty topic");
   for (const [topic, sent] of [["forecasts", forecasts], ["alerts", alerts]] as const) {
-    const got = requests.filter((r) => r.topic === topic).flatMap((r) => r.messages);
+    const got = landed.filter((l) => l.topic === topic);
     assert.equal(got.length, sent.length, `${topic}: every message once`);
+    for (const { partition, message } of got) {
+      assert.equal(partition, partitionOf(topic, String(message.key)), `${topic}: ${message.key}`);
+    }
     for (const key of stations) {
       assert.deepEqual(
-        got.filter((m) => m.key === key).map((m) => m.value),
+        got.filter((l) => l.message.key === key).map((l) => l.message.value),
         sent.filter((m) => m.key === key).map((m) => m.value),
         `${topic}: ${key}'s messages in order`,
       );
     }
   }
-  assert.ok(requests.length > 6, `${requests.length} requests: the size limit split partitions`);
+});
+
+Deno.test("sendAll: a partition left unwritten is written before it resolves", async () => {
+  const missing = partitionOf("alerts", "station-2");
+  const { transaction, requests, landed } = standIn(`alerts/${missing}`);
+  await sendAll(transaction, output, 1_000_000);
+  assert.equal(requests.length, 2, "one request, then the missing partition's");
+  assert.deepEqual(requests[1], [{
+    topic: "alerts",
+    messages: alerts.filter((m) => partitionOf("alerts", m.key) === missing),
+  }]);
+  const gotAlerts = landed.filter((l) => l.topic === "alerts").map((l) => l.message);
+  assert.equal(gotAlerts.length, alerts.length, "every alert written once");
+  assert.equal(landed.filter((l) => l.topic === "forecasts").length, forecasts.length);
 });

@@ -23,8 +23,9 @@ import {
   deadLetterMessage,
   type EachBatchPayload,
   idempotentProducer,
+  ledgerOf,
   runStream,
-  sendPerPartition,
+  sendComplete,
   withAdmin,
 } from "../../../lib/kafka/mod.ts";
 import type { LeaderboardConfig, LeaderboardTopic } from "./leaderboard_config.ts";
@@ -68,7 +69,6 @@ export async function runVoteConsumer(options: VoteConsumerOptions): Promise<Vot
     clientId: `${options.kafka.clientId}-leaderboard-consumer`,
   });
   const producer = idempotentProducer(kafka); // dead letters keep their key, which may be null
-  const deadLetterPartitions = partitionsOf(options.topics, options.deadLetterTopic);
   const stats: VoteConsumerStats = {
     consumed: 0,
     applied: 0,
@@ -109,8 +109,10 @@ export async function runVoteConsumer(options: VoteConsumerOptions): Promise<Vot
     }
     // 1. the dead letters, durably (a redelivery may send them twice: at least once)
     if (deadLetters.length > 0) {
-      // one request per partition (lib/kafka/publisher.ts: a send across partitions can lose some)
-      await sendPerPartition(producer, options.deadLetterTopic, deadLetters, deadLetterPartitions);
+      // every partition checked for (lib/kafka/idempotent.ts: kafkajs can leave one unwritten)
+      await sendComplete(producer, ledgerOf(producer), [
+        { topic: options.deadLetterTopic, messages: deadLetters },
+      ]);
     }
     // 2. Redis, idempotently
     const result = await store.applyEvents(events);
@@ -179,9 +181,4 @@ export async function runVoteConsumer(options: VoteConsumerOptions): Promise<Vot
     { ...stats },
   );
   return stats;
-}
-
-/** The partition count `topic` is created with (1 when it is not among `topics`: created elsewhere). */
-function partitionsOf(topics: readonly LeaderboardTopic[], topic: string): number {
-  return topics.find((t) => t.name === topic)?.partitions ?? 1;
 }

@@ -11,7 +11,8 @@ import {
   ensureTopics,
   idempotentProducer,
   type Kafka,
-  sendPerPartition,
+  ledgerOf,
+  sendComplete,
   withAdmin,
 } from "../../../lib/kafka/mod.ts";
 import type { LeaderboardTopic } from "./leaderboard_config.ts";
@@ -27,27 +28,26 @@ export function ensureLeaderboardTopics(
 
 /**
  * Publishes votes (acks=all, idempotent producer, key = skin id), one request
- * per partition: kafkajs 2.2.4 can resolve a send across partitions with some
- * of them never written when a leader moves during its retries
- * (lib/kafka/publisher.ts).
+ * across partitions checked for every partition it placed votes on
+ * (`sendComplete`): kafkajs 2.2.4 can resolve a send across partitions with
+ * some of them never written when a leader moves during its retries
+ * (lib/kafka/idempotent.ts).
  */
 export class VotePublisher {
   readonly #kafka: Kafka;
   readonly #topic: string;
-  readonly #partitions: number;
   readonly #producer;
   #connected = false;
   #tail: Promise<unknown> = Promise.resolve();
 
-  /** `topic`: the votes topic, with the partition count it is created with. */
+  /** `topic`: the votes topic. */
   constructor(
     kafka: KafkaConfig,
-    topic: { name: string; partitions: number },
+    topic: { name: string },
     options: { clientId?: string } = {},
   ) {
     this.#kafka = createKafka(kafka, { clientId: options.clientId ?? `${kafka.clientId}-votes` });
     this.#topic = topic.name;
-    this.#partitions = topic.partitions;
     this.#producer = idempotentProducer(this.#kafka);
   }
 
@@ -72,7 +72,9 @@ export class VotePublisher {
   send(events: readonly VoteEvent[]): Promise<void> {
     if (events.length === 0) return Promise.resolve();
     const next = this.#tail.catch(() => {}).then(() =>
-      sendPerPartition(this.#producer, this.#topic, events.map(encodeVote), this.#partitions)
+      sendComplete(this.#producer, ledgerOf(this.#producer), [
+        { topic: this.#topic, messages: events.map(encodeVote) },
+      ])
     );
     this.#tail = next;
     return next.then(() => {});
