@@ -12,7 +12,6 @@
 import assert from "node:assert/strict";
 import net from "node:net";
 import {
-  type Admin,
   createKafka,
   ensureTopics,
   idempotentProducer,
@@ -22,27 +21,28 @@ import {
   type Producer,
   withAdmin,
 } from "../../lib/kafka/mod.ts";
-import { testKafkaConfig, unique, waitFor } from "../_kafka.ts";
+import {
+  clientInterceptingProduce,
+  partitionMetadata,
+  recordCount,
+  testKafkaConfig,
+  unique,
+  waitFor,
+  warmPartitions,
+} from "../_kafka.ts";
 
 const config = await testKafkaConfig();
 const PARTITIONS = 6;
-const PRODUCE = 0; // Kafka API key of a produce request
 
 /** Keyed messages, three on every partition (murmur2 is fixed, so the keys are too), and keyless ones. */
 function messagesOnEveryPartition(): Message[] {
   const place = Partitioners.DefaultPartitioner();
-  const partitionMetadata = Array.from({ length: PARTITIONS }, (_, partitionId) => ({
-    partitionErrorCode: 0,
-    partitionId,
-    leader: 1,
-    replicas: [1],
-    isr: [1],
-  }));
+  const metadata = partitionMetadata(PARTITIONS);
   const perPartition = new Array<number>(PARTITIONS).fill(0);
   const messages: Message[] = [];
   for (let i = 0; perPartition.some((n) => n < 3); i++) {
     const message = { key: `st-${i}`, value: `keyed ${i}` };
-    const p = place({ topic: "spread", partitionMetadata, message });
+    const p = place({ topic: "spread", partitionMetadata: metadata, message });
     if (perPartition[p]! < 3) {
       perPartition[p]!++;
       messages.push(message);
@@ -59,34 +59,15 @@ function clientLosingFirstProduceAnswer(): { kafka: Kafka; held: Promise<net.Soc
   let hold!: (socket: net.Socket) => void;
   const held = new Promise<net.Socket>((resolve) => (hold = resolve));
   let armed = true;
-  const kafka = new Kafka({
-    clientId: "airq-test-lost-answer",
-    brokers: config.brokers,
-    logCreator: () => () => {}, // the retries it provokes are expected
-    socketFactory: ({ host, port, onConnect }) => {
-      const socket = net.connect({ host, port }, onConnect);
-      const write = socket.write.bind(socket) as (chunk: Uint8Array, encoding: string) => boolean;
-      // kafkajs writes each request as one buffer: size (int32), then the API key (int16)
-      (socket as { write: typeof write }).write = (chunk, encoding) => {
-        if (
-          armed && chunk.length >= 6 &&
-          new DataView(chunk.buffer, chunk.byteOffset).getInt16(4) === PRODUCE
-        ) {
-          armed = false;
-          socket.pause(); // kafkajs reads 'data' events: none arrive while paused
-          hold(socket);
-        }
-        return write(chunk, encoding);
-      };
-      return socket;
-    },
+  const kafka = clientInterceptingProduce("airq-test-lost-answer", config.brokers, (socket) => {
+    if (armed) {
+      armed = false;
+      socket.pause(); // kafkajs reads 'data' events: none arrive while paused
+      hold(socket);
+    }
+    return true;
   });
   return { kafka, held };
-}
-
-async function endOffsets(admin: Admin, topic: string): Promise<number> {
-  const offsets = await admin.fetchTopicOffsets(topic);
-  return offsets.reduce((sum, o) => sum + Number(o.high), 0);
 }
 
 /**
@@ -109,16 +90,7 @@ async function sendLosingTheAnswer(
     }]);
     // every partition takes writes before the trapped send (a just-created
     // topic may answer NOT_LEADER_OR_FOLLOWER for a moment)
-    const warm = admin_.producer();
-    await warm.connect();
-    await warm.send({
-      topic,
-      acks: -1,
-      messages: Array.from(
-        { length: PARTITIONS },
-        (_, partition) => ({ partition, value: "warm" }),
-      ),
-    }).finally(() => warm.disconnect());
+    await warmPartitions(admin_, topic, PARTITIONS);
 
     const { kafka, held } = clientLosingFirstProduceAnswer();
     const producer = make(kafka);
@@ -129,16 +101,19 @@ async function sendLosingTheAnswer(
         (error: unknown) => error,
       );
       const socket = await held;
-      await waitFor(async () => (await endOffsets(admin, topic)) === PARTITIONS + messages.length, {
-        what: "the broker to write the held request",
-      });
+      await waitFor(
+        async () => (await recordCount(admin, topic)) === PARTITIONS + messages.length,
+        {
+          what: "the broker to write the held request",
+        },
+      );
       // kafkajs hears of a connection's end through 'error' (as for ECONNRESET) or 'end'
       socket.destroy(new Error("the answer to the produce request was lost"));
       const error = await sending;
       return {
         error,
         sent: messages.length,
-        stored: (await endOffsets(admin, topic)) - PARTITIONS,
+        stored: (await recordCount(admin, topic)) - PARTITIONS,
       };
     } finally {
       await producer.disconnect();

@@ -14,7 +14,7 @@ import {
   Partitioners,
   withAdmin,
 } from "../../lib/kafka/mod.ts";
-import { testKafkaConfig, unique, waitFor } from "../_kafka.ts";
+import { partitionMetadata, testKafkaConfig, unique, waitFor } from "../_kafka.ts";
 
 const config = await testKafkaConfig();
 const PARTITIONS = 6;
@@ -53,18 +53,12 @@ Deno.test("BatchPublisher: one request a batch, each message on its key's partit
   assert.equal(publisher.stats.sent, messages.length);
   assert.equal(publisher.stats.batches, 3, "one request per batch of 100, across partitions");
 
-  const partitionMetadata = Array.from({ length: PARTITIONS }, (_, partitionId) => ({
-    partitionErrorCode: 0,
-    partitionId,
-    leader: 1,
-    replicas: [1],
-    isr: [1],
-  }));
+  const metadata = partitionMetadata(PARTITIONS);
   const kafkajsPartition = Partitioners.DefaultPartitioner();
   const ledger = ledgerOf(producer);
   const expected = new Map<number, string[]>();
   for (const message of messages) {
-    const p = kafkajsPartition({ topic, partitionMetadata, message });
+    const p = kafkajsPartition({ topic, partitionMetadata: metadata, message });
     assert.equal(ledger.partitionOf(message, topic), p, `${message.key}: the ledger's partition`);
     expected.set(p, [...(expected.get(p) ?? []), message.value]);
   }

@@ -25,45 +25,39 @@ import {
   sendComplete,
   withAdmin,
 } from "../../lib/kafka/mod.ts";
-import { testKafkaConfig, unique, waitFor } from "../_kafka.ts";
+import {
+  clientInterceptingProduce,
+  recordCount,
+  testKafkaConfig,
+  unique,
+  waitFor,
+  warmPartitions,
+} from "../_kafka.ts";
 
 const config = await testKafkaConfig();
 const PARTITIONS = 6;
-const PRODUCE = 0; // Kafka API key of a produce request
 
 type Phase = "hold" | "drop" | "pass";
 
 /**
  * A client whose first produce request goes out with its answer held back
  * (`held` resolves with that connection), whose later produce requests are
- * dropped with their connection while `phase()` is "drop", and pass once it
+ * dropped with their connection while `phase.now` is "drop", and pass once it
  * is "pass".
  */
 function trappedClient(phase: { now: Phase }): { kafka: Kafka; held: Promise<net.Socket> } {
   let hold!: (socket: net.Socket) => void;
   const held = new Promise<net.Socket>((resolve) => (hold = resolve));
-  const kafka = new Kafka({
-    clientId: "airq-test-send-complete",
-    brokers: config.brokers,
-    logCreator: () => () => {}, // the failures it provokes are expected
-    socketFactory: ({ host, port, onConnect }) => {
-      const socket = net.connect({ host, port }, onConnect);
-      const write = socket.write.bind(socket) as (chunk: Uint8Array, encoding: string) => boolean;
-      (socket as { write: typeof write }).write = (chunk, encoding) => {
-        const produce = chunk.length >= 6 &&
-          new DataView(chunk.buffer, chunk.byteOffset).getInt16(4) === PRODUCE;
-        if (produce && phase.now === "hold") {
-          phase.now = "drop";
-          socket.pause(); // kafkajs reads 'data' events: none arrive while paused
-          hold(socket);
-        } else if (produce && phase.now === "drop") {
-          queueMicrotask(() => socket.destroy(new Error("the produce request was dropped")));
-          return true;
-        }
-        return write(chunk, encoding);
-      };
-      return socket;
-    },
+  const kafka = clientInterceptingProduce("airq-test-send-complete", config.brokers, (socket) => {
+    if (phase.now === "hold") {
+      phase.now = "drop";
+      socket.pause(); // kafkajs reads 'data' events: none arrive while paused
+      hold(socket);
+    } else if (phase.now === "drop") {
+      queueMicrotask(() => socket.destroy(new Error("the produce request was dropped")));
+      return false;
+    }
+    return true;
   });
   return { kafka, held };
 }
@@ -86,19 +80,8 @@ Deno.test("sendComplete: resending a failed request the broker had written store
       replicationFactor: 1,
       configs: {},
     }]);
-    const records = async () =>
-      (await admin.fetchTopicOffsets(topic)).reduce((sum, o) => sum + Number(o.high), 0);
-    // every partition takes writes before the trapped send (a new topic may refuse them a moment)
-    const warm = adminKafka.producer();
-    await warm.connect();
-    await warm.send({
-      topic,
-      acks: -1,
-      messages: Array.from(
-        { length: PARTITIONS },
-        (_, partition) => ({ partition, value: "warm" }),
-      ),
-    }).finally(() => warm.disconnect());
+    const records = () => recordCount(admin, topic);
+    await warmPartitions(adminKafka, topic, PARTITIONS);
 
     const phase = { now: "hold" as Phase };
     const { kafka, held } = trappedClient(phase);

@@ -19,15 +19,10 @@ import {
   sendComplete,
   type TopicMessages,
 } from "../../lib/kafka/mod.ts";
+import { partitionMetadata } from "../_kafka.ts";
 
 const PARTITIONS = 6;
-const partitionMetadata = Array.from({ length: PARTITIONS }, (_, partitionId) => ({
-  partitionErrorCode: 0,
-  partitionId,
-  leader: 1,
-  replicas: [1],
-  isr: [1],
-}));
+const metadata = partitionMetadata(PARTITIONS);
 
 /**
  * A sender whose producer places messages with `RetryStablePartitioner`
@@ -45,7 +40,7 @@ function standIn(omit: (call: number) => readonly string[]) {
       const written = new Map<string, RecordMetadata>();
       for (const { topic, messages } of topicMessages!) {
         for (const message of messages) {
-          const partition = place({ topic, partitionMetadata, message });
+          const partition = place({ topic, partitionMetadata: metadata, message });
           const id = `${topic}/${partition}`;
           if (omit(call).includes(id)) continue;
           written.set(id, { topicName: topic, partition, errorCode: 0, baseOffset: "0" });
@@ -59,7 +54,7 @@ function standIn(omit: (call: number) => readonly string[]) {
 
 /** kafkajs's own choice for a keyed message. */
 const kafkajsPartition = (topic: string, message: Message) =>
-  Partitioners.DefaultPartitioner()({ topic, partitionMetadata, message });
+  Partitioners.DefaultPartitioner()({ topic, partitionMetadata: metadata, message });
 
 const readings = Array.from({ length: 60 }, (_, i) => ({
   key: `station-${i % 12}`,
@@ -139,22 +134,24 @@ Deno.test("RetryStablePartitioner: records kafkajs's choice for keyed messages, 
   const ledger = new PartitionLedger();
   const place = RetryStablePartitioner(ledger);
   for (const message of readings) {
-    const p = place({ topic: "raw", partitionMetadata, message });
+    const p = place({ topic: "raw", partitionMetadata: metadata, message });
     assert.equal(p, kafkajsPartition("raw", message), `${message.key}: kafkajs's own partition`);
     assert.equal(ledger.partitionOf(message, "raw"), p);
     assert.equal(ledger.partitionOf(message, "other"), undefined, "recorded per topic");
   }
   const explicit = { partition: 4, key: "station-1", value: "x" };
-  assert.equal(place({ topic: "raw", partitionMetadata, message: explicit }), 4);
+  assert.equal(place({ topic: "raw", partitionMetadata: metadata, message: explicit }), 4);
   assert.equal(ledger.partitionOf(explicit, "raw"), 4);
 
   // keyless: kafkajs's round-robin moves on every call; the first choice is kept
   const keyless = Array.from({ length: 12 }, (_, i) => ({ key: null, value: `keyless ${i}` }));
-  const first = keyless.map((message) => place({ topic: "raw", partitionMetadata, message }));
+  const first = keyless.map((message) =>
+    place({ topic: "raw", partitionMetadata: metadata, message })
+  );
   assert.ok(new Set(first).size > 1, "keyless messages still spread over partitions");
   for (let attempt = 0; attempt < 5; attempt++) {
     keyless.forEach((message, i) => {
-      assert.equal(place({ topic: "raw", partitionMetadata, message }), first[i]);
+      assert.equal(place({ topic: "raw", partitionMetadata: metadata, message }), first[i]);
       assert.equal(ledger.partitionOf(message, "raw"), first[i]);
     });
   }
