@@ -36,5 +36,19 @@ export {
 export {
   conditionalConformalIntervals,
   type ConditionalConformalOptions,
+  type ConditionalConformalResult,
   type ResidualScale,
 } from "./conditional_conformal.ts";
+export {
+  baseGroupCount,
+  clockOf,
+  groupCount,
+  groupIndex,
+  type HourClock,
+  INTERVAL_GROUPINGS,
+  intervalAround,
+  type IntervalGrouping,
+  type IntervalGroupRule,
+  type OutageRule,
+  recentOutage,
+} from "./interval_groups.ts";
