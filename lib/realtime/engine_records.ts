@@ -36,6 +36,8 @@ export function interval(value: number, hw: HalfWidth | undefined): Interval {
   };
 }
 
+const NO_CLOCK = { hour: 0, weekend: false } as const;
+
 /**
  * The regime-aware 90% interval of the model's forecast `value` for the hour `targetMs` (UTC
  * ms), as evaluate's served rule (lib/offline/conditional_intervals.ts) builds it: the group from
@@ -56,7 +58,11 @@ export function servedInterval(
   const field = FIELD_INDEX.get(slot.target.field)!;
   const outage = rule.outage !== null &&
     recentOutage((lag) => state.value(field, lag), rule.outage);
-  const q = grouped.halfWidths[groupIndex(rule, value, clockOf(targetMs, utcOffsetMin), outage)]!;
+  // only the rush and daytime groupings read the target hour's clock
+  const clock = rule.grouping === "none" || rule.grouping === "level"
+    ? NO_CLOCK
+    : clockOf(targetMs, utcOffsetMin);
+  const q = grouped.halfWidths[groupIndex(rule, value, clock, outage)]!;
   if (!(q >= 0)) return null;
   const { lower, upper } = intervalAround(value, q, grouped.scale, 0);
   return { lower, upper, level: 0.9, source: "evaluation" };
