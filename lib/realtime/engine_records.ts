@@ -17,7 +17,7 @@ import {
   type SourcePosition,
 } from "../records/forecast.ts";
 import type { CompiledModels, ForecastSlot, HalfWidth, RealtimeTarget } from "./models.ts";
-import { clockOf, groupIndex, intervalAround, recentOutage } from "../scoring/mod.ts";
+import { applyFactors, clockOf, groupIndex, recentOutage } from "../scoring/mod.ts";
 
 /** Relative half-width used when neither the artifacts nor the evaluation give one. */
 export const FALLBACK_RELATIVE_HALF_WIDTH = 0.5;
@@ -55,16 +55,15 @@ export function servedInterval(
   const grouped = slot.grouped;
   if (grouped === undefined) return null;
   const { rule } = grouped;
-  const field = FIELD_INDEX.get(slot.target.field)!;
   const outage = rule.outage !== null &&
-    recentOutage((lag) => state.value(field, lag), rule.outage);
+    recentOutage((lag) => state.value(grouped.fieldIndex, lag), rule.outage);
   // only the rush and daytime groupings read the target hour's clock
   const clock = rule.grouping === "none" || rule.grouping === "level"
     ? NO_CLOCK
     : clockOf(targetMs, utcOffsetMin);
-  const q = grouped.halfWidths[groupIndex(rule, value, clock, outage)]!;
-  if (!(q >= 0)) return null;
-  const { lower, upper } = intervalAround(value, q, grouped.scale, 0);
+  const factors = grouped.factors[groupIndex(rule, value, clock, outage)];
+  if (factors === null || factors === undefined) return null;
+  const { lower, upper } = applyFactors(value, factors, grouped.scale, 0);
   return { lower, upper, level: 0.9, source: "evaluation" };
 }
 

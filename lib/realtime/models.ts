@@ -13,8 +13,9 @@ import { type CompiledModel, compileModel, PreparedRow } from "../models/artifac
 import type { GbtModel } from "../models/gbt.ts";
 import { MergedCuts } from "../models/gbt_cuts.ts";
 import type { NowcastRow, ResultRow, ServedIntervals } from "../records/evaluation.ts";
-import type { IntervalGroupRule, ResidualScale } from "../scoring/mod.ts";
+import { groupFactors, type IntervalGroupRule, type ResidualScale } from "../scoring/mod.ts";
 import { FORECAST_TARGETS } from "../records/forecast.ts";
+import { MEASUREMENT_FIELDS } from "../records/reading.ts";
 import type { CompiledSarima } from "./sarima_models.ts";
 
 /** The four targets, as source columns, with the reading field each one is (the records' list). */
@@ -52,6 +53,10 @@ export interface GroupedHalfWidths {
   readonly scale: ResidualScale;
   readonly rule: IntervalGroupRule;
   readonly halfWidths: Float64Array;
+  /** Index of the target's field in the station state (`MEASUREMENT_FIELDS`). */
+  readonly fieldIndex: number;
+  /** Per group, `groupFactors` of its half-width (null: none), computed once here. */
+  readonly factors: readonly (readonly [number, number] | null)[];
 }
 
 /** What the forecaster predicts with. Empty `blends` = baselines only. */
@@ -90,7 +95,10 @@ export function groupedHalfWidthsOf(
     ? null
     : { minMissingH: served.outage.min_missing_h, withinH: served.outage.within_h };
   for (const g of served.groups) {
+    const field = REALTIME_TARGETS.find((t) => t.target === g.target)?.field;
+    if (field === undefined) continue;
     out.set(modelKey(g.target, g.horizon_h), {
+      fieldIndex: MEASUREMENT_FIELDS.indexOf(field),
       scale: served.scale,
       rule: {
         grouping: served.grouping,
@@ -100,6 +108,7 @@ export function groupedHalfWidthsOf(
         outage,
       },
       halfWidths: Float64Array.from(g.half_widths, (q) => q ?? NaN),
+      factors: g.half_widths.map((q) => (q === null ? null : groupFactors(q, served.scale))),
     });
   }
   return out;

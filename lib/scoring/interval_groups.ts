@@ -123,18 +123,38 @@ export function recentOutage(valueAt: (lag: number) => number, rule: OutageRule)
 }
 
 /**
- * The interval of half-width `q` (on `scale`) around `value`, the lower bound at least `floor`:
- * value ± q, or expm1(log1p(value) ± q) on the log1p scale.
+ * What an interval of half-width `q` on `scale` multiplies or adds, computed once per group:
+ * [e^-q, e^q] on the log1p scale, [-q, q] on the absolute scale. {@linkcode applyFactors} with
+ * them gives {@linkcode intervalAround}'s interval bit for bit.
  */
+export function groupFactors(q: number, scale: ResidualScale): readonly [number, number] {
+  return scale === "log1p" ? [Math.exp(-q), Math.exp(q)] : [-q, q];
+}
+
+/**
+ * The interval around `value` for `factors` of {@linkcode groupFactors}, the lower bound at least
+ * `floor`: (1 + value) x e^-q - 1 to (1 + value) x e^q - 1 on the log1p scale (that is,
+ * expm1(log1p(value) ± q), value clipped at 0), value - q to value + q on the absolute one.
+ */
+export function applyFactors(
+  value: number,
+  factors: readonly [number, number],
+  scale: ResidualScale,
+  floor: number,
+): { lower: number; upper: number } {
+  if (scale === "log1p") {
+    const base = 1 + Math.max(0, value);
+    return { lower: Math.max(floor, base * factors[0] - 1), upper: base * factors[1] - 1 };
+  }
+  return { lower: Math.max(floor, value + factors[0]), upper: value + factors[1] };
+}
+
+/** The interval of half-width `q` (on `scale`) around `value`, the lower bound at least `floor`. */
 export function intervalAround(
   value: number,
   q: number,
   scale: ResidualScale,
   floor: number,
 ): { lower: number; upper: number } {
-  if (scale === "log1p") {
-    const c = Math.log1p(Math.max(0, value));
-    return { lower: Math.max(floor, Math.expm1(c - q)), upper: Math.expm1(c + q) };
-  }
-  return { lower: Math.max(floor, value - q), upper: value + q };
+  return applyFactors(value, groupFactors(q, scale), scale, floor);
 }

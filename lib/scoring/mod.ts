@@ -40,9 +40,11 @@ export {
   type ResidualScale,
 } from "./conditional_conformal.ts";
 export {
+  applyFactors,
   baseGroupCount,
   clockOf,
   groupCount,
+  groupFactors,
   groupIndex,
   type HourClock,
   INTERVAL_GROUPINGS,
