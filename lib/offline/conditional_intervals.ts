@@ -1,26 +1,36 @@
 /**
  * Regime-aware 90 % intervals for `best` (issue 17, part 4): group-conditional conformal intervals
  * ({@linkcode conditionalConformalIntervals}) whose groups are known when the forecast is made —
- * whether the target hour is a weekday rush hour or a daytime hour, and a bin of the forecast level
- * — optionally on the log1p scale. The rule (`conformal.conditional` in config/forecast.json) is
+ * whether the target hour is a weekday rush hour or a daytime hour, a bin of the forecast level,
+ * and whether it is issued during or just after an outage of the target — optionally on the log1p
+ * scale. The rule (`conformal.conditional` in config/forecast.json) is
  * chosen on the validation window (`deno task evaluate --select --intervals`).
  *
- * Offline only: the real-time forecaster serves `best ± half the evaluated mean width`
- * (lib/realtime/models.ts), so these intervals are reported beside the served rule, in
- * `coverage_by_regime_conditional`, not in `results`.
+ * Served: `results` (for `best`) and `coverage_by_regime` score these intervals, and
+ * `served_intervals` holds each group's half-width after the test window's last hour, which the
+ * real-time forecaster serves (lib/realtime/engine_records.ts, same groups from
+ * lib/scoring/interval_groups.ts). The pooled rule served before stays beside them in
+ * `coverage_by_regime_pooled` and `results[].pooled_interval`.
  *
  * Pure: no `Deno.*`, no I/O.
  *
  * @module
  */
 import { HOUR_MS } from "../features/mod.ts";
+import type { EvaluationReport } from "../records/evaluation.ts";
 import { coverageByRegime, type Regime, type RegimeCoverageRow } from "./regimes.ts";
 import { INTERVAL_GROUPINGS, type IntervalGrouping, offsetMinutes } from "./forecast_config.ts";
 import {
+  baseGroupCount,
+  clockOf,
   conditionalConformalIntervals,
-  type ConformalIntervals,
+  type ConditionalConformalResult,
   type ConformalOptions,
+  groupIndex,
+  type IntervalGroupRule,
+  type OutageRule,
   quantileSorted,
+  recentOutage,
   type ResidualScale,
 } from "../scoring/mod.ts";
 
@@ -34,6 +44,8 @@ export interface ConditionalIntervalSettings {
   readonly levelQuantiles: readonly number[];
   /** Local clock hours (inclusive) that count as daytime for `day_level`. */
   readonly dayHours: readonly [number, number];
+  /** A group for forecasts issued during or just after an outage (`regimes`' outage settings). */
+  readonly outage?: boolean | undefined;
 }
 
 /** Where the hours are: the series' start, its clock offset, the rush hours of `regimes`. */
@@ -41,6 +53,8 @@ export interface IntervalCalendar {
   readonly startMs: number;
   readonly utcOffsetMin: number;
   readonly rushHours: readonly number[];
+  /** What an outage is, for the outage group. */
+  readonly outage: OutageRule;
 }
 
 /** A short description of the rule, for the report. */
@@ -58,12 +72,55 @@ export function describeConditionalRule(s: ConditionalIntervalSettings): string 
   };
   return `group-conditional rolling conformal on ${
     s.scale === "log1p" ? "log1p (multiplicative)" : "absolute"
-  } residuals, groups: ${groups[s.grouping]}`;
+  } residuals, groups: ${groups[s.grouping]}${
+    s.outage === true
+      ? "; forecasts issued during or just after an outage in their own group (until it has " +
+        "enough residuals: their group's quantile at alpha / 2)"
+      : ""
+  }`;
+}
+
+/** The outage rule of the intervals: `regimes`' outage length, and its after-outage hours. */
+export function outageRuleOf(
+  regimes: { outageMinMissingH: number; afterOutageH: number },
+): OutageRule {
+  return { minMissingH: regimes.outageMinMissingH, withinH: regimes.afterOutageH };
 }
 
 /**
- * The regime-aware intervals of `pred` (by information index, for `y[t + horizonH]`). The level
- * bins come from the target's observed values before `calibrationEnd` (the scored window's start).
+ * The group rule of one target: the level bins from the target's observed values before
+ * `calibrationEnd` (the scored window's start).
+ */
+export function groupRuleOf(
+  y: Float64Array,
+  settings: ConditionalIntervalSettings,
+  calendar: IntervalCalendar,
+  calibrationEnd: number,
+): IntervalGroupRule {
+  const before = Float64Array.from(y.subarray(0, calibrationEnd).filter((v) => v === v)).sort();
+  return {
+    grouping: settings.grouping,
+    levelEdges: settings.levelQuantiles.map((q) => quantileSorted(before, q)),
+    dayHours: settings.dayHours,
+    rushHours: calendar.rushHours,
+    outage: settings.outage === true ? calendar.outage : null,
+  };
+}
+
+/**
+ * Per information index t, whether the forecast made at t is issued during or just after an
+ * outage of `y` (from `y` up to t only; hours before the series count as observed).
+ */
+export function outageFlags(y: Float64Array, rule: OutageRule): Uint8Array {
+  return Uint8Array.from(
+    y,
+    (_, t) => recentOutage((lag) => (t - lag >= 0 ? y[t - lag]! : 0), rule) ? 1 : 0,
+  );
+}
+
+/**
+ * The regime-aware intervals of `pred` (by information index, for `y[t + horizonH]`), and each
+ * group's half-width for a forecast made at the last hour (what the live forecaster serves).
  */
 export function conditionalIntervalsOf(
   pred: Float64Array,
@@ -73,48 +130,44 @@ export function conditionalIntervalsOf(
   settings: ConditionalIntervalSettings,
   calendar: IntervalCalendar,
   calibrationEnd: number,
-): ConformalIntervals {
-  const before = Float64Array.from(y.subarray(0, calibrationEnd).filter((v) => v === v)).sort();
-  const edges = settings.levelQuantiles.map((q) => quantileSorted(before, q));
-  const levels = settings.grouping === "none" || settings.grouping === "rush"
-    ? 1
-    : edges.length + 1;
-  const levelOf = (v: number) => {
-    let b = 0;
-    while (b < edges.length && v >= edges[b]!) b++;
-    return levels === 1 ? 0 : b;
-  };
-  const rush = new Set(calendar.rushHours);
-  const clock = (tau: number) => {
-    const d = new Date(calendar.startMs + tau * HOUR_MS + calendar.utcOffsetMin * 60_000);
-    return { hour: d.getUTCHours(), weekend: d.getUTCDay() === 0 || d.getUTCDay() === 6 };
-  };
-  const classOf = (tau: number): number => {
-    const { hour, weekend } = clock(tau);
-    switch (settings.grouping) {
-      case "rush":
-      case "rush_level":
-        return !weekend && rush.has(hour) ? 1 : 0;
-      case "day_level":
-        return hour >= settings.dayHours[0] && hour <= settings.dayHours[1] ? 1 : 0;
-      default:
-        return 0;
-    }
-  };
-  const classes = settings.grouping === "none" || settings.grouping === "level" ? 1 : 2;
-  return conditionalConformalIntervals(
+): ConditionalConformalResult & { rule: IntervalGroupRule } {
+  const rule = groupRuleOf(y, settings, calendar, calibrationEnd);
+  const flags = rule.outage === null ? null : outageFlags(y, rule.outage);
+  const result = conditionalConformalIntervals(
     pred,
     y,
     horizonH,
-    { ...conformal, scale: settings.scale, groups: classes * levels },
-    (t) => classOf(t + horizonH) * levels + levelOf(pred[t]!),
+    {
+      ...conformal,
+      scale: settings.scale,
+      groups: baseGroupCount(rule),
+      outage: rule.outage !== null,
+    },
+    (t) =>
+      groupIndex(
+        rule,
+        pred[t]!,
+        clockOf(calendar.startMs + (t + horizonH) * HOUR_MS, calendar.utcOffsetMin),
+        flags !== null && flags[t] === 1,
+      ),
     0,
   );
+  return { ...result, rule };
+}
+
+/** The served rule's state for one target and horizon: what the live forecaster looks up. */
+export interface ServedGroups {
+  target: string;
+  horizon_h: number;
+  level_edges: number[];
+  /** By group index (lib/scoring/interval_groups.ts), on the rule's scale; null: none yet. */
+  half_widths: (number | null)[];
 }
 
 /**
- * Coverage by regime of the regime-aware intervals of `best` for one target and horizon on the
- * test window of `window` (the level bins from the target's values before the test window).
+ * The regime-aware intervals of `best` for one target and horizon over the test window of
+ * `window` (the level bins from the target's values before the test window), their coverage by
+ * regime, and each group's half-width after the last hour (null when not configured).
  */
 export function conditionalCoverage(
   y: Float64Array,
@@ -122,19 +175,24 @@ export function conditionalCoverage(
   horizonH: number,
   config: {
     conformal: ConformalOptions & { conditional?: ConditionalIntervalSettings | undefined };
-    regimes: { rushHours: readonly number[] };
+    regimes: { rushHours: readonly number[]; outageMinMissingH: number; afterOutageH: number };
     utcOffset: string;
   },
   window: { testFrom: number; testTo: number },
   startMs: number,
   where: { target: string; isIn: (regime: Regime, tau: number) => boolean },
-): RegimeCoverageRow[] {
+): {
+  intervals: { lower: Float64Array; upper: Float64Array };
+  rows: RegimeCoverageRow[];
+  served: ServedGroups;
+} | null {
   const settings = config.conformal.conditional;
-  if (settings === undefined) return [];
+  if (settings === undefined) return null;
   const calendar = {
     startMs,
     utcOffsetMin: offsetMinutes(config.utcOffset),
     rushHours: config.regimes.rushHours,
+    outage: outageRuleOf(config.regimes),
   };
   const iv = conditionalIntervalsOf(
     best,
@@ -145,10 +203,65 @@ export function conditionalCoverage(
     calendar,
     window.testFrom,
   );
-  return coverageByRegime(y, iv.lower, iv.upper, config.conformal.alpha, {
+  const rows = coverageByRegime(y, iv.lower, iv.upper, config.conformal.alpha, {
     target: where.target,
     horizonH,
     testFrom: window.testFrom,
     testTo: window.testTo,
   }, where.isIn);
+  return {
+    intervals: iv,
+    rows,
+    served: {
+      target: where.target,
+      horizon_h: horizonH,
+      level_edges: [...iv.rule.levelEdges],
+      half_widths: Array.from(iv.lastHalfWidths, (q) => (q === q ? q : null)),
+    },
+  };
+}
+
+/** The earlier served rule, kept in `coverage_by_regime_pooled` and `pooled_interval`. */
+export const POOLED_RULE = "rolling conformal on absolute residuals, one group";
+
+/** The regime-aware rule's fields: served live when configured, the pooled rule beside it. */
+export function servedPart(
+  config: {
+    conformal: { conditional?: ConditionalIntervalSettings | undefined };
+    regimes: { rushHours: readonly number[]; outageMinMissingH: number; afterOutageH: number };
+  },
+  served: RegimeCoverageRow[],
+  pooled: RegimeCoverageRow[],
+  groups: ServedGroups[],
+): Pick<
+  EvaluationReport,
+  "coverage_by_regime_conditional" | "coverage_by_regime_pooled" | "served_intervals"
+> {
+  const c = config.conformal.conditional;
+  if (c === undefined) {
+    return {
+      coverage_by_regime_conditional: null,
+      coverage_by_regime_pooled: null,
+      served_intervals: null,
+    };
+  }
+  const rule = describeConditionalRule(c);
+  return {
+    coverage_by_regime_conditional: { rule, served_live: true, rows: served },
+    coverage_by_regime_pooled: { rule: POOLED_RULE, rows: pooled },
+    served_intervals: {
+      rule,
+      scale: c.scale,
+      grouping: c.grouping,
+      day_hours: [...c.dayHours],
+      rush_hours: [...config.regimes.rushHours],
+      outage: c.outage === true
+        ? {
+          min_missing_h: config.regimes.outageMinMissingH,
+          within_h: config.regimes.afterOutageH,
+        }
+        : null,
+      groups,
+    },
+  };
 }

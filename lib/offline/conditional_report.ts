@@ -1,7 +1,7 @@
 /**
- * The Markdown of `coverage_by_regime_conditional` (the regime-aware intervals of `best`, offline
- * only): goal rows beside the served rule's, and a table of coverage and interval score per
- * regime next to the served rule's.
+ * The Markdown of the interval rules of `best`: goal rows of the pooled rule served before
+ * (`coverage_by_regime_pooled`) beside the served regime-aware rule's (`coverage_by_regime`), and
+ * a table of coverage and interval score per regime of both.
  *
  * Pure: no `Deno.*`, no I/O.
  *
@@ -12,12 +12,12 @@ import { markdownTable, wrapParagraph } from "./report.ts";
 
 const f = (v: number, digits = 3) => (Number.isFinite(v) ? v.toFixed(digits) : "n/a");
 
-/** Goal rows (check, goal, measured, result) of the regime-aware intervals; none without them. */
+/** Goal rows (check, goal, measured, result) of the pooled rule served before; none without it. */
 export function conditionalGoalRows(
   report: EvaluationReport,
   range: readonly [number, number],
 ): string[][] {
-  const c = report.coverage_by_regime_conditional;
+  const c = report.coverage_by_regime_pooled;
   if (c === null || c === undefined) return [];
   const [lo, hi] = range;
   return [...new Set(c.rows.map((r) => r.regime))].flatMap((regime) => {
@@ -26,7 +26,7 @@ export function conditionalGoalRows(
     const cov = at.map((r) => r.coverage);
     const inside = at.filter((r) => r.coverage >= lo && r.coverage <= hi).length;
     return [[
-      `90 % coverage, regime-aware intervals (offline only), regime ${regime} (${at.length} pairs)`,
+      `90 % coverage, pooled rule served before (comparison), regime ${regime} (${at.length} pairs)`,
       `${lo} to ${hi}`,
       `${f(Math.min(...cov))} to ${f(Math.max(...cov))}`,
       inside === at.length ? "met" : `**missed** (${inside} of ${at.length} inside)`,
@@ -34,9 +34,10 @@ export function conditionalGoalRows(
   });
 }
 
-/** Coverage (n) and interval score, served rule / regime-aware rule, per target, horizon and regime. */
+/** Coverage and interval score, pooled rule / served regime-aware rule, per target, horizon and regime. */
 export function conditionalSection(report: EvaluationReport): string[] {
-  const c = report.coverage_by_regime_conditional;
+  const c = report.coverage_by_regime_pooled;
+  const served = report.served_intervals;
   if (c === null || c === undefined) return [];
   const regimes = [...new Set(c.rows.map((r) => r.regime))];
   const keys = [...new Set(c.rows.map((r) => `${r.target}|${r.horizon_h}`))];
@@ -45,10 +46,11 @@ export function conditionalSection(report: EvaluationReport): string[] {
   return [
     "",
     wrapParagraph(
-      `Regime-aware intervals of \`best\` (offline only; the live forecaster serves the rule ` +
-        `above): ${c.rule}; chosen on the validation window (\`deno task evaluate --select ` +
-        "--intervals\`). Each cell: coverage served / regime-aware, then the mean interval score " +
-        "served / regime-aware (lower is better).",
+      `Served intervals of \`best\` (evaluate and the live forecaster): ${
+        served?.rule ?? "n/a"
+      }; chosen on the validation window (\`deno task evaluate --select --intervals\`). ` +
+        `Beside them the rule served before: ${c.rule}. Each cell: coverage before / served, ` +
+        "then the mean interval score before / served (lower is better).",
     ),
     "",
     ...markdownTable(
@@ -60,8 +62,8 @@ export function conditionalSection(report: EvaluationReport): string[] {
           target!,
           h!,
           ...regimes.map((regime) => {
-            const a = find(report.coverage_by_regime, key, regime);
-            const b = find(c.rows, key, regime);
+            const a = find(c.rows, key, regime);
+            const b = find(report.coverage_by_regime, key, regime);
             if (a === undefined || b === undefined) return "";
             const digits = a.interval_score >= 100 ? 0 : a.interval_score >= 10 ? 1 : 2;
             return `${f(a.coverage, 2)} / ${f(b.coverage, 2)}; IS ${

@@ -50,7 +50,7 @@ export {
   seriesIndex,
   walkForwardSettings,
 };
-import { conditionalCoverage, describeConditionalRule } from "./conditional_intervals.ts";
+import { conditionalCoverage, type ServedGroups, servedPart } from "./conditional_intervals.ts";
 
 // The file's shape, `EvaluationReport` and its rows, is its one schema: lib/records/evaluation.ts.
 export type { EvaluationReport, NowcastRow, WarningRow } from "../records/evaluation.ts";
@@ -112,7 +112,8 @@ export function evaluateForecasts(
   const scored: Scored = {
     results: [],
     coverageRows: [],
-    conditionalRows: [],
+    pooledRows: [],
+    servedGroups: [],
     bestByKey: new Map(),
     warningRuns: new Map(),
     refits: 0,
@@ -141,11 +142,7 @@ export function evaluateForecasts(
     },
     results: scored.results,
     coverage_by_regime: scored.coverageRows,
-    coverage_by_regime_conditional: config.conformal.conditional === undefined ? null : {
-      rule: describeConditionalRule(config.conformal.conditional),
-      served_live: false,
-      rows: scored.conditionalRows,
-    },
+    ...servedPart(config, scored.coverageRows, scored.pooledRows, scored.servedGroups),
     regime_thresholds: Object.fromEntries(
       [...memberships].map(([target, m]) => [target, m.threshold]),
     ),
@@ -193,8 +190,11 @@ interface Pass {
 /** What the horizons add up: score and coverage rows, each `best`, the warning target's runs, refits. */
 interface Scored {
   results: ResultRow[];
+  /** The served rule's rows (the regime-aware one when configured). */
   coverageRows: RegimeCoverageRow[];
-  conditionalRows: RegimeCoverageRow[];
+  /** The pooled rule's rows when the regime-aware one is served. */
+  pooledRows: RegimeCoverageRow[];
+  servedGroups: ServedGroups[];
   bestByKey: Map<string, Float64Array>;
   /** The warning target's ridge/trees runs at the main horizons, reused by the warning's leads. */
   warningRuns: Map<number, { ridge: Float64Array; gbt: Float64Array }>;
@@ -267,6 +267,10 @@ function scoreTarget(
       : { gru, best_gru: blend(best, gru, gruWeightOf(config, target, h)) }),
     best,
   };
+  const conditional = conditionalCoverage(y, best, h, config, window, series.startMs, {
+    target,
+    isIn: pass.memberships.get(target)!.isIn,
+  });
   scored.results.push(...scoreForecasts(y, forecasts, {
     target,
     horizonH: h,
@@ -281,6 +285,7 @@ function scoreTarget(
     },
     conformal: config.conformal,
     tested: ["ridge", "gbt", "sarima", "gru", "best_gru", "best"],
+    ...(conditional === null ? {} : { served: { best: conditional.intervals } }),
     details: {
       best: blendLabel(w, v),
       best_gru: `${(1 - gruWeightOf(config, target, h)).toFixed(2)} best + ${
@@ -288,10 +293,10 @@ function scoreTarget(
       } gru`,
     },
   }));
-  coverageOf(pass, h, target, y, best, scored);
+  coverageOf(pass, h, target, y, best, scored, conditional);
 }
 
-/** `best`'s coverage by regime: the served conformal rule, and the conditional one if configured. */
+/** `best`'s coverage by regime: the served rule, and the pooled one beside the regime-aware one. */
 function coverageOf(
   pass: Pass,
   h: number,
@@ -299,24 +304,27 @@ function coverageOf(
   y: Float64Array,
   best: Float64Array,
   scored: Scored,
+  conditional: ReturnType<typeof conditionalCoverage>,
 ): void {
   const { config, window } = pass;
   const { testFrom, testTo } = window;
   const isIn = pass.memberships.get(target)!.isIn;
   const intervals = conformalIntervals(best, y, h, config.conformal, 0);
-  scored.coverageRows.push(...coverageByRegime(
+  const pooled = coverageByRegime(
     y,
     intervals.lower,
     intervals.upper,
     config.conformal.alpha,
     { target, horizonH: h, testFrom, testTo },
     isIn,
-  ));
-  if (config.conformal.conditional !== undefined) {
-    scored.conditionalRows.push(
-      ...conditionalCoverage(y, best, h, config, window, pass.series.startMs, { target, isIn }),
-    );
+  );
+  if (conditional === null) {
+    scored.coverageRows.push(...pooled);
+    return;
   }
+  scored.coverageRows.push(...conditional.rows);
+  scored.pooledRows.push(...pooled);
+  scored.servedGroups.push(conditional.served);
 }
 
 /** Holm across the score rows, then the warning: its point rule on `best`, and its leads. */

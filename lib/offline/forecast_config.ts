@@ -6,10 +6,8 @@
  */
 import { z } from "zod";
 
-/** How the regime-aware intervals group forecasts: by the target hour's clock, the forecast level, or both. */
-export const INTERVAL_GROUPINGS = ["none", "rush", "level", "rush_level", "day_level"] as const;
-/** One of {@linkcode INTERVAL_GROUPINGS}. */
-export type IntervalGrouping = typeof INTERVAL_GROUPINGS[number];
+import { INTERVAL_GROUPINGS, type IntervalGrouping } from "../scoring/interval_groups.ts";
+export { INTERVAL_GROUPINGS, type IntervalGrouping };
 import { IsoTimestamp } from "../records/reading.ts";
 
 /** Targets airq forecasts. NMHC(GT) is left out: 90 % missing and absent after May 2004. */
@@ -109,14 +107,20 @@ export const ForecastConfigSchema = z.strictObject({
     /** Hours of walk-forward forecasts before the test window that calibrate the first intervals. */
     warmupH: z.number().int().min(0),
     /**
-     * The regime-aware intervals of `best` (lib/offline/conditional_intervals.ts), reported in
-     * `coverage_by_regime_conditional`; chosen with `deno task evaluate --select --intervals`.
+     * The regime-aware intervals of `best` (lib/offline/conditional_intervals.ts), scored in
+     * `results` and `coverage_by_regime` and served live (`served_intervals`); chosen with
+     * `deno task evaluate --select --intervals`.
      */
     conditional: z.strictObject({
       scale: z.enum(["absolute", "log1p"]),
       grouping: z.enum(INTERVAL_GROUPINGS),
       levelQuantiles: z.array(z.number().gt(0).lt(1)),
       dayHours: z.tuple([z.number().int().min(0).max(23), z.number().int().min(0).max(23)]),
+      /**
+       * A separate group for forecasts issued during an outage of the target or within
+       * `regimes.afterOutageH` hours after one (`regimes.outageMinMissingH` missing hours).
+       */
+      outage: z.boolean().optional(),
     }).optional(),
   }),
   bootstrap: z.strictObject({

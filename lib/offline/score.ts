@@ -71,6 +71,11 @@ export interface ScoreOptions {
   /** Models that get bootstrap intervals and a DM test (the others are baselines). */
   readonly tested: readonly string[];
   readonly details?: Readonly<Record<string, string>>;
+  /**
+   * Intervals served instead of the pooled conformal ones, by model (`best`'s regime-aware
+   * intervals); the row then keeps the pooled rule's numbers in `pooled_interval`.
+   */
+  readonly served?: Readonly<Record<string, { lower: Float64Array; upper: Float64Array }>>;
 }
 
 /**
@@ -116,22 +121,10 @@ export function scoreForecasts(
     const e = errors[model]!;
     const m = mae(pred, obs);
     const tested = options.tested.includes(model);
-    const intervals = conformalIntervals(f, y, h, options.conformal, 0);
-    const lower = Float64Array.from(points, (t) => intervals.lower[t]!);
-    const upper = Float64Array.from(points, (t) => intervals.upper[t]!);
-    const covered = intervalScores(lower, upper, obs);
-    let dm: ResultRow["dm"] = null;
-    if (tested) {
-      const r = dieboldMariano(Float64Array.from(e, (v, k) => v - refErr[k]!), h);
-      dm = {
-        baseline: refName,
-        statistic: r.statistic,
-        p_value: r.pValue,
-        p_value_holm: null,
-        lags: r.lags,
-        method: DM_METHOD,
-      };
-    }
+    const pooled = intervalFields(conformalIntervals(f, y, h, options.conformal, 0), points, obs);
+    const servedIv = options.served?.[model];
+    const iv = servedIv === undefined ? pooled : intervalFields(servedIv, points, obs);
+    const dm = tested ? dmField(e, refErr, refName, h) : null;
     const row: ResultRow = {
       target: options.target,
       horizon_h: h,
@@ -146,13 +139,45 @@ export function scoreForecasts(
       skill_vs_persistence_ci95: tested ? ci(e, persistence) : null,
       skill_vs_seasonal_naive_24h: 1 - m / maeSeasonal,
       skill_vs_seasonal_naive_24h_ci95: tested ? ci(e, seasonal) : null,
-      interval_coverage: covered.coverage,
-      interval_mean_width: covered.meanWidth,
-      interval_score: intervalScore(lower, upper, obs, options.conformal.alpha),
+      interval_coverage: iv.coverage,
+      interval_mean_width: iv.meanWidth,
+      interval_score: intervalScore(iv.lower, iv.upper, obs, options.conformal.alpha),
       dm,
     };
+    if (servedIv !== undefined) {
+      row.pooled_interval = {
+        coverage: pooled.coverage,
+        mean_width: pooled.meanWidth,
+        interval_score: intervalScore(pooled.lower, pooled.upper, obs, options.conformal.alpha),
+      };
+    }
     const detail = options.details?.[model];
     if (detail !== undefined) row.detail = detail;
     return row;
   });
+}
+
+/** Intervals (by information index) at the scored points, with their coverage and mean width. */
+function intervalFields(
+  iv: { lower: Float64Array; upper: Float64Array },
+  points: readonly number[],
+  obs: Float64Array,
+): { lower: Float64Array; upper: Float64Array; coverage: number; meanWidth: number } {
+  const lower = Float64Array.from(points, (t) => iv.lower[t]!);
+  const upper = Float64Array.from(points, (t) => iv.upper[t]!);
+  const { coverage, meanWidth } = intervalScores(lower, upper, obs);
+  return { lower, upper, coverage, meanWidth };
+}
+
+/** Diebold-Mariano of absolute errors `e` against the baseline's `ref` (Holm p set later). */
+function dmField(e: Float64Array, ref: Float64Array, baseline: string, h: number): DmField {
+  const r = dieboldMariano(Float64Array.from(e, (v, k) => v - ref[k]!), h);
+  return {
+    baseline,
+    statistic: r.statistic,
+    p_value: r.pValue,
+    p_value_holm: null,
+    lags: r.lags,
+    method: DM_METHOD,
+  };
 }

@@ -8,7 +8,9 @@
  * The choice: the lowest total distance of the per-regime coverages (high pollution, rush hour,
  * weekend, and after an outage where it has at least 20 hours) outside 0.85-0.95 and of the
  * overall coverage outside 0.88-0.92, over the twelve target-horizon pairs; ties go to the lower
- * mean interval score relative to the served rule.
+ * mean interval score relative to the pooled rule. The outage group is decided as
+ * {@linkcode chooseInterval} says (by a rule stated in advance when validation has too few
+ * after-outage hours).
  *
  * Pure: no `Deno.*`, no I/O.
  *
@@ -28,6 +30,7 @@ import {
   conditionalIntervalsOf,
   describeConditionalRule,
   INTERVAL_GROUPINGS,
+  outageRuleOf,
 } from "./conditional_intervals.ts";
 
 /** The search's output (`--json PATH`): one contract, written here. */
@@ -41,6 +44,7 @@ export const IntervalSelectionSchema = z.strictObject({
       grouping: z.enum(INTERVAL_GROUPINGS),
       levelQuantiles: z.array(z.number()),
       dayHours: z.tuple([z.number().int(), z.number().int()]),
+      outage: z.boolean(),
     }).nullable(),
     criterion: z.number(),
     relative_interval_score: z.number(),
@@ -54,22 +58,68 @@ export const IntervalSelectionSchema = z.strictObject({
     })),
   })),
   chosen: z.string(),
+  /** How the outage group was decided: on validation, or by the rule stated in advance. */
+  outage_decision: z.string(),
 });
 /** {@linkcode IntervalSelectionSchema}'s type. */
 export type IntervalSelection = z.infer<typeof IntervalSelectionSchema>;
 
-/** The candidate rules: null is the served rule (absolute residuals, one group). */
+/**
+ * The candidate rules: null is the pooled rule (absolute residuals, one group); every other rule
+ * without and with the outage group.
+ */
 export function intervalCandidates(): (ConditionalIntervalSettings | null)[] {
   const out: (ConditionalIntervalSettings | null)[] = [null];
-  for (const scale of ["absolute", "log1p"] as const) {
-    for (const grouping of INTERVAL_GROUPINGS) {
-      const levels = grouping.includes("level") ? [[0.5, 0.8], [0.33, 0.67, 0.9]] : [[]];
-      for (const levelQuantiles of levels) {
-        out.push({ scale, grouping, levelQuantiles, dayHours: [7, 20] });
+  for (const outage of [false, true]) {
+    for (const scale of ["absolute", "log1p"] as const) {
+      for (const grouping of INTERVAL_GROUPINGS) {
+        const levels = grouping.includes("level") ? [[0.5, 0.8], [0.33, 0.67, 0.9]] : [[]];
+        for (const levelQuantiles of levels) {
+          out.push({ scale, grouping, levelQuantiles, dayHours: [7, 20], outage });
+        }
       }
     }
   }
   return out;
+}
+
+/** After-outage hours a target-horizon pair needs on validation for its coverage to count. */
+export const MIN_AFTER_OUTAGE_N = 20;
+
+/**
+ * The choice. Rules without the outage group are compared on the criterion (ties: relative
+ * interval score). The outage group is then decided on validation when some pair has at least
+ * {@linkcode MIN_AFTER_OUTAGE_N} after-outage hours (the winner and its outage variant compared
+ * the same way); otherwise by the rule stated before the search was run: the outage variant is
+ * taken, on the prior that a forecast issued with missing recent target values errs more.
+ */
+export function chooseInterval(
+  scored: IntervalSelection["candidates"],
+): { chosen: IntervalSelection["candidates"][number]; decision: string } {
+  const order = (
+    a: IntervalSelection["candidates"][number],
+    b: IntervalSelection["candidates"][number],
+  ) => a.criterion - b.criterion || a.relative_interval_score - b.relative_interval_score;
+  const base = [...scored].filter((c) => c.settings?.outage !== true).sort(order)[0]!;
+  const variant = scored.find((c) =>
+    c.settings !== null && base.settings !== null && c.settings.outage &&
+    JSON.stringify({ ...c.settings, outage: false }) === JSON.stringify(base.settings)
+  );
+  if (variant === undefined) return { chosen: base, decision: "no outage variant of the winner" };
+  const most = Math.max(
+    0,
+    ...base.coverage.filter((r) => r.regime === "after_outage").map((r) => r.n),
+  );
+  if (most >= MIN_AFTER_OUTAGE_N) {
+    const chosen = [base, variant].sort(order)[0]!;
+    return { chosen, decision: `on validation (up to ${most} after-outage hours per pair)` };
+  }
+  return {
+    chosen: variant,
+    decision: `stated in advance: validation has at most ${most} after-outage hours per pair ` +
+      `(fewer than ${MIN_AFTER_OUTAGE_N}), too few to decide, so the outage group is added to ` +
+      "the rule chosen on the other regimes",
+  };
 }
 
 /** Runs the search on the validation window of `config`. */
@@ -86,7 +136,12 @@ export function selectIntervals(
   const utcOffsetMin = offsetMinutes(config.utcOffset);
   const window = { testFrom, testTo: to, warmFrom: from - config.conformal.warmupH };
   const wf = walkForwardSettings(config, window);
-  const calendar = { startMs: series.startMs, utcOffsetMin, rushHours: config.regimes.rushHours };
+  const calendar = {
+    startMs: series.startMs,
+    utcOffsetMin,
+    rushHours: config.regimes.rushHours,
+    outage: outageRuleOf(config.regimes),
+  };
   const candidates = intervalCandidates();
   const rows = candidates.map(() => [] as IntervalSelection["candidates"][number]["coverage"]);
   const ys = config.targets.map((t) => series.columns[fieldOf(t)]);
@@ -125,16 +180,15 @@ export function selectIntervals(
     onProgress?.(`intervals: ${h} h`);
   }
   const scored = scoreCandidates(candidates, rows);
-  const chosen = [...scored].sort((a, b) =>
-    a.criterion - b.criterion || a.relative_interval_score - b.relative_interval_score
-  )[0]!;
+  const { chosen, decision } = chooseInterval(scored);
   return {
     validation_window: config.validationWindow,
     criterion: "sum over target-horizon pairs of the coverage outside 0.85-0.95 per regime " +
       "(after_outage only with n >= 20) and outside 0.88-0.92 overall; ties: mean interval " +
-      "score relative to the served rule",
+      "score relative to the pooled rule; the outage group as `outage_decision` says",
     candidates: scored,
     chosen: chosen.rule,
+    outage_decision: decision,
   };
 }
 
@@ -184,12 +238,14 @@ function scoreCandidates(
     });
     return {
       rule: c === null
-        ? "served: rolling conformal on absolute residuals, one group"
+        ? "pooled: rolling conformal on absolute residuals, one group"
         : describeConditionalRule(c),
       settings: c === null ? null : {
-        ...c,
+        scale: c.scale,
+        grouping: c.grouping,
         levelQuantiles: [...c.levelQuantiles],
         dayHours: [...c.dayHours] as [number, number],
+        outage: c.outage === true,
       },
       criterion,
       relative_interval_score: relative / pairs,

@@ -42,6 +42,7 @@ import {
   FALLBACK_RELATIVE_HALF_WIDTH,
   interval,
   persistenceValue,
+  servedInterval,
 } from "./engine_records.ts";
 import { stationTime } from "./station_time.ts";
 
@@ -289,12 +290,10 @@ export class RealtimeForecaster {
     const forecasts: ForecastRecord[] = [];
     const horizons = this.#compiled.horizons;
     for (let hi = 0; hi < horizons.length; hi++) {
-      const targetTs = stationTime(
-        t + horizons[hi]!.horizonH * HOUR_MS,
-        this.#options.utcOffsetMin,
-      );
+      const targetMs = t + horizons[hi]!.horizonH * HOUR_MS;
+      const targetTs = stationTime(targetMs, this.#options.utcOffsetMin);
       for (let si = 0; si < horizons[hi]!.slots.length; si++) {
-        forecasts.push(this.#forecast(pass, hi, si, targetTs));
+        forecasts.push(this.#forecast(pass, hi, si, targetTs, targetMs));
       }
     }
     const estimates = inOrder
@@ -333,7 +332,7 @@ export class RealtimeForecaster {
   }
 
   /** One target's forecast at one horizon: the model's (SARIMA blended in), else persistence. */
-  #forecast(pass: Pass, hi: number, si: number, targetTs: string): ForecastRecord {
+  #forecast(pass: Pass, hi: number, si: number, targetTs: string, ms: number): ForecastRecord {
     const { horizonH: h, slots, row } = this.#compiled.horizons[hi]!;
     const slot = slots[si]!;
     const { blend, compiled: model, target } = slot;
@@ -361,6 +360,9 @@ export class RealtimeForecaster {
         : "warming_up";
     }
     let hw = slot.halfWidth;
+    const served = value === null
+      ? null
+      : servedInterval(value, slot, ms, this.#options.utcOffsetMin, pass.state);
     if (value === null) {
       const v = persistenceValue(pass.state, pass.inOrder, pass.reading.measurements, target.field);
       if (Number.isFinite(v)) value = v;
@@ -377,7 +379,7 @@ export class RealtimeForecaster {
       field: target.field,
       horizon_h: h,
       value,
-      interval: value === null ? null : interval(value, hw),
+      interval: value === null ? null : served ?? interval(value, hw),
       ts: pass.reading.ts,
       target_ts: targetTs,
       model_version: version,

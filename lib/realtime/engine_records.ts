@@ -16,7 +16,8 @@ import {
   type Interval,
   type SourcePosition,
 } from "../records/forecast.ts";
-import type { CompiledModels, HalfWidth, RealtimeTarget } from "./models.ts";
+import type { CompiledModels, ForecastSlot, HalfWidth, RealtimeTarget } from "./models.ts";
+import { applyFactors, clockOf, groupIndex, recentOutage } from "../scoring/mod.ts";
 
 /** Relative half-width used when neither the artifacts nor the evaluation give one. */
 export const FALLBACK_RELATIVE_HALF_WIDTH = 0.5;
@@ -33,6 +34,37 @@ export function interval(value: number, hw: HalfWidth | undefined): Interval {
     level: 0.9,
     source: hw?.source ?? "fallback",
   };
+}
+
+const NO_CLOCK = { hour: 0, weekend: false } as const;
+
+/**
+ * The regime-aware 90% interval of the model's forecast `value` for the hour `targetMs` (UTC
+ * ms), as evaluate's served rule (lib/offline/conditional_intervals.ts) builds it: the group from
+ * the forecast level, the target hour's clock and whether the station's target is in or just
+ * after an outage in `state`; null when the slot has no such intervals or the group no
+ * half-width. Constant time: a few lags of `state` and one array lookup.
+ */
+export function servedInterval(
+  value: number,
+  slot: ForecastSlot,
+  targetMs: number,
+  utcOffsetMin: number,
+  state: FeatureState,
+): Interval | null {
+  const grouped = slot.grouped;
+  if (grouped === undefined) return null;
+  const { rule } = grouped;
+  const outage = rule.outage !== null &&
+    recentOutage((lag) => state.value(grouped.fieldIndex, lag), rule.outage);
+  // only the rush and daytime groupings read the target hour's clock
+  const clock = rule.grouping === "none" || rule.grouping === "level"
+    ? NO_CLOCK
+    : clockOf(targetMs, utcOffsetMin);
+  const factors = grouped.factors[groupIndex(rule, value, clock, outage)];
+  if (factors === null || factors === undefined) return null;
+  const { lower, upper } = applyFactors(value, factors, grouped.scale, 0);
+  return { lower, upper, level: 0.9, source: "evaluation" };
 }
 
 /** The latest observed value of `field` in `state` (lag 0 up to a week); NaN if none. */

@@ -12,8 +12,10 @@ import type { ModelArtifact } from "../models/mod.ts";
 import { type CompiledModel, compileModel, PreparedRow } from "../models/artifact.ts";
 import type { GbtModel } from "../models/gbt.ts";
 import { MergedCuts } from "../models/gbt_cuts.ts";
-import type { NowcastRow, ResultRow } from "../records/evaluation.ts";
+import type { NowcastRow, ResultRow, ServedIntervals } from "../records/evaluation.ts";
+import { groupFactors, type IntervalGroupRule, type ResidualScale } from "../scoring/mod.ts";
 import { FORECAST_TARGETS } from "../records/forecast.ts";
+import { MEASUREMENT_FIELDS } from "../records/reading.ts";
 import type { CompiledSarima } from "./sarima_models.ts";
 
 /** The four targets, as source columns, with the reading field each one is (the records' list). */
@@ -43,6 +45,20 @@ export interface HalfWidth {
   source: "artifact" | "evaluation" | "fallback";
 }
 
+/**
+ * The regime-aware intervals served around one target and horizon's forecast: the group rule and
+ * each group's half-width on `scale` (NaN: none, the mean half-width is used instead).
+ */
+export interface GroupedHalfWidths {
+  readonly scale: ResidualScale;
+  readonly rule: IntervalGroupRule;
+  readonly halfWidths: Float64Array;
+  /** Index of the target's field in the station state (`MEASUREMENT_FIELDS`). */
+  readonly fieldIndex: number;
+  /** Per group, `groupFactors` of its half-width (null: none), computed once here. */
+  readonly factors: readonly (readonly [number, number] | null)[];
+}
+
 /** What the forecaster predicts with. Empty `blends` = baselines only. */
 export interface DeployedModels {
   blends: Map<string, Blend>;
@@ -50,6 +66,8 @@ export interface DeployedModels {
   halfWidths: Map<string, HalfWidth>;
   /** Problems found while assembling (logged by the caller). */
   problems: string[];
+  /** Regime-aware half-widths per `modelKey` (evaluation's `served_intervals`); absent: none. */
+  grouped?: Map<string, GroupedHalfWidths>;
   /**
    * SARIMA per target (`<modelDir>/sarima.json`), blended into the ridge/trees
    * forecast as evaluate's `best`; absent or null: ridge and trees only.
@@ -64,6 +82,36 @@ export interface DeployedModels {
 export interface EvaluationSummary {
   results?: readonly Pick<ResultRow, "target" | "horizon_h" | "model" | "interval_mean_width">[];
   nowcast?: readonly Pick<NowcastRow, "target" | "rmse">[];
+  served_intervals?: ServedIntervals | null | undefined;
+}
+
+/** The regime-aware half-widths of `served` per `modelKey`. */
+export function groupedHalfWidthsOf(
+  served: ServedIntervals | null | undefined,
+): Map<string, GroupedHalfWidths> {
+  const out = new Map<string, GroupedHalfWidths>();
+  if (served === null || served === undefined) return out;
+  const outage = served.outage === null
+    ? null
+    : { minMissingH: served.outage.min_missing_h, withinH: served.outage.within_h };
+  for (const g of served.groups) {
+    const field = REALTIME_TARGETS.find((t) => t.target === g.target)?.field;
+    if (field === undefined) continue;
+    out.set(modelKey(g.target, g.horizon_h), {
+      fieldIndex: MEASUREMENT_FIELDS.indexOf(field),
+      scale: served.scale,
+      rule: {
+        grouping: served.grouping,
+        levelEdges: g.level_edges,
+        dayHours: served.day_hours,
+        rushHours: served.rush_hours,
+        outage,
+      },
+      halfWidths: Float64Array.from(g.half_widths, (q) => q ?? NaN),
+      factors: g.half_widths.map((q) => (q === null ? null : groupFactors(q, served.scale))),
+    });
+  }
+  return out;
 }
 
 /** Groups artifacts into blends, checks their feature names, and attaches interval half-widths. */
@@ -128,7 +176,12 @@ export function assembleModels(
       halfWidths.set(key, { value: 1.645 * n.rmse, source: "evaluation" });
     }
   }
-  return { blends, halfWidths, problems };
+  return {
+    blends,
+    halfWidths,
+    problems,
+    grouped: groupedHalfWidthsOf(evaluation?.served_intervals),
+  };
 }
 
 /** The merged split thresholds of every boosted-trees model in `blends`: one binning of a row serves them all. */
@@ -189,6 +242,8 @@ export interface ForecastSlot {
   readonly compiled: CompiledBlend | undefined;
   readonly halfWidth: HalfWidth | undefined;
   readonly persistenceHalfWidth: HalfWidth | undefined;
+  /** The regime-aware intervals around the model's forecast, when the evaluation serves them. */
+  readonly grouped: GroupedHalfWidths | undefined;
   /** `target|horizon`, the end of the forecast id. */
   readonly idSuffix: string;
 }
@@ -243,6 +298,7 @@ export function compileModels(models: DeployedModels, utcOffsetMin = 0): Compile
         compiled: blend === undefined ? undefined : new CompiledBlend(blend, forecastCuts),
         halfWidth: models.halfWidths.get(key),
         persistenceHalfWidth: models.halfWidths.get(`${key}|persistence`),
+        grouped: models.grouped?.get(key),
         idSuffix: `${target.target}|${h}`,
       };
     }),

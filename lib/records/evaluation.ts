@@ -56,6 +56,16 @@ export const ResultRowSchema = z.strictObject({
   }).nullable(),
   /** What `best` is made of, e.g. `0.50 ridge + 0.50 gbt`. */
   detail: z.string().optional(),
+  /**
+   * For `best`, whose interval fields above score the served regime-aware rule
+   * (`served_intervals`): the same fields of the earlier served rule (pooled rolling conformal on
+   * absolute residuals, one group), for comparison.
+   */
+  pooled_interval: z.strictObject({
+    coverage: z.number(),
+    mean_width: z.number(),
+    interval_score: z.number(),
+  }).optional(),
 });
 
 /** One row of `results`. */
@@ -136,6 +146,32 @@ export const RegimeCoverageRowSchema = z.strictObject({
   interval_mean_width: z.number(),
 });
 
+/**
+ * The intervals the real-time forecaster serves around `best` (lib/realtime/served_intervals.ts):
+ * the group rule (lib/scoring/interval_groups.ts) and, per target and horizon, its level bin edges
+ * and each group's half-width after the test window's last hour, on `scale`.
+ */
+export const ServedIntervalsSchema = z.strictObject({
+  rule: z.string(),
+  scale: z.enum(["absolute", "log1p"]),
+  grouping: z.enum(["none", "rush", "level", "rush_level", "day_level"]),
+  day_hours: z.tuple([z.number().int(), z.number().int()]),
+  rush_hours: z.array(z.number().int()),
+  /** The outage group: a run of `min_missing_h` missing target hours affects `within_h` hours. */
+  outage: z.strictObject({ min_missing_h: z.number().int(), within_h: z.number().int() })
+    .nullable(),
+  groups: z.array(z.strictObject({
+    target: z.string(),
+    horizon_h: z.number().int(),
+    level_edges: z.array(z.number()),
+    /** By group index; null: the group had too few residuals (the forecaster falls back). */
+    half_widths: z.array(z.number().nullable()),
+  })),
+});
+
+/** `served_intervals`. */
+export type ServedIntervals = z.infer<typeof ServedIntervalsSchema>;
+
 /** `warning_no2_200`. */
 export type WarningRow = z.infer<typeof WarningRowSchema>;
 
@@ -149,19 +185,28 @@ export const EvaluationReportSchema = z.strictObject({
     mase_scale: z.string(),
   }),
   results: z.array(ResultRowSchema),
-  /** Coverage and interval score of `best`'s 90 % intervals per target, horizon and regime. */
+  /**
+   * Coverage and interval score of `best`'s served 90 % intervals per target, horizon and regime
+   * (the regime-aware rule when `conformal.conditional` is configured, else the pooled one).
+   */
   coverage_by_regime: z.array(RegimeCoverageRowSchema),
   /**
    * The regime-aware intervals of `best` (issue 17; `conformal.conditional`, chosen on validation
-   * with `deno task evaluate --select --intervals`), scored like `coverage_by_regime`. Offline only:
-   * the real-time forecaster serves the rule of `results` and `coverage_by_regime`.
+   * with `deno task evaluate --select --intervals`), scored like `coverage_by_regime`.
    */
   coverage_by_regime_conditional: z.strictObject({
     rule: z.string(),
-    /** False: the live forecaster does not serve these intervals. */
+    /** True: the live forecaster serves these intervals, and `coverage_by_regime` scores them. */
     served_live: z.boolean(),
     rows: z.array(RegimeCoverageRowSchema),
   }).nullable().optional(),
+  /** The earlier served rule (pooled rolling conformal, absolute residuals) by regime, to compare. */
+  coverage_by_regime_pooled: z.strictObject({
+    rule: z.string(),
+    rows: z.array(RegimeCoverageRowSchema),
+  }).nullable().optional(),
+  /** What the live forecaster serves around `best`; null: the pooled rule's mean width. */
+  served_intervals: ServedIntervalsSchema.nullable().optional(),
   /** The high-pollution thresholds (quantile of the values before the test window) per target. */
   regime_thresholds: z.record(z.string(), z.number()),
   nowcast: z.array(NowcastRowSchema),

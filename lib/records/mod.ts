@@ -86,6 +86,8 @@ export {
   NowcastRowSchema,
   type ResultRow,
   ResultRowSchema,
+  type ServedIntervals,
+  ServedIntervalsSchema,
   type WarningRow,
   WarningRowSchema,
 } from "./evaluation.ts";

@@ -18,6 +18,7 @@
  * @module
  */
 import { type ConformalIntervals, type ConformalOptions, SortedWindow } from "./conformal.ts";
+import { intervalAround } from "./interval_groups.ts";
 
 /** Scale the residuals are measured on. */
 export type ResidualScale = "absolute" | "log1p";
@@ -25,8 +26,21 @@ export type ResidualScale = "absolute" | "log1p";
 /** Settings of {@linkcode conditionalConformalIntervals}. */
 export interface ConditionalConformalOptions extends ConformalOptions {
   readonly scale: ResidualScale;
-  /** Number of groups; `groupOf` returns 0..groups-1. */
+  /** Number of groups; `groupOf` returns 0..groups-1 (0..2 x groups-1 with `outage`). */
   readonly groups: number;
+  /**
+   * Outage groups: `groupOf` may return `groups + g`, a forecast of group g issued during or just
+   * after an outage. Those share one window and one adaptive alpha; while that window has fewer
+   * than `minResiduals` residuals, they take group g's quantile at half the miss rate (alpha / 2),
+   * the widening stated in advance for a group too rare to calibrate.
+   */
+  readonly outage?: boolean;
+}
+
+/** The intervals, and each group's half-width for a forecast made at the last hour. */
+export interface ConditionalConformalResult extends ConformalIntervals {
+  /** By group index (as `groupOf` returns it), on the residual scale; NaN: too few residuals. */
+  readonly lastHalfWidths: Float64Array;
 }
 
 /**
@@ -54,46 +68,89 @@ export function conditionalConformalIntervals(
   options: ConditionalConformalOptions,
   groupOf: (t: number) => number,
   floor = -Infinity,
-): ConformalIntervals {
+): ConditionalConformalResult {
   const n = pred.length;
   const lower = new Float64Array(n).fill(NaN);
   const upper = new Float64Array(n).fill(NaN);
   const halfWidth = new Float64Array(n).fill(NaN);
   const group = new Int32Array(n).fill(-1);
-  const windows = Array.from({ length: options.groups }, () => new SortedWindow(options.window));
-  const pooled = new SortedWindow(options.window);
-  const alphas = new Float64Array(options.groups).fill(options.alpha);
+  const cal = new GroupCalibration(options);
   const log = options.scale === "log1p";
   const toScale = (v: number) => (log ? Math.log1p(Math.max(0, v)) : v);
   for (let t = 0; t < n; t++) {
     const s = t - horizonH;
     if (s >= 0) {
       const r = Math.abs(toScale(obs[t]!) - toScale(pred[s]!));
-      if (r === r) {
-        const g = group[s]!;
-        const w = halfWidth[s]!;
-        if (g >= 0 && w === w) {
-          alphas[g] = alphas[g]! + options.gamma * (options.alpha - (r > w ? 1 : 0));
-        }
-        if (g >= 0) windows[g]!.push(r);
-        pooled.push(r);
-      }
+      if (r === r) cal.push(group[s]!, r, halfWidth[s]!);
     }
     const p = pred[t]!;
     if (p !== p) continue;
     const g = groupOf(t);
-    if (!(g >= 0 && g < options.groups)) {
-      throw new RangeError(`group ${g} of hour ${t} is not in 0..${options.groups - 1}`);
+    if (!(g >= 0 && g < cal.indices)) {
+      throw new RangeError(`group ${g} of hour ${t} is not in 0..${cal.indices - 1}`);
     }
     group[t] = g;
-    const own = windows[g]!;
-    const window = own.size >= options.minResiduals ? own : pooled;
-    if (window.size < options.minResiduals) continue;
-    const q = window.conformalQuantile(alphas[g]!);
+    const q = cal.halfWidth(g);
+    if (q !== q) continue;
     halfWidth[t] = q;
-    const c = toScale(p);
-    lower[t] = Math.max(floor, log ? Math.expm1(c - q) : c - q);
-    upper[t] = log ? Math.expm1(c + q) : c + q;
+    const iv = intervalAround(p, q, options.scale, floor);
+    lower[t] = iv.lower;
+    upper[t] = iv.upper;
   }
-  return { lower, upper };
+  return {
+    lower,
+    upper,
+    lastHalfWidths: Float64Array.from({ length: cal.indices }, (_, g) => cal.halfWidth(g)),
+  };
+}
+
+/** The windows and adaptive alphas of the groups, the outage window, and the pooled window. */
+class GroupCalibration {
+  readonly indices: number;
+  readonly #options: ConditionalConformalOptions;
+  /** One per group, then the outage window (with `outage`). */
+  readonly #windows: SortedWindow[];
+  readonly #pooled: SortedWindow;
+  readonly #alphas: Float64Array;
+
+  constructor(options: ConditionalConformalOptions) {
+    const own = options.groups + (options.outage === true ? 1 : 0);
+    this.#options = options;
+    this.indices = options.groups * (options.outage === true ? 2 : 1);
+    this.#windows = Array.from({ length: own }, () => new SortedWindow(options.window));
+    this.#pooled = new SortedWindow(options.window);
+    this.#alphas = new Float64Array(own).fill(options.alpha);
+  }
+
+  /** Window (and alpha) slot of a group index: the outage groups share the last one. */
+  #slot(g: number): number {
+    return g < this.#options.groups ? g : this.#options.groups;
+  }
+
+  /** A residual `r` of a forecast of group `g` (-1: none) that had half-width `w`. */
+  push(g: number, r: number, w: number): void {
+    if (g >= 0) {
+      const k = this.#slot(g);
+      const o = this.#options;
+      if (w === w) this.#alphas[k] = this.#alphas[k]! + o.gamma * (o.alpha - (r > w ? 1 : 0));
+      this.#windows[k]!.push(r);
+    }
+    this.#pooled.push(r);
+  }
+
+  /** The half-width of group `g` now; NaN with too few residuals. */
+  halfWidth(g: number): number {
+    const min = this.#options.minResiduals;
+    const k = this.#slot(g);
+    const alpha = this.#alphas[k]!;
+    if (g < this.#options.groups || this.#windows[k]!.size >= min) {
+      const own = this.#windows[k]!;
+      const w = own.size >= min ? own : this.#pooled;
+      return w.size < min ? NaN : w.conformalQuantile(alpha);
+    }
+    // an outage group too rare to calibrate: its base group's window at alpha / 2
+    const base = this.#windows[g - this.#options.groups]!;
+    const w = base.size >= min ? base : this.#pooled;
+    return w.size < min ? NaN : w.conformalQuantile(alpha / 2);
+  }
 }

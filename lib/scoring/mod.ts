@@ -36,5 +36,21 @@ export {
 export {
   conditionalConformalIntervals,
   type ConditionalConformalOptions,
+  type ConditionalConformalResult,
   type ResidualScale,
 } from "./conditional_conformal.ts";
+export {
+  applyFactors,
+  baseGroupCount,
+  clockOf,
+  groupCount,
+  groupFactors,
+  groupIndex,
+  type HourClock,
+  INTERVAL_GROUPINGS,
+  intervalAround,
+  type IntervalGrouping,
+  type IntervalGroupRule,
+  type OutageRule,
+  recentOutage,
+} from "./interval_groups.ts";

@@ -1,13 +1,14 @@
 /**
  * The regime-aware interval rule has one source: docs/reports/interval-candidates.json
  * (`deno task evaluate --select --intervals`, validation only). config/forecast.json takes its
- * choice, and the evaluation reports that rule, offline only.
+ * choice, and the evaluation scores and serves that rule (`served_intervals`, read by the live
+ * forecaster), with the pooled rule served before beside it.
  *
  * @module
  */
 import assert from "node:assert/strict";
 import { readFile } from "node:fs/promises";
-import { IntervalSelectionSchema } from "../../lib/offline/select_intervals.ts";
+import { chooseInterval, IntervalSelectionSchema } from "../../lib/offline/select_intervals.ts";
 import { EvaluationReportSchema } from "../../lib/records/mod.ts";
 
 const json = async (path: string) =>
@@ -17,16 +18,27 @@ Deno.test("config/forecast.json and the evaluation take the interval rule chosen
   const selection = IntervalSelectionSchema.parse(
     await json("docs/reports/interval-candidates.json"),
   );
-  const best = [...selection.candidates].sort((a, b) =>
-    a.criterion - b.criterion || a.relative_interval_score - b.relative_interval_score
-  )[0]!;
+  const { chosen: best, decision } = chooseInterval(selection.candidates);
   assert.equal(best.rule, selection.chosen);
+  assert.equal(decision, selection.outage_decision);
   const config = await json("config/forecast.json");
   assert.deepEqual(config.conformal.conditional, best.settings);
   const evaluation = EvaluationReportSchema.parse(await json("docs/reports/evaluation.json"));
   const reported = evaluation.coverage_by_regime_conditional;
   assert.ok(reported !== null && reported !== undefined);
   assert.equal(reported.rule, selection.chosen);
-  assert.equal(reported.served_live, false);
-  assert.equal(reported.rows.length, evaluation.coverage_by_regime.length);
+  assert.equal(reported.served_live, true);
+  assert.deepEqual(reported.rows, evaluation.coverage_by_regime);
+  assert.equal(evaluation.served_intervals?.rule, selection.chosen);
+  assert.equal(evaluation.coverage_by_regime_pooled?.rows.length, reported.rows.length);
+  const pairs = evaluation.results.filter((r) => r.model === "best");
+  assert.equal(evaluation.served_intervals?.groups.length, pairs.length);
+  const rows = reported.rows;
+  for (const r of pairs) {
+    const overall = rows.find((c) =>
+      c.target === r.target && c.horizon_h === r.horizon_h && c.regime === "all"
+    );
+    assert.equal(r.interval_coverage, overall?.coverage, `${r.target} ${r.horizon_h} h`);
+    assert.ok(r.pooled_interval !== undefined);
+  }
 });
