@@ -37,6 +37,7 @@ import {
 import {
   drillRecovery,
   groupLags,
+  longestBlindStretch,
   startSampler,
   waitForCatchUp,
   waitForRawRecords,
@@ -155,6 +156,7 @@ export async function clusterDrill(o: ClusterDrillOptions): Promise<ClusterDrill
     producer,
     counts,
     recovery: drillRecovery(sampler.samples, run.faultTimes),
+    samplerMaxGap: longestBlindStretch(sampler.samples, run.faultTimes),
     recoveryGoalS: o.recoveryGoalS ?? 30,
     faults: run.faults,
     stops,

@@ -157,6 +157,8 @@ export interface DrillObservations {
   counts: DrillCounts;
   /** Seconds (Infinity when a group never recovered). */
   recovery: number;
+  /** {@linkcode longestBlindStretch} of the sampler, seconds. */
+  samplerMaxGap: number;
   recoveryGoalS: number;
   faults: ClusterDrillResult["faults"];
   stops: ChildStop[];
@@ -188,6 +190,7 @@ export function drillResult(o: DrillObservations): ClusterDrillResult {
     forecasts: o.counts.forecasts,
     expected_forecasts: o.producer.sent,
     recovery_s: Number.isFinite(o.recovery) ? o.recovery : -1,
+    sampler_max_gap_s: o.samplerMaxGap,
     faults: o.faults,
     stations: o.stations,
     brokers: o.brokers,

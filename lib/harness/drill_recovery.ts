@@ -66,6 +66,29 @@ export function drillRecovery(samples: Sample[], faultTimes: readonly number[]):
   return recoveries.length === 0 ? 0 : Math.max(...recoveries);
 }
 
+/**
+ * The longest stretch, in seconds, without a successful sample after the first
+ * of `faultTimes` (0 without faults or samples): while the sampler's admin
+ * calls fail (a stopped broker leads partitions or coordinates a group) it is
+ * blind, so a recovery that ends such a stretch is an upper bound. Expects
+ * `samples` sorted by time.
+ */
+export function longestBlindStretch(
+  samples: readonly Sample[],
+  faultTimes: readonly number[],
+): number {
+  if (faultTimes.length === 0 || samples.length === 0) return 0;
+  const tf = Math.min(...faultTimes);
+  let longest = 0;
+  let from = tf;
+  for (const s of samples) {
+    if (s.t < tf) continue;
+    longest = Math.max(longest, s.t - from);
+    from = s.t;
+  }
+  return Math.round(longest / 100) / 10;
+}
+
 /** A group's committed offsets on a topic and the topic's end offsets, each summed. */
 interface Offsets {
   committed: number;

@@ -118,6 +118,13 @@ export const ClusterDrillResultSchema = z.object({
    */
   recovery_s: z.number(),
   /**
+   * The longest stretch after the first fault in which the drill's own sampler
+   * (an admin client reading both groups' committed offsets) got no answer, in
+   * seconds: when it ends where the recovery does, `recovery_s` is an upper
+   * bound. Absent in files written before it was recorded.
+   */
+  sampler_max_gap_s: z.number().optional(),
+  /**
    * Nodes hit, in order, and how many partition leaders each had when it was
    * hit (node_id -1: the fault hit the consumer and forecaster, no broker).
    */

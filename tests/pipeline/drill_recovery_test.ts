@@ -6,7 +6,12 @@
  */
 import assert from "node:assert/strict";
 import type { ChildStop } from "../../lib/records/operations.ts";
-import { drillRecovery, recoveryAfter, type Sample } from "../../lib/harness/drill_recovery.ts";
+import {
+  drillRecovery,
+  longestBlindStretch,
+  recoveryAfter,
+  type Sample,
+} from "../../lib/harness/drill_recovery.ts";
 import { drillResult, stopOutcomes } from "../../lib/harness/cluster_results.ts";
 
 /** Samples where the forecaster keeps pace with the consumer; times in ms. */
@@ -42,6 +47,16 @@ Deno.test("drillRecovery: the slower group after the worst fault, samples in any
   assert.equal(drillRecovery(s, [1000]), 7);
   assert.deepEqual(s.map((x) => x.t), [0, 3000, 4000, 8000, 9000]);
   assert.equal(drillRecovery(s, []), 0);
+});
+
+Deno.test("longestBlindStretch: the longest time without a sample after the first fault", () => {
+  // samples every 250 ms, then none from 8 s (fault at 8.7 s) until 39.6 s
+  const s = samples([[7750, 1, 9], [8000, 2, 9], [39600, 3, 9], [39850, 4, 9], [40100, 5, 9]]);
+  assert.equal(longestBlindStretch(s, [8700, 20000]), 30.9);
+  // blind only before the fault: not counted; the stretch starts at the fault
+  assert.equal(longestBlindStretch(samples([[0, 1, 9], [5000, 2, 9], [5250, 3, 9]]), [5100]), 0.2);
+  assert.equal(longestBlindStretch(s, []), 0);
+  assert.equal(longestBlindStretch([], [1000]), 0);
 });
 
 const stop = (over: Partial<ChildStop>): ChildStop => ({
@@ -81,6 +96,7 @@ Deno.test("drillResult: every goal that did not hold is a problem, after those f
       forecastsDistinct: 1990,
     },
     recovery: Infinity,
+    samplerMaxGap: 0,
     recoveryGoalS: 30,
     faults: [{ node_id: -1, action: "SIGTERM consumer and forecaster", at_s: 3, leaders: 0 }],
     stops: [stop({ when: "fault", exit_s: 6.5 }), stop({ process: "forecaster", when: "fault" })],
@@ -116,6 +132,7 @@ Deno.test("drillResult: every goal that did not hold is a problem, after those f
       forecastsDistinct: 2000,
     },
     recovery: 4.2,
+    samplerMaxGap: 1.5,
     recoveryGoalS: 30,
     faults: [],
     stops: [],
@@ -125,5 +142,6 @@ Deno.test("drillResult: every goal that did not hold is a problem, after those f
   });
   assert.equal(clean.ok, true);
   assert.equal(clean.recovery_s, 4.2);
+  assert.equal(clean.sampler_max_gap_s, 1.5);
   assert.equal(clean.stop_goal_s, undefined);
 });
