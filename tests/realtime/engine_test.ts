@@ -32,6 +32,13 @@ import {
   predictModel,
 } from "../../lib/models/mod.ts";
 import { compileModel, PreparedRow } from "../../lib/models/artifact.ts";
+import { EvaluationReportSchema } from "../../lib/records/mod.ts";
+import {
+  clockOf,
+  groupIndex,
+  intervalAround,
+  recentOutage,
+} from "../../lib/scoring/interval_groups.ts";
 import { CompiledGbt } from "../../lib/models/gbt_compiled.ts";
 import {
   CLEAN_SCHEMA_VERSION,
@@ -228,8 +235,18 @@ const trained = await trainedArtifacts();
 
 /** The deployed models of both kinds: the real ones when `deno task train` left them, the small ones always. */
 async function deployments(): Promise<[string, DeployedModels][]> {
+  // the committed evaluation's served intervals (regime groups, outage group) on the small
+  // models too, so a fresh clone without var/models checks the grouped intervals as well
+  const evaluation = EvaluationReportSchema.parse(
+    JSON.parse(await Deno.readTextFile("docs/reports/evaluation.json")),
+  );
+  assert.ok(evaluation.served_intervals, "the committed evaluation serves grouped intervals");
   const out: [string, DeployedModels][] = [
     ["small trained models", assembleModels(trained.artifacts, null, UTC_OFFSET_MIN)],
+    [
+      "small trained models, committed served intervals",
+      assembleModels(trained.artifacts, evaluation, UTC_OFFSET_MIN),
+    ],
   ];
   const real = await loadDeployedModels("var/models", "var/evaluation.json", UTC_OFFSET_MIN);
   if (real.blends.size > 0) out.push(["var/models", real]);
@@ -327,6 +344,27 @@ function referenceInterval(value: number, hw: HalfWidth | undefined): Interval {
   };
 }
 
+/**
+ * The regime-aware interval around a model's forecast, the plain way: the
+ * group of the forecast's level, the target hour's clock and a recent outage
+ * of the target, and that group's half-width (none: null, the plain interval).
+ */
+function referenceGrouped(
+  models: DeployedModels,
+  key: string,
+  value: number,
+  history: NaiveHistory,
+  targetMs: number,
+): Interval | null {
+  const g = models.grouped?.get(key);
+  if (g === undefined) return null;
+  const outage = g.rule.outage !== null &&
+    recentOutage((lag) => history.value(g.fieldIndex, lag), g.rule.outage);
+  const q = g.halfWidths[groupIndex(g.rule, value, clockOf(targetMs, UTC_OFFSET_MIN), outage)];
+  if (q === undefined || Number.isNaN(q)) return null;
+  return { ...intervalAround(value, q, g.scale, 0), level: 0.9, source: "evaluation" };
+}
+
 /** `RealtimeForecaster` written the plain way: what the fast engine must reproduce exactly. */
 class ReferenceEngine {
   readonly #stations = new Map<string, { history: NaiveHistory; firstMs: number }>();
@@ -376,6 +414,9 @@ class ReferenceEngine {
         }
         let version = blend?.version ?? "none";
         let hw = this.models.halfWidths.get(key);
+        const grouped = value === null
+          ? null
+          : referenceGrouped(this.models, key, value, history, t + h * HOUR_MS);
         if (value === null) {
           const v = inOrder
             ? lastObserved(field)
@@ -394,7 +435,7 @@ class ReferenceEngine {
           field,
           horizon_h: h,
           value,
-          interval: value === null ? null : referenceInterval(value, hw),
+          interval: value === null ? null : grouped ?? referenceInterval(value, hw),
           ts: reading.ts,
           target_ts: referenceTime(t + h * HOUR_MS),
           model_version: version,
