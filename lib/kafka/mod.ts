@@ -89,5 +89,6 @@ export {
   Slots,
   TransactionalProducers,
   type TransactionalProducersOptions,
+  type TransactionFaults,
   type TransactionTimes,
 } from "./transactions.ts";

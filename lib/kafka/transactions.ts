@@ -14,6 +14,18 @@
  * fenced producer cannot be used again); the caller re-reads the partition
  * from its committed offset.
  *
+ * {@linkcode TransactionalProducers.committedOffset} is where a partition's
+ * work must resume after a join or a failed transaction: the group's
+ * committed offset, read only after a fresh `initTransactions` on the
+ * partition's id. The coordinator answers that call only once no transaction
+ * of the id is pending (it completes a commit whose markers are still being
+ * written, aborts an open one), so the offset read after it is final. The
+ * consumer's own position is not: kafkajs 2.2.4 fetches offsets after a join
+ * without KIP-447's `require_stable`, and a transaction that committed while
+ * the group moved (its markers held up by a hung broker, or a commit whose
+ * answer was lost) is not in it yet. Re-reading from there made the forecaster
+ * publish 250 readings' forecasts twice in the hung-broker drill.
+ *
  * Each producer places messages with the `RetryStablePartitioner` and its
  * ledger, attached to the producer and to every transaction it opens, so the
  * caller's sends can check that kafkajs wrote every partition
@@ -21,7 +33,7 @@
  *
  * @module
  */
-import type { Kafka, Producer, Transaction } from "./client.ts";
+import type { Admin, Kafka, Producer, Transaction } from "./client.ts";
 import { attachLedger, ledgerOf, PartitionLedger, RetryStablePartitioner } from "./idempotent.ts";
 
 /** Settings of the per-partition producers. */
@@ -45,6 +57,14 @@ export interface TransactionalProducersOptions {
   retry?: { initialRetryTime: number; retries: number } | undefined;
 }
 
+/** Fault injection for the drills and tests (lib/realtime/run.ts). */
+export interface TransactionFaults {
+  /** After the sends and the offsets, before the commit. */
+  beforeCommit?: (() => void) | undefined;
+  /** After the broker committed: a throw here is an answer lost on the way back. */
+  afterCommit?: (() => void) | undefined;
+}
+
 /** Timings of one committed transaction, ms. */
 export interface TransactionTimes {
   /** From the transaction's start to the end of the caller's work (sends and anything else). */
@@ -57,6 +77,9 @@ export interface TransactionTimes {
 export class TransactionalProducers {
   readonly #o: TransactionalProducersOptions;
   readonly #producers = new Map<number, Promise<Producer>>();
+  /** Per partition: its committed offset, settled since the last join or failure. */
+  readonly #committed = new Map<number, Promise<bigint | null>>();
+  #admin: Promise<Admin> | null = null;
 
   constructor(options: TransactionalProducersOptions) {
     this.#o = options;
@@ -90,27 +113,76 @@ export class TransactionalProducers {
 
   /**
    * After a rebalance: closes the producers of partitions no longer assigned
-   * and opens the others now, which fences their previous owner at once.
+   * and settles the others now ({@linkcode committedOffset}: a fresh
+   * producer, which fences their previous owner at once, then the group's
+   * offset).
    */
   assign(partitions: readonly number[]): void {
     const assigned = new Set(partitions);
-    for (const p of this.partitions) if (!assigned.has(p)) void this.close(p);
-    for (const p of assigned) this.producer(p).catch(() => {});
+    for (const p of [...this.partitions, ...this.#committed.keys()]) {
+      if (!assigned.has(p)) {
+        this.#committed.delete(p);
+        void this.close(p);
+      }
+    }
+    for (const p of assigned) {
+      this.#committed.delete(p);
+      this.committedOffset(p).catch(() => {});
+    }
+  }
+
+  /**
+   * Where the partition's work resumes: the group's committed offset (null:
+   * none yet), read after a fresh `initTransactions` on the partition's id, so
+   * no transaction of a previous owner, or of this member before a failure,
+   * can still move it. Settled once per join and after every failed
+   * transaction; a committed transaction sets it to its own offset.
+   */
+  committedOffset(partition: number): Promise<bigint | null> {
+    let settled = this.#committed.get(partition);
+    if (settled === undefined) {
+      settled = this.#settle(partition);
+      const mine = settled;
+      settled.catch(() => {
+        if (this.#committed.get(partition) === mine) this.#committed.delete(partition);
+      });
+      this.#committed.set(partition, settled);
+    }
+    return settled;
+  }
+
+  async #settle(partition: number): Promise<bigint | null> {
+    await this.close(partition);
+    await this.producer(partition);
+    this.#admin ??= this.#connectAdmin();
+    const admin = await this.#admin;
+    const [group] = await admin.fetchOffsets({ groupId: this.#o.groupId, topics: [this.#o.topic] });
+    const offset = group?.partitions.find((p) => p.partition === partition)?.offset;
+    return offset === undefined || BigInt(offset) < 0n ? null : BigInt(offset);
+  }
+
+  #connectAdmin(): Promise<Admin> {
+    const admin = this.#o.kafka.admin();
+    const ready = admin.connect().then(() => admin);
+    ready.catch(() => (this.#admin = null));
+    return ready;
   }
 
   /**
    * One transaction on the partition's producer: `work` sends its records
    * (`ledgerOf(transaction)` is the producer's partition ledger),
    * then the partition's `nextOffset` is committed for the group inside the
-   * transaction, then the transaction commits. `beforeCommit` runs between
-   * the two (fault injection). On any failure the transaction is aborted, the
-   * producer closed, and the error thrown.
+   * transaction, then the transaction commits. Fault injection:
+   * `beforeCommit` runs between the two, `afterCommit` once the broker
+   * committed (a throw there is a lost answer). On any failure the
+   * transaction is aborted, the producer closed, the partition's committed
+   * offset marked to be settled again, and the error thrown.
    */
   async commit(
     partition: number,
     nextOffset: string,
     work: (transaction: Transaction) => Promise<void>,
-    beforeCommit?: () => void,
+    faults: TransactionFaults = {},
   ): Promise<TransactionTimes> {
     let transaction: Transaction | null = null;
     try {
@@ -125,10 +197,15 @@ export class TransactionalProducers {
         topics: [{ topic: this.#o.topic, partitions: [{ partition, offset: nextOffset }] }],
       });
       const t2 = performance.now();
-      beforeCommit?.();
+      faults.beforeCommit?.();
       await transaction.commit();
+      faults.afterCommit?.();
+      // the group's offset is now this one: transactions on one id run one after another
+      this.#committed.set(partition, Promise.resolve(BigInt(nextOffset)));
       return { work: t1 - t0, offsets: t2 - t1, commit: performance.now() - t2 };
     } catch (error) {
+      // whether it committed is not known for every failure (a lost answer): settle again
+      this.#committed.delete(partition);
       await transaction?.abort().catch(() => {});
       await this.close(partition);
       throw error;
@@ -144,9 +221,15 @@ export class TransactionalProducers {
       : ready.then((p) => p.disconnect()).catch(() => {});
   }
 
-  /** Disconnects every producer. */
+  /** Disconnects every producer and the admin client. */
   async closeAll(): Promise<void> {
-    await Promise.all(this.partitions.map((p) => this.close(p)));
+    this.#committed.clear();
+    const admin = this.#admin;
+    this.#admin = null;
+    await Promise.all([
+      ...this.partitions.map((p) => this.close(p)),
+      admin?.then((a) => a.disconnect()).catch(() => {}),
+    ]);
   }
 }
 

@@ -14,6 +14,7 @@ import {
   sendComplete,
   type Transaction,
   type TransactionalProducers,
+  type TransactionFaults,
 } from "../kafka/mod.ts";
 import type { ForecasterMetrics } from "../metrics/mod.ts";
 import type { ReadingStore, Snapshot } from "../storage/mod.ts";
@@ -31,8 +32,8 @@ export interface Committer {
   /** null: no alerts published. */
   alertsTopic: string | null;
   maxBytesPerSend: number;
-  /** Fault injection for the crash drill: called after the sends, before the commit. */
-  beforeCommit: (() => void) | undefined;
+  /** Fault injection (crash before the commit, lost answer after it). */
+  faults: TransactionFaults;
   chunks: ChunkProcessor;
   stats: Stats;
   timeMs: ForecasterSummary["time_ms"];
@@ -74,7 +75,7 @@ export async function commitChunk(
     time_ms.store += t2 - t1;
   };
   try {
-    const times = await c.producers.commit(partition, next, sendAndStore, c.beforeCommit);
+    const times = await c.producers.commit(partition, next, sendAndStore, c.faults);
     time_ms.offsets += times.offsets;
     time_ms.commit += times.commit;
     c.stats.transactions++;

@@ -93,6 +93,8 @@ export interface ForecasterOptions {
   transactionRetry?: { initialRetryTime: number; retries: number } | undefined;
   /** Fault injection for the crash drill: called after the sends, before the commit. */
   beforeCommit?: (() => void) | undefined;
+  /** Fault injection: called once the broker committed (a throw is a lost answer). */
+  afterCommit?: (() => void) | undefined;
   /** Where the counters go (default: this process's, served on /metrics). */
   metrics?: Metrics | undefined;
 }
@@ -175,7 +177,7 @@ function newCommitter(
     estimatesTopic: options.estimatesTopic,
     alertsTopic: options.alertsTopic,
     maxBytesPerSend: options.maxBytesPerSend ?? 800_000,
-    beforeCommit: options.beforeCommit,
+    faults: { beforeCommit: options.beforeCommit, afterCommit: options.afterCommit },
     chunks: new ChunkProcessor({
       engine: options.engine,
       observers,
@@ -219,9 +221,29 @@ function batchHandler(
   // of transactions: at a low rate the partitions' small chunks all commit at once (latency), in
   // a backlog `maxConcurrentTransactions` full chunks do
   const slots = new Slots(maxReadingsPerTransaction * (options.maxConcurrentTransactions ?? 2));
+  // one batch of a partition at a time, even across a rejoin (a stale batch may still be committing)
+  const running = new Map<number, Promise<unknown>>();
   return async (payload) => {
+    const { partition } = payload.batch;
+    const previous = running.get(partition) ?? Promise.resolve();
+    const mine = previous.catch(() => {}).then(() => handle(payload));
+    running.set(partition, mine);
+    try {
+      await mine;
+    } finally {
+      if (running.get(partition) === mine) running.delete(partition);
+    }
+  };
+
+  async function handle(payload: EachBatchPayload): Promise<void> {
     const { batch } = payload;
-    for (let i = 0; i < batch.messages.length; i += maxReadingsPerTransaction) {
+    if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
+    const start = await skipCommitted(
+      payload,
+      await committer.producers.committedOffset(batch.partition),
+    );
+    stats.skipped_committed += start;
+    for (let i = start; i < batch.messages.length; i += maxReadingsPerTransaction) {
       const messages = batch.messages.slice(i, i + maxReadingsPerTransaction);
       const taken = await slots.acquire(messages.length);
       try {
@@ -244,5 +266,42 @@ function batchHandler(
         slots.release(taken);
       }
     }
-  };
+  }
+}
+
+/**
+ * How many of the batch's first messages a committed transaction already
+ * consumed (offsets below the group's `committed` one, settled after a
+ * fresh `initTransactions`: lib/kafka/transactions.ts). They are resolved,
+ * not forecast again. The consumer's position can lag the group's offset
+ * after a join (kafkajs reads offsets without `require_stable`) or after a
+ * commit whose answer was lost.
+ */
+async function skipCommitted(payload: EachBatchPayload, committed: bigint | null): Promise<number> {
+  const { batch } = payload;
+  if (committed === null) return 0;
+  let n = 0;
+  while (n < batch.messages.length && BigInt(batch.messages[n]!.offset) < committed) n++;
+  if (n > 0) {
+    log.warn(
+      "Partition {partition}: offsets {first}-{last} were already consumed by a committed transaction; not forecast again",
+      {
+        partition: batch.partition,
+        first: batch.messages[0]!.offset,
+        last: batch.messages[n - 1]!.offset,
+      },
+    );
+    payload.resolveOffset(batch.messages[n - 1]!.offset);
+    await batchHeartbeat(payload);
+  } else if (BigInt(batch.messages[0]!.offset) > committed) {
+    log.warn(
+      "Partition {partition}: the batch starts at offset {first}, after the group's committed {committed}",
+      {
+        partition: batch.partition,
+        first: batch.messages[0]!.offset,
+        committed: String(committed),
+      },
+    );
+  }
+  return n;
 }

@@ -25,6 +25,12 @@ export interface ForecasterSummary {
   transactions: number;
   aborted_transactions: number;
   /**
+   * Messages not forecast again because a committed transaction had already
+   * consumed them (the consumer's position lagged the group's offset after a
+   * join or a lost commit answer); 0 in a run without faults.
+   */
+  skipped_committed: number;
+  /**
    * Where the time went, ms summed over the run: validating, warm starts and
    * forecasting (`process`); then per transaction the store write (while the
    * first request is on the wire), the rest of sending the records,
@@ -63,6 +69,7 @@ export function newStats(): Stats {
     warm_start_readings: 0,
     transactions: 0,
     aborted_transactions: 0,
+    skipped_committed: 0,
   };
 }
 

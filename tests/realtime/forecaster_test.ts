@@ -254,6 +254,37 @@ Deno.test("two forecasters share a group; one is killed -9 and the other takes i
   }
 });
 
+Deno.test("a commit whose answer is lost: the batch is read again but not forecast twice", async () => {
+  // what the hung-broker drill hit: a transaction committed on the broker while the client
+  // was told it failed (its answer lost in a coordinator failover). kafkajs retries the
+  // batch in the same member from the position before it, so the forecaster must learn the
+  // group's offset (after a fresh initTransactions) and skip what that transaction consumed
+  const ctx = await pipelineContext();
+  const kafka = createKafka(ctx.kafka);
+  try {
+    await produceFixture(ctx);
+    const run = await runTask(
+      "forecast",
+      ["--db", join(ctx.dir, "airq.db"), "--exit-when-idle", "3", "--json"],
+      { ...ctx.env, AIRQ_FAULT_LOSE_FIRST_COMMIT_ANSWER: "1", AIRQ_LOG_LEVEL: "info" },
+    );
+    assert.equal(run.code, 0, run.stderr);
+    const sets = await readSets(kafka, `${ctx.prefix}airq.forecasts`, READINGS, {
+      timeoutMs: 5_000,
+    });
+    assertExactlyOnce(sets);
+    const offsets = sets.map((x) => Number(x.source!.offset)).sort((a, b) => a - b);
+    assert.deepEqual(offsets, [...Array(READINGS).keys()]);
+    const s = JSON.parse(run.stdout.trim().split("\n").at(-1)!);
+    assert.equal(s.aborted_transactions, 1, "the lost answer failed the batch once");
+    // the first transaction took the whole fixture (one batch): all of it is skipped on the retry
+    assert.equal(s.skipped_committed, READINGS);
+    assert.match(run.stderr, /already consumed by a committed transaction/);
+  } finally {
+    await Deno.remove(ctx.dir, { recursive: true });
+  }
+});
+
 /**
  * Polls the forecaster group's committed offsets on `raw` (of `partitions`,
  * default all) until their sum is above 0 or `timeoutMs` passes; returns the sum.
