@@ -35,7 +35,7 @@ const SCHEMAS: [RegExp, z.ZodType][] = [
   [/^bench-launcher\.json$/, LauncherResultSchema],
   [/^drill-(consumer-kill|broker-restart)\.json$/, DrillReportSchema],
   [
-    /^drill-(leader-kill|rolling-restart|hung-broker|graceful-stop)\.json$/,
+    /^drill-(leader-kill|rolling-restart|hung-broker|graceful-stop)(-[a-z0-9-]+)?\.json$/,
     ClusterDrillResultSchema,
   ],
   [/^evaluation\.json$/, EvaluationReportSchema],
