@@ -4,6 +4,8 @@
  *
  * @module
  */
+// first: replaces kafkajs's read_committed filter before kafkajs loads (./read_committed.ts)
+import "./read_committed.ts";
 import {
   type Admin,
   type Consumer,

@@ -25,6 +25,7 @@ export {
   type Transaction,
   withAdmin,
 } from "./client.ts";
+export { readCommittedFixInstalled, withoutAborted } from "./read_committed.ts";
 export {
   alignTopicConfigs,
   cappedToBrokers,
