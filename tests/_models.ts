@@ -8,6 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
+import { type ForecastConfig, ForecastConfigSchema } from "../lib/offline/mod.ts";
 import { UCI_PATH } from "./_data.ts";
 import { runTask } from "./_pipeline.ts";
 
@@ -41,4 +42,16 @@ export async function trainSmallModels(
   );
   assert.equal(trained.code, 0, trained.stderr);
   return { modelDir, csv, config };
+}
+
+/** config/forecast.json for training in the test process on a small slice: 1,000-hour window, 10 trees. */
+export async function smallForecastConfig(): Promise<ForecastConfig> {
+  const base = ForecastConfigSchema.parse(
+    JSON.parse(await Deno.readTextFile(new URL("../config/forecast.json", import.meta.url))),
+  );
+  return {
+    ...base,
+    walkForward: { ...base.walkForward, trainWindowH: 1000 },
+    gbt: { ...base.gbt, trees: 10 },
+  };
 }

@@ -67,37 +67,10 @@ import {
 } from "../../lib/realtime/mod.ts";
 import { CompiledBlend, mergedCutsOf } from "../../lib/realtime/models.ts";
 import { UCI_PATH } from "../_data.ts";
-
-const T0 = Date.UTC(2004, 2, 10, 17); // 2004-03-10T18:00+01:00
+import { waveReading } from "../_readings.ts";
 
 function reading(h: number, overrides: Partial<CleanReading["measurements"]> = {}): CleanReading {
-  const wave = Math.sin((2 * Math.PI * h) / 24);
-  return {
-    schema_version: CLEAN_SCHEMA_VERSION,
-    station_id: "station-001",
-    ts: stationTime(T0 + h * HOUR_MS, 60),
-    ts_utc_ms: T0 + h * HOUR_MS,
-    measurements: {
-      co_mg_m3: 2 + wave,
-      pt08_s1_co: 1200 + 100 * wave,
-      nmhc_ug_m3: null,
-      c6h6_ug_m3: 10 + 3 * wave,
-      pt08_s2_nmhc: 1000 + 80 * wave,
-      nox_ppb: 150 + 50 * wave,
-      pt08_s3_nox: 1000 - 50 * wave,
-      no2_ug_m3: 100 + 20 * wave,
-      pt08_s4_no2: 1600,
-      pt08_s5_o3: 1200,
-      t_c: 13,
-      rh_pct: 50,
-      ah: 0.75,
-      ...overrides,
-    },
-    flags: {},
-    rejected: {},
-    status: "ok",
-    source: { topic: "airq.readings.raw", partition: 0, offset: String(h) },
-  };
+  return waveReading(h, { overrides });
 }
 
 const NONE: DeployedModels = { blends: new Map(), halfWidths: new Map(), problems: [] };

@@ -8,7 +8,7 @@
 import assert from "node:assert/strict";
 import { readUciFile } from "../../lib/dataset/mod.ts";
 import { HOUR_MS, toHourlySeries } from "../../lib/features/mod.ts";
-import { type ForecastConfig, ForecastConfigSchema, trainModels } from "../../lib/offline/mod.ts";
+import { trainModels } from "../../lib/offline/mod.ts";
 import { SarimaFilter, type SarimaTargetModel } from "../../lib/models/mod.ts";
 import { CLEAN_SCHEMA_VERSION, type CleanReading } from "../../lib/records/mod.ts";
 import {
@@ -21,6 +21,7 @@ import {
   stationTime,
 } from "../../lib/realtime/mod.ts";
 import { UCI_PATH } from "../_data.ts";
+import { smallForecastConfig } from "../_models.ts";
 
 const UTC_OFFSET_MIN = 60;
 const COEFFICIENTS = {
@@ -49,14 +50,7 @@ function sarimaModel(target: string, windowH: number): SarimaTargetModel {
 }
 
 const rows = await Array.fromAsync(readUciFile(UCI_PATH, { utcOffset: "+01:00" }));
-const base = ForecastConfigSchema.parse(
-  JSON.parse(await Deno.readTextFile(new URL("../../config/forecast.json", import.meta.url))),
-);
-const config: ForecastConfig = {
-  ...base,
-  walkForward: { ...base.walkForward, trainWindowH: 1000 },
-  gbt: { ...base.gbt, trees: 10 },
-};
+const config = await smallForecastConfig();
 const artifacts = trainModels(toHourlySeries(rows.slice(0, 1200)), config, "2026-01-01T00:00:00Z");
 const models = assembleModels(artifacts, null, UTC_OFFSET_MIN);
 

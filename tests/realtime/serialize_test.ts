@@ -7,10 +7,7 @@
  */
 import assert from "node:assert/strict";
 import fc from "fast-check";
-import { HOUR_MS } from "../../lib/features/mod.ts";
 import {
-  CLEAN_SCHEMA_VERSION,
-  type CleanReading,
   EstimateRecordSchema,
   FALLBACK_REASONS,
   forecastRows,
@@ -24,9 +21,9 @@ import {
   type ForecastRecord,
   loadDeployedModels,
   RealtimeForecaster,
-  stationTime,
 } from "../../lib/realtime/mod.ts";
 import { estimateJson, forecastSetJson } from "../../lib/realtime/serialize.ts";
+import { waveReading } from "../_readings.ts";
 
 const pure = { permissions: "none" } as const;
 
@@ -275,38 +272,21 @@ Deno.test("arbitrary records (property)", pure, () => {
 Deno.test("every record the engine writes, with and without models: same text, valid, and the set expands back to the rows", async () => {
   const real = await loadDeployedModels("var/models", "var/evaluation.json", 60);
   const none: DeployedModels = { blends: new Map(), halfWidths: new Map(), problems: [] };
-  const T0 = Date.UTC(2004, 2, 10, 17);
   let records = 0;
   for (const models of [none, real]) {
     const engine = new RealtimeForecaster(models, { utcOffsetMin: 60, warmupH: 24 });
     for (let h = 0; h < 60; h++) {
       for (let s = 0; s < 3; s++) {
         const wave = Math.sin((2 * Math.PI * h) / 24) + s / 7;
-        const reading: CleanReading = {
-          schema_version: CLEAN_SCHEMA_VERSION,
-          station_id: `station-${s}`,
-          ts: stationTime(T0 + h * HOUR_MS, 60),
-          ts_utc_ms: T0 + h * HOUR_MS,
-          measurements: {
+        const reading = waveReading(h, {
+          station: `station-${s}`,
+          shift: s / 7,
+          overrides: {
             co_mg_m3: h % 7 === s ? null : 2 + wave,
-            pt08_s1_co: 1200 + 100 * wave,
-            nmhc_ug_m3: null,
-            c6h6_ug_m3: 10 + 3 * wave,
-            pt08_s2_nmhc: 1000 + 80 * wave,
             nox_ppb: h % 5 === 0 ? null : 150 + 50 * wave,
-            pt08_s3_nox: 1000 - 50 * wave,
-            no2_ug_m3: 100 + 20 * wave,
-            pt08_s4_no2: 1600,
-            pt08_s5_o3: 1200,
-            t_c: 13,
-            rh_pct: 50,
-            ah: 0.75,
           },
-          flags: {},
-          rejected: {},
-          status: "ok",
           source: { topic: "airq.readings.clean", partition: s, offset: String(3 * h + s) },
-        };
+        });
         const out = engine.process(reading, h % 2 === 0 ? reading.source : null);
         assertSameSet(out.forecasts);
         const text = forecastSetJson(out.forecasts, ISSUED);

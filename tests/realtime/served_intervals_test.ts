@@ -4,8 +4,8 @@
  */
 import assert from "node:assert/strict";
 import { readUciFile } from "../../lib/dataset/mod.ts";
-import { HOUR_MS, toHourlySeries } from "../../lib/features/mod.ts";
-import { type ForecastConfig, ForecastConfigSchema, trainModels } from "../../lib/offline/mod.ts";
+import { toHourlySeries } from "../../lib/features/mod.ts";
+import { trainModels } from "../../lib/offline/mod.ts";
 import {
   conditionalIntervalsOf,
   outageFlags,
@@ -13,33 +13,22 @@ import {
 } from "../../lib/offline/conditional_intervals.ts";
 import { mulberry32 } from "../../lib/models/mod.ts";
 import {
-  CLEAN_SCHEMA_VERSION,
   type CleanReading,
   type ServedIntervals,
   ServedIntervalsSchema,
 } from "../../lib/records/mod.ts";
-import {
-  assembleModels,
-  type ForecastRecord,
-  RealtimeForecaster,
-  stationTime,
-} from "../../lib/realtime/mod.ts";
+import { assembleModels, type ForecastRecord, RealtimeForecaster } from "../../lib/realtime/mod.ts";
 import { baseGroupCount } from "../../lib/scoring/mod.ts";
 import { UCI_PATH } from "../_data.ts";
+import { smallForecastConfig } from "../_models.ts";
+import { WAVE_T0, waveReading } from "../_readings.ts";
 
-const T0 = Date.UTC(2004, 2, 10, 17);
+const T0 = WAVE_T0;
 const UTC_OFFSET_MIN = 60;
 const N = 400;
 const H = 1;
 
-const base = ForecastConfigSchema.parse(
-  JSON.parse(await Deno.readTextFile(new URL("../../config/forecast.json", import.meta.url))),
-);
-const config: ForecastConfig = {
-  ...base,
-  walkForward: { ...base.walkForward, trainWindowH: 1000 },
-  gbt: { ...base.gbt, trees: 10 },
-};
+const config = await smallForecastConfig();
 const artifacts = trainModels(
   toHourlySeries((await Array.fromAsync(readUciFile(UCI_PATH))).slice(0, 1200)),
   config,
@@ -48,32 +37,7 @@ const artifacts = trainModels(
 
 /** Hour `h` of a station whose CO is noisy and missing at `missing` hours. */
 function reading(h: number, co: number): CleanReading {
-  const wave = Math.sin((2 * Math.PI * h) / 24);
-  return {
-    schema_version: CLEAN_SCHEMA_VERSION,
-    station_id: "station-001",
-    ts: stationTime(T0 + h * HOUR_MS, UTC_OFFSET_MIN),
-    ts_utc_ms: T0 + h * HOUR_MS,
-    measurements: {
-      co_mg_m3: co === co ? co : null,
-      pt08_s1_co: 1200 + 100 * wave,
-      nmhc_ug_m3: null,
-      c6h6_ug_m3: 10 + 3 * wave,
-      pt08_s2_nmhc: 1000 + 80 * wave,
-      nox_ppb: 150 + 50 * wave,
-      pt08_s3_nox: 1000 - 50 * wave,
-      no2_ug_m3: 100 + 20 * wave,
-      pt08_s4_no2: 1600,
-      pt08_s5_o3: 1200,
-      t_c: 13,
-      rh_pct: 50,
-      ah: 0.75,
-    },
-    flags: {},
-    rejected: {},
-    status: "ok",
-    source: { topic: "airq.readings.raw", partition: 0, offset: String(h) },
-  };
+  return waveReading(h, { overrides: { co_mg_m3: co === co ? co : null } });
 }
 
 /** CO over N hours, with outages; the last one ends 3 hours before the last hour. */
@@ -112,7 +76,7 @@ Deno.test("the engine's interval of a forecast is the offline regime-aware rule'
   );
   assert.ok(Number.isFinite(pred[N - 1]!), "the last hour has a model forecast");
   const settings = {
-    ...base.conformal.conditional!,
+    ...config.conformal.conditional!,
     scale: "log1p",
     grouping: "level",
     outage: true,
