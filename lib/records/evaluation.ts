@@ -147,6 +147,14 @@ export const RegimeCoverageRowSchema = z.strictObject({
 });
 
 /**
+ * How the served intervals group forecasts: by the target hour's clock, the forecast level, or
+ * both (the rules: lib/scoring/interval_groups.ts, which takes the names from here).
+ */
+export const INTERVAL_GROUPINGS = ["none", "rush", "level", "rush_level", "day_level"] as const;
+/** One of {@linkcode INTERVAL_GROUPINGS}. */
+export type IntervalGrouping = typeof INTERVAL_GROUPINGS[number];
+
+/**
  * The intervals the real-time forecaster serves around `best` (lib/realtime/served_intervals.ts):
  * the group rule (lib/scoring/interval_groups.ts) and, per target and horizon, its level bin edges
  * and each group's half-width after the test window's last hour, on `scale`.
@@ -154,7 +162,7 @@ export const RegimeCoverageRowSchema = z.strictObject({
 export const ServedIntervalsSchema = z.strictObject({
   rule: z.string(),
   scale: z.enum(["absolute", "log1p"]),
-  grouping: z.enum(["none", "rush", "level", "rush_level", "day_level"]),
+  grouping: z.enum(INTERVAL_GROUPINGS),
   day_hours: z.tuple([z.number().int(), z.number().int()]),
   rush_hours: z.array(z.number().int()),
   /** The outage group: a run of `min_missing_h` missing target hours affects `within_h` hours. */

@@ -82,6 +82,8 @@ export {
   EVALUATION_WRITER,
   type EvaluationReport,
   EvaluationReportSchema,
+  INTERVAL_GROUPINGS,
+  type IntervalGrouping,
   type NowcastRow,
   NowcastRowSchema,
   type ResultRow,

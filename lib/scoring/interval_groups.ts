@@ -12,12 +12,11 @@
  *
  * @module
  */
+import { INTERVAL_GROUPINGS, type IntervalGrouping } from "../records/mod.ts";
 import type { ResidualScale } from "./conditional_conformal.ts";
 
-/** How the intervals group forecasts: by the target hour's clock, the forecast level, or both. */
-export const INTERVAL_GROUPINGS = ["none", "rush", "level", "rush_level", "day_level"] as const;
-/** One of {@linkcode INTERVAL_GROUPINGS}. */
-export type IntervalGrouping = typeof INTERVAL_GROUPINGS[number];
+// the names are the evaluation record's (lib/records/evaluation.ts), so the schema and the rules agree
+export { INTERVAL_GROUPINGS, type IntervalGrouping };
 
 /** An outage: a run of at least `minMissingH` missing target hours; `withinH`: hours it affects. */
 export interface OutageRule {
