@@ -7,6 +7,7 @@ import {
   pinnedKafkaVersion,
   randomClusterId,
   resolveDirs,
+  runTool,
 } from "../../lib/harness/broker/mod.ts";
 import { CONFIG_DIR, type KafkaConfig, loadKafkaConfig } from "../../lib/config/mod.ts";
 
@@ -79,4 +80,22 @@ Deno.test("state and cache folders default under HOME and follow AIRQ_* override
     cacheDir: "/c",
   });
   assert.throws(() => resolveDirs(env({})), /HOME is not set/);
+});
+
+Deno.test("a system tool killed by a signal is asked again, not read as an answer", async () => {
+  // the first run kills itself with SIGTERM, as a signal to the whole process group does to a
+  // `ps` the demo runs while it stops; read as "no such process", the demo forgot its broker
+  const dir = await Deno.makeTempDir({ prefix: "airq-run-tool-" });
+  try {
+    const mark = `${dir}/ran`;
+    const script = `if [ ! -f ${mark} ]; then touch ${mark}; kill -TERM $$; fi; echo answered`;
+    const result = await runTool("sh", ["-c", script]);
+    assert.deepEqual(result, { ok: true, out: "answered\n" });
+    // a tool that exits non-zero on its own is an answer, and is not retried
+    const refused = await runTool("sh", ["-c", `echo no; exit 1`]);
+    assert.deepEqual(refused, { ok: false, out: "no\n" });
+    assert.equal(await runTool("airq-no-such-tool", []), null);
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });

@@ -28,7 +28,14 @@ export {
 export { randomClusterId } from "./kraft.ts";
 export type { BrokerRecord } from "./pid_file.ts";
 export { type BrokerDirs, brokerFiles, resolveDirs } from "./paths.ts";
-export { commandLine, findPortOwner, isAlive, isPortFree, type PortOwner } from "./ports.ts";
+export {
+  commandLine,
+  findPortOwner,
+  isAlive,
+  isPortFree,
+  type PortOwner,
+  runTool,
+} from "./ports.ts";
 export {
   freePort,
   type PrivateBroker,

@@ -24,13 +24,33 @@ export interface PortOwner {
 
 const decoder = new TextDecoder();
 
-async function run(cmd: string, args: string[]): Promise<{ ok: boolean; out: string } | null> {
-  try {
-    const out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
-    return { ok: out.success, out: decoder.decode(out.stdout) };
-  } catch (error) {
-    if (error instanceof Deno.errors.NotFound) return null; // tool not installed
-    throw error;
+/** How often {@linkcode runTool} asks again when a signal killed the tool. */
+const SIGNAL_RETRIES = 5;
+
+/**
+ * Runs a system tool (`ps`, `ss`, `kill`) and returns its exit status and
+ * stdout; null when it is not installed. A tool killed by a signal has said
+ * nothing about what it was asked, so it runs again (up to
+ * {@linkcode SIGNAL_RETRIES} times): the tools run in airq's process group, and
+ * a SIGTERM or Ctrl-C sent to the whole group (a service manager, a closed
+ * terminal) reaches them too. Read as "no such process", such a `ps` made
+ * the demo forget the broker it had started and leave its JVM running.
+ */
+export async function runTool(
+  cmd: string,
+  args: string[],
+): Promise<{ ok: boolean; out: string } | null> {
+  for (let attempt = 1;; attempt++) {
+    let out: Deno.CommandOutput;
+    try {
+      out = await new Deno.Command(cmd, { args, stdout: "piped", stderr: "null" }).output();
+    } catch (error) {
+      if (error instanceof Deno.errors.NotFound) return null; // tool not installed
+      throw error;
+    }
+    if (out.signal === null || attempt >= SIGNAL_RETRIES) {
+      return { ok: out.success && out.signal === null, out: decoder.decode(out.stdout) };
+    }
   }
 }
 
@@ -40,7 +60,7 @@ async function run(cmd: string, args: string[]): Promise<{ ok: boolean; out: str
  * (Deno needs --allow-all to read /proc/<pid>, so airq asks `ss` and `ps` instead.)
  */
 export async function findPortOwner(port: number): Promise<PortOwner | null> {
-  const result = await run("ss", ["-ltnpH", `sport = :${port}`]);
+  const result = await runTool("ss", ["-ltnpH", `sport = :${port}`]);
   const match = result?.out.match(/users:\(\("([^"]*)",pid=(\d+)/);
   if (!match?.[2]) return null;
   const pid = Number(match[2]);
@@ -59,7 +79,7 @@ export interface ProcessInfo {
  * `kill -0` (state "?" and an empty command) when `ps` is not installed.
  */
 export async function processInfo(pid: number): Promise<ProcessInfo | null> {
-  const ps = await run("ps", ["-o", "stat=,args=", "-p", String(pid)]);
+  const ps = await runTool("ps", ["-o", "stat=,args=", "-p", String(pid)]);
   if (ps !== null) {
     if (!ps.ok) return null;
     const line = ps.out.trim();
@@ -68,7 +88,7 @@ export async function processInfo(pid: number): Promise<ProcessInfo | null> {
       ? null
       : { state: line.slice(0, space), command: line.slice(space + 1).trim() };
   }
-  const kill = await run("kill", ["-0", String(pid)]);
+  const kill = await runTool("kill", ["-0", String(pid)]);
   return kill?.ok ? { state: "?", command: "" } : null;
 }
 
