@@ -52,7 +52,8 @@ function isAbortMarker(m: FetchedRecord): boolean {
  * are not part of an aborted transaction: a transactional record of producer
  * P is dropped once the offset has reached the first offset of one of P's
  * aborted transactions, until P's abort marker. `aborted` may come in any
- * order. Control records are kept (kafkajs drops them next).
+ * order. Control records are kept (kafkajs drops them next). Without aborted
+ * transactions the same array is returned.
  *
  * @example
  * ```ts
@@ -74,10 +75,11 @@ function isAbortMarker(m: FetchedRecord): boolean {
  * ```
  */
 export function withoutAborted<M extends FetchedRecord>(
-  messages: readonly M[],
+  messages: M[],
   aborted: readonly AbortedTransaction[] | null | undefined,
 ): M[] {
-  if (aborted === null || aborted === undefined || aborted.length === 0) return [...messages];
+  // no aborted transaction in the fetch (the usual case): the batch as it came, not a copy
+  if (aborted === null || aborted === undefined || aborted.length === 0) return messages;
   const queue = aborted
     .map((t) => ({ pid: String(t.producerId), first: BigInt(t.firstOffset) }))
     .sort((a, b) => (a.first < b.first ? -1 : a.first > b.first ? 1 : 0));
