@@ -274,11 +274,15 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     retrainer,
     exitWhenIdleMs,
     signal: stops.signal,
-    // crash drill (tests/realtime): die like kill -9 with a transaction open, its records in the log
-    beforeCommit: env("AIRQ_FAULT_EXIT_BEFORE_COMMIT") === "1" ? () => Deno.exit(137) : undefined,
-    // lost-answer drill (tests/realtime): the first commit succeeds on the broker, but this
-    // process is told it failed, as when the answer is lost in a broker failover
-    afterCommit: env("AIRQ_FAULT_LOSE_FIRST_COMMIT_ANSWER") === "1" ? loseFirstAnswer() : undefined,
+    faults: {
+      // crash drill (tests/realtime): die like kill -9 with a transaction open, its records in the log
+      beforeCommit: env("AIRQ_FAULT_EXIT_BEFORE_COMMIT") === "1" ? () => Deno.exit(137) : undefined,
+      // lost-answer drill (tests/realtime): the first commit succeeds on the broker, but this
+      // process is told it failed, as when the answer is lost in a broker failover
+      afterCommit: env("AIRQ_FAULT_LOSE_FIRST_COMMIT_ANSWER") === "1"
+        ? loseFirstAnswer()
+        : undefined,
+    },
   }).finally(async () => {
     await store.close();
     await metricsServer?.close();

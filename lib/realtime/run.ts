@@ -25,6 +25,7 @@ import {
   runStream,
   Slots,
   TransactionalProducers,
+  type TransactionFaults,
 } from "../kafka/mod.ts";
 import type { QualityRules } from "../quality/mod.ts";
 import type { ReadingStore } from "../storage/mod.ts";
@@ -91,10 +92,8 @@ export interface ForecasterOptions {
   signal: AbortSignal;
   /** Retries of the transactional producers (first wait ms, count); default kafkajs's. */
   transactionRetry?: { initialRetryTime: number; retries: number } | undefined;
-  /** Fault injection for the crash drill: called after the sends, before the commit. */
-  beforeCommit?: (() => void) | undefined;
-  /** Fault injection: called once the broker committed (a throw is a lost answer). */
-  afterCommit?: (() => void) | undefined;
+  /** Fault injection for the drills and tests: a crash before a commit, a lost answer after it. */
+  faults?: TransactionFaults | undefined;
   /** Where the counters go (default: this process's, served on /metrics). */
   metrics?: Metrics | undefined;
 }
@@ -177,7 +176,7 @@ function newCommitter(
     estimatesTopic: options.estimatesTopic,
     alertsTopic: options.alertsTopic,
     maxBytesPerSend: options.maxBytesPerSend ?? 800_000,
-    faults: { beforeCommit: options.beforeCommit, afterCommit: options.afterCommit },
+    faults: options.faults ?? {},
     chunks: new ChunkProcessor({
       engine: options.engine,
       observers,
