@@ -19,7 +19,7 @@ import {
 import type { ForecasterMetrics } from "../metrics/mod.ts";
 import type { ReadingStore, Snapshot } from "../storage/mod.ts";
 import type { ChunkOutput, ChunkProcessor, ForecastObserver } from "./chunk.ts";
-import type { ForecasterSummary, Stats } from "./run_stats.ts";
+import type { ChunkStages, ForecasterSummary, Stats } from "./run_stats.ts";
 
 const log = getLogger(["airq", "forecaster"]);
 
@@ -37,7 +37,17 @@ export interface Committer {
   chunks: ChunkProcessor;
   stats: Stats;
   timeMs: ForecasterSummary["time_ms"];
+  /** Per-chunk stage durations (the summary's `chunk_ms`). */
+  stages: ChunkStages;
   counters: ForecasterMetrics;
+}
+
+/** One committed chunk's transaction steps, ms (the rows of `time_ms` it adds to). */
+export interface ChunkCommitTimes {
+  store: number;
+  send: number;
+  offsets: number;
+  commit: number;
 }
 
 /**
@@ -53,8 +63,9 @@ export async function commitChunk(
   partition: number,
   next: string,
   out: ChunkOutput,
-): Promise<void> {
+): Promise<ChunkCommitTimes> {
   const time_ms = c.timeMs;
+  const mine = { store: 0, send: 0, offsets: 0, commit: 0 };
   const sendAndStore = async (transaction: Transaction) => {
     const t0 = performance.now();
     const sending = sendAll(
@@ -71,15 +82,20 @@ export async function commitChunk(
     await c.writer.write(out.stored);
     const t2 = performance.now();
     await sending;
-    time_ms.send += (t1 - t0) + (performance.now() - t2);
-    time_ms.store += t2 - t1;
+    mine.send = (t1 - t0) + (performance.now() - t2);
+    mine.store = t2 - t1;
   };
   try {
     const times = await c.producers.commit(partition, next, sendAndStore, c.faults);
-    time_ms.offsets += times.offsets;
-    time_ms.commit += times.commit;
+    mine.offsets = times.offsets;
+    mine.commit = times.commit;
+    time_ms.send += mine.send;
+    time_ms.store += mine.store;
+    time_ms.offsets += mine.offsets;
+    time_ms.commit += mine.commit;
     c.stats.transactions++;
     c.counters.transactions.inc({ outcome: "committed" });
+    return mine;
   } catch (error) {
     c.stats.aborted_transactions++;
     c.counters.transactions.inc({ outcome: "aborted" });

@@ -47,4 +47,11 @@ export {
   type ForecastObserver,
   runForecaster,
 } from "./run.ts";
+export {
+  CHUNK_SAMPLES,
+  CHUNK_STAGES,
+  type ChunkStage,
+  ChunkStages,
+  type ChunkStagesSummary,
+} from "./run_stats.ts";
 export { alerterObserver, MONITOR_SNAPSHOT, monitorObserver } from "./observers.ts";

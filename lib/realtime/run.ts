@@ -22,6 +22,7 @@ import {
   batchHeartbeat,
   createKafka,
   type EachBatchPayload,
+  PRODUCED_AT_HEADER,
   runStream,
   Slots,
   TransactionalProducers,
@@ -35,7 +36,13 @@ import { roundedTimes } from "../timing.ts";
 import { type ForecasterMetrics, type Metrics, processMetrics } from "../metrics/mod.ts";
 import type { Retrainer } from "./retrainer.ts";
 import { commitChunk, type Committer, StoreWriter } from "./commit.ts";
-import { addCounts, countCommitted, type ForecasterSummary, newStats } from "./run_stats.ts";
+import {
+  addCounts,
+  ChunkStages,
+  countCommitted,
+  type ForecasterSummary,
+  newStats,
+} from "./run_stats.ts";
 
 export type { ForecasterSummary, ForecastObserver };
 
@@ -152,6 +159,7 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
   return {
     ...stats,
     time_ms: roundedTimes(committer.timeMs),
+    chunk_ms: committer.stages.summary(),
     duration_s: Math.round(performance.now() - t0) / 1000,
     forecasts_per_s: rate(),
     outcome,
@@ -186,6 +194,7 @@ function newCommitter(
     }),
     stats: newStats(),
     timeMs: { process: 0, store: 0, send: 0, offsets: 0, commit: 0 },
+    stages: new ChunkStages(),
     counters,
   };
 }
@@ -214,7 +223,7 @@ function batchHandler(
   options: ForecasterOptions,
   committer: Committer,
 ): (payload: EachBatchPayload) => Promise<void> {
-  const { chunks, stats, timeMs, counters } = committer;
+  const { chunks, stats, timeMs, counters, stages } = committer;
   const maxReadingsPerTransaction = options.maxReadingsPerTransaction ?? 500;
   // memory is bounded by the readings in flight (processed, not yet committed), not by the number
   // of transactions: at a low rate the partitions' small chunks all commit at once (latency), in
@@ -224,8 +233,10 @@ function batchHandler(
   const running = new Map<number, Promise<unknown>>();
   return async (payload) => {
     const { partition } = payload.batch;
+    const arrived = performance.now();
+    const arrivedMs = Date.now();
     const previous = running.get(partition) ?? Promise.resolve();
-    const mine = previous.catch(() => {}).then(() => handle(payload));
+    const mine = previous.catch(() => {}).then(() => handle(payload, arrived, arrivedMs));
     running.set(partition, mine);
     try {
       await mine;
@@ -234,7 +245,11 @@ function batchHandler(
     }
   };
 
-  async function handle(payload: EachBatchPayload): Promise<void> {
+  async function handle(
+    payload: EachBatchPayload,
+    arrived: number,
+    arrivedMs: number,
+  ): Promise<void> {
     const { batch } = payload;
     if (batch.messages.length === 0 || !payload.isRunning() || payload.isStale()) return;
     const start = await skipCommitted(
@@ -255,8 +270,22 @@ function batchHandler(
           messages,
           () => batchHeartbeat(payload),
         );
-        timeMs.process += performance.now() - t0;
-        await commitChunk(committer, batch.partition, (BigInt(last) + 1n).toString(), out);
+        const t1 = performance.now();
+        timeMs.process += t1 - t0;
+        const steps = await commitChunk(
+          committer,
+          batch.partition,
+          (BigInt(last) + 1n).toString(),
+          out,
+        );
+        const fetch = arrivedMs - producedAtMs(messages[0]!);
+        stages.add({
+          fetch,
+          queue: t0 - arrived,
+          process: t1 - t0,
+          ...steps,
+          total: fetch + (performance.now() - arrived),
+        });
         payload.resolveOffset(last);
         addCounts(stats, out, messages.length);
         countCommitted(counters, out);
@@ -266,6 +295,12 @@ function batchHandler(
       }
     }
   }
+}
+
+/** The message's `airq.produced_at` header (epoch ms), NaN without one. */
+function producedAtMs(message: { headers?: Record<string, unknown> | undefined }): number {
+  const stamp = message.headers?.[PRODUCED_AT_HEADER];
+  return stamp === undefined || stamp === null ? NaN : Number(String(stamp));
 }
 
 /**

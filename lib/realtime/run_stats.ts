@@ -37,6 +37,12 @@ export interface ForecasterSummary {
    * `sendOffsets` and the commit.
    */
   time_ms: { process: number; store: number; send: number; offsets: number; commit: number };
+  /**
+   * Where a reading's latency goes, per committed chunk (the latest
+   * {@linkcode CHUNK_SAMPLES} of the run): the median and the 99th
+   * percentile of each stage, ms. See {@linkcode CHUNK_STAGES}.
+   */
+  chunk_ms: ChunkStagesSummary;
   duration_s: number;
   forecasts_per_s: number;
   outcome: "idle" | "stopped";
@@ -51,8 +57,102 @@ export interface ForecasterSummary {
 /** The summary's counts, added to as chunks commit. */
 export type Stats = Omit<
   ForecasterSummary,
-  "time_ms" | "duration_s" | "forecasts_per_s" | "outcome" | "retraining"
+  "time_ms" | "chunk_ms" | "duration_s" | "forecasts_per_s" | "outcome" | "retraining"
 >;
+
+/**
+ * The stages of one chunk, in order:
+ * - `fetch`: from the `airq.produced_at` header of the chunk's first (oldest)
+ *   message to its batch reaching the forecaster's handler (the producer's
+ *   linger, the broker, the fetch); the producer's clock against this
+ *   process's, so on separate machines it includes their clock offset;
+ * - `queue`: from there to the chunk's processing (the partition's previous
+ *   batch still committing, earlier chunks of the batch, the in-flight bound);
+ * - `process`, `store`, `send`, `offsets`, `commit`: as in `time_ms`;
+ * - `total`: from the first message's `produced_at` to the end of the commit.
+ *   After it, a read_committed reader still waits for the commit markers and
+ *   its own fetch.
+ */
+export const CHUNK_STAGES = [
+  "fetch",
+  "queue",
+  "process",
+  "store",
+  "send",
+  "offsets",
+  "commit",
+  "total",
+] as const;
+
+/** A stage of {@linkcode CHUNK_STAGES}. */
+export type ChunkStage = typeof CHUNK_STAGES[number];
+
+/** How many of the latest chunks the stage quantiles are taken from. */
+export const CHUNK_SAMPLES = 20_000;
+
+/** `chunk_ms` of the summary: quantiles of each stage over the chunks kept. */
+export interface ChunkStagesSummary {
+  /** Chunks the quantiles are taken from (the latest, at most {@linkcode CHUNK_SAMPLES}). */
+  chunks: number;
+  p50: Record<ChunkStage, number | null>;
+  p99: Record<ChunkStage, number | null>;
+}
+
+/**
+ * The latest chunks' stage durations, in a ring of {@linkcode CHUNK_SAMPLES}
+ * per stage (NaN: not measured for that chunk, e.g. no `produced_at` header).
+ *
+ * @example
+ * ```ts
+ * import assert from "node:assert/strict";
+ * import { ChunkStages } from "./run_stats.ts";
+ * const stages = new ChunkStages(4);
+ * for (const ms of [1, 2, 3, 4, 5, 100]) stages.add({ process: ms });
+ * const s = stages.summary();
+ * assert.equal(s.chunks, 4); // the latest 4: 3, 4, 5, 100
+ * assert.equal(s.p50.process, 4);
+ * assert.equal(s.p99.process, 100);
+ * assert.equal(s.p50.fetch, null); // never measured
+ * ```
+ */
+export class ChunkStages {
+  readonly #size: number;
+  readonly #rings = new Map<ChunkStage, Float64Array>();
+  #count = 0;
+
+  constructor(size = CHUNK_SAMPLES) {
+    this.#size = size;
+    for (const stage of CHUNK_STAGES) this.#rings.set(stage, new Float64Array(size).fill(NaN));
+  }
+
+  /** One chunk's stages (a missing stage is not measured for it). */
+  add(ms: Partial<Record<ChunkStage, number>>): void {
+    const at = this.#count % this.#size;
+    for (const stage of CHUNK_STAGES) this.#rings.get(stage)![at] = ms[stage] ?? NaN;
+    this.#count++;
+  }
+
+  /** Median and 99th percentile (nearest rank) of each stage, ms to 0.1; null when never measured. */
+  summary(): ChunkStagesSummary {
+    const n = Math.min(this.#count, this.#size);
+    const p50 = {} as Record<ChunkStage, number | null>;
+    const p99 = {} as Record<ChunkStage, number | null>;
+    for (const stage of CHUNK_STAGES) {
+      const values = Array.from(this.#rings.get(stage)!.subarray(0, n))
+        .filter((v) => !Number.isNaN(v))
+        .sort((a, b) => a - b);
+      p50[stage] = nearestRank(values, 0.5);
+      p99[stage] = nearestRank(values, 0.99);
+    }
+    return { chunks: n, p50, p99 };
+  }
+}
+
+function nearestRank(sorted: readonly number[], q: number): number | null {
+  if (sorted.length === 0) return null;
+  const v = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
+  return Math.round(v * 10) / 10;
+}
 
 /** All counts at zero. */
 export function newStats(): Stats {

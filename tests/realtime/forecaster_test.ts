@@ -10,6 +10,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createKafka, type Kafka } from "../../lib/kafka/mod.ts";
 import { forecastRows, type ForecastSet, ForecastSetSchema } from "../../lib/records/mod.ts";
+import { CHUNK_STAGES } from "../../lib/realtime/mod.ts";
 import { collect } from "../_browser.ts";
 import {
   type PipelineContext,
@@ -86,6 +87,15 @@ Deno.test("produce 48 h -> forecast: exactly 48 committed forecast sets of 12, e
     assert.equal(s.readings, READINGS);
     assert.equal(s.forecasts, READINGS * PER_READING);
     assert.equal(s.forecast_sets, READINGS);
+    // where the latency goes: every committed chunk's stages, the producer's header included
+    assert.equal(s.chunk_ms.chunks, s.transactions);
+    for (const q of ["p50", "p99"]) {
+      for (const stage of CHUNK_STAGES) {
+        const ms = s.chunk_ms[q][stage];
+        assert.ok(typeof ms === "number" && ms >= 0, `${q} ${stage}: ${ms}`);
+      }
+      assert.ok(s.chunk_ms[q].total >= s.chunk_ms[q].fetch, "total includes the fetch");
+    }
     assertExactlyOnce(await readSets(kafka, `${ctx.prefix}airq.forecasts`, READINGS));
     // deno-lint-ignore no-console
     console.log(
