@@ -6,6 +6,8 @@
  */
 // first: replaces kafkajs's read_committed filter before kafkajs loads (./read_committed.ts)
 import "./read_committed.ts";
+// first too: a faster CRC-32C for kafkajs's record batches (./crc32c.ts)
+import "./crc32c.ts";
 import {
   type Admin,
   type Consumer,
