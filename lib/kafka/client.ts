@@ -8,6 +8,8 @@
 import "./read_committed.ts";
 // first too: a faster CRC-32C for kafkajs's record batches (./crc32c.ts)
 import "./crc32c.ts";
+// and the produce request's record batch in one buffer (./record_batch.ts)
+import "./record_batch.ts";
 import {
   type Admin,
   type Consumer,

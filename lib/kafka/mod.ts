@@ -28,6 +28,12 @@ export {
 export { readCommittedFixInstalled, withoutAborted } from "./read_committed.ts";
 export { crc32c, crc32cInstalled } from "./crc32c.ts";
 export {
+  encodeRecordBatch,
+  kafkajsEncoders,
+  prepareRecord,
+  recordBatchInstalled,
+} from "./record_batch.ts";
+export {
   alignTopicConfigs,
   cappedToBrokers,
   type ClusterStatus,
