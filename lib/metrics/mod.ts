@@ -13,6 +13,7 @@ export {
   LATENCY_BUCKETS_S,
   Metrics,
   processMetrics,
+  STAGE_BUCKETS_S,
   type StreamMetrics,
   type TopicStreamMetrics,
 } from "./registry.ts";

@@ -32,6 +32,26 @@ export const BATCH_BUCKETS_S: readonly number[] = [
   30,
 ];
 
+/** Seconds buckets of the forecaster's chunk stages (1 ms to 2 min): most stages take a few ms. */
+export const STAGE_BUCKETS_S: readonly number[] = [
+  0.001,
+  0.0025,
+  0.005,
+  0.01,
+  0.025,
+  0.05,
+  0.1,
+  0.25,
+  0.5,
+  1,
+  2.5,
+  5,
+  10,
+  30,
+  60,
+  120,
+];
+
 /** Seconds buckets of the end-to-end latency histogram (10 ms to 2 min). */
 export const LATENCY_BUCKETS_S: readonly number[] = [
   0.01,
@@ -148,6 +168,7 @@ const FORECASTER = {
   baselineForecasts: spec("counter", "airq_forecasts_baseline_total", [], "Forecasts that fell back to a baseline (no model, warm-up)"),
   estimates: spec("counter", "airq_estimates_written_total", [], "Virtual-sensor estimates committed to the estimates topic"),
   transactions: spec("counter", "airq_forecaster_transactions_total", ["outcome"], "Kafka transactions, by outcome (committed or aborted)"),
+  chunkStageSeconds: spec("histogram", "airq_forecaster_chunk_stage_seconds", ["stage"], "Each committed chunk's stages (fetch, queue, process, store, send, offsets, commit, total; the summary's chunk_ms, docs/realtime.md)", STAGE_BUCKETS_S),
   driftState: spec("gauge", "airq_model_drift_state", [], "Worst drift alert firing now over every station: 0 none, 1 warning, 2 critical"),
   driftAlertsFiring: spec("gauge", "airq_model_alerts_firing", [], "Model-monitoring alerts firing now (live MAE ratio, Page-Hinkley, PSI)"),
   modelInfo: spec("gauge", "airq_model_info", ["model", "version"], "1 per deployed model (target|horizon), labelled with its version (blend and artifact time); model none = baselines only"),

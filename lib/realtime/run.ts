@@ -279,13 +279,17 @@ function batchHandler(
           out,
         );
         const fetch = arrivedMs - producedAtMs(messages[0]!);
-        stages.add({
+        const chunkMs = {
           fetch,
           queue: t0 - arrived,
           process: t1 - t0,
           ...steps,
           total: fetch + (performance.now() - arrived),
-        });
+        };
+        stages.add(chunkMs);
+        for (const [stage, ms] of Object.entries(chunkMs)) {
+          if (Number.isFinite(ms)) counters.chunkStageSeconds.observe({ stage }, ms / 1000);
+        }
         payload.resolveOffset(last);
         addCounts(stats, out, messages.length);
         countCommitted(counters, out);

@@ -181,6 +181,20 @@ Deno.test("prometheus scrapes the consumer and the forecaster during a replay; i
     assert.ok([0, 1, 2].includes(drift[0]!.value));
     const forecasterMessages = await query(base, 'airq_stream_messages_total{job="forecaster"}');
     assert.deepEqual(forecasterMessages.map((m) => m.value), [READINGS]);
+    // where each committed chunk's time went: every stage observed once per transaction
+    const committed = await query(
+      base,
+      'airq_forecaster_transactions_total{job="forecaster",outcome="committed"}',
+    );
+    const stages = await query(base, 'airq_forecaster_chunk_stage_seconds_count{job="forecaster"}');
+    assert.deepEqual(
+      stages.map((m) => m.labels["stage"]).sort(),
+      ["commit", "fetch", "offsets", "process", "queue", "send", "store", "total"],
+    );
+    assert.ok(
+      committed.length === 1 && stages.every((m) => m.value === committed[0]!.value),
+      JSON.stringify({ committed, stages }),
+    );
 
     // the rules loaded into this server
     const rules = await (await fetch(`${base}/api/v1/rules`)).json();
