@@ -114,3 +114,17 @@ export function clientInterceptingProduce(
     },
   });
 }
+
+/** Creates `topic` with `partitions` partitions and waits for their leaders. */
+export async function createTopic(kafka: Kafka, topic: string, partitions = 1): Promise<void> {
+  const admin = kafka.admin();
+  await admin.connect();
+  try {
+    await admin.createTopics({
+      topics: [{ topic, numPartitions: partitions }],
+      waitForLeaders: true,
+    });
+  } finally {
+    await admin.disconnect();
+  }
+}

@@ -13,7 +13,7 @@
  *
  * @module
  */
-import Module, { createRequire } from "node:module";
+import { kafkajsModules } from "./_kafkajs_modules.ts";
 
 /** The reflected CRC-32C polynomial. */
 const POLY = 0x82f63b78;
@@ -82,18 +82,12 @@ export function crc32cInstalled(): boolean {
 }
 
 function install(): void {
-  const fromHere = createRequire(import.meta.url);
-  const fromKafkajs = createRequire(fromHere.resolve("kafkajs"));
-  const cache = (Module as unknown as { _cache: Record<string, { exports: unknown }> })._cache;
+  const kafkajs = kafkajsModules();
   // the wrapper requires the function once, when it loads: replace it before that
-  const wrapperPath = fromKafkajs.resolve("./src/protocol/recordBatch/crc32C/index.js");
-  if (cache[wrapperPath] !== undefined) return;
-  const crcPath = fromKafkajs.resolve("./src/protocol/recordBatch/crc32C/crc32C.js");
-  fromKafkajs(crcPath);
-  const entry = cache[crcPath];
-  if (entry === undefined) return;
-  entry.exports = crc32c;
-  installed = true;
+  if (kafkajs.loaded("./src/protocol/recordBatch/crc32C/index.js")) return;
+  const crcPath = "./src/protocol/recordBatch/crc32C/crc32C.js";
+  kafkajs.load(crcPath);
+  installed = kafkajs.replace(crcPath, crc32c);
 }
 
 install();

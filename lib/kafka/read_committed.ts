@@ -22,7 +22,7 @@
  *
  * @module
  */
-import Module, { createRequire } from "node:module";
+import { kafkajsModules } from "./_kafkajs_modules.ts";
 
 /** One aborted transaction of a fetch response, as kafkajs decodes it. */
 export interface AbortedTransaction {
@@ -105,22 +105,20 @@ export function readCommittedFixInstalled(): boolean {
 }
 
 function install(): void {
-  const fromHere = createRequire(import.meta.url);
-  const fromKafkajs = createRequire(fromHere.resolve("kafkajs"));
-  const cache = (Module as unknown as { _cache: Record<string, { exports: unknown }> })._cache;
-  const batchPath = fromKafkajs.resolve("./src/consumer/batch.js");
-  if (cache[batchPath] !== undefined) return; // too late: the batch module holds the old filter
-  const filterPath = fromKafkajs.resolve("./src/consumer/filterAbortedMessages.js");
-  fromKafkajs(filterPath);
-  const entry = cache[filterPath];
-  if (entry === undefined) return;
-  entry.exports = (
-    { messages, abortedTransactions }: {
-      messages: FetchedRecord[];
-      abortedTransactions?: AbortedTransaction[] | null;
-    },
-  ) => withoutAborted(messages, abortedTransactions);
-  installed = true;
+  const kafkajs = kafkajsModules();
+  // too late once the batch module has loaded: it holds the old filter
+  if (kafkajs.loaded("./src/consumer/batch.js")) return;
+  const filterPath = "./src/consumer/filterAbortedMessages.js";
+  kafkajs.load(filterPath);
+  installed = kafkajs.replace(
+    filterPath,
+    (
+      { messages, abortedTransactions }: {
+        messages: FetchedRecord[];
+        abortedTransactions?: AbortedTransaction[] | null;
+      },
+    ) => withoutAborted(messages, abortedTransactions),
+  );
 }
 
 install();

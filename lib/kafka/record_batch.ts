@@ -20,7 +20,7 @@
  *
  * @module
  */
-import Module, { createRequire } from "node:module";
+import { kafkajsModules } from "./_kafkajs_modules.ts";
 import { Buffer } from "node:buffer";
 import { crc32c } from "./crc32c.ts";
 
@@ -324,24 +324,17 @@ export function recordBatchInstalled(): boolean {
 }
 
 function install(): void {
-  const fromHere = createRequire(import.meta.url);
-  const fromKafkajs = createRequire(fromHere.resolve("kafkajs"));
-  const cache = (Module as unknown as { _cache: Record<string, { exports: unknown }> })._cache;
+  const kafkajs = kafkajsModules();
   // the produce request takes both encoders once, when it loads: replace them before that
-  const producePath = fromKafkajs.resolve("./src/protocol/requests/produce/v3/request.js");
-  if (cache[producePath] !== undefined) return;
-  const recordPath = fromKafkajs.resolve("./src/protocol/recordBatch/record/v0/index.js");
-  const batchPath = fromKafkajs.resolve("./src/protocol/recordBatch/v0/index.js");
-  const Record = fromKafkajs(recordPath) as KafkajsEncoders["Record"];
-  const batchModule = fromKafkajs(batchPath) as { RecordBatch: KafkajsEncoders["RecordBatch"] };
-  const Encoder = fromKafkajs("./src/protocol/encoder.js") as KafkajsEncoders["Encoder"];
-  const recordEntry = cache[recordPath];
-  const batchEntry = cache[batchPath];
-  if (recordEntry === undefined || batchEntry === undefined) return;
+  if (kafkajs.loaded("./src/protocol/requests/produce/v3/request.js")) return;
+  const recordPath = "./src/protocol/recordBatch/record/v0/index.js";
+  const batchPath = "./src/protocol/recordBatch/v0/index.js";
+  const Record = kafkajs.load(recordPath) as KafkajsEncoders["Record"];
+  const batchModule = kafkajs.load(batchPath) as { RecordBatch: KafkajsEncoders["RecordBatch"] };
+  const Encoder = kafkajs.load("./src/protocol/encoder.js") as KafkajsEncoders["Encoder"];
   originals = { Record, RecordBatch: batchModule.RecordBatch, Encoder };
-  recordEntry.exports = prepareRecord;
-  batchEntry.exports = { RecordBatch: encodeRecordBatch, MAGIC_BYTE };
-  installed = true;
+  installed = kafkajs.replace(recordPath, prepareRecord) &&
+    kafkajs.replace(batchPath, { RecordBatch: encodeRecordBatch, MAGIC_BYTE });
 }
 
 install();

@@ -32,26 +32,6 @@ export const BATCH_BUCKETS_S: readonly number[] = [
   30,
 ];
 
-/** Seconds buckets of the forecaster's chunk stages (1 ms to 2 min): most stages take a few ms. */
-export const STAGE_BUCKETS_S: readonly number[] = [
-  0.001,
-  0.0025,
-  0.005,
-  0.01,
-  0.025,
-  0.05,
-  0.1,
-  0.25,
-  0.5,
-  1,
-  2.5,
-  5,
-  10,
-  30,
-  60,
-  120,
-];
-
 /** Seconds buckets of the end-to-end latency histogram (10 ms to 2 min). */
 export const LATENCY_BUCKETS_S: readonly number[] = [
   0.01,
@@ -68,6 +48,9 @@ export const LATENCY_BUCKETS_S: readonly number[] = [
   60,
   120,
 ];
+
+/** Seconds buckets of the forecaster's chunk stages (1 ms to 2 min): most stages take a few ms. */
+export const STAGE_BUCKETS_S: readonly number[] = [0.001, 0.0025, 0.005, ...LATENCY_BUCKETS_S];
 
 type Kind = "counter" | "gauge" | "histogram";
 

@@ -8,7 +8,7 @@ import assert from "node:assert/strict";
 import { createRequire } from "node:module";
 import { crc32c, crc32cInstalled, createKafka, readAll } from "../../lib/kafka/mod.ts";
 import { mulberry32 } from "../../lib/random.ts";
-import { testKafkaConfig } from "../_kafka.ts";
+import { createTopic, testKafkaConfig } from "../_kafka.ts";
 
 /** CRC-32C bit by bit, from its definition (reflected polynomial 0x82F63B78). */
 function crcBitwise(bytes: Uint8Array): number {
@@ -54,10 +54,7 @@ Deno.test("kafkajs checksums its record batches with airq's crc32c", () => {
 Deno.test("the broker accepts record batches checksummed by airq's crc32c", async () => {
   const kafka = createKafka(await testKafkaConfig());
   const topic = `t${crypto.randomUUID().slice(0, 8)}.crc`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-  await admin.disconnect();
+  await createTopic(kafka, topic);
   const producer = kafka.producer({ idempotent: true, maxInFlightRequests: 1 });
   await producer.connect();
   const values = Array.from({ length: 200 }, (_, i) => `{"i":${i},"pad":"${"x".repeat(i * 7)}"}`);

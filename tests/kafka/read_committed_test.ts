@@ -8,16 +8,13 @@
  */
 import assert from "node:assert/strict";
 import { createKafka, readAll, readCommittedFixInstalled } from "../../lib/kafka/mod.ts";
-import { testKafkaConfig } from "../_kafka.ts";
+import { createTopic, testKafkaConfig } from "../_kafka.ts";
 
 Deno.test("read_committed skips overlapping aborted transactions that ended out of order", async () => {
   assert.ok(readCommittedFixInstalled(), "airq's filter replaced kafkajs's before it loaded");
   const kafka = createKafka(await testKafkaConfig());
   const topic = `t${crypto.randomUUID().slice(0, 8)}.overlap`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 1 }], waitForLeaders: true });
-  await admin.disconnect();
+  await createTopic(kafka, topic);
   const producer = (id: string) =>
     kafka.producer({ transactionalId: id, idempotent: true, maxInFlightRequests: 1 });
   const a = producer(`${topic}.a`);

@@ -18,7 +18,7 @@ import {
 } from "../../lib/kafka/mod.ts";
 import type { RecordArgs } from "../../lib/kafka/record_batch.ts";
 import { mulberry32 } from "../../lib/random.ts";
-import { testKafkaConfig } from "../_kafka.ts";
+import { createTopic, testKafkaConfig } from "../_kafka.ts";
 
 const TEXTS = ["", "a", "station-001", "µg/m³ ≥ 200 ✓", "x".repeat(200), '{"v":1.5}'];
 
@@ -90,10 +90,7 @@ Deno.test("the record batch is byte for byte kafkajs's, for 300 random batches",
 Deno.test("a transactional send with headers reads back intact through the real broker", async () => {
   const kafka = createKafka(await testKafkaConfig());
   const topic = `t${crypto.randomUUID().slice(0, 8)}.batch`;
-  const admin = kafka.admin();
-  await admin.connect();
-  await admin.createTopics({ topics: [{ topic, numPartitions: 2 }], waitForLeaders: true });
-  await admin.disconnect();
+  await createTopic(kafka, topic, 2);
   const producer = kafka.producer({
     transactionalId: `${topic}.tx`,
     idempotent: true,
