@@ -38,6 +38,7 @@ import type { Retrainer } from "./retrainer.ts";
 import { commitChunk, type Committer, StoreWriter } from "./commit.ts";
 import {
   addCounts,
+  type ChunkStage,
   ChunkStages,
   countCommitted,
   type ForecasterSummary,
@@ -223,7 +224,7 @@ function batchHandler(
   options: ForecasterOptions,
   committer: Committer,
 ): (payload: EachBatchPayload) => Promise<void> {
-  const { chunks, stats, timeMs, counters, stages } = committer;
+  const { chunks, stats, timeMs, counters } = committer;
   const maxReadingsPerTransaction = options.maxReadingsPerTransaction ?? 500;
   // memory is bounded by the readings in flight (processed, not yet committed), not by the number
   // of transactions: at a low rate the partitions' small chunks all commit at once (latency), in
@@ -279,17 +280,13 @@ function batchHandler(
           out,
         );
         const fetch = arrivedMs - producedAtMs(messages[0]!);
-        const chunkMs = {
+        recordStages(committer, {
           fetch,
           queue: t0 - arrived,
           process: t1 - t0,
           ...steps,
           total: fetch + (performance.now() - arrived),
-        };
-        stages.add(chunkMs);
-        for (const [stage, ms] of Object.entries(chunkMs)) {
-          if (Number.isFinite(ms)) counters.chunkStageSeconds.observe({ stage }, ms / 1000);
-        }
+        });
         payload.resolveOffset(last);
         addCounts(stats, out, messages.length);
         countCommitted(counters, out);
@@ -298,6 +295,14 @@ function batchHandler(
         slots.release(taken);
       }
     }
+  }
+}
+
+/** A committed chunk's stages: into the summary's `chunk_ms` and onto /metrics. */
+function recordStages(committer: Committer, chunkMs: Record<ChunkStage, number>): void {
+  committer.stages.add(chunkMs);
+  for (const [stage, ms] of Object.entries(chunkMs)) {
+    if (Number.isFinite(ms)) committer.counters.chunkStageSeconds.observe({ stage }, ms / 1000);
   }
 }
 
