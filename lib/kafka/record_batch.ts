@@ -10,7 +10,8 @@
  * encoding was the largest part of kafkajs's time (docs/realtime.md). Here each
  * record is measured once, the batch allocated at its exact size and written
  * in one pass, and its CRC-32C taken with ./crc32c.ts. The bytes are the same
- * as kafkajs's for every input it accepts (tests/kafka/record_batch_test.ts
+ * as kafkajs's for every input it accepts: strings, Buffers or null as keys
+ * and values, strings or Buffers as header values (tests/kafka/record_batch_test.ts
  * compares them with kafkajs's own encoders, kept as
  * {@linkcode kafkajsEncoders}); compressed batches still go through kafkajs's
  * encoder and codecs (airq does not compress).
@@ -169,8 +170,9 @@ function fieldBytes(size: number): number {
 
 /**
  * kafkajs's `Record` replaced: measures the record, writes nothing yet.
- * Values that are neither strings nor byte arrays are written as their
- * `String()`, as kafkajs does.
+ * Keys and values are strings, Buffers or null (what kafkajs accepts); any
+ * other Uint8Array is written as its bytes, and anything else as its
+ * `String()`, where kafkajs would throw while measuring it.
  */
 export function prepareRecord(args: RecordArgs): PreparedRecord {
   const offsetDelta = args.offsetDelta ?? 0;
