@@ -88,6 +88,7 @@ export { SupervisedMember, type SupervisedMemberOptions } from "./supervised.ts"
 export {
   assignedPartitions,
   PRODUCED_AT_HEADER,
+  producedAtHeaderMs,
   runStream,
   type StreamGroup,
   type StreamOptions,

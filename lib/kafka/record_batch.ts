@@ -279,10 +279,9 @@ export function kafkajsEncoders(): KafkajsEncoders | null {
 
 /** kafkajs's `RecordBatch` replaced: the batch in one exactly sized buffer, in kafkajs's Encoder. */
 export function encodeRecordBatch(args: RecordBatchArgs): Promise<KafkajsEncoder> {
+  if (originals === null) throw new Error("kafkajs's encoders are not loaded");
   const records = args.records ?? [];
-  const compression = args.compression ?? 0;
-  if ((compression & COMPRESSION_CODEC_MASK) !== 0) {
-    if (originals === null) throw new Error("compressed batches need kafkajs's encoder");
+  if (((args.compression ?? 0) & COMPRESSION_CODEC_MASK) !== 0) {
     const { Record, RecordBatch } = originals;
     return RecordBatch({ ...args, records: records.map((r) => Record(r.args)) });
   }
@@ -296,9 +295,8 @@ export function encodeRecordBatch(args: RecordBatchArgs): Promise<KafkajsEncoder
   buf.writeInt32BE(args.partitionLeaderEpoch ?? 0, 12);
   buf.writeInt8(MAGIC_BYTE, 16);
   const body = BATCH_PREFIX + CRC_PREFIX;
-  const attributes = (compression & COMPRESSION_CODEC_MASK) |
-    (args.transactional ? TRANSACTIONAL_MASK : 0);
-  buf.writeInt16BE(attributes, body);
+  // attributes: no compression codec (compressed batches went to kafkajs above)
+  buf.writeInt16BE(args.transactional ? TRANSACTIONAL_MASK : 0, body);
   buf.writeInt32BE(args.lastOffsetDelta ?? 0, body + 2);
   buf.writeBigInt64BE(BigInt.asIntN(64, toBigInt(args.firstTimestamp ?? now)), body + 6);
   buf.writeBigInt64BE(BigInt.asIntN(64, toBigInt(args.maxTimestamp ?? now)), body + 14);
@@ -311,7 +309,6 @@ export function encodeRecordBatch(args: RecordBatchArgs): Promise<KafkajsEncoder
   for (const r of records) w.record(r);
   if (w.offset !== total) throw new Error(`record batch: wrote ${w.offset} of ${total} bytes`);
   buf.writeUInt32BE(crc32c(buf.subarray(body)), BATCH_PREFIX + 5);
-  if (originals === null) throw new Error("kafkajs's Encoder is not loaded");
   const out = new originals.Encoder(0);
   out.buf = buf;
   out.offset = total;

@@ -271,13 +271,19 @@ export function recordBatch(
   m.lag(batch.partition, Number(batch.offsetLag()));
   const handledMs = Date.now();
   for (let i = 0; i < n; i++) {
-    const stamp = batch.messages[i]!.headers?.[PRODUCED_AT_HEADER];
-    if (stamp === undefined || stamp === null) continue;
-    const producedMs = Number(typeof stamp === "string" ? stamp : String(stamp));
+    const producedMs = producedAtHeaderMs(batch.messages[i]!);
     if (Number.isFinite(producedMs)) {
       m.latencySeconds.observe(Math.max(0, handledMs - producedMs) / 1000);
     }
   }
+}
+
+/** A record's `airq.produced_at` header (epoch ms); NaN without one or when it is not a number. */
+export function producedAtHeaderMs(
+  message: { headers?: Record<string, unknown> | undefined },
+): number {
+  const stamp = message.headers?.[PRODUCED_AT_HEADER];
+  return stamp === undefined || stamp === null ? NaN : Number(String(stamp));
 }
 
 /** The partitions of `topic` in a kafkajs GROUP_JOIN member assignment (`{ topic: [partitions] }`). */

@@ -22,7 +22,7 @@ import {
   batchHeartbeat,
   createKafka,
   type EachBatchPayload,
-  PRODUCED_AT_HEADER,
+  producedAtHeaderMs,
   runStream,
   Slots,
   TransactionalProducers,
@@ -279,7 +279,7 @@ function batchHandler(
           (BigInt(last) + 1n).toString(),
           out,
         );
-        const fetch = arrivedMs - producedAtMs(messages[0]!);
+        const fetch = arrivedMs - producedAtHeaderMs(messages[0]!);
         recordStages(committer, {
           fetch,
           queue: t0 - arrived,
@@ -304,12 +304,6 @@ function recordStages(committer: Committer, chunkMs: Record<ChunkStage, number>)
   for (const [stage, ms] of Object.entries(chunkMs)) {
     if (Number.isFinite(ms)) committer.counters.chunkStageSeconds.observe({ stage }, ms / 1000);
   }
-}
-
-/** The message's `airq.produced_at` header (epoch ms), NaN without one. */
-function producedAtMs(message: { headers?: Record<string, unknown> | undefined }): number {
-  const stamp = message.headers?.[PRODUCED_AT_HEADER];
-  return stamp === undefined || stamp === null ? NaN : Number(String(stamp));
 }
 
 /**

@@ -5,6 +5,7 @@
  * @module
  */
 import type { ForecasterMetrics } from "../metrics/mod.ts";
+import { nearestRankSorted } from "../scoring/mod.ts";
 import type { ChunkOutput } from "./chunk.ts";
 
 /** The final report of a forecaster run. */
@@ -148,10 +149,9 @@ export class ChunkStages {
   }
 }
 
+/** Nearest-rank quantile (as the bench's latency figures), ms to 0.1; null when empty. */
 function nearestRank(sorted: readonly number[], q: number): number | null {
-  if (sorted.length === 0) return null;
-  const v = sorted[Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1))]!;
-  return Math.round(v * 10) / 10;
+  return sorted.length === 0 ? null : Math.round(nearestRankSorted(sorted, q) * 10) / 10;
 }
 
 /** All counts at zero. */

@@ -19,6 +19,7 @@ export {
   quantileSorted,
   skillInterval,
 } from "./bootstrap.ts";
+export { nearestRankSorted } from "./quantile.ts";
 export {
   dieboldMariano,
   type DieboldMarianoResult,

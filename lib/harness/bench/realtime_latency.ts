@@ -22,6 +22,7 @@ import {
   ProduceSummarySchema,
   type RealtimeResult,
 } from "../../records/mod.ts";
+import { nearestRankSorted } from "../../scoring/mod.ts";
 import { spawnTask } from "../tasks.ts";
 import { lastJsonLine, sampleRss } from "./_process.ts";
 
@@ -73,12 +74,8 @@ export interface RealtimeOptions {
   rawPartitions?: number | undefined;
 }
 
-/** The value at quantile `q` (0..1) of sorted `values`, nearest rank. */
-export function quantile(sorted: readonly number[], q: number): number {
-  if (sorted.length === 0) return NaN;
-  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[rank]!;
-}
+/** The value at quantile `q` (0..1) of sorted `values`, nearest rank (lib/scoring's). */
+export const quantile: (sorted: readonly number[], q: number) => number = nearestRankSorted;
 
 /** `x` rounded to `digits` decimals. */
 export const round = (x: number, digits = 1): number => Math.round(x * 10 ** digits) / 10 ** digits;
