@@ -227,7 +227,7 @@ export const POOLED_RULE = "rolling conformal on absolute residuals, one group";
 /** The regime-aware rule's fields: served live when configured, the pooled rule beside it. */
 export function servedPart(
   config: {
-    conformal: { conditional?: ConditionalIntervalSettings | undefined };
+    conformal: ConformalOptions & { conditional?: ConditionalIntervalSettings | undefined };
     regimes: { rushHours: readonly number[]; outageMinMissingH: number; afterOutageH: number };
   },
   served: RegimeCoverageRow[],
@@ -261,6 +261,12 @@ export function servedPart(
           within_h: config.regimes.afterOutageH,
         }
         : null,
+      calibration: {
+        alpha: config.conformal.alpha,
+        window: config.conformal.window,
+        gamma: config.conformal.gamma,
+        min_residuals: config.conformal.minResiduals,
+      },
       groups,
     },
   };

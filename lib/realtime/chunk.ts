@@ -175,13 +175,19 @@ export class ChunkProcessor {
         from_ms: t - this.#engine.historyH * HOUR_MS,
         to_ms: t,
       });
-      const past = await store.forecasts({
+      // the interval calibrations replay the span's forecasts, the observers the last day's
+      const spanForecasts = await store.forecasts({
         station_id: stationId,
-        from_ms: t - WARM_FORECASTS_MS,
+        from_ms: t -
+          (this.#engine.recalibrates ? this.#engine.historyH * HOUR_MS : WARM_FORECASTS_MS),
         to_ms: t,
       });
+      const past = spanForecasts.filter((f) => Date.parse(f.ts) >= t - WARM_FORECASTS_MS);
       const seed = await this.#sarimaSeed(store, stationId, t - this.#engine.historyH * HOUR_MS);
-      const taken = this.#engine.warm(stationId, history, seed);
+      const taken = this.#engine.warm(stationId, history, seed, {
+        forecasts: spanForecasts,
+        nextMs: t,
+      });
       for (const o of this.#observers) o.warm?.(stationId, history, past);
       if (taken > 0) {
         out.counts.warm_started_stations++;

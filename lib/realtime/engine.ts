@@ -24,13 +24,8 @@ import {
   type SourcePosition,
 } from "../records/forecast.ts";
 
-export {
-  type EstimateRecord,
-  FORECAST_SCHEMA_VERSION,
-  type ForecastRecord,
-  type Interval,
-  type SourcePosition,
-};
+export type { EstimateRecord, ForecastRecord, Interval, SourcePosition };
+export { FORECAST_SCHEMA_VERSION };
 import {
   type CompiledModels,
   compileModels,
@@ -45,7 +40,14 @@ import {
   servedInterval,
 } from "./engine_records.ts";
 import { stationTime } from "./station_time.ts";
+import { LiveCalibrations, type StationCalibrations } from "./live_intervals.ts";
+import {
+  DEFAULT_SARIMA_MIN_HOURS,
+  type EngineOptions,
+  type EngineOutput,
+} from "./engine_options.ts";
 
+export { DEFAULT_SARIMA_MIN_HOURS, type EngineOptions, type EngineOutput };
 export { FALLBACK_RELATIVE_HALF_WIDTH, stationTime };
 import {
   blendWithSarima,
@@ -55,24 +57,6 @@ import {
   sarimaSlotsOf,
   StationSarima,
 } from "./sarima_models.ts";
-
-/** Settings of the engine. */
-export interface EngineOptions {
-  /** Station time offset from UTC, minutes (+01:00 = 60). */
-  utcOffsetMin: number;
-  /** Hours of history a station needs before the model replaces persistence. */
-  warmupH: number;
-  /**
-   * Hours a station's SARIMA filters must have been fed before SARIMA joins the
-   * blend (default {@linkcode DEFAULT_SARIMA_MIN_HOURS}). From `windowH` hours on
-   * (1,000) its forecasts are exactly those `deno task evaluate` scored; before,
-   * they are ctsa's on the shorter window.
-   */
-  sarimaMinHours?: number;
-}
-
-/** Default of {@linkcode EngineOptions.sarimaMinHours}: a week, seven daily cycles for the seasonal part. */
-export const DEFAULT_SARIMA_MIN_HOURS = 168;
 
 /** One reading on its way through {@linkcode RealtimeForecaster.process}. */
 interface Pass {
@@ -86,12 +70,10 @@ interface Pass {
   readonly useSarima: boolean;
   readonly idPrefix: string;
   readonly source: SourcePosition | null;
-}
-
-/** What one reading produced. */
-export interface EngineOutput {
-  forecasts: ForecastRecord[];
-  estimates: EstimateRecord[];
+  /** The station's live interval calibrations (null: none, or the reading is not in order). */
+  readonly live: StationCalibrations | null;
+  /** The reading's hour, epoch hours. */
+  readonly hour: number;
 }
 
 /**
@@ -120,6 +102,8 @@ export class RealtimeForecaster {
   #compiled!: CompiledModels;
   #sarima!: CompiledSarima | null;
   #sarimaStates = new Map<string, StationSarima>();
+  /** Per station, the live calibrations of the regime-aware intervals (lib/realtime/live_intervals.ts). */
+  #calibrations!: LiveCalibrations;
   /** Per horizon, per slot: SARIMA's part, or null (no fit, weight 0, no ridge/trees blend). */
   #sarimaSlots!: (SarimaSlot | null)[][];
   readonly #sarimaMinHours: number;
@@ -141,6 +125,7 @@ export class RealtimeForecaster {
     this.#xNowcast = new Float64Array(featureCount(this.#nowcastSpec));
     this.#sarimaMinHours = options.sarimaMinHours ?? DEFAULT_SARIMA_MIN_HOURS;
     this.#compile(models);
+    this.#calibrations = new LiveCalibrations(this.#compiled, options.utcOffsetMin);
   }
 
   /** Compiles `models` into the fields `process` reads. */
@@ -171,6 +156,12 @@ export class RealtimeForecaster {
       for (const [id, state] of this.#sarimaStates) states.set(id, state.rebuiltFor(sarima));
     }
     this.#sarimaStates = states;
+    this.#calibrations.recompiled(this.#compiled);
+  }
+
+  /** Whether some interval rule recalibrates live (then a warm start wants the stored forecasts). */
+  get recalibrates(): boolean {
+    return this.#calibrations.active;
   }
 
   /** The models served now. */
@@ -218,6 +209,7 @@ export class RealtimeForecaster {
     this.#states = new StationFeatureStates();
     this.#firstMs = new Map();
     this.#sarimaStates = new Map();
+    this.#calibrations.clear();
   }
 
   /** True once the station has history in this engine (a reading or a warm start). */
@@ -231,9 +223,16 @@ export class RealtimeForecaster {
    * at once instead of after the warm-up. Readings out of order are skipped.
    * Returns how many readings were taken. `seed` (the 24 hours before
    * `history`, filled: `sarimaSeed()`) goes to the station's SARIMA filters
-   * first, so their fill of missing hours is the whole series'.
+   * first, so their fill of missing hours is the whole series'. `past`, the station's stored
+   * forecasts over the same span, rebuilds its live interval calibrations as they were when the
+   * reading at `nextMs` came (lib/realtime/live_intervals.ts).
    */
-  warm(stationId: string, history: readonly CleanReading[], seed?: SarimaSeed): number {
+  warm(
+    stationId: string,
+    history: readonly CleanReading[],
+    seed?: SarimaSeed,
+    past?: { forecasts: readonly ForecastRecord[]; nextMs: number },
+  ): number {
     const state = this.#states.get(stationId);
     if (seed !== undefined && this.#sarima !== null && !this.#sarimaStates.has(stationId)) {
       const sarima = new StationSarima(this.#sarima);
@@ -254,6 +253,9 @@ export class RealtimeForecaster {
       this.#observeSarima(stationId, r.ts_utc_ms, r.measurements);
       if (!this.#firstMs.has(stationId)) this.#firstMs.set(stationId, r.ts_utc_ms);
       taken++;
+    }
+    if (past !== undefined) {
+      this.#calibrations.replay(stationId, history, past.forecasts, past.nextMs);
     }
     return taken;
   }
@@ -285,6 +287,8 @@ export class RealtimeForecaster {
       useSarima: warm && this.#sarimaForecasts(id),
       idPrefix: `${id}|${reading.ts}|`,
       source,
+      live: inOrder ? this.#calibrations.of(id) : null,
+      hour: Math.floor(t / HOUR_MS),
     };
     if (warm && this.#compiled.anyForecastModel) this.#prepareFeatures(state);
     const forecasts: ForecastRecord[] = [];
@@ -336,6 +340,9 @@ export class RealtimeForecaster {
     const { horizonH: h, slots, row } = this.#compiled.horizons[hi]!;
     const slot = slots[si]!;
     const { blend, compiled: model, target } = slot;
+    const live = pass.live?.[hi]?.[si] ?? null;
+    // the residual of the forecast made h hours ago enters the window before this one's interval
+    live?.observe(pass.hour, pass.state.value(slot.grouped?.fieldIndex ?? 0, 0));
     let value: number | null = null;
     let fallbackReason: string | null = null;
     let version = blend?.version ?? "none";
@@ -362,7 +369,7 @@ export class RealtimeForecaster {
     let hw = slot.halfWidth;
     const served = value === null
       ? null
-      : servedInterval(value, slot, ms, this.#options.utcOffsetMin, pass.state);
+      : servedInterval(value, slot, ms, this.#options.utcOffsetMin, pass.state, live, pass.hour);
     if (value === null) {
       const v = persistenceValue(pass.state, pass.inOrder, pass.reading.measurements, target.field);
       if (Number.isFinite(v)) value = v;

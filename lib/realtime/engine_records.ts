@@ -17,7 +17,8 @@ import {
   type SourcePosition,
 } from "../records/forecast.ts";
 import type { CompiledModels, ForecastSlot, HalfWidth, RealtimeTarget } from "./models.ts";
-import { applyFactors, clockOf, groupIndex, recentOutage } from "../scoring/mod.ts";
+import { applyFactors } from "../scoring/mod.ts";
+import { forecastGroup, type SlotCalibration } from "./live_intervals.ts";
 
 /** Relative half-width used when neither the artifacts nor the evaluation give one. */
 export const FALLBACK_RELATIVE_HALF_WIDTH = 0.5;
@@ -36,14 +37,13 @@ export function interval(value: number, hw: HalfWidth | undefined): Interval {
   };
 }
 
-const NO_CLOCK = { hour: 0, weekend: false } as const;
-
 /**
- * The regime-aware 90% interval of the model's forecast `value` for the hour `targetMs` (UTC
- * ms), as evaluate's served rule (lib/offline/conditional_intervals.ts) builds it: the group from
- * the forecast level, the target hour's clock and whether the station's target is in or just
- * after an outage in `state`; null when the slot has no such intervals or the group no
- * half-width. Constant time: a few lags of `state` and one array lookup.
+ * The regime-aware 90% interval of the model's forecast `value` made at `hour` (epoch hours) for
+ * the hour `targetMs` (UTC ms), as evaluate's served rule (lib/offline/conditional_intervals.ts)
+ * builds it: the group from the forecast level, the target hour's clock and whether the
+ * station's target is in or just after an outage in `state`; the half-width from the station's
+ * live calibration `live` (lib/realtime/live_intervals.ts), else evaluate's for the group after
+ * its last hour; null when the slot has no such intervals or the group no half-width.
  */
 export function servedInterval(
   value: number,
@@ -51,17 +51,21 @@ export function servedInterval(
   targetMs: number,
   utcOffsetMin: number,
   state: FeatureState,
+  live: SlotCalibration | null = null,
+  hour = NaN,
 ): Interval | null {
   const grouped = slot.grouped;
   if (grouped === undefined) return null;
-  const { rule } = grouped;
-  const outage = rule.outage !== null &&
-    recentOutage((lag) => state.value(grouped.fieldIndex, lag), rule.outage);
-  // only the rush and daytime groupings read the target hour's clock
-  const clock = rule.grouping === "none" || rule.grouping === "level"
-    ? NO_CLOCK
-    : clockOf(targetMs, utcOffsetMin);
-  const factors = grouped.factors[groupIndex(rule, value, clock, outage)];
+  const g = forecastGroup(
+    grouped,
+    value,
+    targetMs,
+    utcOffsetMin,
+    (lag) => state.value(grouped.fieldIndex, lag),
+  );
+  const own = live?.interval(hour, value, g) ?? null;
+  if (own !== null) return { lower: own.lower, upper: own.upper, level: 0.9, source: "evaluation" };
+  const factors = grouped.factors[g];
   if (factors === null || factors === undefined) return null;
   const { lower, upper } = applyFactors(value, factors, grouped.scale, 0);
   return { lower, upper, level: 0.9, source: "evaluation" };

@@ -13,7 +13,13 @@ import { type CompiledModel, compileModel, PreparedRow } from "../models/artifac
 import type { GbtModel } from "../models/gbt.ts";
 import { MergedCuts } from "../models/gbt_cuts.ts";
 import type { NowcastRow, ResultRow, ServedIntervals } from "../records/evaluation.ts";
-import { groupFactors, type IntervalGroupRule, type ResidualScale } from "../scoring/mod.ts";
+import {
+  baseGroupCount,
+  type ConditionalConformalOptions,
+  groupFactors,
+  type IntervalGroupRule,
+  type ResidualScale,
+} from "../scoring/mod.ts";
 import { FORECAST_TARGETS } from "../records/forecast.ts";
 import { MEASUREMENT_FIELDS } from "../records/reading.ts";
 import type { CompiledSarima } from "./sarima_models.ts";
@@ -57,6 +63,11 @@ export interface GroupedHalfWidths {
   readonly fieldIndex: number;
   /** Per group, `groupFactors` of its half-width (null: none), computed once here. */
   readonly factors: readonly (readonly [number, number] | null)[];
+  /**
+   * The rule's rolling conformal settings, with which the forecaster recalibrates each group
+   * from its own residuals (lib/realtime/live_intervals.ts); null: `halfWidths` are served as they are.
+   */
+  readonly calibration: ConditionalConformalOptions | null;
 }
 
 /** What the forecaster predicts with. Empty `blends` = baselines only. */
@@ -94,21 +105,32 @@ export function groupedHalfWidthsOf(
   const outage = served.outage === null
     ? null
     : { minMissingH: served.outage.min_missing_h, withinH: served.outage.within_h };
+  const c = served.calibration;
   for (const g of served.groups) {
     const field = REALTIME_TARGETS.find((t) => t.target === g.target)?.field;
     if (field === undefined) continue;
+    const rule: IntervalGroupRule = {
+      grouping: served.grouping,
+      levelEdges: g.level_edges,
+      dayHours: served.day_hours,
+      rushHours: served.rush_hours,
+      outage,
+    };
     out.set(modelKey(g.target, g.horizon_h), {
       fieldIndex: MEASUREMENT_FIELDS.indexOf(field),
       scale: served.scale,
-      rule: {
-        grouping: served.grouping,
-        levelEdges: g.level_edges,
-        dayHours: served.day_hours,
-        rushHours: served.rush_hours,
-        outage,
-      },
+      rule,
       halfWidths: Float64Array.from(g.half_widths, (q) => q ?? NaN),
       factors: g.half_widths.map((q) => (q === null ? null : groupFactors(q, served.scale))),
+      calibration: c === undefined ? null : {
+        alpha: c.alpha,
+        window: c.window,
+        gamma: c.gamma,
+        minResiduals: c.min_residuals,
+        scale: served.scale,
+        groups: baseGroupCount(rule),
+        outage: outage !== null,
+      },
     });
   }
   return out;

@@ -149,6 +149,17 @@ export const ParityRowSchema = z.object({
   live_mae: z.number(),
   /** MAE of evaluate's `best` (refit weekly) on the same hours. */
   offline_mae: z.number(),
+  /**
+   * Of those hours, the ones whose live forecast has a regime-aware (`evaluation`) 90 % interval:
+   * how many, the share of observations inside the live interval and inside evaluate's (its
+   * served rule over `best`), and both mean interval scores (lower is better). Absent in runs
+   * from before the forecaster recalibrated its intervals live (bench-parity-retrain-off.json).
+   */
+  interval_n: z.number().int().optional(),
+  live_coverage: z.number().nullable().optional(),
+  offline_coverage: z.number().nullable().optional(),
+  live_interval_score: z.number().nullable().optional(),
+  offline_interval_score: z.number().nullable().optional(),
 });
 
 /** One target at one horizon of `bench parity`. */

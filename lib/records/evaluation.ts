@@ -168,6 +168,18 @@ export const ServedIntervalsSchema = z.strictObject({
   /** The outage group: a run of `min_missing_h` missing target hours affects `within_h` hours. */
   outage: z.strictObject({ min_missing_h: z.number().int(), within_h: z.number().int() })
     .nullable(),
+  /**
+   * The rolling conformal settings of the rule (config/forecast.json `conformal`): the live
+   * forecaster keeps each group's window of its own residuals with them, as evaluate does, and
+   * serves `half_widths` only while a group has too few (lib/realtime/live_intervals.ts). Absent
+   * in files written before it: the forecaster then serves `half_widths` unchanged.
+   */
+  calibration: z.strictObject({
+    alpha: z.number().positive().lt(1),
+    window: z.number().int().positive(),
+    gamma: z.number().nonnegative(),
+    min_residuals: z.number().int().positive(),
+  }).optional(),
   groups: z.array(z.strictObject({
     target: z.string(),
     horizon_h: z.number().int(),

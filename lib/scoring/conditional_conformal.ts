@@ -81,7 +81,8 @@ export function conditionalConformalIntervals(
     const s = t - horizonH;
     if (s >= 0) {
       const r = Math.abs(toScale(obs[t]!) - toScale(pred[s]!));
-      if (r === r) cal.push(group[s]!, r, halfWidth[s]!);
+      const w = halfWidth[s]!;
+      if (r === r) cal.push(group[s]!, r, w === w ? r > w : null);
     }
     const p = pred[t]!;
     if (p !== p) continue;
@@ -104,8 +105,13 @@ export function conditionalConformalIntervals(
   };
 }
 
-/** The windows and adaptive alphas of the groups, the outage window, and the pooled window. */
-class GroupCalibration {
+/**
+ * The windows and adaptive alphas of the groups, the outage window, and the pooled window: the
+ * state of {@linkcode conditionalConformalIntervals}, also kept per station and target by the
+ * real-time forecaster (lib/realtime/live_intervals.ts), which feeds it the same residuals in the
+ * same order.
+ */
+export class GroupCalibration {
   readonly indices: number;
   readonly #options: ConditionalConformalOptions;
   /** One per group, then the outage window (with `outage`). */
@@ -127,12 +133,17 @@ class GroupCalibration {
     return g < this.#options.groups ? g : this.#options.groups;
   }
 
-  /** A residual `r` of a forecast of group `g` (-1: none) that had half-width `w`. */
-  push(g: number, r: number, w: number): void {
+  /**
+   * A residual `r` of a forecast of group `g` (-1: none); `missed`: whether the observation fell
+   * outside the interval this rule gave the forecast (null: it gave none, alpha stays).
+   */
+  push(g: number, r: number, missed: boolean | null): void {
     if (g >= 0) {
       const k = this.#slot(g);
       const o = this.#options;
-      if (w === w) this.#alphas[k] = this.#alphas[k]! + o.gamma * (o.alpha - (r > w ? 1 : 0));
+      if (missed !== null) {
+        this.#alphas[k] = this.#alphas[k]! + o.gamma * (o.alpha - (missed ? 1 : 0));
+      }
       this.#windows[k]!.push(r);
     }
     this.#pooled.push(r);

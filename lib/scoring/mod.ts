@@ -38,6 +38,7 @@ export {
   conditionalConformalIntervals,
   type ConditionalConformalOptions,
   type ConditionalConformalResult,
+  GroupCalibration,
   type ResidualScale,
 } from "./conditional_conformal.ts";
 export {

@@ -33,7 +33,9 @@ export const LAYERS: Layer[] = [
     paths: [
       "lib/dataset/uci_csv.ts",
       "lib/realtime/engine.ts",
+      "lib/realtime/engine_options.ts",
       "lib/realtime/engine_records.ts",
+      "lib/realtime/live_intervals.ts",
       "lib/realtime/models.ts",
       "lib/realtime/observers.ts",
       "lib/realtime/retrain.ts",

@@ -35,10 +35,11 @@ import { compileModel, PreparedRow } from "../../lib/models/artifact.ts";
 import { EvaluationReportSchema } from "../../lib/records/mod.ts";
 import {
   clockOf,
+  conditionalConformalIntervals,
   groupIndex,
   intervalAround,
   recentOutage,
-} from "../../lib/scoring/interval_groups.ts";
+} from "../../lib/scoring/mod.ts";
 import { CompiledGbt } from "../../lib/models/gbt_compiled.ts";
 import {
   CLEAN_SCHEMA_VERSION,
@@ -317,30 +318,71 @@ function referenceInterval(value: number, hw: HalfWidth | undefined): Interval {
   };
 }
 
+/** How many intervals the reference took from the recalibrated rule (so the test sees it work). */
+let recalibratedIntervals = 0;
+
+/** A station's model forecasts so far, by `target|h` and issue time: value and interval group. */
+type ModelForecasts = Map<string, Map<number, { value: number; group: number }>>;
+
 /**
  * The regime-aware interval around a model's forecast, the plain way: the
  * group of the forecast's level, the target hour's clock and a recent outage
- * of the target, and that group's half-width (none: null, the plain interval).
+ * of the target; with the rule's `calibration`, the offline rule
+ * (`conditionalConformalIntervals`) run over every model forecast of the station
+ * so far and every observation, as evaluate runs it; else, or while that rule has
+ * no interval, the group's half-width after evaluate's last hour (none: null, the
+ * plain interval). The forecast is recorded in `made`.
  */
 function referenceGrouped(
   models: DeployedModels,
   key: string,
   value: number,
-  history: NaiveHistory,
-  targetMs: number,
+  station: { history: NaiveHistory; firstMs: number; made: ModelForecasts },
+  t: number,
 ): Interval | null {
   const g = models.grouped?.get(key);
   if (g === undefined) return null;
+  const { history } = station;
+  const h = Number(key.split("|")[1]);
   const outage = g.rule.outage !== null &&
     recentOutage((lag) => history.value(g.fieldIndex, lag), g.rule.outage);
-  const q = g.halfWidths[groupIndex(g.rule, value, clockOf(targetMs, UTC_OFFSET_MIN), outage)];
+  const group = groupIndex(g.rule, value, clockOf(t + h * HOUR_MS, UTC_OFFSET_MIN), outage);
+  const made = station.made.get(key) ?? new Map<number, { value: number; group: number }>();
+  station.made.set(key, made);
+  made.set(t, { value, group });
+  if (g.calibration !== null) {
+    const n = (t - station.firstMs) / HOUR_MS + 1;
+    const at = (i: number) => station.firstMs + i * HOUR_MS;
+    const pred = Array.from({ length: n }, (_, i) => made.get(at(i))?.value ?? NaN);
+    const obs = Array.from({ length: n }, (_, i) => {
+      const v = history.hours.get(at(i))?.[MEASUREMENT_FIELDS[g.fieldIndex]!];
+      return v === undefined || v === null ? NaN : v;
+    });
+    const offline = conditionalConformalIntervals(
+      pred,
+      obs,
+      h,
+      g.calibration,
+      (i) => made.get(at(i))!.group,
+      0,
+    );
+    const lower = offline.lower[n - 1]!, upper = offline.upper[n - 1]!;
+    if (!Number.isNaN(lower)) {
+      recalibratedIntervals++;
+      return { lower, upper, level: 0.9, source: "evaluation" };
+    }
+  }
+  const q = g.halfWidths[group];
   if (q === undefined || Number.isNaN(q)) return null;
   return { ...intervalAround(value, q, g.scale, 0), level: 0.9, source: "evaluation" };
 }
 
 /** `RealtimeForecaster` written the plain way: what the fast engine must reproduce exactly. */
 class ReferenceEngine {
-  readonly #stations = new Map<string, { history: NaiveHistory; firstMs: number }>();
+  readonly #stations = new Map<
+    string,
+    { history: NaiveHistory; firstMs: number; made: ModelForecasts }
+  >();
   constructor(readonly models: DeployedModels, readonly warmupH: number) {}
 
   process(reading: CleanReading, source: SourcePosition | null): EngineOutput {
@@ -348,7 +390,7 @@ class ReferenceEngine {
     const t = reading.ts_utc_ms;
     let station = this.#stations.get(id);
     if (station === undefined) {
-      station = { history: new NaiveHistory(), firstMs: t };
+      station = { history: new NaiveHistory(), firstMs: t, made: new Map() };
       this.#stations.set(id, station);
     }
     const { history } = station;
@@ -389,7 +431,7 @@ class ReferenceEngine {
         let hw = this.models.halfWidths.get(key);
         const grouped = value === null
           ? null
-          : referenceGrouped(this.models, key, value, history, t + h * HOUR_MS);
+          : referenceGrouped(this.models, key, value, station, t);
         if (value === null) {
           const v = inOrder
             ? lastObserved(field)
@@ -563,6 +605,7 @@ Deno.test("compiled trees fall back to predictGbt() when too deep or malformed",
 Deno.test("the engine writes the reference engine's records, field for field, odd readings included", async () => {
   const readings = awkwardReadings(trained.rows.slice(1200), 400);
   for (const [name, models] of await deployments()) {
+    const recalibratedBefore = recalibratedIntervals;
     for (const warmupH of [24, 0]) {
       const engine = new RealtimeForecaster(models, { utcOffsetMin: UTC_OFFSET_MIN, warmupH });
       const reference = new ReferenceEngine(models, warmupH);
@@ -582,6 +625,10 @@ Deno.test("the engine writes the reference engine's records, field for field, od
       }
       assert.ok(estimates > 20 && late > 20 && modelled > 5000, `${estimates} ${late} ${modelled}`);
     }
+    // the deployments with the committed evaluation recalibrate their intervals live
+    const recalibrates = [...models.grouped?.values() ?? []].some((g) => g.calibration !== null);
+    const recalibrated = recalibratedIntervals - recalibratedBefore;
+    assert.ok(recalibrates ? recalibrated > 2000 : recalibrated === 0, `${name}: ${recalibrated}`);
   }
 });
 

@@ -123,3 +123,108 @@ Deno.test("the engine's interval of a forecast is the offline regime-aware rule'
   );
   assert.notEqual(withoutOutage.upper[N - 1], offline.upper[N - 1]);
 });
+
+/** The CO 1 h model forecasts of `y` and the offline rule over them, with `served` from it. */
+function offlineRule(y: Float64Array, calibration: boolean) {
+  const pred = Float64Array.from(
+    engineForecasts(y, null),
+    (f, h) => (h >= 24 && f.fallback === null ? f.value! : NaN),
+  );
+  const settings = {
+    ...config.conformal.conditional!,
+    scale: "log1p",
+    grouping: "level",
+    outage: true,
+  } as const;
+  const calendar = {
+    startMs: T0,
+    utcOffsetMin: UTC_OFFSET_MIN,
+    rushHours: config.regimes.rushHours,
+    outage: outageRuleOf(config.regimes),
+  };
+  const conformal = { ...config.conformal, minResiduals: 20 };
+  const offline = conditionalIntervalsOf(pred, y, H, conformal, settings, calendar, 150);
+  const served = ServedIntervalsSchema.parse({
+    rule: "test",
+    scale: settings.scale,
+    grouping: settings.grouping,
+    day_hours: settings.dayHours,
+    rush_hours: calendar.rushHours,
+    outage: { min_missing_h: calendar.outage.minMissingH, within_h: calendar.outage.withinH },
+    ...(calibration
+      ? {
+        calibration: {
+          alpha: conformal.alpha,
+          window: conformal.window,
+          gamma: conformal.gamma,
+          min_residuals: conformal.minResiduals,
+        },
+      }
+      : {}),
+    groups: [{
+      target: "CO(GT)",
+      horizon_h: H,
+      level_edges: offline.rule.levelEdges,
+      half_widths: Array.from(offline.lastHalfWidths, (q) => (q === q ? q : null)),
+    }],
+  });
+  return { pred, offline, served };
+}
+
+Deno.test("recalibrated live, the engine's interval is the offline rule's at every hour it has one", () => {
+  const y = coSeries();
+  const { pred, offline, served } = offlineRule(y, true);
+  const live = engineForecasts(y, served);
+  const frozen = engineForecasts(y, offlineRule(y, false).served);
+  let same = 0, fromEvaluation = 0;
+  for (let h = 0; h < N; h++) {
+    assert.equal(live[h]!.value, pred[h]! === pred[h]! ? pred[h] : live[h]!.value);
+    if (offline.lower[h]! === offline.lower[h]!) {
+      // the rule has residuals enough: the live window's interval, bound for bound
+      assert.equal(live[h]!.interval!.lower, offline.lower[h], `hour ${h}`);
+      assert.equal(live[h]!.interval!.upper, offline.upper[h], `hour ${h}`);
+      same++;
+    } else if (pred[h]! === pred[h]!) {
+      // too few residuals yet: evaluate's half-width after its last hour, as served before
+      assert.deepEqual(live[h]!.interval, frozen[h]!.interval, `hour ${h}`);
+      fromEvaluation++;
+    }
+  }
+  assert.ok(same > 300, `${same} hours with the live rule's interval`);
+  assert.ok(fromEvaluation > 10, `${fromEvaluation} hours with evaluate's half-widths`);
+  // and the windows moved: before the last hours the live widths are not evaluate's final ones
+  const moved = live.filter((f, h) =>
+    f.interval !== null && frozen[h]!.interval !== null &&
+    f.interval.upper !== frozen[h]!.interval!.upper
+  ).length;
+  assert.ok(moved > 100, `${moved} hours with a width of their own`);
+});
+
+Deno.test("a warm start from the store rebuilds the live calibration: the same intervals as an uninterrupted engine", () => {
+  const y = coSeries();
+  const { served } = offlineRule(y, true);
+  const models = assembleModels(artifacts, { served_intervals: served }, UTC_OFFSET_MIN);
+  const options = { utcOffsetMin: UTC_OFFSET_MIN, warmupH: 24 };
+  const uninterrupted = new RealtimeForecaster(models, options);
+  const all = Array.from(y, (co, h) => uninterrupted.process(reading(h, co)).forecasts);
+  const cut = 300;
+  const restarted = new RealtimeForecaster(models, options);
+  const history = Array.from(y.subarray(0, cut), (co, h) => reading(h, co));
+  restarted.warm("station-001", history, undefined, {
+    forecasts: all.slice(0, cut).flat(),
+    nextMs: reading(cut, y[cut]!).ts_utc_ms,
+  });
+  let compared = 0;
+  for (let h = cut; h < N; h++) {
+    const again = restarted.process(reading(h, y[h]!)).forecasts;
+    assert.deepEqual(again, all[h], `hour ${h}`);
+    compared += again.filter((f) => f.interval?.source === "evaluation").length;
+  }
+  assert.ok(compared >= 100, `${compared} regime-aware intervals compared`);
+  // without the stored forecasts the calibration starts empty: the intervals differ
+  const cold = new RealtimeForecaster(models, options);
+  cold.warm("station-001", history);
+  const coldFirst = cold.process(reading(cut, y[cut]!)).forecasts;
+  const key = (f: ForecastRecord) => f.target === "CO(GT)" && f.horizon_h === H;
+  assert.notDeepEqual(coldFirst.find(key)!.interval, all[cut]!.find(key)!.interval);
+});

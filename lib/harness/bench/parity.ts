@@ -58,6 +58,8 @@ import {
   type RetrainMode,
 } from "../../records/mod.ts";
 import { runLive } from "./_parity_live.ts";
+import { conditionalCoverage } from "../../offline/conditional_intervals.ts";
+import { intervalScore } from "../../scoring/mod.ts";
 
 const log = getLogger(["airq", "bench"]);
 
@@ -154,11 +156,24 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
     o.evaluationPath,
     EVALUATION_WRITER,
   );
-  const scores = new Scores(testFrom, testFrom + config.walkForward.refitEveryH, evaluation, live);
+  const scores = new Scores(
+    testFrom,
+    testFrom + config.walkForward.refitEveryH,
+    evaluation,
+    live,
+    config.conformal.alpha,
+  );
   for (const h of config.horizonsH) {
     for (const target of config.targets) {
       const y = series.columns[fieldOf(target)];
-      scores.add(target, h, testTo, y, offline.best.get(`${target}|${h}`)!, liveByKey);
+      const best = offline.best.get(`${target}|${h}`)!;
+      // evaluate's served intervals around the same `best` (lib/offline/conditional_intervals.ts)
+      const intervals =
+        conditionalCoverage(y, best, h, config, { testFrom, testTo }, series.startMs, {
+          target,
+          isIn: () => false,
+        })?.intervals ?? null;
+      scores.add(target, h, testTo, y, { best, intervals }, liveByKey);
     }
   }
   live.model_versions = [...scores.versions].sort();
@@ -194,6 +209,9 @@ interface LiveForecast {
   baseline: boolean;
   sarima: boolean;
   version: string;
+  /** The regime-aware interval's bounds; NaN: none (or another kind). */
+  lower: number;
+  upper: number;
 }
 
 /** The live forecasts of the committed sets by `reading hour|target|horizon`. */
@@ -208,6 +226,8 @@ function liveForecasts(sets: Uint8Array[], series: HourlySeries): Map<string, Li
         baseline: f.baseline,
         sarima: f.model_version.includes("+sarima"),
         version: f.model_version,
+        lower: f.interval?.source === "evaluation" ? f.interval.lower : NaN,
+        upper: f.interval?.source === "evaluation" ? f.interval.upper : NaN,
       });
     }
   }
@@ -232,18 +252,28 @@ class Scores {
     readonly evaluation: EvaluationReport | null,
     /** Its counts of baseline and SARIMA forecasts scored grow here. */
     readonly live: ParityResult["live"],
+    /** Miss rate of the intervals: 0.1 for 90 %. */
+    readonly alpha: number,
   ) {}
 
-  /** Scores `target` at horizon `h`: observations `y`, offline forecasts `best` by hour. */
+  /**
+   * Scores `target` at horizon `h`: observations `y`, offline forecasts `best` and their
+   * intervals by hour (null: evaluate serves none).
+   */
   add(
     target: string,
     h: number,
     testTo: number,
     y: ArrayLike<number>,
-    best: Float64Array,
+    offline: {
+      best: Float64Array;
+      intervals: { lower: Float64Array; upper: Float64Array } | null;
+    },
     liveByKey: Map<string, LiveForecast>,
   ): void {
     const { testFrom, firstBlock, live } = this;
+    const { best, intervals } = offline;
+    const cover = new IntervalTally(this.alpha), offlineCover = new IntervalTally(this.alpha);
     let n = 0, liveSum = 0, offlineSum = 0, allN = 0, allSum = 0;
     for (let tau = testFrom; tau <= testTo; tau++) {
       const t = tau - h;
@@ -257,6 +287,10 @@ class Scores {
       n++;
       liveSum += Math.abs(l.value - actual);
       offlineSum += Math.abs(off - actual);
+      if (l.lower === l.lower && intervals !== null && intervals.lower[t] === intervals.lower[t]) {
+        cover.add(l.lower, l.upper, actual);
+        offlineCover.add(intervals.lower[t]!, intervals.upper[t]!, actual);
+      }
       if (t >= testFrom && t < this.firstBlockEnd) {
         firstBlock.forecasts++;
         firstBlock.max_relative_difference = Math.max(
@@ -269,7 +303,18 @@ class Scores {
       const at = /@([^+]+)/.exec(l.version)?.[1];
       if (at !== undefined && !this.versions.has(at)) this.versions.add(at);
     }
-    this.rows.push({ target, horizon_h: h, n, live_mae: liveSum / n, offline_mae: offlineSum / n });
+    this.rows.push({
+      target,
+      horizon_h: h,
+      n,
+      live_mae: liveSum / n,
+      offline_mae: offlineSum / n,
+      interval_n: cover.n,
+      live_coverage: cover.coverage,
+      offline_coverage: offlineCover.coverage,
+      live_interval_score: cover.score,
+      offline_interval_score: offlineCover.score,
+    });
     const row = this.evaluation?.results.find((r) =>
       r.target === target && r.horizon_h === h && r.model === "best"
     );
@@ -281,5 +326,28 @@ class Scores {
       evaluation_n: row?.n ?? null,
       evaluation_mae: row?.mae ?? null,
     });
+  }
+}
+
+/** Coverage and mean interval score of (1 - alpha) intervals, one observation at a time. */
+class IntervalTally {
+  n = 0;
+  #inside = 0;
+  #score = 0;
+
+  constructor(readonly alpha: number) {}
+
+  add(lower: number, upper: number, y: number): void {
+    this.n++;
+    if (y >= lower && y <= upper) this.#inside++;
+    this.#score += intervalScore([lower], [upper], [y], this.alpha);
+  }
+
+  get coverage(): number | null {
+    return this.n > 0 ? this.#inside / this.n : null;
+  }
+
+  get score(): number | null {
+    return this.n > 0 ? this.#score / this.n : null;
   }
 }
