@@ -70,6 +70,9 @@ export class SlotCalibration {
   /** NaN: the rule gave the forecast no interval (the miss rate does not move). */
   readonly #lower: Float64Array;
   readonly #upper: Float64Array;
+  /** Per group, the last half-width served and its `groupFactors` (it changes once an hour at most). */
+  readonly #q: Float64Array;
+  readonly #factors: (readonly [number, number])[];
 
   constructor(options: ConditionalConformalOptions, horizonH: number) {
     this.#options = options;
@@ -81,6 +84,8 @@ export class SlotCalibration {
     this.#groups = new Int32Array(n);
     this.#lower = new Float64Array(n);
     this.#upper = new Float64Array(n);
+    this.#q = new Float64Array(this.#cal.indices).fill(NaN);
+    this.#factors = Array.from({ length: this.#cal.indices }, () => [1, 1] as const);
   }
 
   /** The observed value `y` (NaN: missing) of `hour` (epoch hours): the residual of its forecast. */
@@ -104,9 +109,12 @@ export class SlotCalibration {
    */
   interval(hour: number, value: number, g: number): { lower: number; upper: number } | null {
     const q = this.#cal.halfWidth(g);
-    const iv = q === q
-      ? applyFactors(value, groupFactors(q, this.#options.scale), this.#options.scale, 0)
-      : null;
+    const scale = this.#options.scale;
+    if (q === q && q !== this.#q[g]) {
+      this.#q[g] = q;
+      this.#factors[g] = groupFactors(q, scale);
+    }
+    const iv = q === q ? applyFactors(value, this.#factors[g]!, scale, 0) : null;
     const i = hour % this.#hours.length;
     this.#hours[i] = hour;
     this.#values[i] = value;

@@ -117,6 +117,11 @@ export class GroupCalibration {
   /** One per group, then the outage window (with `outage`). */
   readonly #windows: SortedWindow[];
   readonly #pooled: SortedWindow;
+  /**
+   * Whether `halfWidth` may still read the pooled window: only while some group's own window has
+   * fewer than `minResiduals` (windows never shrink), so it is no longer fed once all have them.
+   */
+  #pooledRead = true;
   readonly #alphas: Float64Array;
 
   constructor(options: ConditionalConformalOptions) {
@@ -144,9 +149,13 @@ export class GroupCalibration {
       if (missed !== null) {
         this.#alphas[k] = this.#alphas[k]! + o.gamma * (o.alpha - (missed ? 1 : 0));
       }
-      this.#windows[k]!.push(r);
+      const w = this.#windows[k]!;
+      w.push(r);
+      if (this.#pooledRead && k < o.groups && w.size === o.minResiduals) {
+        this.#pooledRead = this.#windows.some((x, i) => i < o.groups && x.size < o.minResiduals);
+      }
     }
-    this.#pooled.push(r);
+    if (this.#pooledRead) this.#pooled.push(r);
   }
 
   /** The half-width of group `g` now; NaN with too few residuals. */
