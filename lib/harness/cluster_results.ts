@@ -7,7 +7,7 @@
  *
  * @module
  */
-import { type Kafka, readAll } from "../kafka/mod.ts";
+import { type Kafka, readAllRecords } from "../kafka/mod.ts";
 import {
   type ChildStop,
   type ClusterDrillResult,
@@ -72,6 +72,10 @@ export interface DrillCounts {
   forecasts: number;
   /** Distinct forecast sets (set_id) in the forecasts topic. */
   forecastsDistinct: number;
+  /** Records the read-backs were delivered again (counted once). */
+  redelivered: number;
+  /** The first few forecast sets held more than once, with each copy's position. */
+  duplicateSets: NonNullable<ClusterDrillResult["duplicate_sets"]>;
 }
 
 /** Counts the store at `readingsDb`, and the raw and forecasts topics up to `sent` records each. */
@@ -84,23 +88,30 @@ export async function countRecords(
 ): Promise<DrillCounts> {
   const stored = await storedCount(readingsDb);
   const decoder = new TextDecoder();
-  const rawValues = await readAll(kafka, raw, sent, { timeoutMs: 120_000 });
-  const rawIds = new Set(rawValues.map((v) => {
-    const r = JSON.parse(decoder.decode(v));
+  const rawRead = await readAllRecords(kafka, raw, sent, { timeoutMs: 120_000 });
+  const rawIds = new Set(rawRead.records.map(({ value }) => {
+    const r = JSON.parse(decoder.decode(value));
     return `${r.station_id}|${r.ts}`;
   }));
-  const rawRecords = rawValues.length;
-  rawValues.length = 0;
-  const setValues = await readAll(kafka, forecastsTopic, sent, { timeoutMs: 120_000 });
-  const setIds = new Set(setValues.map((v) => JSON.parse(decoder.decode(v)).set_id as string));
-  const forecasts = setValues.length;
-  setValues.length = 0;
+  const rawRecords = rawRead.records.length;
+  const setRead = await readAllRecords(kafka, forecastsTopic, sent, { timeoutMs: 120_000 });
+  const copies = new Map<string, { partition: number; offset: string }[]>();
+  for (const { partition, offset, value } of setRead.records) {
+    const id = JSON.parse(decoder.decode(value)).set_id as string;
+    const at = copies.get(id);
+    if (at === undefined) copies.set(id, [{ partition, offset }]);
+    else at.push({ partition, offset });
+  }
+  const duplicateSets = [...copies].filter(([, at]) => at.length > 1).slice(0, 5)
+    .map(([set_id, at]) => ({ set_id, copies: at }));
   return {
     stored,
     rawRecords,
     rawDistinct: rawIds.size,
-    forecasts,
-    forecastsDistinct: setIds.size,
+    forecasts: setRead.records.length,
+    forecastsDistinct: copies.size,
+    redelivered: rawRead.redelivered + setRead.redelivered,
+    duplicateSets,
   };
 }
 
@@ -196,6 +207,8 @@ export function drillResult(o: DrillObservations): ClusterDrillResult {
     brokers: o.brokers,
     raw_records: o.counts.rawRecords,
     forecast_records_distinct: o.counts.forecastsDistinct,
+    read_redelivered: o.counts.redelivered,
+    ...(o.counts.duplicateSets.length > 0 ? { duplicate_sets: o.counts.duplicateSets } : {}),
     producer_failed: o.producer.failed,
     forced_stops: o.forcedStops,
     stops: o.stops,

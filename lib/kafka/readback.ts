@@ -25,6 +25,7 @@ export async function readBack(kafka: Kafka, topic: string, groupId: string): Pr
     ends.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => o.partition),
   );
   const keys = new Set<string>();
+  const seen = new Set<string>();
   let messages = 0;
   const t0 = performance.now();
   const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000 });
@@ -38,6 +39,10 @@ export async function readBack(kafka: Kafka, topic: string, groupId: string): Pr
         eachBatchAutoResolve: true,
         eachBatch: async ({ batch, heartbeat }) => {
           for (const m of batch.messages) {
+            // a rejoin delivers again what was not committed: each record counts once
+            const at = `${batch.partition}:${m.offset}`;
+            if (seen.has(at)) continue;
+            seen.add(at);
             messages++;
             if (m.key) keys.add(m.key.toString());
           }
@@ -62,28 +67,51 @@ export async function readBack(kafka: Kafka, topic: string, groupId: string): Pr
   };
 }
 
+/** Options of {@linkcode readAll} and {@linkcode readAllRecords}. */
+export interface ReadAllOptions {
+  /** Default 10 s. */
+  timeoutMs?: number;
+  /** Read aborted and open transactions' records too (default: read_committed). */
+  readUncommitted?: boolean;
+  /** The reading group (default: a new one, `airq-read-<random>`); it never commits offsets. */
+  groupId?: string;
+}
+
+/** One record of a topic, where it is and its value. */
+export interface TopicRecord {
+  partition: number;
+  offset: string;
+  value: Uint8Array;
+}
+
 /**
- * Every record value of `topic` from the beginning, in a fresh group, until
+ * Every record of `topic` from the beginning, in a fresh group, until
  * `expected` were read and a second more passed (so duplicates would show),
- * or `timeoutMs` (default 10 s). Reads only committed transactional records
- * unless `readUncommitted`. For tests and benchmarks that check what a
+ * or `timeoutMs`. Reads only committed transactional records unless
+ * `readUncommitted`. For tests, drills and benchmarks that check what a
  * process published.
+ *
+ * Each record (partition and offset) counts once, in the order first seen: a
+ * kafkajs consumer starts again from its group's committed offsets when it
+ * rejoins the group or restarts after errors (a broker or coordinator that
+ * moved, as in a rolling restart), and the reading group commits none, so a
+ * rejoin delivers the partition again from its start. A record read twice is
+ * not a record written twice; `redelivered` counts those repeated deliveries.
  */
-export async function readAll(
+export async function readAllRecords(
   kafka: Kafka,
   topic: string,
   expected: number,
-  { timeoutMs = 10_000, readUncommitted = false }: {
-    timeoutMs?: number;
-    readUncommitted?: boolean;
-  } = {},
-): Promise<Uint8Array[]> {
+  { timeoutMs = 10_000, readUncommitted = false, groupId }: ReadAllOptions = {},
+): Promise<{ records: TopicRecord[]; redelivered: number }> {
   const consumer = kafka.consumer({
-    groupId: `airq-read-${crypto.randomUUID().slice(0, 8)}`,
+    groupId: groupId ?? `airq-read-${crypto.randomUUID().slice(0, 8)}`,
     readUncommitted,
     maxWaitTimeInMs: 100,
   });
-  const out: Uint8Array[] = [];
+  const records: TopicRecord[] = [];
+  const seen = new Set<string>();
+  let redelivered = 0;
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });
@@ -91,10 +119,19 @@ export async function readAll(
     const finished = new Promise<void>((resolve) => (done = resolve));
     const timer = setTimeout(() => done(), timeoutMs);
     await consumer.run({
-      eachMessage: ({ message }) => {
-        if (message.value !== null) out.push(message.value);
+      autoCommit: false,
+      eachMessage: ({ partition, message }) => {
+        const at = `${partition}:${message.offset}`;
+        if (seen.has(at)) {
+          redelivered++;
+          return Promise.resolve();
+        }
+        seen.add(at);
+        if (message.value !== null) {
+          records.push({ partition, offset: message.offset, value: message.value });
+        }
         // keep reading a little past the expected count: duplicates would show
-        if (out.length >= expected) setTimeout(() => done(), 1000);
+        if (records.length >= expected) setTimeout(() => done(), 1000);
         return Promise.resolve();
       },
     });
@@ -103,5 +140,15 @@ export async function readAll(
   } finally {
     await consumer.disconnect();
   }
-  return out;
+  return { records, redelivered };
+}
+
+/** The values of {@linkcode readAllRecords}: each record of the topic once. */
+export async function readAll(
+  kafka: Kafka,
+  topic: string,
+  expected: number,
+  options: ReadAllOptions = {},
+): Promise<Uint8Array[]> {
+  return (await readAllRecords(kafka, topic, expected, options)).records.map((r) => r.value);
 }

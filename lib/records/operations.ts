@@ -138,6 +138,21 @@ export const ClusterDrillResultSchema = z.object({
   brokers: z.number().int(),
   raw_records: z.number().int(),
   forecast_records_distinct: z.number().int(),
+  /**
+   * Deliveries of a record the drill's read-back had already read (a kafkajs
+   * rejoin re-delivers what it had not committed): counted once, never as a
+   * duplicate. Absent in files written before it was recorded.
+   */
+  read_redelivered: z.number().int().optional(),
+  /**
+   * Forecast sets found more than once in the topic, the first few: each
+   * copy's partition and offset, for a dump of the log
+   * (`kafka.tools.DumpLogSegments`). Absent in files written before.
+   */
+  duplicate_sets: z.array(z.object({
+    set_id: z.string(),
+    copies: z.array(z.object({ partition: z.number().int(), offset: z.string() })),
+  })).optional(),
   producer_failed: z.number().int(),
   /**
    * The children (consumer, forecaster) that did not finish their clean stop

@@ -89,7 +89,8 @@ Deno.test({
           catchUpMs: 120_000,
           ...extra,
         });
-        const text = JSON.stringify(result);
+        const text = JSON.stringify(result) +
+          (result.problems.length > 0 ? await childEvidence(dir) : "");
         assert.equal(result.produced, 2000, text);
         assert.equal(result.stored, 2000, text);
         assert.equal(result.duplicates, 0, text);
@@ -157,3 +158,20 @@ Deno.test({
     }
   },
 });
+
+/**
+ * A failed drill's evidence for the test's message, since the cluster's folder goes with the
+ * test: the forecaster's and the consumer's warnings and errors (JSON log lines), first and
+ * last 20 of each, cut to 400 characters.
+ */
+async function childEvidence(dir: string): Promise<string> {
+  const parts: string[] = [];
+  for (const child of ["forecaster", "consumer"]) {
+    const text = await Deno.readTextFile(join(dir, `${child}.log`)).catch(() => "");
+    const lines = text.split("\n").filter((l) => /"level":"(WARN|ERROR)"/.test(l))
+      .map((l) => l.slice(0, 400));
+    const shown = lines.length > 40 ? [...lines.slice(0, 20), "...", ...lines.slice(-20)] : lines;
+    parts.push(`\n== ${child}.log: ${lines.length} warnings and errors\n${shown.join("\n")}`);
+  }
+  return parts.join("");
+}

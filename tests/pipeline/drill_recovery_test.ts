@@ -94,6 +94,11 @@ Deno.test("drillResult: every goal that did not hold is a problem, after those f
       rawDistinct: 1990,
       forecasts: 1992,
       forecastsDistinct: 1990,
+      redelivered: 250,
+      duplicateSets: [{
+        set_id: "s1|2004-03-10T18:00:00",
+        copies: [{ partition: 1, offset: "10" }, { partition: 1, offset: "310" }],
+      }],
     },
     recovery: Infinity,
     samplerMaxGap: 0,
@@ -106,6 +111,9 @@ Deno.test("drillResult: every goal that did not hold is a problem, after those f
   });
   assert.equal(result.ok, false);
   assert.equal(result.duplicates, 7);
+  // records the read-back was delivered twice are reported, not counted as duplicates
+  assert.equal(result.read_redelivered, 250);
+  assert.deepEqual(result.duplicate_sets?.[0]?.copies.map((c) => c.offset), ["10", "310"]);
   assert.equal(result.recovery_s, -1);
   assert.equal(result.stop_goal_s, 5);
   assert.deepEqual(result.problems, [
@@ -130,6 +138,8 @@ Deno.test("drillResult: every goal that did not hold is a problem, after those f
       rawDistinct: 2000,
       forecasts: 2000,
       forecastsDistinct: 2000,
+      redelivered: 0,
+      duplicateSets: [],
     },
     recovery: 4.2,
     samplerMaxGap: 1.5,
