@@ -69,43 +69,11 @@ function engineForecasts(y: Float64Array, served: ServedIntervals | null): Forec
 Deno.test("the engine's interval of a forecast is the offline regime-aware rule's", () => {
   const y = coSeries();
   // the model's forecasts as the engine makes them (its intervals do not change them)
-  const plain = engineForecasts(y, null);
-  const pred = Float64Array.from(
-    plain,
-    (f, h) => (h >= 24 && f.fallback === null ? f.value! : NaN),
-  );
+  const { pred, offline, served, settings, conformal, calendar } = offlineRule(y, false);
   assert.ok(Number.isFinite(pred[N - 1]!), "the last hour has a model forecast");
-  const settings = {
-    ...config.conformal.conditional!,
-    scale: "log1p",
-    grouping: "level",
-    outage: true,
-  } as const;
-  const calendar = {
-    startMs: T0,
-    utcOffsetMin: UTC_OFFSET_MIN,
-    rushHours: config.regimes.rushHours,
-    outage: outageRuleOf(config.regimes),
-  };
-  const conformal = { ...config.conformal, minResiduals: 20 };
-  const offline = conditionalIntervalsOf(pred, y, H, conformal, settings, calendar, 150);
   // the last forecast is issued 3 hours after an outage: the outage group
   assert.equal(outageFlags(y, calendar.outage)[N - 1], 1);
   assert.ok(baseGroupCount(offline.rule) === 3);
-  const served = ServedIntervalsSchema.parse({
-    rule: "test",
-    scale: settings.scale,
-    grouping: settings.grouping,
-    day_hours: settings.dayHours,
-    rush_hours: calendar.rushHours,
-    outage: { min_missing_h: calendar.outage.minMissingH, within_h: calendar.outage.withinH },
-    groups: [{
-      target: "CO(GT)",
-      horizon_h: H,
-      level_edges: offline.rule.levelEdges,
-      half_widths: Array.from(offline.lastHalfWidths, (q) => (q === q ? q : null)),
-    }],
-  });
   const live = engineForecasts(y, served).at(-1)!;
   assert.equal(live.value, pred[N - 1]);
   assert.equal(live.interval!.lower, offline.lower[N - 1]);
@@ -168,7 +136,7 @@ function offlineRule(y: Float64Array, calibration: boolean) {
       half_widths: Array.from(offline.lastHalfWidths, (q) => (q === q ? q : null)),
     }],
   });
-  return { pred, offline, served };
+  return { pred, offline, served, settings, conformal, calendar };
 }
 
 Deno.test("recalibrated live, the engine's interval is the offline rule's at every hour it has one", () => {
