@@ -75,6 +75,8 @@ export interface ReadAllOptions {
   readUncommitted?: boolean;
   /** The reading group (default: a new one, `airq-read-<random>`); it never commits offsets. */
   groupId?: string;
+  /** Called with the count of distinct records read so far, after each new one. */
+  onRead?: (records: number) => void;
 }
 
 /** One record of a topic, where it is and its value. */
@@ -102,7 +104,7 @@ export async function readAllRecords(
   kafka: Kafka,
   topic: string,
   expected: number,
-  { timeoutMs = 10_000, readUncommitted = false, groupId }: ReadAllOptions = {},
+  { timeoutMs = 10_000, readUncommitted = false, groupId, onRead }: ReadAllOptions = {},
 ): Promise<{ records: TopicRecord[]; redelivered: number }> {
   const consumer = kafka.consumer({
     groupId: groupId ?? `airq-read-${crypto.randomUUID().slice(0, 8)}`,
@@ -129,6 +131,7 @@ export async function readAllRecords(
         seen.add(at);
         if (message.value !== null) {
           records.push({ partition, offset: message.offset, value: message.value });
+          onRead?.(records.length);
         }
         // keep reading a little past the expected count: duplicates would show
         if (records.length >= expected) setTimeout(() => done(), 1000);

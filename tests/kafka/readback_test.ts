@@ -26,11 +26,18 @@ Deno.test("readAllRecords counts each record once when a rejoin delivers them ag
     await producer.disconnect();
   }
   const groupId = `airq-read-test-${crypto.randomUUID().slice(0, 8)}`;
+  // once the reader has read everything (however long its join took on a loaded machine), a
+  // second member joins and leaves: two rebalances, after which the reader owns the partition
+  // again from the group's offsets (none: the start)
+  let readAllOnce!: () => void;
+  const allRead = new Promise<void>((r) => (readAllOnce = r));
   // one more than the topic holds: the reader keeps reading until its timeout
-  const reading = readAllRecords(kafka, topic, n + 1, { timeoutMs: 20_000, groupId });
-  // once the reader has read everything, a second member joins and leaves: two rebalances, after
-  // which the reader owns the partition again from the group's offsets (none: the start)
-  await new Promise((r) => setTimeout(r, 3_000));
+  const reading = readAllRecords(kafka, topic, n + 1, {
+    timeoutMs: 25_000,
+    groupId,
+    onRead: (count) => count === n && readAllOnce(),
+  });
+  await Promise.race([allRead, reading]); // the reader's timeout ends the wait too
   const other = kafka.consumer({ groupId, sessionTimeout: 10_000 });
   await other.connect();
   try {
@@ -39,7 +46,13 @@ Deno.test("readAllRecords counts each record once when a rejoin delivers them ag
     const hasJoined = new Promise<void>((r) => (joined = r));
     other.on(other.events.GROUP_JOIN, () => joined());
     await other.run({ autoCommit: false, eachMessage: () => Promise.resolve() });
-    await hasJoined;
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    await Promise.race([
+      hasJoined,
+      new Promise((_, reject) => {
+        timer = setTimeout(() => reject(new Error("the second member never joined")), 20_000);
+      }),
+    ]).finally(() => clearTimeout(timer));
   } finally {
     await other.disconnect();
   }
