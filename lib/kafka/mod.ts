@@ -83,14 +83,7 @@ export {
   coordinatorUnreachable,
   rejoinOnUnreachable,
 } from "./commit.ts";
-export {
-  readAll,
-  type ReadAllOptions,
-  readAllRecords,
-  type ReadBack,
-  readBack,
-  type TopicRecord,
-} from "./readback.ts";
+export { readAll, type ReadAllOptions, readAllRecords, type TopicRecord } from "./readback.ts";
 export { SupervisedMember, type SupervisedMemberOptions } from "./supervised.ts";
 export {
   assignedPartitions,

@@ -1,71 +1,11 @@
 /**
- * Reads a topic from the beginning in a fresh consumer group until it is
- * caught up with the end offsets that existed at the start, and counts the
- * messages per key. The demo uses it to show that what was sent arrived.
+ * Reads a topic back from the beginning in a throwaway consumer group, each
+ * record once: what tests, drills and benchmarks count to check what a
+ * process published.
  *
  * @module
  */
 import type { Kafka } from "./client.ts";
-
-/** What a read-back saw. */
-export interface ReadBack {
-  messages: number;
-  keys: number;
-  partitions: number;
-  seconds: number;
-}
-
-/** Consumes `topic` from the start to its current end in group `groupId`, committing as it goes. */
-export async function readBack(kafka: Kafka, topic: string, groupId: string): Promise<ReadBack> {
-  const admin = kafka.admin();
-  await admin.connect();
-  const ends = await admin.fetchTopicOffsets(topic).finally(() => admin.disconnect());
-  const target = new Map(ends.map((o) => [o.partition, BigInt(o.high)]));
-  const remaining = new Set(
-    ends.filter((o) => BigInt(o.high) > BigInt(o.low)).map((o) => o.partition),
-  );
-  const keys = new Set<string>();
-  const seen = new Set<string>();
-  let messages = 0;
-  const t0 = performance.now();
-  const consumer = kafka.consumer({ groupId, sessionTimeout: 10_000 });
-  await consumer.connect();
-  try {
-    if (remaining.size > 0) {
-      let done!: () => void;
-      const finished = new Promise<void>((resolve) => (done = resolve));
-      await consumer.subscribe({ topic, fromBeginning: true });
-      await consumer.run({
-        eachBatchAutoResolve: true,
-        eachBatch: async ({ batch, heartbeat }) => {
-          for (const m of batch.messages) {
-            // a rejoin delivers again what was not committed: each record counts once
-            const at = `${batch.partition}:${m.offset}`;
-            if (seen.has(at)) continue;
-            seen.add(at);
-            messages++;
-            if (m.key) keys.add(m.key.toString());
-          }
-          const last = batch.lastOffset();
-          if (BigInt(last) + 1n >= (target.get(batch.partition) ?? 0n)) {
-            remaining.delete(batch.partition);
-          }
-          await heartbeat();
-          if (remaining.size === 0) done();
-        },
-      });
-      await finished;
-    }
-  } finally {
-    await consumer.disconnect();
-  }
-  return {
-    messages,
-    keys: keys.size,
-    partitions: ends.length,
-    seconds: Math.round((performance.now() - t0) / 100) / 10,
-  };
-}
 
 /** Options of {@linkcode readAll} and {@linkcode readAllRecords}. */
 export interface ReadAllOptions {
