@@ -89,13 +89,14 @@ const PRODUCE = 0; // Kafka API key of a produce request
 /**
  * A kafkajs client of the test broker (its logs silenced: the failures a test
  * provokes are expected) that calls `onProduce` with the connection before
- * each produce request is written; the request goes out when it returns true
- * and is swallowed when it returns false.
+ * each produce request is written (and the port it goes to); the request
+ * goes out when it returns true and is held back when it returns false:
+ * swallowed, unless `onProduce` calls `release` later, which writes it then.
  */
 export function clientInterceptingProduce(
   clientId: string,
   brokers: string[],
-  onProduce: (socket: net.Socket) => boolean,
+  onProduce: (socket: net.Socket, port: number, release: () => void) => boolean,
 ): Kafka {
   return new Kafka({
     clientId,
@@ -108,7 +109,9 @@ export function clientInterceptingProduce(
       (socket as { write: typeof write }).write = (chunk, encoding) => {
         const produce = chunk.length >= 6 &&
           new DataView(chunk.buffer, chunk.byteOffset).getInt16(4) === PRODUCE;
-        return produce && !onProduce(socket) ? true : write(chunk, encoding);
+        return produce && !onProduce(socket, port, () => write(chunk, encoding))
+          ? true
+          : write(chunk, encoding);
       };
       return socket;
     },

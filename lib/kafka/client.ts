@@ -10,6 +10,8 @@ import "./read_committed.ts";
 import "./crc32c.ts";
 // and the produce request's record batch in one buffer (./record_batch.ts)
 import "./record_batch.ts";
+// and a send whose retries cannot double a batch or skip a partition (./send_messages.ts)
+import "./send_messages.ts";
 import {
   type Admin,
   type Consumer,

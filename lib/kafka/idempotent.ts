@@ -29,16 +29,17 @@
  * kafkajs 2.2.4 has a second retry bug (tulios/kafkajs#1303, #1798): a send
  * builds one produce request per leader broker and keeps, across its retries,
  * the answers of the brokers that already answered, retrying only the others.
- * When a partition's leader moves to a broker that had answered for other
- * partitions of the same send, the retry sends that partition nothing and the
- * send resolves as acknowledged (the hung-broker drill lost 600 readings that
- * way, docs/cluster.md). The answer it resolves with, one RecordMetadata per
- * partition written, lacks that partition. {@linkcode sendComplete} sends
- * across partitions and topics in one request and then checks that answer
- * against the ledger: the messages of every (topic, partition) the ledger
- * names and the answer lacks are sent again (the same objects, in their
- * order, so to the same partitions), and after a few rounds it gives up with
- * {@linkcode IncompleteSendError}.
+ * When a partition's leader moved to a broker that had answered for other
+ * partitions of the same send, the retry sent that partition nothing and the
+ * send resolved as acknowledged (the hung-broker drill lost 600 readings that
+ * way, docs/cluster.md). airq's own send (./send_messages.ts) now keeps which
+ * partitions were written and retries every other one; {@linkcode sendComplete}
+ * still checks every answer, so a send that resolves without a partition
+ * (from any cause) cannot pass unnoticed. The answer, one RecordMetadata per
+ * partition written, is checked against the ledger: the messages of every
+ * (topic, partition) the ledger names and the answer lacks are sent again
+ * (the same objects, in their order, so to the same partitions), and after a
+ * few rounds it gives up with {@linkcode IncompleteSendError}.
  *
  * Why a resend cannot duplicate, on an idempotent producer: a missing
  * partition's request either never went out (the partition was new to the

@@ -26,6 +26,7 @@ export {
   withAdmin,
 } from "./client.ts";
 export { readCommittedFixInstalled, withoutAborted } from "./read_committed.ts";
+export { sendMessagesFixInstalled } from "./send_messages.ts";
 export { crc32c, crc32cInstalled } from "./crc32c.ts";
 export {
   encodeRecordBatch,
