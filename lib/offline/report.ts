@@ -18,10 +18,12 @@ import {
 
 export { markdownTable, wrapParagraph };
 
-/** Goals from PRODUCT.md. */
+/** Goals from PRODUCT.md, with the bars issue 17 raised. */
 export const GOALS = {
-  meanSkill: { 1: 0.2, 6: 0.12, 24: 0.08 } as Record<number, number>,
-  minSkill: 0.03,
+  /** Issue 17: mean skill of `best` per horizon (issue 4 had 0.2, 0.12, 0.08, all met). */
+  meanSkill: { 1: 0.26, 6: 0.25, 24: 0.16 } as Record<number, number>,
+  /** Issue 17: the lowest target-horizon pair's skill (issue 4 had 0.03). */
+  minSkill: 0.12,
   coverage: [0.88, 0.92] as const,
   /** Issue 17: every regime's coverage (all targets and horizons) in this range. */
   regimeCoverage: [0.85, 0.95] as const,
