@@ -13,6 +13,7 @@ import {
   type ClusterDrillResult,
   ClusterDrillResultSchema,
 } from "../records/operations.ts";
+import { KILL_AFTER_MS } from "./drill_children.ts";
 import { storedCount } from "./drills.ts";
 
 /** graceful-stop's goal: each stopped process gone within this long after SIGTERM (issue 14). */
@@ -56,6 +57,11 @@ export function stopOutcomes(stops: readonly ChildStop[]): {
     // redelivered, which the counts check
     if (s.forced) {
       if (!forcedStops.includes(s.process)) forcedStops.push(s.process);
+    } else if (s.code === 137) {
+      problems.push(
+        `the ${s.process} had not exited ${KILL_AFTER_MS / 1000} s after SIGTERM at ${s.at_s} s ` +
+          "and was killed (SIGKILL; its own forced exit, 4 s after the signal, never ran)",
+      );
     } else if (s.code !== 0 && s.code !== 143) {
       problems.push(`the ${s.process} exited with ${s.code} after SIGTERM at ${s.at_s} s`);
     }

@@ -20,6 +20,13 @@ export type StoppedProcess = ChildStop["process"];
 /** The text lib/stop.ts prints when its grace ran out and it exits by force. */
 const FORCED_EXIT_TEXT = "after the signal; exiting now";
 
+/**
+ * How long a child may take to exit after SIGTERM before the drill kills it
+ * (SIGKILL, exit code 137): well past lib/stop.ts's own 4 s grace and its
+ * forced-exit actions, which only a child whose event loop is stuck misses.
+ */
+export const KILL_AFTER_MS = 30_000;
+
 /** The children of running drills, for a forced exit (`killDrillChildren`). */
 const live = new Set<Deno.ChildProcess>();
 
@@ -70,7 +77,8 @@ async function startChild(
 /**
  * SIGTERM to a running child; resolves with how it ended once it has exited
  * (also pushed to `stops`). A child that had already exited is recorded with
- * the time it took to notice.
+ * the time it took to notice; one still running {@linkcode KILL_AFTER_MS}
+ * later is killed (code 137), so a stuck child cannot hang the drill.
  */
 async function stopChild(
   what: StoppedProcess,
@@ -86,7 +94,14 @@ async function stopChild(
   } catch {
     // already exited
   }
-  const status = await running.done;
+  const kill = setTimeout(() => {
+    try {
+      running.child.kill("SIGKILL");
+    } catch {
+      // exited meanwhile
+    }
+  }, KILL_AFTER_MS);
+  const status = await running.done.finally(() => clearTimeout(kill));
   const exitS = Math.round((performance.now() - t) / 100) / 10;
   const stderr = await Deno.readTextFile(running.log);
   const stop: ChildStop = {

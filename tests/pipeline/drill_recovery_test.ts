@@ -81,6 +81,16 @@ Deno.test("stopOutcomes: forced exits are listed once, other codes than 0 and 14
   assert.deepEqual(out.problems, ["the forecaster exited with 1 after SIGTERM at 30 s"]);
 });
 
+Deno.test("stopOutcomes: a child the drill had to kill (137) is a problem that says so", () => {
+  const out = stopOutcomes([stop({ code: 137, at_s: 41.5 })]);
+  assert.deepEqual(out.forcedStops, []);
+  assert.equal(out.problems.length, 1);
+  assert.match(
+    out.problems[0]!,
+    /^the consumer had not exited 30 s after SIGTERM at 41\.5 s and was killed/,
+  );
+});
+
 Deno.test("drillResult: every goal that did not hold is a problem, after those found before", () => {
   const result = drillResult({
     drill: "graceful-stop",
