@@ -15,8 +15,13 @@ export interface ReadAllOptions {
   readUncommitted?: boolean;
   /** The reading group (default: a new one, `airq-read-<random>`); it never commits offsets. */
   groupId?: string;
-  /** Called with the count of distinct records read so far, after each new one. */
-  onRead?: (records: number) => void;
+  /**
+   * Called after each delivery, a new record or a repeat, with the distinct
+   * records read so far and the repeated deliveries so far.
+   */
+  onRead?: (records: number, redelivered: number) => void;
+  /** Ends the read early (it resolves with what was read by then). */
+  signal?: AbortSignal;
 }
 
 /** One record of a topic, where it is and its value. */
@@ -44,7 +49,7 @@ export async function readAllRecords(
   kafka: Kafka,
   topic: string,
   expected: number,
-  { timeoutMs = 10_000, readUncommitted = false, groupId, onRead }: ReadAllOptions = {},
+  { timeoutMs = 10_000, readUncommitted = false, groupId, onRead, signal }: ReadAllOptions = {},
 ): Promise<{ records: TopicRecord[]; redelivered: number }> {
   const consumer = kafka.consumer({
     groupId: groupId ?? `airq-read-${crypto.randomUUID().slice(0, 8)}`,
@@ -60,19 +65,23 @@ export async function readAllRecords(
     let done!: () => void;
     const finished = new Promise<void>((resolve) => (done = resolve));
     const timer = setTimeout(() => done(), timeoutMs);
+    const onAbort = () => done();
+    signal?.addEventListener("abort", onAbort, { once: true });
+    if (signal?.aborted) done();
     await consumer.run({
       autoCommit: false,
       eachMessage: ({ partition, message }) => {
         const at = `${partition}:${message.offset}`;
         if (seen.has(at)) {
           redelivered++;
+          onRead?.(records.length, redelivered);
           return Promise.resolve();
         }
         seen.add(at);
         if (message.value !== null) {
           records.push({ partition, offset: message.offset, value: message.value });
-          onRead?.(records.length);
         }
+        onRead?.(records.length, redelivered);
         // keep reading a little past the expected count: duplicates would show
         if (records.length >= expected) setTimeout(() => done(), 1000);
         return Promise.resolve();
@@ -80,6 +89,7 @@ export async function readAllRecords(
     });
     await finished;
     clearTimeout(timer);
+    signal?.removeEventListener("abort", onAbort);
   } finally {
     await consumer.disconnect();
   }
