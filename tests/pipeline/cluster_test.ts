@@ -172,16 +172,20 @@ Deno.test({
 /**
  * A failed drill's evidence for the test's message, since the cluster's folder goes with the
  * test: the forecaster's and the consumer's warnings and errors (JSON log lines), first and
- * last 20 of each, cut to 400 characters.
+ * last 20 of each, cut to 400 characters, and each one's last 8 lines at any level.
  */
 async function childEvidence(dir: string): Promise<string> {
   const parts: string[] = [];
   for (const child of ["forecaster", "consumer"]) {
     const text = await Deno.readTextFile(join(dir, `${child}.log`)).catch(() => "");
-    const lines = text.split("\n").filter((l) => /"level":"(WARN|ERROR)"/.test(l))
-      .map((l) => l.slice(0, 400));
+    const all = text.split("\n").filter((l) => l.length > 0);
+    const lines = all.filter((l) => /"level":"(WARN|ERROR)"/.test(l)).map((l) => l.slice(0, 400));
     const shown = lines.length > 40 ? [...lines.slice(0, 20), "...", ...lines.slice(-20)] : lines;
     parts.push(`\n== ${child}.log: ${lines.length} warnings and errors\n${shown.join("\n")}`);
+    // where a child that had to be killed stopped: its last lines at any level
+    parts.push(
+      `\n== ${child}.log: its last lines\n${all.slice(-8).map((l) => l.slice(0, 300)).join("\n")}`,
+    );
   }
   return parts.join("");
 }
