@@ -81,10 +81,15 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
   const handleBatch = (payload: EachBatchPayload) => handleBatchOf(run, payload);
 
   const rate = () => Math.round(stats.consumed / Math.max(1e-9, (performance.now() - t0) / 1000));
-  const evaluate = () =>
-    publishAlerts(monitor.evaluate(now())).catch((error) =>
-      log.error("Publishing alerts failed: {error}", { error: String(error) })
-    );
+  // one evaluation at a time: a send still retrying (a broker restart) is not joined by the
+  // next tick's, so the alerts' partitions get one send at a time (lib/kafka/send_messages.ts)
+  let evaluating: Promise<void> | null = null;
+  const evaluate = () => {
+    if (evaluating !== null) return;
+    evaluating = publishAlerts(monitor.evaluate(now()))
+      .catch((error) => log.error("Publishing alerts failed: {error}", { error: String(error) }))
+      .finally(() => (evaluating = null));
+  };
   try {
     await producer.connect();
     const run = await runStream({
@@ -115,6 +120,7 @@ export async function runConsumer(options: ConsumeOptions): Promise<ConsumeSumma
     outcome = run.outcome;
   } finally {
     try {
+      await evaluating;
       await publishAlerts(monitor.evaluate(now()));
     } catch (error) {
       log.error("Publishing the last alerts failed: {error}", { error: String(error) });
