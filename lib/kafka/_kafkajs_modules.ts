@@ -1,7 +1,7 @@
 /**
  * Replacing one of kafkajs's CommonJS modules before kafkajs loads it: how
  * airq's fixes and fast paths (./read_committed.ts, ./crc32c.ts,
- * ./record_batch.ts) take the place of kafkajs 2.2.4's own code. Each is
+ * ./record_batch.ts, ./send_messages.ts) take the place of kafkajs 2.2.4's own code. Each is
  * imported by ./client.ts before kafkajs itself.
  *
  * @module
