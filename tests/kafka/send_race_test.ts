@@ -15,13 +15,16 @@
  * when it picks node 2 it waits behind the held request (one request in
  * flight per connection) and the race does not happen, so kafkajs's send
  * doubled node 2's partitions in only some rounds (docs/cluster.md gives the
- * count measured before the fix). airq's send waits for every request of an
- * attempt and retries only the partitions not written: no round may double.
+ * count measured before the fix). The last rounds send inside a transaction
+ * and commit it, as the forecaster does. airq's send waits for every request
+ * of an attempt and retries only the partitions not written: no round may
+ * double.
  */
 import assert from "node:assert/strict";
 import { startPrivateCluster } from "../../lib/harness/broker/mod.ts";
 import {
   type Admin,
+  attachLedger,
   createKafka,
   idempotentProducer,
   ledgerOf,
@@ -30,18 +33,24 @@ import {
   sendMessagesFixInstalled,
   withAdmin,
 } from "../../lib/kafka/mod.ts";
-import { clientInterceptingProduce } from "../_kafka.ts";
+import { clientInterceptingProduce, waitFor } from "../_kafka.ts";
 
 const ROUNDS = 6;
+/** Rounds whose send is inside a transaction, committed after it (the forecaster's case). */
+const TRANSACTIONAL_ROUNDS = 4;
 const PER_PARTITION = 25;
 const HOLD_MS = 2_000;
 
-/** One round on a topic of its own; resolves to each partition's record count. */
+/**
+ * One round on a topic of its own; resolves to each partition's end offset
+ * (its records, plus the commit marker when `transactional`).
+ */
 async function round(
   admin: Admin,
   brokers: string[],
   portOf: (nodeId: number) => number,
   topic: string,
+  transactional: boolean,
 ): Promise<{ counts: number[]; dropped: number; delayed: boolean }> {
   await admin.createTopics({
     waitForLeaders: true,
@@ -75,18 +84,37 @@ async function round(
       return true;
     },
   );
-  const producer = idempotentProducer(trapped, { retry: { retries: 8, initialRetryTime: 50 } });
+  const producer = idempotentProducer(trapped, {
+    retry: { retries: 8, initialRetryTime: 50 },
+    ...(transactional ? { transactionalId: `airq-test-${topic}` } : {}),
+  });
   await producer.connect();
   try {
     const messages: Message[] = [0, 1, 2, 3].flatMap((partition) =>
       Array.from({ length: PER_PARTITION }, (_, i) => ({ partition, value: `p${partition} #${i}` }))
     );
-    await sendComplete(producer, ledgerOf(producer), [{ topic, messages }]);
+    if (transactional) {
+      const transaction = await producer.transaction();
+      attachLedger(transaction, ledgerOf(producer));
+      await sendComplete(transaction, ledgerOf(transaction), [{ topic, messages }]);
+      await transaction.commit();
+    } else {
+      await sendComplete(producer, ledgerOf(producer), [{ topic, messages }]);
+    }
   } finally {
     await producer.disconnect();
   }
-  const offsets = await admin.fetchTopicOffsets(topic);
-  const counts = offsets.sort((a, b) => a.partition - b.partition).map((o) => Number(o.high));
+  // kafkajs reads end offsets at read_committed, i.e. the last stable offset, which moves only once
+  // the coordinator has written the commit markers, a moment after the commit returns
+  const endOffsets = async () =>
+    (await admin.fetchTopicOffsets(topic)).sort((a, b) => a.partition - b.partition)
+      .map((o) => Number(o.high));
+  if (transactional) {
+    await waitFor(async () => (await endOffsets()).every((n) => n > 0), {
+      what: "the transaction's commit markers",
+    });
+  }
+  const counts = await endOffsets();
   return { counts, dropped, delayed };
 }
 
@@ -114,17 +142,21 @@ Deno.test({
         // node 3 first: the producers' seed broker, a third place to ask for metadata
         const seeded = [portOf(3), portOf(1), portOf(2)].map((port) => `127.0.0.1:${port}`);
         const counts: number[][] = [];
-        for (let i = 0; i < ROUNDS; i++) {
-          const r = await round(admin, seeded, portOf, `airq.test.send-race-${i}`);
+        const expected: number[][] = [];
+        for (let i = 0; i < ROUNDS + TRANSACTIONAL_ROUNDS; i++) {
+          const transactional = i >= ROUNDS;
+          const topic = `airq.test.send-race-${i}`;
+          const r = await round(admin, seeded, portOf, topic, transactional);
           assert.ok(r.dropped >= 1, `round ${i}: node 1's first request was dropped`);
           assert.ok(r.delayed, `round ${i}: node 2's first request was held back`);
           counts.push(r.counts);
+          // each partition's messages once, and a transaction's commit marker after them
+          expected.push([0, 1, 2, 3].map(() => PER_PARTITION + (transactional ? 1 : 0)));
         }
-        const once = [PER_PARTITION, PER_PARTITION, PER_PARTITION, PER_PARTITION];
         assert.deepEqual(
           counts,
-          counts.map(() => once),
-          `every round: each partition's messages once (records per partition, by round: ${
+          expected,
+          `every round: each partition's messages once (end offsets by round, the last ${TRANSACTIONAL_ROUNDS} transactional: ${
             JSON.stringify(counts)
           })`,
         );
