@@ -8,8 +8,11 @@
  * @module
  */
 import { join } from "node:path";
+import { getLogger } from "@logtape/logtape";
 import type { ChildStop } from "../records/operations.ts";
 import { spawnTask } from "./tasks.ts";
+
+const log = getLogger(["airq", "drill"]);
 
 /** The consumer groups of a drill's consumer and forecaster. */
 export const DRILL_GROUPS = { consumer: "drill-consumer", forecaster: "drill-forecaster" } as const;
@@ -94,14 +97,26 @@ async function stopChild(
   } catch {
     // already exited
   }
-  const kill = setTimeout(() => {
+  let exited = false;
+  const kill = setTimeout(async () => {
+    // spinning or waiting: what ps says of the child, for the next person to look at it
+    const pid = running.child.pid;
+    const seen = await psLine(pid);
+    if (exited) return;
+    log.warn(
+      "The {process} (pid {pid}) still runs {s} s after SIGTERM (ps: {ps}); killing it",
+      { process: what, pid, s: KILL_AFTER_MS / 1000, ps: seen },
+    );
     try {
       running.child.kill("SIGKILL");
     } catch {
       // exited meanwhile
     }
   }, KILL_AFTER_MS);
-  const status = await running.done.finally(() => clearTimeout(kill));
+  const status = await running.done.finally(() => {
+    exited = true;
+    clearTimeout(kill);
+  });
   const exitS = Math.round((performance.now() - t) / 100) / 10;
   const stderr = await Deno.readTextFile(running.log);
   const stop: ChildStop = {
@@ -188,4 +203,30 @@ export async function stopServices(
     stopChild("consumer", services.consumer, when, atS, lag.consumer, stops),
     stopChild("forecaster", services.forecaster, when, atS, lag.forecaster, stops),
   ]);
+}
+
+/**
+ * `ps`'s view of a process: its state three times 200 ms apart (R: running,
+ * S: waiting), its average CPU share since it started and its resident MB
+ * (`ps`, because Deno reads /proc/PID only with --allow-all). "gone" when it
+ * has exited.
+ */
+export async function psLine(pid: number): Promise<string> {
+  const states: string[] = [];
+  let last = "";
+  for (let i = 0; i < 3; i++) {
+    if (i > 0) await new Promise((resolve) => setTimeout(resolve, 200));
+    const out = await new Deno.Command("ps", {
+      args: ["-o", "state=,pcpu=,rss=", "-p", String(pid)],
+      stdout: "piped",
+      stderr: "null",
+    }).output().catch(() => null);
+    last = out === null ? "" : new TextDecoder().decode(out.stdout).trim();
+    if (last === "") return "gone";
+    states.push(last.split(/\s+/)[0]!);
+  }
+  const [, cpu, rssKb] = last.split(/\s+/);
+  return `states ${states.join("")}, ${cpu} % CPU since start, ${
+    Math.round(Number(rssKb) / 1024)
+  } MB`;
 }

@@ -13,6 +13,7 @@ import {
   type Sample,
 } from "../../lib/harness/drill_recovery.ts";
 import { drillResult, stopOutcomes } from "../../lib/harness/cluster_results.ts";
+import { psLine } from "../../lib/harness/drill_children.ts";
 
 /** Samples where the forecaster keeps pace with the consumer; times in ms. */
 const samples = (rows: [t: number, committed: number, end: number][]): Sample[] =>
@@ -164,4 +165,25 @@ Deno.test("drillResult: every goal that did not hold is a problem, after those f
   assert.equal(clean.recovery_s, 4.2);
   assert.equal(clean.sampler_max_gap_s, 1.5);
   assert.equal(clean.stop_goal_s, undefined);
+});
+
+Deno.test("psLine: a computing process reads as running; an exited one as gone", async () => {
+  const child = new Deno.Command(Deno.execPath(), {
+    args: ["eval", "const end = Date.now() + 30000; let x = 0; while (Date.now() < end) x++;"],
+    stdout: "null",
+    stderr: "null",
+  }).spawn();
+  try {
+    // once it computes (its start-up may take a while on a loaded machine)
+    let line = "";
+    for (let i = 0; i < 40 && !line.startsWith("states R"); i++) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      line = await psLine(child.pid);
+    }
+    assert.match(line, /^states R[RS]{2}, [\d.]+ % CPU since start, \d+ MB$/);
+  } finally {
+    child.kill("SIGKILL");
+    await child.status;
+  }
+  assert.equal(await psLine(child.pid), "gone");
 });
