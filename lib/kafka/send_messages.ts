@@ -133,6 +133,14 @@ interface KafkaError extends Error {
 
 const kafkajs = kafkajsModules();
 
+/** kafkajs's error classes and metadata-error test, loaded once (not on every send). */
+const { KafkaJSMetadataNotLoaded } = kafkajs.load("./src/errors.js") as {
+  KafkaJSMetadataNotLoaded: new (message: string) => Error;
+};
+const { staleMetadata } = kafkajs.load("./src/protocol/error.js") as {
+  staleMetadata: (e: KafkaError) => boolean;
+};
+
 /** Partitions written so far in one send: `topic\0partition` → kafkajs's answer (none at acks=0). */
 type Written = Map<string, RecordMetadata | null>;
 
@@ -147,9 +155,6 @@ async function plan(
   topicMessages: SendRequest["topicMessages"],
   written: Written,
 ): Promise<Map<string, TopicData>> {
-  const { KafkaJSMetadataNotLoaded } = kafkajs.load("./src/errors.js") as {
-    KafkaJSMetadataNotLoaded: new (message: string) => Error;
-  };
   await ctx.cluster.refreshMetadataIfNecessary();
   const perLeader = new Map<string, TopicData>();
   for (const { topic, messages } of topicMessages) {
@@ -245,9 +250,6 @@ async function afterFailure(
   bail: Bail,
   retry: { retryCount: number; retryTime: number },
 ): Promise<never> {
-  const { staleMetadata } = kafkajs.load("./src/protocol/error.js") as {
-    staleMetadata: (e: KafkaError) => boolean;
-  };
   for (const e of errors) {
     if (e.name === "KafkaJSConnectionClosedError" && e.host !== undefined && e.port !== undefined) {
       ctx.cluster.removeBroker({ host: e.host, port: e.port });
