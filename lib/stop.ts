@@ -45,11 +45,18 @@ export class Stopped extends Error {
   }
 }
 
+/**
+ * How long a command may take to stop after the first signal before the
+ * process exits anyway, unless `graceMs` says otherwise (the issue asks for
+ * 5 s in all).
+ */
+export const STOP_GRACE_MS = 4000;
+
 /** Options of `stopOnSignals`. */
 export interface StopOnSignalsOptions {
   /**
    * How long the command may take to stop after the first signal before the
-   * process exits anyway (default 4000 ms: the issue asks for 5 s in all).
+   * process exits anyway (default {@linkcode STOP_GRACE_MS}).
    */
   graceMs?: number;
   /** Called once, on the first signal (e.g. to print "shutting down"). */
@@ -80,7 +87,7 @@ let installed: StopSignals | null = null;
  */
 export function stopOnSignals(options: StopOnSignalsOptions = {}): StopSignals {
   if (installed !== null) return installed;
-  const graceMs = options.graceMs ?? 4000;
+  const graceMs = options.graceMs ?? STOP_GRACE_MS;
   const controller = new AbortController();
   const actions: (() => void | Promise<void>)[] = [];
   let received: StopSignalName | null = null;

@@ -13,6 +13,7 @@ import {
   type ClusterDrillResult,
   ClusterDrillResultSchema,
 } from "../records/operations.ts";
+import { STOP_GRACE_MS } from "../stop.ts";
 import { KILL_AFTER_MS } from "./drill_children.ts";
 import { storedCount } from "./drills.ts";
 
@@ -60,7 +61,9 @@ export function stopOutcomes(stops: readonly ChildStop[]): {
     } else if (s.code === 137) {
       problems.push(
         `the ${s.process} had not exited ${KILL_AFTER_MS / 1000} s after SIGTERM at ${s.at_s} s ` +
-          "and was killed (SIGKILL; its own forced exit, 4 s after the signal, never ran)",
+          `and was killed (SIGKILL; its own forced exit, ${
+            STOP_GRACE_MS / 1000
+          } s after the signal, never ran)`,
       );
     } else if (s.code !== 0 && s.code !== 143) {
       problems.push(`the ${s.process} exited with ${s.code} after SIGTERM at ${s.at_s} s`);
