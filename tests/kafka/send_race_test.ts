@@ -21,7 +21,7 @@
  * double.
  */
 import assert from "node:assert/strict";
-import { startPrivateCluster } from "../../lib/harness/broker/mod.ts";
+import { resolveDirs, startPrivateCluster } from "../../lib/harness/broker/mod.ts";
 import {
   type Admin,
   attachLedger,
@@ -126,10 +126,9 @@ Deno.test({
   sanitizeOps: false,
   async fn() {
     assert.ok(sendMessagesFixInstalled(), "airq's send replaced kafkajs's before it loaded");
-    const home = Deno.env.get("HOME") ?? "";
     const priv = await startPrivateCluster({
       prefix: "airq-test-send-race-",
-      cacheDir: Deno.env.get("AIRQ_CACHE_DIR") || `${home}/.cache/airq`,
+      cacheDir: resolveDirs((name) => Deno.env.get(name)).cacheDir,
       kafkaHome: Deno.env.get("KAFKA_HOME"),
       size: 3,
       heapMb: 256,

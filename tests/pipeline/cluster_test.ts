@@ -14,7 +14,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startPrivateCluster } from "../../lib/harness/broker/mod.ts";
+import { resolveDirs, startPrivateCluster } from "../../lib/harness/broker/mod.ts";
 import { clusterDrill } from "../../lib/harness/cluster_drills.ts";
 import { loadTopicsConfig } from "../../lib/config/mod.ts";
 import { createKafka, ensureTopics, withAdmin } from "../../lib/kafka/mod.ts";
@@ -32,7 +32,7 @@ Deno.test({
     const home = Deno.env.get("HOME") ?? "";
     const priv = await startPrivateCluster({
       prefix: "airq-test-cluster-",
-      cacheDir: Deno.env.get("AIRQ_CACHE_DIR") || `${home}/.cache/airq`,
+      cacheDir: resolveDirs((name) => Deno.env.get(name)).cacheDir,
       kafkaHome: Deno.env.get("KAFKA_HOME"),
       size: 3,
       heapMb: 256,
