@@ -63,7 +63,9 @@ export function stopOutcomes(stops: readonly ChildStop[]): {
         `the ${s.process} had not exited ${KILL_AFTER_MS / 1000} s after SIGTERM at ${s.at_s} s ` +
           `and was killed (SIGKILL; its own forced exit, ${
             STOP_GRACE_MS / 1000
-          } s after the signal, never ran)`,
+          } s after the signal, never ran)${
+            s.killed_ps === undefined ? "" : `; ps: ${s.killed_ps}`
+          }`,
       );
     } else if (s.code !== 0 && s.code !== 143) {
       problems.push(`the ${s.process} exited with ${s.code} after SIGTERM at ${s.at_s} s`);

@@ -98,11 +98,13 @@ async function stopChild(
     // already exited
   }
   let exited = false;
+  let killedPs: string | undefined;
   const kill = setTimeout(async () => {
     // spinning or waiting: what ps says of the child, for the next person to look at it
     const pid = running.child.pid;
     const seen = await psLine(pid);
     if (exited) return;
+    killedPs = seen;
     log.warn(
       "The {process} (pid {pid}) still runs {s} s after SIGTERM (ps: {ps}); killing it",
       { process: what, pid, s: KILL_AFTER_MS / 1000, ps: seen },
@@ -127,6 +129,7 @@ async function stopChild(
     exit_s: exitS,
     code: status.code,
     forced: stderr.includes(FORCED_EXIT_TEXT),
+    ...(killedPs === undefined ? {} : { killed_ps: killedPs }),
   };
   stops.push(stop);
   return stop;

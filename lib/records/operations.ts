@@ -95,6 +95,8 @@ export const ChildStopSchema = z.object({
   code: z.number().int(),
   /** True when lib/stop.ts's grace ran out and the process exited by the forced exit. */
   forced: z.boolean(),
+  /** When the drill had to kill it (code 137): what `ps` said of it just before. */
+  killed_ps: z.string().optional(),
 });
 export type ChildStop = z.infer<typeof ChildStopSchema>;
 

@@ -90,6 +90,9 @@ Deno.test("stopOutcomes: a child the drill had to kill (137) is a problem that s
     out.problems[0]!,
     /^the consumer had not exited 30 s after SIGTERM at 41\.5 s and was killed/,
   );
+  // what ps said before the kill goes into the problem, where a failed test shows it
+  const seen = stopOutcomes([stop({ code: 137, at_s: 41.5, killed_ps: "states RRR, 87 % CPU" })]);
+  assert.match(seen.problems[0]!, /never ran\); ps: states RRR, 87 % CPU$/);
 });
 
 Deno.test("drillResult: every goal that did not hold is a problem, after those found before", () => {
