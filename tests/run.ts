@@ -24,7 +24,7 @@
  * @module
  */
 import { join } from "node:path";
-import { startPrivateBroker } from "../lib/harness/broker/mod.ts";
+import { resolveDirs, startPrivateBroker } from "../lib/harness/broker/mod.ts";
 import { type ArgsOf, runCommand } from "../lib/cli/command.ts";
 import { env, eprintln } from "../lib/cli/io.ts";
 import { resolveDatasetPath, UCI_CSV_NAME, UCI_CSV_SHA256 } from "../lib/dataset/mod.ts";
@@ -90,7 +90,7 @@ async function withBroker(
   const t0 = performance.now();
   const priv = await startPrivateBroker({
     prefix: "airq-test-broker-",
-    cacheDir: env("AIRQ_CACHE_DIR") || `${env("HOME")}/.cache/airq`,
+    cacheDir: resolveDirs(env).cacheDir,
     kafkaHome: env("KAFKA_HOME"),
   });
   const { brokers, controllerPort, stateDir, up } = priv;

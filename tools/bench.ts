@@ -47,6 +47,7 @@ import { benchIngest } from "../lib/harness/bench/ingest.ts";
 import { benchLauncher } from "../lib/harness/bench/launcher.ts";
 import { benchParity } from "../lib/harness/bench/parity.ts";
 import { benchRealtime } from "../lib/harness/bench/realtime.ts";
+import { resolveDirs } from "../lib/harness/broker/mod.ts";
 import { resolveDatasetPath } from "../lib/dataset/mod.ts";
 import { env, println } from "../lib/cli/io.ts";
 import { envPath } from "../lib/cli/paths.ts";
@@ -119,7 +120,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const common = {
     input: dataset.path,
     home,
-    cacheDir: env("AIRQ_CACHE_DIR") || `${home}/.cache/airq`,
+    cacheDir: resolveDirs(env).cacheDir,
     kafkaHome: env("KAFKA_HOME"),
   };
   const result = name === "parity"

@@ -24,7 +24,7 @@
  * @module
  */
 import { join } from "node:path";
-import { startPrivateBroker, startPrivateCluster } from "../lib/harness/broker/mod.ts";
+import { resolveDirs, startPrivateBroker, startPrivateCluster } from "../lib/harness/broker/mod.ts";
 import { clusterDrill } from "../lib/harness/cluster_drills.ts";
 import { killDrillChildren } from "../lib/harness/drill_children.ts";
 import { stopOnSignals } from "../lib/stop.ts";
@@ -81,7 +81,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   if (cluster !== undefined) {
     const priv = await startPrivateCluster({
       prefix: "airq-drill-cluster-",
-      cacheDir: env("AIRQ_CACHE_DIR") || `${home}/.cache/airq`,
+      cacheDir: resolveDirs(env).cacheDir,
       kafkaHome: env("KAFKA_HOME"),
       size: 3,
       heapMb: 384,
@@ -134,7 +134,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   }
   const priv = await startPrivateBroker({
     prefix: "airq-drill-",
-    cacheDir: env("AIRQ_CACHE_DIR") || `${home}/.cache/airq`,
+    cacheDir: resolveDirs(env).cacheDir,
     kafkaHome: env("KAFKA_HOME"),
   });
   const { broker, brokers, stateDir } = priv;

@@ -13,8 +13,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { startPrivateBroker } from "../../lib/harness/broker/mod.ts";
-import { freePort } from "../../lib/harness/broker/mod.ts";
+import { freePort, resolveDirs, startPrivateBroker } from "../../lib/harness/broker/mod.ts";
 import { afterLauncher } from "../../lib/cli/launch.ts";
 import { createKafka, readAll, withAdmin } from "../../lib/kafka/mod.ts";
 import { loadKafkaConfig, loadTopicsConfig } from "../../lib/config/mod.ts";
@@ -152,7 +151,7 @@ Deno.test({
     };
     const broker = await startPrivateBroker({
       prefix: "airq-secure-broker-",
-      cacheDir: Deno.env.get("AIRQ_CACHE_DIR") || `${Deno.env.get("HOME")}/.cache/airq`,
+      cacheDir: resolveDirs((name) => Deno.env.get(name)).cacheDir,
       kafkaHome: Deno.env.get("KAFKA_HOME"),
       env: {
         ...clientTls,

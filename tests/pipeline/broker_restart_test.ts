@@ -5,7 +5,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { LocalBroker } from "../../lib/harness/broker/mod.ts";
+import { LocalBroker, resolveDirs } from "../../lib/harness/broker/mod.ts";
 import { CONFIG_DIR } from "../../lib/config/mod.ts";
 import { brokerRestartDrill } from "../../lib/harness/drills.ts";
 import { pipelineContext } from "../_pipeline.ts";
@@ -23,7 +23,7 @@ Deno.test({
     const broker = new LocalBroker({
       config: ctx.kafka,
       stateDir,
-      cacheDir: Deno.env.get("AIRQ_CACHE_DIR") || `${Deno.env.get("HOME")}/.cache/airq`,
+      cacheDir: resolveDirs((name) => Deno.env.get(name)).cacheDir,
       configDir: CONFIG_DIR,
     });
     try {

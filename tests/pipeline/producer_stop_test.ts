@@ -6,7 +6,7 @@
  * acknowledged is lost: the topic holds at least every acknowledged reading.
  */
 import assert from "node:assert/strict";
-import { startPrivateBroker } from "../../lib/harness/broker/mod.ts";
+import { resolveDirs, startPrivateBroker } from "../../lib/harness/broker/mod.ts";
 import { createKafka, topicEndOffset, withAdmin } from "../../lib/kafka/mod.ts";
 import { loadTopicsConfig, topicByRole } from "../../lib/config/mod.ts";
 import { taskArgv } from "../../lib/harness/tasks.ts";
@@ -22,7 +22,7 @@ async function signal(pid: number, name: "STOP" | "CONT"): Promise<void> {
 Deno.test("produce with a frozen broker stops within 5 s of SIGINT and reports what was not confirmed", async () => {
   const priv = await startPrivateBroker({
     prefix: "airq-producer-stop-",
-    cacheDir: Deno.env.get("AIRQ_CACHE_DIR") || `${Deno.env.get("HOME")}/.cache/airq`,
+    cacheDir: resolveDirs((name) => Deno.env.get(name)).cacheDir,
     kafkaHome: Deno.env.get("KAFKA_HOME"),
   });
   const pid = priv.up.pid!;
