@@ -12,6 +12,8 @@ import "./crc32c.ts";
 import "./record_batch.ts";
 // and a send whose retries cannot double a batch or skip a partition (./send_messages.ts)
 import "./send_messages.ts";
+// and a fetch manager that starts no fetchers once the consumer is stopping (./fetch_manager.ts)
+import "./fetch_manager.ts";
 import {
   type Admin,
   type Consumer,

@@ -27,6 +27,7 @@ export {
 } from "./client.ts";
 export { readCommittedFixInstalled, withoutAborted } from "./read_committed.ts";
 export { sendMessagesFixInstalled } from "./send_messages.ts";
+export { fetchManagerFixInstalled } from "./fetch_manager.ts";
 export { crc32c, crc32cInstalled } from "./crc32c.ts";
 export {
   encodeRecordBatch,
