@@ -78,8 +78,13 @@ function runnerFetch(spinLimit = 10_000) {
   return { state, fetch, open: (nodeId: string) => gates.get(nodeId)?.() };
 }
 
-Deno.test("fetch manager: a stop while it restarts its fetchers for new brokers starts none", async () => {
-  assert.ok(fetchManagerFixInstalled(), "airq's fetch manager replaced kafkajs's before it loaded");
+/**
+ * A manager on brokers 1 and 2 that is rebalancing: broker 3 joined while
+ * broker 2's fetch was in progress (the last node of a rolling restart is
+ * back), broker 1's next fetch saw the change, and the manager is stopping
+ * the set, waiting for broker 2's fetch.
+ */
+async function rebalancingManager() {
   const lines: string[] = [];
   let nodeIds = ["1", "2"];
   const runner = runnerFetch();
@@ -90,12 +95,16 @@ Deno.test("fetch manager: a stop while it restarts its fetchers for new brokers 
     handler: () => Promise.resolve(),
   });
   const started = manager.start();
-  // broker 2's fetch is in progress; broker 3 joins (the last node of a rolling restart is back)
   await until("the first fetches", () => runner.state.calls.get("2") === 1);
   nodeIds = ["1", "2", "3"];
-  // broker 1's next fetch sees the change: the manager stops the set, waiting for broker 2's fetch
   await until("the rebalance of the fetchers", () => lines.includes("Stopping fetchers..."));
-  // SIGTERM: the runner stops, then stops the manager
+  return { manager, runner, started };
+}
+
+Deno.test("fetch manager: a stop while it restarts its fetchers for new brokers starts none", async () => {
+  assert.ok(fetchManagerFixInstalled(), "airq's fetch manager replaced kafkajs's before it loaded");
+  const { manager, runner, started } = await rebalancingManager();
+  // SIGTERM: the runner stops, then stops the manager (every fetcher is stopping already)
   runner.state.running = false;
   await manager.stop();
   runner.open("2");
@@ -105,19 +114,7 @@ Deno.test("fetch manager: a stop while it restarts its fetchers for new brokers 
 });
 
 Deno.test("fetch manager: without a stop, a change of brokers restarts the fetchers for the new set", async () => {
-  const lines: string[] = [];
-  let nodeIds = ["1", "2"];
-  const runner = runnerFetch();
-  const manager = createFetchManager({
-    logger: recordingLogger(lines),
-    getNodeIds: () => nodeIds,
-    fetch: runner.fetch,
-    handler: () => Promise.resolve(),
-  });
-  const started = manager.start();
-  await until("the first fetches", () => runner.state.calls.get("2") === 1);
-  nodeIds = ["1", "2", "3"];
-  await until("the rebalance of the fetchers", () => lines.includes("Stopping fetchers..."));
+  const { manager, runner, started } = await rebalancingManager();
   runner.open("2");
   await until("a fetch from the new broker", () => (runner.state.calls.get("3") ?? 0) >= 1);
   runner.state.running = false;
