@@ -84,10 +84,11 @@ export function crc32cInstalled(): boolean {
 function install(): void {
   const kafkajs = kafkajsModules();
   // the wrapper requires the function once, when it loads: replace it before that
-  if (kafkajs.loaded("./src/protocol/recordBatch/crc32C/index.js")) return;
-  const crcPath = "./src/protocol/recordBatch/crc32C/crc32C.js";
-  kafkajs.load(crcPath);
-  installed = kafkajs.replace(crcPath, crc32c);
+  installed = kafkajs.replaceBefore(
+    "./src/protocol/recordBatch/crc32C/index.js",
+    "./src/protocol/recordBatch/crc32C/crc32C.js",
+    crc32c,
+  );
 }
 
 install();

@@ -166,11 +166,12 @@ export function fetchManagerFixInstalled(): boolean {
 }
 
 function install(): void {
-  // too late once the runner has loaded: it holds the old fetch manager
-  if (kafkajs.loaded("./src/consumer/runner.js")) return;
-  const path = "./src/consumer/fetchManager.js";
-  kafkajs.load(path);
-  installed = kafkajs.replace(path, createFetchManager);
+  // the runner takes the fetch manager when it loads
+  installed = kafkajs.replaceBefore(
+    "./src/consumer/runner.js",
+    "./src/consumer/fetchManager.js",
+    createFetchManager,
+  );
 }
 
 install();

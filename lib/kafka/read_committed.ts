@@ -106,12 +106,10 @@ export function readCommittedFixInstalled(): boolean {
 
 function install(): void {
   const kafkajs = kafkajsModules();
-  // too late once the batch module has loaded: it holds the old filter
-  if (kafkajs.loaded("./src/consumer/batch.js")) return;
-  const filterPath = "./src/consumer/filterAbortedMessages.js";
-  kafkajs.load(filterPath);
-  installed = kafkajs.replace(
-    filterPath,
+  // the batch module takes the filter when it loads
+  installed = kafkajs.replaceBefore(
+    "./src/consumer/batch.js",
+    "./src/consumer/filterAbortedMessages.js",
     (
       { messages, abortedTransactions }: {
         messages: FetchedRecord[];

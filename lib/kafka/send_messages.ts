@@ -319,11 +319,12 @@ export function sendMessagesFixInstalled(): boolean {
 }
 
 function install(): void {
-  // too late once the message producer has loaded: it holds the old send
-  if (kafkajs.loaded("./src/producer/messageProducer.js")) return;
-  const path = "./src/producer/sendMessages.js";
-  kafkajs.load(path);
-  installed = kafkajs.replace(path, createSendMessages);
+  // the message producer takes the send when it loads
+  installed = kafkajs.replaceBefore(
+    "./src/producer/messageProducer.js",
+    "./src/producer/sendMessages.js",
+    createSendMessages,
+  );
 }
 
 install();
