@@ -13,6 +13,7 @@
  * deno task evaluate --select --sarima           # SARIMA's window, scale and blend weight on validation
  * deno task evaluate --select --nowcast [--json PATH]  # the virtual sensor's options on validation
  * deno task evaluate --select --intervals [--json PATH]  # the regime-aware interval rule on validation
+ * deno task evaluate --select --change [--json PATH]  # the change models' weights on validation
  * ```
  *
  * Permissions (the `evaluate` task): `--allow-read` (config, the dataset),
@@ -46,6 +47,11 @@ import { loadSeries } from "../lib/offline/load.ts";
 import { cachedSequenceRun } from "../lib/offline/sequence_cache.ts";
 import { cachedSarimaRuns } from "../lib/offline/sarima_cache.ts";
 import { IntervalSelectionSchema, selectIntervals } from "../lib/offline/select_intervals.ts";
+import { ChangeSelectionSchema, selectChange } from "../lib/offline/select_change.ts";
+import { runJobsInWorkers } from "../lib/offline/evaluate_workers.ts";
+
+/** The change models' offset lookback: a week, the state's history (not searched). */
+const CHANGE_LOOKBACK_H = 168;
 import { println, UsageError } from "../lib/cli/io.ts";
 import { envPath } from "../lib/cli/paths.ts";
 import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
@@ -72,6 +78,10 @@ const CLI = defineCommand({
     intervals: opt.flag(
       "with --select: the regime-aware interval rules scored on the validation window (needs " +
         "SARIMA's walk-forward over it: a few minutes)",
+    ),
+    change: opt.flag(
+      "with --select: the change models' tree weight, their blend weight beside the level " +
+        "models and SARIMA's weight, on validation (needs SARIMA over it: a few minutes)",
     ),
     nowcast: opt.flag(
       "with --select: the virtual sensor's search only (its candidates' validation and test MAE; " +
@@ -134,6 +144,15 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     return 0;
   }
   const withSarima = values.sarima || config.sarima.enabled;
+  if (values.select && values.change) {
+    const sarima = await loadSarima();
+    const steps = new StepProgress(null, log);
+    const selection = ChangeSelectionSchema.parse(
+      selectChange(series, config, sarima, CHANGE_LOOKBACK_H, (message) => steps.step(message)),
+    );
+    await writeJson(values.json ?? { path: null }, selection);
+    return 0;
+  }
   if (values.select && values.intervals) {
     const sarima = withSarima ? await loadSarima() : undefined;
     const steps = new StepProgress(null, log);
@@ -203,9 +222,14 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     for (const target of config.targets) progress.step(`sarima ${target}: cached (${sarima.path})`);
   }
   const sarimaMs = performance.now() - t1;
+  // the walk-forwards and the virtual sensor, one worker per core; the same numbers as in a row
+  const precomputed = await runJobsInWorkers(series, config, {
+    onJob: (r) => log.info("job {job} done in {s} s", { job: r.job, s: (r.ms / 1000).toFixed(1) }),
+  });
   const report = evaluateForecasts(series, config, {
     clock: () => performance.now(),
     onProgress: (message) => progress.step(message),
+    precomputed,
     ...(sarima === undefined ? {} : { sarimaRuns: sarima.runs }),
     ...(sequence === undefined ? {} : { sequence: sequence.run }),
   });

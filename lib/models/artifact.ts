@@ -156,6 +156,12 @@ export const ModelArtifactSchema = z.strictObject({
   intervalHalfWidth: num.nullable(),
   createdAt: z.string(),
   model: z.discriminatedUnion("kind", [RidgeModelSchema, GbtModelSchema]),
+  /**
+   * Present when the model fits the change (issue 17): its prediction is log1p(y(t + h)) minus
+   * log1p of the target's last value observed at t or in the `lookbackH` - 1 hours before
+   * (`changeOffsetAt`), and the forecast is `changeForecast(prediction, offset)`.
+   */
+  change: z.strictObject({ lookbackH: z.number().int().min(1).max(168) }).optional(),
 });
 
 /** A saved model with its metadata. */

@@ -50,3 +50,20 @@ export function seasonalNaiveForecast(
   const back = Math.ceil(horizonH / periodH) * periodH;
   return lastObserved(y, i + horizonH - back);
 }
+
+/**
+ * The offset of a change model at information index `i`: log1p of the latest value observed at
+ * `i` or in the `lookbackH` - 1 hours before; `NaN` when there is none (no change forecast then).
+ */
+export function changeOffsetAt(y: ArrayLike<number>, i: number, lookbackH: number): number {
+  for (let j = Math.min(i, y.length - 1); j >= 0 && j > i - lookbackH; j--) {
+    const v = y[j]!;
+    if (v === v) return Math.log1p(v);
+  }
+  return NaN;
+}
+
+/** A change model's forecast: its fitted log1p change `raw` added to `offset`, back on the value scale. */
+export function changeForecast(raw: number, offset: number): number {
+  return Math.max(0, Math.expm1(raw + offset));
+}

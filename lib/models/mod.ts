@@ -5,7 +5,13 @@
  *
  * @module
  */
-export { lastObserved, persistenceForecast, seasonalNaiveForecast } from "./baselines.ts";
+export {
+  changeForecast,
+  changeOffsetAt,
+  lastObserved,
+  persistenceForecast,
+  seasonalNaiveForecast,
+} from "./baselines.ts";
 export { type DesignMatrix, forward, inverse, takeRows, type TargetTransform } from "./matrix.ts";
 export { fitRidge, predictRidge, type RidgeModel, type RidgeParams } from "./ridge.ts";
 export { applyBins, type BinCuts, binOf, fitBinCuts } from "./binning.ts";

@@ -20,10 +20,12 @@ import {
 import type { SarimaRuns } from "./sarima_runs.ts";
 import { holmAcrossPairs, type ResultRow, scoreForecasts } from "./score.ts";
 import { coverageByRegime, type RegimeCoverageRow, regimeMembership } from "./regimes.ts";
-import { walkForward, type WalkForwardOptions } from "./walk_forward.ts";
+import { walkForward, type WalkForwardOptions, type WalkForwardResult } from "./walk_forward.ts";
+import type { PrecomputedJobs } from "./evaluate_jobs.ts";
 import { evaluateNowcasts } from "./nowcast.ts";
 import {
   bestOf,
+  type BestRuns,
   blend,
   evaluationSteps,
   type EvaluationWindow,
@@ -71,6 +73,12 @@ export interface EvaluateOptions {
    * `sequence.blendWeight`; `best` is unchanged.
    */
   readonly sequence?: { forecasts: ReadonlyMap<string, ReadonlyMap<number, Float64Array>> };
+  /**
+   * The walk-forwards and the virtual sensor computed beforehand (`runJobsInWorkers`, in
+   * parallel): used instead of running them here; their timings are the jobs' own, and
+   * `jobs_wall` says how long they took together.
+   */
+  readonly precomputed?: PrecomputedJobs;
 }
 
 const blendLabel = (w: number, v = 0) =>
@@ -118,9 +126,11 @@ export function evaluateForecasts(
     warningRuns: new Map(),
     refits: 0,
   };
+  const pre = options.precomputed;
+  if (pre !== undefined) timings.jobs_wall = pre.wallMs;
   for (const h of config.horizonsH) scoreHorizon(pass, h, scored);
   const t0 = clock();
-  const nowcast = evaluateNowcasts(
+  const nowcast = pre?.nowcast ?? evaluateNowcasts(
     series,
     buildFeatureMatrix(series, { mode: "nowcast", horizonH: 0, utcOffsetMin }),
     config,
@@ -129,7 +139,7 @@ export function evaluateForecasts(
     wf,
   );
   scored.refits += nowcast.refits;
-  timings.nowcast = clock() - t0;
+  timings.nowcast = pre?.nowcast?.ms ?? clock() - t0;
   options.onProgress?.("nowcast done");
   const warning = warningPart(pass, scored);
   return {
@@ -197,7 +207,7 @@ interface Scored {
   servedGroups: ServedGroups[];
   bestByKey: Map<string, Float64Array>;
   /** The warning target's ridge/trees runs at the main horizons, reused by the warning's leads. */
-  warningRuns: Map<number, { ridge: Float64Array; gbt: Float64Array }>;
+  warningRuns: Map<number, BestRuns>;
   refits: number;
 }
 
@@ -205,19 +215,26 @@ interface Scored {
 function scoreHorizon(pass: Pass, h: number, scored: Scored): void {
   const { series, config, clock, timings, window } = pass;
   let t0 = clock();
-  const features = buildFeatureMatrix(series, {
-    mode: "forecast",
-    horizonH: h,
-    utcOffsetMin: pass.utcOffsetMin,
-  });
-  timings[`features_h${h}`] = clock() - t0;
-  t0 = clock();
-  const runs = walkForward(
-    features,
-    config.targets.map((target) => series.columns[fieldOf(target)]),
-    { ...pass.wf, horizonH: h, fromTarget: window.warmFrom, toTarget: window.testTo },
-  );
-  timings[`walk_forward_h${h}`] = clock() - t0;
+  const pre = pass.options.precomputed?.walkForward.get(h);
+  let runs: WalkForwardResult[];
+  if (pre !== undefined) {
+    runs = pre.runs;
+    timings[`walk_forward_h${h}`] = pre.ms;
+  } else {
+    const features = buildFeatureMatrix(series, {
+      mode: "forecast",
+      horizonH: h,
+      utcOffsetMin: pass.utcOffsetMin,
+    });
+    timings[`features_h${h}`] = clock() - t0;
+    t0 = clock();
+    runs = walkForward(
+      features,
+      config.targets.map((target) => series.columns[fieldOf(target)]),
+      { ...pass.wf, horizonH: h, fromTarget: window.warmFrom, toTarget: window.testTo },
+    );
+    timings[`walk_forward_h${h}`] = clock() - t0;
+  }
   for (const [s, target] of config.targets.entries()) {
     t0 = clock();
     const run = runs[s]!;
@@ -233,7 +250,7 @@ function scoreTarget(
   pass: Pass,
   h: number,
   target: string,
-  run: { ridge: Float64Array; gbt: Float64Array },
+  run: BestRuns,
   scored: Scored,
 ): void {
   const { series, config, window } = pass;

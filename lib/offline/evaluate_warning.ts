@@ -15,7 +15,13 @@ import type { WarningRow } from "../records/evaluation.ts";
 import { type ForecastConfig, gbtWeightOf } from "./forecast_config.ts";
 import { episodeLeadTimes, warningAtLead, type WarningLeadRow } from "./warning.ts";
 import { walkForward, type WalkForwardOptions } from "./walk_forward.ts";
-import { bestOf, blend, type EvaluationWindow, seriesIndex } from "./evaluation_window.ts";
+import {
+  bestOf,
+  type BestRuns,
+  blend,
+  type EvaluationWindow,
+  seriesIndex,
+} from "./evaluation_window.ts";
 
 /** Precision, recall and F1 of a warning and of persistence at one lead (the fields every warning row shares). */
 export type WarningScores = Omit<WarningRow["point_forecast_rule"], "lead_h">;
@@ -34,7 +40,7 @@ export function evaluateWarning(
   wf: Omit<WalkForwardOptions, "horizonH" | "fromTarget" | "toTarget">,
   pointRule: WarningScores,
   reuse: {
-    runs: ReadonlyMap<number, { ridge: Float64Array; gbt: Float64Array }>;
+    runs: ReadonlyMap<number, BestRuns>;
     sarima: ReadonlyMap<number, Float64Array> | undefined;
   },
 ): WarningRow {
@@ -145,15 +151,24 @@ export function scoreWarning(
 function leadForecast(
   config: ForecastConfig,
   lead: number,
-  run: { ridge: Float64Array; gbt: Float64Array },
-  main: { ridge: Float64Array; gbt: Float64Array } | undefined,
+  run: BestRuns,
+  main: BestRuns | undefined,
   sarimaRuns: ReadonlyMap<number, Float64Array> | undefined,
 ): Float64Array {
   const target = config.warning.target;
   const w = gbtWeightOf(config, target, String(lead));
   const joined = (own: Float64Array, other: Float64Array | undefined) =>
     other === undefined ? own : own.map((v, t) => (other[t] === other[t] ? other[t]! : v));
-  const mix = { ridge: joined(run.ridge, main?.ridge), gbt: joined(run.gbt, main?.gbt) };
+  const mix: BestRuns = {
+    ridge: joined(run.ridge, main?.ridge),
+    gbt: joined(run.gbt, main?.gbt),
+    ...(run.change === undefined ? {} : {
+      change: {
+        ridge: joined(run.change.ridge, main?.change?.ridge),
+        gbt: joined(run.change.gbt, main?.change?.gbt),
+      },
+    }),
+  };
   const sarima = config.warning.forecast === "best" ? sarimaRuns?.get(lead) : undefined;
   return sarima === undefined
     ? blend(mix.ridge, mix.gbt, w)

@@ -8,7 +8,13 @@
  * @module
  */
 import { type HourlySeries, indexAt } from "../features/mod.ts";
-import { type ForecastConfig, gbtWeightOf, sarimaWeightOf } from "./forecast_config.ts";
+import {
+  changeGbtWeightOf,
+  changeWeightOf,
+  type ForecastConfig,
+  gbtWeightOf,
+  sarimaWeightOf,
+} from "./forecast_config.ts";
 import type { WalkForwardOptions } from "./walk_forward.ts";
 
 /** Index in the series of an ISO timestamp; throws if off the series. */
@@ -50,6 +56,7 @@ export function walkForwardSettings(
     trainWindowH: config.walkForward.trainWindowH,
     ridge: config.ridge,
     gbt: config.gbt,
+    changeLookbackH: config.change?.lookbackH ?? null,
   };
 }
 
@@ -62,18 +69,38 @@ export function evaluationSteps(config: ForecastConfig, withSarima: boolean): nu
   return targets * config.horizonsH.length + 1 + (withSarima ? targets : 0);
 }
 
+/** The ridge/trees runs `best` is made of: the level models, and the change models when fitted. */
+export interface BestRuns {
+  readonly ridge: Float64Array;
+  readonly gbt: Float64Array;
+  readonly change?: { readonly ridge: Float64Array; readonly gbt: Float64Array };
+}
+
 /**
- * `best` of one target and horizon: ridge and trees blended with the gbt
- * weight of `config`, then SARIMA (when it ran) with its weight.
+ * `best` of one target and horizon: ridge and trees blended with the gbt weight of `config`;
+ * with the change models' weight u > 0, (1 - u) x that + u x the change models' blend (the level
+ * blend alone where the change blend has no value); then SARIMA (when it ran) with its weight.
  */
 export function bestOf(
   config: ForecastConfig,
   target: string,
   h: number,
-  run: { ridge: Float64Array; gbt: Float64Array },
+  run: BestRuns,
   sarima: Float64Array | undefined,
 ): Float64Array {
-  const mix = blend(run.ridge, run.gbt, gbtWeightOf(config, target, String(h)));
-  const v = sarima === undefined ? 0 : sarimaWeightOf(config, target, String(h));
+  const key = String(h);
+  let mix = blend(run.ridge, run.gbt, gbtWeightOf(config, target, key));
+  const u = changeWeightOf(config, target, key);
+  if (u > 0) {
+    if (run.change === undefined) {
+      throw new RangeError(`best of ${target} at ${h} h needs the change models (u = ${u})`);
+    }
+    const change = blend(run.change.ridge, run.change.gbt, changeGbtWeightOf(config, target, key));
+    mix = Float64Array.from(mix, (m, i) => {
+      const c = change[i]!;
+      return c === c ? (1 - u) * m + u * c : m;
+    });
+  }
+  const v = sarima === undefined ? 0 : sarimaWeightOf(config, target, key);
   return sarima === undefined || v === 0 ? mix : blend(mix, sarima, v);
 }

@@ -71,6 +71,18 @@ export const ForecastConfigSchema = z.strictObject({
   /** Chosen on validation by `deno task evaluate --select`; keys: target, then horizon or "nowcast". */
   gbtWeight: weights,
   /**
+   * The change models (issue 17): ridge and trees fitted to log1p(y(t + h)) minus log1p of the
+   * target's last value observed at t or in the `lookbackH` - 1 hours before (no such value: no
+   * forecast). `gbtWeight`: the trees' weight in their blend; `weight`: that blend's weight u beside
+   * the level blend, (1 - u) level + u change, before SARIMA; per target and horizon, chosen on
+   * validation by `deno task evaluate --select --change`. Absent: level models only.
+   */
+  change: z.strictObject({
+    lookbackH: z.number().int().min(1).max(168),
+    gbtWeight: weights,
+    weight: weights,
+  }).optional(),
+  /**
    * The evaluated virtual sensor per target, chosen on validation by
    * `deno task evaluate --select --nowcast`; a target left out is evaluated as served (shared
    * features, level, `nowcastTrainWindowH` and `gbtWeight.nowcast`).
@@ -229,6 +241,16 @@ export function nowcastOptionsOf(
     trainWindowH: nowcastTrainWindowOf(config, target),
     gbtWeight: gbtWeightOf(config, target, "nowcast"),
   };
+}
+
+/** The weight u of the change blend beside the level blend for a target and horizon key; default 0. */
+export function changeWeightOf(config: ForecastConfig, target: string, key: string): number {
+  return config.change?.weight[target]?.[key] ?? 0;
+}
+
+/** The trees' weight in the change blend for a target and horizon key; default 0.5. */
+export function changeGbtWeightOf(config: ForecastConfig, target: string, key: string): number {
+  return config.change?.gbtWeight[target]?.[key] ?? 0.5;
 }
 
 /** The weight of SARIMA in `best` for a target and a horizon key; default 0. */

@@ -6,6 +6,8 @@
  * @module
  */
 export {
+  changeGbtWeightOf,
+  changeWeightOf,
   FORECAST_TARGETS,
   type ForecastConfig,
   ForecastConfigSchema,

@@ -107,7 +107,12 @@ export function runNowcasts(
     }
     const ys = members.map((s) => series.columns[fieldOf(targets[s]!.target)]);
     if (key.target === "level") {
-      const runs = walkForward(x, ys, { ...wf, horizonH: 0, trainWindowH: key.trainWindowH });
+      const runs = walkForward(x, ys, {
+        ...wf,
+        horizonH: 0,
+        trainWindowH: key.trainWindowH,
+        changeLookbackH: null,
+      });
       members.forEach((s, k) => (out[s] = runs[k]!));
       continue;
     }
@@ -120,6 +125,7 @@ export function runNowcasts(
         ...wf,
         horizonH: 0,
         trainWindowH: key.trainWindowH,
+        changeLookbackH: null,
         ridge: wf.ridge === null ? null : { ...wf.ridge, transform: "none" },
         gbt: wf.gbt === null ? null : { ...wf.gbt, transform: "none" },
       },

@@ -15,6 +15,8 @@ import { mae, rmse } from "../scoring/mod.ts";
 import {
   ARTIFACT_VERSION,
   binMatrix,
+  changeOffsetAt,
+  type DesignMatrix,
   fitGbtBinned,
   fitRidge,
   type FittedModel,
@@ -24,6 +26,8 @@ import {
 } from "../models/mod.ts";
 import { type InputReference, inputReference } from "../monitoring/mod.ts";
 import {
+  changeGbtWeightOf,
+  changeWeightOf,
   type ForecastConfig,
   gbtWeightOf,
   nowcastTrainWindowOf,
@@ -83,48 +87,149 @@ export function trainModels(
       if (rows.length < 50) {
         throw new RangeError(`Only ${rows.length} training rows for ${target} (${key}); need 50`);
       }
-      const xTrain = takeRows(x, rows);
-      const w = gbtWeightOf(config, target, key);
-      const fits: [string, number, FittedModel][] = [
-        ["ridge", 1 - w, fitRidge(xTrain, targets, config.ridge)],
-        // binned on every row of the window, missing targets included, as evaluate's
-        // walk-forward bins each refit: the deployed trees are the ones it scored
-        [
-          "gbt",
-          w,
-          fitGbtBinned(
-            binMatrix(takeRows(x, window), config.gbt.maxBins),
-            windowTargets,
-            config.gbt,
-          ),
-        ],
-      ];
-      for (const [name, blendWeight, model] of fits) {
-        const fitted = predictModel(model, xTrain);
+      const fits = fitTarget(config, target, key, {
+        x,
+        features,
+        y,
+        window,
+        windowTargets,
+        rows,
+        targets,
+      });
+      for (const fit of fits) {
         artifacts.push({
           format: "airq-model",
           version: ARTIFACT_VERSION,
           target,
           mode: spec.mode,
           horizonH: h,
-          name,
-          blendWeight,
+          name: fit.name,
+          blendWeight: fit.weight,
           features: [...features.names],
           trainingWindow: {
-            from: iso(features.from + rows[0]! + h),
-            to: iso(features.from + rows[rows.length - 1]! + h),
-            rows: rows.length,
+            from: iso(features.from + fit.rows[0]! + h),
+            to: iso(features.from + fit.rows[fit.rows.length - 1]! + h),
+            rows: fit.rows.length,
           },
-          metrics: { in_sample_mae: mae(fitted, targets), in_sample_rmse: rmse(fitted, targets) },
+          metrics: inSample(predictModel(fit.model, takeRows(x, fit.rows)), fit.targets),
           intervalHalfWidth: null,
           createdAt,
-          model,
+          model: fit.model,
+          ...(fit.changeLookbackH === undefined
+            ? {}
+            : { change: { lookbackH: fit.changeLookbackH } }),
         });
       }
       onProgress?.(`trained ${target} ${nowcast ? "nowcast" : `h=${h}`} on ${rows.length} rows`);
     }
   }
   return artifacts;
+}
+
+/**
+ * One deployed fit: its role, blend weight, model, the rows (of the feature matrix) it was fitted
+ * on with their targets, and the change lookback if it fits the change.
+ */
+interface Fit {
+  name: string;
+  weight: number;
+  model: FittedModel;
+  rows: number[];
+  targets: number[];
+  changeLookbackH?: number;
+}
+
+/** What {@linkcode fitTarget} fits on: the matrix, the target column and its training rows. */
+interface TargetRows {
+  x: DesignMatrix;
+  features: { from: number };
+  y: ArrayLike<number>;
+  window: number[];
+  windowTargets: number[];
+  rows: number[];
+  targets: number[];
+}
+
+/**
+ * The fits of one target at one key: ridge and trees on the level, weighted (1 - u) x their
+ * blend, and where the change models' weight u > 0 the change models, weighted u x theirs.
+ */
+function fitTarget(config: ForecastConfig, target: string, key: string, t: TargetRows): Fit[] {
+  const binned = binMatrix(takeRows(t.x, t.window), config.gbt.maxBins);
+  const u = key === "nowcast" ? 0 : changeWeightOf(config, target, key);
+  const w = gbtWeightOf(config, target, key);
+  const level = { rows: t.rows, targets: t.targets };
+  const fits: Fit[] = [
+    {
+      name: "ridge",
+      weight: (1 - u) * (1 - w),
+      model: fitRidge(takeRows(t.x, t.rows), t.targets, config.ridge),
+      ...level,
+    },
+    // binned on every row of the window, missing targets included, as evaluate's
+    // walk-forward bins each refit: the deployed trees are the ones it scored
+    {
+      name: "gbt",
+      weight: (1 - u) * w,
+      model: fitGbtBinned(binned, t.windowTargets, config.gbt),
+      ...level,
+    },
+  ];
+  if (u === 0 || config.change === undefined) return fits;
+  const lookbackH = config.change.lookbackH;
+  const change = changeRows(t.features.from, t.window, t.windowTargets, t.y, lookbackH);
+  const wc = changeGbtWeightOf(config, target, key);
+  const none = "none" as const;
+  const common = { rows: change.rows, targets: change.targets, changeLookbackH: lookbackH };
+  fits.push(
+    {
+      name: "ridge_change",
+      weight: u * (1 - wc),
+      model: fitRidge(takeRows(t.x, change.rows), change.targets, {
+        ...config.ridge,
+        transform: none,
+      }),
+      ...common,
+    },
+    {
+      name: "gbt_change",
+      weight: u * wc,
+      model: fitGbtBinned(binned, change.windowTargets, { ...config.gbt, transform: none }),
+      ...common,
+    },
+  );
+  return fits;
+}
+
+/** In-sample MAE and RMSE of a fit (on the scale it was fitted on). */
+function inSample(fitted: Float64Array, targets: readonly number[]): Record<string, number> {
+  return { in_sample_mae: mae(fitted, targets), in_sample_rmse: rmse(fitted, targets) };
+}
+
+/**
+ * The change models' training targets on the window's rows (as `trainingRows` gives them):
+ * log1p(y(t + h)) minus the offset at t (`NaN` where either is missing), all of them for the
+ * trees' binning, and the observed ones with their rows for ridge.
+ */
+function changeRows(
+  from: number,
+  window: readonly number[],
+  windowTargets: readonly number[],
+  y: ArrayLike<number>,
+  lookbackH: number,
+): { rows: number[]; targets: number[]; windowTargets: number[] } {
+  const rows: number[] = [];
+  const targets: number[] = [];
+  const all = window.map((r, k) =>
+    Math.log1p(windowTargets[k]!) - changeOffsetAt(y, from + r, lookbackH)
+  );
+  all.forEach((z, k) => {
+    if (z === z) {
+      rows.push(window[k]!);
+      targets.push(z);
+    }
+  });
+  return { rows, targets, windowTargets: all };
 }
 
 /**

@@ -12,6 +12,9 @@
 import type { FeatureMatrix } from "../features/mod.ts";
 import {
   binMatrix,
+  type BinnedMatrix,
+  changeForecast,
+  changeOffsetAt,
   type DesignMatrix,
   fitGbtBinned,
   fitRidge,
@@ -36,6 +39,18 @@ export interface WalkForwardOptions {
   readonly trainWindowH: number | null;
   readonly ridge: RidgeParams | null;
   readonly gbt: GbtParams | null;
+  /**
+   * Also fit the change models (`change` in config/forecast.json): ridge and trees on
+   * log1p(y(t + h)) minus {@linkcode changeOffsetAt} with this lookback, on the untransformed
+   * scale; absent or null: none.
+   */
+  readonly changeLookbackH?: number | null;
+}
+
+/** One model kind's forecasts by information index. */
+export interface RidgeAndTrees {
+  readonly ridge: Float64Array;
+  readonly gbt: Float64Array;
 }
 
 /** Forecasts by information index (`NaN` outside the run), one array per model. */
@@ -44,6 +59,8 @@ export interface WalkForwardResult {
   readonly gbt: Float64Array;
   /** Number of refits. */
   readonly refits: number;
+  /** The change models' forecasts (back on the value scale), when asked for. */
+  readonly change?: RidgeAndTrees;
 }
 
 /**
@@ -58,11 +75,19 @@ export function walkForward(
 ): WalkForwardResult[] {
   const h = options.horizonH;
   const n = features.from + features.n;
-  const out = ys.map(() => ({
+  const lookback = options.changeLookbackH ?? null;
+  const empty = () => ({
     ridge: new Float64Array(n).fill(NaN),
     gbt: new Float64Array(n).fill(NaN),
+  });
+  const out = ys.map(() => ({
+    ...empty(),
     refits: 0,
+    ...(lookback === null ? {} : { change: empty() }),
   }));
+  const offsets = lookback === null
+    ? []
+    : ys.map((y) => Float64Array.from({ length: n }, (_, i) => changeOffsetAt(y, i, lookback)));
   const x: DesignMatrix = { n: features.n, p: features.p, data: features.data };
   const row = (i: number) => i - features.from;
   const firstInfo = Math.max(features.from, options.fromTarget - h);
@@ -79,30 +104,80 @@ export function walkForward(
     for (let i = Math.max(features.from, oldest - h); i + h < blockStart; i++) union.push(i);
     if (union.length < 50) continue;
     const xTrain = takeRows(x, union.map(row));
-    const binned = options.gbt === null ? null : binMatrix(xTrain, options.gbt.maxBins);
-    const xPredict = takeRows(x, Array.from({ length: to - from + 1 }, (_, j) => row(from + j)));
+    const block: Block = {
+      xTrain,
+      binned: options.gbt === null ? null : binMatrix(xTrain, options.gbt.maxBins),
+      xPredict: takeRows(x, Array.from({ length: to - from + 1 }, (_, j) => row(from + j))),
+      from,
+      k,
+    };
     ys.forEach((y, s) => {
       const target = Float64Array.from(union, (i) => y[i + h]!);
-      const observed: number[] = [];
-      target.forEach((v, r) => {
-        if (!Number.isNaN(v)) observed.push(r);
-      });
-      if (observed.length < 50) return;
       const result = out[s]!;
+      if (!fitBlock(block, target, options, result)) return;
       result.refits++;
-      if (options.ridge !== null) {
-        const model = fitRidge(
-          takeRows(xTrain, observed),
-          observed.map((r) => target[r]!),
-          options.ridge,
-        );
-        predictRidge(model, xPredict).forEach((v, j) => (result.ridge[from + j] = v));
-      }
-      if (options.gbt !== null && binned !== null) {
-        const model = fitGbtBinned(binned, target, { ...options.gbt, seed: options.gbt.seed + k });
-        predictGbt(model, xPredict).forEach((v, j) => (result.gbt[from + j] = v));
-      }
+      const offset = offsets[s];
+      if (offset === undefined || result.change === undefined) return;
+      const change = Float64Array.from(union, (i, r) => Math.log1p(target[r]!) - offset[i]!);
+      fitBlock(
+        block,
+        change,
+        {
+          ridge: options.ridge === null ? null : { ...options.ridge, transform: "none" },
+          gbt: options.gbt === null ? null : { ...options.gbt, transform: "none" },
+        },
+        result.change,
+        (raw, j) => changeForecast(raw, offset[from + j]!),
+      );
     });
   }
   return out;
+}
+
+/** One refit's rows: the training rows (binned for the trees), the block's rows to forecast. */
+interface Block {
+  readonly xTrain: DesignMatrix;
+  readonly binned: BinnedMatrix | null;
+  readonly xPredict: DesignMatrix;
+  /** Information index of the first row of `xPredict`. */
+  readonly from: number;
+  /** Block number (the trees' seed is `gbt.seed + k`). */
+  readonly k: number;
+}
+
+/**
+ * Fits ridge and trees of one target (`NaN` = missing) on a block's rows and writes their
+ * forecasts, mapped by `map(prediction, row of the block)` when given. False when fewer than 50
+ * targets are observed (nothing fitted).
+ */
+function fitBlock(
+  block: Block,
+  target: Float64Array,
+  params: { ridge: RidgeParams | null; gbt: GbtParams | null },
+  into: RidgeAndTrees,
+  map?: (raw: number, j: number) => number,
+): boolean {
+  const observed: number[] = [];
+  target.forEach((v, r) => {
+    if (!Number.isNaN(v)) observed.push(r);
+  });
+  if (observed.length < 50) return false;
+  const write = (out: Float64Array, predictions: Float64Array) =>
+    predictions.forEach((v, j) => out[block.from + j] = map === undefined ? v : map(v, j));
+  if (params.ridge !== null) {
+    const model = fitRidge(
+      takeRows(block.xTrain, observed),
+      observed.map((r) => target[r]!),
+      params.ridge,
+    );
+    write(into.ridge, predictRidge(model, block.xPredict));
+  }
+  if (params.gbt !== null && block.binned !== null) {
+    const model = fitGbtBinned(block.binned, target, {
+      ...params.gbt,
+      seed: params.gbt.seed + block.k,
+    });
+    write(into.gbt, predictGbt(model, block.xPredict));
+  }
+  return true;
 }

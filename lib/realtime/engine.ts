@@ -33,6 +33,7 @@ import {
   REALTIME_HORIZONS,
 } from "./models.ts";
 import {
+  changeOffsetOf,
   estimatesOf,
   FALLBACK_RELATIVE_HALF_WIDTH,
   interval,
@@ -343,11 +344,11 @@ export class RealtimeForecaster {
     const live = pass.live?.[hi]?.[si] ?? null;
     // the residual of the forecast made h hours ago enters the window before this one's interval
     live?.observe(pass.hour, pass.state.value(slot.grouped?.fieldIndex ?? 0, 0));
-    let value: number | null = null;
-    let fallbackReason: string | null = null;
+    let value: number | null = null, fallbackReason: string | null = null;
     let version = blend?.version ?? "none";
     if (pass.warm && model !== undefined) {
-      let v = model.predict(this.#x[hi]!, row);
+      const offset = changeOffsetOf(pass.state, target.field, model.changeLookbackH);
+      let v = model.predict(this.#x[hi]!, row, offset);
       const part = this.#sarimaSlots[hi]![si] ?? null;
       if (pass.useSarima && part !== null) {
         const s = this.#sarimaOut[part.k]![part.hi]!;

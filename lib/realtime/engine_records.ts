@@ -71,6 +71,24 @@ export function servedInterval(
   return { lower, upper, level: 0.9, source: "evaluation" };
 }
 
+/**
+ * The offset of a blend's change models (`changeOffsetAt` on the station's history): log1p of the
+ * latest value of `field` observed at lag 0 to `lookbackH` - 1; NaN if none or no change models.
+ */
+export function changeOffsetOf(
+  state: FeatureState,
+  field: string,
+  lookbackH: number | null,
+): number {
+  if (lookbackH === null) return NaN;
+  const fieldIndex = FIELD_INDEX.get(field) ?? -1;
+  for (let lag = 0; lag < lookbackH; lag++) {
+    const v = state.value(fieldIndex, lag);
+    if (v === v) return Math.log1p(v);
+  }
+  return NaN;
+}
+
 /** The latest observed value of `field` in `state` (lag 0 up to a week); NaN if none. */
 function lastObserved(state: FeatureState, fieldIndex: number): number {
   for (let lag = 0; lag < 169; lag++) {

@@ -62,6 +62,8 @@ export const LAYERS: Layer[] = [
       "lib/offline/load.ts",
       "lib/offline/sequence_cache.ts",
       "lib/offline/sarima_cache.ts",
+      "lib/offline/evaluate_workers.ts",
+      "lib/offline/evaluate_worker.ts",
       "lib/realtime/",
       "lib/dashboard/",
       "lib/kafka/",

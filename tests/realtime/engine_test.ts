@@ -169,7 +169,10 @@ Deno.test("with the trained artifacts: persistence while warming up, then the bl
       } else {
         assert.equal(f.fallback, null);
         assert.equal(f.baseline, false);
-        assert.match(f.model_version, /^(gbt|ridge)\d\.\d\d(\+ridge\d\.\d\d)?@/);
+        assert.match(
+          f.model_version,
+          /^(gbt|ridge)(_change)?\d\.\d\d(\+(gbt|ridge)(_change)?\d\.\d\d)*@/,
+        );
         assert.equal(f.interval!.source, "evaluation");
       }
     }
@@ -295,13 +298,38 @@ function referenceFeatures(view: HistoryView, epochMs: number, spec: FeatureSpec
   return out;
 }
 
-function referenceBlend(blend: Blend, x: number[]): number {
+/**
+ * The blend the plain way: level parts summed; change parts (the artifact's `change`) add
+ * expm1(prediction + offset) clipped at 0, and where that has no value the level parts stand
+ * alone, rescaled to their share.
+ */
+function referenceBlend(blend: Blend, x: number[], offset = NaN): number {
   const matrix = { n: 1, p: x.length, data: Float64Array.from(x) };
-  let sum = 0;
+  let level = 0, change = 0, levelShare = 0, changeParts = 0;
   for (const part of blend.parts) {
-    sum += part.weight * predictModel(part.artifact.model, matrix)[0]!;
+    const p = predictModel(part.artifact.model, matrix)[0]!;
+    if (part.artifact.change === undefined) {
+      level += part.weight * p;
+      levelShare += part.weight;
+    } else {
+      change += part.weight * Math.max(0, Math.expm1(p + offset));
+      changeParts++;
+    }
   }
-  return sum;
+  if (changeParts === 0) return level;
+  return Number.isNaN(change) ? level / levelShare : level + change;
+}
+
+/** log1p of the latest value of `field` in the lookback of the blend's change parts; NaN if none. */
+function referenceOffset(blend: Blend, history: HistoryView, field: string): number {
+  const lookback = blend.parts.find((p) => p.artifact.change !== undefined)?.artifact.change
+    ?.lookbackH;
+  if (lookback === undefined) return NaN;
+  for (let lag = 0; lag < lookback; lag++) {
+    const v = history.value(MEASUREMENT_FIELDS.indexOf(field as never), lag);
+    if (!Number.isNaN(v)) return Math.log1p(v);
+  }
+  return NaN;
 }
 
 function referenceTime(epochMs: number): string {
@@ -417,7 +445,11 @@ class ReferenceEngine {
         let value: number | null = null;
         let reason: string | null = null;
         if (warm && blend !== undefined) {
-          const v = referenceBlend(blend, referenceFeatures(history, t, spec));
+          const v = referenceBlend(
+            blend,
+            referenceFeatures(history, t, spec),
+            referenceOffset(blend, history, field),
+          );
           if (Number.isFinite(v)) value = v;
           else reason = "model_not_finite";
         } else {
@@ -554,9 +586,17 @@ Deno.test("compiled models predict exactly what predictModel() does, shared bins
         for (const v of [x, odd]) {
           const prepared = new PreparedRow(cuts, v.length).prepare(v);
           blends.forEach((blend, i) => {
-            const expected = referenceBlend(blend, Array.from(v));
-            assert.ok(Object.is(predictBlend(blend, v), expected), `${name}: predictBlend`);
-            assert.ok(Object.is(shared[i]!.predict(v, prepared), expected), `${name}: shared bins`);
+            for (const offset of [NaN, Math.log1p(2.5)]) {
+              const expected = referenceBlend(blend, Array.from(v), offset);
+              assert.ok(
+                Object.is(predictBlend(blend, v, offset), expected),
+                `${name}: predictBlend`,
+              );
+              assert.ok(
+                Object.is(shared[i]!.predict(v, prepared, offset), expected),
+                `${name}: shared bins`,
+              );
+            }
             blend.parts.forEach((part, k) => {
               const one = predictModel(part.artifact.model, { n: 1, p: v.length, data: v })[0];
               assert.ok(Object.is(alone[i]![k]!.predict(v), one), `${name}: one model`);

@@ -23,7 +23,12 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { readUciFile } from "../../lib/dataset/mod.ts";
 import { buildFeatureMatrix, fieldOf, HOUR_MS, toHourlySeries } from "../../lib/features/mod.ts";
-import { fillForState, loadSarima, parseSarimaArtifact } from "../../lib/models/mod.ts";
+import {
+  changeOffsetAt,
+  fillForState,
+  loadSarima,
+  parseSarimaArtifact,
+} from "../../lib/models/mod.ts";
 import { createKafka, type Kafka } from "../../lib/kafka/mod.ts";
 import { type ForecastRecord, forecastRows, ForecastSetSchema } from "../../lib/records/mod.ts";
 import {
@@ -38,6 +43,10 @@ import { type PipelineContext, pipelineContext, readCommitted, runTask } from ".
 import { trainSmallModels } from "../_models.ts";
 
 const TRAIN_ROWS = 2000;
+/** The change models' lookback in config/forecast.json (their blends take the offset). */
+const CHANGE_LOOKBACK_H: number = JSON.parse(
+  Deno.readTextFileSync(new URL("../../config/forecast.json", import.meta.url)),
+).change.lookbackH;
 const SLICE_H = 240;
 const UTC_OFFSET_MIN = 60;
 
@@ -129,6 +138,10 @@ Deno.test("parity: Kafka replay of a slice = offline predictions of the same mod
     assert.equal(series.length, SLICE_H);
     const models = await loadDeployedModels(modelDir, join(ctx.dir, "none.json"), UTC_OFFSET_MIN);
     assert.equal(models.blends.size, 16, models.problems.join("; "));
+    // the config's change models are among the parts compared (with their offsets)
+    assert.ok(
+      [...models.blends.values()].some((b) => b.parts.some((p) => p.artifact.change !== undefined)),
+    );
     const byKey = new Map(
       online.map((f) => [`${Date.parse(f.ts)}|${f.target}|${f.horizon_h}`, f]),
     );
@@ -143,7 +156,11 @@ Deno.test("parity: Kafka replay of a slice = offline predictions of the same mod
       for (const { target } of REALTIME_TARGETS) {
         const blend = models.blends.get(modelKey(target, h))!;
         for (let i = 0; i < m.n; i++) {
-          const expected = predictBlend(blend, m.data.subarray(i * m.p, (i + 1) * m.p));
+          const expected = predictBlend(
+            blend,
+            m.data.subarray(i * m.p, (i + 1) * m.p),
+            changeOffsetAt(series.columns[fieldOf(target)], m.from + i, CHANGE_LOOKBACK_H),
+          );
           const f = byKey.get(`${series.startMs + i * HOUR_MS}|${target}|${h}`);
           assert.ok(f !== undefined, `no online forecast for ${target} h${h} at row ${i}`);
           assert.equal(f.baseline, false, JSON.stringify(f));
@@ -207,6 +224,9 @@ Deno.test("parity with SARIMA: warm start from the store, live = offline best (r
     const series = toHourlySeries(rows.filter((r) => r.epochMs < toMs));
     assert.equal(series.length, TRAIN_ROWS + SLICE_H);
     const models = await loadDeployedModels(modelDir, join(ctx.dir, "none.json"), UTC_OFFSET_MIN);
+    assert.ok(
+      [...models.blends.values()].some((b) => b.parts.some((p) => p.artifact.change !== undefined)),
+    );
     const engine = await loadSarima();
     const sarimaConfig = (config as unknown as {
       sarima: { windowH: number; blendWeight: Record<string, Record<string, number>> };
@@ -240,7 +260,11 @@ Deno.test("parity with SARIMA: warm start from the store, live = offline best (r
           assert.ok(v > 0);
           for (let t = TRAIN_ROWS; t < TRAIN_ROWS + SLICE_H; t++) {
             const r = t - m.from;
-            const mix = predictBlend(blend, m.data.subarray(r * m.p, (r + 1) * m.p));
+            const mix = predictBlend(
+              blend,
+              m.data.subarray(r * m.p, (r + 1) * m.p),
+              changeOffsetAt(series.columns[fieldOf(target)], t, CHANGE_LOOKBACK_H),
+            );
             const sarima = model.forecastFrom(filled.subarray(t - W + 1, t + 1), h)[h - 1]!;
             const expected = (1 - v) * mix + v * sarima; // evaluate's blend(mix, sarima, v)
             const f = byKey.get(`${series.startMs + t * HOUR_MS}|${target}|${h}`);

@@ -23,6 +23,7 @@ import { ClusterDrillResultSchema } from "../../lib/records/operations.ts";
 import { SequenceReportSchema } from "../../lib/offline/sequence_report.ts";
 import { NowcastSelectionSchema } from "../../lib/offline/nowcast_select.ts";
 import { IntervalSelectionSchema } from "../../lib/offline/select_intervals.ts";
+import { ChangeSelectionSchema } from "../../lib/offline/select_change.ts";
 
 const DIR = new URL("../../docs/reports/", import.meta.url);
 
@@ -42,6 +43,7 @@ const SCHEMAS: [RegExp, z.ZodType][] = [
   [/^sequence\.json$/, SequenceReportSchema],
   [/^nowcast-candidates\.json$/, NowcastSelectionSchema],
   [/^interval-candidates\.json$/, IntervalSelectionSchema],
+  [/^change-candidates\.json$/, ChangeSelectionSchema],
   [/^monitor\.json$/, MonitorOutputSchema],
   [/^monitor-test-window\.json$/, MonitorEpisodesOutputSchema],
 ];

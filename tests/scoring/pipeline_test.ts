@@ -5,6 +5,7 @@ import { readUciFile } from "../../lib/dataset/mod.ts";
 import { sliceSeries, toHourlySeries } from "../../lib/features/mod.ts";
 import {
   artifactFileName,
+  changeWeightOf,
   evaluateForecasts,
   type ForecastConfig,
   ForecastConfigSchema,
@@ -13,6 +14,7 @@ import {
 } from "../../lib/offline/mod.ts";
 import { loadSarima, parseModelArtifact, predictModel } from "../../lib/models/mod.ts";
 import { EvaluationReportSchema } from "../../lib/records/mod.ts";
+import { runJobsInWorkers } from "../../lib/offline/evaluate_workers.ts";
 import { UCI_PATH } from "../_data.ts";
 
 /** What locates Deno's dependency cache, for a child started with `clearEnv`. */
@@ -98,7 +100,16 @@ Deno.test("evaluateForecasts() and trainModels() run end to end on a slice of th
   assert.ok(w.episodes.warned <= w.episodes.count);
 
   const artifacts = trainModels(series, small, "2026-01-01T00:00:00.000Z");
-  assert.equal(artifacts.length, small.targets.length * (small.horizonsH.length + 1) * 2);
+  // ridge and trees per target and horizon (and nowcast), and the change models where u > 0
+  const changed =
+    small.targets.flatMap((t) => small.horizonsH.map((h) => changeWeightOf(small, t, String(h))))
+      .filter((u) => u > 0).length;
+  assert.ok(changed > 0);
+  assert.equal(
+    artifacts.length,
+    small.targets.length * (small.horizonsH.length + 1) * 2 + 2 * changed,
+  );
+  assert.equal(artifacts.filter((a) => a.change !== undefined).length, 2 * changed);
   const names = new Set(artifacts.map(artifactFileName));
   assert.equal(names.size, artifacts.length);
   const one = parseModelArtifact(JSON.stringify(artifacts[0]));
@@ -106,6 +117,23 @@ Deno.test("evaluateForecasts() and trainModels() run end to end on a slice of th
   assert.equal(one.features.length, 140);
   const x = { n: 1, p: 140, data: new Float64Array(140).fill(NaN) };
   assert.ok(Number.isFinite(predictModel(one.model, x)[0]!));
+});
+
+Deno.test("the walk-forwards and the virtual sensor in workers give the same report as in a row", async () => {
+  const { series } = await slice();
+  const config: ForecastConfig = { ...small, gbt: { ...small.gbt, trees: 5 } };
+  const inRow = evaluateForecasts(series, config);
+  const precomputed = await runJobsInWorkers(series, config, { workers: 2 });
+  assert.equal(precomputed.workers, 2);
+  assert.deepEqual([...precomputed.walkForward.keys()].sort((a, b) => a - b), config.horizonsH);
+  // the change models came back from the workers too
+  assert.ok([...precomputed.walkForward.values()].every((j) => j.runs.every((r) => r.change)));
+  const parallel = evaluateForecasts(series, config, { precomputed });
+  assert.deepEqual(parallel.results, inRow.results);
+  assert.deepEqual(parallel.nowcast, inRow.nowcast);
+  assert.deepEqual(parallel.warning_no2_200, inRow.warning_no2_200);
+  assert.deepEqual(parallel.coverage_by_regime, inRow.coverage_by_regime);
+  assert.equal(parallel.timings_ms.jobs_wall, precomputed.wallMs);
 });
 
 Deno.test("evaluateForecasts() with SARIMA adds sarima rows, its blend and its own timing", async () => {
