@@ -22,6 +22,11 @@ export interface ReadAllOptions {
   onRead?: (records: number, redelivered: number) => void;
   /** Ends the read early (it resolves with what was read by then). */
   signal?: AbortSignal;
+  /**
+   * Called with each of the reading consumer's group events (joins with their assignment,
+   * rebalances, crashes, stops), for a caller that must tell what happened to the group.
+   */
+  onGroupEvent?: (event: { type: string; atMs: number; payload: unknown }) => void;
 }
 
 /** One record of a topic, where it is and its value. */
@@ -49,7 +54,8 @@ export async function readAllRecords(
   kafka: Kafka,
   topic: string,
   expected: number,
-  { timeoutMs = 10_000, readUncommitted = false, groupId, onRead, signal }: ReadAllOptions = {},
+  { timeoutMs = 10_000, readUncommitted = false, groupId, onRead, signal, onGroupEvent }:
+    ReadAllOptions = {},
 ): Promise<{ records: TopicRecord[]; redelivered: number }> {
   const consumer = kafka.consumer({
     groupId: groupId ?? `airq-read-${crypto.randomUUID().slice(0, 8)}`,
@@ -59,6 +65,14 @@ export async function readAllRecords(
   const records: TopicRecord[] = [];
   const seen = new Set<string>();
   let redelivered = 0;
+  if (onGroupEvent !== undefined) {
+    const e = consumer.events;
+    for (const type of [e.GROUP_JOIN, e.REBALANCING, e.CRASH, e.STOP, e.DISCONNECT]) {
+      consumer.on(type, (event) => {
+        onGroupEvent({ type, atMs: Date.now(), payload: event.payload });
+      });
+    }
+  }
   await consumer.connect();
   try {
     await consumer.subscribe({ topic, fromBeginning: true });

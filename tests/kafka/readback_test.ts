@@ -34,11 +34,17 @@ Deno.test("readAllRecords counts each record once when a rejoin delivers them ag
   // one more than the topic holds: the reader keeps reading until it has seen the topic again
   // (or its timeout, generous: two rebalances on a loaded machine can take tens of seconds)
   const seenAgain = new AbortController();
+  // the reader's group events, in the failure message: a run without a repeat must say why
+  const t0 = Date.now();
+  const events: string[] = [];
   const reading = readAllRecords(kafka, topic, n + 1, {
     timeoutMs: 90_000,
     groupId,
     signal: seenAgain.signal,
+    onGroupEvent: ({ type, atMs, payload }) =>
+      events.push(`+${atMs - t0} ms ${type} ${JSON.stringify(payload)}`),
     onRead: (count, again) => {
+      if (count === n && again === 0) events.push(`+${Date.now() - t0} ms read all ${n}`);
       if (count === n) readAllOnce();
       if (again >= n) seenAgain.abort();
     },
@@ -50,7 +56,10 @@ Deno.test("readAllRecords counts each record once when a rejoin delivers them ag
     await other.subscribe({ topic, fromBeginning: true });
     let joined!: () => void;
     const hasJoined = new Promise<void>((r) => (joined = r));
-    other.on(other.events.GROUP_JOIN, () => joined());
+    other.on(other.events.GROUP_JOIN, (e) => {
+      events.push(`+${Date.now() - t0} ms second member joined ${JSON.stringify(e.payload)}`);
+      joined();
+    });
     await other.run({ autoCommit: false, eachMessage: () => Promise.resolve() });
     let timer: ReturnType<typeof setTimeout> | undefined;
     await Promise.race([
@@ -61,11 +70,15 @@ Deno.test("readAllRecords counts each record once when a rejoin delivers them ag
     ]).finally(() => clearTimeout(timer));
   } finally {
     await other.disconnect();
+    events.push(`+${Date.now() - t0} ms second member left`);
   }
   const { records, redelivered } = await reading;
   const values = records.map((r) => new TextDecoder().decode(r.value));
   assert.equal(records.length, n, "each record once");
   assert.deepEqual([...values].sort(), Array.from({ length: n }, (_, i) => `v${i}`).sort());
   assert.equal(new Set(records.map((r) => `${r.partition}:${r.offset}`)).size, n);
-  assert.ok(redelivered >= n, `the rejoin delivered the topic again (${redelivered} repeats)`);
+  assert.ok(
+    redelivered >= n,
+    `the rejoin delivered the topic again (${redelivered} repeats); events:\n${events.join("\n")}`,
+  );
 });
