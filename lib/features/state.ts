@@ -51,6 +51,12 @@ export class FeatureState implements HistoryView {
   });
   #head = -1;
   #lastMs: number | undefined;
+  // per field: the hour and value of its latest observation at or before the latest hour, and
+  // strictly before it (the virtual sensor's "last value before t", however old)
+  readonly #seenAt = new Float64Array(MEASUREMENT_FIELDS.length).fill(NaN);
+  readonly #seenValue = new Float64Array(MEASUREMENT_FIELDS.length).fill(NaN);
+  readonly #beforeAt = new Float64Array(MEASUREMENT_FIELDS.length).fill(NaN);
+  readonly #beforeValue = new Float64Array(MEASUREMENT_FIELDS.length).fill(NaN);
 
   /** Instant of the latest hour pushed, or undefined before the first push. */
   get lastMs(): number | undefined {
@@ -82,8 +88,24 @@ export class FeatureState implements HistoryView {
       const v = measurements[MEASUREMENT_FIELDS[f]!];
       const buffer = this.#buffers[f]!;
       buffer[head] = buffer[head + HISTORY_H] = v === null ? NaN : v;
+      this.#beforeAt[f] = this.#seenAt[f]!;
+      this.#beforeValue[f] = this.#seenValue[f]!;
+      if (v !== null && v === v) {
+        this.#seenAt[f] = hour;
+        this.#seenValue[f] = v;
+      }
     }
     this.#lastMs = epochMs;
+  }
+
+  /**
+   * The latest observation of field `fieldIndex` strictly before the latest hour, however old
+   * (within what was pushed): hours since it and its value; both `NaN` when there is none.
+   */
+  lastBefore(fieldIndex: number): { ageH: number; value: number } {
+    const at = this.#beforeAt[fieldIndex]!;
+    if (at !== at || this.#lastMs === undefined) return { ageH: NaN, value: NaN };
+    return { ageH: Math.floor(this.#lastMs / HOUR_MS) - at, value: this.#beforeValue[fieldIndex]! };
   }
 
   /** Value of field `fieldIndex` `lag` hours before the latest hour; `NaN` if missing or too old. */

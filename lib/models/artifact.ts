@@ -158,10 +158,12 @@ export const ModelArtifactSchema = z.strictObject({
   model: z.discriminatedUnion("kind", [RidgeModelSchema, GbtModelSchema]),
   /**
    * Present when the model fits the change (issue 17): its prediction is log1p(y(t + h)) minus
-   * log1p of the target's last value observed at t or in the `lookbackH` - 1 hours before
-   * (`changeOffsetAt`), and the forecast is `changeForecast(prediction, offset)`.
+   * log1p of the target's last value, and the forecast is `changeForecast(prediction, offset)`.
+   * A forecast model's last value is the one observed at t or in the `lookbackH` - 1 hours before
+   * (`changeOffsetAt`); the virtual sensor's (`lookbackH` null) the last one observed before t,
+   * however old.
    */
-  change: z.strictObject({ lookbackH: z.number().int().min(1).max(168) }).optional(),
+  change: z.strictObject({ lookbackH: z.number().int().min(1).max(168).nullable() }).optional(),
 });
 
 /** A saved model with its metadata. */

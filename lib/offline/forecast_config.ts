@@ -26,11 +26,7 @@ export const NowcastOptionsSchema = z.strictObject({
   target: z.enum(NOWCAST_TARGETS),
   /** Days of same-hour errors the hour-of-day bias correction averages; null = no correction. */
   hourBiasDays: z.number().int().min(1).max(60).nullable(),
-  /**
-   * Training window (hours, null = all history) and tree weight of this virtual sensor. The
-   * served (level, shared-feature) model keeps `walkForward.nowcastTrainWindowH` and
-   * `gbtWeight[target].nowcast`.
-   */
+  /** Training window (hours, null = all history) and tree weight of this virtual sensor. */
   trainWindowH: z.number().int().min(168).nullable(),
   gbtWeight: z.number().min(0).max(1),
 });
@@ -83,9 +79,9 @@ export const ForecastConfigSchema = z.strictObject({
     weight: weights,
   }).optional(),
   /**
-   * The evaluated virtual sensor per target, chosen on validation by
-   * `deno task evaluate --select --nowcast`; a target left out is evaluated as served (shared
-   * features, level, `nowcastTrainWindowH` and `gbtWeight.nowcast`).
+   * The virtual sensor per target, evaluated, trained and served, chosen on validation by
+   * `deno task evaluate --select --nowcast`; a target left out uses the shared features, the
+   * level, `nowcastTrainWindowH` and `gbtWeight.nowcast`.
    */
   nowcast: z.record(z.string(), NowcastOptionsSchema).optional(),
   /**

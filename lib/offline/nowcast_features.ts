@@ -13,29 +13,21 @@
  * @module
  */
 import type { FeatureMatrix, HourlySeries } from "../features/mod.ts";
-import type { MeasurementField } from "../records/reading.ts";
+import {
+  ageNames,
+  MAX_AGE_H,
+  MOX_SENSORS,
+  RATIO_WINDOWS_H,
+  ratioNames,
+  REFERENCE_FIELDS as REFERENCES,
+  weatherNames,
+} from "../features/nowcast_extras.ts";
 import type { NOWCAST_FEATURE_GROUPS } from "./forecast_config.ts";
 
 /** One group of nowcast-only features. */
 export type NowcastFeatureGroup = (typeof NOWCAST_FEATURE_GROUPS)[number];
 
-const MOX_SENSORS: readonly MeasurementField[] = [
-  "pt08_s1_co",
-  "pt08_s2_nmhc",
-  "pt08_s3_nox",
-  "pt08_s4_no2",
-  "pt08_s5_o3",
-];
-const REFERENCES: readonly MeasurementField[] = [
-  "co_mg_m3",
-  "nox_ppb",
-  "no2_ug_m3",
-  "c6h6_ug_m3",
-];
-/** Windows (hours, ending at t) of the rolling medians of `ratios`. */
-export const RATIO_WINDOWS_H: readonly number[] = [24, 168];
-/** The age feature is capped here (hours): older is "long ago". */
-export const MAX_AGE_H = 24 * 14;
+export { MAX_AGE_H, RATIO_WINDOWS_H };
 
 /**
  * Causal rolling median of the observed values of `x` over the `window` hours
@@ -96,18 +88,19 @@ export function nowcastColumns(
   const names: string[] = [];
   const columns: Float64Array[] = [];
   const c = series.columns;
+  // the names come from lib/features/nowcast_extras.ts, which the real-time engine reads them by
   if (groups.includes("ratios")) {
+    names.push(...ratioNames());
     for (const f of MOX_SENSORS) {
       for (const w of RATIO_WINDOWS_H) {
         const med = rollingMedian(c[f], w);
-        names.push(`${f}_over_median${w}`);
         columns.push(Float64Array.from(c[f], (v, t) => v / med[t]!));
       }
     }
   }
   if (groups.includes("weather")) {
+    names.push(...weatherNames());
     for (const f of MOX_SENSORS) {
-      names.push(`${f}_x_t`, `${f}_x_rh`);
       columns.push(
         Float64Array.from(c[f], (v, t) => v * c.t_c[t]!),
         Float64Array.from(c[f], (v, t) => v * c.rh_pct[t]!),
@@ -115,9 +108,9 @@ export function nowcastColumns(
     }
   }
   if (groups.includes("age")) {
+    names.push(...ageNames());
     for (const f of REFERENCES) {
       const { age, value } = lastBefore(c[f]);
-      names.push(`${f}_age_h`, `${f}_last`);
       columns.push(age, value);
     }
   }

@@ -30,9 +30,12 @@ import {
   changeWeightOf,
   type ForecastConfig,
   gbtWeightOf,
-  nowcastTrainWindowOf,
+  nowcastOptionsOf,
   offsetMinutes,
 } from "./forecast_config.ts";
+import type { NowcastOptions } from "./nowcast.ts";
+import { nowcastColumns, withColumns } from "./nowcast_features.ts";
+import { changeOffset } from "./nowcast.ts";
 
 /** First hour of a training window of `window` hours (null = all) ending at hour `end` (exclusive). */
 function windowStart(end: number, window: number | null): number {
@@ -65,37 +68,31 @@ export function trainModels(
   for (const key of keys) {
     const nowcast = key === "nowcast";
     const h = nowcast ? 0 : Number(key);
-    const oldestOf = (target: string) =>
-      oldestFor(
-        nowcast ? nowcastTrainWindowOf(config, target) : config.walkForward.trainWindowH,
-      );
+    // the virtual sensor is served as evaluated: its features, window, target and tree weight
+    const served = (target: string) => nowcast ? servedNowcastOptions(config, target) : null;
+    const oldestOf = (target: string) => {
+      const options = served(target);
+      return oldestFor(options === null ? config.walkForward.trainWindowH : options.trainWindowH);
+    };
     const oldest = Math.min(...config.targets.map(oldestOf));
     const spec = nowcast
       ? { mode: "nowcast" as const, horizonH: 0, utcOffsetMin }
       : { mode: "forecast" as const, horizonH: h, utcOffsetMin };
-    const features = buildFeatureMatrix(series, spec, { from: Math.max(0, oldest - h) });
-    const x = { n: features.n, p: features.p, data: features.data };
+    const base = buildFeatureMatrix(series, spec, { from: Math.max(0, oldest - h) });
     for (const target of config.targets) {
+      const options = served(target);
+      const features = options === null
+        ? base
+        : withColumns(base, nowcastColumns(series, options.features));
+      const x = { n: features.n, p: features.p, data: features.data };
       const y = series.columns[fieldOf(target)];
-      const { window, windowTargets, rows, targets } = trainingRows(
-        features,
-        y,
-        h,
-        oldestOf(target),
-        end,
-      );
-      if (rows.length < 50) {
-        throw new RangeError(`Only ${rows.length} training rows for ${target} (${key}); need 50`);
+      const t = { x, features, y, ...trainingRows(features, y, h, oldestOf(target), end) };
+      if (t.rows.length < 50) {
+        throw new RangeError(`Only ${t.rows.length} training rows for ${target} (${key}); need 50`);
       }
-      const fits = fitTarget(config, target, key, {
-        x,
-        features,
-        y,
-        window,
-        windowTargets,
-        rows,
-        targets,
-      });
+      const fits = options === null
+        ? fitTarget(config, target, key, t)
+        : fitNowcast(config, options, t);
       for (const fit of fits) {
         artifacts.push({
           format: "airq-model",
@@ -120,7 +117,7 @@ export function trainModels(
             : { change: { lookbackH: fit.changeLookbackH } }),
         });
       }
-      onProgress?.(`trained ${target} ${nowcast ? "nowcast" : `h=${h}`} on ${rows.length} rows`);
+      onProgress?.(`trained ${target} ${nowcast ? "nowcast" : `h=${h}`} on ${t.rows.length} rows`);
     }
   }
   return artifacts;
@@ -136,7 +133,8 @@ interface Fit {
   model: FittedModel;
   rows: number[];
   targets: number[];
-  changeLookbackH?: number;
+  /** The change models' lookback (null: the virtual sensor's last value before t, however old). */
+  changeLookbackH?: number | null;
 }
 
 /** What {@linkcode fitTarget} fits on: the matrix, the target column and its training rows. */
@@ -177,7 +175,12 @@ function fitTarget(config: ForecastConfig, target: string, key: string, t: Targe
   ];
   if (u === 0 || config.change === undefined) return fits;
   const lookbackH = config.change.lookbackH;
-  const change = changeRows(t.features.from, t.window, t.windowTargets, t.y, lookbackH);
+  const change = changeRows(
+    t.features.from,
+    t.window,
+    t.windowTargets,
+    (i) => changeOffsetAt(t.y, i, lookbackH),
+  );
   const wc = changeGbtWeightOf(config, target, key);
   const none = "none" as const;
   const common = { rows: change.rows, targets: change.targets, changeLookbackH: lookbackH };
@@ -207,6 +210,70 @@ function inSample(fitted: Float64Array, targets: readonly number[]): Record<stri
 }
 
 /**
+ * The virtual sensor of a target as `deno task evaluate` scores it (`nowcastOptionsOf`), which is
+ * what the forecaster serves; the hour bias correction is not served, so a config asking for it
+ * is refused.
+ */
+function servedNowcastOptions(config: ForecastConfig, target: string): NowcastOptions {
+  const options = nowcastOptionsOf(config, target);
+  if (options.hourBiasDays !== null) {
+    throw new RangeError(
+      `nowcast.${target}.hourBiasDays is ${options.hourBiasDays}: the real-time forecaster does ` +
+        "not apply the hour bias correction, so it cannot serve that virtual sensor; set it to null",
+    );
+  }
+  return options;
+}
+
+/**
+ * The virtual sensor's fits (the final refit of evaluate's walk-forward, ./nowcast.ts): ridge and
+ * trees on its features, weighted by its tree weight, on the level or on the change since the
+ * last value before t (`changeOffset`).
+ */
+function fitNowcast(config: ForecastConfig, options: NowcastOptions, t: TargetRows): Fit[] {
+  const binned = binMatrix(takeRows(t.x, t.window), config.gbt.maxBins);
+  const w = options.gbtWeight;
+  if (options.target === "level") {
+    const level = { rows: t.rows, targets: t.targets };
+    return [
+      {
+        name: "ridge",
+        weight: 1 - w,
+        model: fitRidge(takeRows(t.x, t.rows), t.targets, config.ridge),
+        ...level,
+      },
+      {
+        name: "gbt",
+        weight: w,
+        model: fitGbtBinned(binned, t.windowTargets, config.gbt),
+        ...level,
+      },
+    ];
+  }
+  const offsets = changeOffset(t.y);
+  const change = changeRows(t.features.from, t.window, t.windowTargets, (i) => offsets[i]!);
+  const none = "none" as const;
+  const common = { rows: change.rows, targets: change.targets, changeLookbackH: null };
+  return [
+    {
+      name: "ridge",
+      weight: 1 - w,
+      model: fitRidge(takeRows(t.x, change.rows), change.targets, {
+        ...config.ridge,
+        transform: none,
+      }),
+      ...common,
+    },
+    {
+      name: "gbt",
+      weight: w,
+      model: fitGbtBinned(binned, change.windowTargets, { ...config.gbt, transform: none }),
+      ...common,
+    },
+  ];
+}
+
+/**
  * The change models' training targets on the window's rows (as `trainingRows` gives them):
  * log1p(y(t + h)) minus the offset at t (`NaN` where either is missing), all of them for the
  * trees' binning, and the observed ones with their rows for ridge.
@@ -215,14 +282,11 @@ function changeRows(
   from: number,
   window: readonly number[],
   windowTargets: readonly number[],
-  y: ArrayLike<number>,
-  lookbackH: number,
+  offsetAt: (i: number) => number,
 ): { rows: number[]; targets: number[]; windowTargets: number[] } {
   const rows: number[] = [];
   const targets: number[] = [];
-  const all = window.map((r, k) =>
-    Math.log1p(windowTargets[k]!) - changeOffsetAt(y, from + r, lookbackH)
-  );
+  const all = window.map((r, k) => Math.log1p(windowTargets[k]!) - offsetAt(from + r));
   all.forEach((z, k) => {
     if (z === z) {
       rows.push(window[k]!);

@@ -9,6 +9,7 @@
  */
 import type { FeatureSpec, FeatureState } from "../features/mod.ts";
 import { MEASUREMENT_FIELDS } from "../records/reading.ts";
+import { nowcastExtrasInto } from "../features/nowcast_extras.ts";
 import type { CleanReading } from "../records/mod.ts";
 import {
   type EstimateRecord,
@@ -136,16 +137,33 @@ export function estimatesOf(inputs: EstimateInputs): EstimateRecord[] {
   const estimates: EstimateRecord[] = [];
   if (measurements.pt08_s1_co === null) return estimates;
   const id = reading.station_id;
-  let x: Float64Array | null = null;
+  let base: Float64Array | null = null;
+  let prepared = false, extrasDone = false;
+  const extras = compiled.nowcastExtrasScratch;
   const row = compiled.nowcastRow;
   for (const slot of compiled.estimates) {
     const { target } = slot;
     if (measurements[target.field] !== null) continue;
-    if (x === null) {
-      x = state.features(inputs.nowcastSpec, inputs.xNowcast);
-      row.prepare(x);
+    base ??= state.features(inputs.nowcastSpec, inputs.xNowcast);
+    let v: number;
+    // a change model's offset: the target's last value before this hour, however old
+    const offset = slot.compiled.change === null
+      ? NaN
+      : Math.log1p(state.lastBefore(slot.fieldIndex).value);
+    if (slot.extraIds.length === 0) {
+      if (!prepared) row.prepare(base);
+      prepared = true;
+      v = slot.compiled.predict(base, row, offset);
+    } else {
+      if (!extrasDone) nowcastExtrasInto(state, compiled.nowcastExtras, extras, 0);
+      extrasDone = true;
+      slot.x.set(base);
+      for (let j = 0; j < slot.extraIds.length; j++) {
+        slot.x[base.length + j] = extras[slot.extraIds[j]!]!;
+      }
+      v = slot.compiled.predict(slot.x, undefined, offset);
     }
-    const v = Math.max(0, slot.compiled.predict(x, row));
+    v = Math.max(0, v);
     if (!Number.isFinite(v)) continue;
     estimates.push({
       schema_version: FORECAST_SCHEMA_VERSION,

@@ -8,10 +8,8 @@
  * @module
  */
 import { featureCount, featureNames, type FeatureSpec } from "../features/mod.ts";
-import { changeForecast, type ModelArtifact } from "../models/mod.ts";
-import { type CompiledModel, compileModel, PreparedRow } from "../models/artifact.ts";
-import type { GbtModel } from "../models/gbt.ts";
-import { MergedCuts } from "../models/gbt_cuts.ts";
+import type { ModelArtifact } from "../models/mod.ts";
+import { PreparedRow } from "../models/artifact.ts";
 import type { NowcastRow, ResultRow, ServedIntervals } from "../records/evaluation.ts";
 import {
   baseGroupCount,
@@ -22,7 +20,11 @@ import {
 } from "../scoring/mod.ts";
 import { FORECAST_TARGETS } from "../records/forecast.ts";
 import { MEASUREMENT_FIELDS } from "../records/reading.ts";
+import { type NowcastExtra, parseNowcastExtra } from "../features/nowcast_extras.ts";
 import type { CompiledSarima } from "./sarima_models.ts";
+import { CompiledBlend, mergedCutsOf } from "./compiled_blend.ts";
+
+export { CompiledBlend, mergedCutsOf, predictBlend } from "./compiled_blend.ts";
 
 /** The four targets, as source columns, with the reading field each one is (the records' list). */
 export const REALTIME_TARGETS: typeof FORECAST_TARGETS = FORECAST_TARGETS;
@@ -136,6 +138,33 @@ export function groupedHalfWidthsOf(
   return out;
 }
 
+/**
+ * Why a blend's artifacts cannot be served on the features this code computes (`base`), or null:
+ * each must have exactly those, the virtual sensor's followed by extras the engine knows
+ * (lib/features/nowcast_extras.ts), all of them the same.
+ */
+function featureProblem(group: readonly ModelArtifact[], base: readonly string[]): string | null {
+  const first = group[0]!.features;
+  const other = group.find((a) => a.features.join(",") !== first.join(","));
+  if (other !== undefined) {
+    return `artifact ${other.name} has other features than the blend's first`;
+  }
+  const head = first.slice(0, base.length).join(",");
+  const extras = first.slice(base.length);
+  const unknown = extras.find((name) => parseNowcastExtra(name) === null);
+  if (head !== base.join(",") || (group[0]!.mode !== "nowcast" && extras.length > 0)) {
+    return `artifact ${group[0]!.name} has other features than this code computes`;
+  }
+  return unknown === undefined
+    ? null
+    : `artifact ${group[0]!.name} has an unknown input "${unknown}"`;
+}
+
+/** The extras of a virtual sensor's feature names beyond the shared ones (names checked at load). */
+function nowcastExtrasOf(names: readonly string[]): NowcastExtra[] {
+  return names.map(parseNowcastExtra).filter((e): e is NowcastExtra => e !== null);
+}
+
 /** Groups artifacts into blends, checks their feature names, and attaches interval half-widths. */
 export function assembleModels(
   artifacts: readonly ModelArtifact[],
@@ -155,10 +184,9 @@ export function assembleModels(
     const spec: FeatureSpec = first.mode === "nowcast"
       ? { mode: "nowcast", horizonH: 0, utcOffsetMin }
       : { mode: "forecast", horizonH: first.horizonH, utcOffsetMin };
-    const expected = featureNames(spec).join(",");
-    const bad = group.find((a) => a.features.join(",") !== expected);
-    if (bad !== undefined) {
-      problems.push(`${key}: artifact ${bad.name} has other features than this code computes`);
+    const problem = featureProblem(group, featureNames(spec));
+    if (problem !== null) {
+      problems.push(`${key}: ${problem}`);
       continue;
     }
     const total = group.reduce((s, a) => s + a.blendWeight, 0);
@@ -206,79 +234,6 @@ export function assembleModels(
   };
 }
 
-/** The merged split thresholds of every boosted-trees model in `blends`: one binning of a row serves them all. */
-export function mergedCutsOf(blends: Iterable<Blend>): MergedCuts {
-  const trees: GbtModel[] = [];
-  for (const blend of blends) {
-    for (const part of blend.parts) {
-      if (part.artifact.model.kind === "gbt") trees.push(part.artifact.model);
-    }
-  }
-  return new MergedCuts(trees);
-}
-
-/**
- * A blend compiled for one feature vector at a time; predictions identical to
- * `predictBlend` on the uncompiled blend (same models, same sum order). Parts that
- * fit the change (the artifact's `change`) add `changeForecast(prediction, offset)`;
- * where the offset is missing they drop out and the level parts' blend stands alone,
- * as evaluate's `best` does.
- */
-export class CompiledBlend {
-  readonly #weights: Float64Array;
-  readonly #models: CompiledModel[];
-  readonly #change: Uint8Array;
-  readonly #levelShare: number;
-  /** The change parts' lookback (hours), null when the blend has none: the offset it needs. */
-  readonly changeLookbackH: number | null;
-
-  /** Compiles the blend's models; boosted trees against `cuts` when those cover them. */
-  constructor(blend: Blend, cuts: MergedCuts = mergedCutsOf([blend])) {
-    this.#weights = Float64Array.from(blend.parts, (p) => p.weight);
-    this.#models = blend.parts.map((p) => compileModel(p.artifact.model, cuts));
-    this.#change = Uint8Array.from(blend.parts, (p) => (p.artifact.change === undefined ? 0 : 1));
-    this.#levelShare = blend.parts.reduce(
-      (s, p) => (p.artifact.change === undefined ? s + p.weight : s),
-      0,
-    );
-    const lookbacks = new Set(blend.parts.map((p) => p.artifact.change?.lookbackH));
-    lookbacks.delete(undefined);
-    if (lookbacks.size > 1) throw new RangeError("A blend's change models differ in lookback");
-    this.changeLookbackH = lookbacks.size === 0 ? null : [...lookbacks][0]!;
-  }
-
-  /**
-   * The prediction for `x`; `row`, prepared for `x` (under the cuts given at compile time), saves
-   * work; `offset`: log1p of the target's last value (`changeOffsetAt`), for the change parts.
-   */
-  predict(x: Float64Array, row?: PreparedRow, offset = NaN): number {
-    let level = 0;
-    let change = 0;
-    for (let i = 0; i < this.#models.length; i++) {
-      const p = this.#models[i]!.predict(x, row);
-      if (this.#change[i] === 0) level += this.#weights[i]! * p;
-      else change += this.#weights[i]! * changeForecast(p, offset);
-    }
-    if (this.changeLookbackH === null) return level;
-    return change === change ? level + change : level / this.#levelShare;
-  }
-}
-
-const compiledBlends = new WeakMap<Blend, CompiledBlend>();
-
-/**
- * The blend's prediction for one feature vector. The blend is compiled on its first
- * use (and the compiled form kept beside it): do not change it afterwards.
- */
-export function predictBlend(blend: Blend, x: Float64Array, offset = NaN): number {
-  let compiled = compiledBlends.get(blend);
-  if (compiled === undefined) {
-    compiled = new CompiledBlend(blend);
-    compiledBlends.set(blend, compiled);
-  }
-  return compiled.predict(x, undefined, offset);
-}
-
 /** One target at one horizon, looked up once: what the engine needs for its forecast. */
 export interface ForecastSlot {
   readonly target: RealtimeTarget;
@@ -299,6 +254,12 @@ export interface EstimateSlot {
   readonly blend: Blend;
   readonly compiled: CompiledBlend;
   readonly halfWidth: HalfWidth | undefined;
+  /** Its inputs beyond the shared nowcast features, as indices into `CompiledModels.nowcastExtras`. */
+  readonly extraIds: Int32Array;
+  /** Its feature vector: the shared nowcast features, then `extras`. */
+  readonly x: Float64Array;
+  /** Index of the target's field in the station state (`MEASUREMENT_FIELDS`). */
+  readonly fieldIndex: number;
 }
 
 /**
@@ -320,6 +281,10 @@ export interface CompiledModels {
   readonly anyForecastModel: boolean;
   readonly estimates: readonly EstimateSlot[];
   readonly nowcastRow: PreparedRow;
+  /** The virtual sensors' extra inputs, each once (their slots' `extraIds` index it). */
+  readonly nowcastExtras: readonly NowcastExtra[];
+  /** Scratch for one reading's values of `nowcastExtras`. */
+  readonly nowcastExtrasScratch: Float64Array;
 }
 
 /** Compiles the deployed models for the engine; later changes to `models` are not seen. */
@@ -330,7 +295,10 @@ export function compileModels(models: DeployedModels, utcOffsetMin = 0): Compile
     (key.endsWith("|nowcast") ? nowcastBlends : forecastBlends).push(blend);
   }
   const forecastCuts = mergedCutsOf(forecastBlends);
-  const nowcastCuts = mergedCutsOf(nowcastBlends);
+  // the virtual sensors without extras share one binning of the nowcast row
+  const baseCount = featureCount({ mode: "nowcast", horizonH: 0, utcOffsetMin });
+  const plain = (b: Blend) => b.parts[0]!.artifact.features.length === baseCount;
+  const nowcastCuts = mergedCutsOf(nowcastBlends.filter(plain));
   const horizons = REALTIME_HORIZONS.map((h) => ({
     horizonH: h,
     slots: REALTIME_TARGETS.map((target): ForecastSlot => {
@@ -353,15 +321,26 @@ export function compileModels(models: DeployedModels, utcOffsetMin = 0): Compile
     ),
   }));
   const estimates: EstimateSlot[] = [];
+  // every virtual sensor's extra inputs, each once: a reading computes each of them once
+  const extraIndex = new Map<string, number>();
   for (const target of REALTIME_TARGETS) {
     const key = modelKey(target.target, "nowcast");
     const blend = models.blends.get(key);
     if (blend === undefined) continue;
+    const names = blend.parts[0]!.artifact.features.slice(baseCount);
+    const extraIds = Int32Array.from(names, (name) => {
+      if (!extraIndex.has(name)) extraIndex.set(name, extraIndex.size);
+      return extraIndex.get(name)!;
+    });
     estimates.push({
       target,
       blend,
-      compiled: new CompiledBlend(blend, nowcastCuts),
+      // the targets' virtual sensors differ in their extras: each bins its own row
+      compiled: plain(blend) ? new CompiledBlend(blend, nowcastCuts) : new CompiledBlend(blend),
       halfWidth: models.halfWidths.get(key),
+      extraIds,
+      x: new Float64Array(baseCount + names.length),
+      fieldIndex: MEASUREMENT_FIELDS.indexOf(target.field),
     });
   }
   return {
@@ -373,5 +352,7 @@ export function compileModels(models: DeployedModels, utcOffsetMin = 0): Compile
       nowcastCuts,
       featureCount({ mode: "nowcast", horizonH: 0, utcOffsetMin }),
     ),
+    nowcastExtras: nowcastExtrasOf([...extraIndex.keys()]),
+    nowcastExtrasScratch: new Float64Array(extraIndex.size),
   };
 }

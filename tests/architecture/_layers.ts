@@ -37,6 +37,7 @@ export const LAYERS: Layer[] = [
       "lib/realtime/engine_records.ts",
       "lib/realtime/live_intervals.ts",
       "lib/realtime/models.ts",
+      "lib/realtime/compiled_blend.ts",
       "lib/realtime/observers.ts",
       "lib/realtime/retrain.ts",
       "lib/realtime/sarima_models.ts",

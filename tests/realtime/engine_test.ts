@@ -4,6 +4,7 @@
  * the trained blend afterwards, estimates for missing reference values.
  */
 import assert from "node:assert/strict";
+import { nowcastExtrasInto, parseNowcastExtra } from "../../lib/features/nowcast_extras.ts";
 import { trainSmallModels } from "../_models.ts";
 import { readUciFile, type UciRow } from "../../lib/dataset/mod.ts";
 import {
@@ -320,11 +321,54 @@ function referenceBlend(blend: Blend, x: number[], offset = NaN): number {
   return Number.isNaN(change) ? level / levelShare : level + change;
 }
 
+/** The latest value of a field strictly before t, however old, and the hours since it (plain scan). */
+function referenceLastBefore(
+  history: NaiveHistory,
+  t: number,
+  fieldIndex: number,
+): { ageH: number; value: number } {
+  const first = Math.min(...history.hours.keys());
+  for (let at = t - HOUR_MS; at >= first; at -= HOUR_MS) {
+    const v = history.hours.get(at)?.[MEASUREMENT_FIELDS[fieldIndex]!];
+    if (v !== undefined && v !== null) return { ageH: (t - at) / HOUR_MS, value: v };
+  }
+  return { ageH: NaN, value: NaN };
+}
+
+/** The virtual sensor's extra inputs named `names`, computed the plain way from the history. */
+function referenceExtras(history: NaiveHistory, t: number, names: readonly string[]): number[] {
+  const at = (f: string, lag: number) => history.value(MEASUREMENT_FIELDS.indexOf(f as never), lag);
+  return names.map((name) => {
+    const ratio = /^(\w+)_over_median(\d+)$/.exec(name);
+    if (ratio !== null) {
+      const values: number[] = [];
+      for (let lag = 0; lag < Number(ratio[2]); lag++) {
+        const v = at(ratio[1]!, lag);
+        if (!Number.isNaN(v)) values.push(v);
+      }
+      values.sort((a, b) => a - b);
+      const m = values.length;
+      const median = m === 0
+        ? NaN
+        : m % 2 === 1
+        ? values[(m - 1) / 2]!
+        : (values[m / 2 - 1]! + values[m / 2]!) / 2;
+      return at(ratio[1]!, 0) / median;
+    }
+    const product = /^(\w+)_x_(t|rh)$/.exec(name);
+    if (product !== null) return at(product[1]!, 0) * at(product[2] === "t" ? "t_c" : "rh_pct", 0);
+    const age = /^(\w+)_(age_h|last)$/.exec(name);
+    assert.ok(age !== null, `unknown extra ${name}`);
+    const last = referenceLastBefore(history, t, MEASUREMENT_FIELDS.indexOf(age[1] as never));
+    return age[2] === "last" ? last.value : Math.min(last.ageH, 24 * 14);
+  });
+}
+
 /** log1p of the latest value of `field` in the lookback of the blend's change parts; NaN if none. */
 function referenceOffset(blend: Blend, history: HistoryView, field: string): number {
   const lookback = blend.parts.find((p) => p.artifact.change !== undefined)?.artifact.change
     ?.lookbackH;
-  if (lookback === undefined) return NaN;
+  if (lookback === undefined || lookback === null) return NaN;
   for (let lag = 0; lag < lookback; lag++) {
     const v = history.value(MEASUREMENT_FIELDS.indexOf(field as never), lag);
     if (!Number.isNaN(v)) return Math.log1p(v);
@@ -500,7 +544,11 @@ class ReferenceEngine {
         const key = `${target}|nowcast`;
         const blend = this.models.blends.get(key);
         if (reading.measurements[field] !== null || blend === undefined) continue;
-        const v = Math.max(0, referenceBlend(blend, referenceFeatures(history, t, spec)));
+        const names = blend.parts[0]!.artifact.features;
+        const base = referenceFeatures(history, t, spec);
+        const x = [...base, ...referenceExtras(history, t, names.slice(base.length))];
+        const last = referenceLastBefore(history, t, MEASUREMENT_FIELDS.indexOf(field as never));
+        const v = Math.max(0, referenceBlend(blend, x, Math.log1p(last.value)));
         if (!Number.isFinite(v)) continue;
         estimates.push({
           schema_version: FORECAST_SCHEMA_VERSION,
@@ -570,11 +618,22 @@ Deno.test("compiled models predict exactly what predictModel() does, shared bins
       })),
       { mode: "nowcast", horizonH: 0, utcOffsetMin: 60 },
     ];
-    const blends = [...models.blends.values()];
+    // the blends on the shared features (the virtual sensors with extras bin their own rows)
+    const all = [...models.blends.values()];
+    const blends = all.filter((b) => b.parts[0]!.artifact.features.length === 140);
+    const withExtras = all.filter((b) => b.parts[0]!.artifact.features.length > 140);
+    const extrasCompiled = withExtras.map((b) => new CompiledBlend(b));
     const cuts = mergedCutsOf(blends);
     const shared = blends.map((b) => new CompiledBlend(b, cuts));
     const alone = blends.map((b) => b.parts.map((p) => compileModel(p.artifact.model)));
-    let checked = 0;
+    let checked = 0, extrasChecked = 0;
+    const check = (blend: Blend, v: Float64Array, compiled: CompiledBlend, row?: PreparedRow) => {
+      for (const offset of [NaN, Math.log1p(2.5)]) {
+        const expected = referenceBlend(blend, Array.from(v), offset);
+        assert.ok(Object.is(predictBlend(blend, v, offset), expected), `${name}: predictBlend`);
+        assert.ok(Object.is(compiled.predict(v, row, offset), expected), `${name}: compiled`);
+      }
+    };
     for (const row of trained.rows.slice(1200, 1500)) {
       state.push(row.epochMs, row.measurements);
       for (const spec of specs) {
@@ -586,26 +645,27 @@ Deno.test("compiled models predict exactly what predictModel() does, shared bins
         for (const v of [x, odd]) {
           const prepared = new PreparedRow(cuts, v.length).prepare(v);
           blends.forEach((blend, i) => {
-            for (const offset of [NaN, Math.log1p(2.5)]) {
-              const expected = referenceBlend(blend, Array.from(v), offset);
-              assert.ok(
-                Object.is(predictBlend(blend, v, offset), expected),
-                `${name}: predictBlend`,
-              );
-              assert.ok(
-                Object.is(shared[i]!.predict(v, prepared, offset), expected),
-                `${name}: shared bins`,
-              );
-            }
+            check(blend, v, shared[i]!, prepared);
             blend.parts.forEach((part, k) => {
               const one = predictModel(part.artifact.model, { n: 1, p: v.length, data: v })[0];
               assert.ok(Object.is(alone[i]![k]!.predict(v), one), `${name}: one model`);
             });
             checked++;
           });
+          if (spec.mode !== "nowcast") continue;
+          for (const [i, blend] of withExtras.entries()) {
+            const names = blend.parts[0]!.artifact.features.slice(v.length);
+            const extended = new Float64Array(v.length + names.length);
+            extended.set(v);
+            nowcastExtrasInto(state, names.map((n) => parseNowcastExtra(n)!), extended, v.length);
+            check(blend, extended, extrasCompiled[i]!);
+            extrasChecked++;
+          }
         }
       }
     }
+    // the real and the small models' virtual sensors have extras (config/forecast.json's nowcast)
+    assert.ok(extrasChecked > 100, `${name}: ${extrasChecked} with extras`);
     assert.ok(checked > 1000, `${name}: ${checked}`);
   }
 });

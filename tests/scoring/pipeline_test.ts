@@ -109,7 +109,11 @@ Deno.test("evaluateForecasts() and trainModels() run end to end on a slice of th
     artifacts.length,
     small.targets.length * (small.horizonsH.length + 1) * 2 + 2 * changed,
   );
-  assert.equal(artifacts.filter((a) => a.change !== undefined).length, 2 * changed);
+  const forecastChange = artifacts.filter((a) => a.mode === "forecast" && a.change !== undefined);
+  assert.equal(forecastChange.length, 2 * changed);
+  // the virtual sensors as evaluated: the change since the last value, their extra inputs
+  const nowcast = artifacts.filter((a) => a.mode === "nowcast");
+  assert.ok(nowcast.every((a) => a.change?.lookbackH === null && a.features.length > 140));
   const names = new Set(artifacts.map(artifactFileName));
   assert.equal(names.size, artifacts.length);
   const one = parseModelArtifact(JSON.stringify(artifacts[0]));
