@@ -193,6 +193,19 @@ export function nowcastLabel(options: NowcastOptions, gbtWeight: number): string
   ].join("; ");
 }
 
+/** Every target of `config` with its virtual sensor's walk-forward key, as `runNowcasts` takes them. */
+export function nowcastTargetsOf(
+  config: ForecastConfig,
+): { target: string; key: NowcastGroupKey }[] {
+  return config.targets.map((target) => {
+    const o = nowcastOptionsOf(config, target);
+    return {
+      target,
+      key: { features: o.features, trainWindowH: o.trainWindowH, target: o.target },
+    };
+  });
+}
+
 /**
  * The virtual sensor of every target of `config` on the test window
  * `testFrom..testTo`: walk-forward (started earlier by the hour bias
@@ -211,14 +224,7 @@ export function evaluateNowcasts(
   const runs = runNowcasts(
     series,
     base,
-    config.targets.map((target, s) => ({
-      target,
-      key: {
-        features: options[s]!.features,
-        trainWindowH: options[s]!.trainWindowH,
-        target: options[s]!.target,
-      },
-    })),
+    nowcastTargetsOf(config),
     { ...wf, fromTarget: Math.max(0, testFrom - warmupH), toTarget: testTo },
   );
   let refits = 0;

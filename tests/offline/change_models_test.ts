@@ -8,6 +8,7 @@ import { changeForecast, changeOffsetAt } from "../../lib/models/mod.ts";
 import { bestOf, type ForecastConfig, walkForward } from "../../lib/offline/mod.ts";
 import { syntheticSeries } from "../features/_synthetic.ts";
 import { smallForecastConfig } from "../_models.ts";
+import { futureChanged } from "./_future.ts";
 
 const TARGETS = ["CO(GT)", "NO2(GT)"] as const;
 
@@ -25,17 +26,6 @@ function run(series: HourlySeries, config: ForecastConfig, lookback: number | nu
     gbt: config.gbt,
     changeLookbackH: lookback,
   });
-}
-
-/** A copy of `series` with everything after hour `t` changed. */
-function futureChanged(series: HourlySeries, t: number): HourlySeries {
-  const columns = Object.fromEntries(
-    Object.entries(series.columns).map(([field, col]) => [
-      field,
-      Float64Array.from(col, (v, i) => (i <= t ? v : i % 4 === 0 ? NaN : v * 3 + 1)),
-    ]),
-  ) as unknown as HourlySeries["columns"];
-  return { ...series, columns };
 }
 
 Deno.test("changeOffsetAt: log1p of the latest value observed at i or in the lookback before it", () => {

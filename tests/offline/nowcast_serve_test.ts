@@ -13,7 +13,12 @@ import {
 import { readUciFile } from "../../lib/dataset/mod.ts";
 import { trainModels } from "../../lib/offline/mod.ts";
 import { nowcastOptionsOf } from "../../lib/offline/forecast_config.ts";
-import { changeOffset, nowcastEstimate, runNowcasts } from "../../lib/offline/nowcast.ts";
+import {
+  changeOffset,
+  nowcastEstimate,
+  nowcastTargetsOf,
+  runNowcasts,
+} from "../../lib/offline/nowcast.ts";
 import { nowcastColumns, withColumns } from "../../lib/offline/nowcast_features.ts";
 import { assembleModels, modelKey } from "../../lib/realtime/mod.ts";
 import { CompiledBlend } from "../../lib/realtime/models.ts";
@@ -36,14 +41,7 @@ Deno.test("the trained virtual sensor estimates what evaluate's walk-forward ref
   const runs = runNowcasts(
     series,
     base,
-    config.targets.map((target, s) => ({
-      target,
-      key: {
-        features: options[s]!.features,
-        trainWindowH: options[s]!.trainWindowH,
-        target: options[s]!.target,
-      },
-    })),
+    nowcastTargetsOf(config),
     {
       anchor: T,
       refitEveryH: 168,

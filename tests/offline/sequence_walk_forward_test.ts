@@ -4,6 +4,7 @@ import { useTfBackend } from "../../lib/models/gru.ts";
 import type { SequenceSettings } from "../../lib/offline/forecast_config.ts";
 import type { HourlySeries } from "../../lib/features/mod.ts";
 import { syntheticSeries } from "../features/_synthetic.ts";
+import { futureChanged } from "./_future.ts";
 
 const SETTINGS: SequenceSettings = {
   enabled: true,
@@ -28,17 +29,6 @@ const OPTIONS = {
   anchor: 400,
   utcOffsetMin: 60,
 };
-
-/** A copy of `series` with everything after hour `t` changed (values scaled, some removed). */
-function futureChanged(series: HourlySeries, t: number): HourlySeries {
-  const columns = Object.fromEntries(
-    Object.entries(series.columns).map(([field, col]) => [
-      field,
-      Float64Array.from(col, (v, i) => (i <= t ? v : i % 4 === 0 ? NaN : v * 3 + 1)),
-    ]),
-  ) as unknown as HourlySeries["columns"];
-  return { ...series, columns };
-}
 
 Deno.test("the sequence walk-forward forecasts its window, fine-tunes per block and never sees the future", async () => {
   await useTfBackend("wasm");
