@@ -2,7 +2,6 @@ import assert from "node:assert/strict";
 import { sequenceWalkForward } from "../../lib/offline/sequence.ts";
 import { useTfBackend } from "../../lib/models/gru.ts";
 import type { SequenceSettings } from "../../lib/offline/forecast_config.ts";
-import type { HourlySeries } from "../../lib/features/mod.ts";
 import { syntheticSeries } from "../features/_synthetic.ts";
 import { futureChanged } from "./_future.ts";
 
