@@ -15,6 +15,7 @@ import { mae, rmse } from "../scoring/mod.ts";
 import {
   ARTIFACT_VERSION,
   binMatrix,
+  type BinnedMatrix,
   changeOffsetAt,
   type DesignMatrix,
   fitGbtBinned,
@@ -149,59 +150,64 @@ interface TargetRows {
 }
 
 /**
- * The fits of one target at one key: ridge and trees on the level, weighted (1 - u) x their
- * blend, and where the change models' weight u > 0 the change models, weighted u x theirs.
+ * Ridge and trees fitted on the same rows, weighted `weights` (ridge, trees), named `names`: on
+ * the level (`rows`' targets, the configured transforms), or, with `changeLookbackH` given, on
+ * the change (untransformed). The trees use every row of the window (`windowTargets`, missing
+ * ones included), binned as evaluate's walk-forward bins each refit.
  */
-function fitTarget(config: ForecastConfig, target: string, key: string, t: TargetRows): Fit[] {
-  const binned = binMatrix(takeRows(t.x, t.window), config.gbt.maxBins);
-  const u = key === "nowcast" ? 0 : changeWeightOf(config, target, key);
-  const w = gbtWeightOf(config, target, key);
-  const level = { rows: t.rows, targets: t.targets };
-  const fits: Fit[] = [
+function ridgeAndTrees(
+  config: ForecastConfig,
+  t: TargetRows,
+  binned: BinnedMatrix,
+  fitted: { rows: number[]; targets: number[]; windowTargets: number[] },
+  names: readonly [string, string],
+  weights: readonly [number, number],
+  changeLookbackH?: number | null,
+): Fit[] {
+  const change = changeLookbackH === undefined ? {} : { changeLookbackH };
+  const transform = changeLookbackH === undefined ? {} : { transform: "none" as const };
+  const common = { rows: fitted.rows, targets: fitted.targets, ...change };
+  return [
     {
-      name: "ridge",
-      weight: (1 - u) * (1 - w),
-      model: fitRidge(takeRows(t.x, t.rows), t.targets, config.ridge),
-      ...level,
-    },
-    // binned on every row of the window, missing targets included, as evaluate's
-    // walk-forward bins each refit: the deployed trees are the ones it scored
-    {
-      name: "gbt",
-      weight: (1 - u) * w,
-      model: fitGbtBinned(binned, t.windowTargets, config.gbt),
-      ...level,
-    },
-  ];
-  if (u === 0 || config.change === undefined) return fits;
-  const lookbackH = config.change.lookbackH;
-  const change = changeRows(
-    t.features.from,
-    t.window,
-    t.windowTargets,
-    (i) => changeOffsetAt(t.y, i, lookbackH),
-  );
-  const wc = changeGbtWeightOf(config, target, key);
-  const none = "none" as const;
-  const common = { rows: change.rows, targets: change.targets, changeLookbackH: lookbackH };
-  fits.push(
-    {
-      name: "ridge_change",
-      weight: u * (1 - wc),
-      model: fitRidge(takeRows(t.x, change.rows), change.targets, {
+      name: names[0],
+      weight: weights[0],
+      model: fitRidge(takeRows(t.x, fitted.rows), fitted.targets, {
         ...config.ridge,
-        transform: none,
+        ...transform,
       }),
       ...common,
     },
     {
-      name: "gbt_change",
-      weight: u * wc,
-      model: fitGbtBinned(binned, change.windowTargets, { ...config.gbt, transform: none }),
+      name: names[1],
+      weight: weights[1],
+      model: fitGbtBinned(binned, fitted.windowTargets, { ...config.gbt, ...transform }),
       ...common,
     },
-  );
-  return fits;
+  ];
+}
+
+/**
+ * The fits of one target at one forecast horizon: ridge and trees on the level, weighted
+ * (1 - u) x their blend, and where the change models' weight u > 0 the change models, weighted
+ * u x theirs.
+ */
+function fitTarget(config: ForecastConfig, target: string, key: string, t: TargetRows): Fit[] {
+  const binned = binMatrix(takeRows(t.x, t.window), config.gbt.maxBins);
+  const u = changeWeightOf(config, target, key);
+  const w = gbtWeightOf(config, target, key);
+  const fits = ridgeAndTrees(config, t, binned, t, ["ridge", "gbt"], [
+    (1 - u) * (1 - w),
+    (1 - u) * w,
+  ]);
+  if (u === 0 || config.change === undefined) return fits;
+  const lookbackH = config.change.lookbackH;
+  const change = changeRows(t, (i) => changeOffsetAt(t.y, i, lookbackH));
+  const wc = changeGbtWeightOf(config, target, key);
+  const names = ["ridge_change", "gbt_change"] as const;
+  return [
+    ...fits,
+    ...ridgeAndTrees(config, t, binned, change, names, [u * (1 - wc), u * wc], lookbackH),
+  ];
 }
 
 /** In-sample MAE and RMSE of a fit (on the scale it was fitted on). */
@@ -232,45 +238,13 @@ function servedNowcastOptions(config: ForecastConfig, target: string): NowcastOp
  */
 function fitNowcast(config: ForecastConfig, options: NowcastOptions, t: TargetRows): Fit[] {
   const binned = binMatrix(takeRows(t.x, t.window), config.gbt.maxBins);
-  const w = options.gbtWeight;
+  const weights = [1 - options.gbtWeight, options.gbtWeight] as const;
   if (options.target === "level") {
-    const level = { rows: t.rows, targets: t.targets };
-    return [
-      {
-        name: "ridge",
-        weight: 1 - w,
-        model: fitRidge(takeRows(t.x, t.rows), t.targets, config.ridge),
-        ...level,
-      },
-      {
-        name: "gbt",
-        weight: w,
-        model: fitGbtBinned(binned, t.windowTargets, config.gbt),
-        ...level,
-      },
-    ];
+    return ridgeAndTrees(config, t, binned, t, ["ridge", "gbt"], weights);
   }
   const offsets = changeOffset(t.y);
-  const change = changeRows(t.features.from, t.window, t.windowTargets, (i) => offsets[i]!);
-  const none = "none" as const;
-  const common = { rows: change.rows, targets: change.targets, changeLookbackH: null };
-  return [
-    {
-      name: "ridge",
-      weight: 1 - w,
-      model: fitRidge(takeRows(t.x, change.rows), change.targets, {
-        ...config.ridge,
-        transform: none,
-      }),
-      ...common,
-    },
-    {
-      name: "gbt",
-      weight: w,
-      model: fitGbtBinned(binned, change.windowTargets, { ...config.gbt, transform: none }),
-      ...common,
-    },
-  ];
+  const change = changeRows(t, (i) => offsets[i]!);
+  return ridgeAndTrees(config, t, binned, change, ["ridge", "gbt"], weights, null);
 }
 
 /**
@@ -279,17 +253,17 @@ function fitNowcast(config: ForecastConfig, options: NowcastOptions, t: TargetRo
  * trees' binning, and the observed ones with their rows for ridge.
  */
 function changeRows(
-  from: number,
-  window: readonly number[],
-  windowTargets: readonly number[],
+  t: TargetRows,
   offsetAt: (i: number) => number,
 ): { rows: number[]; targets: number[]; windowTargets: number[] } {
   const rows: number[] = [];
   const targets: number[] = [];
-  const all = window.map((r, k) => Math.log1p(windowTargets[k]!) - offsetAt(from + r));
+  const all = t.window.map((r, k) =>
+    Math.log1p(t.windowTargets[k]!) - offsetAt(t.features.from + r)
+  );
   all.forEach((z, k) => {
     if (z === z) {
-      rows.push(window[k]!);
+      rows.push(t.window[k]!);
       targets.push(z);
     }
   });
