@@ -8,7 +8,7 @@
  *
  * @module
  */
-import { buildFeatureMatrix, fieldOf, type HourlySeries } from "../features/mod.ts";
+import { fieldOf, type HourlySeries } from "../features/mod.ts";
 import { conformalIntervals, naiveScale } from "../scoring/mod.ts";
 import { lastObserved, type SarimaEngine, seasonalNaiveForecast } from "../models/mod.ts";
 import {
@@ -20,9 +20,13 @@ import {
 import type { SarimaRuns } from "./sarima_runs.ts";
 import { holmAcrossPairs, type ResultRow, scoreForecasts } from "./score.ts";
 import { coverageByRegime, type RegimeCoverageRow, regimeMembership } from "./regimes.ts";
-import { walkForward, type WalkForwardOptions, type WalkForwardResult } from "./walk_forward.ts";
-import type { PrecomputedJobs } from "./evaluate_jobs.ts";
-import { evaluateNowcasts } from "./nowcast.ts";
+import type { WalkForwardOptions } from "./walk_forward.ts";
+import {
+  collectJobs,
+  evaluateJobs,
+  type PrecomputedJobs,
+  runEvaluateJob,
+} from "./evaluate_jobs.ts";
 import {
   bestOf,
   type BestRuns,
@@ -75,8 +79,8 @@ export interface EvaluateOptions {
   readonly sequence?: { forecasts: ReadonlyMap<string, ReadonlyMap<number, Float64Array>> };
   /**
    * The walk-forwards and the virtual sensor computed beforehand (`runJobsInWorkers`, in
-   * parallel): used instead of running them here; their timings are the jobs' own, and
-   * `jobs_wall` says how long they took together.
+   * parallel); without them they run here, one after the other. Their timings are the jobs' own,
+   * and `jobs_wall` says how long they took together.
    */
   readonly precomputed?: PrecomputedJobs;
 }
@@ -101,11 +105,20 @@ export function evaluateForecasts(
   const timings: Record<string, number> = {};
   const utcOffsetMin = offsetMinutes(config.utcOffset);
   const window = evaluationWindow(series, config);
-  const { testFrom, testTo } = window;
+  const { testFrom } = window;
   const wf = walkForwardSettings(config, window);
   const memberships = membershipsOf(series, config, utcOffsetMin, testFrom);
   const sarima = sarimaPart(series, config, window, options, clock, timings);
+  // the walk-forwards and the virtual sensor: handed in (computed in workers), or run here in a row
+  const t0 = clock();
+  const jobs = options.precomputed ?? collectJobs(
+    evaluateJobs(config).map((job) => runEvaluateJob(series, config, job, clock)),
+    clock() - t0,
+    1,
+  );
+  timings.jobs_wall = jobs.wallMs;
   const pass: Pass = {
+    jobs,
     series,
     config,
     options,
@@ -126,20 +139,10 @@ export function evaluateForecasts(
     warningRuns: new Map(),
     refits: 0,
   };
-  const pre = options.precomputed;
-  if (pre !== undefined) timings.jobs_wall = pre.wallMs;
   for (const h of config.horizonsH) scoreHorizon(pass, h, scored);
-  const t0 = clock();
-  const nowcast = pre?.nowcast ?? evaluateNowcasts(
-    series,
-    buildFeatureMatrix(series, { mode: "nowcast", horizonH: 0, utcOffsetMin }),
-    config,
-    testFrom,
-    testTo,
-    wf,
-  );
+  const nowcast = jobs.nowcast!;
   scored.refits += nowcast.refits;
-  timings.nowcast = pre?.nowcast?.ms ?? clock() - t0;
+  timings.nowcast = nowcast.ms;
   options.onProgress?.("nowcast done");
   const warning = warningPart(pass, scored);
   return {
@@ -185,6 +188,8 @@ function membershipsOf(
 
 /** What every step of {@linkcode evaluateForecasts} reads. */
 interface Pass {
+  /** The walk-forward of every horizon, and the virtual sensor. */
+  jobs: PrecomputedJobs;
   series: HourlySeries;
   config: ForecastConfig;
   options: EvaluateOptions;
@@ -211,32 +216,13 @@ interface Scored {
   refits: number;
 }
 
-/** One horizon: the features, the walk-forward of every target, and each target's scores. */
+/** One horizon: each target's scores on the horizon's walk-forward. */
 function scoreHorizon(pass: Pass, h: number, scored: Scored): void {
-  const { series, config, clock, timings, window } = pass;
-  let t0 = clock();
-  const pre = pass.options.precomputed?.walkForward.get(h);
-  let runs: WalkForwardResult[];
-  if (pre !== undefined) {
-    runs = pre.runs;
-    timings[`walk_forward_h${h}`] = pre.ms;
-  } else {
-    const features = buildFeatureMatrix(series, {
-      mode: "forecast",
-      horizonH: h,
-      utcOffsetMin: pass.utcOffsetMin,
-    });
-    timings[`features_h${h}`] = clock() - t0;
-    t0 = clock();
-    runs = walkForward(
-      features,
-      config.targets.map((target) => series.columns[fieldOf(target)]),
-      { ...pass.wf, horizonH: h, fromTarget: window.warmFrom, toTarget: window.testTo },
-    );
-    timings[`walk_forward_h${h}`] = clock() - t0;
-  }
+  const { config, clock, timings } = pass;
+  const { runs, ms } = pass.jobs.walkForward.get(h)!;
+  timings[`walk_forward_h${h}`] = ms;
   for (const [s, target] of config.targets.entries()) {
-    t0 = clock();
+    const t0 = clock();
     const run = runs[s]!;
     scored.refits += run.refits;
     scoreTarget(pass, h, target, run, scored);
