@@ -347,7 +347,7 @@ export class RealtimeForecaster {
     let value: number | null = null, fallbackReason: string | null = null;
     let version = blend?.version ?? "none";
     if (pass.warm && model !== undefined) {
-      const offset = changeOffsetOf(pass.state, target.field, model.change?.lookbackH ?? null);
+      const offset = changeOffsetOf(pass.state, slot.fieldIndex, model.change?.lookbackH ?? null);
       let v = model.predict(this.#x[hi]!, row, offset);
       const part = this.#sarimaSlots[hi]![si] ?? null;
       if (pass.useSarima && part !== null) {

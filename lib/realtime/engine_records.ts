@@ -74,15 +74,14 @@ export function servedInterval(
 
 /**
  * The offset of a blend's change models (`changeOffsetAt` on the station's history): log1p of the
- * latest value of `field` observed at lag 0 to `lookbackH` - 1; NaN if none or no change models.
+ * latest value of field `fieldIndex` observed at lag 0 to `lookbackH` - 1; NaN if none or no change models.
  */
 export function changeOffsetOf(
   state: FeatureState,
-  field: string,
+  fieldIndex: number,
   lookbackH: number | null,
 ): number {
   if (lookbackH === null) return NaN;
-  const fieldIndex = FIELD_INDEX.get(field) ?? -1;
   for (let lag = 0; lag < lookbackH; lag++) {
     const v = state.value(fieldIndex, lag);
     if (v === v) return Math.log1p(v);

@@ -246,6 +246,8 @@ export interface ForecastSlot {
   readonly grouped: GroupedHalfWidths | undefined;
   /** `target|horizon`, the end of the forecast id. */
   readonly idSuffix: string;
+  /** Index of the target's field in the station state (`MEASUREMENT_FIELDS`). */
+  readonly fieldIndex: number;
 }
 
 /** One target's virtual sensor. */
@@ -313,6 +315,7 @@ export function compileModels(models: DeployedModels, utcOffsetMin = 0): Compile
         persistenceHalfWidth: models.halfWidths.get(`${key}|persistence`),
         grouped: models.grouped?.get(key),
         idSuffix: `${target.target}|${h}`,
+        fieldIndex: MEASUREMENT_FIELDS.indexOf(target.field),
       };
     }),
     row: new PreparedRow(
