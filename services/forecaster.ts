@@ -45,6 +45,7 @@ import {
   loadDeployedModels,
   loadSarimaModels,
   monitorObserver,
+  monitorSnapshotName,
   RealtimeForecaster,
   runForecaster,
 } from "../lib/realtime/mod.ts";
@@ -214,17 +215,24 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   for (const [model, blend] of models.blends) {
     forecasterMetrics.modelInfo.set({ model, version: blend.version }, 1);
   }
+  // this process's monitoring snapshot: members of one group each store their own
+  const member = crypto.randomUUID().slice(0, 8);
   const observers: ForecastObserver[] = [
     alerterObserver(new PollutionAlerter(alertsConfig)),
-    monitorObserver(monitor),
+    monitorObserver(monitor, member),
   ];
   const groupId = values.group ?? settings.groupId;
-  log.info("Forecasting {rawTopic} in group {groupId} to {forecastsTopic}; store {db}", {
-    rawTopic,
-    groupId,
-    forecastsTopic,
-    db: storeLabel(db),
-  });
+  log.info(
+    "Forecasting {rawTopic} in group {groupId} to {forecastsTopic}; store {db}; " +
+      "monitoring snapshot {snapshot}",
+    {
+      rawTopic,
+      groupId,
+      forecastsTopic,
+      db: storeLabel(db),
+      snapshot: monitorSnapshotName(member),
+    },
+  );
   const store = await openStore(db, { synchronous: consumerConfig.synchronous });
   const metricsServer = metricsPort === null
     ? null

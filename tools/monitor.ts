@@ -3,11 +3,13 @@
  * monitoring as JSON — live MAE per station, target and horizon beside the
  * offline expectation, the Page-Hinkley and PSI drift state, and the latest
  * alerts — as the forecaster last stored it (at most once a second, in the
- * same write as its forecasts). Exits 1 with a clear message when the store
- * holds no snapshot yet.
+ * same write as its forecasts). Each forecaster process stores its own snapshot;
+ * they are merged (lib/monitoring/merge.ts), and `members` says which process
+ * each station came from. Exits 1 with a clear message when the store holds no
+ * snapshot yet.
  *
  * Prints `{"db", "updated_at", "age_s", "store": {"forecasts", "estimates", "alerts"},
- * "monitor": <snapshot, docs/monitoring.md>, "recent_alerts": [...]}`; with
+ * "monitor": <snapshot, docs/monitoring.md>, "members": [...], "recent_alerts": [...]}`; with
  * `--episodes`, also `"drift_episodes": [...]`, every drift episode in the
  * store (lib/monitoring/episodes.ts).
  *
@@ -20,10 +22,12 @@ import { CONFIG_DIR, ConsumerConfigSchema, loadConfig } from "../lib/config/mod.
 import { MONITOR_SNAPSHOT } from "../lib/realtime/observers.ts";
 import {
   driftEpisodes,
+  mergeMonitorSnapshots,
   MonitorEpisodesOutputSchema,
   MonitorOutputSchema,
   MonitorSnapshotSchema,
 } from "../lib/monitoring/mod.ts";
+import { z } from "zod";
 import { openStore, requireExistingStore, storeLabel } from "../lib/storage/mod.ts";
 import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
 
@@ -55,16 +59,27 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   await requireExistingStore(dbTarget, `run \`deno task forecast --db ${label}\` first`);
   const store = await openStore(dbTarget);
   try {
-    const snapshot = await store.snapshot(MONITOR_SNAPSHOT);
-    if (snapshot === null) {
+    // one snapshot per forecaster process (group members each watch their own stations)
+    const stored = await store.snapshots(MONITOR_SNAPSHOT);
+    if (stored.length === 0) {
       throw new Error(
         `${label} holds no monitoring snapshot yet: the forecaster stores one with its ` +
           "first forecasts (`deno task forecast --db " + label + "`)",
       );
     }
+    const snapshot = mergeMonitorSnapshots(stored.map((row) => {
+      const parsed = MonitorSnapshotSchema.safeParse(row.value);
+      if (!parsed.success) {
+        throw new TypeError(
+          `${label}: snapshot "${row.name}" is not a monitoring snapshot: ` +
+            z.prettifyError(parsed.error),
+        );
+      }
+      return { ...row, value: parsed.data };
+    }));
     const summary = await store.summary();
     // the readings the monitor saw (the store may hold earlier ones: a warm start's history)
-    const range = MonitorSnapshotSchema.parse(snapshot.value).event_range;
+    const range = snapshot.monitor.event_range;
     const monitoredReadings = () =>
       range.from === null || range.to === null ? Promise.resolve([]) : store.readings({
         from_ms: Date.parse(range.from),
@@ -79,7 +94,8 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
         estimates: summary.estimates,
         alerts: summary.alerts,
       },
-      monitor: snapshot.value,
+      monitor: snapshot.monitor,
+      members: snapshot.members,
       recent_alerts: limit === 0 ? [] : await store.alerts(limit),
     };
     // the one schema of the output, checked by its writer as by its readers (the final report)

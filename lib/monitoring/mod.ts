@@ -56,6 +56,7 @@ export {
   populationStabilityIndex,
   quantileSorted,
 } from "./reference.ts";
+export { type MemberSnapshot, type MergedMonitor, mergeMonitorSnapshots } from "./merge.ts";
 export {
   type DriftState,
   DriftStateSchema,

@@ -193,6 +193,15 @@ export const MonitorOutputSchema = z.object({
   /** Null for a bare snapshot. */
   store: z.object({ forecasts: z.number(), estimates: z.number(), alerts: z.number() }).nullable(),
   monitor: MonitorSnapshotSchema,
+  /**
+   * The forecaster processes whose snapshots were merged into `monitor` (lib/monitoring/merge.ts),
+   * oldest first, with the stations taken from each; absent from outputs written before.
+   */
+  members: z.array(z.strictObject({
+    name: z.string(),
+    updated_at: IsoTimestamp,
+    stations: z.array(z.string()),
+  })).optional(),
   recent_alerts: z.array(AlertSchema),
 });
 

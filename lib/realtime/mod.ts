@@ -54,4 +54,9 @@ export {
   ChunkStages,
   type ChunkStagesSummary,
 } from "./run_stats.ts";
-export { alerterObserver, MONITOR_SNAPSHOT, monitorObserver } from "./observers.ts";
+export {
+  alerterObserver,
+  MONITOR_SNAPSHOT,
+  monitorObserver,
+  monitorSnapshotName,
+} from "./observers.ts";

@@ -30,8 +30,17 @@ export interface ForecastObserver {
   readonly snapshotName?: string;
 }
 
-/** Name of the stored model-monitoring snapshot (`deno task monitor` prints it). */
+/**
+ * Prefix of the stored model-monitoring snapshots: each forecaster process stores its own as
+ * `forecaster.monitor@<member>` (its monitor sees only its partitions' stations), and `deno task
+ * monitor` merges them (`mergeMonitorSnapshots`).
+ */
 export const MONITOR_SNAPSHOT = "forecaster.monitor";
+
+/** The name a member's monitoring snapshot is stored under. */
+export function monitorSnapshotName(member: string): string {
+  return `${MONITOR_SNAPSHOT}@${member}`;
+}
 
 /**
  * Pollution alerts; a warm start rebuilds one station's running means and
@@ -50,14 +59,15 @@ export function alerterObserver(alerter: PollutionAlerter): ForecastObserver {
 /**
  * Model monitoring; a warm start hands it the stored forecasts still waiting
  * for their actual value (the input windows for PSI refill from live readings).
+ * Its snapshot is stored as {@linkcode monitorSnapshotName}(`member`).
  */
-export function monitorObserver(monitor: ModelMonitor): ForecastObserver {
+export function monitorObserver(monitor: ModelMonitor, member: string): ForecastObserver {
   return {
     observe: (reading, nowMs) => monitor.observe(reading, nowMs),
     forecasts: (records) => monitor.forecasts(records),
     warm: (_stationId, _history, forecasts) => monitor.forecasts(forecasts),
     reset: () => monitor.reset(),
     snapshot: () => monitor.snapshot(),
-    snapshotName: MONITOR_SNAPSHOT,
+    snapshotName: monitorSnapshotName(member),
   };
 }

@@ -170,6 +170,11 @@ export interface ReadingStore {
   alerts(limit?: number): Promise<Alert[]>;
   /** The snapshot stored under `name`, or null when there is none. */
   snapshot(name: string): Promise<{ value: unknown; updated_at_ms: number } | null>;
+  /**
+   * Every snapshot whose name starts with `prefix` (one per writer, e.g. each member of a
+   * forecaster group), ordered by name.
+   */
+  snapshots(prefix: string): Promise<Snapshot[]>;
   /** Releases the store. Further calls reject; calling `close()` again does nothing. */
   close(): Promise<void>;
 }

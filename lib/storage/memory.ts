@@ -21,6 +21,7 @@ import type {
   ForecastQuery,
   ReadingQuery,
   ReadingStore,
+  Snapshot,
   StoreDetails,
   StoreSummary,
   WriteBatch,
@@ -263,6 +264,20 @@ export class MemoryStore implements ReadingStore {
         ? null
         : { value: JSON.parse(row.value), updated_at_ms: row.updated_at_ms };
     });
+  }
+
+  /** Every snapshot whose name starts with `prefix`, ordered by name. */
+  snapshots(prefix: string): Promise<Snapshot[]> {
+    return this.#use(() =>
+      [...this.#snapshots.entries()]
+        .filter(([name]) => name.startsWith(prefix))
+        .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0))
+        .map(([name, row]) => ({
+          name,
+          value: JSON.parse(row.value),
+          updated_at_ms: row.updated_at_ms,
+        }))
+    );
   }
 
   /** Marks the store closed; its contents are dropped. */

@@ -45,6 +45,8 @@ export interface PostgresStoreOptions {
 const SELECT_ALERTS = "SELECT record FROM alerts ORDER BY raised_at_ms DESC, seq DESC LIMIT $1";
 const SELECT_SNAPSHOT = `SELECT value, updated_at_ms::float8 AS updated_at_ms FROM snapshots
   WHERE name = $1`;
+const SELECT_SNAPSHOTS = `SELECT name, value, updated_at_ms::float8 AS updated_at_ms FROM snapshots
+  WHERE left(name, length($1)) = $1 ORDER BY name COLLATE "C"`;
 const FIELDS = MEASUREMENT_FIELDS.join(", ");
 const SELECT_READINGS = `SELECT station_id, ts_utc_ms::float8 AS ts_utc_ms, ts_local, ${FIELDS},
   flags, rejected, status, source_topic, source_partition, source_offset::text AS source_offset
@@ -232,6 +234,17 @@ class PostgresStore implements Contract.ReadingStore {
       return row === undefined
         ? null
         : { value: JSON.parse(String(row.value)), updated_at_ms: Number(row.updated_at_ms) };
+    });
+  }
+
+  snapshots(prefix: string): Promise<Contract.Snapshot[]> {
+    return this.#use(async (sql) => {
+      const rows: Row[] = await sql.unsafe(SELECT_SNAPSHOTS, [prefix]);
+      return rows.map((row) => ({
+        name: String(row.name),
+        value: JSON.parse(String(row.value)),
+        updated_at_ms: Number(row.updated_at_ms),
+      }));
     });
   }
 

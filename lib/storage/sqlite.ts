@@ -74,6 +74,8 @@ const UPSERT_SNAPSHOT = `INSERT INTO snapshots (name, value, updated_at_ms, stor
   updated_at_ms = excluded.updated_at_ms, stored_at = excluded.stored_at`;
 const SELECT_ALERTS = "SELECT record FROM alerts ORDER BY raised_at_ms DESC, rowid DESC LIMIT ?";
 const SELECT_SNAPSHOT = "SELECT value, updated_at_ms FROM snapshots WHERE name = ?";
+const SELECT_SNAPSHOTS = `SELECT name, value, updated_at_ms FROM snapshots
+  WHERE substr(name, 1, length(?1)) = ?1 ORDER BY name`;
 const SUMMARY = `SELECT count(*) AS stored_readings, count(DISTINCT station_id) AS stations,
   ${MEASUREMENT_FIELDS.map((f) => `total(${f} IS NULL) AS ${f}`).join(", ")},
   (SELECT count(*) FROM dead_letters) AS dead_letters,
@@ -346,6 +348,16 @@ class SqliteStore implements Contract.ReadingStore {
         ? null
         : { value: JSON.parse(String(row.value)), updated_at_ms: Number(row.updated_at_ms) };
     });
+  }
+
+  snapshots(prefix: string): Promise<Contract.Snapshot[]> {
+    return this.#use((db) =>
+      db.prepare(SELECT_SNAPSHOTS).all(prefix).map((row) => ({
+        name: String(row.name),
+        value: JSON.parse(String(row.value)),
+        updated_at_ms: Number(row.updated_at_ms),
+      }))
+    );
   }
 
   close(): Promise<void> {

@@ -83,7 +83,7 @@ async function pass(withObservers: boolean): Promise<number> {
   const observers = withObservers
     ? [
       alerterObserver(new PollutionAlerter(alertsConfig)),
-      monitorObserver(new ModelMonitor(monitoringConfig, { expected, reference: null })),
+      monitorObserver(new ModelMonitor(monitoringConfig, { expected, reference: null }), "bench"),
     ]
     : [];
   const chunks = new ChunkProcessor({ engine, observers, store: null, rules });

@@ -10,7 +10,9 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { createKafka, type Kafka } from "../../lib/kafka/mod.ts";
 import { forecastRows, type ForecastSet, ForecastSetSchema } from "../../lib/records/mod.ts";
-import { CHUNK_STAGES } from "../../lib/realtime/mod.ts";
+import { CHUNK_STAGES, MONITOR_SNAPSHOT } from "../../lib/realtime/mod.ts";
+import { MonitorOutputSchema, MonitorSnapshotSchema } from "../../lib/monitoring/mod.ts";
+import { openStore } from "../../lib/storage/mod.ts";
 import { collect } from "../_browser.ts";
 import {
   type PipelineContext,
@@ -254,6 +256,31 @@ Deno.test("two forecasters share a group; one is killed -9 and the other takes i
     );
 
     assertExactlyOnce(await readSets(kafka, topic, total, { timeoutMs: 20_000 }), total, stations);
+    // each member stored its own monitoring snapshot; `monitor` merges them: the union of the
+    // members' stations (each monitor holds those it saw since its last rebalance), each from
+    // the member that saw its latest reading, and the members' counts summed
+    const db = join(ctx.dir, "airq.db");
+    const monitor = await runTask("monitor", ["--db", db, "--alerts", "0"], ctx.env);
+    assert.equal(monitor.code, 0, monitor.stderr);
+    const merged = MonitorOutputSchema.parse(JSON.parse(monitor.stdout));
+    const store = await openStore(db);
+    const stored = await store.snapshots(MONITOR_SNAPSHOT).finally(() => store.close());
+    assert.equal(stored.length, 2, stored.map((r) => r.name).join(", "));
+    const values = stored.map((r) => MonitorSnapshotSchema.parse(r.value));
+    const union = new Set(values.flatMap((v) => Object.keys(v.stations)));
+    assert.deepEqual(Object.keys(merged.monitor.stations).sort(), [...union].sort());
+    assert.deepEqual(merged.members!.map((m) => m.name).sort(), stored.map((r) => r.name).sort());
+    assert.deepEqual(merged.members!.flatMap((m) => m.stations).sort(), [...union].sort());
+    assert.equal(
+      merged.monitor.counts.readings,
+      values[0]!.counts.readings + values[1]!.counts.readings,
+    );
+    for (const id of union) {
+      const latest = Math.max(
+        ...values.map((v) => Date.parse(v.stations[id]?.event_range.to ?? "1970-01-01T00:00:00Z")),
+      );
+      assert.equal(Date.parse(merged.monitor.stations[id]!.event_range.to!), latest, id);
+    }
     // deno-lint-ignore no-console
     console.log(
       `killed member owned partitions ${mine} and committed ${committed} readings; ` +

@@ -511,6 +511,30 @@ export const STORE_CASES: readonly StoreCase[] = [];
   });
 
   storeTest(
+    "snapshots(prefix): every snapshot whose name starts with it, by name",
+    async (store) => {
+      const snapshots = [
+        { name: "forecaster.monitor@b2", value: { member: "b2" }, updated_at_ms: 30 },
+        { name: "forecaster.models", value: [1], updated_at_ms: 10 },
+        { name: "forecaster.monitor", value: { member: null }, updated_at_ms: 5 },
+        { name: "forecaster.monitor@a1", value: { member: "a1" }, updated_at_ms: 20 },
+        // LIKE wildcards in a name are matched as themselves
+        { name: "x%_", value: 1, updated_at_ms: 1 },
+        { name: "xy_", value: 2, updated_at_ms: 2 },
+      ];
+      await store.writeBatch({ readings: [], deadLetters: [], snapshots });
+      assert.deepEqual(
+        await store.snapshots("forecaster.monitor"),
+        [snapshots[2], snapshots[3], snapshots[0]],
+      );
+      assert.deepEqual(await store.snapshots("forecaster.monitor@"), [snapshots[3], snapshots[0]]);
+      assert.deepEqual(await store.snapshots("x%"), [snapshots[4]]);
+      assert.deepEqual(await store.snapshots("nothing"), []);
+      assert.equal((await store.snapshots("")).length, snapshots.length);
+    },
+  );
+
+  storeTest(
     "an alert event is stored once; escalation and resolution add events",
     async (store) => {
       const fired = alert(7, "firing", "warning", 0);
