@@ -116,29 +116,16 @@ export function runNowcasts(
       members.forEach((s, k) => (out[s] = runs[k]!));
       continue;
     }
-    // change: fit log1p(y) - offset on the raw scale, then add the offset back
-    const offsets = ys.map(changeOffset);
-    const runs = walkForward(
-      x,
-      ys.map((y, k) => Float64Array.from(y, (v, t) => Math.log1p(v) - offsets[k]![t]!)),
-      {
-        ...wf,
-        horizonH: 0,
-        trainWindowH: key.trainWindowH,
-        changeLookbackH: null,
-        ridge: wf.ridge === null ? null : { ...wf.ridge, transform: "none" },
-        gbt: wf.gbt === null ? null : { ...wf.gbt, transform: "none" },
-      },
-    );
-    const back = (a: Float64Array, o: Float64Array) =>
-      Float64Array.from(a, (v, t) => Math.max(0, Math.expm1(v + o[t]!)));
-    members.forEach((s, k) =>
-      out[s] = {
-        ridge: back(runs[k]!.ridge, offsets[k]!),
-        gbt: back(runs[k]!.gbt, offsets[k]!),
-        refits: runs[k]!.refits,
-      }
-    );
+    // change: the change models alone, offset by the last value before t (however old)
+    const runs = walkForward(x, ys, {
+      ...wf,
+      horizonH: 0,
+      trainWindowH: key.trainWindowH,
+      changeLookbackH: null,
+      changeOffsets: ys.map(changeOffset),
+      changeOnly: true,
+    });
+    members.forEach((s, k) => out[s] = { ...runs[k]!.change!, refits: runs[k]!.refits });
   }
   return out;
 }

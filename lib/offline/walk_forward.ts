@@ -45,6 +45,14 @@ export interface WalkForwardOptions {
    * scale; absent or null: none.
    */
   readonly changeLookbackH?: number | null;
+  /**
+   * The change models' offsets given instead, per series and information index (the virtual
+   * sensor's: log1p of the last value before t, however old); absent or null: from
+   * `changeLookbackH`.
+   */
+  readonly changeOffsets?: readonly Float64Array[] | null;
+  /** Fit the change models only: no level models (their forecasts stay NaN). */
+  readonly changeOnly?: boolean;
 }
 
 /** One model kind's forecasts by information index. */
@@ -80,14 +88,18 @@ export function walkForward(
     ridge: new Float64Array(n).fill(NaN),
     gbt: new Float64Array(n).fill(NaN),
   });
+  const offsets = options.changeOffsets ??
+    (lookback === null
+      ? null
+      : ys.map((y) => Float64Array.from({ length: n }, (_, i) => changeOffsetAt(y, i, lookback))));
+  if (options.changeOnly && offsets === null) {
+    throw new RangeError("walkForward: changeOnly needs changeLookbackH or changeOffsets");
+  }
   const out = ys.map(() => ({
     ...empty(),
     refits: 0,
-    ...(lookback === null ? {} : { change: empty() }),
+    ...(offsets === null ? {} : { change: empty() }),
   }));
-  const offsets = lookback === null
-    ? []
-    : ys.map((y) => Float64Array.from({ length: n }, (_, i) => changeOffsetAt(y, i, lookback)));
   const x: DesignMatrix = { n: features.n, p: features.p, data: features.data };
   const row = (i: number) => i - features.from;
   const firstInfo = Math.max(features.from, options.fromTarget - h);
@@ -113,25 +125,43 @@ export function walkForward(
     };
     ys.forEach((y, s) => {
       const target = Float64Array.from(union, (i) => y[i + h]!);
-      const result = out[s]!;
-      if (!fitBlock(block, target, options, result)) return;
-      result.refits++;
-      const offset = offsets[s];
-      if (offset === undefined || result.change === undefined) return;
-      const change = Float64Array.from(union, (i, r) => Math.log1p(target[r]!) - offset[i]!);
-      fitBlock(
-        block,
-        change,
-        {
-          ridge: options.ridge === null ? null : { ...options.ridge, transform: "none" },
-          gbt: options.gbt === null ? null : { ...options.gbt, transform: "none" },
-        },
-        result.change,
-        (raw, j) => changeForecast(raw, offset[from + j]!),
-      );
+      fitSeries(block, union, target, offsets?.[s], options, out[s]!);
     });
   }
   return out;
+}
+
+/**
+ * One series' refit on a block: the level models (unless `changeOnly`), then with an offset the
+ * change models on log1p(target) minus the offset at each row's information index. A refit
+ * counts when the level models were fitted (with `changeOnly`, the change models).
+ */
+function fitSeries(
+  block: Block,
+  union: readonly number[],
+  target: Float64Array,
+  offset: Float64Array | undefined,
+  options: WalkForwardOptions,
+  result: { refits: number } & RidgeAndTrees & { change?: RidgeAndTrees },
+): void {
+  const changeOnly = options.changeOnly === true;
+  if (!changeOnly) {
+    if (!fitBlock(block, target, options, result)) return;
+    result.refits++;
+  }
+  if (offset === undefined || result.change === undefined) return;
+  const change = Float64Array.from(union, (i, r) => Math.log1p(target[r]!) - offset[i]!);
+  const fitted = fitBlock(
+    block,
+    change,
+    {
+      ridge: options.ridge === null ? null : { ...options.ridge, transform: "none" },
+      gbt: options.gbt === null ? null : { ...options.gbt, transform: "none" },
+    },
+    result.change,
+    (raw, j) => changeForecast(raw, offset[block.from + j]!),
+  );
+  if (changeOnly && fitted) result.refits++;
 }
 
 /** One refit's rows: the training rows (binned for the trees), the block's rows to forecast. */

@@ -73,6 +73,33 @@ Deno.test("the change models leave the level models alone and never see the futu
   }
 });
 
+Deno.test("changeOnly: the same change models without the level ones; offsets can be given", async () => {
+  const config = await smallForecastConfig();
+  const series = syntheticSeries(560, 3);
+  const features = buildFeatureMatrix(series, { mode: "forecast", horizonH: 6, utcOffsetMin: 60 });
+  const ys = TARGETS.map((t) => series.columns[fieldOf(t)]);
+  const options = {
+    horizonH: 6,
+    fromTarget: 400,
+    toTarget: 480,
+    anchor: 400,
+    refitEveryH: 48,
+    trainWindowH: 300,
+    ridge: config.ridge,
+    gbt: config.gbt,
+  };
+  const both = walkForward(features, ys, { ...options, changeLookbackH: 168 });
+  const offsets = ys.map((y) => Float64Array.from(y, (_, i) => changeOffsetAt(y, i, 168)));
+  const only = walkForward(features, ys, { ...options, changeOffsets: offsets, changeOnly: true });
+  for (const [s, r] of only.entries()) {
+    assert.deepEqual([...r.change!.ridge], [...both[s]!.change!.ridge]);
+    assert.deepEqual([...r.change!.gbt], [...both[s]!.change!.gbt]);
+    assert.ok(r.ridge.every(Number.isNaN) && r.gbt.every(Number.isNaN), "no level forecasts");
+    assert.equal(r.refits, both[s]!.refits);
+  }
+  assert.throws(() => walkForward(features, ys, { ...options, changeOnly: true }), RangeError);
+});
+
 Deno.test("best blends the change models in with weight u, and the level blend stands alone where they have no value", async () => {
   const base: ForecastConfig = { ...await smallForecastConfig(), change: undefined };
   const config: ForecastConfig = {
