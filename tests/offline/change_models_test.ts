@@ -5,7 +5,12 @@
 import assert from "node:assert/strict";
 import { buildFeatureMatrix, fieldOf, type HourlySeries } from "../../lib/features/mod.ts";
 import { changeForecast, changeOffsetAt } from "../../lib/models/mod.ts";
-import { bestOf, type ForecastConfig, walkForward } from "../../lib/offline/mod.ts";
+import {
+  bestOf,
+  type ForecastConfig,
+  walkForward,
+  type WalkForwardOptions,
+} from "../../lib/offline/mod.ts";
 import { syntheticSeries } from "../features/_synthetic.ts";
 import { smallForecastConfig } from "../_models.ts";
 import { futureChanged } from "./_future.ts";
@@ -13,7 +18,11 @@ import { futureChanged } from "./_future.ts";
 const TARGETS = ["CO(GT)", "NO2(GT)"] as const;
 
 /** Walk-forward of `TARGETS` at 6 h over hours 400..480 of `series`, weekly blocks at 400. */
-function run(series: HourlySeries, config: ForecastConfig, lookback: number | null) {
+function run(
+  series: HourlySeries,
+  config: ForecastConfig,
+  change: Pick<WalkForwardOptions, "changeLookbackH" | "changeOffsets" | "changeOnly">,
+) {
   const features = buildFeatureMatrix(series, { mode: "forecast", horizonH: 6, utcOffsetMin: 60 });
   return walkForward(features, TARGETS.map((t) => series.columns[fieldOf(t)]), {
     horizonH: 6,
@@ -24,7 +33,7 @@ function run(series: HourlySeries, config: ForecastConfig, lookback: number | nu
     trainWindowH: 300,
     ridge: config.ridge,
     gbt: config.gbt,
-    changeLookbackH: lookback,
+    ...change,
   });
 }
 
@@ -42,8 +51,8 @@ Deno.test("changeOffsetAt: log1p of the latest value observed at i or in the loo
 Deno.test("the change models leave the level models alone and never see the future", async () => {
   const config = await smallForecastConfig();
   const series = syntheticSeries(560, 3);
-  const level = run(series, config, null);
-  const both = run(series, config, 168);
+  const level = run(series, config, { changeLookbackH: null });
+  const both = run(series, config, { changeLookbackH: 168 });
   for (const [s, r] of both.entries()) {
     // the level models are the same, bit for bit
     assert.deepEqual([...r.ridge], [...level[s]!.ridge]);
@@ -58,7 +67,7 @@ Deno.test("the change models leave the level models alone and never see the futu
   }
   // a change after t moves no forecast made at t or before, and some later one
   for (const t of [399, 401, 430, 449]) {
-    const changed = run(futureChanged(series, t), config, 168);
+    const changed = run(futureChanged(series, t), config, { changeLookbackH: 168 });
     let later = 0;
     for (const [s, r] of changed.entries()) {
       const before = both[s]!.change!;
@@ -76,28 +85,17 @@ Deno.test("the change models leave the level models alone and never see the futu
 Deno.test("changeOnly: the same change models without the level ones; offsets can be given", async () => {
   const config = await smallForecastConfig();
   const series = syntheticSeries(560, 3);
-  const features = buildFeatureMatrix(series, { mode: "forecast", horizonH: 6, utcOffsetMin: 60 });
   const ys = TARGETS.map((t) => series.columns[fieldOf(t)]);
-  const options = {
-    horizonH: 6,
-    fromTarget: 400,
-    toTarget: 480,
-    anchor: 400,
-    refitEveryH: 48,
-    trainWindowH: 300,
-    ridge: config.ridge,
-    gbt: config.gbt,
-  };
-  const both = walkForward(features, ys, { ...options, changeLookbackH: 168 });
+  const both = run(series, config, { changeLookbackH: 168 });
   const offsets = ys.map((y) => Float64Array.from(y, (_, i) => changeOffsetAt(y, i, 168)));
-  const only = walkForward(features, ys, { ...options, changeOffsets: offsets, changeOnly: true });
+  const only = run(series, config, { changeOffsets: offsets, changeOnly: true });
   for (const [s, r] of only.entries()) {
     assert.deepEqual([...r.change!.ridge], [...both[s]!.change!.ridge]);
     assert.deepEqual([...r.change!.gbt], [...both[s]!.change!.gbt]);
     assert.ok(r.ridge.every(Number.isNaN) && r.gbt.every(Number.isNaN), "no level forecasts");
     assert.equal(r.refits, both[s]!.refits);
   }
-  assert.throws(() => walkForward(features, ys, { ...options, changeOnly: true }), RangeError);
+  assert.throws(() => run(series, config, { changeOnly: true }), RangeError);
 });
 
 Deno.test("best blends the change models in with weight u, and the level blend stands alone where they have no value", async () => {
