@@ -162,7 +162,7 @@ function keyMatrices(
  * The lower validation MAE of the naive baselines at `h`: persistence (for the nowcast, the
  * previous hour's value) and, for forecasts, the value 24 h before the target.
  */
-function naiveValidationMae(y: Float64Array, h: number, obs: Float64Array): number {
+export function naiveValidationMae(y: Float64Array, h: number, obs: Float64Array): number {
   return Math.min(
     mae(Float64Array.from(y, (_, t) => lastObserved(y, h === 0 ? t - 1 : t)), obs),
     h === 0

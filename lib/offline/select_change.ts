@@ -11,11 +11,17 @@
  */
 import { z } from "zod";
 import { fieldOf, type HourlySeries } from "../features/mod.ts";
-import { lastObserved, type SarimaEngine, seasonalNaiveForecast } from "../models/mod.ts";
+import type { SarimaEngine } from "../models/mod.ts";
 import { mae } from "../scoring/mod.ts";
 import { type ForecastConfig, gbtWeightOf, sarimaWeightOf } from "./forecast_config.ts";
 import { blend } from "./evaluation_window.ts";
-import { observedAhead, sarimaOnSpan, validationSpanOf, walkForwardOnSpan } from "./select.ts";
+import {
+  naiveValidationMae,
+  observedAhead,
+  sarimaOnSpan,
+  validationSpanOf,
+  walkForwardOnSpan,
+} from "./select.ts";
 
 /** The trees' weights in the change blend the search tries. */
 const TREE_WEIGHTS = [0, 0.25, 0.5, 0.75, 1];
@@ -121,10 +127,7 @@ export function selectChange(
       const y = ys[s]!;
       const run = runs[s]!;
       const obs = observedAhead(y, h, span);
-      const naive = Math.min(
-        mae(Float64Array.from(y, (_, t) => lastObserved(y, t)), obs),
-        mae(Float64Array.from(y, (_, t) => seasonalNaiveForecast(y, t, h, 24)), obs),
-      );
+      const naive = naiveValidationMae(y, h, obs);
       const skill = (m: number) => 1 - m / naive;
       const key = String(h);
       const level = blend(run.ridge, run.gbt, gbtWeightOf(config, target, key));

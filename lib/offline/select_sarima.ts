@@ -9,14 +9,10 @@
  */
 import { fieldOf, type HourlySeries } from "../features/mod.ts";
 import { mae } from "../scoring/mod.ts";
-import {
-  lastObserved,
-  type SarimaEngine,
-  type SarimaParams,
-  seasonalNaiveForecast,
-} from "../models/mod.ts";
+import type { SarimaEngine, SarimaParams } from "../models/mod.ts";
 import { type ForecastConfig, gbtWeightOf } from "./forecast_config.ts";
 import {
+  naiveValidationMae,
   observedAhead,
   sarimaOnSpan,
   type TargetSpan,
@@ -65,11 +61,7 @@ interface SarimaRun {
 
 /** The lower validation MAE of persistence and the value 24 h before the target, at `h`. */
 function naiveSpanMae(y: Float64Array, h: number, span: TargetSpan): number {
-  const obs = observedAhead(y, h, span);
-  return Math.min(
-    mae(Float64Array.from(y, (_, t) => lastObserved(y, t)), obs),
-    mae(Float64Array.from(y, (_, t) => seasonalNaiveForecast(y, t, h, 24)), obs),
-  );
+  return naiveValidationMae(y, h, observedAhead(y, h, span));
 }
 
 /** SARIMA alone with candidate `c` over the validation span, scored per target and horizon. */

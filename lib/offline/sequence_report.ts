@@ -16,7 +16,13 @@ import { bestOf, type EvaluationWindow, seriesIndex } from "./evaluate.ts";
 import { markdownTable, wrapParagraph } from "./report.ts";
 import { scoreForecasts } from "./score.ts";
 import type { SequenceRun } from "./sequence.ts";
-import { observedAhead, sarimaOnSpan, type TargetSpan, walkForwardOnSpan } from "./select.ts";
+import {
+  naiveValidationMae,
+  observedAhead,
+  sarimaOnSpan,
+  type TargetSpan,
+  walkForwardOnSpan,
+} from "./select.ts";
 
 const row = z.strictObject({
   target: z.string(),
@@ -192,10 +198,7 @@ export function validationBlend(
         obs,
         (v, i) => Number.isNaN(best[i]!) || Number.isNaN(gru[i]!) ? NaN : v,
       );
-      const naive = Math.min(
-        mae(Float64Array.from(y, (_, t) => lastObserved(y, t)), both),
-        mae(Float64Array.from(y, (_, t) => seasonalNaiveForecast(y, t, h, 24)), both),
-      );
+      const naive = naiveValidationMae(y, h, both);
       let chosen = { g: 0, m: Infinity };
       for (const g of GRU_WEIGHTS) {
         const m = mae(Float64Array.from(best, (b, i) => (1 - g) * b + g * gru[i]!), both);
