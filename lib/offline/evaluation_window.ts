@@ -77,6 +77,18 @@ export interface BestRuns {
 }
 
 /**
+ * (1 - u) x `level` + u x `change`, and `level` alone where `change` has no value (no value
+ * observed in the change models' lookback); `level` itself for u = 0.
+ */
+export function withChange(level: Float64Array, change: Float64Array, u: number): Float64Array {
+  if (u === 0) return level;
+  return Float64Array.from(level, (m, i) => {
+    const c = change[i]!;
+    return c === c ? (1 - u) * m + u * c : m;
+  });
+}
+
+/**
  * `best` of one target and horizon: ridge and trees blended with the gbt weight of `config`;
  * with the change models' weight u > 0, (1 - u) x that + u x the change models' blend (the level
  * blend alone where the change blend has no value); then SARIMA (when it ran) with its weight.
@@ -96,10 +108,7 @@ export function bestOf(
       throw new RangeError(`best of ${target} at ${h} h needs the change models (u = ${u})`);
     }
     const change = blend(run.change.ridge, run.change.gbt, changeGbtWeightOf(config, target, key));
-    mix = Float64Array.from(mix, (m, i) => {
-      const c = change[i]!;
-      return c === c ? (1 - u) * m + u * c : m;
-    });
+    mix = withChange(mix, change, u);
   }
   const v = sarima === undefined ? 0 : sarimaWeightOf(config, target, key);
   return sarima === undefined || v === 0 ? mix : blend(mix, sarima, v);

@@ -14,7 +14,7 @@ import { fieldOf, type HourlySeries } from "../features/mod.ts";
 import type { SarimaEngine } from "../models/mod.ts";
 import { mae } from "../scoring/mod.ts";
 import { type ForecastConfig, gbtWeightOf, sarimaWeightOf } from "./forecast_config.ts";
-import { blend } from "./evaluation_window.ts";
+import { blend, withChange } from "./evaluation_window.ts";
 import {
   naiveValidationMae,
   observedAhead,
@@ -70,7 +70,10 @@ export const ChangeSelectionSchema = z.strictObject({
 /** What `deno task evaluate --select --change` writes. */
 export type ChangeSelection = z.infer<typeof ChangeSelectionSchema>;
 
-/** (1 - v) x ((1 - u) x level + u x change) + v x sarima, as `bestOf` makes `best`. */
+/**
+ * (1 - v) x ((1 - u) x level + u x change) + v x sarima, the change blend mixed in as `bestOf`
+ * mixes it (`withChange`); where SARIMA has no value, the mix alone.
+ */
 function combined(
   level: Float64Array,
   change: Float64Array,
@@ -78,11 +81,11 @@ function combined(
   u: number,
   v: number,
 ): Float64Array {
-  return Float64Array.from(level, (m, i) => {
-    const c = change[i]!;
-    const mix = u > 0 && c === c ? (1 - u) * m + u * c : m;
+  const mix = withChange(level, change, u);
+  if (v === 0) return mix;
+  return Float64Array.from(mix, (m, i) => {
     const s = sarima[i]!;
-    return v === 0 || s !== s ? mix : (1 - v) * mix + v * s;
+    return s !== s ? m : (1 - v) * m + v * s;
   });
 }
 
