@@ -81,17 +81,12 @@ export function changeOffsetOf(
   fieldIndex: number,
   lookbackH: number | null,
 ): number {
-  if (lookbackH === null) return NaN;
-  for (let lag = 0; lag < lookbackH; lag++) {
-    const v = state.value(fieldIndex, lag);
-    if (v === v) return Math.log1p(v);
-  }
-  return NaN;
+  return lookbackH === null ? NaN : Math.log1p(lastObserved(state, fieldIndex, lookbackH));
 }
 
-/** The latest observed value of `field` in `state` (lag 0 up to a week); NaN if none. */
-function lastObserved(state: FeatureState, fieldIndex: number): number {
-  for (let lag = 0; lag < 169; lag++) {
+/** The latest observed value of `field` in `state` at lag 0 to `lags` - 1 (a week by default); NaN if none. */
+function lastObserved(state: FeatureState, fieldIndex: number, lags = 169): number {
+  for (let lag = 0; lag < lags; lag++) {
     const v = state.value(fieldIndex, lag);
     if (v === v) return v;
   }
