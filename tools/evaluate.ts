@@ -49,14 +49,14 @@ import { cachedSarimaRuns } from "../lib/offline/sarima_cache.ts";
 import { IntervalSelectionSchema, selectIntervals } from "../lib/offline/select_intervals.ts";
 import { ChangeSelectionSchema, selectChange } from "../lib/offline/select_change.ts";
 import { runJobsInWorkers } from "../lib/offline/evaluate_workers.ts";
-
-/** The change models' offset lookback: a week, the state's history (not searched). */
-const CHANGE_LOOKBACK_H = 168;
 import { println, UsageError } from "../lib/cli/io.ts";
 import { envPath } from "../lib/cli/paths.ts";
 import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
 import { StepProgress } from "../lib/cli/progress.ts";
 import { configureLogging, getLogger } from "../lib/log.ts";
+
+/** The change models' offset lookback: a week, the state's history (not searched). */
+const CHANGE_LOOKBACK_H = 168;
 
 const CLI = defineCommand({
   task: "evaluate",

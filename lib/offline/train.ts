@@ -34,9 +34,8 @@ import {
   nowcastOptionsOf,
   offsetMinutes,
 } from "./forecast_config.ts";
-import type { NowcastOptions } from "./nowcast.ts";
 import { nowcastColumns, withColumns } from "./nowcast_features.ts";
-import { changeOffset } from "./nowcast.ts";
+import { changeOffset, type NowcastOptions } from "./nowcast.ts";
 
 /** First hour of a training window of `window` hours (null = all) ending at hour `end` (exclusive). */
 function windowStart(end: number, window: number | null): number {

@@ -351,10 +351,7 @@ export function compileModels(models: DeployedModels, utcOffsetMin = 0): Compile
     anyModel: models.blends.size > 0,
     anyForecastModel: horizons.some((h) => h.slots.some((s) => s.blend !== undefined)),
     estimates,
-    nowcastRow: new PreparedRow(
-      nowcastCuts,
-      featureCount({ mode: "nowcast", horizonH: 0, utcOffsetMin }),
-    ),
+    nowcastRow: new PreparedRow(nowcastCuts, baseCount),
     nowcastExtras: nowcastExtrasOf([...extraIndex.keys()]),
     nowcastExtrasScratch: new Float64Array(extraIndex.size),
   };
