@@ -13,7 +13,12 @@ export interface ReadAllOptions {
   timeoutMs?: number;
   /** Read aborted and open transactions' records too (default: read_committed). */
   readUncommitted?: boolean;
-  /** The reading group (default: a new one, `airq-read-<random>`); it never commits offsets. */
+  /**
+   * The reading group (default: a new one, `airq-read-<random>`); it never commits offsets.
+   * Another member of it must come from another client: kafkajs shares one committed-offsets
+   * cache per group among a client's consumers, and a member's join resets it to that member's
+   * assignment, so the other member's next fetch can crash (tests/kafka/readback_test.ts).
+   */
   groupId?: string;
   /**
    * Called after each delivery, a new record or a repeat, with the distinct
