@@ -200,6 +200,26 @@ export class ModelMonitor {
     if (r.events.length > RETRAINING_EVENTS_KEPT) r.events.shift();
   }
 
+  /** Whether the monitor holds state for the station (it saw a reading or forecasts of it). */
+  has(stationId: string): boolean {
+    return this.#stations.has(stationId);
+  }
+
+  /**
+   * Keeps the stations `keep` accepts, with their scores, detectors, pending forecasts and
+   * alert episodes, and forgets the others (theirs too); the counts stay. For a rebalance:
+   * the stations whose partitions stay with this process keep a history that holds only
+   * committed readings, the others move to another process.
+   */
+  retain(keep: (stationId: string) => boolean): void {
+    for (const id of [...this.#stations.keys()]) {
+      if (keep(id)) continue;
+      this.#stations.delete(id);
+      this.#book.forget(id);
+    }
+    if (this.#last !== null && !this.#stations.has(this.#last.id)) this.#last = null;
+  }
+
   /** Forgets every station, score, detector, episode and count (the settings stay). */
   reset(): void {
     this.#stations = new Map();

@@ -68,6 +68,8 @@ export class ChunkProcessor {
   readonly #rules: QualityRules;
   readonly #retrainer: Retrainer | null;
   readonly #issued = new IssueClock();
+  /** The partition each station's last valid reading came from (what a rebalance keeps). */
+  readonly #partitionOf = new Map<string, number>();
 
   constructor(options: {
     engine: RealtimeForecaster;
@@ -84,22 +86,58 @@ export class ChunkProcessor {
     this.#retrainer = options.retrainer ?? null;
   }
 
-  /** Forgets every station (after a failed transaction or a rebalance: batches are re-read). */
+  /** Forgets every station (after a failed transaction or a crash: batches are re-read). */
   reset(): void {
     this.#engine.reset();
     for (const o of this.#observers) o.reset();
+    this.#partitionOf.clear();
+  }
+
+  /**
+   * After a rebalance that left this process `partitions`: the engine forgets every station
+   * (each warm-starts from the store at its next reading); observers that can keep stations
+   * keep those of the partitions still here and forget the others, the rest are reset. Every
+   * chunk processed before ended in a commit, or in an abort that reset everything.
+   */
+  rebalanced(partitions: readonly number[]): void {
+    const here = new Set(partitions);
+    const keep = (stationId: string) => here.has(this.#partitionOf.get(stationId) ?? -1);
+    this.#engine.reset();
+    for (const o of this.#observers) {
+      if (o.retain === undefined) o.reset();
+      else o.retain(keep);
+    }
+    for (const [stationId, partition] of this.#partitionOf) {
+      if (!here.has(partition)) this.#partitionOf.delete(stationId);
+    }
   }
 
   /**
    * The records of one chunk of `topic`/`partition`. `heartbeat` keeps the
    * group membership while the chunk waits for a refit (`--retrain wait`: a
-   * refit takes longer than the session timeout).
+   * refit takes longer than the session timeout). A chunk that fails half-way
+   * has fed part of its readings in and will be read again: every station is
+   * forgotten before it rejects.
    */
   async process(
     topic: string,
     partition: number,
     messages: readonly RawMessage[],
     heartbeat?: () => Promise<void>,
+  ): Promise<ChunkOutput> {
+    try {
+      return await this.#process(topic, partition, messages, heartbeat);
+    } catch (error) {
+      this.reset();
+      throw error;
+    }
+  }
+
+  async #process(
+    topic: string,
+    partition: number,
+    messages: readonly RawMessage[],
+    heartbeat: (() => Promise<void>) | undefined,
   ): Promise<ChunkOutput> {
     const nowMs = Date.now();
     const out: ChunkOutput = {
@@ -152,7 +190,10 @@ export class ChunkProcessor {
         result = null; // the consumer dead-letters it; the forecaster only skips it
       }
       if (result === null || !result.ok) out.counts.invalid++;
-      else valid.push({ reading: result.reading, source });
+      else {
+        valid.push({ reading: result.reading, source });
+        this.#partitionOf.set(result.reading.station_id, partition);
+      }
     }
     return valid;
   }

@@ -24,6 +24,12 @@ export interface ForecastObserver {
   ): void;
   /** Forgets all state (the uncommitted batch will be read again). */
   reset(): void;
+  /**
+   * After a rebalance: keeps the stations `keep` accepts (their partitions stay with this
+   * process, and their state holds committed readings only) and forgets the others. An
+   * observer without it is reset, and warm-starts each station again from the store.
+   */
+  retain?(keep: (stationId: string) => boolean): void;
   /** A JSON-serializable state, stored as the named snapshot `snapshotName`. */
   snapshot?(): unknown;
   /** Name of the stored snapshot. */
@@ -58,15 +64,20 @@ export function alerterObserver(alerter: PollutionAlerter): ForecastObserver {
 
 /**
  * Model monitoring; a warm start hands it the stored forecasts still waiting
- * for their actual value (the input windows for PSI refill from live readings).
+ * for their actual value (the input windows for PSI refill from live readings),
+ * unless it still holds the station: after a rebalance it keeps the stations
+ * that stay with this process, with their scores, detectors and alerts.
  * Its snapshot is stored as {@linkcode monitorSnapshotName}(`member`).
  */
 export function monitorObserver(monitor: ModelMonitor, member: string): ForecastObserver {
   return {
     observe: (reading, nowMs) => monitor.observe(reading, nowMs),
     forecasts: (records) => monitor.forecasts(records),
-    warm: (_stationId, _history, forecasts) => monitor.forecasts(forecasts),
+    warm: (stationId, _history, forecasts) => {
+      if (!monitor.has(stationId)) monitor.forecasts(forecasts);
+    },
     reset: () => monitor.reset(),
+    retain: (keep) => monitor.retain(keep),
     snapshot: () => monitor.snapshot(),
     snapshotName: monitorSnapshotName(member),
   };

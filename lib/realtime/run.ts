@@ -132,11 +132,12 @@ export async function runForecaster(options: ForecasterOptions): Promise<Forecas
       // every partition of a fetch at once, each committing on its own producer
       partitionsConsumedConcurrently: 64,
       eachBatch: batchHandler(options, committer),
-      // a rebalance: partitions may have moved to or from another forecaster. Forget every
-      // station (the next batch of each warm-starts from the store), close the producers of
-      // partitions given away, and open the others' now: that fences their previous owner
+      // a rebalance: partitions may have moved to or from another forecaster. The engine
+      // forgets every station (the next batch of each warm-starts from the store), the monitor
+      // those of partitions given away; close the producers of partitions given away, and open
+      // the others' now: that fences their previous owner
       onAssign: (partitions) => {
-        chunks.reset();
+        chunks.rebalanced(partitions);
         producers.assign(partitions);
       },
       // a fresh member re-reads uncommitted batches: forget the history they fed in

@@ -42,6 +42,12 @@ function traffic(station: string, from: number, to: number) {
 /** A monitor's snapshot after seeing `parts` in hour order. */
 function monitored(...parts: ReturnType<typeof traffic>[]): MonitorSnapshot {
   const m = new ModelMonitor(CONFIG, { expected: EXPECTED });
+  see(m, ...parts);
+  return MonitorSnapshotSchema.parse(m.snapshot());
+}
+
+/** Feeds `parts` to `m` in hour order: each reading, then the forecasts made at its hour. */
+function see(m: ModelMonitor, ...parts: ReturnType<typeof traffic>[]): void {
   const readings = parts.flatMap((p) => p.readings).sort((a, b) => a.ts_utc_ms - b.ts_utc_ms);
   for (const r of readings) {
     m.forecasts(
@@ -51,7 +57,6 @@ function monitored(...parts: ReturnType<typeof traffic>[]): MonitorSnapshot {
     );
     m.observe(r, 0);
   }
-  return MonitorSnapshotSchema.parse(m.snapshot());
 }
 
 const member = (name: string, value: MonitorSnapshot, updated_at_ms: number): MemberSnapshot => ({
@@ -127,3 +132,23 @@ Deno.test("the overall drift and firing alerts come from the stations kept", pur
   assert.equal(merged.monitor.drift, "critical");
   assert.equal(merged.monitor.alerts_firing, 5);
 });
+
+Deno.test(
+  "a member that keeps a station at a rebalance shows it as if it had never stopped",
+  pure,
+  () => {
+    const m = new ModelMonitor(CONFIG, { expected: EXPECTED });
+    see(m, traffic("a", 0, 50), traffic("b", 0, 50));
+    assert.ok(m.snapshot().stations["b"]!.alerts_firing > 0, "b has drift alerts firing");
+    m.retain((id) => id === "a");
+    assert.ok(m.has("a") && !m.has("b"));
+    see(m, traffic("a", 51, 80));
+    const got = MonitorSnapshotSchema.parse(m.snapshot());
+    const onlyA = monitored(traffic("a", 0, 80));
+    assert.deepEqual(got.stations, onlyA.stations);
+    assert.ok(onlyA.alerts_firing > 0);
+    assert.equal(got.alerts_firing, onlyA.alerts_firing, "b's alerts went with it");
+    assert.equal(m.firingCount, onlyA.alerts_firing);
+    assert.equal(got.drift, onlyA.drift);
+  },
+);

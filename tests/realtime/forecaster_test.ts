@@ -8,7 +8,7 @@
  */
 import assert from "node:assert/strict";
 import { join } from "node:path";
-import { createKafka, type Kafka } from "../../lib/kafka/mod.ts";
+import { createKafka, type Kafka, readAllRecords } from "../../lib/kafka/mod.ts";
 import { forecastRows, type ForecastSet, ForecastSetSchema } from "../../lib/records/mod.ts";
 import { CHUNK_STAGES, MONITOR_SNAPSHOT } from "../../lib/realtime/mod.ts";
 import { MonitorOutputSchema, MonitorSnapshotSchema } from "../../lib/monitoring/mod.ts";
@@ -257,7 +257,7 @@ Deno.test("two forecasters share a group; one is killed -9 and the other takes i
 
     assertExactlyOnce(await readSets(kafka, topic, total, { timeoutMs: 20_000 }), total, stations);
     // each member stored its own monitoring snapshot; `monitor` merges them: the union of the
-    // members' stations (each monitor holds those it saw since its last rebalance), each from
+    // members' stations (each monitor holds those of the partitions it kept), each from
     // the member that saw its latest reading, and the members' counts summed
     const db = join(ctx.dir, "airq.db");
     const monitor = await runTask("monitor", ["--db", db, "--alerts", "0"], ctx.env);
@@ -275,6 +275,20 @@ Deno.test("two forecasters share a group; one is killed -9 and the other takes i
       merged.monitor.counts.readings,
       values[0]!.counts.readings + values[1]!.counts.readings,
     );
+    // the survivor kept its own partitions' stations through the rebalance after the kill (its
+    // monitor forgets only the stations of partitions it gives away): its last snapshot, the
+    // newest, holds every station of the partitions it had at the split
+    const partitionOf = new Map<string, number>();
+    for (const r of (await readAllRecords(kafka, ctx.raw, total)).records) {
+      partitionOf.set(JSON.parse(new TextDecoder().decode(r.value)).station_id, r.partition);
+    }
+    const kept = [...partitionOf].filter(([, p]) => !mine.includes(p)).map(([id]) => id);
+    const newest = stored.reduce((a, b) => (b.updated_at_ms > a.updated_at_ms ? b : a));
+    const survivorStations = Object.keys(MonitorSnapshotSchema.parse(newest.value).stations);
+    assert.ok(kept.length > 0);
+    for (const id of kept) {
+      assert.ok(survivorStations.includes(id), `${id} (kept) in ${survivorStations}`);
+    }
     for (const id of union) {
       const latest = Math.max(
         ...values.map((v) => Date.parse(v.stations[id]?.event_range.to ?? "1970-01-01T00:00:00Z")),
