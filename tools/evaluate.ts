@@ -14,6 +14,7 @@
  * deno task evaluate --select --nowcast [--json PATH]  # the virtual sensor's options on validation
  * deno task evaluate --select --intervals [--json PATH]  # the regime-aware interval rule on validation
  * deno task evaluate --select --change [--json PATH]  # the change models' weights on validation
+ * deno task evaluate --select --trees [--json PATH]  # the forecast trees' window on validation
  * ```
  *
  * Permissions (the `evaluate` task): `--allow-read` (config, the dataset),
@@ -48,6 +49,7 @@ import { cachedSequenceRun } from "../lib/offline/sequence_cache.ts";
 import { cachedSarimaRuns } from "../lib/offline/sarima_cache.ts";
 import { IntervalSelectionSchema, selectIntervals } from "../lib/offline/select_intervals.ts";
 import { ChangeSelectionSchema, selectChange } from "../lib/offline/select_change.ts";
+import { selectTrees, TreesSelectionSchema } from "../lib/offline/select_trees.ts";
 import { runJobsInWorkers } from "../lib/offline/evaluate_workers.ts";
 import { println, UsageError } from "../lib/cli/io.ts";
 import { envPath } from "../lib/cli/paths.ts";
@@ -82,6 +84,10 @@ const CLI = defineCommand({
     change: opt.flag(
       "with --select: the change models' tree weight, their blend weight beside the level " +
         "models and SARIMA's weight, on validation (needs SARIMA over it: a few minutes)",
+    ),
+    trees: opt.flag(
+      "with --select: the forecast trees' training window and row subsample candidates, each " +
+        "with the blend weights searched again, on validation (needs SARIMA over it: minutes)",
     ),
     nowcast: opt.flag(
       "with --select: the virtual sensor's search only (its candidates' validation and test MAE; " +
@@ -149,6 +155,20 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     const steps = new StepProgress(null, log);
     const selection = ChangeSelectionSchema.parse(
       selectChange(series, config, sarima, CHANGE_LOOKBACK_H, (message) => steps.step(message)),
+    );
+    await writeJson(values.json ?? { path: null }, selection);
+    return 0;
+  }
+  if (values.select && values.trees) {
+    const steps = new StepProgress(null, log);
+    const selection = TreesSelectionSchema.parse(
+      selectTrees(
+        series,
+        config,
+        await loadSarima(),
+        () => performance.now(),
+        (m) => steps.step(m),
+      ),
     );
     await writeJson(values.json ?? { path: null }, selection);
     return 0;

@@ -12,6 +12,7 @@ import {
   changeGbtWeightOf,
   changeWeightOf,
   type ForecastConfig,
+  forecastTreesOf,
   gbtWeightOf,
   sarimaWeightOf,
 } from "./forecast_config.ts";
@@ -45,7 +46,10 @@ export function evaluationWindow(series: HourlySeries, config: ForecastConfig): 
   return { testFrom, testTo, warmFrom: Math.max(0, testFrom - config.conformal.warmupH) };
 }
 
-/** The walk-forward settings (refits, window, models) of `config`, anchored on the test window. */
+/**
+ * The walk-forward settings (refits, windows, models) of `config`, anchored on the test window;
+ * the forecast trees with their own window and row subsample (`walkForward.trees`).
+ */
 export function walkForwardSettings(
   config: ForecastConfig,
   window: EvaluationWindow,
@@ -56,6 +60,7 @@ export function walkForwardSettings(
     trainWindowH: config.walkForward.trainWindowH,
     ridge: config.ridge,
     gbt: config.gbt,
+    trees: forecastTreesOf(config),
     changeLookbackH: config.change?.lookbackH ?? null,
   };
 }

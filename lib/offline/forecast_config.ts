@@ -49,6 +49,15 @@ export const ForecastConfigSchema = z.strictObject({
     trainWindowH: z.number().int().min(168).nullable(),
     /** Training window of the virtual sensor per target (null = all history); default `trainWindowH`. */
     nowcastTrainWindowH: z.record(z.string(), z.number().int().min(168).nullable()).optional(),
+    /**
+     * The forecast trees' own training window (null = all history) and row subsample, for the
+     * level and change trees at every horizon (not the virtual sensor's); absent: `trainWindowH`
+     * and `gbt.rowSubsample`. Chosen on validation by `deno task evaluate --select --trees`.
+     */
+    trees: z.strictObject({
+      trainWindowH: z.number().int().min(168).nullable(),
+      rowSubsample: fraction,
+    }).optional(),
   }),
   ridge: z.strictObject({ lambda: z.number().min(0), transform }),
   gbt: z.strictObject({
@@ -223,6 +232,22 @@ export function offsetMinutes(offset: string): number {
 export function nowcastTrainWindowOf(config: ForecastConfig, target: string): number | null {
   const w = config.walkForward.nowcastTrainWindowH?.[target];
   return w === undefined ? config.walkForward.trainWindowH : w;
+}
+
+/**
+ * The forecast trees' training window (null = all history) and their parameters: `gbt` with
+ * `walkForward.trees`' row subsample; without `walkForward.trees`, ridge's window and `gbt` itself.
+ */
+export function forecastTreesOf(
+  config: ForecastConfig,
+): { trainWindowH: number | null; gbt: ForecastConfig["gbt"] } {
+  const trees = config.walkForward.trees;
+  return trees === undefined
+    ? { trainWindowH: config.walkForward.trainWindowH, gbt: config.gbt }
+    : {
+      trainWindowH: trees.trainWindowH,
+      gbt: { ...config.gbt, rowSubsample: trees.rowSubsample },
+    };
 }
 
 /** The virtual sensor's options of a target; default the shared features, level, no correction. */

@@ -11,6 +11,7 @@ export {
   FORECAST_TARGETS,
   type ForecastConfig,
   ForecastConfigSchema,
+  forecastTreesOf,
   gbtWeightOf,
   offsetMinutes,
   sarimaWeightOf,

@@ -111,6 +111,7 @@ export function runNowcasts(
         ...wf,
         horizonH: 0,
         trainWindowH: key.trainWindowH,
+        trees: null, // the forecast trees' window is not the virtual sensor's
         changeLookbackH: null,
       });
       members.forEach((s, k) => (out[s] = runs[k]!));
@@ -121,6 +122,7 @@ export function runNowcasts(
       ...wf,
       horizonH: 0,
       trainWindowH: key.trainWindowH,
+      trees: null,
       changeLookbackH: null,
       changeOffsets: ys.map(changeOffset),
       changeOnly: true,

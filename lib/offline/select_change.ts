@@ -24,11 +24,11 @@ import {
 } from "./select.ts";
 
 /** The trees' weights in the change blend the search tries. */
-const TREE_WEIGHTS = [0, 0.25, 0.5, 0.75, 1];
+export const TREE_WEIGHTS = [0, 0.25, 0.5, 0.75, 1];
 /** u: below 1, so the level blend always stands in where the change blend has no value. */
-const CHANGE_WEIGHTS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
+export const CHANGE_WEIGHTS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 /** v, as SARIMA's own search. */
-const SARIMA_WEIGHTS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+export const SARIMA_WEIGHTS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 
 /** One target and horizon of the search. */
 const ChangeChoiceSchema = z.strictObject({
@@ -90,7 +90,7 @@ function combined(
 }
 
 /** The lowest validation MAE over `u` x `v`. */
-function bestPair(
+export function bestPair(
   obs: Float64Array,
   level: Float64Array,
   change: Float64Array,

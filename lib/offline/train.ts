@@ -30,6 +30,7 @@ import {
   changeGbtWeightOf,
   changeWeightOf,
   type ForecastConfig,
+  forecastTreesOf,
   gbtWeightOf,
   nowcastOptionsOf,
   offsetMinutes,
@@ -64,15 +65,19 @@ export function trainModels(
   const keys = [...config.horizonsH.map((h) => String(h)), "nowcast"];
   const end = series.length; // targets up to the last hour of the series
   const oldestFor = (window: number | null) => windowStart(end, window);
+  const trees = forecastTreesOf(config);
   const iso = (i: number) => new Date(series.startMs + i * HOUR_MS).toISOString();
   for (const key of keys) {
     const nowcast = key === "nowcast";
     const h = nowcast ? 0 : Number(key);
     // the virtual sensor is served as evaluated: its features, window, target and tree weight
     const served = (target: string) => nowcast ? servedNowcastOptions(config, target) : null;
+    // a forecast's ridge and trees each fit their own window (walkForward.trees): rows of both
     const oldestOf = (target: string) => {
       const options = served(target);
-      return oldestFor(options === null ? config.walkForward.trainWindowH : options.trainWindowH);
+      return options === null
+        ? Math.min(oldestFor(config.walkForward.trainWindowH), oldestFor(trees.trainWindowH))
+        : oldestFor(options.trainWindowH);
     };
     const oldest = Math.min(...config.targets.map(oldestOf));
     const spec = nowcast
@@ -91,7 +96,10 @@ export function trainModels(
         throw new RangeError(`Only ${t.rows.length} training rows for ${target} (${key}); need 50`);
       }
       const fits = options === null
-        ? fitTarget(config, target, key, t)
+        ? fitTarget(config, target, key, t, {
+          ridge: oldestFor(config.walkForward.trainWindowH),
+          trees: oldestFor(trees.trainWindowH),
+        })
         : fitNowcast(config, options, t);
       for (const fit of fits) {
         artifacts.push({
@@ -148,41 +156,67 @@ interface TargetRows {
   targets: number[];
 }
 
+/** Training rows of one model: all of its window (for the trees' bins) and the observed ones. */
+type Fitted = Pick<TargetRows, "window" | "windowTargets" | "rows" | "targets">;
+
 /**
- * Ridge and trees fitted on the same rows, weighted `weights` (ridge, trees), named `names`: on
- * the level (`rows`' targets, the configured transforms), or, with `changeLookbackH` given, on
- * the change (untransformed). The trees use every row of the window (`windowTargets`, missing
- * ones included), binned as evaluate's walk-forward bins each refit.
+ * Ridge and trees, weighted `weights` (ridge, trees), named `names`, each on its own rows
+ * (`fitted`, the same for both unless the trees have their own window): on the level (`rows`'
+ * targets, the configured transforms), or, with `changeLookbackH` given, on the change
+ * (untransformed). The trees (`gbt`) use every row of their window (`windowTargets`, missing ones
+ * included), binned (`binned`) as evaluate's walk-forward bins each refit.
  */
 function ridgeAndTrees(
   config: ForecastConfig,
   t: TargetRows,
-  binned: BinnedMatrix,
-  fitted: { rows: number[]; targets: number[]; windowTargets: number[] },
+  trees: { binned: BinnedMatrix; gbt: ForecastConfig["gbt"] },
+  fitted: { ridge: Fitted; trees: Fitted },
   names: readonly [string, string],
   weights: readonly [number, number],
   changeLookbackH?: number | null,
 ): Fit[] {
   const change = changeLookbackH === undefined ? {} : { changeLookbackH };
   const transform = changeLookbackH === undefined ? {} : { transform: "none" as const };
-  const common = { rows: fitted.rows, targets: fitted.targets, ...change };
+  const { ridge, trees: tree } = fitted;
   return [
     {
       name: names[0],
       weight: weights[0],
-      model: fitRidge(takeRows(t.x, fitted.rows), fitted.targets, {
-        ...config.ridge,
-        ...transform,
-      }),
-      ...common,
+      model: fitRidge(takeRows(t.x, ridge.rows), ridge.targets, { ...config.ridge, ...transform }),
+      rows: ridge.rows,
+      targets: ridge.targets,
+      ...change,
     },
     {
       name: names[1],
       weight: weights[1],
-      model: fitGbtBinned(binned, fitted.windowTargets, { ...config.gbt, ...transform }),
-      ...common,
+      model: fitGbtBinned(trees.binned, tree.windowTargets, { ...trees.gbt, ...transform }),
+      rows: tree.rows,
+      targets: tree.targets,
+      ...change,
     },
   ];
+}
+
+/** The rows of `fitted` whose target hour (row + `h`) is at or after `first`. */
+function fromHour(
+  fitted: Fitted,
+  features: { from: number },
+  h: number,
+  first: number,
+): Fitted {
+  const keep = (r: number) => features.from + r + h >= first;
+  const window: number[] = [];
+  const windowTargets: number[] = [];
+  fitted.window.forEach((r, k) => {
+    if (keep(r)) (window.push(r), windowTargets.push(fitted.windowTargets[k]!));
+  });
+  const rows: number[] = [];
+  const targets: number[] = [];
+  fitted.rows.forEach((r, k) => {
+    if (keep(r)) (rows.push(r), targets.push(fitted.targets[k]!));
+  });
+  return { window, windowTargets, rows, targets };
 }
 
 /**
@@ -190,22 +224,37 @@ function ridgeAndTrees(
  * (1 - u) x their blend, and where the change models' weight u > 0 the change models, weighted
  * u x theirs.
  */
-function fitTarget(config: ForecastConfig, target: string, key: string, t: TargetRows): Fit[] {
-  const binned = binMatrix(takeRows(t.x, t.window), config.gbt.maxBins);
+function fitTarget(
+  config: ForecastConfig,
+  target: string,
+  key: string,
+  t: TargetRows,
+  oldest: { ridge: number; trees: number },
+): Fit[] {
+  const h = Number(key);
+  const rowsOf = (all: Fitted) => ({
+    ridge: fromHour(all, t.features, h, oldest.ridge),
+    trees: fromHour(all, t.features, h, oldest.trees),
+  });
+  const level = rowsOf(t);
+  const trees = {
+    binned: binMatrix(takeRows(t.x, level.trees.window), config.gbt.maxBins),
+    gbt: forecastTreesOf(config).gbt,
+  };
   const u = changeWeightOf(config, target, key);
   const w = gbtWeightOf(config, target, key);
-  const fits = ridgeAndTrees(config, t, binned, t, ["ridge", "gbt"], [
+  const fits = ridgeAndTrees(config, t, trees, level, ["ridge", "gbt"], [
     (1 - u) * (1 - w),
     (1 - u) * w,
   ]);
   if (u === 0 || config.change === undefined) return fits;
   const lookbackH = config.change.lookbackH;
-  const change = changeRows(t, (i) => changeOffsetAt(t.y, i, lookbackH));
+  const change = rowsOf(changeRows(t, (i) => changeOffsetAt(t.y, i, lookbackH)));
   const wc = changeGbtWeightOf(config, target, key);
   const names = ["ridge_change", "gbt_change"] as const;
   return [
     ...fits,
-    ...ridgeAndTrees(config, t, binned, change, names, [u * (1 - wc), u * wc], lookbackH),
+    ...ridgeAndTrees(config, t, trees, change, names, [u * (1 - wc), u * wc], lookbackH),
   ];
 }
 
@@ -236,14 +285,15 @@ function servedNowcastOptions(config: ForecastConfig, target: string): NowcastOp
  * last value before t (`changeOffset`).
  */
 function fitNowcast(config: ForecastConfig, options: NowcastOptions, t: TargetRows): Fit[] {
-  const binned = binMatrix(takeRows(t.x, t.window), config.gbt.maxBins);
+  const trees = { binned: binMatrix(takeRows(t.x, t.window), config.gbt.maxBins), gbt: config.gbt };
   const weights = [1 - options.gbtWeight, options.gbtWeight] as const;
   if (options.target === "level") {
-    return ridgeAndTrees(config, t, binned, t, ["ridge", "gbt"], weights);
+    return ridgeAndTrees(config, t, trees, { ridge: t, trees: t }, ["ridge", "gbt"], weights);
   }
   const offsets = changeOffset(t.y);
   const change = changeRows(t, (i) => offsets[i]!);
-  return ridgeAndTrees(config, t, binned, change, ["ridge", "gbt"], weights, null);
+  const fitted = { ridge: change, trees: change };
+  return ridgeAndTrees(config, t, trees, fitted, ["ridge", "gbt"], weights, null);
 }
 
 /**
@@ -254,7 +304,7 @@ function fitNowcast(config: ForecastConfig, options: NowcastOptions, t: TargetRo
 function changeRows(
   t: TargetRows,
   offsetAt: (i: number) => number,
-): { rows: number[]; targets: number[]; windowTargets: number[] } {
+): Fitted {
   const rows: number[] = [];
   const targets: number[] = [];
   const all = t.window.map((r, k) =>
@@ -266,7 +316,7 @@ function changeRows(
       targets.push(z);
     }
   });
-  return { rows, targets, windowTargets: all };
+  return { window: t.window, rows, targets, windowTargets: all };
 }
 
 /**

@@ -53,6 +53,12 @@ export interface WalkForwardOptions {
   readonly changeOffsets?: readonly Float64Array[] | null;
   /** Fit the change models only: no level models (their forecasts stay NaN). */
   readonly changeOnly?: boolean;
+  /**
+   * The trees' own training window (null = all history) and parameters, for the level and the
+   * change trees (`forecastTreesOf` in forecast_config.ts); absent or null: `trainWindowH` and
+   * `gbt`. Ignored when `gbt` is null.
+   */
+  readonly trees?: { readonly trainWindowH: number | null; readonly gbt: GbtParams } | null;
 }
 
 /** One model kind's forecasts by information index. */
@@ -105,27 +111,44 @@ export function walkForward(
   const firstInfo = Math.max(features.from, options.fromTarget - h);
   const lastInfo = Math.min(n - 1 - h, options.toTarget - h);
   const cadence = options.refitEveryH;
+  const trees = options.trees ?? null;
+  const treeWindow = trees === null ? options.trainWindowH : trees.trainWindowH;
+  const fits = { ...options, gbt: options.gbt === null ? null : trees?.gbt ?? options.gbt };
+  const oldestOf = (blockStart: number, w: number | null) => w === null ? 0 : blockStart - w;
   for (let k = Math.floor((firstInfo - options.anchor) / cadence);; k++) {
     const blockStart = options.anchor + k * cadence;
     if (blockStart > lastInfo) break;
     const from = Math.max(firstInfo, blockStart);
     const to = Math.min(lastInfo, blockStart + cadence - 1);
     if (from > to) continue;
-    const oldest = options.trainWindowH === null ? 0 : blockStart - options.trainWindowH;
+    // rows whose target is in either window; each model kind fits the suffix in its own
+    const ridgeOldest = oldestOf(blockStart, options.trainWindowH);
+    const treeOldest = oldestOf(blockStart, treeWindow);
     const union: number[] = [];
-    for (let i = Math.max(features.from, oldest - h); i + h < blockStart; i++) union.push(i);
+    const first = Math.max(features.from, Math.min(ridgeOldest, treeOldest) - h);
+    for (let i = first; i + h < blockStart; i++) union.push(i);
     if (union.length < 50) continue;
     const xTrain = takeRows(x, union.map(row));
+    const suffix = (oldest: number) => Math.max(0, oldest - h - first);
+    const treeFirst = suffix(treeOldest);
     const block: Block = {
       xTrain,
-      binned: options.gbt === null ? null : binMatrix(xTrain, options.gbt.maxBins),
+      ridgeFirst: suffix(ridgeOldest),
+      treeFirst,
+      binned: fits.gbt === null ? null : binMatrix(
+        treeFirst === 0 ? xTrain : takeRows(
+          xTrain,
+          Array.from({ length: union.length - treeFirst }, (_, r) => treeFirst + r),
+        ),
+        fits.gbt.maxBins,
+      ),
       xPredict: takeRows(x, Array.from({ length: to - from + 1 }, (_, j) => row(from + j))),
       from,
       k,
     };
     ys.forEach((y, s) => {
       const target = Float64Array.from(union, (i) => y[i + h]!);
-      fitSeries(block, union, target, offsets?.[s], options, out[s]!);
+      fitSeries(block, union, target, offsets?.[s], fits, out[s]!);
     });
   }
   return out;
@@ -164,9 +187,14 @@ function fitSeries(
   if (changeOnly && fitted) result.refits++;
 }
 
-/** One refit's rows: the training rows (binned for the trees), the block's rows to forecast. */
+/**
+ * One refit's rows: the training rows, of which ridge fits those from `ridgeFirst` on and the
+ * trees those from `treeFirst` on (binned), and the block's rows to forecast.
+ */
 interface Block {
   readonly xTrain: DesignMatrix;
+  readonly ridgeFirst: number;
+  readonly treeFirst: number;
   readonly binned: BinnedMatrix | null;
   readonly xPredict: DesignMatrix;
   /** Information index of the first row of `xPredict`. */
@@ -176,9 +204,9 @@ interface Block {
 }
 
 /**
- * Fits ridge and trees of one target (`NaN` = missing) on a block's rows and writes their
- * forecasts, mapped by `map(prediction, row of the block)` when given. False when fewer than 50
- * targets are observed (nothing fitted).
+ * Fits ridge and trees of one target (`NaN` = missing, one per training row of the block), each
+ * on its rows of the block, and writes their forecasts, mapped by `map(prediction, row of the
+ * block)` when given. False when either has fewer than 50 observed targets (nothing fitted).
  */
 function fitBlock(
   block: Block,
@@ -188,10 +216,13 @@ function fitBlock(
   map?: (raw: number, j: number) => number,
 ): boolean {
   const observed: number[] = [];
+  let treeObserved = 0;
   target.forEach((v, r) => {
-    if (!Number.isNaN(v)) observed.push(r);
+    if (Number.isNaN(v)) return;
+    if (r >= block.ridgeFirst) observed.push(r);
+    if (r >= block.treeFirst) treeObserved++;
   });
-  if (observed.length < 50) return false;
+  if (observed.length < 50 || treeObserved < 50) return false;
   const write = (out: Float64Array, predictions: Float64Array) =>
     predictions.forEach((v, j) => out[block.from + j] = map === undefined ? v : map(v, j));
   if (params.ridge !== null) {
@@ -203,7 +234,7 @@ function fitBlock(
     write(into.ridge, predictRidge(model, block.xPredict));
   }
   if (params.gbt !== null && block.binned !== null) {
-    const model = fitGbtBinned(block.binned, target, {
+    const model = fitGbtBinned(block.binned, target.subarray(block.treeFirst), {
       ...params.gbt,
       seed: params.gbt.seed + block.k,
     });

@@ -95,6 +95,7 @@ Deno.test("docs/monitoring.md and the final report quote monitor-test-window.jso
       st.forecasts.map((f) => Math.abs(f.mae_all! / f.expected_mae! - 1))
     ),
   );
+  const critical = eps.filter((e) => e.severity === "critical").length;
   const ah = eps.find((e) => e.detector === "psi" && e.field === "ah")!;
   const early = eps.filter((e) =>
     e.detector === "psi" &&
@@ -106,7 +107,7 @@ Deno.test("docs/monitoring.md and the final report quote monitor-test-window.jso
       `${m.counts.page_hinkley_detections} Page-Hinkley detections and ${m.counts.alerts_emitted} drift alert events`,
       `in ${eps.length} episodes: ${of("page_hinkley")} Page-Hinkley, ${
         of("mae_ratio")
-      } MAE-ratio and ${of("psi")} PSI, none critical`,
+      } MAE-ratio and ${of("psi")} PSI, ${critical === 0 ? "none" : critical} critical`,
       `drift state is \`${m.drift}\`, with ${open.length} episodes still firing`,
       `All ${events.length} weekly refits were promoted`,
       `within ${(gap * 100).toFixed(1)} % of evaluate's`,
@@ -115,7 +116,6 @@ Deno.test("docs/monitoring.md and the final report quote monitor-test-window.jso
       `${early.length} of the ${of("psi")} PSI episodes`,
     ]
   ) assert.ok(doc.includes(quoted), `docs/monitoring.md says "${quoted}"`);
-  assert.equal(eps.filter((e) => e.severity === "critical").length, 0, "none critical");
   assert.ok(events.every((e) => e.promoted));
   // the final report's monitoring section is the test window's
   const report = (await text("docs/reports/final/index.html")).replace(/<[^>]+>/g, "");

@@ -102,6 +102,7 @@ function offlineRule(y: Float64Array, calibration: boolean) {
     ...config.conformal.conditional!,
     scale: "log1p",
     grouping: "level",
+    levelQuantiles: [0.5, 0.8], // three level groups, whatever the config's search chose
     outage: true,
   } as const;
   const calendar = {

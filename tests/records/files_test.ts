@@ -24,6 +24,7 @@ import { SequenceReportSchema } from "../../lib/offline/sequence_report.ts";
 import { NowcastSelectionSchema } from "../../lib/offline/nowcast_select.ts";
 import { IntervalSelectionSchema } from "../../lib/offline/select_intervals.ts";
 import { ChangeSelectionSchema } from "../../lib/offline/select_change.ts";
+import { TreesSelectionSchema } from "../../lib/offline/select_trees.ts";
 
 const DIR = new URL("../../docs/reports/", import.meta.url);
 
@@ -44,6 +45,7 @@ const SCHEMAS: [RegExp, z.ZodType][] = [
   [/^nowcast-candidates\.json$/, NowcastSelectionSchema],
   [/^interval-candidates\.json$/, IntervalSelectionSchema],
   [/^change-candidates\.json$/, ChangeSelectionSchema],
+  [/^trees-candidates\.json$/, TreesSelectionSchema],
   [/^monitor\.json$/, MonitorOutputSchema],
   [/^monitor-test-window\.json$/, MonitorEpisodesOutputSchema],
 ];
