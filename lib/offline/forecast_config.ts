@@ -50,13 +50,15 @@ export const ForecastConfigSchema = z.strictObject({
     /** Training window of the virtual sensor per target (null = all history); default `trainWindowH`. */
     nowcastTrainWindowH: z.record(z.string(), z.number().int().min(168).nullable()).optional(),
     /**
-     * The forecast trees' own training window (null = all history) and row subsample, for the
-     * level and change trees at every horizon (not the virtual sensor's); absent: `trainWindowH`
-     * and `gbt.rowSubsample`. Chosen on validation by `deno task evaluate --select --trees`.
+     * The forecast trees' own training window (null = all history), row subsample and learning
+     * rate, for the level and change trees at every horizon (not the virtual sensor's); absent:
+     * `trainWindowH` and `gbt`'s. Chosen on validation by `deno task evaluate --select --trees`.
      */
     trees: z.strictObject({
       trainWindowH: z.number().int().min(168).nullable(),
       rowSubsample: fraction,
+      /** The forecast trees' shrinkage; absent: `gbt.learningRate`. */
+      learningRate: z.number().positive().max(1).optional(),
     }).optional(),
   }),
   ridge: z.strictObject({ lambda: z.number().min(0), transform }),
@@ -236,7 +238,8 @@ export function nowcastTrainWindowOf(config: ForecastConfig, target: string): nu
 
 /**
  * The forecast trees' training window (null = all history) and their parameters: `gbt` with
- * `walkForward.trees`' row subsample; without `walkForward.trees`, ridge's window and `gbt` itself.
+ * `walkForward.trees`' row subsample and learning rate; without `walkForward.trees`, ridge's window
+ * and `gbt` itself.
  */
 export function forecastTreesOf(
   config: ForecastConfig,
@@ -246,7 +249,11 @@ export function forecastTreesOf(
     ? { trainWindowH: config.walkForward.trainWindowH, gbt: config.gbt }
     : {
       trainWindowH: trees.trainWindowH,
-      gbt: { ...config.gbt, rowSubsample: trees.rowSubsample },
+      gbt: {
+        ...config.gbt,
+        rowSubsample: trees.rowSubsample,
+        learningRate: trees.learningRate ?? config.gbt.learningRate,
+      },
     };
 }
 

@@ -8,7 +8,7 @@
  */
 import type { EvaluationReport } from "./evaluate.ts";
 import { conditionalGoalRows, conditionalSection } from "./conditional_report.ts";
-import { ci, f, markdownTable, pv, wrapParagraph } from "./report_format.ts";
+import { ci, f, fGoal, markdownTable, pv, wrapParagraph } from "./report_format.ts";
 import {
   forecastsSection,
   nowcastSection,
@@ -56,7 +56,7 @@ function goalRows(report: EvaluationReport): string[][] {
     rows.push([
       `mean skill of \`best\` at ${h} h`,
       goal === undefined ? "none" : `>= ${goal}`,
-      f(mean),
+      goal === undefined ? f(mean) : fGoal(mean, goal),
       goal === undefined ? "" : ok(mean >= goal),
     ]);
   }
@@ -64,7 +64,7 @@ function goalRows(report: EvaluationReport): string[][] {
   rows.push([
     `lowest skill of \`best\` (${low.target}, ${low.horizon_h} h)`,
     `>= ${GOALS.minSkill}`,
-    f(low.skill),
+    fGoal(low.skill, GOALS.minSkill),
     ok(low.skill >= GOALS.minSkill),
   ]);
   const cov = best.map((r) => r.interval_coverage);

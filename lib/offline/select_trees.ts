@@ -26,17 +26,28 @@ import {
 } from "./select.ts";
 import { bestPair, CHANGE_WEIGHTS, TREE_WEIGHTS } from "./select_change.ts";
 
-/** The candidates after the configuration without `trees`: all history, or twice the window. */
-export const TREES_CANDIDATES = [
+/**
+ * The candidates after the configuration without `trees`: all history, or twice the window, at
+ * `gbt.learningRate` (no `learningRate` here), and all history at 0.4 with lower learning rates.
+ */
+export const TREES_CANDIDATES: readonly {
+  trainWindowH: number | null;
+  rowSubsample: number;
+  learningRate?: number;
+}[] = [
   { trainWindowH: null, rowSubsample: 0.4 },
   { trainWindowH: null, rowSubsample: 0.8 },
   { trainWindowH: 5376, rowSubsample: 0.5 },
-] as const;
+  { trainWindowH: null, rowSubsample: 0.4, learningRate: 0.05 },
+  { trainWindowH: null, rowSubsample: 0.4, learningRate: 0.03 },
+  { trainWindowH: null, rowSubsample: 0.4, learningRate: 0.02 },
+];
 
 const CandidateSchema = z.strictObject({
   /** Null: all history. */
   train_window_h: z.number().int().nullable(),
   row_subsample: z.number(),
+  learning_rate: z.number(),
   /** True for the configuration without `walkForward.trees` (the trees on ridge's window). */
   baseline: z.boolean(),
   /** Seconds of the candidate's walk-forwards over the validation window (all horizons). */
@@ -85,6 +96,7 @@ export function selectTrees(
   const baseline = {
     trainWindowH: config.walkForward.trainWindowH,
     rowSubsample: config.gbt.rowSubsample,
+    learningRate: config.gbt.learningRate,
   };
   const candidates = [baseline, ...TREES_CANDIDATES].map((c, k) => {
     const withTrees: ForecastConfig = {
@@ -129,6 +141,7 @@ export function selectTrees(
     return {
       train_window_h: c.trainWindowH,
       row_subsample: c.rowSubsample,
+      learning_rate: c.learningRate ?? config.gbt.learningRate,
       baseline: k === 0,
       seconds: ms / 1000,
       mean_skill: config.horizonsH.map((h) => ({ horizon_h: h, skill: mean(h) })),

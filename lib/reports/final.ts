@@ -15,7 +15,7 @@ import type { EvaluationReport } from "../offline/evaluate.ts";
 import type { PreprocessingStats } from "./preprocessing.ts";
 import { monitorFigure, skillFigure } from "./final_figures.ts";
 import { int, type RealtimeInputs, SPEED_GOALS } from "./final_inputs.ts";
-import { modelSection, significant } from "./final_model.ts";
+import { modelSection, significant, skillText } from "./final_model.ts";
 import { realtimeSection } from "./final_realtime.ts";
 import { findingsOf } from "../analysis/findings.ts";
 import { esc, figureHtml, htmlPage, htmlTable } from "../render/html.ts";
@@ -262,7 +262,7 @@ function keyFindingsPart(c: ReportContext): string[] {
       ev === null
         ? "n/a"
         : `mean skill ${
-          x.forecast.horizonsH.map((h) => `${fmt(skill(h), 2)} at ${h} h`).join(", ")
+          x.forecast.horizonsH.map((h) => `${skillText(skill(h), h)} at ${h} h`).join(", ")
         } on the test window; ${significant(ev)}`
     }${
       w === undefined

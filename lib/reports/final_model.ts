@@ -9,6 +9,7 @@
 import type { EvaluationReport } from "../offline/evaluate.ts";
 import type { ResultRow } from "../offline/score.ts";
 import { GOALS } from "../offline/report.ts";
+import { fGoal } from "../offline/report_format.ts";
 import { htmlTable } from "../render/html.ts";
 import { note } from "./final_inputs.ts";
 import { dateOf, fmt } from "../render/markdown.ts";
@@ -66,7 +67,7 @@ function goalRows(r: EvaluationReport, best: ResultRow[], horizons: number[]): s
     return [
       `mean skill at ${h} h`,
       goal === undefined ? "none" : `≥ ${goal}`,
-      fmt(mean, 3),
+      goal === undefined ? fmt(mean, 3) : fGoal(mean, goal),
       goal === undefined ? "" : mean >= goal ? "met" : "missed",
     ];
   });
@@ -79,7 +80,7 @@ function goalRows(r: EvaluationReport, best: ResultRow[], horizons: number[]): s
     [
       `lowest skill (${low.target}, ${low.horizon_h} h)`,
       `≥ ${GOALS.minSkill}`,
-      fmt(low.skill, 3),
+      fGoal(low.skill, GOALS.minSkill),
       low.skill >= GOALS.minSkill ? "met" : "missed",
     ],
     [
@@ -188,4 +189,12 @@ export function significant(r: EvaluationReport): string {
   const p = (x: (typeof best)[number]) => x.dm?.p_value_holm ?? x.dm?.p_value ?? NaN;
   const n = best.filter((x) => p(x) < 0.05 && x.skill > 0).length;
   return `${n} of ${best.length} pollutant-horizon pairs better than it at the 5 % level (Diebold-Mariano, Holm-adjusted)`;
+}
+
+/** A mean skill for the summary: 2 decimals, more when 2 would print its goal while it is not the goal. */
+export function skillText(v: number, h: number): string {
+  const goal = GOALS.meanSkill[h];
+  return goal === undefined || Number(fmt(v, 2)) !== goal || v === goal
+    ? fmt(v, 2)
+    : fGoal(v, goal);
 }

@@ -37,12 +37,15 @@ async function oneWindowConfig(): Promise<ForecastConfig> {
   return { ...small, walkForward: walk };
 }
 
-/** The small config with the trees on all history at row subsample 0.5 (ridge: 1,000 h). */
+/** The small config with the trees on all history at row subsample 0.5, learning rate 0.05. */
 async function treesConfig(): Promise<ForecastConfig> {
   const small = await oneWindowConfig();
   return {
     ...small,
-    walkForward: { ...small.walkForward, trees: { trainWindowH: null, rowSubsample: 0.5 } },
+    walkForward: {
+      ...small.walkForward,
+      trees: { trainWindowH: null, rowSubsample: 0.5, learningRate: 0.05 },
+    },
   };
 }
 
@@ -71,7 +74,7 @@ Deno.test("walk-forward: ridge keeps its window, the trees (level and change) fi
   const treesAlone = run(config, 6, {
     trees: null,
     trainWindowH: null,
-    gbt: { ...config.gbt, rowSubsample: 0.5 },
+    gbt: { ...config.gbt, rowSubsample: 0.5, learningRate: 0.05 },
   });
   // without walkForward.trees (the defaults) the walk-forward is the one without `trees`
   const absent = run(await oneWindowConfig(), 6);
