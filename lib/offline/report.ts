@@ -56,7 +56,7 @@ function goalRows(report: EvaluationReport): string[][] {
     rows.push([
       `mean skill of \`best\` at ${h} h`,
       goal === undefined ? "none" : `>= ${goal}`,
-      goal === undefined ? f(mean) : fGoal(mean, goal),
+      fGoal(mean, goal),
       goal === undefined ? "" : ok(mean >= goal),
     ]);
   }

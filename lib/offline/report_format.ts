@@ -43,10 +43,10 @@ export const f = (
 ): string => (Number.isFinite(v) ? v.toFixed(digits) : "n/a");
 /**
  * `v` against a goal: 3 decimals, or 4 when 3 would print the goal itself while `v` is not it
- * (0.1598 against ">= 0.16" would read "0.160, missed").
+ * (0.1598 against ">= 0.16" would read "0.160, missed"); without a goal, 3 decimals.
  */
-export const fGoal = (v: number, goal: number): string =>
-  v !== goal && Number(f(v)) === goal ? f(v, 4) : f(v);
+export const fGoal = (v: number, goal: number | undefined): string =>
+  goal !== undefined && v !== goal && Number(f(v)) === goal ? f(v, 4) : f(v);
 /** A 95 % interval after a value, or nothing. */
 export const ci = (
   c: [number, number] | null,

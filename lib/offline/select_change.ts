@@ -24,11 +24,11 @@ import {
 } from "./select.ts";
 
 /** The trees' weights in the change blend the search tries. */
-export const TREE_WEIGHTS = [0, 0.25, 0.5, 0.75, 1];
+const TREE_WEIGHTS = [0, 0.25, 0.5, 0.75, 1];
 /** u: below 1, so the level blend always stands in where the change blend has no value. */
 export const CHANGE_WEIGHTS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9];
 /** v, as SARIMA's own search. */
-export const SARIMA_WEIGHTS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
+const SARIMA_WEIGHTS = [0, 0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1];
 
 /** One target and horizon of the search. */
 const ChangeChoiceSchema = z.strictObject({
@@ -89,6 +89,16 @@ function combined(
   });
 }
 
+/** The weight in `TREE_WEIGHTS` whose blend of `a` and `b` has the lowest MAE against `obs`. */
+export function bestWeight(
+  a: Float64Array,
+  b: Float64Array,
+  obs: Float64Array,
+): { w: number; m: number } {
+  return TREE_WEIGHTS.map((w) => ({ w, m: mae(blend(a, b, w), obs) }))
+    .reduce((p, q) => (q.m < p.m ? q : p));
+}
+
 /** The lowest validation MAE over `u` x `v`. */
 export function bestPair(
   obs: Float64Array,
@@ -135,11 +145,7 @@ export function selectChange(
       const key = String(h);
       const level = blend(run.ridge, run.gbt, gbtWeightOf(config, target, key));
       const sar = sarima[s]!.get(h)!;
-      const wc = TREE_WEIGHTS.map((w) => ({
-        w,
-        m: mae(blend(run.change!.ridge, run.change!.gbt, w), obs),
-      }))
-        .reduce((a, b) => (b.m < a.m ? b : a));
+      const wc = bestWeight(run.change!.ridge, run.change!.gbt, obs);
       const change = blend(run.change!.ridge, run.change!.gbt, wc.w);
       const before = mae(combined(level, change, sar, 0, sarimaWeightOf(config, target, key)), obs);
       const levelOnly = bestPair(obs, level, change, sar, [0]);

@@ -14,7 +14,6 @@
 import { z } from "zod";
 import { fieldOf, type HourlySeries } from "../features/mod.ts";
 import type { SarimaEngine } from "../models/mod.ts";
-import { mae } from "../scoring/mod.ts";
 import type { ForecastConfig } from "./forecast_config.ts";
 import { blend } from "./evaluation_window.ts";
 import {
@@ -24,7 +23,7 @@ import {
   validationSpanOf,
   walkForwardOnSpan,
 } from "./select.ts";
-import { bestPair, CHANGE_WEIGHTS, TREE_WEIGHTS } from "./select_change.ts";
+import { bestPair, bestWeight, CHANGE_WEIGHTS } from "./select_change.ts";
 
 /**
  * The candidates after the configuration without `trees`: all history, or twice the window, at
@@ -73,12 +72,6 @@ export const TreesSelectionSchema = z.strictObject({
 
 /** What `deno task evaluate --select --trees` writes. */
 export type TreesSelection = z.infer<typeof TreesSelectionSchema>;
-
-/** The weight in `TREE_WEIGHTS` whose blend of `a` and `b` has the lowest MAE. */
-function bestWeight(a: Float64Array, b: Float64Array, obs: Float64Array) {
-  return TREE_WEIGHTS.map((w) => ({ w, m: mae(blend(a, b, w), obs) }))
-    .reduce((p, q) => (q.m < p.m ? q : p));
-}
 
 /** Runs the search; `clock` (milliseconds) times each candidate's walk-forwards. */
 export function selectTrees(

@@ -99,6 +99,7 @@ export function trainModels(
         ? fitTarget(config, target, key, t, {
           ridge: oldestFor(config.walkForward.trainWindowH),
           trees: oldestFor(trees.trainWindowH),
+          gbt: trees.gbt,
         })
         : fitNowcast(config, options, t);
       for (const fit of fits) {
@@ -222,24 +223,25 @@ function fromHour(
 /**
  * The fits of one target at one forecast horizon: ridge and trees on the level, weighted
  * (1 - u) x their blend, and where the change models' weight u > 0 the change models, weighted
- * u x theirs.
+ * u x theirs. `own`: the first target hour of ridge's rows and of the trees' (their windows
+ * differ with `walkForward.trees`), and the trees' parameters.
  */
 function fitTarget(
   config: ForecastConfig,
   target: string,
   key: string,
   t: TargetRows,
-  oldest: { ridge: number; trees: number },
+  own: { ridge: number; trees: number; gbt: ForecastConfig["gbt"] },
 ): Fit[] {
   const h = Number(key);
   const rowsOf = (all: Fitted) => ({
-    ridge: fromHour(all, t.features, h, oldest.ridge),
-    trees: fromHour(all, t.features, h, oldest.trees),
+    ridge: fromHour(all, t.features, h, own.ridge),
+    trees: fromHour(all, t.features, h, own.trees),
   });
   const level = rowsOf(t);
   const trees = {
     binned: binMatrix(takeRows(t.x, level.trees.window), config.gbt.maxBins),
-    gbt: forecastTreesOf(config).gbt,
+    gbt: own.gbt,
   };
   const u = changeWeightOf(config, target, key);
   const w = gbtWeightOf(config, target, key);

@@ -67,7 +67,7 @@ function goalRows(r: EvaluationReport, best: ResultRow[], horizons: number[]): s
     return [
       `mean skill at ${h} h`,
       goal === undefined ? "none" : `≥ ${goal}`,
-      goal === undefined ? fmt(mean, 3) : fGoal(mean, goal),
+      fGoal(mean, goal),
       goal === undefined ? "" : mean >= goal ? "met" : "missed",
     ];
   });
