@@ -17,6 +17,16 @@
  */
 import { classify } from "../scoring/mod.ts";
 import { lastObserved } from "../models/mod.ts";
+import {
+  type Combination,
+  COMBINATIONS,
+  type ExceedanceOptions,
+  ResidualExceedance,
+  type WarningDecision,
+  warns,
+} from "../scoring/exceedance.ts";
+
+export { type Combination, COMBINATIONS };
 
 /** One row of `warning_no2_200.by_lead_h`. */
 export interface WarningLeadRow {
@@ -49,23 +59,8 @@ export interface WarningEpisodes {
   persistence_median_lead_h: number | null;
 }
 
-/**
- * How the probability rule is combined with persistence (NO2 above the threshold at t): alone,
- * either one, or both. Chosen on validation with the cut-off.
- */
-export const COMBINATIONS = [
-  "probability",
-  "probability_or_persistence",
-  "probability_and_persistence",
-] as const;
-/** One of {@linkcode COMBINATIONS}. */
-export type Combination = typeof COMBINATIONS[number];
-
 /** Settings of the warning rule. */
-export interface WarningRuleOptions {
-  readonly threshold: number;
-  readonly residualWindowH: number;
-  readonly minResiduals: number;
+export interface WarningRuleOptions extends ExceedanceOptions {
   /** Candidate cut-offs, searched on validation. */
   readonly cutoffs: readonly number[];
 }
@@ -81,22 +76,12 @@ export function exceedanceProbability(
   options: WarningRuleOptions,
 ): Float64Array {
   const out = new Float64Array(y.length).fill(NaN);
-  const ring = new Float64Array(options.residualWindowH);
-  let size = 0, head = 0;
-  const limit = Math.log1p(options.threshold);
+  const errors = new ResidualExceedance(options);
   for (let t = 0; t < y.length; t++) {
     const s = t - leadH;
-    if (s >= 0 && y[t] === y[t] && forecast[s] === forecast[s]) {
-      ring[head] = Math.log1p(y[t]!) - Math.log1p(Math.max(0, forecast[s]!));
-      head = (head + 1) % ring.length;
-      size = Math.min(size + 1, ring.length);
-    }
-    const f = forecast[t]!;
-    if (f !== f || size < options.minResiduals) continue;
-    const base = Math.log1p(Math.max(0, f));
-    let above = 0;
-    for (let k = 0; k < size; k++) if (base + ring[k]! > limit) above++;
-    out[t] = above / size;
+    // a residual counts from the hour its target is observed, before that hour's forecast
+    if (s >= 0 && y[t] === y[t] && forecast[s] === forecast[s]) errors.add(y[t]!, forecast[s]!);
+    out[t] = errors.probability(forecast[t]!);
   }
   return out;
 }
@@ -121,7 +106,7 @@ function scoreAt(
   y: Float64Array,
   probability: Float64Array,
   leadH: number,
-  rule: { cutoff: number; combination: Combination },
+  rule: WarningDecision,
   threshold: number,
   hours: readonly number[],
 ) {
@@ -135,15 +120,10 @@ function scoreAt(
 function warnRule(
   y: Float64Array,
   probability: Float64Array,
-  rule: { cutoff: number; combination: Combination },
+  rule: WarningDecision,
   threshold: number,
 ): (t: number) => boolean {
-  return (t) => {
-    const p = probability[t]! >= rule.cutoff;
-    if (rule.combination === "probability") return p;
-    const now = lastObserved(y, t) > threshold;
-    return rule.combination === "probability_or_persistence" ? p || now : p && now;
-  };
+  return (t) => warns(probability[t]!, lastObserved(y, t), rule, threshold);
 }
 
 /**
