@@ -48,8 +48,15 @@ import {
   monitorSnapshotName,
   RealtimeForecaster,
   runForecaster,
+  servedWarningOf,
 } from "../lib/realtime/mod.ts";
-import { ALERTS_CONFIG_FILE, AlertsConfigSchema, PollutionAlerter } from "../lib/alerts/mod.ts";
+import {
+  ALERTS_CONFIG_FILE,
+  type AlertsConfig,
+  AlertsConfigSchema,
+  PollutionAlerter,
+  type ServedWarningRule,
+} from "../lib/alerts/mod.ts";
 import {
   type ExpectedErrors,
   type InputReference,
@@ -183,17 +190,38 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     MonitoringConfigSchema,
   );
   let expected: ExpectedErrors | null = null;
+  let served: ServedWarningRule | null = null;
   try {
     const json: unknown = JSON.parse(await Deno.readTextFile(EVALUATION_PATH));
     // the file's one schema first, as the model loader reads it
-    expected = loadExpectedErrors(
-      parseFileAs(EvaluationReportSchema, json, EVALUATION_PATH, EVALUATION_WRITER),
+    const evaluation = parseFileAs(
+      EvaluationReportSchema,
+      json,
+      EVALUATION_PATH,
+      EVALUATION_WRITER,
     );
+    expected = loadExpectedErrors(evaluation);
+    try {
+      served = servedWarningOf(evaluation, forecastConfig);
+      log.info("Early warnings of {field} > {threshold}: the evaluated rule at {leads} h ahead", {
+        field: served.field,
+        threshold: served.threshold,
+        leads: [...served.leads.keys()].join(", "),
+      });
+    } catch (error) {
+      log.warn(
+        "Early warnings from the intervals only: the evaluated rule is not served ({error})",
+        {
+          error: error instanceof Error ? error.message : String(error),
+        },
+      );
+    }
   } catch (error) {
-    log.warn("No offline expectation ({path}: {error}): live MAE is kept but not compared", {
-      path: EVALUATION_PATH,
-      error: String(error),
-    });
+    log.warn(
+      "No offline expectation ({path}: {error}): live MAE is kept but not compared, and early " +
+        "warnings come from the intervals only",
+      { path: EVALUATION_PATH, error: String(error) },
+    );
   }
   let reference: InputReference | null = null;
   const referencePath = join(modelDir, "reference.json");
@@ -218,7 +246,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   // this process's monitoring snapshot: members of one group each store their own
   const member = crypto.randomUUID().slice(0, 8);
   const observers: ForecastObserver[] = [
-    alerterObserver(new PollutionAlerter(alertsConfig)),
+    alerterObserver(alerterOf(alertsConfig, served, log)),
     monitorObserver(monitor, member),
   ];
   const groupId = values.group ?? settings.groupId;
@@ -316,4 +344,18 @@ function loseFirstAnswer(): () => void {
     lost = true;
     throw new Error("fault injection: the first commit's answer was lost (it did commit)");
   };
+}
+
+/** The alerter, serving the evaluated warning when its limit is in the alerts config. */
+function alerterOf(
+  config: AlertsConfig,
+  served: ServedWarningRule | null,
+  log: ReturnType<typeof getLogger>,
+): PollutionAlerter {
+  try {
+    return new PollutionAlerter(config, { served });
+  } catch (error) {
+    log.warn("Early warnings from the intervals only: {error}", { error: String(error) });
+    return new PollutionAlerter(config);
+  }
 }

@@ -32,6 +32,10 @@ export class StationState {
   readonly batchP: Float64Array;
   /** Per limit: index of the record that gave `batchP`. */
   readonly batchRecord: Int32Array;
+  /** Per limit: that record's verdict, 2 warn, 1 hold (between the clear and warning levels), 0 clear. */
+  readonly batchLevel: Int8Array;
+  /** Per limit: the probability level that verdict was judged against. */
+  readonly batchCut: Float64Array;
   /** Per limit: the call mark `batchP` belongs to. */
   readonly batchMark: Float64Array;
   /**
@@ -77,6 +81,8 @@ export class StationState {
     this.validHours = new Int32Array(limits);
     this.batchP = new Float64Array(limits);
     this.batchRecord = new Int32Array(limits);
+    this.batchLevel = new Int8Array(limits);
+    this.batchCut = new Float64Array(limits);
     this.batchMark = new Float64Array(limits).fill(-1);
     this.pendingTarget = new Float64Array(limits).fill(-Infinity);
   }

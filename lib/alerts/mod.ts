@@ -41,3 +41,10 @@ export {
 } from "./alerts_config.ts";
 export { exceedanceProbability, normalCdf, Z90 } from "./probability.ts";
 export { PollutionAlerter } from "./pollution.ts";
+export {
+  type EvaluatedLead,
+  type ServedJudgement,
+  type ServedWarningRule,
+  servedWarningRule,
+  ServedWarnings,
+} from "./served_warning.ts";

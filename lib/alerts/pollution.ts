@@ -1,7 +1,9 @@
 /**
  * The pollution alerter: measured exceedances of EU limit values and WHO
  * guideline levels from clean readings, and early warnings from forecasts
- * whose 90 % interval makes crossing a limit likely (docs/alerts.md).
+ * whose 90 % interval makes crossing a limit likely, or, for the limit of
+ * the evaluated warning when it is served, when that rule warns
+ * (lib/alerts/served_warning.ts; docs/alerts.md).
  *
  * Pure and incremental: no `Deno.*`, no I/O, no wall clock. Event time comes
  * from the readings and forecasts, so a replay raises the same alerts with
@@ -11,39 +13,19 @@
  *
  * @module
  */
-import type { Alert, AlertSeverity } from "../records/alert.ts";
+import type { Alert } from "../records/alert.ts";
 import type { CleanReading } from "../records/clean.ts";
 import type { ForecastRecord } from "../records/forecast.ts";
 import type { MeasurementField } from "../records/reading.ts";
 import { AlertBook, alertId, type Transition } from "./book.ts";
-import { type AlertsConfig, AVERAGING_HOURS, type Limit } from "./alerts_config.ts";
-import { exceedanceProbability } from "./probability.ts";
+import type { AlertsConfig } from "./alerts_config.ts";
+import { type Compiled, compileLimit, intervalProbability } from "./_limits.ts";
 import { hourOf, StationState } from "./_station.ts";
 import { exceedanceAlert, iso, supersededAlert, warningAlert, warningWindow } from "./_emit.ts";
+import { type ServedJudgement, type ServedWarningRule, ServedWarnings } from "./served_warning.ts";
 
 const HOUR_MS = 3_600_000;
 const NONE: readonly Alert[] = Object.freeze([]);
-
-/** A limit prepared for the hot path. */
-interface Compiled {
-  readonly index: number;
-  readonly limit: Limit;
-  /** Index of the limit's field among the station ring's fields. */
-  readonly f: number;
-  readonly hours: number;
-  readonly minValid: number;
-  readonly threshold: number;
-  /** A firing exceedance resolves below this. */
-  readonly clearBelow: number;
-  /** Severity of the early warning: one level below the limit's. */
-  readonly warning: AlertSeverity;
-}
-
-const LOWER: Record<AlertSeverity, AlertSeverity> = {
-  critical: "warning",
-  warning: "info",
-  info: "info",
-};
 
 /**
  * Raises `exceedance` and `early_warning` alerts per station and limit. One
@@ -69,30 +51,21 @@ export class PollutionAlerter {
   readonly #book: AlertBook;
   readonly #stations = new Map<string, StationState>();
   readonly #touched: StationState[] = [];
+  readonly #served: ServedWarnings | null;
+  /** Index of the limit the served rule warns of (-1: none). */
+  readonly #servedLimit: number;
   #mark = 0;
 
-  /** An alerter with no state, judging the limits of `config` (`config/alerts.json`). */
-  constructor(config: AlertsConfig) {
+  /**
+   * An alerter with no state, judging the limits of `config` (`config/alerts.json`); with
+   * `served`, the early warnings of the 1-hour limit of its field and threshold follow the
+   * evaluated rule (a TypeError when `config` has no such limit with `earlyWarning`).
+   */
+  constructor(config: AlertsConfig, options: { served?: ServedWarningRule | null } = {}) {
     this.#config = config;
     const fields = [...new Set(config.limits.map((l) => l.field))];
     this.#fields = fields;
-    this.#limits = config.limits.map((limit, index): Compiled => {
-      const hours = AVERAGING_HOURS[limit.averaging];
-      return {
-        index,
-        limit,
-        f: fields.indexOf(limit.field),
-        hours,
-        minValid: hours === 8
-          ? config.minValidHours["8h"]
-          : hours === 24
-          ? config.minValidHours["24h"]
-          : 1,
-        threshold: limit.threshold,
-        clearBelow: limit.threshold * (1 - config.hysteresis.fraction),
-        warning: LOWER[limit.severity],
-      };
-    });
+    this.#limits = config.limits.map((limit, index) => compileLimit(config, fields, limit, index));
     this.#warned = this.#limits.filter((c) => c.limit.earlyWarning);
     const byField = new Map<string, Compiled[]>();
     for (const c of this.#warned) {
@@ -100,6 +73,24 @@ export class PollutionAlerter {
     }
     this.#warnedByField = byField;
     this.#book = new AlertBook(config.cooldown.hours, { cooldownFrom: "resolved" });
+    const rule = options.served ?? null;
+    this.#served = rule === null ? null : new ServedWarnings(rule);
+    this.#servedLimit = rule === null
+      ? -1
+      : this.#warned.find((c) =>
+        c.hours === 1 && c.limit.field === rule.field && c.threshold === rule.threshold
+      )?.index ?? NaN;
+    if (this.#servedLimit !== this.#servedLimit) {
+      throw new TypeError(
+        `the served warning (${rule!.field} > ${rule!.threshold}) matches no 1-hour limit with ` +
+          "earlyWarning in the alerts config",
+      );
+    }
+  }
+
+  /** Hours of stored history a warm start should give a station (the served rule's window). */
+  get warmHours(): number {
+    return this.#served?.warmHours ?? 24;
   }
 
   /** Stations seen since the start (or the last reset). */
@@ -117,6 +108,7 @@ export class PollutionAlerter {
     this.#stations.clear();
     this.#book.clear();
     this.#touched.length = 0;
+    this.#served?.reset();
   }
 
   /**
@@ -133,15 +125,21 @@ export class PollutionAlerter {
   /**
    * Warm start of one station: forgets that station's values and episodes
    * only (the others keep theirs), then replays its stored readings (oldest
-   * first) silently, as {@linkcode restore} does. Readings of other stations
-   * in `history` are ignored.
+   * first) silently, as {@linkcode restore} does, and rebuilds the served
+   * rule's residuals from them and the stored `forecasts` made from them.
+   * Readings and forecasts of other stations are ignored.
    */
-  restoreStation(stationId: string, history: Iterable<CleanReading>): void {
+  restoreStation(
+    stationId: string,
+    history: readonly CleanReading[],
+    forecasts: readonly ForecastRecord[] = [],
+  ): void {
     this.#stations.delete(stationId);
     this.#book.forget(stationId);
     for (const reading of history) {
       if (reading.station_id === stationId) this.#observe(reading, 0, false);
     }
+    this.#served?.warm(stationId, history, forecasts);
   }
 
   /**
@@ -178,25 +176,35 @@ export class PollutionAlerter {
         st.forecastHour = r.ts === st.latestTs ? st.latestHour : hourOf(Date.parse(r.ts));
       }
       const made = st.forecastHour, target = made + r.horizon_h;
+      const served: ServedJudgement | null = this.#served?.judge(r, made) ?? null;
       if (!(target > st.latestHour)) continue;
       for (let k = 0; k < limits.length; k++) {
         const c = limits[k]!, i = c.index;
-        const p = c.hours === 1
-          ? exceedanceProbability(value, interval.lower, interval.upper, c.threshold)
-          : this.#meanProbability(st, c, value, interval.lower, interval.upper, target);
-        if (p !== p) continue;
-        if (p >= probability) {
+        let p: number, level: number, cut: number;
+        if (i === this.#servedLimit) {
+          // the evaluated rule: judged where it has a probability, as evaluate scores it
+          if (served === null || served.p !== served.p) continue;
+          p = served.p, level = served.warn ? 2 : 0, cut = served.cutoff;
+        } else {
+          p = intervalProbability(st, c, value, interval, target);
+          if (p !== p) continue;
+          level = p >= probability ? 2 : p < clearProbability ? 0 : 1;
+          cut = level === 0 ? clearProbability : probability;
+        }
+        if (level === 2) {
           if (target > st.pendingTarget[i]!) st.pendingTarget[i] = target;
-        } else if (p < clearProbability && target === st.pendingTarget[i]) {
+        } else if (level === 0 && target === st.pendingTarget[i]) {
           st.pendingTarget[i] = -Infinity; // the warned hour, re-forecast low
         }
-        if (st.batchMark[i] !== mark) {
+        if (
+          st.batchMark[i] !== mark || level > st.batchLevel[i]! ||
+          (level === st.batchLevel[i] && p > st.batchP[i]!)
+        ) {
           st.batchMark[i] = mark;
           st.batchP[i] = p;
           st.batchRecord[i] = j;
-        } else if (p > st.batchP[i]!) {
-          st.batchP[i] = p;
-          st.batchRecord[i] = j;
+          st.batchLevel[i] = level;
+          st.batchCut[i] = cut;
         }
         if (st.touchedMark !== mark) {
           st.touchedMark = mark;
@@ -228,6 +236,7 @@ export class PollutionAlerter {
   #observe(reading: CleanReading, nowMs: number, emit: boolean): Alert[] | null {
     const st = this.#station(reading.station_id);
     const hour = hourOf(reading.ts_utc_ms);
+    if (emit) this.#served?.observe(reading.station_id, hour, reading.measurements);
     if (st.place(hour, reading.ts) === "too_late") return null;
     st.write(hour, reading.measurements, this.#fields);
     const latest = st.latestHour; // the book's clock: hours of event time
@@ -249,31 +258,6 @@ export class PollutionAlerter {
       if (t !== "none") out = this.#exceedance(out, st, c, t, latest, nowMs, emit);
     }
     return out;
-  }
-
-  /**
-   * P(mean ending at `target` > threshold), the mean combining observed hours
-   * with the forecast F (`StationState.forecastMean`): it is `(a + b·F) / n`,
-   * linear in F, so P(mean > T) = P(F > (n·T − a) / b) under the forecast's
-   * distribution; the errors of the interpolated hours are taken as fully
-   * correlated with the forecast's. NaN with fewer than the minimum valid hours.
-   */
-  #meanProbability(
-    st: StationState,
-    c: Compiled,
-    value: number,
-    lower: number,
-    upper: number,
-    target: number,
-  ): number {
-    const n = st.forecastMean(c.f, c.hours, target);
-    if (n < c.minValid) return NaN;
-    return exceedanceProbability(
-      value,
-      lower,
-      upper,
-      (n * c.threshold - st.forecastA) / st.forecastB,
-    );
   }
 
   #exceedance(
@@ -313,7 +297,9 @@ export class PollutionAlerter {
         limit,
         stationId,
         p: st.batchP[i]!,
-        threshold: this.#config.earlyWarning.probability,
+        threshold: i === this.#servedLimit
+          ? st.batchCut[i]!
+          : this.#config.earlyWarning.probability,
         window: st.warned[i]!,
         exceedanceId: episode.id,
         ts: st.latestTs,
@@ -330,10 +316,10 @@ export class PollutionAlerter {
     records: readonly ForecastRecord[],
     nowMs: number,
   ): Alert[] | null {
-    const scope = st.scope, i = c.index, ew = this.#config.earlyWarning;
+    const scope = st.scope, i = c.index;
     if (scope.episodes[2 * i]?.firing === true) return out; // the exceedance is already measured
-    const p = st.batchP[i]!;
-    const severity = p >= ew.probability ? c.warning : p < ew.clearProbability ? null : undefined;
+    const p = st.batchP[i]!, level = st.batchLevel[i]!;
+    const severity = level === 2 ? c.warning : level === 0 ? null : undefined;
     if (severity === undefined) return out;
     // A warned hour not yet observed nor re-forecast low keeps the warning, even when this
     // call's horizons (1, 6, 24 h) no longer reach it.
@@ -360,7 +346,7 @@ export class PollutionAlerter {
       severity: episode.severity,
       firing: t !== "resolved",
       p,
-      threshold: t === "resolved" ? ew.clearProbability : ew.probability,
+      threshold: st.batchCut[i]!,
       record: r,
       mean,
       nowMs,

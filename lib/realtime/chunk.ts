@@ -209,27 +209,41 @@ export class ChunkProcessor {
     for (const { reading: r } of valid) {
       if (!firstMs.has(r.station_id)) firstMs.set(r.station_id, r.ts_utc_ms);
     }
+    const engine = this.#engine;
+    // the engine's span, or longer when an observer asks for more (the served warning's residuals)
+    const observerH = Math.max(0, ...this.#observers.map((o) => o.warmHours ?? 0));
+    const readingsH = Math.max(engine.historyH, observerH);
     for (const [stationId, t] of firstMs) {
-      if (this.#engine.knows(stationId)) continue;
+      if (engine.knows(stationId)) continue;
       const history = await store.readings({
         station_id: stationId,
-        from_ms: t - this.#engine.historyH * HOUR_MS,
+        from_ms: t - readingsH * HOUR_MS,
         to_ms: t,
       });
-      // the interval calibrations replay the span's forecasts, the observers the last day's
-      const spanForecasts = await store.forecasts({
+      // the interval calibrations replay the span's forecasts, the monitor the last day's
+      const engineForecastsMs = engine.recalibrates ? engine.historyH * HOUR_MS : WARM_FORECASTS_MS;
+      const span = await store.forecasts({
         station_id: stationId,
-        from_ms: t -
-          (this.#engine.recalibrates ? this.#engine.historyH * HOUR_MS : WARM_FORECASTS_MS),
+        from_ms: t - Math.max(engineForecastsMs, observerH * HOUR_MS),
         to_ms: t,
       });
-      const past = spanForecasts.filter((f) => Date.parse(f.ts) >= t - WARM_FORECASTS_MS);
-      const seed = await this.#sarimaSeed(store, stationId, t - this.#engine.historyH * HOUR_MS);
-      const taken = this.#engine.warm(stationId, history, seed, {
-        forecasts: spanForecasts,
-        nextMs: t,
-      });
-      for (const o of this.#observers) o.warm?.(stationId, history, past);
+      const since = (list: readonly ForecastRecord[], ms: number) =>
+        list.filter((f) => Date.parse(f.ts) >= t - ms);
+      const engineFrom = t - engine.historyH * HOUR_MS;
+      const seed = await this.#sarimaSeed(store, stationId, engineFrom);
+      const taken = engine.warm(
+        stationId,
+        readingsH === engine.historyH ? history : history.filter((r) => r.ts_utc_ms >= engineFrom),
+        seed,
+        {
+          forecasts: observerH * HOUR_MS > engineForecastsMs
+            ? since(span, engineForecastsMs)
+            : span,
+          nextMs: t,
+        },
+      );
+      const past = since(span, WARM_FORECASTS_MS);
+      for (const o of this.#observers) o.warm?.(stationId, history, past, span);
       if (taken > 0) {
         out.counts.warm_started_stations++;
         out.counts.warm_start_readings += taken;

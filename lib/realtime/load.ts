@@ -14,6 +14,9 @@ import {
   EvaluationReportSchema,
 } from "../records/evaluation.ts";
 import { parseFileAs } from "../records/file.ts";
+import { fieldOfTarget } from "../records/forecast.ts";
+import { type ServedWarningRule, servedWarningRule } from "../alerts/served_warning.ts";
+import type { ForecastConfig } from "../offline/forecast_config.ts";
 import { assembleModels, type DeployedModels } from "./models.ts";
 import { compileSarima } from "./sarima_models.ts";
 
@@ -99,4 +102,33 @@ export async function modelsFromArtifacts(
     sarima: compiled,
     problems: [...models.problems, ...(compiled?.problems ?? [])],
   };
+}
+
+/**
+ * The early warning evaluate scored (`warning_no2_200.by_lead_h` of `evaluation`), to be served by
+ * the alerter at the leads the forecaster forecasts (`config.horizonsH`) with the settings of
+ * `config.warning`. Throws a TypeError saying why when it cannot be served as evaluated: its
+ * probability came from the ridge/trees blend (`warning.forecast` = `blend`), which the forecaster
+ * does not publish, or no lead is a forecast horizon.
+ */
+export function servedWarningOf(
+  evaluation: EvaluationReport,
+  config: Pick<ForecastConfig, "warning" | "horizonsH">,
+): ServedWarningRule {
+  const w = config.warning;
+  if (w.forecast !== "best") {
+    throw new TypeError(
+      `warning.forecast is "${w.forecast}": the evaluated probability is not the served forecast's`,
+    );
+  }
+  return servedWarningRule(
+    {
+      field: fieldOfTarget(w.target),
+      threshold: w.threshold,
+      residualWindowH: w.residualWindowH,
+      minResiduals: w.minResiduals,
+    },
+    evaluation.warning_no2_200.by_lead_h,
+    config.horizonsH,
+  );
 }

@@ -30,7 +30,7 @@ export {
   REALTIME_TARGETS,
   type RealtimeTarget,
 } from "./models.ts";
-export { loadDeployedModels, type LoadedModels } from "./load.ts";
+export { loadDeployedModels, type LoadedModels, servedWarningOf } from "./load.ts";
 export {
   blendWithSarima,
   type CompiledSarima,

@@ -16,12 +16,19 @@ export interface ForecastObserver {
   observe(reading: CleanReading, nowMs: number): readonly Alert[];
   /** The forecasts just made for a reading (the rows of its set). */
   forecasts(records: readonly ForecastRecord[], nowMs: number): readonly Alert[] | void;
-  /** Warm start of one station from the store, before its first reading in this process. */
+  /**
+   * Warm start of one station from the store, before its first reading in this process:
+   * its stored readings (at least {@linkcode warmHours} of them), the forecasts of its last day,
+   * and every stored forecast made from `history`.
+   */
   warm?(
     stationId: string,
     history: readonly CleanReading[],
     forecasts: readonly ForecastRecord[],
+    span: readonly ForecastRecord[],
   ): void;
+  /** Hours of stored readings and forecasts its warm start wants (the last day when absent). */
+  readonly warmHours?: number;
   /** Forgets all state (the uncommitted batch will be read again). */
   reset(): void;
   /**
@@ -50,14 +57,16 @@ export function monitorSnapshotName(member: string): string {
 
 /**
  * Pollution alerts; a warm start rebuilds one station's running means and
- * episodes from its stored readings, silently, and leaves the other stations'
+ * episodes from its stored readings, silently, and the served warning's
+ * residuals from them and the stored forecasts, and leaves the other stations'
  * alone (they may have been warmed just before it).
  */
 export function alerterObserver(alerter: PollutionAlerter): ForecastObserver {
   return {
     observe: (reading, nowMs) => alerter.observe(reading, nowMs),
     forecasts: (records, nowMs) => alerter.forecasts(records, nowMs),
-    warm: (stationId, history) => alerter.restoreStation(stationId, history),
+    warm: (stationId, history, _recent, span) => alerter.restoreStation(stationId, history, span),
+    warmHours: alerter.warmHours,
     reset: () => alerter.reset(),
   };
 }

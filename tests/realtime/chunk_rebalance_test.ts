@@ -14,7 +14,9 @@ import {
 import type { DeployedModels } from "../../lib/realtime/mod.ts";
 import { ChunkProcessor, type RawMessage } from "../../lib/realtime/chunk.ts";
 import { configWith, HOUR_MS, stationTs, T0 } from "../monitoring/_helpers.ts";
-import { encode, makeReading, RULES } from "../quality/_helpers.ts";
+import { encode, makeReading, position, RULES } from "../quality/_helpers.ts";
+import { validateMessage } from "../../lib/quality/mod.ts";
+import { MemoryStore } from "../../lib/storage/mod.ts";
 
 const NONE: DeployedModels = { blends: new Map(), halfWidths: new Map(), problems: [] };
 /** A short error window (the alerts a retained station keeps: tests/monitoring/merge_test.ts). */
@@ -113,3 +115,55 @@ Deno.test("a chunk that fails half-way forgets every station: its readings come 
   await assert.rejects(chunks.process("raw", 0, hours("a", 10, 19)), /the store went away/);
   assert.equal(monitor.stations, 0, "the readings before the failure were fed in");
 });
+
+Deno.test(
+  "a warm start gives an observer the hours it asks for (warmHours), the engine its own span",
+  async () => {
+    const store = new MemoryStore();
+    const first = new ChunkProcessor({
+      engine: new RealtimeForecaster(NONE, { utcOffsetMin: 60, warmupH: 24 }),
+      observers: [],
+      store,
+      rules: RULES,
+    });
+    for (let h = 0; h < 300; h += 50) {
+      const messages = hours("a", h, h + 49);
+      const out = await first.process("raw", 0, messages);
+      const readings = messages.map((m) => {
+        const result = validateMessage(
+          m.value,
+          { source: position(), key: "a", now: Date.now() },
+          RULES,
+        );
+        assert.ok(result.ok);
+        return result.reading;
+      });
+      await store.writeBatch({ readings, deadLetters: [], forecasts: out.stored.forecasts });
+    }
+    const seen: { history: number[]; recent: number; span: number[] } = {
+      history: [],
+      recent: 0,
+      span: [],
+    };
+    const spy: ForecastObserver = {
+      observe: () => [],
+      forecasts: () => {},
+      reset: () => {},
+      warmHours: 200,
+      warm: (_id, history, recent, span) => {
+        seen.history = history.map((r) => (r.ts_utc_ms - T0) / HOUR_MS);
+        seen.recent = recent.length;
+        seen.span = [...new Set(span.map((f) => (Date.parse(f.ts) - T0) / HOUR_MS))];
+      },
+    };
+    const engine = new RealtimeForecaster(NONE, { utcOffsetMin: 60, warmupH: 24 });
+    const second = new ChunkProcessor({ engine, observers: [spy], store, rules: RULES });
+    const out = await second.process("raw", 0, hours("a", 300, 300));
+    const range = (from: number, to: number) =>
+      Array.from({ length: to - from + 1 }, (_, i) => from + i);
+    assert.deepEqual(seen.history, range(100, 299)); // 200 hours, more than the engine's 169
+    assert.deepEqual(seen.span, range(100, 299));
+    assert.equal(seen.recent, 24 * 12); // the last day's forecasts: 24 readings x 12
+    assert.equal(out.counts.warm_start_readings, engine.historyH); // the engine took its own
+  },
+);
