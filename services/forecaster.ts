@@ -48,6 +48,7 @@ import {
   monitorSnapshotName,
   RealtimeForecaster,
   runForecaster,
+  SERVED_EVALUATION_PATH,
   servedWarningOf,
 } from "../lib/realtime/mod.ts";
 import {
@@ -112,7 +113,7 @@ const CLI = defineCommand({
 });
 
 /** Written by `deno task evaluate`: interval widths and the offline MAE live errors are compared with. */
-const EVALUATION_PATH = "var/evaluation.json";
+const EVALUATION_PATH = SERVED_EVALUATION_PATH;
 
 async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   await configureLogging();

@@ -20,6 +20,9 @@ import type { ForecastConfig } from "../offline/forecast_config.ts";
 import { assembleModels, type DeployedModels } from "./models.ts";
 import { compileSarima } from "./sarima_models.ts";
 
+/** The evaluation the forecaster serves from (interval half-widths, the early warning), from the working directory. */
+export const SERVED_EVALUATION_PATH = "var/evaluation.json";
+
 /** The deployed models plus what was found where. */
 export interface LoadedModels extends DeployedModels {
   artifacts: number;

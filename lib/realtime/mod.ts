@@ -30,7 +30,12 @@ export {
   REALTIME_TARGETS,
   type RealtimeTarget,
 } from "./models.ts";
-export { loadDeployedModels, type LoadedModels, servedWarningOf } from "./load.ts";
+export {
+  loadDeployedModels,
+  type LoadedModels,
+  SERVED_EVALUATION_PATH,
+  servedWarningOf,
+} from "./load.ts";
 export {
   blendWithSarima,
   type CompiledSarima,

@@ -197,6 +197,28 @@ export const ParityResultSchema = z.object({
     retrain: z.enum(["off", "wait", "background"]).optional(),
     /** Distinct model versions (training `createdAt`) among the scored live forecasts. */
     model_versions: z.array(z.string()).optional(),
+    /**
+     * The NO2 hourly limit's early warnings on the test window: raised live, and the store
+     * replayed through the alerter with each rule (lib/harness/bench/parity_warnings.ts); absent
+     * in files from before the evaluated warning was served.
+     */
+    early_warnings: z.object({
+      limit: z.string(),
+      /** The served rule's leads and cut-offs; null when the forecaster warned from intervals. */
+      served: z.object({ leads_h: z.array(z.number().int()), cutoffs: z.array(z.number()) })
+        .nullable(),
+      live_fired: z.number().int(),
+      /** Exceedance episodes starting in the test window. */
+      test_episodes: z.number().int(),
+      rules: z.array(z.object({
+        /** `interval` (split normal on the 90 % interval) or `served` (the evaluated rule). */
+        rule: z.string(),
+        fired: z.number().int(),
+        /** Episodes with an early warning of the limit firing at the hour before their first. */
+        episodes_warned_hour_before: z.number().int(),
+        test_hours_under_warning: z.number().int(),
+      })),
+    }).optional(),
     /** The forecaster's retraining events, from its stored `forecaster.models` snapshot. */
     retraining_events: z.array(z.object({
       block: z.number().int(),

@@ -27,6 +27,8 @@ import {
 } from "../../records/mod.ts";
 import type { ParityResult } from "../../records/bench.ts";
 import { openStore } from "../../storage/mod.ts";
+import type { ServedWarningRule } from "../../alerts/mod.ts";
+import { parityWarnings } from "./parity_warnings.ts";
 import { spawnTask } from "../tasks.ts";
 
 const log = getLogger(["airq", "bench"]);
@@ -55,6 +57,8 @@ export interface LiveOptions {
   testEndMs: number;
   /** The station's UTC offset, minutes. */
   utcOffsetMin: number;
+  /** The early-warning rule the forecaster serves (from the evaluation it reads); null: none. */
+  served: ServedWarningRule | null;
 }
 
 /** The live half's summary (`ParityResult["live"]`, before scoring) and the forecast sets read. */
@@ -206,6 +210,7 @@ export async function runLive(o: LiveOptions): Promise<LiveRun> {
       retrain: o.retrain,
       model_versions: [],
       retraining_events: run.events,
+      early_warnings: run.warnings,
     };
     return { live, sets };
   } finally {
@@ -268,7 +273,8 @@ async function replay(o: LiveOptions, config: KafkaConfig, dir: string, baseEnv:
     rawTopics[1]!,
   );
   const events = await retrainingEvents(db);
+  const warnings = await parityWarnings(db, o.served, o.testFromMs);
   // closed by every process, so the WAL is checkpointed into the file
   if (o.keepStore) await Deno.copyFile(db, o.keepStore);
-  return { testPrefix, history, consumed, replayed, forecaster, events };
+  return { testPrefix, history, consumed, replayed, forecaster, events, warnings };
 }

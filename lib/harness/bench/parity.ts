@@ -58,6 +58,8 @@ import {
   type RetrainMode,
 } from "../../records/mod.ts";
 import { runLive } from "./_parity_live.ts";
+import type { ServedWarningRule } from "../../alerts/mod.ts";
+import { SERVED_EVALUATION_PATH, servedWarningOf } from "../../realtime/load.ts";
 import { conditionalCoverage } from "../../offline/conditional_intervals.ts";
 import { intervalScore } from "../../scoring/mod.ts";
 
@@ -141,7 +143,15 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
   const testEndMs = series.startMs + (testTo + 1) * HOUR_MS;
   const trainRows = rows.filter((r) => r.epochMs < testFromMs).length;
 
-  const { live, sets } = await runLive({ ...o, trainRows, testFromMs, testEndMs, utcOffsetMin });
+  const served = await servedRule(config);
+  const { live, sets } = await runLive({
+    ...o,
+    trainRows,
+    testFromMs,
+    testEndMs,
+    utcOffsetMin,
+    served,
+  });
   const liveByKey = liveForecasts(sets, series);
 
   // 4. offline: evaluate's best, refit every week
@@ -349,5 +359,21 @@ class IntervalTally {
 
   get score(): number | null {
     return this.n > 0 ? this.#score / this.n : null;
+  }
+}
+
+/** The early-warning rule the forecaster will serve: from the evaluation it reads, as it does. */
+async function servedRule(config: ForecastConfig): Promise<ServedWarningRule | null> {
+  try {
+    const json: unknown = JSON.parse(await Deno.readTextFile(SERVED_EVALUATION_PATH));
+    const evaluation = parseFileAs(
+      EvaluationReportSchema,
+      json,
+      SERVED_EVALUATION_PATH,
+      EVALUATION_WRITER,
+    );
+    return servedWarningOf(evaluation, config);
+  } catch {
+    return null; // the forecaster then warns from the intervals only, and logs why
   }
 }
