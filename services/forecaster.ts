@@ -41,6 +41,7 @@ import { RETRAIN_MODES, type RetrainMode } from "../lib/records/mod.ts";
 import { Retrainer } from "../lib/realtime/retrainer.ts";
 import {
   alerterObserver,
+  EVALUATION_PATHS,
   type ForecastObserver,
   loadDeployedModels,
   loadSarimaModels,
@@ -48,7 +49,7 @@ import {
   monitorSnapshotName,
   RealtimeForecaster,
   runForecaster,
-  SERVED_EVALUATION_PATH,
+  servedEvaluationPath,
   servedWarningOf,
 } from "../lib/realtime/mod.ts";
 import {
@@ -113,7 +114,6 @@ const CLI = defineCommand({
 });
 
 /** Written by `deno task evaluate`: interval widths and the offline MAE live errors are compared with. */
-const EVALUATION_PATH = SERVED_EVALUATION_PATH;
 
 async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   await configureLogging();
@@ -153,6 +153,9 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const db = storeTarget(values.db, consumerConfig.db);
   const utcOffsetMin = offsetMinutes(forecastConfig.utcOffset);
   const modelDir = values.models ?? forecastConfig.modelDir;
+  // the latest evaluate run's, else the committed one (a fresh clone): intervals, warning, expected MAE
+  const EVALUATION_PATH = await servedEvaluationPath() ?? EVALUATION_PATHS[0];
+  log.info("Serving the evaluation in {path}", { path: EVALUATION_PATH });
   const models = await loadDeployedModels(modelDir, EVALUATION_PATH, utcOffsetMin);
   for (const problem of models.problems) log.warn("Models: {problem}", { problem });
   if (models.blends.size === 0) {

@@ -53,6 +53,7 @@ import { env, println } from "../lib/cli/io.ts";
 import { envPath } from "../lib/cli/paths.ts";
 import { type ArgsOf, defineCommand, opt, runCommand, writeJson } from "../lib/cli/command.ts";
 import { configureLogging } from "../lib/log.ts";
+import { servedEvaluationPath } from "../lib/realtime/load.ts";
 
 const CLI = defineCommand({
   task: "bench",
@@ -126,7 +127,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const result = name === "parity"
     ? await benchParity({
       ...common,
-      evaluationPath: values.evaluation ?? await evaluationPath(),
+      evaluationPath: values.evaluation ?? await servedEvaluationPath(),
       retrain: values.retrain,
       keepStore: values["keep-store"] ?? null,
     })
@@ -156,14 +157,6 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     println(`wrote ${values.json.path}`);
   } else println(JSON.stringify(checked, null, 2));
   return 0;
-}
-
-/** The evaluation JSON for the parity cross-check when none is given: var/'s, or the committed copy. */
-async function evaluationPath(): Promise<string | null> {
-  for (const path of ["var/evaluation.json", "docs/reports/evaluation.json"]) {
-    if (await Deno.stat(path).then(() => true, () => false)) return path;
-  }
-  return null;
 }
 
 if (import.meta.main) await runCommand(CLI, main);

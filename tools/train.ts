@@ -42,6 +42,7 @@ import {
   ExpectedMaeSchema,
   parseFileAs,
 } from "../lib/records/mod.ts";
+import { EVALUATION_PATHS } from "../lib/realtime/load.ts";
 
 const CLI = defineCommand({
   task: "train",
@@ -152,9 +153,6 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   }
   return 0;
 }
-
-/** Where the walk-forward evaluation is read from: the latest run's, else the committed one. */
-const EVALUATION_PATHS = ["var/evaluation.json", "docs/reports/evaluation.json"];
 
 /**
  * The offline MAE this training's models are expected to have live: evaluate's

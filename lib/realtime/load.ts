@@ -20,8 +20,21 @@ import type { ForecastConfig } from "../offline/forecast_config.ts";
 import { assembleModels, type DeployedModels } from "./models.ts";
 import { compileSarima } from "./sarima_models.ts";
 
-/** The evaluation the forecaster serves from (interval half-widths, the early warning), from the working directory. */
-export const SERVED_EVALUATION_PATH = "var/evaluation.json";
+/**
+ * Where the evaluation that the forecaster serves from (interval half-widths and their rule, the
+ * early warning, the expected MAE) is read, relative to the working directory, in order: the latest
+ * `deno task evaluate --json var/evaluation.json`, else the committed evaluation of the committed
+ * configuration (a fresh clone, whose `deno task train` fits that configuration).
+ */
+export const EVALUATION_PATHS = ["var/evaluation.json", "docs/reports/evaluation.json"] as const;
+
+/** The first of {@linkcode EVALUATION_PATHS} that exists; null when none does. */
+export async function servedEvaluationPath(): Promise<string | null> {
+  for (const path of EVALUATION_PATHS) {
+    if (await Deno.stat(path).then(() => true, () => false)) return path;
+  }
+  return null;
+}
 
 /** The deployed models plus what was found where. */
 export interface LoadedModels extends DeployedModels {

@@ -31,9 +31,10 @@ export {
   type RealtimeTarget,
 } from "./models.ts";
 export {
+  EVALUATION_PATHS,
   loadDeployedModels,
   type LoadedModels,
-  SERVED_EVALUATION_PATH,
+  servedEvaluationPath,
   servedWarningOf,
 } from "./load.ts";
 export {

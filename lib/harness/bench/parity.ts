@@ -59,7 +59,7 @@ import {
 } from "../../records/mod.ts";
 import { runLive } from "./_parity_live.ts";
 import type { ServedWarningRule } from "../../alerts/mod.ts";
-import { SERVED_EVALUATION_PATH, servedWarningOf } from "../../realtime/load.ts";
+import { servedEvaluationPath, servedWarningOf } from "../../realtime/load.ts";
 import { conditionalCoverage } from "../../offline/conditional_intervals.ts";
 import { intervalScore } from "../../scoring/mod.ts";
 
@@ -364,15 +364,14 @@ class IntervalTally {
 
 /** The early-warning rule the forecaster will serve: from the evaluation it reads, as it does. */
 async function servedRule(config: ForecastConfig): Promise<ServedWarningRule | null> {
+  const path = await servedEvaluationPath();
+  if (path === null) return null;
   try {
-    const json: unknown = JSON.parse(await Deno.readTextFile(SERVED_EVALUATION_PATH));
-    const evaluation = parseFileAs(
-      EvaluationReportSchema,
-      json,
-      SERVED_EVALUATION_PATH,
-      EVALUATION_WRITER,
+    const json: unknown = JSON.parse(await Deno.readTextFile(path));
+    return servedWarningOf(
+      parseFileAs(EvaluationReportSchema, json, path, EVALUATION_WRITER),
+      config,
     );
-    return servedWarningOf(evaluation, config);
   } catch {
     return null; // the forecaster then warns from the intervals only, and logs why
   }
