@@ -28,9 +28,10 @@ import { compileSarima } from "./sarima_models.ts";
  */
 export const EVALUATION_PATHS = ["var/evaluation.json", "docs/reports/evaluation.json"] as const;
 
-/** The first of {@linkcode EVALUATION_PATHS} that exists; null when none does. */
-export async function servedEvaluationPath(): Promise<string | null> {
-  for (const path of EVALUATION_PATHS) {
+/** The first of {@linkcode EVALUATION_PATHS} under `dir` that exists; null when none does. */
+export async function servedEvaluationPath(dir?: string): Promise<string | null> {
+  for (const name of EVALUATION_PATHS) {
+    const path = dir === undefined ? name : join(dir, name);
     if (await Deno.stat(path).then(() => true, () => false)) return path;
   }
   return null;
