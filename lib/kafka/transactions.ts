@@ -3,9 +3,11 @@
  * partition of the consumed topic, with a transactional id derived from the
  * partition (`<prefix>.<partition>`). Whichever group member owns the
  * partition, after a restart or a rebalance, uses the same id, so its
- * `initTransactions` (kafkajs: `connect`) aborts the previous owner's open
- * transaction and fences that producer, even a zombie that has not noticed the
- * rebalance. A per-process id would not do this with kafkajs 2.2.4, whose
+ * `initTransactions` aborts the previous owner's open transaction and fences
+ * that producer, even a zombie that has not noticed the rebalance. kafkajs
+ * 2.2.4 sends that (InitProducerId with the transactional id) at a producer's
+ * first `transaction()`, not at `connect()`, which asks for an idempotent
+ * producer id only. A per-process id would not do this with kafkajs 2.2.4, whose
  * `sendOffsets` sends no group generation (TxnOffsetCommit v0/v1, no KIP-447).
  *
  * {@linkcode TransactionalProducers.commit} runs one transaction: the
@@ -17,7 +19,12 @@
  * {@linkcode TransactionalProducers.committedOffset} is where a partition's
  * work must resume after a join or a failed transaction: the group's
  * committed offset, read only after a fresh `initTransactions` on the
- * partition's id. The coordinator answers that call only once no transaction
+ * partition's id (a new producer's first, empty, transaction). Until a fix in
+ * December 2026 the settle only connected a new producer, which kafkajs does
+ * without the transactional id: a transaction whose commit was still pending
+ * was neither waited for nor fenced, its offset not yet in the group's, and
+ * its readings were forecast again (250 twice in a short hung-broker drill of
+ * CI). The coordinator answers that call only once no transaction
  * of the id is pending (it completes a commit whose markers are still being
  * written, aborts an open one), so the offset read after it is final. The
  * consumer's own position is not: kafkajs 2.2.4 fetches offsets after a join
@@ -79,6 +86,8 @@ export class TransactionalProducers {
   readonly #producers = new Map<number, Promise<Producer>>();
   /** Per partition: its committed offset, settled since the last join or failure. */
   readonly #committed = new Map<number, Promise<bigint | null>>();
+  /** Per partition: the highest offset a transaction of this process was answered committed. */
+  readonly #floor = new Map<number, bigint>();
   #admin: Promise<Admin> | null = null;
 
   constructor(options: TransactionalProducersOptions) {
@@ -153,12 +162,20 @@ export class TransactionalProducers {
 
   async #settle(partition: number): Promise<bigint | null> {
     await this.close(partition);
-    await this.producer(partition);
+    const producer = await this.producer(partition);
+    // kafkajs 2.2.4's connect asks for an idempotent producer id only (no transactional id); the
+    // transactional InitProducerId, which fences the id's previous producer and waits for its
+    // pending transaction to complete (CONCURRENT_TRANSACTIONS until then), comes with the
+    // producer's first transaction: begin one and abort it, empty (no request is sent for that)
+    await (await producer.transaction()).abort();
     this.#admin ??= this.#connectAdmin();
     const admin = await this.#admin;
     const [group] = await admin.fetchOffsets({ groupId: this.#o.groupId, topics: [this.#o.topic] });
     const offset = group?.partitions.find((p) => p.partition === partition)?.offset;
-    return offset === undefined || BigInt(offset) < 0n ? null : BigInt(offset);
+    const fetched = offset === undefined || BigInt(offset) < 0n ? null : BigInt(offset);
+    // what this process was answered committed can only have been moved further since
+    const floor = this.#floor.get(partition);
+    return floor !== undefined && (fetched === null || fetched < floor) ? floor : fetched;
   }
 
   #connectAdmin(): Promise<Admin> {
@@ -202,6 +219,10 @@ export class TransactionalProducers {
       faults.afterCommit?.();
       // the group's offset is now this one: transactions on one id run one after another
       this.#committed.set(partition, Promise.resolve(BigInt(nextOffset)));
+      const floor = this.#floor.get(partition);
+      if (floor === undefined || BigInt(nextOffset) > floor) {
+        this.#floor.set(partition, BigInt(nextOffset));
+      }
       return { work: t1 - t0, offsets: t2 - t1, commit: performance.now() - t2 };
     } catch (error) {
       // whether it committed is not known for every failure (a lost answer): settle again
