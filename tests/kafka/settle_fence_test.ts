@@ -8,27 +8,17 @@
  * readings a second time (250 twice in a short hung-broker drill of CI).
  */
 import assert from "node:assert/strict";
-import type { TopicConfig } from "../../lib/config/mod.ts";
-import {
-  createKafka,
-  ensureTopics,
-  readAll,
-  TransactionalProducers,
-  withAdmin,
-} from "../../lib/kafka/mod.ts";
-import { testKafkaConfig, unique } from "../_kafka.ts";
+import { createKafka, readAll, TransactionalProducers, withAdmin } from "../../lib/kafka/mod.ts";
+import { createTopic, testKafkaConfig, unique } from "../_kafka.ts";
 
 const config = await testKafkaConfig();
 
-function topicOf(name: string): TopicConfig {
-  return { name, role: "raw", partitions: 1, replicationFactor: 1, configs: {}, why: "test" };
-}
-
 Deno.test("committedOffset() fences the previous producer: its open transaction cannot commit after", async () => {
   const kafka = createKafka(config, { clientId: "airq-test-settle-fence" });
-  const input = topicOf(unique("airq-test-fence-in"));
-  const output = topicOf(unique("airq-test-fence-out"));
-  await withAdmin(kafka, (admin) => ensureTopics(admin, [input, output]));
+  const input = { name: unique("airq-test-fence-in") };
+  const output = { name: unique("airq-test-fence-out") };
+  await createTopic(kafka, input.name);
+  await createTopic(kafka, output.name);
   const groupId = unique("airq-test-fence-group");
   await withAdmin(
     kafka,
