@@ -25,7 +25,6 @@
  *
  * @module
  */
-import { EVALUATION_WRITER, EvaluationReportSchema, parseFileAs } from "../lib/records/mod.ts";
 import {
   CONFIG_DIR,
   ConsumerConfigSchema,
@@ -47,6 +46,7 @@ import {
   loadSarimaModels,
   monitorObserver,
   monitorSnapshotName,
+  readEvaluation,
   RealtimeForecaster,
   runForecaster,
   servedEvaluationPath,
@@ -113,8 +113,6 @@ const CLI = defineCommand({
   notes: "--db defaults to the consumer's store: AIRQ_DB, else db of config/consumer.json.",
 });
 
-/** Written by `deno task evaluate`: interval widths and the offline MAE live errors are compared with. */
-
 async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   await configureLogging();
   const log = getLogger(["airq", "forecaster"]);
@@ -154,9 +152,9 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   const utcOffsetMin = offsetMinutes(forecastConfig.utcOffset);
   const modelDir = values.models ?? forecastConfig.modelDir;
   // the latest evaluate run's, else the committed one (a fresh clone): intervals, warning, expected MAE
-  const EVALUATION_PATH = await servedEvaluationPath() ?? EVALUATION_PATHS[0];
-  log.info("Serving the evaluation in {path}", { path: EVALUATION_PATH });
-  const models = await loadDeployedModels(modelDir, EVALUATION_PATH, utcOffsetMin);
+  const evaluationPath = await servedEvaluationPath() ?? EVALUATION_PATHS[0];
+  log.info("Serving the evaluation in {path}", { path: evaluationPath });
+  const models = await loadDeployedModels(modelDir, evaluationPath, utcOffsetMin);
   for (const problem of models.problems) log.warn("Models: {problem}", { problem });
   if (models.blends.size === 0) {
     log.warn(
@@ -196,14 +194,8 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   let expected: ExpectedErrors | null = null;
   let served: ServedWarningRule | null = null;
   try {
-    const json: unknown = JSON.parse(await Deno.readTextFile(EVALUATION_PATH));
     // the file's one schema first, as the model loader reads it
-    const evaluation = parseFileAs(
-      EvaluationReportSchema,
-      json,
-      EVALUATION_PATH,
-      EVALUATION_WRITER,
-    );
+    const evaluation = await readEvaluation(evaluationPath);
     expected = loadExpectedErrors(evaluation);
     try {
       served = servedWarningOf(evaluation, forecastConfig);
@@ -224,7 +216,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     log.warn(
       "No offline expectation ({path}: {error}): live MAE is kept but not compared, and early " +
         "warnings come from the intervals only",
-      { path: EVALUATION_PATH, error: String(error) },
+      { path: evaluationPath, error: String(error) },
     );
   }
   let reference: InputReference | null = null;
@@ -275,7 +267,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     config: forecastConfig,
     store,
     modelDir,
-    evaluationPath: EVALUATION_PATH,
+    evaluationPath: evaluationPath,
     engine: engineOptions,
     initial: engine.models,
     onEvent: (event, serving) => monitor.retrained(event, serving),

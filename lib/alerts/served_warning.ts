@@ -24,8 +24,7 @@ import {
   type WarningDecision,
   warns,
 } from "../scoring/exceedance.ts";
-
-const HOUR_MS = 3_600_000;
+import { hourOf } from "./_station.ts";
 
 /** The evaluated warning rule of one limit, as served. */
 export interface ServedWarningRule extends ExceedanceOptions {
@@ -112,6 +111,8 @@ export class ServedWarnings {
   readonly #leads: readonly number[];
   readonly #decisions: readonly WarningDecision[];
   readonly #stations = new Map<string, StationWarning>();
+  /** What {@linkcode judge} returns, one object reused: the alerter's no-alert path allocates nothing. */
+  readonly #judgement: ServedJudgement = { p: NaN, warn: false, cutoff: NaN };
 
   /** No station yet. */
   constructor(rule: ServedWarningRule) {
@@ -150,7 +151,7 @@ export class ServedWarnings {
   /**
    * A model forecast of the rule's field made at hour `made`: waits for its target hour, and is
    * judged. Null for records the rule does not serve (another field, an unserved horizon, a
-   * baseline stand-in, no value).
+   * baseline stand-in, no value). The judgement returned is overwritten by the next call.
    */
   judge(record: ForecastRecord, made: number): ServedJudgement | null {
     if (record.field !== this.rule.field || record.baseline || record.value === null) return null;
@@ -162,12 +163,11 @@ export class ServedWarnings {
     hours[slot] = target;
     st.pendingValue[k]![slot] = value;
     const decision = this.#decisions[k]!;
-    const p = st.errors[k]!.probability(value);
-    return {
-      p,
-      warn: warns(p, st.lastValue, decision, this.rule.threshold),
-      cutoff: decision.cutoff,
-    };
+    const j = this.#judgement;
+    j.p = st.errors[k]!.probability(value);
+    j.warn = warns(j.p, st.lastValue, decision, this.rule.threshold);
+    j.cutoff = decision.cutoff;
+    return j;
   }
 
   /**
@@ -185,14 +185,14 @@ export class ServedWarnings {
     const byHour = new Map<number, ForecastRecord[]>();
     for (const f of forecasts) {
       if (f.station_id !== stationId || f.field !== this.rule.field) continue;
-      const h = Math.floor(Date.parse(f.ts) / HOUR_MS);
+      const h = hourOf(Date.parse(f.ts));
       const list = byHour.get(h);
       if (list === undefined) byHour.set(h, [f]);
       else list.push(f);
     }
     for (const r of history) {
       if (r.station_id !== stationId) continue;
-      const hour = Math.floor(r.ts_utc_ms / HOUR_MS);
+      const hour = hourOf(r.ts_utc_ms);
       this.observe(stationId, hour, r.measurements);
       for (const f of byHour.get(hour) ?? []) this.judge(f, hour);
     }

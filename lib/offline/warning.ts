@@ -26,8 +26,6 @@ import {
   warns,
 } from "../scoring/exceedance.ts";
 
-export { type Combination, COMBINATIONS };
-
 /** One row of `warning_no2_200.by_lead_h`. */
 export interface WarningLeadRow {
   lead_h: number;

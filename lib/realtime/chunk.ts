@@ -213,6 +213,8 @@ export class ChunkProcessor {
     // the engine's span, or longer when an observer asks for more (the served warning's residuals)
     const observerH = Math.max(0, ...this.#observers.map((o) => o.warmHours ?? 0));
     const readingsH = Math.max(engine.historyH, observerH);
+    // the interval calibrations replay the span's forecasts, the monitor the last day's
+    const engineForecastsMs = engine.recalibrates ? engine.historyH * HOUR_MS : WARM_FORECASTS_MS;
     for (const [stationId, t] of firstMs) {
       if (engine.knows(stationId)) continue;
       const history = await store.readings({
@@ -220,8 +222,6 @@ export class ChunkProcessor {
         from_ms: t - readingsH * HOUR_MS,
         to_ms: t,
       });
-      // the interval calibrations replay the span's forecasts, the monitor the last day's
-      const engineForecastsMs = engine.recalibrates ? engine.historyH * HOUR_MS : WARM_FORECASTS_MS;
       const span = await store.forecasts({
         station_id: stationId,
         from_ms: t - Math.max(engineForecastsMs, observerH * HOUR_MS),

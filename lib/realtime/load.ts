@@ -37,6 +37,12 @@ export async function servedEvaluationPath(dir?: string): Promise<string | null>
   return null;
 }
 
+/** The evaluation report at `path`, checked against its one schema (errors name the file). */
+export async function readEvaluation(path: string): Promise<EvaluationReport> {
+  const json: unknown = JSON.parse(await Deno.readTextFile(path));
+  return parseFileAs(EvaluationReportSchema, json, path, EVALUATION_WRITER);
+}
+
 /** The deployed models plus what was found where. */
 export interface LoadedModels extends DeployedModels {
   artifacts: number;
@@ -76,8 +82,7 @@ export async function loadDeployedModels(
   }
   let evaluation: EvaluationReport | null = null;
   try {
-    const json: unknown = JSON.parse(await Deno.readTextFile(evaluationPath));
-    evaluation = parseFileAs(EvaluationReportSchema, json, evaluationPath, EVALUATION_WRITER);
+    evaluation = await readEvaluation(evaluationPath);
   } catch (error) {
     problems.push(
       error instanceof TypeError
@@ -107,8 +112,7 @@ export async function modelsFromArtifacts(
 ): Promise<DeployedModels> {
   let evaluation: EvaluationReport | null = null;
   try {
-    const json: unknown = JSON.parse(await Deno.readTextFile(evaluationPath));
-    evaluation = parseFileAs(EvaluationReportSchema, json, evaluationPath, EVALUATION_WRITER);
+    evaluation = await readEvaluation(evaluationPath);
   } catch {
     evaluation = null; // as at start-up: the intervals fall back, the forecasts do not change
   }

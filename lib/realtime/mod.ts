@@ -34,6 +34,7 @@ export {
   EVALUATION_PATHS,
   loadDeployedModels,
   type LoadedModels,
+  readEvaluation,
   servedEvaluationPath,
   servedWarningOf,
 } from "./load.ts";

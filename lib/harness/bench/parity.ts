@@ -49,17 +49,14 @@ import {
 } from "../../offline/mod.ts";
 import { loadSarima } from "../../models/mod.ts";
 import {
-  EVALUATION_WRITER,
   type EvaluationReport,
-  EvaluationReportSchema,
   forecastRows,
   ForecastSetSchema,
-  parseFileAs,
   type RetrainMode,
 } from "../../records/mod.ts";
 import { runLive } from "./_parity_live.ts";
 import type { ServedWarningRule } from "../../alerts/mod.ts";
-import { servedEvaluationPath, servedWarningOf } from "../../realtime/load.ts";
+import { readEvaluation, servedEvaluationPath, servedWarningOf } from "../../realtime/load.ts";
 import { conditionalCoverage } from "../../offline/conditional_intervals.ts";
 import { intervalScore } from "../../scoring/mod.ts";
 
@@ -160,12 +157,7 @@ export async function benchParity(o: ParityOptions): Promise<ParityResult> {
   const offline = await offlineBest(series, config);
   const offlineSeconds = (performance.now() - o0) / 1000;
 
-  const evaluation = o.evaluationPath === null ? null : parseFileAs(
-    EvaluationReportSchema,
-    JSON.parse(await Deno.readTextFile(o.evaluationPath)),
-    o.evaluationPath,
-    EVALUATION_WRITER,
-  );
+  const evaluation = o.evaluationPath === null ? null : await readEvaluation(o.evaluationPath);
   const scores = new Scores(
     testFrom,
     testFrom + config.walkForward.refitEveryH,
@@ -367,11 +359,7 @@ async function servedRule(config: ForecastConfig): Promise<ServedWarningRule | n
   const path = await servedEvaluationPath();
   if (path === null) return null;
   try {
-    const json: unknown = JSON.parse(await Deno.readTextFile(path));
-    return servedWarningOf(
-      parseFileAs(EvaluationReportSchema, json, path, EVALUATION_WRITER),
-      config,
-    );
+    return servedWarningOf(await readEvaluation(path), config);
   } catch {
     return null; // the forecaster then warns from the intervals only, and logs why
   }
