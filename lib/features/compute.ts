@@ -63,6 +63,16 @@ export const HISTORY_H = 169;
 const POLLUTANT_IDX = POLLUTANT_FIELDS.map((f) => MEASUREMENT_FIELDS.indexOf(f));
 const SENSOR_IDX = SENSOR_FIELDS.map((f) => MEASUREMENT_FIELDS.indexOf(f));
 const SENSOR_DIFF_COUNT = 5;
+/**
+ * Seasonal features per pollutant: the target hour a day and a week before and, when
+ * forecasting, its mean over 7 days (validation chose it for the forecasts, not for the
+ * virtual sensor: docs/forecasting.md).
+ */
+function seasonalCount(spec: FeatureSpec): number {
+  return spec.mode === "forecast" ? 3 : 2;
+}
+/** Days averaged by the same-hour mean. */
+const SAME_HOUR_DAYS = 7;
 
 /** Lag (from t) of the same hour one `periodH` earlier than the target t + h, at least `minLag`. */
 export function seasonalLag(horizonH: number, periodH: number, minLag: number): number {
@@ -85,6 +95,7 @@ export function featureNames(spec: FeatureSpec): string[] {
     for (const lag of LAGS_H) names.push(`${f}_lag${lag + s}`);
     names.push(`${f}_lag${seasonalLag(spec.horizonH, 24, s)}_same_hour_day`);
     names.push(`${f}_lag${seasonalLag(spec.horizonH, 168, s)}_same_hour_week`);
+    if (seasonalCount(spec) === 3) names.push(`${f}_same_hour_mean7`);
     for (const w of WINDOWS_H) names.push(`${f}_mean${w}`, `${f}_std${w}`);
     names.push(`${f}_mean168`, `${f}_missing`, `${f}_observed24`);
   }
@@ -117,7 +128,9 @@ export interface HistoryColumns {
   readonly end: number;
 }
 
-const POLLUTANT_BLOCK = LAGS_H.length + 2 + 2 * WINDOWS_H.length + 3;
+function pollutantBlock(spec: FeatureSpec): number {
+  return LAGS_H.length + seasonalCount(spec) + 2 * WINDOWS_H.length + 3;
+}
 /** Lags of the sensors the features read: 0..23. */
 const SENSOR_HISTORY_H = 24;
 
@@ -156,11 +169,9 @@ export function computeFeaturesFrom(
   spec: FeatureSpec,
   out: Float64Array,
 ): Float64Array {
-  if (out.length !== FEATURE_COUNT) {
-    throw new RangeError(`Feature vector has length ${out.length}, expected ${FEATURE_COUNT}`);
-  }
+  checkLength(spec, out);
   writeCalendar(epochMs, spec, out);
-  writeHistory(history, refShift(spec), out);
+  writeHistory(history, spec, out);
   writeSeasonalLags(history, spec, out);
   return out;
 }
@@ -185,29 +196,50 @@ export function computeFeatureSet(
       computeFeaturesFrom(history, epochMs, spec, out);
       continue;
     }
-    if (out.length !== FEATURE_COUNT) {
-      throw new RangeError(`Feature vector has length ${out.length}, expected ${FEATURE_COUNT}`);
-    }
+    checkLength(spec, out);
     out.set(outs[j]!);
     writeCalendar(epochMs, spec, out);
     writeSeasonalLags(history, spec, out);
   }
 }
 
-const FEATURE_COUNT = CALENDAR_COUNT + POLLUTANT_FIELDS.length * POLLUTANT_BLOCK +
-  SENSOR_FIELDS.length * 4 + SENSOR_DIFF_COUNT + 1;
+function checkLength(spec: FeatureSpec, out: Float64Array): void {
+  const expected = CALENDAR_COUNT + POLLUTANT_FIELDS.length * pollutantBlock(spec) +
+    SENSOR_FIELDS.length * 4 + SENSOR_DIFF_COUNT + 1;
+  if (out.length !== expected) {
+    throw new RangeError(
+      `Feature vector of ${spec.mode} h=${spec.horizonH} has length ${out.length}, expected ${expected}`,
+    );
+  }
+}
 
-/** Writes the values one day and one week before the target hour of each pollutant. */
+/**
+ * Writes the values one day and one week before the target hour of each pollutant and, when
+ * forecasting, the mean of the target's hour over the 7 days before it (the observed ones; lags
+ * <= 168).
+ */
 function writeSeasonalLags(history: HistoryColumns, spec: FeatureSpec, out: Float64Array): void {
   const s = refShift(spec);
   const { columns, end } = history;
   const dayAt = end - seasonalLag(spec.horizonH, 24, s);
   const weekAt = end - seasonalLag(spec.horizonH, 168, s);
+  const block = pollutantBlock(spec);
+  const mean7 = seasonalCount(spec) === 3;
   for (let p = 0; p < POLLUTANT_IDX.length; p++) {
     const col = columns[POLLUTANT_IDX[p]!]!;
-    const k = CALENDAR_COUNT + p * POLLUTANT_BLOCK + LAGS_H.length;
+    const k = CALENDAR_COUNT + p * block + LAGS_H.length;
     out[k] = col[dayAt]!;
     out[k + 1] = col[weekAt]!;
+    if (!mean7) continue;
+    let sum = 0, n = 0;
+    for (let d = 0; d < SAME_HOUR_DAYS; d++) {
+      const v = col[dayAt - 24 * d]!;
+      if (v === v) {
+        sum += v;
+        n++;
+      }
+    }
+    out[k + 2] = n > 0 ? sum / n : NaN;
   }
 }
 
@@ -216,14 +248,16 @@ function writeSeasonalLags(history: HistoryColumns, spec: FeatureSpec, out: Floa
  * windows are sums over lags in increasing order: one running sum gives the mean
  * of every window (3, 6, 24 and 168 hours) exactly as a separate sum would.
  */
-function writeHistory(history: HistoryColumns, s: number, out: Float64Array): void {
+function writeHistory(history: HistoryColumns, spec: FeatureSpec, out: Float64Array): void {
   const { columns, end } = history;
+  const s = refShift(spec);
+  const seasonal = seasonalCount(spec);
   let k = CALENDAR_COUNT;
   const e = end - s; // lag s, the latest usable reference hour
   for (const f of POLLUTANT_IDX) {
     const col = columns[f]!;
     for (const lag of LAGS_H) out[k++] = col[e - lag]!;
-    k += 2; // the seasonal lags: writeSeasonalLags()
+    k += seasonal; // the seasonal features: writeSeasonalLags()
     let sum = 0, n = 0, i = 0;
     for (const w of WINDOWS_H) {
       for (; i < w; i++) {

@@ -33,7 +33,7 @@ import { HOUR_MS } from "./series.ts";
  * const m = Object.fromEntries(MEASUREMENT_FIELDS.map((f) => [f, 2])) as never;
  * state.push(Date.UTC(2005, 0, 1), m);
  * const x = state.features({ mode: "forecast", horizonH: 1, utcOffsetMin: 60 });
- * assert.equal(x.length, 140);
+ * assert.equal(x.length, 144);
  * ```
  */
 export class FeatureState implements HistoryView {

@@ -84,6 +84,35 @@ Deno.test("target calendar features describe t + h", pure, () => {
   assert.equal(m.data[2 * m.p + m.names.indexOf("tgt_holiday")], 1); // 1 January
 });
 
+Deno.test(
+  "the same-hour mean averages the target's hour of the 7 days before it, skipping gaps",
+  pure,
+  () => {
+    const series = syntheticSeries(400, 3, 0.2);
+    const column = series.columns.no2_ug_m3;
+    // the virtual sensor does not have it (validation chose it for the forecasts only)
+    assert.equal(featureNames(SPECS[3]!).some((n) => n.endsWith("_same_hour_mean7")), false);
+    for (const spec of SPECS.slice(0, 3)) {
+      const m = buildFeatureMatrix(series, spec);
+      const j = m.names.indexOf("no2_ug_m3_same_hour_mean7");
+      assert.ok(j >= 0);
+      for (let t = 200; t < 400; t += 7) {
+        // the target hour t + h one day earlier is the latest hour at or before t
+        let day = t + spec.horizonH - 24;
+        while (day > t) day -= 24;
+        const values = [0, 1, 2, 3, 4, 5, 6].map((d) => column[day - 24 * d]!)
+          .filter((v) => !Number.isNaN(v));
+        const expected = values.length ? values.reduce((a, b) => a + b, 0) / values.length : NaN;
+        const got = m.data[t * m.p + j]!;
+        assert.ok(
+          Object.is(got, expected) || Math.abs(got - expected) < 1e-12,
+          `${spec.mode} h=${spec.horizonH} t=${t}: ${got} vs ${expected}`,
+        );
+      }
+    }
+  },
+);
+
 Deno.test("FeatureState fed hour by hour equals buildFeatureMatrix(), gaps included", pure, () => {
   const series = syntheticSeries(500, 7, 0.15);
   const skipped = (i: number) => i % 97 === 50 || (i > 300 && i < 310); // hours that never arrive

@@ -8,6 +8,7 @@ import { nowcastExtrasInto, parseNowcastExtra } from "../../lib/features/nowcast
 import { trainSmallModels } from "../_models.ts";
 import { readUciFile, type UciRow } from "../../lib/dataset/mod.ts";
 import {
+  featureCount,
   type FeatureSpec,
   FeatureState,
   HISTORY_H,
@@ -284,6 +285,12 @@ function referenceFeatures(view: HistoryView, epochMs: number, spec: FeatureSpec
   for (const f of POLLUTANTS) {
     for (const lag of LAGS_H) out.push(view.value(f, lag + s));
     out.push(view.value(f, seasonalLag(h, 24, s)), view.value(f, seasonalLag(h, 168, s)));
+    if (spec.mode === "forecast") {
+      // the target's hour on each of the 7 days before it, the observed ones averaged
+      const days = [0, 1, 2, 3, 4, 5, 6].map((d) => view.value(f, seasonalLag(h, 24, 0) + 24 * d))
+        .filter((v) => !Number.isNaN(v));
+      out.push(days.length > 0 ? days.reduce((a, b) => a + b, 0) / days.length : NaN);
+    }
     for (const w of WINDOWS_H) out.push(...windowStats(view, f, s, w));
     out.push(windowStats(view, f, s, 168)[0]);
     out.push(Number.isNaN(view.value(f, s)) ? 1 : 0);
@@ -618,14 +625,36 @@ Deno.test("compiled models predict exactly what predictModel() does, shared bins
       })),
       { mode: "nowcast", horizonH: 0, utcOffsetMin: 60 },
     ];
-    // the blends on the shared features (the virtual sensors with extras bin their own rows)
-    const all = [...models.blends.values()];
-    const blends = all.filter((b) => b.parts[0]!.artifact.features.length === 140);
-    const withExtras = all.filter((b) => b.parts[0]!.artifact.features.length > 140);
+    // the blends on each row layout share its bins, as compileModels() compiles them: the
+    // forecasts', and the virtual sensors' without extras (those with extras bin their own rows)
+    const entries = [...models.blends.entries()];
+    const nowcastCount = featureCount(specs.at(-1)!);
+    const isNowcast = ([key]: [string, Blend]) => key.endsWith("|nowcast");
+    const width = ([, b]: [string, Blend]) => b.parts[0]!.artifact.features.length;
+    const groups = [
+      { rowWidth: featureCount(specs[0]!), group: entries.filter((e) => !isNowcast(e)) },
+      {
+        rowWidth: nowcastCount,
+        group: entries.filter((e) => isNowcast(e) && width(e) === nowcastCount),
+      },
+    ].map(({ rowWidth, group }) => {
+      const blends = group.map(([, b]) => b);
+      const cuts = mergedCutsOf(blends);
+      return {
+        width: rowWidth,
+        blends,
+        cuts,
+        shared: blends.map((b) => new CompiledBlend(b, cuts)),
+        alone: blends.map((b) => b.parts.map((p) => compileModel(p.artifact.model))),
+      };
+    });
+    assert.ok(
+      groups.every((g) => g.blends.every((b) => b.parts[0]!.artifact.features.length === g.width)),
+    );
+    const withExtras = entries.filter((e) => isNowcast(e) && width(e) > nowcastCount).map(([, b]) =>
+      b
+    );
     const extrasCompiled = withExtras.map((b) => new CompiledBlend(b));
-    const cuts = mergedCutsOf(blends);
-    const shared = blends.map((b) => new CompiledBlend(b, cuts));
-    const alone = blends.map((b) => b.parts.map((p) => compileModel(p.artifact.model)));
     let checked = 0, extrasChecked = 0;
     const check = (blend: Blend, v: Float64Array, compiled: CompiledBlend, row?: PreparedRow) => {
       for (const offset of [NaN, Math.log1p(2.5)]) {
@@ -642,13 +671,15 @@ Deno.test("compiled models predict exactly what predictModel() does, shared bins
           x,
           (v, j) => j % 17 === 3 ? [NaN, -0, Infinity, -1e300][j % 4]! : v,
         );
+        const group = groups[spec.mode === "nowcast" ? 1 : 0]!;
+        assert.equal(x.length, group.width, `${name}: ${spec.mode} row`);
         for (const v of [x, odd]) {
-          const prepared = new PreparedRow(cuts, v.length).prepare(v);
-          blends.forEach((blend, i) => {
-            check(blend, v, shared[i]!, prepared);
+          const prepared = new PreparedRow(group.cuts, v.length).prepare(v);
+          group.blends.forEach((blend, i) => {
+            check(blend, v, group.shared[i]!, prepared);
             blend.parts.forEach((part, k) => {
               const one = predictModel(part.artifact.model, { n: 1, p: v.length, data: v })[0];
-              assert.ok(Object.is(alone[i]![k]!.predict(v), one), `${name}: one model`);
+              assert.ok(Object.is(group.alone[i]![k]!.predict(v), one), `${name}: one model`);
             });
             checked++;
           });

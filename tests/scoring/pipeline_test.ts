@@ -2,7 +2,7 @@ import assert from "node:assert/strict";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import { readUciFile } from "../../lib/dataset/mod.ts";
-import { sliceSeries, toHourlySeries } from "../../lib/features/mod.ts";
+import { featureNames, sliceSeries, toHourlySeries } from "../../lib/features/mod.ts";
 import {
   artifactFileName,
   changeWeightOf,
@@ -113,13 +113,20 @@ Deno.test("evaluateForecasts() and trainModels() run end to end on a slice of th
   assert.equal(forecastChange.length, 2 * changed);
   // the virtual sensors as evaluated: the change since the last value, their extra inputs
   const nowcast = artifacts.filter((a) => a.mode === "nowcast");
-  assert.ok(nowcast.every((a) => a.change?.lookbackH === null && a.features.length > 140));
+  const nowcastWidth = featureNames({ mode: "nowcast", horizonH: 0, utcOffsetMin: 60 }).length;
+  assert.ok(nowcast.every((a) => a.change?.lookbackH === null && a.features.length > nowcastWidth));
   const names = new Set(artifacts.map(artifactFileName));
   assert.equal(names.size, artifacts.length);
   const one = parseModelArtifact(JSON.stringify(artifacts[0]));
   assert.equal(one.trainingWindow.to, "2005-01-10T22:00:00.000Z"); // 23:00 station time
-  assert.equal(one.features.length, 140);
-  const x = { n: 1, p: 140, data: new Float64Array(140).fill(NaN) };
+  // a forecast's row: the shared features and the same-hour mean of each of the 4 pollutants
+  assert.equal(one.mode, "forecast");
+  assert.deepEqual(
+    one.features,
+    featureNames({ mode: "forecast", horizonH: one.horizonH, utcOffsetMin: 60 }),
+  );
+  assert.equal(one.features.length, nowcastWidth + 4);
+  const x = { n: 1, p: one.features.length, data: new Float64Array(one.features.length).fill(NaN) };
   assert.ok(Number.isFinite(predictModel(one.model, x)[0]!));
 });
 
