@@ -7,8 +7,8 @@
  * same residual window (lib/scoring/exceedance.ts, one implementation for both
  * sides) and applies the same decision, so the live alerter warns when the
  * evaluated rule does. Leads the forecaster does not forecast (3 h) are not
- * served; horizons the evaluation did not score (24 h) do not warn for the
- * rule's limit.
+ * served; horizons the evaluation did not score do not warn for the rule's
+ * limit.
  *
  * Pure: no `Deno.*`, no I/O.
  *

@@ -27,8 +27,10 @@ export const GOALS = {
   coverage: [0.88, 0.92] as const,
   /** Issue 17: every regime's coverage (all targets and horizons) in this range. */
   regimeCoverage: [0.85, 0.95] as const,
-  /** Issue 17: warning F1 at least persistence's plus this, at every lead. */
+  /** Issue 17: warning F1 at least persistence's plus this, at each of `warningLeadsH`. */
   warningF1Margin: 0.05,
+  /** Issue 17's warning leads; others (24 h, served since) are reported without a goal. */
+  warningLeadsH: [1, 3, 6] as readonly number[],
   /** Issue 17: the virtual sensor bars (issue 4 had NOx 40, NO2 14). */
   nowcastMae: { "CO(GT)": 0.25, "NOx(GT)": 38, "NO2(GT)": 12 } as Record<string, number>,
 };
@@ -101,12 +103,21 @@ function goalRows(report: EvaluationReport): string[][] {
   const w = report.warning_no2_200;
   for (const lead of w.by_lead_h) {
     const goal = lead.persistence_f1 + GOALS.warningF1Margin;
-    rows.push([
-      `NO2 > 200 warning ${lead.lead_h} h ahead: F1 >= persistence's + ${GOALS.warningF1Margin}`,
-      `>= ${f(goal)}`,
-      f(lead.f1),
-      ok(lead.f1 >= goal),
-    ]);
+    rows.push(
+      GOALS.warningLeadsH.includes(lead.lead_h)
+        ? [
+          `NO2 > 200 warning ${lead.lead_h} h ahead: F1 >= persistence's + ${GOALS.warningF1Margin}`,
+          `>= ${f(goal)}`,
+          f(lead.f1),
+          ok(lead.f1 >= goal),
+        ]
+        : [
+          `NO2 > 200 warning ${lead.lead_h} h ahead: F1 (persistence's ${f(lead.persistence_f1)})`,
+          "none",
+          f(lead.f1),
+          "",
+        ],
+    );
   }
   return rows;
 }
