@@ -153,7 +153,8 @@ function featureProblem(group: readonly ModelArtifact[], base: readonly string[]
   const extras = first.slice(base.length);
   const unknown = extras.find((name) => parseNowcastExtra(name) === null);
   if (head !== base.join(",") || (group[0]!.mode !== "nowcast" && extras.length > 0)) {
-    return `artifact ${group[0]!.name} has other features than this code computes`;
+    return `artifact ${group[0]!.name} has other features than this code computes (trained by ` +
+      "another airq version? `deno task train` fits them again)";
   }
   return unknown === undefined
     ? null

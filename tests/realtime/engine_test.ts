@@ -212,6 +212,26 @@ async function trainedArtifacts(): Promise<{ artifacts: ModelArtifact[]; rows: U
 
 const trained = await trainedArtifacts();
 
+Deno.test("models trained with other features are refused by name, the others served", () => {
+  // as a forecast model of the 140 features before the same-hour mean (round two) was
+  const old = trained.artifacts.map((a) =>
+    a.mode === "forecast" && a.target === "NO2(GT)" && a.horizonH === 24
+      ? { ...a, features: a.features.filter((n) => !n.endsWith("_same_hour_mean7")) }
+      : a
+  );
+  const models = assembleModels(old, null, UTC_OFFSET_MIN);
+  assert.equal(models.blends.has("NO2(GT)|24"), false);
+  assert.equal(
+    models.blends.size,
+    assembleModels(trained.artifacts, null, UTC_OFFSET_MIN).blends.size - 1,
+  );
+  assert.equal(models.problems.length, 1);
+  assert.match(
+    models.problems[0]!,
+    /^NO2\(GT\)\|24: artifact .* has other features than this code computes .*deno task train/,
+  );
+});
+
 /** The deployed models of both kinds: the real ones when `deno task train` left them, the small ones always. */
 async function deployments(): Promise<[string, DeployedModels][]> {
   // the committed evaluation's served intervals (regime groups, outage group) on the small
