@@ -28,6 +28,7 @@ import {
   type ConformalOptions,
   groupIndex,
   type IntervalGroupRule,
+  type IntervalTails,
   type OutageRule,
   quantileSorted,
   recentOutage,
@@ -46,6 +47,8 @@ export interface ConditionalIntervalSettings {
   readonly dayHours: readonly [number, number];
   /** A group for forecasts issued during or just after an outage (`regimes`' outage settings). */
   readonly outage?: boolean | undefined;
+  /** Symmetric (absent) or equal-tailed intervals. */
+  readonly tails?: IntervalTails | undefined;
 }
 
 /** Where the hours are: the series' start, its clock offset, the rush hours of `regimes`. */
@@ -72,7 +75,9 @@ export function describeConditionalRule(s: ConditionalIntervalSettings): string 
   };
   return `group-conditional rolling conformal on ${
     s.scale === "log1p" ? "log1p (multiplicative)" : "absolute"
-  } residuals, groups: ${groups[s.grouping]}${
+  } residuals${
+    s.tails === "equal" ? ", equal-tailed (signed residual quantiles, a miss rate per tail)" : ""
+  }, groups: ${groups[s.grouping]}${
     s.outage === true
       ? "; forecasts issued during or just after an outage in their own group (until it has " +
         "enough residuals: their group's quantile at alpha / 2)"
@@ -142,6 +147,7 @@ export function conditionalIntervalsOf(
       scale: settings.scale,
       groups: baseGroupCount(rule),
       outage: rule.outage !== null,
+      tails: settings.tails ?? "symmetric",
     },
     (t) =>
       groupIndex(
@@ -162,6 +168,8 @@ export interface ServedGroups {
   level_edges: number[];
   /** By group index (lib/scoring/interval_groups.ts), on the rule's scale; null: none yet. */
   half_widths: (number | null)[];
+  /** The lower sides, when the rule's tails differ. */
+  lower_half_widths?: (number | null)[];
 }
 
 /**
@@ -217,6 +225,9 @@ export function conditionalCoverage(
       horizon_h: horizonH,
       level_edges: [...iv.rule.levelEdges],
       half_widths: Array.from(iv.lastHalfWidths, (q) => (q === q ? q : null)),
+      ...(settings.tails === "equal"
+        ? { lower_half_widths: Array.from(iv.lastLowerWidths, (q) => (q === q ? q : null)) }
+        : {}),
     },
   };
 }
@@ -253,6 +264,7 @@ export function servedPart(
       rule,
       scale: c.scale,
       grouping: c.grouping,
+      tails: c.tails ?? "symmetric",
       day_hours: [...c.dayHours],
       rush_hours: [...config.regimes.rushHours],
       outage: c.outage === true

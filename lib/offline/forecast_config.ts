@@ -6,7 +6,11 @@
  */
 import { z } from "zod";
 
-import { INTERVAL_GROUPINGS, type IntervalGrouping } from "../scoring/interval_groups.ts";
+import {
+  INTERVAL_GROUPINGS,
+  INTERVAL_TAILS,
+  type IntervalGrouping,
+} from "../scoring/interval_groups.ts";
 export { INTERVAL_GROUPINGS, type IntervalGrouping };
 import { IsoTimestamp } from "../records/reading.ts";
 
@@ -140,6 +144,11 @@ export const ForecastConfigSchema = z.strictObject({
        * `regimes.afterOutageH` hours after one (`regimes.outageMinMissingH` missing hours).
        */
       outage: z.boolean().optional(),
+      /**
+       * `symmetric` (absent): the (1 - alpha) quantile of the absolute residuals on both sides;
+       * `equal`: the alpha / 2 and 1 - alpha / 2 quantiles of the signed residuals.
+       */
+      tails: z.enum(INTERVAL_TAILS).optional(),
     }).optional(),
   }),
   bootstrap: z.strictObject({

@@ -32,6 +32,7 @@ import {
   INTERVAL_GROUPINGS,
   outageRuleOf,
 } from "./conditional_intervals.ts";
+import { INTERVAL_TAILS } from "../scoring/mod.ts";
 
 /** The search's output (`--json PATH`): one contract, written here. */
 export const IntervalSelectionSchema = z.strictObject({
@@ -45,6 +46,7 @@ export const IntervalSelectionSchema = z.strictObject({
       levelQuantiles: z.array(z.number()),
       dayHours: z.tuple([z.number().int(), z.number().int()]),
       outage: z.boolean(),
+      tails: z.enum(INTERVAL_TAILS),
     }).nullable(),
     criterion: z.number(),
     relative_interval_score: z.number(),
@@ -66,16 +68,18 @@ export type IntervalSelection = z.infer<typeof IntervalSelectionSchema>;
 
 /**
  * The candidate rules: null is the pooled rule (absolute residuals, one group); every other rule
- * without and with the outage group.
+ * symmetric and equal-tailed, each without and with the outage group.
  */
 export function intervalCandidates(): (ConditionalIntervalSettings | null)[] {
   const out: (ConditionalIntervalSettings | null)[] = [null];
   for (const outage of [false, true]) {
-    for (const scale of ["absolute", "log1p"] as const) {
-      for (const grouping of INTERVAL_GROUPINGS) {
-        const levels = grouping.includes("level") ? [[0.5, 0.8], [0.33, 0.67, 0.9]] : [[]];
-        for (const levelQuantiles of levels) {
-          out.push({ scale, grouping, levelQuantiles, dayHours: [7, 20], outage });
+    for (const tails of INTERVAL_TAILS) {
+      for (const scale of ["absolute", "log1p"] as const) {
+        for (const grouping of INTERVAL_GROUPINGS) {
+          const levels = grouping.includes("level") ? [[0.5, 0.8], [0.33, 0.67, 0.9]] : [[]];
+          for (const levelQuantiles of levels) {
+            out.push({ scale, grouping, levelQuantiles, dayHours: [7, 20], outage, tails });
+          }
         }
       }
     }
@@ -246,6 +250,7 @@ function scoreCandidates(
         levelQuantiles: [...c.levelQuantiles],
         dayHours: [...c.dayHours] as [number, number],
         outage: c.outage === true,
+        tails: c.tails ?? "symmetric",
       },
       criterion,
       relative_interval_score: relative / pairs,

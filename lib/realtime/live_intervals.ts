@@ -26,10 +26,10 @@ import type { ForecastRecord } from "../records/forecast.ts";
 import { MEASUREMENT_FIELDS } from "../records/reading.ts";
 import {
   applyFactors,
+  boundFactors,
   clockOf,
   type ConditionalConformalOptions,
   GroupCalibration,
-  groupFactors,
   groupIndex,
   recentOutage,
 } from "../scoring/mod.ts";
@@ -70,8 +70,9 @@ export class SlotCalibration {
   /** NaN: the rule gave the forecast no interval (the miss rate does not move). */
   readonly #lower: Float64Array;
   readonly #upper: Float64Array;
-  /** Per group, the last half-width served and its `groupFactors` (it changes once an hour at most). */
-  readonly #q: Float64Array;
+  /** Per group, the last sides served and their `boundFactors` (they change once an hour at most). */
+  readonly #lo: Float64Array;
+  readonly #hi: Float64Array;
   readonly #factors: (readonly [number, number])[];
 
   constructor(options: ConditionalConformalOptions, horizonH: number) {
@@ -84,7 +85,8 @@ export class SlotCalibration {
     this.#groups = new Int32Array(n);
     this.#lower = new Float64Array(n);
     this.#upper = new Float64Array(n);
-    this.#q = new Float64Array(this.#cal.indices).fill(NaN);
+    this.#lo = new Float64Array(this.#cal.indices).fill(NaN);
+    this.#hi = new Float64Array(this.#cal.indices).fill(NaN);
     this.#factors = Array.from({ length: this.#cal.indices }, () => [1, 1] as const);
   }
 
@@ -97,10 +99,14 @@ export class SlotCalibration {
     this.#hours[i] = NaN;
     const p = this.#values[i]!;
     const r = this.#options.scale === "log1p"
-      ? Math.abs(Math.log1p(Math.max(0, y)) - Math.log1p(Math.max(0, p)))
-      : Math.abs(y - p);
+      ? Math.log1p(Math.max(0, y)) - Math.log1p(Math.max(0, p))
+      : y - p;
     const lower = this.#lower[i]!;
-    this.#cal.push(this.#groups[i]!, r, lower === lower ? y < lower || y > this.#upper[i]! : null);
+    this.#cal.push(
+      this.#groups[i]!,
+      r,
+      lower === lower ? (y < lower ? -1 : y > this.#upper[i]! ? 1 : 0) : null,
+    );
   }
 
   /**
@@ -108,13 +114,17 @@ export class SlotCalibration {
    * residuals yet), which is recorded to meet its observation `horizon` hours later.
    */
   interval(hour: number, value: number, g: number): { lower: number; upper: number } | null {
-    const q = this.#cal.halfWidth(g);
+    const hi = this.#cal.upperOffset(g);
     const scale = this.#options.scale;
-    if (q === q && q !== this.#q[g]) {
-      this.#q[g] = q;
-      this.#factors[g] = groupFactors(q, scale);
+    if (hi === hi) {
+      const lo = this.#cal.lowerOffset(g);
+      if (hi !== this.#hi[g] || lo !== this.#lo[g]) {
+        this.#hi[g] = hi;
+        this.#lo[g] = lo;
+        this.#factors[g] = boundFactors(lo, hi, scale);
+      }
     }
-    const iv = q === q ? applyFactors(value, this.#factors[g]!, scale, 0) : null;
+    const iv = hi === hi ? applyFactors(value, this.#factors[g]!, scale, 0) : null;
     const i = hour % this.#hours.length;
     this.#hours[i] = hour;
     this.#values[i] = value;

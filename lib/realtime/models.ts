@@ -13,8 +13,8 @@ import { PreparedRow } from "../models/artifact.ts";
 import type { NowcastRow, ResultRow, ServedIntervals } from "../records/evaluation.ts";
 import {
   baseGroupCount,
+  boundFactors,
   type ConditionalConformalOptions,
-  groupFactors,
   type IntervalGroupRule,
   type ResidualScale,
 } from "../scoring/mod.ts";
@@ -61,9 +61,11 @@ export interface GroupedHalfWidths {
   readonly scale: ResidualScale;
   readonly rule: IntervalGroupRule;
   readonly halfWidths: Float64Array;
+  /** Each group's lower side (below the forecast); the same as `halfWidths` for symmetric rules. */
+  readonly lowerHalfWidths: Float64Array;
   /** Index of the target's field in the station state (`MEASUREMENT_FIELDS`). */
   readonly fieldIndex: number;
-  /** Per group, `groupFactors` of its half-width (null: none), computed once here. */
+  /** Per group, `boundFactors` of its sides (null: none), computed once here. */
   readonly factors: readonly (readonly [number, number] | null)[];
   /**
    * The rule's rolling conformal settings, with which the forecaster recalibrates each group
@@ -123,7 +125,11 @@ export function groupedHalfWidthsOf(
       scale: served.scale,
       rule,
       halfWidths: Float64Array.from(g.half_widths, (q) => q ?? NaN),
-      factors: g.half_widths.map((q) => (q === null ? null : groupFactors(q, served.scale))),
+      lowerHalfWidths: Float64Array.from(g.lower_half_widths ?? g.half_widths, (q) => q ?? NaN),
+      factors: g.half_widths.map((q, k) => {
+        const below = (g.lower_half_widths ?? g.half_widths)[k] ?? null;
+        return q === null || below === null ? null : boundFactors(-below, q, served.scale);
+      }),
       calibration: c === undefined ? null : {
         alpha: c.alpha,
         window: c.window,
@@ -132,6 +138,7 @@ export function groupedHalfWidthsOf(
         scale: served.scale,
         groups: baseGroupCount(rule),
         outage: outage !== null,
+        tails: served.tails ?? "symmetric",
       },
     });
   }

@@ -155,6 +155,15 @@ export const INTERVAL_GROUPINGS = ["none", "rush", "level", "rush_level", "day_l
 export type IntervalGrouping = typeof INTERVAL_GROUPINGS[number];
 
 /**
+ * How a group's interval is cut from its residuals: `symmetric`, the (1 - alpha) quantile of the
+ * absolute residuals on both sides; `equal`, equal-tailed, the alpha / 2 and 1 - alpha / 2
+ * quantiles of the signed residuals, each tail with its own adaptive miss rate.
+ */
+export const INTERVAL_TAILS = ["symmetric", "equal"] as const;
+/** One of {@linkcode INTERVAL_TAILS}. */
+export type IntervalTails = typeof INTERVAL_TAILS[number];
+
+/**
  * The intervals the real-time forecaster serves around `best` (lib/realtime/served_intervals.ts):
  * the group rule (lib/scoring/interval_groups.ts) and, per target and horizon, its level bin edges
  * and each group's half-width after the test window's last hour, on `scale`.
@@ -163,6 +172,8 @@ export const ServedIntervalsSchema = z.strictObject({
   rule: z.string(),
   scale: z.enum(["absolute", "log1p"]),
   grouping: z.enum(INTERVAL_GROUPINGS),
+  /** Absent in files written before it: `symmetric`. */
+  tails: z.enum(INTERVAL_TAILS).optional(),
   day_hours: z.tuple([z.number().int(), z.number().int()]),
   rush_hours: z.array(z.number().int()),
   /** The outage group: a run of `min_missing_h` missing target hours affects `within_h` hours. */
@@ -184,8 +195,16 @@ export const ServedIntervalsSchema = z.strictObject({
     target: z.string(),
     horizon_h: z.number().int(),
     level_edges: z.array(z.number()),
-    /** By group index; null: the group had too few residuals (the forecaster falls back). */
+    /**
+     * By group index, the interval's upper side (on `scale`, above the forecast); null: the group
+     * had too few residuals (the forecaster falls back).
+     */
     half_widths: z.array(z.number().nullable()),
+    /**
+     * By group index, its lower side (below the forecast) when the tails differ (`equal`);
+     * absent: the same as `half_widths`.
+     */
+    lower_half_widths: z.array(z.number().nullable()).optional(),
   })),
 });
 

@@ -12,13 +12,19 @@
  * 2021); a group with fewer than `minResiduals` residuals borrows the pooled
  * window of all groups.
  *
+ * The interval is symmetric on its scale (the (1 - alpha) quantile of the
+ * absolute residuals) or equal-tailed (the alpha / 2 and 1 - alpha / 2
+ * quantiles of the signed residuals, each tail with its own adaptive miss
+ * rate), which widens the side where the errors are larger, as when peaks are
+ * under-forecast.
+ *
  * Causal: the interval of the forecast made at t uses residuals whose target
  * hour is at or before t.
  *
  * @module
  */
 import { type ConformalIntervals, type ConformalOptions, SortedWindow } from "./conformal.ts";
-import { intervalAround } from "./interval_groups.ts";
+import { applyFactors, boundFactors, type IntervalTails } from "./interval_groups.ts";
 
 /** Scale the residuals are measured on. */
 export type ResidualScale = "absolute" | "log1p";
@@ -35,13 +41,23 @@ export interface ConditionalConformalOptions extends ConformalOptions {
    * the widening stated in advance for a group too rare to calibrate.
    */
   readonly outage?: boolean;
+  /** Symmetric (the default) or equal-tailed intervals. */
+  readonly tails?: IntervalTails;
 }
 
-/** The intervals, and each group's half-width for a forecast made at the last hour. */
+/** The intervals, and each group's sides for a forecast made at the last hour. */
 export interface ConditionalConformalResult extends ConformalIntervals {
-  /** By group index (as `groupOf` returns it), on the residual scale; NaN: too few residuals. */
+  /** By group index (as `groupOf` returns it), the upper side on the residual scale; NaN: too few residuals. */
   readonly lastHalfWidths: Float64Array;
+  /** The same for the lower side (below the forecast); equal to `lastHalfWidths` when symmetric. */
+  readonly lastLowerWidths: Float64Array;
 }
+
+/**
+ * Where an observation fell against the interval its forecast had: -1 below, 1 above, 0 inside;
+ * null: the forecast had no interval.
+ */
+export type Outcome = -1 | 0 | 1 | null;
 
 /**
  * Intervals around `pred[t]` (the forecast made at t of `obs[t + horizonH]`),
@@ -72,7 +88,9 @@ export function conditionalConformalIntervals(
   const n = pred.length;
   const lower = new Float64Array(n).fill(NaN);
   const upper = new Float64Array(n).fill(NaN);
-  const halfWidth = new Float64Array(n).fill(NaN);
+  // the sides each forecast had, on the residual scale (NaN: no interval)
+  const below = new Float64Array(n).fill(NaN);
+  const above = new Float64Array(n).fill(NaN);
   const group = new Int32Array(n).fill(-1);
   const cal = new GroupCalibration(options);
   const log = options.scale === "log1p";
@@ -80,9 +98,9 @@ export function conditionalConformalIntervals(
   for (let t = 0; t < n; t++) {
     const s = t - horizonH;
     if (s >= 0) {
-      const r = Math.abs(toScale(obs[t]!) - toScale(pred[s]!));
-      const w = halfWidth[s]!;
-      if (r === r) cal.push(group[s]!, r, w === w ? r > w : null);
+      const r = toScale(obs[t]!) - toScale(pred[s]!);
+      const hi = above[s]!;
+      if (r === r) cal.push(group[s]!, r, hi === hi ? (r < below[s]! ? -1 : r > hi ? 1 : 0) : null);
     }
     const p = pred[t]!;
     if (p !== p) continue;
@@ -91,17 +109,20 @@ export function conditionalConformalIntervals(
       throw new RangeError(`group ${g} of hour ${t} is not in 0..${cal.indices - 1}`);
     }
     group[t] = g;
-    const q = cal.halfWidth(g);
-    if (q !== q) continue;
-    halfWidth[t] = q;
-    const iv = intervalAround(p, q, options.scale, floor);
+    const hi = cal.upperOffset(g);
+    if (hi !== hi) continue;
+    const lo = cal.lowerOffset(g);
+    below[t] = lo;
+    above[t] = hi;
+    const iv = applyFactors(p, boundFactors(lo, hi, options.scale), options.scale, floor);
     lower[t] = iv.lower;
     upper[t] = iv.upper;
   }
   return {
     lower,
     upper,
-    lastHalfWidths: Float64Array.from({ length: cal.indices }, (_, g) => cal.halfWidth(g)),
+    lastHalfWidths: Float64Array.from({ length: cal.indices }, (_, g) => cal.upperOffset(g)),
+    lastLowerWidths: Float64Array.from({ length: cal.indices }, (_, g) => -cal.lowerOffset(g)),
   };
 }
 
@@ -110,27 +131,38 @@ export function conditionalConformalIntervals(
  * state of {@linkcode conditionalConformalIntervals}, also kept per station and target by the
  * real-time forecaster (lib/realtime/live_intervals.ts), which feeds it the same residuals in the
  * same order.
+ *
+ * Symmetric: the windows hold absolute residuals and each slot one miss rate (alpha). Equal
+ * tails: the windows hold signed residuals and each slot a miss rate per tail (alpha / 2 each),
+ * moved by the misses on its side only.
  */
 export class GroupCalibration {
   readonly indices: number;
   readonly #options: ConditionalConformalOptions;
+  readonly #equal: boolean;
   /** One per group, then the outage window (with `outage`). */
   readonly #windows: SortedWindow[];
   readonly #pooled: SortedWindow;
   /**
-   * Whether `halfWidth` may still read the pooled window: only while some group's own window has
+   * Whether the sides may still read the pooled window: only while some group's own window has
    * fewer than `minResiduals` (windows never shrink), so it is no longer fed once all have them.
    */
   #pooledRead = true;
+  /** Symmetric: the miss rate per slot. Equal tails: the upper tail's. */
   readonly #alphas: Float64Array;
+  /** Equal tails: the lower tail's miss rate per slot. */
+  readonly #lowAlphas: Float64Array;
 
   constructor(options: ConditionalConformalOptions) {
     const own = options.groups + (options.outage === true ? 1 : 0);
     this.#options = options;
+    this.#equal = options.tails === "equal";
     this.indices = options.groups * (options.outage === true ? 2 : 1);
     this.#windows = Array.from({ length: own }, () => new SortedWindow(options.window));
     this.#pooled = new SortedWindow(options.window);
-    this.#alphas = new Float64Array(own).fill(options.alpha);
+    const start = this.#equal ? options.alpha / 2 : options.alpha;
+    this.#alphas = new Float64Array(own).fill(start);
+    this.#lowAlphas = new Float64Array(this.#equal ? own : 0).fill(start);
   }
 
   /** Window (and alpha) slot of a group index: the outage groups share the last one. */
@@ -139,38 +171,58 @@ export class GroupCalibration {
   }
 
   /**
-   * A residual `r` of a forecast of group `g` (-1: none); `missed`: whether the observation fell
-   * outside the interval this rule gave the forecast (null: it gave none, alpha stays).
+   * A signed residual `r` (observed minus forecast, on the scale) of a forecast of group `g`
+   * (-1: none), and where the observation fell against the interval this rule gave it.
    */
-  push(g: number, r: number, missed: boolean | null): void {
+  push(g: number, r: number, outcome: Outcome): void {
+    const v = this.#equal ? r : Math.abs(r);
     if (g >= 0) {
       const k = this.#slot(g);
       const o = this.#options;
-      if (missed !== null) {
-        this.#alphas[k] = this.#alphas[k]! + o.gamma * (o.alpha - (missed ? 1 : 0));
+      if (outcome !== null) {
+        if (this.#equal) {
+          const half = o.alpha / 2;
+          this.#alphas[k] = this.#alphas[k]! + o.gamma * (half - (outcome === 1 ? 1 : 0));
+          this.#lowAlphas[k] = this.#lowAlphas[k]! + o.gamma * (half - (outcome === -1 ? 1 : 0));
+        } else {
+          this.#alphas[k] = this.#alphas[k]! + o.gamma * (o.alpha - (outcome !== 0 ? 1 : 0));
+        }
       }
       const w = this.#windows[k]!;
-      w.push(r);
+      w.push(v);
       if (this.#pooledRead && k < o.groups && w.size === o.minResiduals) {
         this.#pooledRead = this.#windows.some((x, i) => i < o.groups && x.size < o.minResiduals);
       }
     }
-    if (this.#pooledRead) this.#pooled.push(r);
+    if (this.#pooledRead) this.#pooled.push(v);
   }
 
-  /** The half-width of group `g` now; NaN with too few residuals. */
-  halfWidth(g: number): number {
+  /** The window group `g` reads now and how its miss rates are scaled; null: too few residuals. */
+  #source(g: number): { w: SortedWindow; k: number; scale: number } | null {
     const min = this.#options.minResiduals;
     const k = this.#slot(g);
-    const alpha = this.#alphas[k]!;
     if (g < this.#options.groups || this.#windows[k]!.size >= min) {
       const own = this.#windows[k]!;
       const w = own.size >= min ? own : this.#pooled;
-      return w.size < min ? NaN : w.conformalQuantile(alpha);
+      return w.size < min ? null : { w, k, scale: 1 };
     }
-    // an outage group too rare to calibrate: its base group's window at alpha / 2
+    // an outage group too rare to calibrate: its base group's window at half the miss rate
     const base = this.#windows[g - this.#options.groups]!;
     const w = base.size >= min ? base : this.#pooled;
-    return w.size < min ? NaN : w.conformalQuantile(alpha / 2);
+    return w.size < min ? null : { w, k, scale: 0.5 };
+  }
+
+  /** The interval's upper side for group `g` now (above the forecast, on the scale); NaN: too few residuals. */
+  upperOffset(g: number): number {
+    const src = this.#source(g);
+    return src === null ? NaN : src.w.conformalQuantile(this.#alphas[src.k]! * src.scale);
+  }
+
+  /** The interval's lower side for group `g` now (negative when below the forecast); NaN: too few residuals. */
+  lowerOffset(g: number): number {
+    const src = this.#source(g);
+    if (src === null) return NaN;
+    if (!this.#equal) return -src.w.conformalQuantile(this.#alphas[src.k]! * src.scale);
+    return src.w.lowerQuantile(this.#lowAlphas[src.k]! * src.scale);
   }
 }

@@ -119,6 +119,17 @@ export class SortedWindow {
     const rank = Math.ceil((m + 1) * (1 - alpha));
     return this.#sorted[Math.min(m, Math.max(1, rank)) - 1]!;
   }
+
+  /**
+   * The lower tail's counterpart of {@linkcode conformalQuantile}: the floor((m + 1) alpha)-th
+   * smallest of the m values, the rank kept within 1..m (the smallest value when alpha is too
+   * small for the window, as the upper side keeps the largest).
+   */
+  lowerQuantile(alpha: number): number {
+    const m = this.size;
+    const rank = Math.floor((m + 1) * alpha);
+    return this.#sorted[Math.min(m, Math.max(1, rank)) - 1]!;
+  }
 }
 
 function lowerBound(a: Float64Array, n: number, v: number): number {

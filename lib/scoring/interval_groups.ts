@@ -12,11 +12,16 @@
  *
  * @module
  */
-import { INTERVAL_GROUPINGS, type IntervalGrouping } from "../records/mod.ts";
+import {
+  INTERVAL_GROUPINGS,
+  INTERVAL_TAILS,
+  type IntervalGrouping,
+  type IntervalTails,
+} from "../records/mod.ts";
 import type { ResidualScale } from "./conditional_conformal.ts";
 
 // the names are the evaluation record's (lib/records/evaluation.ts), so the schema and the rules agree
-export { INTERVAL_GROUPINGS, type IntervalGrouping };
+export { INTERVAL_GROUPINGS, INTERVAL_TAILS, type IntervalGrouping, type IntervalTails };
 
 /** An outage: a run of at least `minMissingH` missing target hours; `withinH`: hours it affects. */
 export interface OutageRule {
@@ -127,7 +132,20 @@ export function recentOutage(valueAt: (lag: number) => number, rule: OutageRule)
  * them gives {@linkcode intervalAround}'s interval bit for bit.
  */
 export function groupFactors(q: number, scale: ResidualScale): readonly [number, number] {
-  return scale === "log1p" ? [Math.exp(-q), Math.exp(q)] : [-q, q];
+  return boundFactors(-q, q, scale);
+}
+
+/**
+ * {@linkcode groupFactors} for an interval whose sides differ: from `lo` to `hi` around the
+ * forecast on `scale` (lo = -q, hi = q is the symmetric interval): [e^lo, e^hi] on the log1p
+ * scale, [lo, hi] on the absolute one.
+ */
+export function boundFactors(
+  lo: number,
+  hi: number,
+  scale: ResidualScale,
+): readonly [number, number] {
+  return scale === "log1p" ? [Math.exp(lo), Math.exp(hi)] : [lo, hi];
 }
 
 /**

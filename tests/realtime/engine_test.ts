@@ -36,10 +36,11 @@ import {
 import { compileModel, PreparedRow } from "../../lib/models/artifact.ts";
 import { EvaluationReportSchema } from "../../lib/records/mod.ts";
 import {
+  applyFactors,
+  boundFactors,
   clockOf,
   conditionalConformalIntervals,
   groupIndex,
-  intervalAround,
   recentOutage,
 } from "../../lib/scoring/mod.ts";
 import { CompiledGbt } from "../../lib/models/gbt_compiled.ts";
@@ -471,9 +472,11 @@ function referenceGrouped(
       return { lower, upper, level: 0.9, source: "evaluation" };
     }
   }
-  const q = g.halfWidths[group];
-  if (q === undefined || Number.isNaN(q)) return null;
-  return { ...intervalAround(value, q, g.scale, 0), level: 0.9, source: "evaluation" };
+  const q = g.halfWidths[group], below = g.lowerHalfWidths[group];
+  if (q === undefined || Number.isNaN(q) || below === undefined || Number.isNaN(below)) return null;
+  // evaluate's sides after its last hour: above and below the forecast (equal with symmetric tails)
+  const factors = boundFactors(-below, q, g.scale);
+  return { ...applyFactors(value, factors, g.scale, 0), level: 0.9, source: "evaluation" };
 }
 
 /** `RealtimeForecaster` written the plain way: what the fast engine must reproduce exactly. */

@@ -18,7 +18,7 @@ import {
   ServedIntervalsSchema,
 } from "../../lib/records/mod.ts";
 import { assembleModels, type ForecastRecord, RealtimeForecaster } from "../../lib/realtime/mod.ts";
-import { baseGroupCount } from "../../lib/scoring/mod.ts";
+import { baseGroupCount, INTERVAL_TAILS, type IntervalTails } from "../../lib/scoring/mod.ts";
 import { UCI_PATH } from "../_data.ts";
 import { smallForecastConfig } from "../_models.ts";
 import { WAVE_T0, waveReading } from "../_readings.ts";
@@ -66,34 +66,40 @@ function engineForecasts(y: Float64Array, served: ServedIntervals | null): Forec
   );
 }
 
-Deno.test("the engine's interval of a forecast is the offline regime-aware rule's", () => {
-  const y = coSeries();
-  // the model's forecasts as the engine makes them (its intervals do not change them)
-  const { pred, offline, served, settings, conformal, calendar } = offlineRule(y, false);
-  assert.ok(Number.isFinite(pred[N - 1]!), "the last hour has a model forecast");
-  // the last forecast is issued 3 hours after an outage: the outage group
-  assert.equal(outageFlags(y, calendar.outage)[N - 1], 1);
-  assert.ok(baseGroupCount(offline.rule) === 3);
-  const live = engineForecasts(y, served).at(-1)!;
-  assert.equal(live.value, pred[N - 1]);
-  assert.equal(live.interval!.lower, offline.lower[N - 1]);
-  assert.equal(live.interval!.upper, offline.upper[N - 1]);
-  assert.equal(live.interval!.source, "evaluation");
-  // and the outage group is not the one the same forecast gets without the outage
-  const withoutOutage = conditionalIntervalsOf(
-    pred,
-    y,
-    H,
-    conformal,
-    { ...settings, outage: false },
-    calendar,
-    150,
-  );
-  assert.notEqual(withoutOutage.upper[N - 1], offline.upper[N - 1]);
-});
+for (const tails of INTERVAL_TAILS) {
+  Deno.test(`the engine's interval of a forecast is the offline regime-aware rule's (${tails} tails)`, () => {
+    const y = coSeries();
+    // the model's forecasts as the engine makes them (its intervals do not change them)
+    const { pred, offline, served, settings, conformal, calendar } = offlineRule(y, false, tails);
+    if (tails === "equal") {
+      // the tails differ: the served sides are not one half-width
+      assert.notDeepEqual(served.groups[0]!.lower_half_widths, served.groups[0]!.half_widths);
+    }
+    assert.ok(Number.isFinite(pred[N - 1]!), "the last hour has a model forecast");
+    // the last forecast is issued 3 hours after an outage: the outage group
+    assert.equal(outageFlags(y, calendar.outage)[N - 1], 1);
+    assert.ok(baseGroupCount(offline.rule) === 3);
+    const live = engineForecasts(y, served).at(-1)!;
+    assert.equal(live.value, pred[N - 1]);
+    assert.equal(live.interval!.lower, offline.lower[N - 1]);
+    assert.equal(live.interval!.upper, offline.upper[N - 1]);
+    assert.equal(live.interval!.source, "evaluation");
+    // and the outage group is not the one the same forecast gets without the outage
+    const withoutOutage = conditionalIntervalsOf(
+      pred,
+      y,
+      H,
+      conformal,
+      { ...settings, outage: false },
+      calendar,
+      150,
+    );
+    assert.notEqual(withoutOutage.upper[N - 1], offline.upper[N - 1]);
+  });
+}
 
 /** The CO 1 h model forecasts of `y` and the offline rule over them, with `served` from it. */
-function offlineRule(y: Float64Array, calibration: boolean) {
+function offlineRule(y: Float64Array, calibration: boolean, tails: IntervalTails = "symmetric") {
   const pred = Float64Array.from(
     engineForecasts(y, null),
     (f, h) => (h >= 24 && f.fallback === null ? f.value! : NaN),
@@ -104,6 +110,7 @@ function offlineRule(y: Float64Array, calibration: boolean) {
     grouping: "level",
     levelQuantiles: [0.5, 0.8], // three level groups, whatever the config's search chose
     outage: true,
+    tails,
   } as const;
   const calendar = {
     startMs: T0,
@@ -117,6 +124,7 @@ function offlineRule(y: Float64Array, calibration: boolean) {
     rule: "test",
     scale: settings.scale,
     grouping: settings.grouping,
+    tails,
     day_hours: settings.dayHours,
     rush_hours: calendar.rushHours,
     outage: { min_missing_h: calendar.outage.minMissingH, within_h: calendar.outage.withinH },
@@ -135,39 +143,44 @@ function offlineRule(y: Float64Array, calibration: boolean) {
       horizon_h: H,
       level_edges: offline.rule.levelEdges,
       half_widths: Array.from(offline.lastHalfWidths, (q) => (q === q ? q : null)),
+      ...(tails === "equal"
+        ? { lower_half_widths: Array.from(offline.lastLowerWidths, (q) => (q === q ? q : null)) }
+        : {}),
     }],
   });
   return { pred, offline, served, settings, conformal, calendar };
 }
 
-Deno.test("recalibrated live, the engine's interval is the offline rule's at every hour it has one", () => {
-  const y = coSeries();
-  const { pred, offline, served } = offlineRule(y, true);
-  const live = engineForecasts(y, served);
-  const frozen = engineForecasts(y, offlineRule(y, false).served);
-  let same = 0, fromEvaluation = 0;
-  for (let h = 0; h < N; h++) {
-    assert.equal(live[h]!.value, pred[h]! === pred[h]! ? pred[h] : live[h]!.value);
-    if (offline.lower[h]! === offline.lower[h]!) {
-      // the rule has residuals enough: the live window's interval, bound for bound
-      assert.equal(live[h]!.interval!.lower, offline.lower[h], `hour ${h}`);
-      assert.equal(live[h]!.interval!.upper, offline.upper[h], `hour ${h}`);
-      same++;
-    } else if (pred[h]! === pred[h]!) {
-      // too few residuals yet: evaluate's half-width after its last hour, as served before
-      assert.deepEqual(live[h]!.interval, frozen[h]!.interval, `hour ${h}`);
-      fromEvaluation++;
+for (const tails of INTERVAL_TAILS) {
+  Deno.test(`recalibrated live, the engine's interval is the offline rule's at every hour it has one (${tails} tails)`, () => {
+    const y = coSeries();
+    const { pred, offline, served } = offlineRule(y, true, tails);
+    const live = engineForecasts(y, served);
+    const frozen = engineForecasts(y, offlineRule(y, false, tails).served);
+    let same = 0, fromEvaluation = 0;
+    for (let h = 0; h < N; h++) {
+      assert.equal(live[h]!.value, pred[h]! === pred[h]! ? pred[h] : live[h]!.value);
+      if (offline.lower[h]! === offline.lower[h]!) {
+        // the rule has residuals enough: the live window's interval, bound for bound
+        assert.equal(live[h]!.interval!.lower, offline.lower[h], `hour ${h}`);
+        assert.equal(live[h]!.interval!.upper, offline.upper[h], `hour ${h}`);
+        same++;
+      } else if (pred[h]! === pred[h]!) {
+        // too few residuals yet: evaluate's half-width after its last hour, as served before
+        assert.deepEqual(live[h]!.interval, frozen[h]!.interval, `hour ${h}`);
+        fromEvaluation++;
+      }
     }
-  }
-  assert.ok(same > 300, `${same} hours with the live rule's interval`);
-  assert.ok(fromEvaluation > 10, `${fromEvaluation} hours with evaluate's half-widths`);
-  // and the windows moved: before the last hours the live widths are not evaluate's final ones
-  const moved = live.filter((f, h) =>
-    f.interval !== null && frozen[h]!.interval !== null &&
-    f.interval.upper !== frozen[h]!.interval!.upper
-  ).length;
-  assert.ok(moved > 100, `${moved} hours with a width of their own`);
-});
+    assert.ok(same > 300, `${same} hours with the live rule's interval`);
+    assert.ok(fromEvaluation > 10, `${fromEvaluation} hours with evaluate's half-widths`);
+    // and the windows moved: before the last hours the live widths are not evaluate's final ones
+    const moved = live.filter((f, h) =>
+      f.interval !== null && frozen[h]!.interval !== null &&
+      f.interval.upper !== frozen[h]!.interval!.upper
+    ).length;
+    assert.ok(moved > 100, `${moved} hours with a width of their own`);
+  });
+}
 
 Deno.test("a warm start from the store rebuilds the live calibration: the same intervals as an uninterrupted engine", () => {
   const y = coSeries();

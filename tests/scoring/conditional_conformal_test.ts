@@ -103,3 +103,48 @@ Deno.test(
     );
   },
 );
+
+Deno.test(
+  "equal-tailed intervals follow skewed errors: each tail misses about alpha / 2, where symmetric ones miss the long tail",
+  pure,
+  () => {
+    const rng = mulberry32(11);
+    const n = 8000;
+    const pred = new Float64Array(n).fill(0);
+    // right-skewed errors: an exponential, centred (most misses of a symmetric rule are above)
+    const obs = Float64Array.from({ length: n }, () => -Math.log(1 - rng()) - 1);
+    const options = { ...opts, scale: "absolute", groups: 1 } as const;
+    const symmetric = conditionalConformalIntervals(pred, obs, h, options, () => 0);
+    const equal = conditionalConformalIntervals(
+      pred,
+      obs,
+      h,
+      { ...options, tails: "equal" },
+      () => 0,
+    );
+    /** Shares of the late target hours below and above the intervals. */
+    const misses = (iv: { lower: Float64Array; upper: Float64Array }) => {
+      let below = 0, above = 0, count = 0;
+      for (let tau = 1000; tau < n; tau++) {
+        const lo = iv.lower[tau - h]!, hi = iv.upper[tau - h]!;
+        if (lo !== lo) continue;
+        count++;
+        if (obs[tau]! < lo) below++;
+        else if (obs[tau]! > hi) above++;
+      }
+      return { below: below / count, above: above / count };
+    };
+    const s = misses(symmetric), e = misses(equal);
+    assert.ok(s.above > 0.08 && s.below < 0.01, JSON.stringify(s));
+    for (const tail of [e.below, e.above]) {
+      assert.ok(tail > 0.035 && tail < 0.065, JSON.stringify(e));
+    }
+    // the sides differ (the exponential's 5 % and 95 % points are 0.95 below and 2.0 above), and
+    // the result reports both
+    const t = n - 1;
+    assert.ok(equal.upper[t]! - pred[t]! > 1.5 * (pred[t]! - equal.lower[t]!));
+    assert.equal(equal.lastHalfWidths[0], equal.upper[t]);
+    assert.equal(equal.lastLowerWidths[0], -equal.lower[t]!);
+    assert.equal(symmetric.lastLowerWidths[0], symmetric.lastHalfWidths[0]);
+  },
+);
