@@ -46,11 +46,11 @@ import {
   loadSarimaModels,
   monitorObserver,
   monitorSnapshotName,
-  readEvaluation,
   RealtimeForecaster,
   runForecaster,
   servedEvaluationPath,
   servedWarningOf,
+  tryReadEvaluation,
 } from "../lib/realtime/mod.ts";
 import {
   ALERTS_CONFIG_FILE,
@@ -154,7 +154,9 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   // the latest evaluate run's, else the committed one (a fresh clone): intervals, warning, expected MAE
   const evaluationPath = await servedEvaluationPath() ?? EVALUATION_PATHS[0];
   log.info("Serving the evaluation in {path}", { path: evaluationPath });
-  const models = await loadDeployedModels(modelDir, evaluationPath, utcOffsetMin);
+  // read once: the models' intervals, the expected MAE and the warning all come from it
+  const evaluationRead = await tryReadEvaluation(evaluationPath);
+  const models = await loadDeployedModels(modelDir, evaluationRead, utcOffsetMin);
   for (const problem of models.problems) log.warn("Models: {problem}", { problem });
   if (models.blends.size === 0) {
     log.warn(
@@ -194,8 +196,8 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   let expected: ExpectedErrors | null = null;
   let served: ServedWarningRule | null = null;
   try {
-    // the file's one schema first, as the model loader reads it
-    const evaluation = await readEvaluation(evaluationPath);
+    const evaluation = evaluationRead.report;
+    if (evaluation === null) throw new Error(evaluationRead.problem ?? "no report");
     expected = loadExpectedErrors(evaluation);
     try {
       served = servedWarningOf(evaluation, forecastConfig);
@@ -214,9 +216,9 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     }
   } catch (error) {
     log.warn(
-      "No offline expectation ({path}: {error}): live MAE is kept but not compared, and early " +
+      "No offline expectation ({error}): live MAE is kept but not compared, and early " +
         "warnings come from the intervals only",
-      { path: evaluationPath, error: String(error) },
+      { error: error instanceof Error ? error.message : String(error) },
     );
   }
   let reference: InputReference | null = null;

@@ -49,13 +49,34 @@ export interface LoadedModels extends DeployedModels {
   evaluation: boolean;
 }
 
+/** An evaluation file read once: its report, or why there is none. */
+export interface EvaluationRead {
+  readonly report: EvaluationReport | null;
+  /** What went wrong (null when `report` is there). */
+  readonly problem: string | null;
+}
+
+/** {@linkcode readEvaluation} that says what went wrong instead of throwing. */
+export async function tryReadEvaluation(path: string): Promise<EvaluationRead> {
+  try {
+    return { report: await readEvaluation(path), problem: null };
+  } catch (error) {
+    const problem = error instanceof TypeError
+      ? error.message
+      : `${path}: ${error instanceof Error ? error.message : String(error)}`;
+    return { report: null, problem };
+  }
+}
+
 /**
  * Loads every `*.json` artifact of `modelDir` (not the manifest, `reference.json`,
- * `expected.json` or `sarima.json`, which `sarima_load.ts` reads) and the evaluation summary.
+ * `expected.json` or `sarima.json`, which `sarima_load.ts` reads) and the evaluation summary
+ * (its path, or the file already read with {@linkcode tryReadEvaluation}, so a caller that needs
+ * more of it parses it once).
  */
 export async function loadDeployedModels(
   modelDir: string,
-  evaluationPath: string,
+  evaluationFile: string | EvaluationRead,
   utcOffsetMin: number,
 ): Promise<LoadedModels> {
   const artifacts: ModelArtifact[] = [];
@@ -80,16 +101,11 @@ export async function loadDeployedModels(
     if (!(error instanceof Deno.errors.NotFound)) throw error;
     problems.push(`${modelDir} does not exist`);
   }
-  let evaluation: EvaluationReport | null = null;
-  try {
-    evaluation = await readEvaluation(evaluationPath);
-  } catch (error) {
-    problems.push(
-      error instanceof TypeError
-        ? error.message
-        : `${evaluationPath}: ${error instanceof Error ? error.message : String(error)}`,
-    );
-  }
+  const read = typeof evaluationFile === "string"
+    ? await tryReadEvaluation(evaluationFile)
+    : evaluationFile;
+  const evaluation = read.report;
+  if (read.problem !== null) problems.push(read.problem);
   const models = assembleModels(artifacts, evaluation, utcOffsetMin);
   return {
     ...models,

@@ -32,11 +32,13 @@ export {
 } from "./models.ts";
 export {
   EVALUATION_PATHS,
+  type EvaluationRead,
   loadDeployedModels,
   type LoadedModels,
   readEvaluation,
   servedEvaluationPath,
   servedWarningOf,
+  tryReadEvaluation,
 } from "./load.ts";
 export {
   blendWithSarima,

@@ -9,6 +9,7 @@ import {
   loadDeployedModels,
   servedEvaluationPath,
   servedWarningOf,
+  tryReadEvaluation,
 } from "../../lib/realtime/mod.ts";
 import { CONFIG_DIR, loadConfig } from "../../lib/config/mod.ts";
 import { ForecastConfigSchema } from "../../lib/offline/mod.ts";
@@ -46,4 +47,30 @@ Deno.test("the committed evaluation serves intervals for every target and horizo
   // no model folder: the half-widths come from the evaluation alone
   const models = await loadDeployedModels("/nonexistent-airq-models", path, 60);
   assert.equal(models.grouped?.size, config.targets.length * config.horizonsH.length);
+});
+
+Deno.test("an evaluation read once serves the models as its path does, and a bad file says why", async () => {
+  const path = "docs/reports/evaluation.json";
+  const read = await tryReadEvaluation(path);
+  assert.equal(read.problem, null);
+  const byPath = await loadDeployedModels("/nonexistent-airq-models", path, 60);
+  const byRead = await loadDeployedModels("/nonexistent-airq-models", read, 60);
+  assert.deepEqual(byRead, byPath);
+  const dir = await Deno.makeTempDir({ prefix: "airq-evaluation-read-" });
+  try {
+    const bad = join(dir, "evaluation.json");
+    await Deno.writeTextFile(bad, '{"results": 1}');
+    const refused = await tryReadEvaluation(bad);
+    assert.equal(refused.report, null);
+    assert.match(refused.problem!, /evaluation\.json/);
+    const missing = await tryReadEvaluation(join(dir, "none.json"));
+    assert.equal(missing.report, null);
+    assert.match(missing.problem!, /none\.json/);
+    // the models still load, without the evaluation's intervals, and the problem is reported
+    const models = await loadDeployedModels("/nonexistent-airq-models", refused, 60);
+    assert.equal(models.evaluation, false);
+    assert.ok(models.problems.includes(refused.problem!));
+  } finally {
+    await Deno.remove(dir, { recursive: true });
+  }
 });
