@@ -142,7 +142,8 @@ export class GroupCalibration {
   readonly #equal: boolean;
   /** One per group, then the outage window (with `outage`). */
   readonly #windows: SortedWindow[];
-  readonly #pooled: SortedWindow;
+  /** Null once no group reads it any more (`#pooledRead` false): its memory is given back. */
+  #pooled: SortedWindow | null;
   /**
    * Whether the sides may still read the pooled window: only while some group's own window has
    * fewer than `minResiduals` (windows never shrink), so it is no longer fed once all have them.
@@ -192,9 +193,10 @@ export class GroupCalibration {
       w.push(v);
       if (this.#pooledRead && k < o.groups && w.size === o.minResiduals) {
         this.#pooledRead = this.#windows.some((x, i) => i < o.groups && x.size < o.minResiduals);
+        if (!this.#pooledRead) this.#pooled = null;
       }
     }
-    if (this.#pooledRead) this.#pooled.push(v);
+    if (this.#pooled !== null) this.#pooled.push(v);
   }
 
   /** The window group `g` reads now and how its miss rates are scaled; null: too few residuals. */
@@ -203,13 +205,14 @@ export class GroupCalibration {
     const k = this.#slot(g);
     if (g < this.#options.groups || this.#windows[k]!.size >= min) {
       const own = this.#windows[k]!;
+      // the pooled window is gone only once every group's own has `min` (so it is not read)
       const w = own.size >= min ? own : this.#pooled;
-      return w.size < min ? null : { w, k, scale: 1 };
+      return w === null || w.size < min ? null : { w, k, scale: 1 };
     }
     // an outage group too rare to calibrate: its base group's window at half the miss rate
     const base = this.#windows[g - this.#options.groups]!;
     const w = base.size >= min ? base : this.#pooled;
-    return w.size < min ? null : { w, k, scale: 0.5 };
+    return w === null || w.size < min ? null : { w, k, scale: 0.5 };
   }
 
   /** The interval's upper side for group `g` now (above the forecast, on the scale); NaN: too few residuals. */

@@ -81,26 +81,47 @@ export function conformalIntervals(
   return { lower, upper };
 }
 
-/** The latest `capacity` values, kept both in arrival order and sorted. */
+/** First allocation of a {@linkcode SortedWindow}'s arrays; they double up to its capacity. */
+const FIRST_LENGTH = 64;
+
+/**
+ * The latest `capacity` values, kept both in arrival order and sorted. The arrays grow with the
+ * values held (doubling, up to `capacity`), so a window that rarely fills (a rare interval group,
+ * the real-time forecaster keeps about ten per target, horizon and station) holds little memory.
+ */
 export class SortedWindow {
-  readonly #ring: Float64Array;
-  readonly #sorted: Float64Array;
+  #ring: Float64Array;
+  #sorted: Float64Array;
   #head = 0;
   size = 0;
 
   constructor(readonly capacity: number) {
-    this.#ring = new Float64Array(capacity);
-    this.#sorted = new Float64Array(capacity);
+    const length = Math.min(capacity, FIRST_LENGTH);
+    this.#ring = new Float64Array(length);
+    this.#sorted = new Float64Array(length);
+  }
+
+  /** Bytes its two arrays hold now. */
+  get bytes(): number {
+    return this.#ring.byteLength + this.#sorted.byteLength;
   }
 
   push(v: number): void {
-    const sorted = this.#sorted;
     if (this.size === this.capacity) {
       const old = this.#ring[this.#head]!;
-      const at = lowerBound(sorted, this.size, old);
-      sorted.copyWithin(at, at + 1, this.size);
+      const at = lowerBound(this.#sorted, this.size, old);
+      this.#sorted.copyWithin(at, at + 1, this.size);
       this.size--;
+    } else if (this.size === this.#ring.length) {
+      // not yet full: values sit at 0..size-1 in arrival order, so both arrays copy as they are
+      const length = Math.min(this.capacity, 2 * this.#ring.length);
+      const ring = new Float64Array(length), sorted = new Float64Array(length);
+      ring.set(this.#ring);
+      sorted.set(this.#sorted);
+      this.#ring = ring;
+      this.#sorted = sorted;
     }
+    const sorted = this.#sorted;
     this.#ring[this.#head] = v;
     this.#head = (this.#head + 1) % this.capacity;
     const at = lowerBound(sorted, this.size, v);

@@ -1,5 +1,6 @@
 import assert from "node:assert/strict";
 import { conformalIntervals, intervalScores } from "../../lib/scoring/mod.ts";
+import { SortedWindow } from "../../lib/scoring/conformal.ts";
 import { conditionalConformalIntervals } from "../../lib/scoring/conditional_conformal.ts";
 import { mulberry32 } from "../../lib/models/mod.ts";
 
@@ -146,5 +147,33 @@ Deno.test(
     assert.equal(equal.lastHalfWidths[0], equal.upper[t]);
     assert.equal(equal.lastLowerWidths[0], -equal.lower[t]!);
     assert.equal(symmetric.lastLowerWidths[0], symmetric.lastHalfWidths[0]);
+  },
+);
+
+Deno.test(
+  "SortedWindow grows with the values it holds and answers as a window of its full capacity",
+  pure,
+  () => {
+    const rng = mulberry32(3);
+    const capacity = 300;
+    const w = new SortedWindow(capacity);
+    const seen: number[] = [];
+    assert.equal(w.bytes, 2 * 64 * 8); // starts small
+    for (let i = 0; i < 1000; i++) {
+      const v = Math.round((rng() - 0.5) * 100) / 10 + 0; // ties too (+ 0: no -0)
+      w.push(v);
+      seen.push(v);
+      const held = seen.slice(-capacity).sort((a, b) => a - b);
+      const m = held.length;
+      assert.equal(w.size, m);
+      for (const alpha of [0.05, 0.1, 0.5]) {
+        const up = held[Math.min(m, Math.max(1, Math.ceil((m + 1) * (1 - alpha)))) - 1];
+        const low = held[Math.min(m, Math.max(1, Math.floor((m + 1) * alpha))) - 1];
+        assert.equal(w.conformalQuantile(alpha), up, `push ${i}, alpha ${alpha}`);
+        assert.equal(w.lowerQuantile(alpha), low, `push ${i}, alpha ${alpha}`);
+      }
+      assert.ok(w.bytes <= 2 * capacity * 8 && w.bytes >= 2 * Math.min(m, capacity) * 8);
+    }
+    assert.equal(w.bytes, 2 * capacity * 8);
   },
 );
