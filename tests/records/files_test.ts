@@ -45,7 +45,8 @@ const SCHEMAS: [RegExp, z.ZodType][] = [
   [/^nowcast-candidates\.json$/, NowcastSelectionSchema],
   [/^interval-candidates\.json$/, IntervalSelectionSchema],
   [/^change-candidates\.json$/, ChangeSelectionSchema],
-  [/^trees-candidates\.json$/, TreesSelectionSchema],
+  // the second validation window's diagnostic run (docs/forecasting.md) has the same shape
+  [/^trees-candidates(-sep-oct)?\.json$/, TreesSelectionSchema],
   [/^monitor\.json$/, MonitorOutputSchema],
   [/^monitor-test-window\.json$/, MonitorEpisodesOutputSchema],
 ];
