@@ -199,33 +199,44 @@ export class GroupCalibration {
     if (this.#pooled !== null) this.#pooled.push(v);
   }
 
-  /** The window group `g` reads now and how its miss rates are scaled; null: too few residuals. */
-  #source(g: number): { w: SortedWindow; k: number; scale: number } | null {
+  /**
+   * The window group `g` reads now (null: too few residuals); its miss rates are scaled by
+   * `#rateScale` (1, or 0.5 for a rare outage group read from its base group). No allocation: the
+   * live forecaster asks for every forecast.
+   */
+  #source(g: number): SortedWindow | null {
     const min = this.#options.minResiduals;
     const k = this.#slot(g);
+    let w: SortedWindow | null;
     if (g < this.#options.groups || this.#windows[k]!.size >= min) {
       const own = this.#windows[k]!;
       // the pooled window is gone only once every group's own has `min` (so it is not read)
-      const w = own.size >= min ? own : this.#pooled;
-      return w === null || w.size < min ? null : { w, k, scale: 1 };
+      w = own.size >= min ? own : this.#pooled;
+      this.#rateScale = 1;
+    } else {
+      // an outage group too rare to calibrate: its base group's window at half the miss rate
+      const base = this.#windows[g - this.#options.groups]!;
+      w = base.size >= min ? base : this.#pooled;
+      this.#rateScale = 0.5;
     }
-    // an outage group too rare to calibrate: its base group's window at half the miss rate
-    const base = this.#windows[g - this.#options.groups]!;
-    const w = base.size >= min ? base : this.#pooled;
-    return w === null || w.size < min ? null : { w, k, scale: 0.5 };
+    return w === null || w.size < min ? null : w;
   }
+
+  /** Set by `#source`: the miss rates' factor for the window it returned. */
+  #rateScale = 1;
 
   /** The interval's upper side for group `g` now (above the forecast, on the scale); NaN: too few residuals. */
   upperOffset(g: number): number {
-    const src = this.#source(g);
-    return src === null ? NaN : src.w.conformalQuantile(this.#alphas[src.k]! * src.scale);
+    const w = this.#source(g);
+    return w === null ? NaN : w.conformalQuantile(this.#alphas[this.#slot(g)]! * this.#rateScale);
   }
 
   /** The interval's lower side for group `g` now (negative when below the forecast); NaN: too few residuals. */
   lowerOffset(g: number): number {
-    const src = this.#source(g);
-    if (src === null) return NaN;
-    if (!this.#equal) return -src.w.conformalQuantile(this.#alphas[src.k]! * src.scale);
-    return src.w.lowerQuantile(this.#lowAlphas[src.k]! * src.scale);
+    const w = this.#source(g);
+    if (w === null) return NaN;
+    const k = this.#slot(g);
+    if (!this.#equal) return -w.conformalQuantile(this.#alphas[k]! * this.#rateScale);
+    return w.lowerQuantile(this.#lowAlphas[k]! * this.#rateScale);
   }
 }
