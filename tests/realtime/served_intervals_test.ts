@@ -124,7 +124,8 @@ function offlineRule(y: Float64Array, calibration: boolean, tails: IntervalTails
     rule: "test",
     scale: settings.scale,
     grouping: settings.grouping,
-    tails,
+    // symmetric: written as files before `tails` were (no field), which must serve as before
+    ...(tails === "equal" ? { tails } : {}),
     day_hours: settings.dayHours,
     rush_hours: calendar.rushHours,
     outage: { min_missing_h: calendar.outage.minMissingH, within_h: calendar.outage.withinH },
