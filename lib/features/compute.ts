@@ -64,12 +64,15 @@ const POLLUTANT_IDX = POLLUTANT_FIELDS.map((f) => MEASUREMENT_FIELDS.indexOf(f))
 const SENSOR_IDX = SENSOR_FIELDS.map((f) => MEASUREMENT_FIELDS.indexOf(f));
 const SENSOR_DIFF_COUNT = 5;
 /**
- * Seasonal features per pollutant: the target hour a day and a week before and, when
- * forecasting, its mean over 7 days (validation chose it for the forecasts, not for the
- * virtual sensor: docs/forecasting.md).
+ * Whether the rows have the target hour's mean over 7 days (validation chose it for the
+ * forecasts, not for the virtual sensor: docs/forecasting.md).
  */
+function hasSameHourMean(spec: FeatureSpec): boolean {
+  return spec.mode === "forecast";
+}
+/** Seasonal features per pollutant: the target hour a day and a week before, and its mean. */
 function seasonalCount(spec: FeatureSpec): number {
-  return spec.mode === "forecast" ? 3 : 2;
+  return hasSameHourMean(spec) ? 3 : 2;
 }
 /** Days averaged by the same-hour mean. */
 const SAME_HOUR_DAYS = 7;
@@ -95,7 +98,7 @@ export function featureNames(spec: FeatureSpec): string[] {
     for (const lag of LAGS_H) names.push(`${f}_lag${lag + s}`);
     names.push(`${f}_lag${seasonalLag(spec.horizonH, 24, s)}_same_hour_day`);
     names.push(`${f}_lag${seasonalLag(spec.horizonH, 168, s)}_same_hour_week`);
-    if (seasonalCount(spec) === 3) names.push(`${f}_same_hour_mean7`);
+    if (hasSameHourMean(spec)) names.push(`${f}_same_hour_mean7`);
     for (const w of WINDOWS_H) names.push(`${f}_mean${w}`, `${f}_std${w}`);
     names.push(`${f}_mean168`, `${f}_missing`, `${f}_observed24`);
   }
@@ -224,7 +227,7 @@ function writeSeasonalLags(history: HistoryColumns, spec: FeatureSpec, out: Floa
   const dayAt = end - seasonalLag(spec.horizonH, 24, s);
   const weekAt = end - seasonalLag(spec.horizonH, 168, s);
   const block = pollutantBlock(spec);
-  const mean7 = seasonalCount(spec) === 3;
+  const mean7 = hasSameHourMean(spec);
   for (let p = 0; p < POLLUTANT_IDX.length; p++) {
     const col = columns[POLLUTANT_IDX[p]!]!;
     const k = CALENDAR_COUNT + p * block + LAGS_H.length;

@@ -120,15 +120,18 @@ export function groupedHalfWidthsOf(
       rushHours: served.rush_hours,
       outage,
     };
+    // above and below the forecast; a file without `lower_half_widths` is symmetric
+    const upper = Float64Array.from(g.half_widths, (q) => q ?? NaN);
+    const lower = Float64Array.from(g.lower_half_widths ?? g.half_widths, (q) => q ?? NaN);
     out.set(modelKey(g.target, g.horizon_h), {
       fieldIndex: MEASUREMENT_FIELDS.indexOf(field),
       scale: served.scale,
       rule,
-      halfWidths: Float64Array.from(g.half_widths, (q) => q ?? NaN),
-      lowerHalfWidths: Float64Array.from(g.lower_half_widths ?? g.half_widths, (q) => q ?? NaN),
-      factors: g.half_widths.map((q, k) => {
-        const below = (g.lower_half_widths ?? g.half_widths)[k] ?? null;
-        return q === null || below === null ? null : boundFactors(-below, q, served.scale);
+      halfWidths: upper,
+      lowerHalfWidths: lower,
+      factors: Array.from(upper, (q, k) => {
+        const below = lower[k] ?? NaN;
+        return q === q && below === below ? boundFactors(-below, q, served.scale) : null;
       }),
       calibration: c === undefined ? null : {
         alpha: c.alpha,

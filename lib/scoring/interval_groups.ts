@@ -127,18 +127,9 @@ export function recentOutage(valueAt: (lag: number) => number, rule: OutageRule)
 }
 
 /**
- * What an interval of half-width `q` on `scale` multiplies or adds, computed once per group:
- * [e^-q, e^q] on the log1p scale, [-q, q] on the absolute scale. {@linkcode applyFactors} with
- * them gives {@linkcode intervalAround}'s interval bit for bit.
- */
-export function groupFactors(q: number, scale: ResidualScale): readonly [number, number] {
-  return boundFactors(-q, q, scale);
-}
-
-/**
- * {@linkcode groupFactors} for an interval whose sides differ: from `lo` to `hi` around the
- * forecast on `scale` (lo = -q, hi = q is the symmetric interval): [e^lo, e^hi] on the log1p
- * scale, [lo, hi] on the absolute one.
+ * What an interval from `lo` to `hi` around the forecast on `scale` multiplies or adds, computed
+ * once per group: [e^lo, e^hi] on the log1p scale, [lo, hi] on the absolute one (lo = -q, hi = q
+ * for a symmetric half-width q).
  */
 export function boundFactors(
   lo: number,
@@ -149,9 +140,10 @@ export function boundFactors(
 }
 
 /**
- * The interval around `value` for `factors` of {@linkcode groupFactors}, the lower bound at least
- * `floor`: (1 + value) x e^-q - 1 to (1 + value) x e^q - 1 on the log1p scale (that is,
- * expm1(log1p(value) ± q), value clipped at 0), value - q to value + q on the absolute one.
+ * The interval around `value` for `factors` of {@linkcode boundFactors}, the lower bound at least
+ * `floor`: (1 + value) x e^lo - 1 to (1 + value) x e^hi - 1 on the log1p scale (that is,
+ * expm1(log1p(value) + lo) to expm1(log1p(value) + hi), value clipped at 0), value + lo to
+ * value + hi on the absolute one.
  */
 export function applyFactors(
   value: number,
@@ -164,14 +156,4 @@ export function applyFactors(
     return { lower: Math.max(floor, base * factors[0] - 1), upper: base * factors[1] - 1 };
   }
   return { lower: Math.max(floor, value + factors[0]), upper: value + factors[1] };
-}
-
-/** The interval of half-width `q` (on `scale`) around `value`, the lower bound at least `floor`. */
-export function intervalAround(
-  value: number,
-  q: number,
-  scale: ResidualScale,
-  floor: number,
-): { lower: number; upper: number } {
-  return applyFactors(value, groupFactors(q, scale), scale, floor);
 }
