@@ -295,6 +295,7 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     observers,
     maxBytesPerPartition: settings.maxBytesPerPartition,
     maxWaitTimeMs: settings.maxWaitTimeMs,
+    minBytes: settings.minBytes,
     maxBytesPerSend: settings.maxBytesPerSend,
     maxReadingsPerTransaction: settings.maxReadingsPerTransaction,
     maxConcurrentTransactions: settings.maxConcurrentTransactions,

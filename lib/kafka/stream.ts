@@ -55,6 +55,11 @@ export interface StreamGroup {
   heartbeatIntervalMs: number;
   maxBytesPerPartition: number;
   maxWaitTimeMs: number;
+  /**
+   * Bytes a fetch waits for (up to `maxWaitTimeMs`) before the broker answers
+   * (Kafka's fetch.min.bytes; default 1: answer as soon as anything is there).
+   */
+  minBytes?: number | undefined;
   /** Read only committed records of transactional producers (default true). */
   readCommitted?: boolean | undefined;
 }
@@ -189,6 +194,7 @@ function consumerSettings(group: StreamOptions["group"]) {
     heartbeatInterval: group.heartbeatIntervalMs,
     maxBytesPerPartition: group.maxBytesPerPartition,
     maxWaitTimeInMs: group.maxWaitTimeMs,
+    minBytes: group.minBytes ?? 1,
     readUncommitted: group.readCommitted === false,
   };
 }

@@ -19,6 +19,12 @@ export const ForecasterConfigSchema = z.strictObject({
   maxBytesPerPartition: z.number().int().min(1024),
   /** How long a fetch waits for data on a quiet topic. */
   maxWaitTimeMs: z.number().int().min(0).max(10_000),
+  /**
+   * Bytes a fetch waits for, at most `maxWaitTimeMs`, before the broker
+   * answers (Kafka's fetch.min.bytes): fewer, larger transactions at a
+   * steady rate. 1: answer at once.
+   */
+  minBytes: z.number().int().min(1).max(1_048_576),
   /** Most raw messages of one partition in one transaction: bounds the records held in memory. */
   maxReadingsPerTransaction: z.number().int().min(1),
   /** Full chunks' worth of readings in flight at once (x maxReadingsPerTransaction): bounds memory. */

@@ -86,6 +86,8 @@ export interface ForecasterOptions {
   maxBytesPerPartition?: number | undefined;
   /** Fetch wait on a quiet topic (default: the consumer config's). */
   maxWaitTimeMs?: number | undefined;
+  /** Bytes a fetch waits for, at most `maxWaitTimeMs` (default 1: none). */
+  minBytes?: number | undefined;
   /** Most raw messages of one partition per transaction: bounds memory (default 500). */
   maxReadingsPerTransaction?: number | undefined;
   /**
@@ -210,6 +212,7 @@ function groupOptions(options: ForecasterOptions) {
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     maxBytesPerPartition: options.maxBytesPerPartition ?? config.maxBytesPerPartition,
     maxWaitTimeMs: options.maxWaitTimeMs ?? config.maxWaitTimeMs,
+    minBytes: options.minBytes ?? 1,
     readCommitted: true,
   };
 }
