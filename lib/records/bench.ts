@@ -10,6 +10,24 @@ import { z } from "zod";
 
 const Machine = z.object({ cpus: z.number().int(), deno: z.string() });
 
+/**
+ * CPU time over a bench phase (Linux /proc; absent elsewhere and in files
+ * from before it was measured): where the machine's cores went.
+ */
+export const CpuUseSchema = z.strictObject({
+  /** Wall-clock seconds of the window. */
+  window_s: z.number(),
+  /** CPU seconds of each watched process in the window (one it could not read is left out). */
+  process_cpu_s: z.record(z.string(), z.number()),
+  /** CPU seconds the machine spent busy in the window, every process together (null: unreadable). */
+  machine_cpu_s: z.number().nullable(),
+  /** Cores of the machine: `window_s * cores` CPU seconds were there to use. */
+  cores: z.number().int().min(1),
+});
+
+/** CPU time over a bench phase. */
+export type CpuUse = z.infer<typeof CpuUseSchema>;
+
 /** What `deno task bench ingest --json PATH` writes. */
 export const IngestResultSchema = z.object({
   readings: z.number(),
@@ -35,6 +53,12 @@ export const IngestResultSchema = z.object({
   consumer_seconds: z.number(),
   /** The producer alone, into a fresh topic (no consumer running). */
   producer_only_per_s: z.number(),
+  /**
+   * CPU over the end-to-end run, from the two tasks' spawn to the group's
+   * catch-up: the broker and the consumer (`broker`, `consumer`); the
+   * producer, which exits before the window closes, only in `machine_cpu_s`.
+   */
+  cpu: CpuUseSchema.optional(),
   stored_readings: z.number(),
   stations: z.number(),
   kafka_version: z.string(),
@@ -82,6 +106,11 @@ export const RealtimeResultSchema = z.object({
     member_summaries: z.array(Summary).optional(),
     /** Peak of the members' resident memory summed. */
     peak_rss_mb_all_members: z.number(),
+    /**
+     * From the members' spawn to the group's catch-up: the broker (`broker`),
+     * each member (`m0`, ...) and the bench process itself (`bench`).
+     */
+    cpu: CpuUseSchema.optional(),
   }),
   /** Latency phase. */
   latency: z.object({
@@ -105,6 +134,13 @@ export const RealtimeResultSchema = z.object({
     }).optional(),
     peak_rss_mb: z.number(),
     forecaster_summary: Summary,
+    /**
+     * From the paced producer's start to the last forecast read: the broker,
+     * the forecaster and the bench process (`bench`, whose reader measures the
+     * latencies); the paced producer's share is in `machine_cpu_s` only (it
+     * exits before the window ends).
+     */
+    cpu: CpuUseSchema.optional(),
   }),
   kafka_version: z.string(),
   machine: Machine,

@@ -67,6 +67,8 @@ export {
 export {
   type ChunkResult,
   ChunkResultSchema,
+  type CpuUse,
+  CpuUseSchema,
   type IngestResult,
   IngestResultSchema,
   type LauncherResult,

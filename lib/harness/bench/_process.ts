@@ -1,9 +1,10 @@
 /**
- * What the benchmarks watch from outside a process: its resident memory
- * (a consumer group's lag is `groupLag` in lib/kafka).
+ * What the benchmarks watch from outside a process: its resident memory and
+ * its CPU time (a consumer group's lag is `groupLag` in lib/kafka).
  *
  * @module
  */
+import type { CpuUse } from "../../records/mod.ts";
 
 /** Resident memory of process `pid` in MiB (from `ps`), 0 when gone. */
 export async function rssMb(pid: number): Promise<number> {
@@ -71,4 +72,84 @@ export function lastJsonLine(bytes: Uint8Array): Record<string, unknown> {
   } catch {
     return {};
   }
+}
+
+/** Linux's USER_HZ: /proc counts CPU time in ticks of 1/100 s. */
+const TICKS_PER_S = 100;
+
+/**
+ * A /proc file's text, through `cat`: Deno refuses to read /proc without
+ * `--allow-all` (docs/setup.md), and the bench task may run `cat` instead.
+ * Null when it cannot be read (no such process, or no /proc).
+ */
+async function readProc(path: string): Promise<string | null> {
+  try {
+    const out = await new Deno.Command("cat", { args: [path], stdout: "piped", stderr: "null" })
+      .output();
+    return out.success ? new TextDecoder().decode(out.stdout) : null;
+  } catch {
+    return null;
+  }
+}
+
+/** CPU seconds (user + system) process `pid` has used so far, from /proc; null when unreadable. */
+export async function cpuSeconds(pid: number): Promise<number | null> {
+  const stat = await readProc(`/proc/${pid}/stat`);
+  if (stat === null) return null;
+  // the fields after the command name, which is in parentheses and may hold spaces
+  const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+  const ticks = Number(fields[11]) + Number(fields[12]); // utime, stime (fields 14 and 15)
+  return Number.isFinite(ticks) ? ticks / TICKS_PER_S : null;
+}
+
+/** CPU seconds the whole machine has spent busy (all but idle and iowait) so far; null off Linux. */
+export async function machineBusySeconds(): Promise<number | null> {
+  const line = (await readProc("/proc/stat"))?.split("\n")[0];
+  if (line === undefined) return null;
+  const [, ...ticks] = line.trim().split(/\s+/).map(Number);
+  // user nice system idle iowait irq softirq steal guest guest_nice: guest time is in user already
+  const busy = ticks.reduce((s, t, i) => (i === 3 || i === 4 || i >= 8 ? s : s + t), 0);
+  return Number.isFinite(busy) && ticks.length >= 4 ? busy / TICKS_PER_S : null;
+}
+
+/**
+ * Starts a CPU window over some processes (Linux /proc): `stop` reads each
+ * process's and the machine's CPU time again and returns the differences.
+ * Call `stop` before a watched process exits (its /proc entry goes with it).
+ */
+export async function watchCpu(
+  pids: Record<string, number | null>,
+): Promise<{ stop: () => Promise<CpuUse> }> {
+  const read = async () => ({
+    t: performance.now(),
+    machine: await machineBusySeconds(),
+    processes: Object.fromEntries(
+      await Promise.all(
+        Object.entries(pids).map(async (
+          [name, pid],
+        ) => [name, pid === null ? null : await cpuSeconds(pid)]),
+      ),
+    ) as Record<string, number | null>,
+  });
+  const start = await read();
+  return {
+    stop: async () => {
+      const end = await read();
+      const process_cpu_s: Record<string, number> = {};
+      for (const [name, before] of Object.entries(start.processes)) {
+        const after = end.processes[name];
+        if (before !== null && after !== null && after !== undefined) {
+          process_cpu_s[name] = Math.round((after - before) * 100) / 100;
+        }
+      }
+      return {
+        window_s: Math.round(end.t - start.t) / 1000,
+        process_cpu_s,
+        machine_cpu_s: start.machine === null || end.machine === null
+          ? null
+          : Math.round((end.machine - start.machine) * 100) / 100,
+        cores: navigator.hardwareConcurrency,
+      };
+    },
+  };
 }

@@ -21,7 +21,7 @@ import { CONFIG_DIR, type KafkaConfig, loadTopicsConfig, topicByRole } from "../
 import { createKafka, ensureTopics, groupLag, type Kafka, withAdmin } from "../../kafka/mod.ts";
 import { fileURLToPath } from "node:url";
 import { spawnTask } from "../tasks.ts";
-import { watchRss } from "./_process.ts";
+import { watchCpu, watchRss } from "./_process.ts";
 
 const PRODUCE = "deno task produce --json";
 const CONSUME = "deno task consume --json";
@@ -146,26 +146,8 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
       stations: o.stations,
     });
 
-    const t0 = performance.now();
-    const consumer = await spawnTask("consume", ["--db", db, "--group", group, "--json"], env);
-    const producer = await spawnTask(
-      "produce",
-      ["--input", o.input, "--speed", "max", "--stations", String(o.stations), "--json"],
-      env,
-    );
-    const rss = watchRss({ producer: producer.pid, consumer: consumer.pid });
-    const producerDone = producer.output().then((out) => ({ out, at: performance.now() }));
-    const consumerDone = consumer.output();
-    // done = the group's committed offsets reach the end of every partition, all readings produced
-    const tEnd = await ingested(kafka, group, raw, producerDone);
-    consumer.kill("SIGTERM");
-    const consumerOut = await consumerDone;
-    const consumerSummary = parseLastLine(ConsumeSummarySchema, consumerOut.stdout, CONSUME);
-    const peaks = await rss.stop();
-    const p = parseLastLine(ProduceSummarySchema, (await producerDone).out.stdout, PRODUCE);
-    const quality = await spawnTask("quality", ["--db", db, "--json"], env).then((c) => c.output());
-    const stored = parseQualityOutput(new TextDecoder().decode(quality.stdout)).stored_readings;
-    const seconds = (tEnd - t0) / 1000;
+    const run = await endToEnd(o, kafka, env, { db, group, raw, brokerPid: up.pid });
+    const { consumerSummary, peaks, p, stored, seconds, cpuUse } = run;
     log.info("Ingest done in {seconds} s; now each side alone", { seconds });
     const consumerOnly = await consumerAlone(stateDir, env);
     const producerOnly = await producerAlone(o, { ...env, AIRQ_TOPIC_PREFIX: `${prefix}alone.` });
@@ -189,6 +171,7 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
       consumer_batches: consumerSummary.batches,
       consumer_seconds: consumerSummary.duration_s,
       producer_only_per_s: producerOnly,
+      cpu: cpuUse,
       stored_readings: stored,
       stations: o.stations,
       kafka_version: up.version ?? "unknown",
@@ -197,6 +180,39 @@ export async function benchIngest(o: IngestOptions): Promise<IngestResult> {
   } finally {
     await priv.stop();
   }
+}
+
+/** The end-to-end run: producer and consumer at once, until the group has caught up. */
+async function endToEnd(
+  o: IngestOptions,
+  kafka: Kafka,
+  env: Record<string, string>,
+  where: { db: string; group: string; raw: string; brokerPid: number | null },
+) {
+  const { db, group, raw, brokerPid } = where;
+  const t0 = performance.now();
+  const consumer = await spawnTask("consume", ["--db", db, "--group", group, "--json"], env);
+  const producer = await spawnTask(
+    "produce",
+    ["--input", o.input, "--speed", "max", "--stations", String(o.stations), "--json"],
+    env,
+  );
+  const rss = watchRss({ producer: producer.pid, consumer: consumer.pid });
+  const cpu = await watchCpu({ broker: brokerPid, consumer: consumer.pid, bench: Deno.pid });
+  const producerDone = producer.output().then((out) => ({ out, at: performance.now() }));
+  const consumerDone = consumer.output();
+  // done = the group's committed offsets reach the end of every partition, all readings produced
+  const tEnd = await ingested(kafka, group, raw, producerDone);
+  const cpuUse = await cpu.stop();
+  consumer.kill("SIGTERM");
+  const consumerOut = await consumerDone;
+  const consumerSummary = parseLastLine(ConsumeSummarySchema, consumerOut.stdout, CONSUME);
+  const peaks = await rss.stop();
+  const p = parseLastLine(ProduceSummarySchema, (await producerDone).out.stdout, PRODUCE);
+  const quality = await spawnTask("quality", ["--db", db, "--json"], env).then((c) => c.output());
+  const stored = parseQualityOutput(new TextDecoder().decode(quality.stdout)).stored_readings;
+  const seconds = (tEnd - t0) / 1000;
+  return { consumerSummary, peaks, p, stored, seconds, cpuUse };
 }
 
 /** The tasks' environment: the private broker, the run's topic prefix, JSON logs at warning. */

@@ -39,7 +39,7 @@ import {
 
 export { producedAtMs, quantile, type RealtimeOptions };
 import { spawnTask } from "../tasks.ts";
-import { lastJsonLine, sampleRss } from "./_process.ts";
+import { lastJsonLine, sampleRss, watchCpu } from "./_process.ts";
 
 const log = getLogger(["airq", "bench"]);
 /** Records Kafka's ProducerPerformance sends, of the forecast set's mean size, in the same run. */
@@ -54,6 +54,7 @@ async function throughputPhase(
   config: KafkaConfig,
   baseEnv: Record<string, string>,
   stateDir: string,
+  brokerPid: number | null,
 ): Promise<RealtimeResult["throughput"]> {
   const prefix = `rt${crypto.randomUUID().slice(0, 6)}.`;
   const members = o.members ?? 1;
@@ -88,8 +89,14 @@ async function throughputPhase(
       )),
   );
   const rss = sampleRss(Object.fromEntries(forecasters.map((f, i) => [`m${i}`, f.pid])));
+  const cpu = await watchCpu({
+    broker: brokerPid,
+    ...Object.fromEntries(forecasters.map((f, i) => [`m${i}`, f.pid])),
+    bench: Deno.pid,
+  });
   const done = forecasters.map((f) => f.output());
   const { tFirst, tEnd } = await catchUp(kafka, group, raw.name, readings, done);
+  const cpuUse = await cpu.stop();
   for (const f of forecasters) f.kill("SIGTERM");
   const summaries = (await Promise.all(done)).map((d) => lastJsonLine(d.stdout));
   const samples = await rss.stop();
@@ -117,6 +124,7 @@ async function throughputPhase(
     },
     ...(members > 1 ? { member_summaries: summaries } : {}),
     peak_rss_mb_all_members: round(Math.max(0, ...total)),
+    cpu: cpuUse,
   };
 }
 
@@ -166,8 +174,8 @@ export async function benchRealtime(o: RealtimeOptions): Promise<RealtimeResult>
       AIRQ_LOG_FORMAT: "json",
       AIRQ_LOG_LEVEL: "warning",
     };
-    const throughput = await throughputPhase(o, config, env, stateDir);
-    const latency = await latencyPhase(o, config, env, stateDir);
+    const throughput = await throughputPhase(o, config, env, stateDir, up.pid);
+    const latency = await latencyPhase(o, config, env, stateDir, up.pid);
     const peak = throughput.peak_rss_mb_all_members;
     log.info("Now Kafka's own producer perf tool");
     const jars = await resolveKafkaJars({

@@ -24,7 +24,7 @@ import {
 } from "../../records/mod.ts";
 import { nearestRankSorted } from "../../scoring/mod.ts";
 import { spawnTask } from "../tasks.ts";
-import { lastJsonLine, sampleRss } from "./_process.ts";
+import { lastJsonLine, sampleRss, watchCpu } from "./_process.ts";
 
 const log = getLogger(["airq", "bench"]);
 const SOURCE_MEMBER = new TextEncoder().encode('"source":');
@@ -212,6 +212,7 @@ export async function latencyPhase(
   config: KafkaConfig,
   baseEnv: Record<string, string>,
   stateDir: string,
+  brokerPid: number | null,
 ): Promise<{ result: RealtimeResult["latency"]; sorted: number[]; setBytes: number }> {
   const prefix = `rl${crypto.randomUUID().slice(0, 6)}.`;
   const topics = await prefixedTopics(prefix);
@@ -251,6 +252,7 @@ export async function latencyPhase(
     });
     // wait until the forecaster has joined its group before producing
     await waitUntilStable(kafka, group);
+    const cpu = await watchCpu({ broker: brokerPid, forecaster: forecaster.pid, bench: Deno.pid });
     const { sent, p0, p1 } = await producePaced(o, env);
     // let the last forecasts arrive
     const settleBy = performance.now() + 10_000;
@@ -263,12 +265,15 @@ export async function latencyPhase(
         sent,
       });
     }
+    const cpuUse = await cpu.stop();
     forecaster.kill("SIGTERM");
     const summary = lastJsonLine((await done).stdout);
     const samples = (await rss.stop()).forecaster!;
     const measured = r.latencies.filter((l) => l.rawTs >= p0 + o.warmupSeconds * 1000);
+    const { result, sorted } = latencyResult(o, measured, { sent, p0, p1 }, summary, samples);
     return {
-      ...latencyResult(o, measured, { sent, p0, p1 }, summary, samples),
+      result: { ...result, cpu: cpuUse },
+      sorted,
       setBytes: r.sets === 0 ? NaN : r.setBytes / r.sets,
     };
   } finally {
