@@ -23,7 +23,7 @@ export function spawnBroker(
   const child = new Deno.Command("setsid", {
     args: [
       "java",
-      `-Xms${Math.min(256, heapMb)}m`,
+      `-Xms${heapMb}m`,
       `-Xmx${heapMb}m`,
       "-XX:+UseG1GC",
       "-XX:MaxGCPauseMillis=20",
