@@ -212,7 +212,7 @@ function groupOptions(options: ForecasterOptions) {
     heartbeatIntervalMs: config.heartbeatIntervalMs,
     maxBytesPerPartition: options.maxBytesPerPartition ?? config.maxBytesPerPartition,
     maxWaitTimeMs: options.maxWaitTimeMs ?? config.maxWaitTimeMs,
-    minBytes: options.minBytes ?? 1,
+    minBytes: options.minBytes,
     readCommitted: true,
   };
 }

@@ -200,43 +200,42 @@ export class GroupCalibration {
   }
 
   /**
-   * The window group `g` reads now (null: too few residuals); its miss rates are scaled by
-   * `#rateScale` (1, or 0.5 for a rare outage group read from its base group). No allocation: the
-   * live forecaster asks for every forecast.
+   * Whether group `g` is an outage group too rare to calibrate (fewer than `minResiduals` of its
+   * own): it then reads its base group's window at half the miss rate.
+   */
+  #borrows(g: number): boolean {
+    const o = this.#options;
+    return g >= o.groups && this.#windows[this.#slot(g)]!.size < o.minResiduals;
+  }
+
+  /**
+   * The window group `g` reads now (null: too few residuals): its own, the base group's for a rare
+   * outage group ({@linkcode #borrows}), else the pooled one while it is still kept (it is dropped
+   * only once every group's own window has `minResiduals`, so never while it would be read).
    */
   #source(g: number): SortedWindow | null {
     const min = this.#options.minResiduals;
-    const k = this.#slot(g);
-    let w: SortedWindow | null;
-    if (g < this.#options.groups || this.#windows[k]!.size >= min) {
-      const own = this.#windows[k]!;
-      // the pooled window is gone only once every group's own has `min` (so it is not read)
-      w = own.size >= min ? own : this.#pooled;
-      this.#rateScale = 1;
-    } else {
-      // an outage group too rare to calibrate: its base group's window at half the miss rate
-      const base = this.#windows[g - this.#options.groups]!;
-      w = base.size >= min ? base : this.#pooled;
-      this.#rateScale = 0.5;
-    }
+    const own = this.#windows[this.#borrows(g) ? g - this.#options.groups : this.#slot(g)]!;
+    const w = own.size >= min ? own : this.#pooled;
     return w === null || w.size < min ? null : w;
   }
 
-  /** Set by `#source`: the miss rates' factor for the window it returned. */
-  #rateScale = 1;
+  /** Group `g`'s miss rate among `rates` (upper or lower side), halved when it borrows. */
+  #rate(rates: Float64Array, g: number): number {
+    return rates[this.#slot(g)]! * (this.#borrows(g) ? 0.5 : 1);
+  }
 
   /** The interval's upper side for group `g` now (above the forecast, on the scale); NaN: too few residuals. */
   upperOffset(g: number): number {
     const w = this.#source(g);
-    return w === null ? NaN : w.conformalQuantile(this.#alphas[this.#slot(g)]! * this.#rateScale);
+    return w === null ? NaN : w.conformalQuantile(this.#rate(this.#alphas, g));
   }
 
   /** The interval's lower side for group `g` now (negative when below the forecast); NaN: too few residuals. */
   lowerOffset(g: number): number {
     const w = this.#source(g);
     if (w === null) return NaN;
-    const k = this.#slot(g);
-    if (!this.#equal) return -w.conformalQuantile(this.#alphas[k]! * this.#rateScale);
-    return w.lowerQuantile(this.#lowAlphas[k]! * this.#rateScale);
+    if (!this.#equal) return -w.conformalQuantile(this.#rate(this.#alphas, g));
+    return w.lowerQuantile(this.#rate(this.#lowAlphas, g));
   }
 }

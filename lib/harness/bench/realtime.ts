@@ -88,12 +88,9 @@ async function throughputPhase(
         env,
       )),
   );
-  const rss = sampleRss(Object.fromEntries(forecasters.map((f, i) => [`m${i}`, f.pid])));
-  const cpu = await watchCpu({
-    broker: brokerPid,
-    ...Object.fromEntries(forecasters.map((f, i) => [`m${i}`, f.pid])),
-    bench: Deno.pid,
-  });
+  const memberPids = Object.fromEntries(forecasters.map((f, i) => [`m${i}`, f.pid]));
+  const rss = sampleRss(memberPids);
+  const cpu = await watchCpu({ broker: brokerPid, ...memberPids, bench: Deno.pid });
   const done = forecasters.map((f) => f.output());
   const { tFirst, tEnd } = await catchUp(kafka, group, raw.name, readings, done);
   const cpuUse = await cpu.stop();
