@@ -80,17 +80,28 @@ export class BatchPublisher {
     this.#options = options;
   }
 
-  /** Queues one message; waits when the buffer is full. Throws once a send has failed. */
-  async publish(message: Message): Promise<void> {
+  /**
+   * Queues one message. Returns a promise only when the buffer is full: await
+   * it before publishing more (it resolves once the queue is sent). Throws
+   * (rejects, for a full buffer) once a send has failed. No promise when there
+   * is room: the producer publishes most readings without one, which at full
+   * speed was a promise, a listener and a turn of the microtask queue a reading.
+   */
+  publish(message: Message): Promise<void> | undefined {
     if (this.#error !== null) throw this.#error;
     if (this.#abandoned) throw new Error(`the publisher to ${this.#options.topic} was abandoned`);
     if (this.#queue.length === 0) this.#queuedSince = performance.now();
     this.#queue.push(message);
     this.stats.pending++;
-    if (this.#queue.length >= this.#options.batchSize) {
-      while (this.#inFlight) await this.#inFlight;
-      if (this.#queue.length >= this.#options.batchSize) this.#sendQueued();
-    } else this.#arm();
+    if (this.#queue.length >= this.#options.batchSize) return this.#whenFull();
+    this.#arm();
+    return undefined;
+  }
+
+  /** A full queue: waits for the request in flight, then sends it. */
+  async #whenFull(): Promise<void> {
+    while (this.#inFlight) await this.#inFlight;
+    if (this.#queue.length >= this.#options.batchSize) this.#sendQueued();
   }
 
   /**
