@@ -71,12 +71,14 @@ const CLI = defineCommand({
     seconds: opt.int("realtime: length of the latency phase", {
       value: "S",
       min: 1,
-      default: 40,
+      default: 100,
     }),
-    warmup: opt.number("realtime: seconds before latency is measured", {
+    // the broker is fresh: its JIT compiles the small transactions' code for about the first
+    // minute at 1,000 readings/s (docs/realtime.md, Measured), which a running system has done
+    warmup: opt.number("realtime: seconds before latency is measured (the broker's JIT warm-up)", {
       value: "S",
       min: 0,
-      default: 5,
+      default: 60,
     }),
     members: opt.int("realtime: forecaster processes in one group", { min: 1, default: 1 }),
     "raw-partitions": opt.int("realtime: partitions of the raw topic (12 with --members > 1)", {
