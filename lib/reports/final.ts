@@ -14,7 +14,7 @@ import type { Figure } from "../render/mod.ts";
 import type { EvaluationReport } from "../offline/evaluate.ts";
 import type { PreprocessingStats } from "./preprocessing.ts";
 import { monitorFigure, skillFigure } from "./final_figures.ts";
-import { int, type RealtimeInputs, SPEED_GOALS } from "./final_inputs.ts";
+import { int, type RealtimeInputs, SPEED_GOALS, speedVerdict } from "./final_inputs.ts";
 import { modelSection, significant, skillText } from "./final_model.ts";
 import { realtimeSection } from "./final_realtime.ts";
 import { findingsOf } from "../analysis/findings.ts";
@@ -285,7 +285,7 @@ function keyFindingsPart(c: ReportContext): string[] {
         : `forecasting ${int(rt.readings_per_s)} readings/s (goal ${
           int(SPEED_GOALS.realtimeReadingsPerS)
         }), p99 latency ${int(rt.latency_ms_p99)} ms (goal ${SPEED_GOALS.latencyP99Ms})`
-    }: the goals are not met on this 2-core machine (section 5).${
+    }: ${speedVerdict(x.bench.result, rt)}.${
       mon === null ? "" : ` Live drift state: ${esc(mon.monitor.drift)}.`
     }</li></ul>`,
   ];
@@ -384,7 +384,9 @@ function conclusionsPart(c: ReportContext): string[] {
       int(a.sensorOutageHours)
     } hours without any cheap sensor.</li>`,
     `<li>Hours are autocorrelated: at the effective sample size ${f.tests.significantEff} of ${f.tests.count} correlations stay significant (${f.tests.significantHolm} if hours were independent).</li>`,
-    `<li>The speed goals are missed on this 2-core machine; the cluster drills have only been run short (thousands of readings), not for a whole year of ten stations.</li></ul>`,
+    `<li>Speed: ${
+      speedVerdict(x.bench.result, x.realtime.result).replace(/ \(section 5\)$/, "")
+    }; the cluster drills have only been run short (thousands of readings), not for a whole year of ten stations.</li></ul>`,
     `<h3>Lessons learned</h3>`,
     lessonsList(Math.max(...ps.map((p) => p.missingPct))),
     scalingSection(x),

@@ -52,6 +52,30 @@ export const SPEED_GOALS = {
   rssMb: 300,
 } as const;
 
+/**
+ * The key findings' verdict on the speed goals: which of ingest, forecasting
+ * throughput and latency the runs miss (a missing run says nothing).
+ */
+export function speedVerdict(
+  bench: BenchIngest | null,
+  realtime: BenchRealtime | null,
+): string {
+  const missed = [
+    bench !== null && bench.readings_per_s < SPEED_GOALS.ingestReadingsPerS ? "ingest" : null,
+    realtime !== null && realtime.readings_per_s < SPEED_GOALS.realtimeReadingsPerS
+      ? "forecasting throughput"
+      : null,
+    realtime !== null && !(realtime.latency_ms_p99 <= SPEED_GOALS.latencyP99Ms) ? "latency" : null,
+  ].filter((m) => m !== null);
+  if (missed.length === 0) return "the measured speed goals are met";
+  const list = missed.length === 1
+    ? missed[0]
+    : `${missed.slice(0, -1).join(", ")} and ${missed.at(-1)}`;
+  return `the ${list} goal${
+    missed.length === 1 ? " is" : "s are"
+  } not met on this 2-core machine (section 5)`;
+}
+
 /** Inputs of {@linkcode realtimeSection}; `null` means the file was not there. */
 export interface RealtimeInputs {
   bench: { path: string; result: BenchIngest | null };
