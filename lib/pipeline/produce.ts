@@ -314,8 +314,9 @@ async function publishAll(
   let producedAt = "";
   for await (const event of events) {
     if (signal.aborted) break;
-    if (pacer.delayFor(event.sendAtMs, event.jitterMs) > 0) {
-      await pacer.wait(event.sendAtMs, event.jitterMs);
+    const due = pacer.wait(event.sendAtMs, event.jitterMs);
+    if (due !== undefined) {
+      await due;
       if (signal.aborted) break;
     }
     const now = Date.now();

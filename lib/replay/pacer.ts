@@ -44,10 +44,13 @@ export class Pacer {
     return Math.max(0, due - now);
   }
 
-  /** Waits for an event's send time; resolves at once when no wait is needed. */
-  async wait(eventMs: number, extraMs = 0): Promise<void> {
+  /**
+   * The wait for an event's send time, or undefined when none is needed (late,
+   * or at max speed): the replay then goes on without a turn of the event loop.
+   */
+  wait(eventMs: number, extraMs = 0): Promise<void> | undefined {
     const ms = this.delayFor(eventMs, extraMs);
-    if (ms > 0) await this.#sleep(ms);
+    return ms > 0 ? this.#sleep(ms) : undefined;
   }
 }
 

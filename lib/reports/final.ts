@@ -285,7 +285,7 @@ function keyFindingsPart(c: ReportContext): string[] {
         : `forecasting ${int(rt.readings_per_s)} readings/s (goal ${
           int(SPEED_GOALS.realtimeReadingsPerS)
         }), p99 latency ${int(rt.latency_ms_p99)} ms (goal ${SPEED_GOALS.latencyP99Ms})`
-    }: ${speedVerdict(x.bench.result, rt)}.${
+    }: ${speedVerdict(x.bench.result, rt)} (section 5).${
       mon === null ? "" : ` Live drift state: ${esc(mon.monitor.drift)}.`
     }</li></ul>`,
   ];
@@ -385,7 +385,7 @@ function conclusionsPart(c: ReportContext): string[] {
     } hours without any cheap sensor.</li>`,
     `<li>Hours are autocorrelated: at the effective sample size ${f.tests.significantEff} of ${f.tests.count} correlations stay significant (${f.tests.significantHolm} if hours were independent).</li>`,
     `<li>Speed: ${
-      speedVerdict(x.bench.result, x.realtime.result).replace(/ \(section 5\)$/, "")
+      speedVerdict(x.bench.result, x.realtime.result)
     }; the cluster drills have only been run short (thousands of readings), not for a whole year of ten stations.</li></ul>`,
     `<h3>Lessons learned</h3>`,
     lessonsList(Math.max(...ps.map((p) => p.missingPct))),

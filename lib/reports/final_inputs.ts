@@ -71,9 +71,7 @@ export function speedVerdict(
   const list = missed.length === 1
     ? missed[0]
     : `${missed.slice(0, -1).join(", ")} and ${missed.at(-1)}`;
-  return `the ${list} goal${
-    missed.length === 1 ? " is" : "s are"
-  } not met on this 2-core machine (section 5)`;
+  return `the ${list} goal${missed.length === 1 ? " is" : "s are"} not met on this 2-core machine`;
 }
 
 /** Inputs of {@linkcode realtimeSection}; `null` means the file was not there. */
