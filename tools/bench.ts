@@ -48,6 +48,7 @@ import { benchLauncher } from "../lib/harness/bench/launcher.ts";
 import { benchParity } from "../lib/harness/bench/parity.ts";
 import { benchRealtime } from "../lib/harness/bench/realtime.ts";
 import { resolveDirs } from "../lib/harness/broker/mod.ts";
+import { untilStopped } from "../lib/harness/interrupt.ts";
 import { resolveDatasetPath } from "../lib/dataset/mod.ts";
 import { env, println } from "../lib/cli/io.ts";
 import { envPath } from "../lib/cli/paths.ts";
@@ -161,4 +162,5 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   return 0;
 }
 
-if (import.meta.main) await runCommand(CLI, main);
+// Ctrl-C or SIGTERM: the bench's children and its private broker's JVM go at once
+if (import.meta.main) await runCommand(CLI, (values) => untilStopped(() => main(values)));

@@ -26,8 +26,7 @@
 import { join } from "node:path";
 import { resolveDirs, startPrivateBroker, startPrivateCluster } from "../lib/harness/broker/mod.ts";
 import { clusterDrill } from "../lib/harness/cluster_drills.ts";
-import { killDrillChildren } from "../lib/harness/drill_children.ts";
-import { stopOnSignals } from "../lib/stop.ts";
+import { untilStopped } from "../lib/harness/interrupt.ts";
 import { loadTopicsConfig } from "../lib/config/mod.ts";
 import { CLUSTER_DRILLS, ClusterDrillResultSchema } from "../lib/records/operations.ts";
 import { resolveDatasetPath } from "../lib/dataset/mod.ts";
@@ -85,11 +84,6 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
       kafkaHome: env("KAFKA_HOME"),
       size: 3,
       heapMb: 384,
-    });
-    // Ctrl-C or SIGTERM: the children and the cluster's JVMs go too (after the grace period)
-    stopOnSignals().beforeForcedExit(async () => {
-      killDrillChildren();
-      await priv.cluster.killStarted();
     });
     const childEnv = {
       HOME: home,
@@ -179,4 +173,5 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
   return report.ok ? 0 : 1;
 }
 
-if (import.meta.main) await runCommand(CLI, main);
+// Ctrl-C or SIGTERM: the drill's children and its broker's or cluster's JVMs go at once
+if (import.meta.main) await runCommand(CLI, (values) => untilStopped(() => main(values)));

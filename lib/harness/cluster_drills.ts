@@ -20,6 +20,7 @@ import { createKafka, ensureTopics, withAdmin } from "../kafka/mod.ts";
 import type { ChildStop, CLUSTER_DRILLS, ClusterDrillResult } from "../records/operations.ts";
 import type { LocalCluster } from "./broker/mod.ts";
 import { type FaultRun, runFaults } from "./cluster_faults.ts";
+import { spawnTask } from "./tasks.ts";
 import {
   countRecords,
   drillResult,
@@ -27,13 +28,7 @@ import {
   producerSummary,
   stopOutcomes,
 } from "./cluster_results.ts";
-import {
-  readingsDbOf,
-  serviceLaunch,
-  spawnChild,
-  startServices,
-  stopServices,
-} from "./drill_children.ts";
+import { readingsDbOf, serviceLaunch, startServices, stopServices } from "./drill_children.ts";
 import {
   drillRecovery,
   groupLags,
@@ -108,7 +103,7 @@ export async function clusterDrill(o: ClusterDrillOptions): Promise<ClusterDrill
   await withAdmin(kafka, (admin) => ensureTopics(admin, o.topics));
   const launch = await serviceLaunch(o.dir, o.env);
   let services = await startServices(launch, "");
-  const producerDone = (await spawnChild("produce", producerArgs(o), o.env)).output();
+  const producerDone = (await spawnTask("produce", producerArgs(o), o.env)).output();
   const expected = o.limit ?? o.stations * 9357;
   const sampler = startSampler(kafka, raw);
   // the fault comes mid-replay: once faultAt of the readings are in the raw topic

@@ -1,9 +1,8 @@
 /**
  * The processes of a cluster drill (lib/harness/cluster_drills.ts): the
  * consumer and the forecaster, started with their task permissions on the
- * drill's stores and consumer groups, stopped with SIGTERM and timed, and
- * every child of a running drill tracked for a forced exit
- * (`killDrillChildren`).
+ * drill's stores and consumer groups, stopped with SIGTERM and timed (every
+ * child is tracked for a stop signal: lib/harness/interrupt.ts).
  *
  * @module
  */
@@ -30,32 +29,6 @@ const FORCED_EXIT_TEXT = "after the signal; exiting now";
  */
 export const KILL_AFTER_MS = 30_000;
 
-/** The children of running drills, for a forced exit (`killDrillChildren`). */
-const live = new Set<Deno.ChildProcess>();
-
-/** SIGKILL for every child a running drill started (the drill's own forced exit). */
-export function killDrillChildren(): void {
-  for (const child of live) {
-    try {
-      child.kill("SIGKILL");
-    } catch {
-      // already gone
-    }
-  }
-}
-
-/** Spawns task `name` with its permissions, tracked until it exits. */
-export async function spawnChild(
-  name: string,
-  args: string[],
-  env: Record<string, string>,
-): Promise<Deno.ChildProcess> {
-  const child = await spawnTask(name, args, env);
-  live.add(child);
-  child.status.finally(() => live.delete(child));
-  return child;
-}
-
 /** A running child; its stderr goes to `log` as it comes (kept with --keep-dir). */
 export interface Running {
   child: Deno.ChildProcess;
@@ -69,7 +42,7 @@ async function startChild(
   env: Record<string, string>,
   log: string,
 ): Promise<Running> {
-  const child = await spawnChild(name, args, env);
+  const child = await spawnTask(name, args, env);
   const file = await Deno.open(log, { write: true, create: true, append: true });
   const copied = child.stderr.pipeTo(file.writable).catch(() => {});
   const drained = child.stdout.pipeTo(new WritableStream()).catch(() => {});

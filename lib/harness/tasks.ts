@@ -53,6 +53,31 @@ function readEnv(name: string): string | undefined {
   }
 }
 
+/** The children of this process started by {@linkcode spawnTask} or tracked, until they exit. */
+const live = new Set<Deno.ChildProcess>();
+
+/** Keeps `child` in the set {@linkcode killChildren} kills, until it exits. */
+export function trackChild(child: Deno.ChildProcess): Deno.ChildProcess {
+  live.add(child);
+  child.status.finally(() => live.delete(child));
+  return child;
+}
+
+/**
+ * SIGKILL for every child started by {@linkcode spawnTask} (or tracked) that
+ * still runs: for a command told to stop halfway. A stop signal sent to the
+ * command alone (a service manager, `kill PID`) does not reach its children.
+ */
+export function killChildren(): void {
+  for (const child of live) {
+    try {
+      child.kill("SIGKILL");
+    } catch {
+      // already gone
+    }
+  }
+}
+
 /** Starts task `name` with extra `args`, from the repository root, with the task's permissions. */
 export async function spawnTask(
   name: string,
@@ -60,14 +85,16 @@ export async function spawnTask(
   env: Record<string, string>,
 ): Promise<Deno.ChildProcess> {
   const [cmd, ...rest] = await taskArgv(name, env);
-  return new Deno.Command(cmd!, {
-    args: [...rest, ...args],
-    cwd: ROOT,
-    env,
-    stdin: "null",
-    stdout: "piped",
-    stderr: "piped",
-  }).spawn();
+  return trackChild(
+    new Deno.Command(cmd!, {
+      args: [...rest, ...args],
+      cwd: ROOT,
+      env,
+      stdin: "null",
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn(),
+  );
 }
 
 /** Runs task `name` with extra `args` to the end. */

@@ -20,7 +20,7 @@ import { type KafkaJars, resolveKafkaJars, startPrivateBroker } from "../broker/
 import { CONFIG_DIR, type KafkaConfig, loadTopicsConfig, topicByRole } from "../../config/mod.ts";
 import { createKafka, ensureTopics, groupLag, type Kafka, withAdmin } from "../../kafka/mod.ts";
 import { fileURLToPath } from "node:url";
-import { spawnTask } from "../tasks.ts";
+import { spawnTask, trackChild } from "../tasks.ts";
 import { watchCpu, watchRss } from "./_process.ts";
 
 const PRODUCE = "deno task produce --json";
@@ -29,11 +29,13 @@ const CONSUME = "deno task consume --json";
 const log = getLogger(["airq", "bench"]);
 
 async function java(jars: KafkaJars, args: string[]): Promise<string> {
-  const out = await new Deno.Command("java", {
-    args: ["-Xmx512m", "-cp", jars.classpath, ...args],
-    stdout: "piped",
-    stderr: "piped",
-  }).output();
+  const out = await trackChild(
+    new Deno.Command("java", {
+      args: ["-Xmx512m", "-cp", jars.classpath, ...args],
+      stdout: "piped",
+      stderr: "piped",
+    }).spawn(),
+  ).output();
   const text = new TextDecoder().decode(out.stdout);
   if (!out.success) {
     throw new Error(`${args[0]} failed: ${new TextDecoder().decode(out.stderr).slice(-1500)}`);

@@ -303,14 +303,16 @@ export class LocalBroker {
   }
 
   /**
-   * SIGKILL for the JVM this object started, if it still runs: the last
-   * resort of a command that must exit now (its stop grace is over) and must
-   * not leave its broker behind. A broker it reused is left alone.
+   * SIGKILL for the JVM this object started, if it still runs, and waits
+   * until it is gone: the last resort of a command that must exit now (its
+   * stop grace is over, or it was told to stop and has nothing to save) and
+   * must not leave its broker behind. A broker it reused is left alone.
    */
   async killStarted(): Promise<number | null> {
     const pid = this.#startedPid;
     if (pid === null) return null;
     await signal(pid, "KILL");
+    await this.#forget(pid);
     return pid;
   }
 

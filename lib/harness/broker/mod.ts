@@ -38,6 +38,7 @@ export {
 } from "./ports.ts";
 export {
   freePort,
+  killPrivateBrokers,
   type PrivateBroker,
   type PrivateCluster,
   startPrivateBroker,

@@ -1,13 +1,30 @@
 /**
  * A private broker: a fresh state folder in the temp dir and free loopback
  * ports, so a test run, a benchmark or a drill never touches anyone's broker.
- * `stop()` stops it and removes its folder.
+ * `stop()` stops it and removes its folder; {@linkcode killPrivateBrokers} is
+ * the way out for a command told to stop halfway (lib/harness/interrupt.ts).
  *
  * @module
  */
 import { CONFIG_DIR, type KafkaConfig, loadKafkaConfig } from "../../config/mod.ts";
 import { LocalCluster } from "./cluster.ts";
 import { LocalBroker, type UpResult } from "./local.ts";
+
+/** The kills of the private brokers and clusters this process started and has not stopped. */
+const unstopped = new Set<() => Promise<void>>();
+
+/**
+ * SIGKILL for every private broker and cluster node this process started and
+ * has not stopped, and their folders removed: for a benchmark or a drill told
+ * to stop halfway (Ctrl-C, SIGTERM), which has nothing to save. The JVMs run
+ * in sessions of their own (./jvm.ts), so a signal to the command's process
+ * group does not reach them: without this, each one outlived its command.
+ */
+export async function killPrivateBrokers(): Promise<void> {
+  const kills = [...unstopped];
+  unstopped.clear();
+  await Promise.all(kills.map((kill) => kill().catch(() => {})));
+}
 
 /** A loopback port nobody listens on right now. */
 export function freePort(): number {
@@ -66,7 +83,19 @@ export async function startPrivateBroker(options: {
     serverProperties: options.serverProperties?.({ brokerPort, controllerPort }),
     formatArgs: options.formatArgs,
   });
-  const up = await broker.up();
+  // registered before it starts: a stop signal during start-up kills the JVM being started
+  const kill = async () => {
+    await broker.killStarted();
+    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+  };
+  unstopped.add(kill);
+  let up: UpResult;
+  try {
+    up = await broker.up();
+  } catch (error) {
+    unstopped.delete(kill);
+    throw error;
+  }
   return {
     broker,
     config,
@@ -75,6 +104,7 @@ export async function startPrivateBroker(options: {
     stateDir,
     up,
     stop: async () => {
+      unstopped.delete(kill);
       await broker.down();
       await Deno.remove(stateDir, { recursive: true }).catch(() => {});
     },
@@ -134,10 +164,16 @@ export async function startPrivateCluster(options: {
     size: options.size,
     ports,
   });
+  const kill = async () => {
+    await cluster.killStarted();
+    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
+  };
+  unstopped.add(kill);
   let readyMs: number;
   try {
     readyMs = (await cluster.up()).readyMs;
   } catch (error) {
+    unstopped.delete(kill);
     await Deno.remove(stateDir, { recursive: true }).catch(() => {});
     throw error;
   }
@@ -148,6 +184,7 @@ export async function startPrivateCluster(options: {
     stateDir,
     readyMs,
     stop: async () => {
+      unstopped.delete(kill);
       await cluster.down();
       await Deno.remove(stateDir, { recursive: true }).catch(() => {});
     },
