@@ -6,9 +6,11 @@
  *
  * @module
  */
+import { dirname } from "node:path";
 import { CONFIG_DIR, type KafkaConfig, loadKafkaConfig } from "../../config/mod.ts";
 import { LocalCluster } from "./cluster.ts";
 import { LocalBroker, type UpResult } from "./local.ts";
+import { claimFolder, reapOrphans } from "./orphans.ts";
 
 /** The kills of the private brokers and clusters this process started and has not stopped. */
 const unstopped = new Set<() => Promise<void>>();
@@ -32,6 +34,18 @@ export function freePort(): number {
   const port = (listener.addr as Deno.NetAddr).port;
   listener.close();
   return port;
+}
+
+/**
+ * A new folder in the temp dir that names this process as its owner, after
+ * the folders of private brokers whose process was killed were cleaned
+ * (./orphans.ts).
+ */
+async function newStateDir(prefix: string): Promise<string> {
+  const stateDir = await Deno.makeTempDir({ prefix });
+  await claimFolder(stateDir);
+  await reapOrphans(dirname(stateDir));
+  return stateDir;
 }
 
 /** A started private broker. */
@@ -66,7 +80,7 @@ export async function startPrivateBroker(options: {
   let controllerPort = freePort();
   while (controllerPort === brokerPort) controllerPort = freePort();
   const brokers = `127.0.0.1:${brokerPort}`;
-  const stateDir = await Deno.makeTempDir({ prefix: options.prefix });
+  const stateDir = await newStateDir(options.prefix);
   const config = await loadKafkaConfig((name) =>
     name === "AIRQ_KAFKA_BROKERS"
       ? brokers
@@ -144,7 +158,7 @@ export async function startPrivateCluster(options: {
     controller: port(),
   }));
   const brokers = ports.map((p) => `127.0.0.1:${p.broker}`).join(",");
-  const stateDir = await Deno.makeTempDir({ prefix: options.prefix });
+  const stateDir = await newStateDir(options.prefix);
   const loaded = await loadKafkaConfig((name) =>
     name === "AIRQ_KAFKA_BROKERS"
       ? brokers
