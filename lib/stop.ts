@@ -116,6 +116,7 @@ export function stopOnSignals(options: StopOnSignalsOptions = {}): StopSignals {
   };
   Deno.addSignalListener("SIGINT", on("SIGINT"));
   Deno.addSignalListener("SIGTERM", on("SIGTERM"));
+  watchParent(on("SIGTERM"));
   installed = {
     signal: controller.signal,
     get received() {
@@ -124,6 +125,40 @@ export function stopOnSignals(options: StopOnSignalsOptions = {}): StopSignals {
     beforeForcedExit: (action) => void actions.push(action),
   };
   return installed;
+}
+
+/**
+ * The environment variable a parent sets (lib/harness/tasks.ts) to have its
+ * child stop as on SIGTERM when the parent is gone.
+ */
+export const PARENT_PID_ENV = "AIRQ_PARENT_PID";
+
+/** How often a child with {@linkcode PARENT_PID_ENV} looks for its parent. */
+const PARENT_CHECK_MS = 500;
+
+/**
+ * With `AIRQ_PARENT_PID` set: stops this process as SIGTERM would once its
+ * parent is no longer that process (a parent killed with SIGKILL cannot stop
+ * its children; they are then re-parented, and `Deno.ppid` changes). A bench,
+ * a drill or the demo sets it for the producer, consumer and forecaster it
+ * starts, so killing one of them outright does not leave its children
+ * retrying a broker that is gone.
+ */
+function watchParent(stop: () => void): void {
+  let wanted: number;
+  try {
+    wanted = Number(Deno.env.get(PARENT_PID_ENV) ?? "");
+  } catch {
+    return; // no --allow-env for it: not meant for this process
+  }
+  if (!Number.isInteger(wanted) || wanted <= 0) return;
+  const timer = setInterval(() => {
+    if (Deno.ppid === wanted) return;
+    clearInterval(timer);
+    log.warn("The parent process (pid {pid}) is gone: stopping as on SIGTERM", { pid: wanted });
+    stop();
+  }, PARENT_CHECK_MS);
+  Deno.unrefTimer(timer);
 }
 
 /** Resolves when `signal` aborts (at once when it already has). */

@@ -7,6 +7,7 @@
 
 import { loadKafkaConfig } from "../config/mod.ts";
 import { afterLauncher, kafkaGrants, widenArgv } from "../cli/launch.ts";
+import { PARENT_PID_ENV } from "../stop.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 
@@ -89,7 +90,8 @@ export async function spawnTask(
     new Deno.Command(cmd!, {
       args: [...rest, ...args],
       cwd: ROOT,
-      env,
+      // the child stops itself if this process is killed outright (lib/stop.ts)
+      env: { [PARENT_PID_ENV]: String(Deno.pid), ...env },
       stdin: "null",
       stdout: "piped",
       stderr: "piped",

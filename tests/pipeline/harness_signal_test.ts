@@ -14,6 +14,7 @@
  */
 import assert from "node:assert/strict";
 import { UCI_PATH } from "../_data.ts";
+import { reapOrphans } from "../../lib/harness/broker/orphans.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const STOP_LIMIT_MS = 5000;
@@ -34,6 +35,19 @@ async function kafkaJvms(dir: string): Promise<string[]> {
     .output();
   return new TextDecoder().decode(out.stdout).split("\n")
     .filter((l) => l.includes("kafka.Kafka") && l.includes(dir) && !/^\s*\d+\s+Z/.test(l));
+}
+
+/**
+ * The group's processes once `ready` holds for them (at most 10 s): a command
+ * spawns its children just after the log line the tests wait for.
+ */
+async function waitForGroup(pgid: number, ready: (group: string[]) => boolean): Promise<string[]> {
+  const t0 = performance.now();
+  for (;;) {
+    const group = await liveInGroup(pgid);
+    if (ready(group) || performance.now() - t0 > 10_000) return group;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
 }
 
 async function entries(dir: string): Promise<string[]> {
@@ -108,7 +122,7 @@ for (const c of CASES) {
       ]);
       clearTimeout(timer);
       assert.ok(reached, `never reached ${c.busy}:\n${stderr.slice(-3000)}`);
-      const before = await liveInGroup(pgid);
+      const before = await waitForGroup(pgid, (group) => group.length >= 3);
       assert.equal((await kafkaJvms(tmp)).length, 1, "one private broker runs");
       assert.ok(before.length >= 3, `the command and its children run:\n${before.join("\n")}`);
       assert.equal((await entries(tmp)).length, 1, "the broker's folder is in TMPDIR");
@@ -145,3 +159,84 @@ for (const c of CASES) {
     }
   });
 }
+
+Deno.test("kill -9 of `deno task bench ingest` mid-replay: its children stop themselves, the next private broker's start reaps its broker", async () => {
+  const tmp = await Deno.makeTempDir({ prefix: "airq-harness-signal-" });
+  const command = new Deno.Command("setsid", {
+    args: [Deno.execPath(), "task", "bench", "ingest", "--stations", "20"],
+    cwd: ROOT,
+    env: { TMPDIR: tmp, AIRQ_DATASET: UCI_PATH, AIRQ_LOG_FORMAT: "json", NO_COLOR: "1" },
+    stdin: "null",
+    stdout: "piped",
+    stderr: "piped",
+  }).spawn();
+  const pgid = command.pid;
+  const dec = new TextDecoder();
+  let stderr = "";
+  let markBusy: () => void = () => {};
+  const busy = new Promise<void>((resolve) => (markBusy = resolve));
+  const drained = Promise.all([
+    command.stdout.pipeTo(new WritableStream()),
+    (async () => {
+      for await (const chunk of command.stderr) {
+        stderr += dec.decode(chunk, { stream: true });
+        if (/Ingest: \d+ readings/.test(stderr)) markBusy();
+      }
+    })(),
+  ]);
+  const exited = command.status;
+  try {
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const reached = await Promise.race([
+      busy.then(() => true),
+      exited.then(() => false),
+      new Promise<boolean>((resolve) => (timer = setTimeout(() => resolve(false), 120_000))),
+    ]);
+    clearTimeout(timer);
+    assert.ok(reached, `never reached the replay:\n${stderr.slice(-3000)}`);
+    const spawned = (group: string[]) => group.filter((l) => /producer\.ts|consumer\.ts/.test(l));
+    const group = await waitForGroup(pgid, (group) => spawned(group).length === 2);
+    const bench = group.find((l) => l.includes("tools/bench.ts"));
+    assert.ok(bench, group.join("\n"));
+    assert.equal(
+      spawned(group).length,
+      2,
+      `the bench's producer and consumer run:\n${group.join("\n")}`,
+    );
+
+    const t0 = performance.now();
+    const kill = await new Deno.Command("kill", { args: ["-KILL", bench.split(/\s+/)[0]!] })
+      .output();
+    assert.ok(kill.success);
+    let left: string[] = [];
+    for (;;) {
+      left = await liveInGroup(pgid);
+      if (left.length === 0 || performance.now() - t0 > STOP_LIMIT_MS + 2000) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const ms = Math.round(performance.now() - t0);
+    assert.deepEqual(left, [], `still alive ${ms} ms after the bench was killed`);
+    Deno.stderr.writeSync(new TextEncoder().encode(`children gone ${ms} ms after kill -9\n`));
+    // nothing in a killed process runs: its broker is left, until the next private broker starts
+    assert.equal((await kafkaJvms(tmp)).length, 1, "the killed bench's broker runs on");
+    const reaped = await reapOrphans(tmp);
+    assert.equal(reaped.length, 1);
+    const t1 = performance.now();
+    while ((await kafkaJvms(tmp)).length > 0 && performance.now() - t1 < 5000) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    assert.deepEqual(await kafkaJvms(tmp), []);
+    assert.deepEqual(await entries(tmp), []);
+    await exited;
+    await drained;
+  } finally {
+    await new Deno.Command("kill", { args: ["-KILL", "--", `-${pgid}`], stderr: "null" })
+      .output();
+    for (const line of await kafkaJvms(tmp)) {
+      await new Deno.Command("kill", { args: ["-KILL", line.trim().split(/\s+/)[0]!] }).output();
+    }
+    await exited;
+    await drained.catch(() => {});
+    await Deno.remove(tmp, { recursive: true }).catch(() => {});
+  }
+});
