@@ -148,6 +148,8 @@ function watchParent(stop: () => void): void {
   let wanted: number;
   try {
     wanted = Number(Deno.env.get(PARENT_PID_ENV) ?? "");
+    // meant for this process only: a process it starts has another parent
+    Deno.env.delete(PARENT_PID_ENV);
   } catch {
     return; // no --allow-env for it: not meant for this process
   }
