@@ -12,16 +12,9 @@
 import assert from "node:assert/strict";
 import { join } from "node:path";
 import { OWNER_FILE, reapOrphans } from "../../lib/harness/broker/orphans.ts";
+import { kafkaJvms, pollUntil } from "../_group.ts";
 
 const PRIVATE = new URL("../../lib/harness/broker/mod.ts", import.meta.url).href;
-
-/** Kafka JVMs whose command line names a path inside `dir` (ps). */
-async function jvmsIn(dir: string): Promise<string[]> {
-  const out = await new Deno.Command("ps", { args: ["-eo", "pid=,stat=,args="], stdout: "piped" })
-    .output();
-  return new TextDecoder().decode(out.stdout).split("\n")
-    .filter((l) => l.includes("kafka.Kafka") && l.includes(`${dir}/`) && !/^\s*\d+\s+Z/.test(l));
-}
 
 async function exists(path: string): Promise<boolean> {
   return await Deno.stat(path).then(() => true, () => false);
@@ -74,18 +67,18 @@ Deno.test("a private broker left by a killed command is killed and removed by th
     assert.deepEqual(await reapOrphans(root), []);
     owner.kill("SIGKILL");
     await owner.status;
-    assert.equal((await jvmsIn(stateDir)).length, 1, "the killed command's broker runs on");
+    assert.equal((await kafkaJvms(stateDir)).length, 1, "the killed command's broker runs on");
 
     const reaped = await reapOrphans(root);
     assert.equal(reaped.length, 1);
     assert.equal(reaped[0]!.dir, stateDir);
     assert.equal(reaped[0]!.owner, owner.pid);
     assert.equal(reaped[0]!.killed.length, 1);
-    const t0 = Date.now();
-    while ((await jvmsIn(stateDir)).length > 0 && Date.now() - t0 < 5000) {
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    assert.deepEqual(await jvmsIn(stateDir), [], "its JVM is gone");
+    assert.deepEqual(
+      await pollUntil(() => kafkaJvms(stateDir), (j) => j.length === 0, 5000),
+      [],
+      "its JVM is gone",
+    );
     assert.equal(await exists(stateDir), false, "its folder is removed");
     assert.equal(await exists(alive), true);
     assert.equal(await exists(anonymous), true);
@@ -97,7 +90,7 @@ Deno.test("a private broker left by a killed command is killed and removed by th
     }
     await owner.status;
     await stderr;
-    for (const line of stateDir === "" ? [] : await jvmsIn(stateDir)) {
+    for (const line of stateDir === "" ? [] : await kafkaJvms(stateDir)) {
       await new Deno.Command("kill", { args: ["-KILL", line.trim().split(/\s+/)[0]!] }).output();
     }
     await Deno.remove(root, { recursive: true }).catch(() => {});

@@ -14,27 +14,10 @@
 import assert from "node:assert/strict";
 import { freePort } from "../_kafka.ts";
 import { UCI_PATH } from "../_data.ts";
+import { kafkaJvms, liveInGroup } from "../_group.ts";
 
 const ROOT = new URL("../../", import.meta.url);
 const STOP_LIMIT_MS = 5000;
-
-/** Processes of group `pgid` that are not zombies (ps). */
-async function liveInGroup(pgid: number): Promise<string[]> {
-  const out = await new Deno.Command("ps", {
-    args: ["-o", "pid=,stat=,args=", "-g", String(pgid)],
-    stdout: "piped",
-  }).output();
-  return new TextDecoder().decode(out.stdout).split("\n").map((l) => l.trim())
-    .filter((l) => l !== "" && !/^\d+\s+Z/.test(l));
-}
-
-/** Kafka JVMs whose command line names `stateDir` (ps). */
-async function kafkaJvms(stateDir: string): Promise<string[]> {
-  const out = await new Deno.Command("ps", { args: ["-eo", "pid=,stat=,args="], stdout: "piped" })
-    .output();
-  return new TextDecoder().decode(out.stdout).split("\n")
-    .filter((l) => l.includes("kafka.Kafka") && l.includes(stateDir) && !/^\s*\d+\s+Z/.test(l));
-}
 
 Deno.test("SIGTERM to the demo's process group stops the demo, its children and its broker within 5 s", async () => {
   const stateDir = await Deno.makeTempDir({ prefix: "airq-demo-signal-" });

@@ -28,6 +28,16 @@ export async function killPrivateBrokers(): Promise<void> {
   await Promise.all(kills.map((kill) => kill().catch(() => {})));
 }
 
+/** Adds the kill of a private broker or cluster (its JVMs, then its folder) to `unstopped`. */
+function register(killJvms: () => Promise<unknown>, dir: string): () => Promise<void> {
+  const kill = async () => {
+    await killJvms();
+    await Deno.remove(dir, { recursive: true }).catch(() => {});
+  };
+  unstopped.add(kill);
+  return kill;
+}
+
 /** A loopback port nobody listens on right now. */
 export function freePort(): number {
   const listener = Deno.listen({ hostname: "127.0.0.1", port: 0 });
@@ -98,11 +108,7 @@ export async function startPrivateBroker(options: {
     formatArgs: options.formatArgs,
   });
   // registered before it starts: a stop signal during start-up kills the JVM being started
-  const kill = async () => {
-    await broker.killStarted();
-    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
-  };
-  unstopped.add(kill);
+  const kill = register(() => broker.killStarted(), stateDir);
   let up: UpResult;
   try {
     up = await broker.up();
@@ -178,11 +184,7 @@ export async function startPrivateCluster(options: {
     size: options.size,
     ports,
   });
-  const kill = async () => {
-    await cluster.killStarted();
-    await Deno.remove(stateDir, { recursive: true }).catch(() => {});
-  };
-  unstopped.add(kill);
+  const kill = register(() => cluster.killStarted(), stateDir);
   let readyMs: number;
   try {
     readyMs = (await cluster.up()).readyMs;
