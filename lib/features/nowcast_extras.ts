@@ -78,17 +78,19 @@ export function parseNowcastExtra(name: string): NowcastExtra | null {
 const T_C = MEASUREMENT_FIELDS.indexOf("t_c");
 const RH_PCT = MEASUREMENT_FIELDS.indexOf("rh_pct");
 
+/** Room for the longest ratio window's values (sorted in place, numerically, as typed arrays sort). */
+const scratch = new Float64Array(Math.max(...RATIO_WINDOWS_H));
+
 /** The median of the observed values of a field over the `windowH` hours ending at the latest. */
-function windowMedian(state: FeatureState, field: number, windowH: number, scratch: number[]) {
-  scratch.length = 0;
+function windowMedian(state: FeatureState, field: number, windowH: number): number {
+  let m = 0;
   for (let lag = 0; lag < windowH; lag++) {
     const v = state.value(field, lag);
-    if (v === v) scratch.push(v);
+    if (v === v) scratch[m++] = v;
   }
-  const m = scratch.length;
   if (m === 0) return NaN;
-  scratch.sort((a, b) => a - b);
-  return m % 2 === 1 ? scratch[(m - 1) / 2]! : (scratch[m / 2 - 1]! + scratch[m / 2]!) / 2;
+  const sorted = scratch.subarray(0, m).sort();
+  return m % 2 === 1 ? sorted[(m - 1) / 2]! : (sorted[m / 2 - 1]! + sorted[m / 2]!) / 2;
 }
 
 /**
@@ -101,12 +103,11 @@ export function nowcastExtrasInto(
   out: Float64Array,
   at: number,
 ): void {
-  const scratch: number[] = [];
   for (let j = 0; j < extras.length; j++) {
     const e = extras[j]!;
     let v: number;
     if (e.kind === "ratio") {
-      v = state.value(e.field, 0) / windowMedian(state, e.field, e.windowH, scratch);
+      v = state.value(e.field, 0) / windowMedian(state, e.field, e.windowH);
     } else if (e.kind === "x_t") v = state.value(e.field, 0) * state.value(T_C, 0);
     else if (e.kind === "x_rh") v = state.value(e.field, 0) * state.value(RH_PCT, 0);
     else {
