@@ -23,6 +23,7 @@ import { CONFIG_DIR, loadConfig } from "../lib/config/mod.ts";
 import {
   artifactFileName,
   ForecastConfigSchema,
+  removeStaleArtifacts,
   trainingSteps,
   trainModels,
   trainSarima,
@@ -79,6 +80,14 @@ async function main(values: ArgsOf<typeof CLI>): Promise<number> {
     const file = artifactFileName(artifact);
     await Deno.writeTextFile(join(dir, file), JSON.stringify(artifact) + "\n");
     files.push(file);
+  }
+  for (const file of await removeStaleArtifacts(dir, files)) {
+    log.info(
+      "Removed {file}: an artifact of an earlier training that this configuration does not fit",
+      {
+        file,
+      },
+    );
   }
   let sarima: { file: string; targets: string[]; seconds: number } | null = null;
   if (config.sarima.enabled) {
