@@ -4,6 +4,7 @@
  *
  * @module
  */
+import { getLogger } from "@logtape/logtape";
 import type { CpuUse } from "../../records/mod.ts";
 
 /** Resident memory of process `pid` in MiB (from `ps`), 0 when gone. */
@@ -71,6 +72,44 @@ export function lastJsonLine(bytes: Uint8Array): Record<string, unknown> {
     return JSON.parse(line);
   } catch {
     return {};
+  }
+}
+
+/** Most distinct messages of a child's log {@linkcode relayLog} passes on. */
+const RELAYED_MESSAGES = 10;
+
+/**
+ * Passes a benchmarked child's log on to this process's (children run with
+ * `AIRQ_LOG_LEVEL=warning`, so what they logged is a warning or worse), as
+ * its distinct messages with their counts and the first such line in full.
+ * Without it a run whose forecaster aborted transactions said so in its
+ * summary and nowhere why.
+ */
+export function relayLog(name: string, output: { stderr: Uint8Array }): void {
+  const lines = new TextDecoder().decode(output.stderr).split("\n").filter((l) => l.trim() !== "");
+  if (lines.length === 0) return;
+  const byMessage = new Map<string, { count: number; first: string }>();
+  for (const line of lines) {
+    let message = line;
+    try {
+      const parsed = JSON.parse(line);
+      if (typeof parsed?.message === "string") message = parsed.message;
+    } catch {
+      // a line that is not one of airq's JSON log lines: counted as it is
+    }
+    const seen = byMessage.get(message);
+    if (seen) seen.count++;
+    else byMessage.set(message, { count: 1, first: line });
+  }
+  const logger = getLogger(["airq", "bench"]);
+  logger.warn("{name} logged {n} warnings or errors, {distinct} distinct messages", {
+    name,
+    n: lines.length,
+    distinct: byMessage.size,
+  });
+  const top = [...byMessage.values()].sort((a, b) => b.count - a.count).slice(0, RELAYED_MESSAGES);
+  for (const { count, first } of top) {
+    logger.warn("{name}: {count} x {first}", { name, count, first });
   }
 }
 

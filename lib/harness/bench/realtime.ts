@@ -39,7 +39,7 @@ import {
 
 export { producedAtMs, quantile, type RealtimeOptions };
 import { spawnTask } from "../tasks.ts";
-import { lastJsonLine, sampleRss, watchCpu } from "./_process.ts";
+import { lastJsonLine, relayLog, sampleRss, watchCpu } from "./_process.ts";
 
 const log = getLogger(["airq", "bench"]);
 /** Records Kafka's ProducerPerformance sends, of the forecast set's mean size, in the same run. */
@@ -95,7 +95,9 @@ async function throughputPhase(
   const { tFirst, tEnd } = await catchUp(kafka, group, raw.name, readings, done);
   const cpuUse = await cpu.stop();
   for (const f of forecasters) f.kill("SIGTERM");
-  const summaries = (await Promise.all(done)).map((d) => lastJsonLine(d.stdout));
+  const outputs = await Promise.all(done);
+  outputs.forEach((d, i) => relayLog(`forecaster m${i} (throughput)`, d));
+  const summaries = outputs.map((d) => lastJsonLine(d.stdout));
   const samples = await rss.stop();
   // the members' resident memory summed at each sample: what the group needs on one machine
   const total = sumSeries(Object.values(samples));

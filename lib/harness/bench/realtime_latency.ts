@@ -24,7 +24,7 @@ import {
 } from "../../records/mod.ts";
 import { nearestRankSorted } from "../../scoring/mod.ts";
 import { spawnTask } from "../tasks.ts";
-import { lastJsonLine, sampleRss, watchCpu } from "./_process.ts";
+import { lastJsonLine, relayLog, sampleRss, watchCpu } from "./_process.ts";
 
 const log = getLogger(["airq", "bench"]);
 const SOURCE_MEMBER = new TextEncoder().encode('"source":');
@@ -267,7 +267,9 @@ export async function latencyPhase(
     }
     const cpuUse = await cpu.stop();
     forecaster.kill("SIGTERM");
-    const summary = lastJsonLine((await done).stdout);
+    const output = await done;
+    relayLog("the forecaster (latency)", output);
+    const summary = lastJsonLine(output.stdout);
     const samples = (await rss.stop()).forecaster!;
     const measured = r.latencies.filter((l) => l.rawTs >= p0 + o.warmupSeconds * 1000);
     const { result, sorted } = latencyResult(o, measured, { sent, p0, p1 }, summary, samples);
