@@ -23,12 +23,16 @@ import { CONFIG_DIR, loadConfig } from "../lib/config/mod.ts";
 import {
   artifactFileName,
   ForecastConfigSchema,
-  removeStaleArtifacts,
   trainingSteps,
   trainModels,
   trainSarima,
 } from "../lib/offline/mod.ts";
-import { loadSarima, type ModelManifest, ModelManifestSchema } from "../lib/models/mod.ts";
+import {
+  loadSarima,
+  type ModelManifest,
+  ModelManifestSchema,
+  removeStaleArtifacts,
+} from "../lib/models/mod.ts";
 import { loadSeries } from "../lib/offline/load.ts";
 import { trainingInputReference } from "../lib/offline/train.ts";
 import { println } from "../lib/cli/io.ts";

@@ -36,6 +36,7 @@ export {
   parseModelArtifact,
   predictModel,
 } from "./artifact.ts";
+export { removeStaleArtifacts } from "./artifact_files.ts";
 export {
   fillForState,
   loadSarima,

@@ -51,6 +51,6 @@ export { type SelectionReport, selectOnValidation } from "./select.ts";
 export { type SarimaSelectionReport, selectSarimaOnValidation } from "./select_sarima.ts";
 export { evaluateNowcasts } from "./nowcast.ts";
 export { type NowcastSelection, NowcastSelectionSchema, selectNowcast } from "./nowcast_select.ts";
-export { artifactFileName, removeStaleArtifacts, trainingSteps, trainModels } from "./train.ts";
+export { artifactFileName, trainingSteps, trainModels } from "./train.ts";
 export { type SarimaTraining, trainSarima } from "./train_sarima.ts";
 export { GOALS, renderReport, renderSummary, replaceResultsBlock } from "./report.ts";

@@ -10,7 +10,6 @@
  *
  * @module
  */
-import { join } from "node:path";
 import { buildFeatureMatrix, fieldOf, HOUR_MS, type HourlySeries } from "../features/mod.ts";
 import { mae, rmse } from "../scoring/mod.ts";
 import {
@@ -23,7 +22,6 @@ import {
   fitRidge,
   type FittedModel,
   type ModelArtifact,
-  parseModelArtifact,
   predictModel,
   takeRows,
 } from "../models/mod.ts";
@@ -357,38 +355,6 @@ export function artifactFileName(artifact: ModelArtifact): string {
   const slug = artifact.target.toLowerCase().replace(/[^a-z0-9]+/g, "_").replace(/_+$/, "");
   const key = artifact.mode === "nowcast" ? "nowcast" : `h${artifact.horizonH}`;
   return `${slug}_${key}_${artifact.name}.json`;
-}
-
-/** Files of a model folder that are not model artifacts of their own (train writes them too). */
-const NOT_ARTIFACTS = new Set(["manifest.json", "sarima.json", "expected.json", "reference.json"]);
-
-/**
- * Removes from `dir` the model artifacts a training did not write (`written`):
- * the real-time forecaster loads every artifact in the folder, and an artifact
- * of an earlier configuration (change models for a pair whose weight is now 0)
- * joined its blend with other features and put that blend out of service.
- * Only files that parse as airq model artifacts go. Returns their names.
- */
-export async function removeStaleArtifacts(
-  dir: string,
-  written: readonly string[],
-): Promise<string[]> {
-  const keep = new Set(written);
-  const removed: string[] = [];
-  for await (const entry of Deno.readDir(dir)) {
-    const { name } = entry;
-    if (!entry.isFile || !name.endsWith(".json") || keep.has(name) || NOT_ARTIFACTS.has(name)) {
-      continue;
-    }
-    try {
-      parseModelArtifact(await Deno.readTextFile(join(dir, name)), name);
-    } catch {
-      continue; // not an artifact of ours: not ours to remove
-    }
-    await Deno.remove(join(dir, name));
-    removed.push(name);
-  }
-  return removed.sort();
 }
 
 /**
