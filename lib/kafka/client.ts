@@ -63,14 +63,25 @@ process.on("warning", (warning: Error) => {
 /**
  * Messages kafkajs logs at ERROR while it retries something that then works:
  * the group or transaction coordinator is still loading right after a broker
- * start. They are logged at debug level so they do not look like failures.
+ * start; and CONCURRENT_TRANSACTIONS, which the forecaster meets whenever a
+ * partition's next transaction starts before the coordinator has written the
+ * previous commit's markers (retried after 2 ms: docs/realtime.md), two
+ * ERROR lines per retry, many a second at 1,000 readings/s. They are logged
+ * at debug level so they do not look like failures; a retry that runs out
+ * fails the call, and its caller reports that.
  */
 const TRANSIENT = [
   "coordinator is loading",
   "coordinator is not available",
   "There is no leader for this topic-partition",
   "This server does not host this topic-partition",
+  "another concurrent operation on the same transaction was ongoing",
 ];
+
+/** Whether a kafkajs ERROR line (its `error`, else its message) is one of the {@linkcode TRANSIENT} retries. */
+export function transientKafkaError(text: string): boolean {
+  return TRANSIENT.some((t) => text.includes(t));
+}
 
 /** Options for `createKafka`. */
 export interface CreateKafkaOptions {
@@ -125,7 +136,7 @@ export function createKafka(config: KafkaConfig, options: CreateKafkaOptions = {
       const properties = { namespace, ...rest };
       if (level === logLevel.ERROR || level === logLevel.NOTHING) {
         if (
-          options.quiet || TRANSIENT.some((t) => String(rest["error"] ?? message).includes(t))
+          options.quiet || transientKafkaError(String(rest["error"] ?? message))
         ) {
           kafkaLog.debug(message, properties);
         } else kafkaLog.error(message, properties);
