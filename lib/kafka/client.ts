@@ -66,7 +66,7 @@ process.on("warning", (warning: Error) => {
  * start; and CONCURRENT_TRANSACTIONS, which the forecaster meets whenever a
  * partition's next transaction starts before the coordinator has written the
  * previous commit's markers (retried after 2 ms: docs/realtime.md), two
- * ERROR lines per retry, many a second at 1,000 readings/s. They are logged
+ * ERROR lines per retry, several a second at 1,000 readings/s. They are logged
  * at debug level so they do not look like failures; a retry that runs out
  * fails the call, and its caller reports that.
  */
