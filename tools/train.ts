@@ -27,12 +27,8 @@ import {
   trainModels,
   trainSarima,
 } from "../lib/offline/mod.ts";
-import {
-  loadSarima,
-  type ModelManifest,
-  ModelManifestSchema,
-  removeStaleArtifacts,
-} from "../lib/models/mod.ts";
+import { loadSarima, type ModelManifest, ModelManifestSchema } from "../lib/models/mod.ts";
+import { removeStaleArtifacts } from "../lib/offline/artifact_files.ts";
 import { loadSeries } from "../lib/offline/load.ts";
 import { trainingInputReference } from "../lib/offline/train.ts";
 import { println } from "../lib/cli/io.ts";

@@ -36,7 +36,6 @@ export {
   parseModelArtifact,
   predictModel,
 } from "./artifact.ts";
-export { removeStaleArtifacts } from "./artifact_files.ts";
 export {
   fillForState,
   loadSarima,

@@ -61,6 +61,7 @@ export const LAYERS: Layer[] = [
     paths: [
       "lib/dataset/",
       "lib/offline/load.ts",
+      "lib/offline/artifact_files.ts",
       "lib/offline/sequence_cache.ts",
       "lib/offline/sarima_cache.ts",
       "lib/offline/evaluate_workers.ts",

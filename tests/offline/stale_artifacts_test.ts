@@ -11,7 +11,7 @@ import { join } from "node:path";
 import { readUciFile } from "../../lib/dataset/mod.ts";
 import { toHourlySeries } from "../../lib/features/mod.ts";
 import { artifactFileName, trainModels } from "../../lib/offline/mod.ts";
-import { removeStaleArtifacts } from "../../lib/models/mod.ts";
+import { removeStaleArtifacts } from "../../lib/offline/artifact_files.ts";
 import { loadDeployedModels } from "../../lib/realtime/load.ts";
 import { UCI_PATH } from "../_data.ts";
 import { smallForecastConfig } from "../_models.ts";

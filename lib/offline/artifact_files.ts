@@ -5,7 +5,7 @@
  * @module
  */
 import { join } from "node:path";
-import { parseModelArtifact } from "./artifact.ts";
+import { parseModelArtifact } from "../models/mod.ts";
 
 /** Files of a model folder that are not model artifacts of their own (train writes them too). */
 const NOT_ARTIFACTS = new Set(["manifest.json", "sarima.json", "expected.json", "reference.json"]);
