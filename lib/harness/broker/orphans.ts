@@ -46,9 +46,13 @@ async function startTime(pid: number): Promise<string | null> {
   return text === "" ? null : text;
 }
 
+/** This process's own start time (null without `ps`): asked once, it does not change. */
+let own: Promise<string | null> | undefined;
+const ownStartTime = () => own ??= startTime(Deno.pid);
+
 /** Writes `owner.json` into a private broker's new folder: this process, and when it started. */
 export async function claimFolder(dir: string): Promise<void> {
-  const started = await startTime(Deno.pid);
+  const started = await ownStartTime();
   if (started === null) return; // no ps: nobody could tell later whether we are gone
   await Deno.writeTextFile(join(dir, OWNER_FILE), JSON.stringify({ pid: Deno.pid, started }));
 }
@@ -78,7 +82,7 @@ async function ownerOf(dir: string): Promise<z.infer<typeof OwnerSchema> | null>
 export async function reapOrphans(root: string): Promise<Reaped[]> {
   const reaped: Reaped[] = [];
   // without ps nobody can tell a gone owner from a running one: leave everything alone
-  if ((await startTime(Deno.pid)) === null) return reaped;
+  if ((await ownStartTime()) === null) return reaped;
   try {
     for await (const entry of Deno.readDir(root)) {
       if (!entry.isDirectory || !entry.name.startsWith("airq-")) continue;
